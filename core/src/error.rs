@@ -1,0 +1,128 @@
+//! The stable, machine-readable error codes of the API and the trait every error type implements.
+//!
+//! Codes are snake_case on the wire and append-only: a client may branch on them, so a code is
+//! never renamed or removed. The HTTP status for each code lives in one match in the app crate.
+
+/// A stable error code, rendered as `code` in every error envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// A field or parameter failed validation; `details` names it.
+    ValidationFailed,
+    /// The request body is not well-formed JSON.
+    InvalidJson,
+    /// The request's Content-Type is missing or not supported by this operation.
+    UnsupportedMediaType,
+    /// The request body exceeds the configured size limit.
+    PayloadTooLarge,
+    /// No credentials were sent (neither `Authorization: Bearer` nor `X-API-Key`).
+    MissingCredentials,
+    /// The credentials are malformed, unknown, or the email/password pair is wrong.
+    InvalidCredentials,
+    /// The API key was revoked.
+    KeyRevoked,
+    /// The session or refresh token has expired.
+    TokenExpired,
+    /// A refresh token was used twice; its whole token family has been revoked.
+    RefreshTokenReused,
+    /// This endpoint accepts API keys only; a session token was sent.
+    ApiKeyRequired,
+    /// No route matches the path.
+    NotFound,
+    /// The caller has no active API key with that prefix.
+    KeyNotFound,
+    /// The path exists but not for this HTTP method.
+    MethodNotAllowed,
+    /// The email address is already registered.
+    EmailTaken,
+    /// The account already has the maximum number of active API keys.
+    KeyLimitReached,
+    /// Too many requests in the current window; see `Retry-After`.
+    RateLimited,
+    /// Another key rotation for this account is in progress.
+    RotationInProgress,
+    /// An unexpected server error; the request id identifies it in the logs.
+    Internal,
+    /// A backing service (database, cache, upstream API) is unreachable; safe to retry.
+    DependencyUnavailable,
+}
+
+impl Code {
+    /// Every code, in declaration order (used for the OpenAPI enum and for tests).
+    pub const ALL: &'static [Code] = &[
+        Code::ValidationFailed,
+        Code::InvalidJson,
+        Code::UnsupportedMediaType,
+        Code::PayloadTooLarge,
+        Code::MissingCredentials,
+        Code::InvalidCredentials,
+        Code::KeyRevoked,
+        Code::TokenExpired,
+        Code::RefreshTokenReused,
+        Code::ApiKeyRequired,
+        Code::NotFound,
+        Code::KeyNotFound,
+        Code::MethodNotAllowed,
+        Code::EmailTaken,
+        Code::KeyLimitReached,
+        Code::RateLimited,
+        Code::RotationInProgress,
+        Code::Internal,
+        Code::DependencyUnavailable,
+    ];
+
+    /// The wire form of the code.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::ValidationFailed => "validation_failed",
+            Code::InvalidJson => "invalid_json",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::PayloadTooLarge => "payload_too_large",
+            Code::MissingCredentials => "missing_credentials",
+            Code::InvalidCredentials => "invalid_credentials",
+            Code::KeyRevoked => "key_revoked",
+            Code::TokenExpired => "token_expired",
+            Code::RefreshTokenReused => "refresh_token_reused",
+            Code::ApiKeyRequired => "api_key_required",
+            Code::NotFound => "not_found",
+            Code::KeyNotFound => "key_not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::EmailTaken => "email_taken",
+            Code::KeyLimitReached => "key_limit_reached",
+            Code::RateLimited => "rate_limited",
+            Code::RotationInProgress => "rotation_in_progress",
+            Code::Internal => "internal",
+            Code::DependencyUnavailable => "dependency_unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Implemented by every error type that can reach a client.
+pub trait ErrorCode {
+    /// The stable code for this error.
+    fn code(&self) -> Code;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for code in Code::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{s} is not snake_case"
+            );
+        }
+    }
+}

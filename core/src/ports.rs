@@ -1,0 +1,19 @@
+//! Ports: the traits adapters implement. Each method's doc says what it returns on each failure.
+//! Ports are held as `Arc<dyn Port>`; with the `mocks` feature (or in this crate's tests) each
+//! async port also has a mockall `Mock*` type.
+
+pub mod clock;
+pub mod entropy;
+pub mod key_store;
+pub mod lock;
+pub mod password;
+pub mod token;
+pub mod usage;
+
+pub use clock::Clock;
+pub use entropy::Entropy;
+pub use key_store::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
+pub use lock::{Lock, LockError, LockToken};
+pub use password::{HashError, PasswordHasher};
+pub use token::{AccessClaims, TokenError, TokenSigner};
+pub use usage::{MeterError, UsageMeter, WindowDecision};

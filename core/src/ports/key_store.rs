@@ -1,0 +1,145 @@
+//! Accounts, API keys and login sessions (refresh tokens).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash,
+};
+
+/// A key to store: its label, its peppered hash and its display prefix.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub name: KeyName,
+    pub hash: SecretHash,
+    pub prefix: KeyPrefix,
+}
+
+/// What login needs: the account and its password hash (PHC string).
+#[derive(Debug, Clone)]
+pub struct StoredLogin {
+    pub account: Account,
+    pub password_hash: String,
+}
+
+/// The result of presenting a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was valid and is now spent; issue a successor in the same family.
+    Valid {
+        account_id: AccountId,
+        family: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// The token had already been spent (or its family revoked): a replay. The store has revoked
+    /// the whole family by the time this is returned.
+    Reused { family: String },
+    /// No such token.
+    Unknown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("email already registered")]
+    EmailTaken,
+    #[error("the account already has a key with this display prefix")]
+    PrefixTaken,
+    #[error("the account has the maximum number of active keys")]
+    KeyLimitReached,
+    #[error("the store is unreachable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unknown(anyhow::Error),
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Round trip to the store. `Err(Unavailable)` when it cannot be reached.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates an account together with its first key, atomically.
+    /// `Err(EmailTaken)` if the normalized email exists; nothing is written then.
+    async fn create_account(
+        &self,
+        email: &Email,
+        password_hash: &str,
+        plan: Plan,
+        first_key: NewKey,
+        now: DateTime<Utc>,
+    ) -> Result<(Account, ApiKeyRecord), StoreError>;
+
+    /// The account and password hash for a normalized email; `Ok(None)` if unknown.
+    async fn find_login(&self, email: &Email) -> Result<Option<StoredLogin>, StoreError>;
+
+    /// `Ok(None)` if the account does not exist.
+    async fn find_account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+
+    /// Sets the plan of the account with this email; `Ok(None)` if there is none.
+    async fn set_plan(
+        &self,
+        email: &Email,
+        plan: Plan,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// The key with this hash, revoked or not, and its account; `Ok(None)` if unknown.
+    async fn find_key_by_hash(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<(ApiKeyRecord, Account)>, StoreError>;
+
+    /// The account's active (not revoked) keys, oldest first.
+    async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Adds a key. `Err(PrefixTaken)` if any key of the account (revoked ones included) has the
+    /// same display prefix; `Err(KeyLimitReached)` if the account already has `max_active`
+    /// active keys. Nothing is written on error.
+    async fn insert_key(
+        &self,
+        account: AccountId,
+        key: NewKey,
+        max_active: u32,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, StoreError>;
+
+    /// Revokes every active key of the account and adds `key`, in one transaction.
+    /// `Err(PrefixTaken)` as for `insert_key`; nothing is written on error.
+    async fn rotate_keys(
+        &self,
+        account: AccountId,
+        key: NewKey,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, StoreError>;
+
+    /// Revokes the account's active key with this prefix. `Ok(false)` if the account has no
+    /// active key with it (including keys of other accounts).
+    async fn revoke_key(
+        &self,
+        account: AccountId,
+        prefix: &KeyPrefix,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records last-use times in one batch; a time never moves backwards.
+    async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError>;
+
+    /// Stores a refresh token (by hash) in a token family.
+    async fn insert_refresh_token(
+        &self,
+        account: AccountId,
+        family: &str,
+        hash: &SecretHash,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Spends a refresh token atomically: of two concurrent calls with one token, at most one
+    /// gets `Valid`. A spent token or one in a revoked family yields `Reused` after the family has
+    /// been revoked. Expiry is the caller's check on `Valid.expires_at`.
+    async fn consume_refresh_token(
+        &self,
+        hash: &SecretHash,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, StoreError>;
+}

@@ -1,0 +1,96 @@
+//! Use cases: one file each, a plain struct over `Arc<dyn Port>`s with an `execute` method.
+
+pub mod authenticate;
+pub mod keys;
+pub mod last_used;
+pub mod login;
+pub mod me;
+pub mod refresh;
+pub mod register;
+pub mod revoke;
+pub mod rotate;
+pub mod set_plan;
+pub mod throttle;
+
+use crate::{Code, ErrorCode, ports::StoreError};
+
+pub use authenticate::{Authenticate, AuthError, Credential, Presented, Principal};
+pub use keys::{CreateKey, IssuedKey, KeyIssuer};
+pub use last_used::LastUsedTracker;
+pub use login::{Login, LoginError, SessionIssuer, SessionTokens};
+pub use me::{Me, MeView};
+pub use refresh::{Refresh, RefreshError};
+pub use register::{Register, RegisterError, Registered};
+pub use revoke::{RevokeError, RevokeKey};
+pub use rotate::{RotateError, RotateKeys};
+pub use set_plan::{SetPlan, SetPlanError};
+pub use throttle::{PublicEndpoint, Throttle, ThrottleError};
+
+/// A field that failed validation: which one and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: impl ToString) -> Self {
+        Self {
+            field,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// The code for a store failure that reaches a client.
+pub(crate) fn store_code(e: &StoreError) -> Code {
+    match e {
+        StoreError::Unavailable(_) => Code::DependencyUnavailable,
+        StoreError::EmailTaken => Code::EmailTaken,
+        StoreError::KeyLimitReached => Code::KeyLimitReached,
+        StoreError::PrefixTaken | StoreError::Unknown(_) => Code::Internal,
+    }
+}
+
+impl ErrorCode for StoreError {
+    fn code(&self) -> Code {
+        store_code(self)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Small deterministic stand-ins for the synchronous ports.
+    use crate::ports::{Clock, Entropy};
+    use chrono::{DateTime, Utc};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub struct FixedClock(pub Mutex<DateTime<Utc>>);
+    impl FixedClock {
+        pub fn at(ts: i64) -> Self {
+            Self(Mutex::new(DateTime::<Utc>::from_timestamp(ts, 0).unwrap()))
+        }
+    }
+    impl Clock for FixedClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    /// Counts up, so each draw differs (and prefixes differ).
+    #[derive(Default)]
+    pub struct CountingEntropy(pub AtomicU64);
+    impl Entropy for CountingEntropy {
+        fn fill(&self, dest: &mut [u8]) {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+            for (i, b) in dest.iter_mut().enumerate() {
+                *b = (n >> (8 * (i % 8))) as u8 ^ (i as u8);
+            }
+            // Put the counter in the first bytes so display prefixes differ too.
+            dest[0] = n as u8;
+            dest[1] = (n >> 8) as u8;
+        }
+    }
+}

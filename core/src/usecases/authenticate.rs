@@ -1,0 +1,229 @@
+//! Turning presented credentials into a principal: API keys everywhere, login session tokens on
+//! the account endpoints only.
+
+use std::sync::Arc;
+
+use crate::domain::{Account, ApiKeySecret, KeyId, KeyPrefix, SecretHasher};
+use crate::ports::{Clock, KeyStore, StoreError, TokenError, TokenSigner};
+use crate::usecases::{LastUsedTracker, store_code};
+use crate::{Code, ErrorCode};
+
+/// Credentials as sent by the client.
+#[derive(Debug, Clone)]
+pub enum Presented {
+    /// `X-API-Key: …`
+    ApiKeyHeader(String),
+    /// `Authorization: Bearer …` (an API key or a session token).
+    Bearer(String),
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    ApiKey { id: KeyId, prefix: KeyPrefix },
+    Session { family: String },
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub account: Account,
+    pub credential: Credential,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("Invalid API key.")]
+    InvalidKey,
+    #[error("This API key has been revoked.")]
+    KeyRevoked,
+    #[error("The session token is not valid.")]
+    InvalidSession,
+    #[error("The session token has expired; refresh it with POST /auth/refresh or log in again.")]
+    SessionExpired,
+    #[error("This endpoint requires an API key; session tokens are accepted on /auth/* only.")]
+    ApiKeyRequired,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl ErrorCode for AuthError {
+    fn code(&self) -> Code {
+        match self {
+            AuthError::InvalidKey | AuthError::InvalidSession => Code::InvalidCredentials,
+            AuthError::KeyRevoked => Code::KeyRevoked,
+            AuthError::SessionExpired => Code::TokenExpired,
+            AuthError::ApiKeyRequired => Code::ApiKeyRequired,
+            AuthError::Store(e) => store_code(e),
+        }
+    }
+}
+
+pub struct Authenticate {
+    pub store: Arc<dyn KeyStore>,
+    pub hasher: SecretHasher,
+    pub signer: Arc<dyn TokenSigner>,
+    pub clock: Arc<dyn Clock>,
+    pub last_used: Arc<LastUsedTracker>,
+}
+
+impl Authenticate {
+    /// Resolves the caller. `allow_session` is true on `/auth/*`.
+    pub async fn execute(&self, presented: Presented, allow_session: bool) -> Result<Principal, AuthError> {
+        match presented {
+            Presented::ApiKeyHeader(raw) => self.by_key(raw.trim()).await,
+            // Keys have a fixed prefix; anything else in a Bearer header is a session token.
+            Presented::Bearer(raw) if raw.trim().starts_with("jl_") => self.by_key(raw.trim()).await,
+            Presented::Bearer(_) if !allow_session => Err(AuthError::ApiKeyRequired),
+            Presented::Bearer(raw) => self.by_session(raw.trim()).await,
+        }
+    }
+
+    async fn by_key(&self, raw: &str) -> Result<Principal, AuthError> {
+        // Format first: a malformed key never reaches the store.
+        let key = ApiKeySecret::parse(raw).map_err(|_| AuthError::InvalidKey)?;
+        let hash = self.hasher.hash(key.expose());
+        let (record, account) = self
+            .store
+            .find_key_by_hash(&hash)
+            .await
+            .map_err(AuthError::Store)?
+            .ok_or(AuthError::InvalidKey)?;
+        if record.revoked_at.is_some() {
+            return Err(AuthError::KeyRevoked);
+        }
+        self.last_used.record(record.id, self.clock.now());
+        Ok(Principal {
+            account,
+            credential: Credential::ApiKey {
+                id: record.id,
+                prefix: record.prefix,
+            },
+        })
+    }
+
+    async fn by_session(&self, raw: &str) -> Result<Principal, AuthError> {
+        let claims = self.signer.verify(raw, self.clock.now()).map_err(|e| match e {
+            TokenError::Expired => AuthError::SessionExpired,
+            TokenError::Invalid => AuthError::InvalidSession,
+        })?;
+        let account = self
+            .store
+            .find_account(claims.account_id)
+            .await
+            .map_err(AuthError::Store)?
+            .ok_or(AuthError::InvalidSession)?;
+        Ok(Principal {
+            account,
+            credential: Credential::Session {
+                family: claims.family,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AccountId, ApiKeyRecord, Email, KeyName, Plan};
+    use crate::ports::key_store::MockKeyStore;
+    use crate::ports::AccessClaims;
+    use crate::usecases::testing::FixedClock;
+    use chrono::{DateTime, Utc};
+
+    struct NoSessions;
+    impl TokenSigner for NoSessions {
+        fn issue(&self, _: &AccessClaims, _: DateTime<Utc>) -> String {
+            String::new()
+        }
+        fn verify(&self, token: &str, _: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+            match token {
+                "expired" => Err(TokenError::Expired),
+                _ => Err(TokenError::Invalid),
+            }
+        }
+    }
+
+    fn account() -> Account {
+        Account {
+            id: AccountId(7),
+            email: Email::parse("a@example.com").unwrap(),
+            plan: Plan::Free,
+            created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
+        }
+    }
+
+    fn auth(store: MockKeyStore) -> Authenticate {
+        Authenticate {
+            store: Arc::new(store),
+            hasher: SecretHasher::new(b"pepper".to_vec()),
+            signer: Arc::new(NoSessions),
+            clock: Arc::new(FixedClock::at(1_700_000_000)),
+            last_used: Arc::new(LastUsedTracker::default()),
+        }
+    }
+
+    fn key() -> ApiKeySecret {
+        ApiKeySecret::from_random([0xab; 32])
+    }
+
+    fn record(revoked: bool) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: KeyId(3),
+            account_id: AccountId(7),
+            name: KeyName::parse("k").unwrap(),
+            prefix: key().prefix(),
+            created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
+            last_used_at: None,
+            revoked_at: revoked.then(|| DateTime::<Utc>::from_timestamp(5, 0).unwrap()),
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_key_is_rejected_without_a_lookup() {
+        let mut store = MockKeyStore::new();
+        store.expect_find_key_by_hash().never();
+        let a = auth(store);
+        for raw in ["jl_live_short", "", "Bearer", &format!("jl_live_{}", "G".repeat(64))] {
+            let err = a.execute(Presented::ApiKeyHeader(raw.into()), true).await.unwrap_err();
+            assert_eq!(err.code(), Code::InvalidCredentials, "{raw}");
+        }
+    }
+
+    #[tokio::test]
+    async fn active_key_authenticates_and_is_marked_used() {
+        let mut store = MockKeyStore::new();
+        let expected = SecretHasher::new(b"pepper".to_vec()).hash(key().expose());
+        store
+            .expect_find_key_by_hash()
+            .withf(move |h| *h == expected)
+            .returning(|_| Ok(Some((record(false), account()))));
+        let a = auth(store);
+        let p = a.execute(Presented::Bearer(key().expose().into()), false).await.unwrap();
+        assert_eq!(p.account.id, AccountId(7));
+        assert!(a.last_used.pending(KeyId(3)).is_some());
+    }
+
+    #[tokio::test]
+    async fn revoked_and_unknown_keys_are_distinguished() {
+        let mut store = MockKeyStore::new();
+        store.expect_find_key_by_hash().times(1).returning(|_| Ok(Some((record(true), account()))));
+        store.expect_find_key_by_hash().times(1).returning(|_| Ok(None));
+        let a = auth(store);
+        let revoked = a.execute(Presented::ApiKeyHeader(key().expose().into()), true).await;
+        assert_eq!(revoked.unwrap_err().code(), Code::KeyRevoked);
+        let unknown = a.execute(Presented::ApiKeyHeader(key().expose().into()), true).await;
+        assert_eq!(unknown.unwrap_err().code(), Code::InvalidCredentials);
+    }
+
+    #[tokio::test]
+    async fn session_tokens_only_where_allowed() {
+        let a = auth(MockKeyStore::new());
+        let e = a.execute(Presented::Bearer("eyJ.x.y".into()), false).await.unwrap_err();
+        assert_eq!(e.code(), Code::ApiKeyRequired);
+        let e = a.execute(Presented::Bearer("expired".into()), true).await.unwrap_err();
+        assert_eq!(e.code(), Code::TokenExpired);
+        let e = a.execute(Presented::Bearer("forged".into()), true).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidCredentials);
+    }
+}

@@ -1,0 +1,198 @@
+//! `POST /auth/login`: email + password → a one-hour access token and a rotating refresh token.
+
+use chrono::Duration;
+use std::sync::Arc;
+
+use crate::domain::{AccountId, Email, Password, SecretHasher, random_token};
+use crate::ports::{AccessClaims, Clock, Entropy, HashError, KeyStore, StoreError, TokenSigner, PasswordHasher};
+use crate::usecases::store_code;
+use crate::{Code, ErrorCode};
+
+/// Access tokens live one hour (the document's `expires_in: 3600`).
+pub const ACCESS_TTL_SECS: i64 = 3600;
+/// Refresh tokens live 30 days, and each can be spent once.
+pub const REFRESH_TTL_DAYS: i64 = 30;
+
+#[derive(Debug, Clone)]
+pub struct SessionTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+/// Mints the token pair for a session family (new at login, kept on refresh).
+#[derive(Clone)]
+pub struct SessionIssuer {
+    pub store: Arc<dyn KeyStore>,
+    pub signer: Arc<dyn TokenSigner>,
+    pub hasher: SecretHasher,
+    pub entropy: Arc<dyn Entropy>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl SessionIssuer {
+    pub fn new_family(&self) -> String {
+        random_token(self.entropy.as_ref())
+    }
+
+    pub async fn issue(&self, account: AccountId, family: String) -> Result<SessionTokens, StoreError> {
+        let now = self.clock.now();
+        let refresh = random_token(self.entropy.as_ref());
+        self.store
+            .insert_refresh_token(
+                account,
+                &family,
+                &self.hasher.hash(&refresh),
+                now + Duration::days(REFRESH_TTL_DAYS),
+                now,
+            )
+            .await?;
+        let claims = AccessClaims {
+            account_id: account,
+            family,
+            expires_at: now + Duration::seconds(ACCESS_TTL_SECS),
+        };
+        Ok(SessionTokens {
+            access_token: self.signer.issue(&claims, now),
+            refresh_token: refresh,
+            expires_in: ACCESS_TTL_SECS,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// One message for unknown email and wrong password.
+    #[error("Invalid email or password.")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Hash(HashError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl ErrorCode for LoginError {
+    fn code(&self) -> Code {
+        match self {
+            LoginError::InvalidCredentials => Code::InvalidCredentials,
+            LoginError::Hash(_) => Code::Internal,
+            LoginError::Store(e) => store_code(e),
+        }
+    }
+}
+
+pub struct Login {
+    pub store: Arc<dyn KeyStore>,
+    pub passwords: Arc<dyn PasswordHasher>,
+    pub sessions: SessionIssuer,
+}
+
+impl Login {
+    pub async fn execute(&self, email: &str, password: &str) -> Result<SessionTokens, LoginError> {
+        let password = Password::for_login(password).ok_or(LoginError::InvalidCredentials)?;
+        let stored = match Email::parse(email) {
+            Ok(email) => self.store.find_login(&email).await.map_err(LoginError::Store)?,
+            Err(_) => None,
+        };
+        // Unknown emails still pay for a verification, so timing does not reveal registration.
+        let hash = stored.as_ref().map(|s| s.password_hash.clone());
+        let ok = self.passwords.verify(&password, hash).await.map_err(LoginError::Hash)?;
+        match stored {
+            Some(s) if ok => self
+                .sessions
+                .issue(s.account.id, self.sessions.new_family())
+                .await
+                .map_err(LoginError::Store),
+            _ => Err(LoginError::InvalidCredentials),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Account, Plan};
+    use crate::ports::key_store::MockKeyStore;
+    use crate::ports::password::MockPasswordHasher;
+    use crate::ports::{StoredLogin, TokenError};
+    use crate::usecases::testing::{CountingEntropy, FixedClock};
+    use chrono::{DateTime, Utc};
+
+    struct EchoSigner;
+    impl TokenSigner for EchoSigner {
+        fn issue(&self, c: &AccessClaims, _: DateTime<Utc>) -> String {
+            format!("session-for-{}", c.account_id)
+        }
+        fn verify(&self, _: &str, _: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+            Err(TokenError::Invalid)
+        }
+    }
+
+    fn login(store: MockKeyStore, passwords: MockPasswordHasher) -> Login {
+        let store: Arc<dyn KeyStore> = Arc::new(store);
+        Login {
+            store: store.clone(),
+            passwords: Arc::new(passwords),
+            sessions: SessionIssuer {
+                store,
+                signer: Arc::new(EchoSigner),
+                hasher: SecretHasher::new(b"p".to_vec()),
+                entropy: Arc::new(CountingEntropy::default()),
+                clock: Arc::new(FixedClock::at(1_000)),
+            },
+        }
+    }
+
+    fn stored() -> StoredLogin {
+        StoredLogin {
+            account: Account {
+                id: AccountId(9),
+                email: Email::parse("dev@example.com").unwrap(),
+                plan: Plan::Free,
+                created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
+            },
+            password_hash: "$argon2id$stored".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_email_and_wrong_password_look_the_same_and_both_verify() {
+        let mut store = MockKeyStore::new();
+        store.expect_find_login().times(1).returning(|_| Ok(None));
+        store.expect_find_login().times(1).returning(|_| Ok(Some(stored())));
+        let mut pw = MockPasswordHasher::new();
+        // The unknown email is verified against the dummy (None), the known one against its hash.
+        pw.expect_verify().withf(|_, h| h.is_none()).times(1).returning(|_, _| Ok(false));
+        pw.expect_verify()
+            .withf(|_, h| h.as_deref() == Some("$argon2id$stored"))
+            .times(1)
+            .returning(|_, _| Ok(false));
+        let l = login(store, pw);
+        let a = l.execute("nobody@example.com", "whatever1").await.unwrap_err();
+        let b = l.execute("dev@example.com", "wrong-pass").await.unwrap_err();
+        assert_eq!(a.to_string(), b.to_string());
+        assert_eq!(a.code(), Code::InvalidCredentials);
+        assert_eq!(b.code(), Code::InvalidCredentials);
+    }
+
+    #[tokio::test]
+    async fn success_stores_a_hashed_refresh_token_and_returns_a_one_hour_session() {
+        let mut store = MockKeyStore::new();
+        store.expect_find_login().returning(|_| Ok(Some(stored())));
+        store
+            .expect_insert_refresh_token()
+            .times(1)
+            .withf(|acc, _fam, hash, exp, now| {
+                *acc == AccountId(9)
+                    && hash.as_str().len() == 64
+                    && (*exp - *now) == Duration::days(REFRESH_TTL_DAYS)
+            })
+            .returning(|_, _, _, _, _| Ok(()));
+        let mut pw = MockPasswordHasher::new();
+        pw.expect_verify().returning(|_, _| Ok(true));
+        let tokens = login(store, pw).execute(" DEV@example.com ", "right-pass").await.unwrap();
+        assert_eq!(tokens.access_token, "session-for-9");
+        assert_eq!(tokens.expires_in, 3600);
+        assert_eq!(tokens.refresh_token.len(), 64);
+    }
+}

@@ -1,0 +1,69 @@
+//! `GET /auth/me`: plan, usage and the account's keys (never a key or its hash).
+
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use crate::domain::{ApiKeyRecord, Plan};
+use crate::ports::{Clock, KeyStore, MeterError, StoreError, UsageMeter};
+use crate::usecases::{LastUsedTracker, Principal, store_code};
+use crate::{Code, ErrorCode};
+
+#[derive(Debug, Clone)]
+pub struct MeView {
+    pub plan: Plan,
+    pub monthly_used: u64,
+    pub monthly_limit: u64,
+    pub endpoints: Vec<&'static str>,
+    /// Active keys, oldest first, with `last_used_at` including uses not yet flushed.
+    pub keys: Vec<ApiKeyRecord>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MeError {
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Meter(MeterError),
+}
+
+impl ErrorCode for MeError {
+    fn code(&self) -> Code {
+        match self {
+            MeError::Store(e) => store_code(e),
+            MeError::Meter(_) => Code::DependencyUnavailable,
+        }
+    }
+}
+
+pub struct Me {
+    pub store: Arc<dyn KeyStore>,
+    pub meter: Arc<dyn UsageMeter>,
+    pub last_used: Arc<LastUsedTracker>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn latest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    a.max(b)
+}
+
+impl Me {
+    pub async fn execute(&self, who: &Principal) -> Result<MeView, MeError> {
+        let account = &who.account;
+        let mut keys = self.store.list_active_keys(account.id).await.map_err(MeError::Store)?;
+        for key in &mut keys {
+            key.last_used_at = latest(key.last_used_at, self.last_used.pending(key.id));
+        }
+        let monthly_used = self
+            .meter
+            .monthly_used(account.id, self.clock.now())
+            .await
+            .map_err(MeError::Meter)?;
+        Ok(MeView {
+            plan: account.plan,
+            monthly_used,
+            monthly_limit: account.plan.limits().monthly_requests,
+            endpoints: account.plan.endpoints(),
+            keys,
+        })
+    }
+}
