@@ -1,1 +1,12 @@
-//! placeholder
+//! Adapters: each `jobin-core` port implemented against a real system (`db`, `crypto`) or
+//! in-process (`memory`). Driver errors are mapped to the port's error type here; a `DbErr` never
+//! crosses into core.
+
+pub mod clock;
+pub mod crypto;
+pub mod db;
+pub mod memory;
+
+pub use clock::SystemClock;
+#[cfg(feature = "testing")]
+pub mod testing;

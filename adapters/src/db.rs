@@ -1,0 +1,99 @@
+//! Persistence through sea-orm: one code path for SQLite (embedded default) and PostgreSQL.
+
+pub mod entities;
+pub mod key_store;
+pub mod migrations;
+
+pub use key_store::SqlKeyStore;
+
+use anyhow::Context;
+use jobin_core::ports::StoreError;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm_migration::MigratorTrait;
+use std::time::Duration;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Opens a pool. SQLite gets one connection (a single writer anyway; WAL, foreign keys and a busy
+/// timeout set); PostgreSQL gets `max_connections`. Short acquire timeouts so a dead database
+/// turns into a prompt 503, not a hung request.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let backend = Backend::of(url).context("database URL must start with sqlite: or postgres://")?;
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5));
+    match backend {
+        Backend::Sqlite => {
+            opts.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {
+                o.foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            });
+        }
+        Backend::Postgres => {
+            opts.max_connections(max_connections.max(2)).min_connections(1);
+        }
+    }
+    Database::connect(opts).await.context("connecting to the database")
+}
+
+/// Applies pending migrations. On PostgreSQL, concurrent starters (several nodes) are serialized
+/// with an advisory lock held on a dedicated connection.
+pub async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        const KEY: i64 = 0x4a6f_6249_6e00; // "JobIn"
+        let guard = connect(url, 1).await?;
+        guard
+            .execute_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT pg_advisory_lock({KEY})")))
+            .await
+            .context("taking the migration lock")?;
+        let result = migrations::Migrator::up(db, None).await.context("applying migrations");
+        guard
+            .execute_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT pg_advisory_unlock({KEY})")))
+            .await
+            .context("releasing the migration lock")?;
+        guard.close().await.ok();
+        result
+    } else {
+        migrations::Migrator::up(db, None).await.context("applying migrations")
+    }
+}
+
+/// Whether a driver error means the database cannot be reached (vs. a query problem).
+pub(crate) fn is_unavailable(e: &DbErr) -> bool {
+    matches!(e, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
+        || matches!(e, DbErr::Exec(sea_orm::RuntimeErr::SqlxError(s)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(s))
+            if matches!(**s, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed | sea_orm::sqlx::Error::Tls(_)))
+}
+
+pub(crate) fn store_err(context: &'static str) -> impl FnOnce(DbErr) -> StoreError {
+    move |e| {
+        if is_unavailable(&e) {
+            StoreError::Unavailable(anyhow::Error::new(e).context(context))
+        } else {
+            StoreError::Unknown(anyhow::Error::new(e).context(context))
+        }
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}

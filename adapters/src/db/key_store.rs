@@ -1,0 +1,309 @@
+//! `KeyStore` over sea-orm (SQLite and PostgreSQL).
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use jobin_core::domain::{
+    Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash,
+};
+use jobin_core::ports::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use super::entities::{account, api_key, refresh_token};
+use super::{is_unique_violation, store_err};
+
+#[derive(Clone)]
+pub struct SqlKeyStore {
+    db: DatabaseConnection,
+}
+
+impl SqlKeyStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn to_account(m: account::Model) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: AccountId(m.id),
+        email: Email::parse(&m.email)
+            .map_err(|e| StoreError::Unknown(anyhow!("stored email of account {} is invalid: {e}", m.id)))?,
+        plan: Plan::parse(&m.plan)
+            .map_err(|e| StoreError::Unknown(anyhow!("stored plan of account {}: {e}", m.id)))?,
+        created_at: m.created_at,
+    })
+}
+
+fn to_key(m: api_key::Model) -> Result<ApiKeyRecord, StoreError> {
+    Ok(ApiKeyRecord {
+        id: KeyId(m.id),
+        account_id: AccountId(m.account_id),
+        name: KeyName::from_stored(m.name),
+        prefix: KeyPrefix::parse(&m.prefix)
+            .map_err(|e| StoreError::Unknown(anyhow!("stored prefix of key {}: {e}", m.id)))?,
+        created_at: m.created_at,
+        last_used_at: m.last_used_at,
+        revoked_at: m.revoked_at,
+    })
+}
+
+fn key_model(account: AccountId, key: &NewKey, now: DateTime<Utc>) -> api_key::ActiveModel {
+    api_key::ActiveModel {
+        account_id: Set(account.0),
+        name: Set(key.name.as_str().to_owned()),
+        key_hash: Set(key.hash.as_str().to_owned()),
+        prefix: Set(key.prefix.display()),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+}
+
+/// Inserts a key; a unique violation can only be the per-account prefix (hashes of 256-bit
+/// random keys do not collide).
+async fn insert_key_row(
+    conn: &impl ConnectionTrait,
+    account: AccountId,
+    key: &NewKey,
+    now: DateTime<Utc>,
+) -> Result<ApiKeyRecord, StoreError> {
+    match key_model(account, key, now).insert(conn).await {
+        Ok(m) => to_key(m),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::PrefixTaken),
+        Err(e) => Err(store_err("inserting an API key")(e)),
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqlKeyStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(|e| StoreError::Unavailable(anyhow::Error::new(e).context("database ping")))
+    }
+
+    async fn create_account(
+        &self,
+        email: &Email,
+        password_hash: &str,
+        plan: Plan,
+        first_key: NewKey,
+        now: DateTime<Utc>,
+    ) -> Result<(Account, ApiKeyRecord), StoreError> {
+        let txn = self.db.begin().await.map_err(store_err("beginning registration"))?;
+        let inserted = account::ActiveModel {
+            email: Set(email.as_str().to_owned()),
+            password_hash: Set(password_hash.to_owned()),
+            plan: Set(plan.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await;
+        let account = match inserted {
+            Ok(m) => to_account(m)?,
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::EmailTaken),
+            Err(e) => return Err(store_err("inserting an account")(e)),
+        };
+        let key = insert_key_row(&txn, account.id, &first_key, now).await?;
+        txn.commit().await.map_err(store_err("committing registration"))?;
+        Ok((account, key))
+    }
+
+    async fn find_login(&self, email: &Email) -> Result<Option<StoredLogin>, StoreError> {
+        let found = account::Entity::find()
+            .filter(account::Column::Email.eq(email.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(store_err("looking up an account by email"))?;
+        found
+            .map(|m| {
+                let password_hash = m.password_hash.clone();
+                Ok(StoredLogin { account: to_account(m)?, password_hash })
+            })
+            .transpose()
+    }
+
+    async fn find_account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        account::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(store_err("looking up an account"))?
+            .map(to_account)
+            .transpose()
+    }
+
+    async fn set_plan(&self, email: &Email, plan: Plan, now: DateTime<Utc>) -> Result<Option<Account>, StoreError> {
+        let updated = account::Entity::update_many()
+            .col_expr(account::Column::Plan, Expr::value(plan.as_str()))
+            .col_expr(account::Column::UpdatedAt, Expr::value(now))
+            .filter(account::Column::Email.eq(email.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(store_err("setting a plan"))?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        Ok(self.find_login(email).await?.map(|s| s.account))
+    }
+
+    async fn find_key_by_hash(&self, hash: &SecretHash) -> Result<Option<(ApiKeyRecord, Account)>, StoreError> {
+        let found = api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(hash.as_str()))
+            .find_also_related(account::Entity)
+            .one(&self.db)
+            .await
+            .map_err(store_err("looking up an API key"))?;
+        match found {
+            Some((key, Some(acc))) => Ok(Some((to_key(key)?, to_account(acc)?))),
+            Some((key, None)) => Err(StoreError::Unknown(anyhow!("key {} has no account", key.id))),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        api_key::Entity::find()
+            .filter(api_key::Column::AccountId.eq(account.0))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .order_by_asc(api_key::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(store_err("listing keys"))?
+            .into_iter()
+            .map(to_key)
+            .collect()
+    }
+
+    async fn insert_key(
+        &self,
+        account: AccountId,
+        key: NewKey,
+        max_active: u32,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, StoreError> {
+        let txn = self.db.begin().await.map_err(store_err("beginning key creation"))?;
+        let active = api_key::Entity::find()
+            .filter(api_key::Column::AccountId.eq(account.0))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .count(&txn)
+            .await
+            .map_err(store_err("counting active keys"))?;
+        if active >= u64::from(max_active) {
+            return Err(StoreError::KeyLimitReached);
+        }
+        let record = insert_key_row(&txn, account, &key, now).await?;
+        txn.commit().await.map_err(store_err("committing key creation"))?;
+        Ok(record)
+    }
+
+    async fn rotate_keys(&self, account: AccountId, key: NewKey, now: DateTime<Utc>) -> Result<ApiKeyRecord, StoreError> {
+        let txn = self.db.begin().await.map_err(store_err("beginning rotation"))?;
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+            .filter(api_key::Column::AccountId.eq(account.0))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(store_err("revoking keys"))?;
+        let record = insert_key_row(&txn, account, &key, now).await?;
+        txn.commit().await.map_err(store_err("committing rotation"))?;
+        Ok(record)
+    }
+
+    async fn revoke_key(&self, account: AccountId, prefix: &KeyPrefix, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let res = api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+            .filter(api_key::Column::AccountId.eq(account.0))
+            .filter(api_key::Column::Prefix.eq(prefix.display()))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err("revoking a key"))?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError> {
+        let txn = self.db.begin().await.map_err(store_err("beginning last-used flush"))?;
+        for (id, at) in uses {
+            // Whole seconds: plenty for "last used", and one text format on SQLite so the
+            // comparison below orders correctly there too.
+            let at = at.trunc_subsecs(0);
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
+                .filter(api_key::Column::Id.eq(id.0))
+                .filter(
+                    api_key::Column::LastUsedAt
+                        .is_null()
+                        .or(api_key::Column::LastUsedAt.lt(at)),
+                )
+                .exec(&txn)
+                .await
+                .map_err(store_err("recording key use"))?;
+        }
+        txn.commit().await.map_err(store_err("committing last-used flush"))
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        account: AccountId,
+        family: &str,
+        hash: &SecretHash,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        refresh_token::ActiveModel {
+            account_id: Set(account.0),
+            family: Set(family.to_owned()),
+            token_hash: Set(hash.as_str().to_owned()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            used_at: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(store_err("storing a refresh token"))?;
+        Ok(())
+    }
+
+    async fn consume_refresh_token(&self, hash: &SecretHash, now: DateTime<Utc>) -> Result<RefreshOutcome, StoreError> {
+        // The conditional UPDATE is the atomic step: of concurrent spenders only one changes a row.
+        let spent = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err("spending a refresh token"))?;
+        let row = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(store_err("reading a refresh token"))?;
+        let Some(row) = row else {
+            return Ok(RefreshOutcome::Unknown);
+        };
+        if spent.rows_affected == 1 {
+            return Ok(RefreshOutcome::Valid {
+                account_id: AccountId(row.account_id),
+                family: row.family,
+                expires_at: row.expires_at,
+            });
+        }
+        // A replay: revoke every token of the family, the successor included.
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::Family.eq(row.family.as_str()))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err("revoking a token family"))?;
+        Ok(RefreshOutcome::Reused { family: row.family })
+    }
+}

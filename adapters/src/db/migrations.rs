@@ -1,0 +1,57 @@
+//! Schema migrations, one per file (sea-orm names a migration after its module).
+
+mod m20261123_000001_create_accounts;
+mod m20261123_000002_create_api_keys;
+mod m20261123_000003_create_refresh_tokens;
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_accounts::Migration),
+            Box::new(m20261123_000002_create_api_keys::Migration),
+            Box::new(m20261123_000003_create_refresh_tokens::Migration),
+        ]
+    }
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Accounts {
+    Table,
+    Id,
+    Email,
+    PasswordHash,
+    Plan,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum ApiKeys {
+    Table,
+    Id,
+    AccountId,
+    Name,
+    KeyHash,
+    Prefix,
+    CreatedAt,
+    LastUsedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum RefreshTokens {
+    Table,
+    Id,
+    AccountId,
+    Family,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+    RevokedAt,
+}

@@ -1,0 +1,109 @@
+//! Test support: scratch databases. Compiled only with the `testing` feature.
+//!
+//! PostgreSQL suites use `JOBIN_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) as an admin connection and create one fresh database
+//! per test. When no server answers, the suite is skipped with a loud message — unless `CI` or
+//! `JOBIN_REQUIRE_POSTGRES` is set, in which case it fails: CI must run it.
+
+use anyhow::Context;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn required() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+        || std::env::var_os("JOBIN_REQUIRE_POSTGRES").is_some()
+}
+
+/// A fresh, migrated PostgreSQL database, dropped by `cleanup`.
+pub struct ScratchPostgres {
+    pub url: String,
+    pub db: DatabaseConnection,
+    admin: DatabaseConnection,
+    name: String,
+}
+
+impl ScratchPostgres {
+    /// `None` (after printing why) when PostgreSQL is unreachable and not required.
+    pub async fn create() -> Option<Self> {
+        let admin_url = std::env::var("JOBIN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        match Self::try_create(&admin_url).await {
+            Ok(s) => Some(s),
+            Err(e) if !required() => {
+                eprintln!(
+                    "\n!!!!! SKIPPED: PostgreSQL suite — no server at {admin_url}: {e:#}\n\
+                     !!!!! Set JOBIN_TEST_POSTGRES_URL or start PostgreSQL; CI requires it.\n"
+                );
+                None
+            }
+            Err(e) => panic!("PostgreSQL is required here (CI) but unusable at {admin_url}: {e:#}"),
+        }
+    }
+
+    async fn try_create(admin_url: &str) -> anyhow::Result<Self> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let admin = crate::db::connect(admin_url, 2).await?;
+        let name = format!(
+            "jobin_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            chrono::Utc::now().timestamp_subsec_nanos()
+        );
+        admin
+            .execute_raw(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE {name}")))
+            .await
+            .context("CREATE DATABASE")?;
+        let url = swap_database(admin_url, &name)?;
+        let db = crate::db::connect(&url, 5).await?;
+        crate::db::migrate(&db, &url).await?;
+        Ok(Self { url, db, admin, name })
+    }
+
+    /// Drops the database (connections are closed first).
+    pub async fn cleanup(self) {
+        self.db.close().await.ok();
+        let _ = self
+            .admin
+            .execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ))
+            .await;
+        self.admin.close().await.ok();
+    }
+
+    /// Drops the database while the application still uses it (outage tests).
+    pub async fn drop_now(&self) -> anyhow::Result<()> {
+        self.admin
+            .execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ))
+            .await
+            .context("DROP DATABASE")?;
+        Ok(())
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL, keeping any query string.
+pub fn swap_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let slash = base.rfind('/').filter(|i| *i > "postgres://".len()).context("URL has no database path")?;
+    let mut out = format!("{}/{name}", &base[..slash]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+/// A fresh, migrated in-memory SQLite database.
+pub async fn sqlite_memory() -> anyhow::Result<DatabaseConnection> {
+    let db = crate::db::connect("sqlite::memory:", 1).await?;
+    crate::db::migrate(&db, "sqlite::memory:").await?;
+    Ok(db)
+}

@@ -1,0 +1,233 @@
+//! One `KeyStore` contract, run against every implementation: SQLite (in memory) and PostgreSQL.
+
+use chrono::{DateTime, Duration, Utc};
+use jobin_adapters::db::SqlKeyStore;
+use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
+use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyId, KeyName, Plan, SecretHasher};
+use jobin_core::ports::{KeyStore, NewKey, RefreshOutcome, StoreError};
+use std::sync::Arc;
+
+fn t(s: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap()
+}
+
+fn hasher() -> SecretHasher {
+    SecretHasher::new(b"contract-pepper".to_vec())
+}
+
+/// A key whose first bytes are `tag` (so tests choose colliding or distinct prefixes).
+fn key(tag: u8, salt: u8) -> (ApiKeySecret, NewKey) {
+    let mut bytes = [salt; 32];
+    bytes[0] = tag;
+    bytes[1] = tag;
+    let k = ApiKeySecret::from_random(bytes);
+    let new = NewKey { name: KeyName::parse("k").unwrap(), hash: hasher().hash(k.expose()), prefix: k.prefix() };
+    (k, new)
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+async fn register(store: &dyn KeyStore, addr: &str, tag: u8) -> AccountId {
+    // Same tag → same display prefix; the salt keeps the keys themselves distinct per account.
+    let salt = addr.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+    let (_, k) = key(tag, salt);
+    store.create_account(&email(addr), "$argon2id$h", Plan::Free, k, t(0)).await.unwrap().0.id
+}
+
+async fn creates_accounts_with_their_first_key(store: Arc<dyn KeyStore>) {
+    store.ping().await.unwrap();
+    let (secret, k) = key(1, 1);
+    let (acc, rec) = store.create_account(&email("a@example.com"), "$argon2id$h", Plan::Free, k, t(0)).await.unwrap();
+    assert_eq!(acc.email.as_str(), "a@example.com");
+    assert_eq!(acc.plan, Plan::Free);
+    assert_eq!(rec.account_id, acc.id);
+    assert_eq!(rec.prefix, secret.prefix());
+    assert_eq!(rec.created_at, t(0));
+
+    let login = store.find_login(&email("a@example.com")).await.unwrap().unwrap();
+    assert_eq!(login.account, acc);
+    assert_eq!(login.password_hash, "$argon2id$h");
+    assert!(store.find_login(&email("nobody@example.com")).await.unwrap().is_none());
+    assert_eq!(store.find_account(acc.id).await.unwrap(), Some(acc.clone()));
+    assert_eq!(store.find_account(AccountId(999_999)).await.unwrap(), None);
+
+    let (found, owner) = store.find_key_by_hash(&hasher().hash(secret.expose())).await.unwrap().unwrap();
+    assert_eq!(found, rec);
+    assert_eq!(owner, acc);
+    let (other, _) = key(9, 9);
+    assert!(store.find_key_by_hash(&hasher().hash(other.expose())).await.unwrap().is_none());
+}
+
+async fn duplicate_email_is_rejected_and_writes_nothing(store: Arc<dyn KeyStore>) {
+    let id = register(store.as_ref(), "dup@example.com", 1).await;
+    let (secret, k) = key(2, 2);
+    let err = store.create_account(&email("dup@example.com"), "$x", Plan::Pro, k, t(1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::EmailTaken), "{err:?}");
+    assert!(store.find_key_by_hash(&hasher().hash(secret.expose())).await.unwrap().is_none());
+    assert_eq!(store.list_active_keys(id).await.unwrap().len(), 1);
+    assert_eq!(store.find_login(&email("dup@example.com")).await.unwrap().unwrap().account.plan, Plan::Free);
+}
+
+async fn display_prefixes_are_unique_per_account_only(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let b = register(store.as_ref(), "b@example.com", 1).await; // same prefix, other account: fine
+    let (_, same_prefix) = key(1, 7);
+    let err = store.insert_key(a, same_prefix, 20, t(1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::PrefixTaken), "{err:?}");
+    assert_eq!(store.list_active_keys(a).await.unwrap().len(), 1);
+    let (_, fresh) = key(3, 7);
+    let rec = store.insert_key(a, fresh, 20, t(2)).await.unwrap();
+    assert_eq!(rec.account_id, a);
+    assert_eq!(store.list_active_keys(a).await.unwrap().len(), 2);
+    assert_eq!(store.list_active_keys(b).await.unwrap().len(), 1);
+}
+
+async fn active_key_limit_is_enforced(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    for tag in 2..=3u8 {
+        store.insert_key(a, key(tag, 0).1, 3, t(1)).await.unwrap();
+    }
+    let err = store.insert_key(a, key(4, 0).1, 3, t(1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::KeyLimitReached), "{err:?}");
+    assert_eq!(store.list_active_keys(a).await.unwrap().len(), 3);
+}
+
+async fn rotation_revokes_every_active_key_atomically(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let b = register(store.as_ref(), "b@example.com", 2).await;
+    store.insert_key(a, key(3, 0).1, 20, t(1)).await.unwrap();
+    // A rotation whose new prefix collides (with the revoked-to-be key 3) writes nothing.
+    let err = store.rotate_keys(a, key(3, 5).1, t(2)).await.unwrap_err();
+    assert!(matches!(err, StoreError::PrefixTaken), "{err:?}");
+    assert_eq!(store.list_active_keys(a).await.unwrap().len(), 2);
+
+    let (secret, k) = key(4, 0);
+    let rec = store.rotate_keys(a, k, t(3)).await.unwrap();
+    let active = store.list_active_keys(a).await.unwrap();
+    assert_eq!(active, vec![rec.clone()]);
+    assert_eq!(rec.prefix, secret.prefix());
+    let (old, _) = store.find_key_by_hash(&hasher().hash(key(3, 0).0.expose())).await.unwrap().unwrap();
+    assert_eq!(old.revoked_at, Some(t(3)));
+    // The other account is untouched.
+    assert_eq!(store.list_active_keys(b).await.unwrap().len(), 1);
+}
+
+async fn revocation_is_scoped_to_the_owner(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let b = register(store.as_ref(), "b@example.com", 2).await;
+    let b_prefix = key(2, 0).0.prefix();
+    let b_key = store.list_active_keys(b).await.unwrap()[0].clone();
+    assert!(!store.revoke_key(a, &b_prefix, t(1)).await.unwrap());
+    assert_eq!(store.list_active_keys(b).await.unwrap().len(), 1);
+    assert!(store.revoke_key(b, &b_prefix, t(1)).await.unwrap());
+    assert!(store.list_active_keys(b).await.unwrap().is_empty());
+    // Already revoked: nothing to revoke.
+    assert!(!store.revoke_key(b, &b_prefix, t(2)).await.unwrap());
+    assert_eq!(b_key.prefix, b_prefix);
+    assert_eq!(store.list_active_keys(a).await.unwrap().len(), 1);
+}
+
+async fn last_use_only_moves_forward(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let id: KeyId = store.list_active_keys(a).await.unwrap()[0].id;
+    store.record_key_use(&[(id, t(50))]).await.unwrap();
+    store.record_key_use(&[(id, t(20))]).await.unwrap();
+    assert_eq!(store.list_active_keys(a).await.unwrap()[0].last_used_at, Some(t(50)));
+    store.record_key_use(&[(id, t(80) + Duration::milliseconds(400))]).await.unwrap();
+    assert_eq!(store.list_active_keys(a).await.unwrap()[0].last_used_at, Some(t(80)));
+    store.record_key_use(&[]).await.unwrap();
+}
+
+async fn refresh_tokens_are_single_use_and_replay_revokes_the_family(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let h = hasher();
+    store.insert_refresh_token(a, "fam1", &h.hash("r1"), t(100), t(0)).await.unwrap();
+    store.insert_refresh_token(a, "fam2", &h.hash("other"), t(100), t(0)).await.unwrap();
+    assert_eq!(
+        store.consume_refresh_token(&h.hash("r1"), t(1)).await.unwrap(),
+        RefreshOutcome::Valid { account_id: a, family: "fam1".into(), expires_at: t(100) }
+    );
+    store.insert_refresh_token(a, "fam1", &h.hash("r2"), t(200), t(1)).await.unwrap();
+    // Replaying r1 revokes fam1, so its successor r2 is dead too.
+    assert_eq!(
+        store.consume_refresh_token(&h.hash("r1"), t(2)).await.unwrap(),
+        RefreshOutcome::Reused { family: "fam1".into() }
+    );
+    assert_eq!(
+        store.consume_refresh_token(&h.hash("r2"), t(3)).await.unwrap(),
+        RefreshOutcome::Reused { family: "fam1".into() }
+    );
+    // Another family of the same account is unaffected.
+    assert!(matches!(
+        store.consume_refresh_token(&h.hash("other"), t(3)).await.unwrap(),
+        RefreshOutcome::Valid { .. }
+    ));
+    assert_eq!(store.consume_refresh_token(&h.hash("nope"), t(3)).await.unwrap(), RefreshOutcome::Unknown);
+}
+
+async fn concurrent_spends_of_one_token_yield_one_winner(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let h = hasher();
+    store.insert_refresh_token(a, "fam", &h.hash("tok"), t(100), t(0)).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let hash = h.hash("tok");
+            tokio::spawn(async move { store.consume_refresh_token(&hash, t(1)).await.unwrap() })
+        })
+        .collect();
+    let mut valid = 0;
+    for task in tasks {
+        if matches!(task.await.unwrap(), RefreshOutcome::Valid { .. }) {
+            valid += 1;
+        }
+    }
+    assert_eq!(valid, 1);
+}
+
+async fn plans_can_be_changed_by_email(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let acc = store.set_plan(&email("a@example.com"), Plan::Pro, t(5)).await.unwrap().unwrap();
+    assert_eq!((acc.id, acc.plan), (a, Plan::Pro));
+    assert_eq!(store.find_account(a).await.unwrap().unwrap().plan, Plan::Pro);
+    assert!(store.set_plan(&email("x@example.com"), Plan::Pro, t(5)).await.unwrap().is_none());
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = super::sqlite_memory().await.unwrap();
+                    super::$case(std::sync::Arc::new(super::SqlKeyStore::new(db))).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(pg) = super::ScratchPostgres::create().await else { return };
+                    super::$case(std::sync::Arc::new(super::SqlKeyStore::new(pg.db.clone()))).await;
+                    pg.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    creates_accounts_with_their_first_key,
+    duplicate_email_is_rejected_and_writes_nothing,
+    display_prefixes_are_unique_per_account_only,
+    active_key_limit_is_enforced,
+    rotation_revokes_every_active_key_atomically,
+    revocation_is_scoped_to_the_owner,
+    last_use_only_moves_forward,
+    refresh_tokens_are_single_use_and_replay_revokes_the_family,
+    concurrent_spends_of_one_token_yield_one_winner,
+    plans_can_be_changed_by_email,
+);
