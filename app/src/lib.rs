@@ -1,1 +1,13 @@
-//! placeholder
+//! The JobIn HTTP surface: configuration, wiring of adapters into use cases, and the poem /
+//! poem-openapi server. `main.rs` only parses the command line and calls in here.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod server;
+pub mod telemetry;
+pub mod wiring;
+
+pub use config::Config;
+pub use server::{api_service, openapi_json};
+pub use wiring::AppState;

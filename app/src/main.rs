@@ -1,1 +1,70 @@
-fn main() {}
+//! The `jobin` binary: parse the command line, load configuration, run.
+
+use clap::Parser;
+use jobin_app::cli::{AccountsCommand, Cli, Command};
+use jobin_app::config::Config;
+use jobin_app::{server, telemetry, wiring};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // One rustls crypto provider for the whole process (see shared/reference/dependencies.md G2).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", jobin_app::openapi_json());
+        return ExitCode::SUCCESS;
+    }
+    let _ = dotenvy::dotenv();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let db = wiring::open_database(&config).await?;
+            let secrets = wiring::Secrets::resolve(&config)?;
+            let state = wiring::build(db, wiring::Options::from_config(&config, secrets))?;
+            let (acceptor, addr) = server::bind(config.bind).await?;
+            tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "JobIn listening");
+            server::serve(state, acceptor, server::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            wiring::open_database(&config).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Accounts { command: AccountsCommand::SetPlan { email, plan } } => {
+            let db = wiring::open_database(&config).await?;
+            let store = std::sync::Arc::new(jobin_adapters::db::SqlKeyStore::new(db));
+            let set = jobin_core::usecases::SetPlan { store, clock: std::sync::Arc::new(jobin_adapters::SystemClock) };
+            let account = set.execute(&email, &plan).await?;
+            println!("{} is now on the {} plan", account.email, account.plan);
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", jobin_app::openapi_json());
+            Ok(())
+        }
+    }
+}

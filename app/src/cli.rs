@@ -1,0 +1,40 @@
+//! The `jobin` command line.
+
+use clap::{Parser, Subcommand};
+
+/// JobIn: a self-hostable job-market data API.
+///
+/// Configuration comes from JOBIN_* environment variables (and a `.env` file if present);
+/// see .env.example.
+#[derive(Debug, Parser)]
+#[command(name = "jobin", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default). Applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (JSON) to stdout.
+    Openapi,
+    /// Operator tools for accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Set an account's plan (free, starter, pro, scale).
+    SetPlan {
+        /// The account's email.
+        email: String,
+        /// free | starter | pro | scale
+        plan: String,
+    },
+}

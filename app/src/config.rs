@@ -1,0 +1,222 @@
+//! Configuration from `JOBIN_*` environment variables (documented in `.env.example`). An invalid
+//! value stops start-up with one line naming the variable.
+
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A configuration error: the variable and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { var, message: message.into() }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// May carry a password, so it is kept secret (never logged).
+    pub database_url: SecretString,
+    pub jwt_secret: Option<SecretString>,
+    pub key_pepper: Option<SecretString>,
+    pub log_format: LogFormat,
+    pub trusted_proxies: Vec<IpNet>,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database", &redact_url(self.database_url.expose_secret()))
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("key_pepper", &self.key_pepper.as_ref().map(|_| "<set>"))
+            .field("log_format", &self.log_format)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Minimum length of JOBIN_JWT_SECRET and JOBIN_KEY_PEPPER.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads every variable through `get` (tests pass a map). Empty values count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let bind = match var("JOBIN_BIND") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| {
+                err("JOBIN_BIND", format!("invalid socket address `{v}` (expected host:port, e.g. 127.0.0.1:8080)"))
+            })?,
+        };
+        let data_dir = PathBuf::from(var("JOBIN_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("JOBIN_DATABASE_URL") {
+            None => default_sqlite_url(&data_dir),
+            Some(v) if jobin_adapters::db::Backend::of(&v).is_some() => v,
+            Some(v) => {
+                return Err(err(
+                    "JOBIN_DATABASE_URL",
+                    format!("unsupported URL `{}` (expected sqlite:… or postgres://…)", redact_url(&v)),
+                ));
+            }
+        };
+        let secret = |name: &'static str| -> Result<Option<SecretString>, ConfigError> {
+            match var(name) {
+                None => Ok(None),
+                Some(v) if v.len() < MIN_SECRET_BYTES => {
+                    Err(err(name, format!("must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)")))
+                }
+                Some(v) => Ok(Some(SecretString::from(v))),
+            }
+        };
+        let log_format = match var("JOBIN_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(err("JOBIN_LOG_FORMAT", format!("unknown format `{other}` (expected pretty or json)"))),
+        };
+        let trusted_proxies = match var("JOBIN_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                        .map_err(|_| err("JOBIN_TRUSTED_PROXIES", format!("`{s}` is not an IP address or CIDR range")))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let max_body_bytes = match var("JOBIN_MAX_BODY_BYTES") {
+            None => 64 * 1024,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1024..=64 * 1024 * 1024).contains(n))
+                .ok_or_else(|| err("JOBIN_MAX_BODY_BYTES", format!("`{v}` is not a byte count between 1024 and 67108864")))?,
+        };
+        let db_max_connections = match var("JOBIN_DB_MAX_CONNECTIONS") {
+            None => 10,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| err("JOBIN_DB_MAX_CONNECTIONS", format!("`{v}` is not a number between 1 and 1000")))?,
+        };
+        Ok(Self {
+            bind,
+            data_dir,
+            database_url: SecretString::from(database_url),
+            jwt_secret: secret("JOBIN_JWT_SECRET")?,
+            key_pepper: secret("JOBIN_KEY_PEPPER")?,
+            log_format,
+            trusted_proxies,
+            max_body_bytes,
+            db_max_connections,
+        })
+    }
+
+    pub fn uses_sqlite_in_data_dir(&self) -> bool {
+        self.database_url.expose_secret() == default_sqlite_url(&self.data_dir)
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("jobin.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url.expose_secret(), "sqlite://./data/jobin.db?mode=rwc");
+        assert!(c.jwt_secret.is_none() && c.key_pepper.is_none());
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert!(c.uses_sqlite_in_data_dir());
+    }
+
+    #[test]
+    fn each_invalid_value_names_its_variable() {
+        for (var, value, needle) in [
+            ("JOBIN_BIND", "localhost", "invalid socket address"),
+            ("JOBIN_DATABASE_URL", "mysql://root:pw@x/db", "unsupported URL"),
+            ("JOBIN_JWT_SECRET", "short", "at least 32 bytes"),
+            ("JOBIN_KEY_PEPPER", "short", "at least 32 bytes"),
+            ("JOBIN_LOG_FORMAT", "xml", "pretty or json"),
+            ("JOBIN_TRUSTED_PROXIES", "10.0.0.1,bogus", "`bogus`"),
+            ("JOBIN_MAX_BODY_BYTES", "12", "byte count"),
+            ("JOBIN_DB_MAX_CONNECTIONS", "0", "between 1 and 1000"),
+        ] {
+            let e = cfg(&[(var, value)]).unwrap_err();
+            assert_eq!(e.var, var);
+            assert!(e.message.contains(needle), "{e}");
+            assert!(!e.to_string().contains('\n'));
+        }
+        // The password of a rejected URL is not echoed.
+        let e = cfg(&[("JOBIN_DATABASE_URL", "mysql://root:hunter2@x/db")]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn proxies_accept_addresses_and_ranges() {
+        let c = cfg(&[("JOBIN_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 ,::1")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+}

@@ -1,0 +1,17 @@
+//! HTTP surface: one module per tag, plus the error envelope, security schemes and middleware.
+
+pub mod auth;
+pub mod client_ip;
+pub mod error;
+pub mod middleware;
+pub mod security;
+pub mod system;
+
+/// OpenAPI tags.
+#[derive(poem_openapi::Tags)]
+pub enum Tag {
+    /// Registration, login sessions and API key management.
+    Account,
+    /// Health and service metadata.
+    System,
+}

@@ -1,0 +1,277 @@
+//! The error envelope `{"error", "code", "details", "request_id"}` (plus the extra top-level
+//! fields the JobIn document shows for a status), the one `Code → status` mapping, and the
+//! per-operation error response enums.
+
+use jobin_core::{Code, ErrorCode};
+use poem::http::StatusCode;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::Object;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+
+tokio::task_local! {
+    /// The id of the request being served (set by the envelope middleware).
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// The one mapping from error code to HTTP status.
+pub const fn status_of(code: Code) -> StatusCode {
+    match code {
+        Code::ValidationFailed | Code::InvalidJson => StatusCode::BAD_REQUEST,
+        Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Code::MissingCredentials
+        | Code::InvalidCredentials
+        | Code::KeyRevoked
+        | Code::TokenExpired
+        | Code::RefreshTokenReused
+        | Code::ApiKeyRequired => StatusCode::UNAUTHORIZED,
+        Code::NotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
+        Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Code::EmailTaken | Code::KeyLimitReached => StatusCode::CONFLICT,
+        Code::RateLimited | Code::RotationInProgress => StatusCode::TOO_MANY_REQUESTS,
+        Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// `Code` as an OpenAPI string enum named `ErrorCode`, generated from `Code::ALL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiCode(pub Code);
+
+impl Type for ApiCode {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference(Self::name().into_owned())
+    }
+
+    fn register(registry: &mut Registry) {
+        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| MetaSchema {
+            description: Some("Stable machine-readable error code (snake_case, append-only)."),
+            enum_items: Code::ALL.iter().map(|c| Value::String(c.as_str().into())).collect(),
+            ..MetaSchema::new("string")
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for ApiCode {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.as_str().into()))
+    }
+}
+
+impl ParseFromJSON for ApiCode {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let value = value.unwrap_or_default();
+        Code::ALL
+            .iter()
+            .find(|c| value.as_str() == Some(c.as_str()))
+            .map(|c| ApiCode(*c))
+            .ok_or_else(|| ParseError::expected_type(value))
+    }
+}
+
+/// The error envelope, on every non-2xx response.
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct ErrorBody {
+    /// A sentence for humans.
+    pub error: String,
+    /// A stable code for programs.
+    pub code: ApiCode,
+    /// Code-specific details (e.g. the invalid field); an empty object when there are none.
+    pub details: Value,
+    /// The request's id, also in the `X-Request-Id` header; quote it when reporting a problem.
+    pub request_id: String,
+    /// The limit that was reached (429).
+    #[oai(skip_serializing_if_is_none)]
+    pub limit: Option<u64>,
+    /// Requests counted in the window (429).
+    #[oai(skip_serializing_if_is_none)]
+    pub used: Option<u64>,
+    /// When the window resets, ISO-8601 UTC (429).
+    #[oai(skip_serializing_if_is_none)]
+    pub resets: Option<String>,
+    /// Where to upgrade the plan (403 and quota 429).
+    #[oai(skip_serializing_if_is_none)]
+    pub upgrade: Option<String>,
+}
+
+impl poem_openapi::types::Example for ErrorBody {
+    fn example() -> Self {
+        Self {
+            error: "email: email must contain exactly one '@' with text on both sides".into(),
+            code: ApiCode(Code::ValidationFailed),
+            details: json!({"field": "email", "reason": "email must contain exactly one '@' with text on both sides"}),
+            request_id: "01J9Z5V6Q2K3M4N5P6R7S8T9V0".into(),
+            limit: None,
+            used: None,
+            resets: None,
+            upgrade: None,
+        }
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    pub details: Value,
+    pub retry_after: Option<u64>,
+    pub limit: Option<u64>,
+    pub used: Option<u64>,
+    pub resets: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: json!({}), retry_after: None, limit: None, used: None, resets: None }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        status_of(self.code)
+    }
+
+    /// From a use-case error: the message of client errors is shown; internal detail is logged
+    /// under the request id and replaced by a generic sentence.
+    pub fn from_usecase<E: ErrorCode + std::error::Error>(e: E) -> Self {
+        let code = e.code();
+        match code {
+            Code::Internal => {
+                tracing::error!(error = ?anyhow_chain(&e), "internal error");
+                Self::new(code, "An unexpected error occurred. Quote the request id when reporting it.")
+            }
+            Code::DependencyUnavailable => {
+                tracing::warn!(error = ?anyhow_chain(&e), "dependency unavailable");
+                Self::new(code, "A backing service is temporarily unavailable. Retry shortly.")
+            }
+            _ => Self::new(code, e.to_string()),
+        }
+    }
+
+    pub fn field(code: Code, field: &str, reason: impl std::fmt::Display) -> Self {
+        Self::new(code, format!("{field}: {reason}")).with_details(json!({"field": field, "reason": reason.to_string()}))
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.message.clone(),
+            code: ApiCode(self.code),
+            details: self.details.clone(),
+            request_id: current_request_id(),
+            limit: self.limit,
+            used: self.used,
+            resets: self.resets.clone(),
+            upgrade: None,
+        }
+    }
+
+    pub fn into_response(self) -> poem::Response {
+        let mut resp = poem::Response::builder()
+            .status(self.status())
+            .content_type("application/json; charset=utf-8")
+            .body(serde_json::to_vec(&self.body().to_json()).unwrap_or_default());
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert("retry-after", secs.into());
+        }
+        resp
+    }
+}
+
+fn anyhow_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl poem::error::ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        status_of(self.code)
+    }
+
+    fn as_response(&self) -> poem::Response {
+        self.clone().into_response()
+    }
+}
+
+/// Declares an operation's error responses: exactly the listed statuses (plus 500), each with
+/// the envelope and an optional `Retry-After`.
+macro_rules! error_responses {
+    ($(#[$meta:meta])* $name:ident { $($status:literal => $variant:ident : $doc:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(poem_openapi::ApiResponse, Debug)]
+        pub enum $name {
+            $(
+                #[doc = $doc]
+                #[oai(status = $status)]
+                $variant(
+                    poem_openapi::payload::Json<$crate::http::error::ErrorBody>,
+                    /// Seconds to wait before retrying (429, 503).
+                    #[oai(header = "Retry-After")] Option<u64>,
+                ),
+            )*
+            /// Unexpected server error; the request id identifies it in the logs.
+            #[oai(status = 500)]
+            Internal(
+                poem_openapi::payload::Json<$crate::http::error::ErrorBody>,
+                /// Seconds to wait before retrying.
+                #[oai(header = "Retry-After")] Option<u64>,
+            ),
+        }
+
+        impl From<$crate::http::error::ApiError> for $name {
+            fn from(e: $crate::http::error::ApiError) -> Self {
+                let retry = e.retry_after;
+                match e.status().as_u16() {
+                    $( $status => Self::$variant(poem_openapi::payload::Json(e.body()), retry), )*
+                    other => {
+                        if other != 500 {
+                            tracing::error!(code = %e.code, status = other, "error status not declared for this operation");
+                        }
+                        Self::Internal(poem_openapi::payload::Json(e.body()), retry)
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use error_responses;

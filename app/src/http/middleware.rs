@@ -1,0 +1,231 @@
+//! Middleware: request id + error envelope (outermost), body size limit, and the per-IP limits of
+//! the public account endpoints.
+
+use jobin_core::Code;
+use jobin_core::usecases::{PublicEndpoint, ThrottleError};
+use poem::http::{HeaderValue, Method, StatusCode};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::http::client_ip::client_ip;
+use crate::http::error::{ApiError, REQUEST_ID};
+use crate::wiring::AppState;
+
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Accepts an incoming request id if it is 1–128 characters of `[A-Za-z0-9._:-]`.
+fn sane_request_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    (!s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)))
+        .then(|| s.to_owned())
+}
+
+/// Renders any error that escaped a handler (framework errors included) into the envelope.
+pub fn render_error(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    let api = if let Some(e) = err.downcast_ref::<ApiError>() {
+        e.clone()
+    } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        // poem-openapi reports schema mismatches as "failed to parse …" and JSON syntax errors
+        // with serde's message.
+        if e.reason.starts_with("failed to parse") || e.reason.contains("(occurred while parsing") {
+            ApiError::new(Code::ValidationFailed, format!("The request body does not match the schema: {}", e.reason))
+                .with_details(json!({"reason": e.reason}))
+        } else {
+            ApiError::new(Code::InvalidJson, format!("The request body is not valid JSON: {}", e.reason))
+                .with_details(json!({"reason": e.reason}))
+        }
+    } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
+        ApiError::new(Code::UnsupportedMediaType, format!("{e}; send `Content-Type: application/json`"))
+    } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        ApiError::field(Code::ValidationFailed, e.name, &e.reason)
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        ApiError::field(Code::ValidationFailed, e.name, &e.reason)
+    } else if err.is::<AuthorizationError>() {
+        ApiError::new(Code::MissingCredentials, "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.")
+    } else {
+        match err.status() {
+            StatusCode::NOT_FOUND => ApiError::new(Code::NotFound, "No such endpoint; see /openapi.json."),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(Code::MethodNotAllowed, "This endpoint does not accept that method."),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(Code::PayloadTooLarge, "The request body is too large."),
+            StatusCode::BAD_REQUEST => ApiError::new(Code::ValidationFailed, err.to_string()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(Code::UnsupportedMediaType, err.to_string()),
+            s if s.is_client_error() => {
+                tracing::warn!(status = %s, error = %err, "unmapped client error");
+                ApiError::new(Code::ValidationFailed, err.to_string())
+            }
+            s => {
+                tracing::error!(status = %s, error = %err, "unhandled error");
+                ApiError::new(Code::Internal, "An unexpected error occurred. Quote the request id when reporting it.")
+            }
+        }
+    };
+    api.into_response()
+}
+
+/// Outermost layer: request id (echoed or generated) on every response, a tracing span per
+/// request, and the envelope for every error.
+pub struct Envelope;
+
+impl<E: Endpoint> Middleware<E> for Envelope {
+    type Output = EnvelopeEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        EnvelopeEndpoint(ep)
+    }
+}
+
+pub struct EnvelopeEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let id = req
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(sane_request_id)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let started = Instant::now();
+        let span = tracing::info_span!("request", request_id = %id, %method, %path);
+        let inner = REQUEST_ID.scope(id.clone(), async {
+            match self.0.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => render_error(e),
+            }
+        });
+        let mut resp = tracing::Instrument::instrument(inner, span.clone()).await;
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+        }
+        span.in_scope(|| {
+            tracing::info!(status = resp.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "served");
+        });
+        Ok(resp)
+    }
+}
+
+/// Rejects bodies over the configured size with 413: by `Content-Length` up front, or while
+/// reading a body sent without one.
+pub struct BodyLimit;
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        BodyLimitEndpoint(ep)
+    }
+}
+
+pub struct BodyLimitEndpoint<E>(E);
+
+fn too_large(max: usize) -> poem::Error {
+    ApiError::new(Code::PayloadTooLarge, format!("The request body exceeds the limit of {max} bytes."))
+        .with_details(json!({"max_bytes": max}))
+        .into()
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
+        let max = req.data::<Arc<AppState>>().map(|s| s.max_body_bytes).unwrap_or(64 * 1024);
+        let declared = req
+            .headers()
+            .get(poem::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        match declared {
+            Some(n) if n > max as u64 => return Err(too_large(max)),
+            Some(_) => {}
+            None if req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) => {
+                let bytes = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large(max))?;
+                req.set_body(bytes);
+            }
+            None => {}
+        }
+        self.0.call(req).await
+    }
+}
+
+/// The per-IP minute limits of `POST /auth/register`, `/auth/login` and `/auth/refresh`, with
+/// `X-RateLimit-*` headers on their responses and `Retry-After` on a 429.
+pub struct PublicLimits;
+
+impl<E: Endpoint> Middleware<E> for PublicLimits {
+    type Output = PublicLimitsEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        PublicLimitsEndpoint(ep)
+    }
+}
+
+pub struct PublicLimitsEndpoint<E>(E);
+
+fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
+    if method != Method::POST {
+        return None;
+    }
+    match path.trim_end_matches('/') {
+        "/auth/register" => Some(PublicEndpoint::Register),
+        "/auth/login" => Some(PublicEndpoint::Login),
+        "/auth/refresh" => Some(PublicEndpoint::Refresh),
+        _ => None,
+    }
+}
+
+fn rate_headers(resp: &mut Response, limit: u32, remaining: u32, reset: i64) {
+    let h = resp.headers_mut();
+    h.insert("x-ratelimit-limit", limit.into());
+    h.insert("x-ratelimit-remaining", remaining.into());
+    h.insert("x-ratelimit-reset", reset.into());
+}
+
+impl<E: Endpoint> Endpoint for PublicLimitsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let Some(endpoint) = public_endpoint(req.method(), req.uri().path()) else {
+            return self.0.call(req).await.map(IntoResponse::into_response);
+        };
+        let Some(state) = req.data::<Arc<AppState>>().cloned() else {
+            return self.0.call(req).await.map(IntoResponse::into_response);
+        };
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        let Some(ip) = client_ip(peer, forwarded, &state.trusted_proxies) else {
+            // No socket address (not over TCP): nothing to key a per-IP limit on.
+            return self.0.call(req).await.map(IntoResponse::into_response);
+        };
+        let now = state.clock.now();
+        match state.throttle.execute(endpoint, ip).await {
+            Ok(d) => {
+                let mut resp = match self.0.call(req).await {
+                    Ok(r) => r.into_response(),
+                    Err(e) => render_error(e),
+                };
+                rate_headers(&mut resp, d.limit, d.remaining(), d.resets_at.timestamp());
+                Ok(resp)
+            }
+            Err(ThrottleError::Limited(d)) => {
+                let retry = d.retry_after_secs(now);
+                let mut e = ApiError::new(
+                    Code::RateLimited,
+                    format!("Too many requests from this address: the limit is {} per minute. Retry in {retry} s.", d.limit),
+                );
+                e.retry_after = Some(retry);
+                e.limit = Some(u64::from(d.limit));
+                e.used = Some(u64::from(d.used));
+                e.resets = Some(d.resets_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+                let mut resp = e.into_response();
+                rate_headers(&mut resp, d.limit, 0, d.resets_at.timestamp());
+                Ok(resp)
+            }
+            Err(e) => Ok(ApiError::from_usecase(e).into_response()),
+        }
+    }
+}

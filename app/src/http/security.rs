@@ -1,0 +1,162 @@
+//! Security schemes. Two extractors share the documented schemes (`ApiKeyAuth`: `X-API-Key`,
+//! `BearerAuth`: `Authorization: Bearer`): `KeyAuth` accepts API keys only; `AccountAuth` also
+//! accepts a login session token (the key-recovery flow on `/auth/*`). Implemented by hand rather
+//! than derived so each failure gets its own envelope code instead of poem's generic 401.
+
+use jobin_core::Code;
+use jobin_core::usecases::{Presented, Principal};
+use poem::{Request, RequestBody};
+use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSecurityScheme, Registry};
+use poem_openapi::types::ParseFromJSON;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use std::sync::Arc;
+
+use crate::http::error::ApiError;
+use crate::wiring::AppState;
+
+pub const API_KEY_SCHEME: &str = "ApiKeyAuth";
+pub const BEARER_SCHEME: &str = "BearerAuth";
+
+fn register_schemes(registry: &mut Registry) {
+    registry.create_security_scheme(
+        API_KEY_SCHEME,
+        MetaSecurityScheme {
+            ty: "apiKey",
+            description: Some("An API key: `jl_live_` followed by 64 lowercase hex characters."),
+            name: Some("X-API-Key"),
+            key_in: Some("header"),
+            scheme: None,
+            bearer_format: None,
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+    registry.create_security_scheme(
+        BEARER_SCHEME,
+        MetaSecurityScheme {
+            ty: "http",
+            description: Some(
+                "`Authorization: Bearer <API key>` everywhere; on /auth/* also `Bearer <access_token>` from POST /auth/login.",
+            ),
+            name: None,
+            key_in: None,
+            scheme: Some("bearer"),
+            bearer_format: Some("jl_live_… API key, or a session JWT on /auth/*"),
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+}
+
+fn presented(req: &Request) -> Result<Presented, ApiError> {
+    if let Some(v) = req.headers().get("x-api-key") {
+        let v = v.to_str().map_err(|_| ApiError::new(Code::InvalidCredentials, "Invalid API key."))?;
+        return Ok(Presented::ApiKeyHeader(v.to_owned()));
+    }
+    if let Some(v) = req.headers().get(poem::http::header::AUTHORIZATION) {
+        let v = v.to_str().unwrap_or_default();
+        let token = v
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(Code::InvalidCredentials, "The Authorization header must be `Bearer <API key or session token>`.")
+            })?;
+        return Ok(Presented::Bearer(token.to_owned()));
+    }
+    Err(ApiError::new(
+        Code::MissingCredentials,
+        "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.",
+    ))
+}
+
+async fn authenticate(req: &Request, allow_session: bool) -> poem::Result<Principal> {
+    let state = req
+        .data::<Arc<AppState>>()
+        .ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
+    let creds = presented(req)?;
+    Ok(state.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?)
+}
+
+macro_rules! auth_extractor {
+    ($(#[$meta:meta])* $name:ident, allow_session = $allow:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub Principal);
+
+        impl<'a> ApiExtractor<'a> for $name {
+            const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+            type ParamType = ();
+            type ParamRawType = ();
+
+            fn register(registry: &mut Registry) {
+                register_schemes(registry);
+            }
+
+            fn security_schemes() -> Vec<&'static str> {
+                vec![API_KEY_SCHEME, BEARER_SCHEME]
+            }
+
+            async fn from_request(
+                req: &'a Request,
+                _body: &mut RequestBody,
+                _opts: ExtractParamOptions<Self::ParamType>,
+            ) -> poem::Result<Self> {
+                authenticate(req, $allow).await.map($name)
+            }
+        }
+    };
+}
+
+auth_extractor!(
+    /// An API key (either header).
+    KeyAuth,
+    allow_session = false
+);
+auth_extractor!(
+    /// An API key or a login session token.
+    AccountAuth,
+    allow_session = true
+);
+
+/// A JSON body that may be omitted entirely (an empty body means `None`).
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<'a, T: ParseFromJSON> ApiExtractor<'a> for OptionalJson<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: Some("Optional; may be omitted."),
+            content: vec![MetaMediaType { content_type: "application/json; charset=utf-8", schema: T::schema_ref() }],
+            required: false,
+        })
+    }
+
+    async fn from_request(req: &'a Request, body: &mut RequestBody, _opts: ExtractParamOptions<()>) -> poem::Result<Self> {
+        let bytes = body.take()?.into_bytes().await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        match req.content_type() {
+            Some(ct) if ct.starts_with("application/json") || ct.contains("+json") => {}
+            Some(ct) => {
+                return Err(poem_openapi::error::ContentTypeError::NotSupported { content_type: ct.to_owned() }.into());
+            }
+            None => return Err(poem_openapi::error::ContentTypeError::ExpectContentType.into()),
+        }
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| poem_openapi::error::ParseRequestPayloadError { reason: e.to_string() })?;
+        T::parse_from_json(Some(value))
+            .map(|v| Self(Some(v)))
+            .map_err(|e| poem_openapi::error::ParseRequestPayloadError { reason: e.into_message() }.into())
+    }
+}

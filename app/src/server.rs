@@ -1,0 +1,110 @@
+//! The route tree and the server loop (graceful shutdown, background flushes).
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{EndpointExt, Route, Server};
+use poem_openapi::OpenApiService;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::http::auth::AuthApi;
+use crate::http::middleware::{BodyLimit, Envelope, PublicLimits};
+use crate::http::system::SystemApi;
+use crate::wiring::AppState;
+
+/// How often last-used times are written to the database.
+pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
+
+pub fn api_service() -> OpenApiService<(AuthApi, SystemApi), ()> {
+    OpenApiService::new((AuthApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
+        .summary("Self-hostable job-market data API")
+        .description(
+            "Aggregated job postings, salary statistics and market analytics. Every error response carries the \
+             envelope `{\"error\", \"code\", \"details\", \"request_id\"}`; branch on `code`. Every response carries \
+             `X-Request-Id`.",
+        )
+}
+
+/// The OpenAPI document as served at `/openapi.json` (what `jobin openapi` prints).
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
+    let api = api_service();
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", api)
+        .with(PublicLimits)
+        .with(BodyLimit)
+        .data(state)
+        .with(Envelope)
+}
+
+/// Binds `addr` (port 0 picks a free one) and returns the acceptor and its address.
+pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<(impl Acceptor, std::net::SocketAddr)> {
+    let acceptor = TcpListener::bind(addr).into_acceptor().await?;
+    let local = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| anyhow::anyhow!("listener has no socket address"))?;
+    Ok((acceptor, local))
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests (at most 10 s) and flushes
+/// pending last-used times.
+pub async fn serve(
+    state: Arc<AppState>,
+    acceptor: impl Acceptor + 'static,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let flusher = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(LAST_USED_FLUSH);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.last_used.flush(state.store.as_ref()).await {
+                    tracing::warn!(error = %e, "flushing key last-used times failed; will retry");
+                }
+            }
+        })
+    };
+    let result = Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(routes(state.clone()), shutdown, Some(Duration::from_secs(10)))
+        .await;
+    flusher.abort();
+    match state.last_used.flush(state.store.as_ref()).await {
+        Ok(n) => tracing::info!(keys = n, "flushed key last-used times"),
+        Err(e) => tracing::error!(error = %e, "final flush of key last-used times failed"),
+    }
+    Ok(result?)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}

@@ -1,0 +1,157 @@
+//! The only place that names concrete adapters: builds the use cases the HTTP layer calls.
+
+use anyhow::Context;
+use ipnet::IpNet;
+use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
+use jobin_adapters::db::{self, SqlKeyStore};
+use jobin_adapters::memory::{MemoryLock, MemoryMeter};
+use jobin_adapters::SystemClock;
+use jobin_core::domain::SecretHasher;
+use jobin_core::ports::{Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageMeter};
+use jobin_core::usecases::*;
+use sea_orm::DatabaseConnection;
+use secrecy::{ExposeSecret, SecretString};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::{Config, MIN_SECRET_BYTES};
+
+/// Everything a request handler may use.
+pub struct AppState {
+    pub register: Register,
+    pub login: Login,
+    pub refresh: Refresh,
+    pub me: Me,
+    pub create_key: CreateKey,
+    pub rotate: RotateKeys,
+    pub revoke: RevokeKey,
+    pub set_plan: SetPlan,
+    pub authenticate: Authenticate,
+    pub throttle: Throttle,
+    pub store: Arc<dyn KeyStore>,
+    pub last_used: Arc<LastUsedTracker>,
+    pub clock: Arc<dyn Clock>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub max_body_bytes: usize,
+}
+
+/// The server-side secrets: from the environment, or generated once and kept in the data dir.
+pub struct Secrets {
+    pub jwt_secret: SecretString,
+    pub key_pepper: SecretString,
+}
+
+impl Secrets {
+    pub fn resolve(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            jwt_secret: match &config.jwt_secret {
+                Some(s) => s.clone(),
+                None => load_or_create(&config.data_dir, "jwt_secret")?,
+            },
+            key_pepper: match &config.key_pepper {
+                Some(s) => s.clone(),
+                None => load_or_create(&config.data_dir, "key_pepper")?,
+            },
+        })
+    }
+}
+
+/// Reads `<data_dir>/secrets/<name>`, creating it (0600, 32 random bytes as hex) if missing.
+fn load_or_create(data_dir: &Path, name: &str) -> anyhow::Result<SecretString> {
+    let dir = data_dir.join("secrets");
+    let path = dir.join(name);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let v = existing.trim().to_owned();
+        anyhow::ensure!(v.len() >= MIN_SECRET_BYTES, "{} is shorter than {MIN_SECRET_BYTES} bytes", path.display());
+        return Ok(SecretString::from(v));
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut bytes = [0u8; 32];
+    OsEntropy.fill(&mut bytes);
+    let value = hex::encode(bytes);
+    write_private(&path, &value).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated {name}; set JOBIN_{} in production", name.to_uppercase());
+    Ok(SecretString::from(value))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(value.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    std::fs::write(path, value)
+}
+
+/// Connects to the configured database and applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    if config.uses_sqlite_in_data_dir() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    }
+    let url = config.database_url.expose_secret();
+    let db = db::connect(url, config.db_max_connections).await?;
+    db::migrate(&db, url).await?;
+    Ok(db)
+}
+
+/// Options the wiring takes besides the database (tests set them directly).
+pub struct Options {
+    pub secrets: Secrets,
+    pub trusted_proxies: Vec<IpNet>,
+    pub max_body_bytes: usize,
+    /// Concurrent argon2 hashes (19 MiB each).
+    pub hash_concurrency: usize,
+}
+
+impl Options {
+    pub fn from_config(config: &Config, secrets: Secrets) -> Self {
+        Self {
+            secrets,
+            trusted_proxies: config.trusted_proxies.clone(),
+            max_body_bytes: config.max_body_bytes,
+            hash_concurrency: std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4),
+        }
+    }
+}
+
+pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppState>> {
+    let store: Arc<dyn KeyStore> = Arc::new(SqlKeyStore::new(db));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
+    let passwords: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(opts.hash_concurrency)?);
+    let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(opts.secrets.jwt_secret.expose_secret().as_bytes()));
+    let lock: Arc<dyn Lock> = Arc::new(MemoryLock::new(entropy.clone()));
+    let meter: Arc<dyn UsageMeter> = Arc::new(MemoryMeter::default());
+    let hasher = SecretHasher::new(opts.secrets.key_pepper.expose_secret().as_bytes().to_vec());
+    let issuer = KeyIssuer { hasher: hasher.clone(), entropy: entropy.clone() };
+    let last_used = Arc::new(LastUsedTracker::default());
+    let sessions = SessionIssuer {
+        store: store.clone(),
+        signer: signer.clone(),
+        hasher: hasher.clone(),
+        entropy,
+        clock: clock.clone(),
+    };
+    Ok(Arc::new(AppState {
+        register: Register { store: store.clone(), passwords: passwords.clone(), issuer: issuer.clone(), clock: clock.clone() },
+        login: Login { store: store.clone(), passwords, sessions: sessions.clone() },
+        refresh: Refresh { store: store.clone(), sessions },
+        me: Me { store: store.clone(), meter: meter.clone(), last_used: last_used.clone(), clock: clock.clone() },
+        create_key: CreateKey { store: store.clone(), issuer: issuer.clone(), clock: clock.clone() },
+        rotate: RotateKeys { store: store.clone(), lock, issuer, clock: clock.clone() },
+        revoke: RevokeKey { store: store.clone(), clock: clock.clone() },
+        set_plan: SetPlan { store: store.clone(), clock: clock.clone() },
+        authenticate: Authenticate { store: store.clone(), hasher, signer, clock: clock.clone(), last_used: last_used.clone() },
+        throttle: Throttle { meter, clock: clock.clone() },
+        store,
+        last_used,
+        clock,
+        trusted_proxies: opts.trusted_proxies,
+        max_body_bytes: opts.max_body_bytes,
+    }))
+}
