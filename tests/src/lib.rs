@@ -1,1 +1,187 @@
-//! placeholder
+//! Test harness: a real `jobin` server (the same routes and wiring as production) on a loopback
+//! port, backed by a fresh SQLite file or a scratch PostgreSQL database, driven over HTTP.
+
+use jobin_adapters::testing::ScratchPostgres;
+use jobin_app::wiring::{self, AppState, Options, Secrets};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::sync::oneshot;
+
+pub const JWT_SECRET: &str = "test-jwt-secret-test-jwt-secret-0123456789";
+pub const KEY_PEPPER: &str = "test-key-pepper-test-key-pepper-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Setup {
+    pub backend: Backend,
+    /// Proxies whose `X-Forwarded-For` is believed. Default: loopback, so tests can act as many
+    /// clients; `vec![]` makes the socket address the only source.
+    pub trusted_proxies: Vec<&'static str>,
+    pub max_body_bytes: usize,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self { backend: Backend::Sqlite, trusted_proxies: vec!["127.0.0.1/32"], max_body_bytes: 64 * 1024 }
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: Arc<AppState>,
+    pub pg: Option<ScratchPostgres>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+static CLIENTS: AtomicU32 = AtomicU32::new(1);
+
+/// A unique client address (for `X-Forwarded-For`) so per-IP limits do not couple tests.
+pub fn fresh_ip() -> String {
+    let n = CLIENTS.fetch_add(1, Ordering::SeqCst);
+    format!("198.18.{}.{}", (n >> 8) & 0xff, n & 0xff)
+}
+
+/// A unique email.
+pub fn fresh_email() -> String {
+    let n = CLIENTS.fetch_add(1, Ordering::SeqCst);
+    format!("user{n}.{}@example.com", std::process::id())
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        match Self::start_with(Setup::default()).await {
+            Some(s) => s,
+            None => unreachable!("SQLite is always available"),
+        }
+    }
+
+    /// `None` only for PostgreSQL when no server is reachable outside CI (announced loudly).
+    pub async fn start_with(setup: Setup) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (db, pg) = match setup.backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("jobin.db").display());
+                let db = jobin_adapters::db::connect(&url, 1).await.expect("sqlite");
+                jobin_adapters::db::migrate(&db, &url).await.expect("migrate");
+                (db, None)
+            }
+            Backend::Postgres => {
+                let pg = ScratchPostgres::create().await?;
+                (pg.db.clone(), Some(pg))
+            }
+        };
+        let opts = Options {
+            secrets: Secrets { jwt_secret: JWT_SECRET.to_owned().into(), key_pepper: KEY_PEPPER.to_owned().into() },
+            trusted_proxies: setup.trusted_proxies.iter().map(|s| s.parse().expect("cidr")).collect(),
+            max_body_bytes: setup.max_body_bytes,
+            hash_concurrency: 4,
+        };
+        let state = wiring::build(db, opts).expect("wiring");
+        let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(jobin_app::server::serve(state.clone(), acceptor, async {
+            let _ = rx.await;
+        }));
+        Some(Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder().no_proxy().build().expect("client"),
+            state,
+            pg,
+            shutdown: Some(tx),
+            task: Some(task),
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Graceful stop (flushes pending writes); drops a scratch PostgreSQL database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.cleanup().await;
+        }
+    }
+
+    /// POST JSON from a fresh client address.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        Reply::of(self.http.post(self.url(path)).header("x-forwarded-for", fresh_ip()).json(body).send().await)
+            .await
+    }
+
+    /// Registers a fresh account; returns (email, api key).
+    pub async fn register(&self) -> (String, String) {
+        let email = fresh_email();
+        let r = self.post_json("/auth/register", &serde_json::json!({"email": email, "password": "correct horse"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        (email, r.body["api_key"].as_str().expect("api_key").to_owned())
+    }
+
+    /// Logs in; returns (access token, refresh token).
+    pub async fn login(&self, email: &str) -> (String, String) {
+        let r = self.post_json("/auth/login", &serde_json::json!({"email": email, "password": "correct horse"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        (r.body["access_token"].as_str().expect("token").into(), r.body["refresh_token"].as_str().expect("rt").into())
+    }
+
+    pub async fn get_with_key(&self, path: &str, key: &str) -> Reply {
+        Reply::of(self.http.get(self.url(path)).header("x-api-key", key).send().await).await
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        Reply::of(req.send().await).await
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn of(resp: reqwest::Result<reqwest::Response>) -> Self {
+        let resp = resp.expect("request failed");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self { status, headers, body, text }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body with `request_id` checked against `X-Request-Id` and masked, for whole-body
+    /// assertions.
+    pub fn masked(&self) -> Value {
+        let mut body = self.body.clone();
+        if let Some(obj) = body.as_object_mut()
+            && let Some(id) = obj.get_mut("request_id")
+        {
+            assert_eq!(id.as_str(), self.header("x-request-id"), "request_id must equal X-Request-Id");
+            assert!(id.as_str().is_some_and(|s| !s.is_empty()));
+            *id = Value::String("<id>".into());
+        }
+        body
+    }
+}

@@ -1,0 +1,117 @@
+//! Health, request ids, unknown routes, the docs UI and the OpenAPI drift check.
+
+use jobin_tests::{Backend, Setup, TestServer};
+use serde_json::json;
+
+#[tokio::test]
+async fn health_reports_ok_with_a_millisecond_utc_timestamp() {
+    let s = TestServer::start().await;
+    let r = s.send(s.http.get(s.url("/health"))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "ok");
+    let ts = r.body["ts"].as_str().unwrap();
+    assert_eq!(ts.len(), "2025-04-12T09:00:00.000Z".len(), "{ts}");
+    assert!(ts.ends_with('Z'));
+    assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok());
+    assert_eq!(r.body.as_object().unwrap().len(), 2);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn health_says_503_when_the_database_is_gone() {
+    let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else {
+        return;
+    };
+    assert_eq!(s.send(s.http.get(s.url("/health"))).await.status, 200);
+    s.pg.as_ref().unwrap().drop_now().await.unwrap();
+    let r = s.send(s.http.get(s.url("/health"))).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(
+        r.masked(),
+        json!({"error": "The database is unreachable.", "code": "dependency_unavailable",
+               "details": {"database": "unreachable"}, "request_id": "<id>"})
+    );
+    assert_eq!(r.header("retry-after"), Some("5"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_when_sane_and_generated_otherwise() {
+    let s = TestServer::start().await;
+    let r = s.send(s.http.get(s.url("/health")).header("x-request-id", "trace-abc.123:x")).await;
+    assert_eq!(r.header("x-request-id"), Some("trace-abc.123:x"));
+    for insane in ["has space", &"x".repeat(200), "semi;colon"] {
+        let r = s.send(s.http.get(s.url("/nope")).header("x-request-id", insane)).await;
+        let id = r.header("x-request-id").unwrap().to_owned();
+        assert_ne!(id, insane);
+        assert_eq!(id.len(), 32, "{id}");
+        assert_eq!(r.body["request_id"], id.as_str());
+    }
+    let a = s.send(s.http.get(s.url("/health"))).await;
+    let b = s.send(s.http.get(s.url("/health"))).await;
+    assert_ne!(a.header("x-request-id"), b.header("x-request-id"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_the_envelope() {
+    let s = TestServer::start().await;
+    let r = s.send(s.http.get(s.url("/no/such/thing"))).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.masked(),
+        json!({"error": "No such endpoint; see /openapi.json.", "code": "not_found", "details": {}, "request_id": "<id>"})
+    );
+    let r = s.send(s.http.delete(s.url("/health"))).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.body["code"], "method_not_allowed");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn docs_ui_is_served_offline_and_the_spec_matches_the_committed_file() {
+    let s = TestServer::start().await;
+    let docs = s.send(s.http.get(s.url("/docs"))).await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.text.contains("swagger"), "docs page should embed Swagger UI");
+    assert!(!docs.text.contains("unpkg.com") && !docs.text.contains("cdn.jsdelivr"), "docs must not need a CDN");
+
+    let served = s.send(s.http.get(s.url("/openapi.json"))).await;
+    assert_eq!(served.status, 200);
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        served.body, committed,
+        "openapi/openapi.json is stale: run `make openapi` and commit the result"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_spec_documents_security_errors_and_every_code() {
+    let spec: serde_json::Value = serde_json::from_str(&jobin_app::openapi_json()).unwrap();
+    let schemes = &spec["components"]["securitySchemes"];
+    assert_eq!(schemes["ApiKeyAuth"]["in"], "header");
+    assert_eq!(schemes["ApiKeyAuth"]["name"], "X-API-Key");
+    assert_eq!(schemes["BearerAuth"]["scheme"], "bearer");
+    let codes: Vec<&str> =
+        spec["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let expected: Vec<&str> = jobin_core::Code::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(codes, expected);
+    let me = &spec["paths"]["/auth/me"]["get"];
+    assert_eq!(me["security"], json!([{"ApiKeyAuth": []}, {"BearerAuth": []}]));
+    for status in ["200", "401", "500", "503"] {
+        assert!(me["responses"][status].is_object(), "/auth/me lacks {status}");
+    }
+    let register = &spec["paths"]["/auth/register"]["post"];
+    assert!(register.get("security").is_none(), "register is public");
+    for status in ["201", "400", "409", "413", "415", "429", "500", "503"] {
+        assert!(register["responses"][status].is_object(), "/auth/register lacks {status}");
+    }
+    let text = jobin_app::openapi_json();
+    for secret in [jobin_tests::JWT_SECRET, jobin_tests::KEY_PEPPER] {
+        assert!(!text.contains(secret));
+    }
+}
