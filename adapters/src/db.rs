@@ -37,9 +37,7 @@ impl Backend {
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let backend = Backend::of(url).context("database URL must start with sqlite: or postgres://")?;
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5));
+    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5));
     match backend {
         Backend::Sqlite => {
             opts.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {

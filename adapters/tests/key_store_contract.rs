@@ -1,5 +1,7 @@
 //! One `KeyStore` contract, run against every implementation: SQLite (in memory) and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
+
 use chrono::{DateTime, Duration, Utc};
 use jobin_adapters::db::SqlKeyStore;
 use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
@@ -160,10 +162,7 @@ async fn refresh_tokens_are_single_use_and_replay_revokes_the_family(store: Arc<
         RefreshOutcome::Reused { family: "fam1".into() }
     );
     // Another family of the same account is unaffected.
-    assert!(matches!(
-        store.consume_refresh_token(&h.hash("other"), t(3)).await.unwrap(),
-        RefreshOutcome::Valid { .. }
-    ));
+    assert!(matches!(store.consume_refresh_token(&h.hash("other"), t(3)).await.unwrap(), RefreshOutcome::Valid { .. }));
     assert_eq!(store.consume_refresh_token(&h.hash("nope"), t(3)).await.unwrap(), RefreshOutcome::Unknown);
 }
 

@@ -1,6 +1,8 @@
 //! Contracts for the `Lock` and `UsageMeter` ports, run against the in-process adapters (step 2
 //! adds the Redis adapters to the same suites).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
+
 use chrono::{DateTime, Utc};
 use jobin_adapters::crypto::OsEntropy;
 use jobin_adapters::memory::{MemoryLock, MemoryMeter};

@@ -116,7 +116,9 @@ impl Config {
         let log_format = match var("JOBIN_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(err("JOBIN_LOG_FORMAT", format!("unknown format `{other}` (expected pretty or json)"))),
+            Some(other) => {
+                return Err(err("JOBIN_LOG_FORMAT", format!("unknown format `{other}` (expected pretty or json)")));
+            }
         };
         let trusted_proxies = match var("JOBIN_TRUSTED_PROXIES") {
             None => Vec::new(),
@@ -133,20 +135,17 @@ impl Config {
         };
         let max_body_bytes = match var("JOBIN_MAX_BODY_BYTES") {
             None => 64 * 1024,
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1024..=64 * 1024 * 1024).contains(n))
-                .ok_or_else(|| err("JOBIN_MAX_BODY_BYTES", format!("`{v}` is not a byte count between 1024 and 67108864")))?,
+            Some(v) => v.parse::<usize>().ok().filter(|n| (1024..=64 * 1024 * 1024).contains(n)).ok_or_else(|| {
+                err("JOBIN_MAX_BODY_BYTES", format!("`{v}` is not a byte count between 1024 and 67108864"))
+            })?,
         };
-        let db_max_connections = match var("JOBIN_DB_MAX_CONNECTIONS") {
-            None => 10,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| err("JOBIN_DB_MAX_CONNECTIONS", format!("`{v}` is not a number between 1 and 1000")))?,
-        };
+        let db_max_connections =
+            match var("JOBIN_DB_MAX_CONNECTIONS") {
+                None => 10,
+                Some(v) => v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                    err("JOBIN_DB_MAX_CONNECTIONS", format!("`{v}` is not a number between 1 and 1000"))
+                })?,
+            };
         Ok(Self {
             bind,
             data_dir,

@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use ipnet::IpNet;
+use jobin_adapters::SystemClock;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{self, SqlKeyStore};
 use jobin_adapters::memory::{MemoryLock, MemoryMeter};
-use jobin_adapters::SystemClock;
 use jobin_core::domain::SecretHasher;
 use jobin_core::ports::{Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageMeter};
 use jobin_core::usecases::*;
@@ -138,7 +138,12 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         clock: clock.clone(),
     };
     Ok(Arc::new(AppState {
-        register: Register { store: store.clone(), passwords: passwords.clone(), issuer: issuer.clone(), clock: clock.clone() },
+        register: Register {
+            store: store.clone(),
+            passwords: passwords.clone(),
+            issuer: issuer.clone(),
+            clock: clock.clone(),
+        },
         login: Login { store: store.clone(), passwords, sessions: sessions.clone() },
         refresh: Refresh { store: store.clone(), sessions },
         me: Me { store: store.clone(), meter: meter.clone(), last_used: last_used.clone(), clock: clock.clone() },
@@ -146,7 +151,13 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         rotate: RotateKeys { store: store.clone(), lock, issuer, clock: clock.clone() },
         revoke: RevokeKey { store: store.clone(), clock: clock.clone() },
         set_plan: SetPlan { store: store.clone(), clock: clock.clone() },
-        authenticate: Authenticate { store: store.clone(), hasher, signer, clock: clock.clone(), last_used: last_used.clone() },
+        authenticate: Authenticate {
+            store: store.clone(),
+            hasher,
+            signer,
+            clock: clock.clone(),
+            last_used: last_used.clone(),
+        },
         throttle: Throttle { meter, clock: clock.clone() },
         store,
         last_used,

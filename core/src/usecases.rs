@@ -14,7 +14,7 @@ pub mod throttle;
 
 use crate::{Code, ErrorCode, ports::StoreError};
 
-pub use authenticate::{Authenticate, AuthError, Credential, Presented, Principal};
+pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use last_used::LastUsedTracker;
 pub use login::{Login, LoginError, SessionIssuer, SessionTokens};
@@ -36,10 +36,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &'static str, reason: impl ToString) -> Self {
-        Self {
-            field,
-            reason: reason.to_string(),
-        }
+        Self { field, reason: reason.to_string() }
     }
 }
 

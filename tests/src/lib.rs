@@ -1,6 +1,8 @@
 //! Test harness: a real `jobin` server (the same routes and wiring as production) on a loopback
 //! port, backed by a fresh SQLite file or a scratch PostgreSQL database, driven over HTTP.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed set-up should panic
+
 use jobin_adapters::testing::ScratchPostgres;
 use jobin_app::wiring::{self, AppState, Options, Secrets};
 use serde_json::Value;
@@ -120,14 +122,14 @@ impl TestServer {
 
     /// POST JSON from a fresh client address.
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
-        Reply::of(self.http.post(self.url(path)).header("x-forwarded-for", fresh_ip()).json(body).send().await)
-            .await
+        Reply::of(self.http.post(self.url(path)).header("x-forwarded-for", fresh_ip()).json(body).send().await).await
     }
 
     /// Registers a fresh account; returns (email, api key).
     pub async fn register(&self) -> (String, String) {
         let email = fresh_email();
-        let r = self.post_json("/auth/register", &serde_json::json!({"email": email, "password": "correct horse"})).await;
+        let r =
+            self.post_json("/auth/register", &serde_json::json!({"email": email, "password": "correct horse"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
         (email, r.body["api_key"].as_str().expect("api_key").to_owned())
     }

@@ -27,11 +27,7 @@ impl Argon2Hasher {
     pub fn new(max_concurrent: usize) -> anyhow::Result<Self> {
         let params = Params::new(OWASP_MEMORY_KIB, OWASP_ITERATIONS, OWASP_PARALLELISM, None)
             .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
-        Ok(Self {
-            params,
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            dummy: OnceCell::new(),
-        })
+        Ok(Self { params, permits: Arc::new(Semaphore::new(max_concurrent.max(1))), dummy: OnceCell::new() })
     }
 
     fn argon(params: Params) -> Argon2<'static> {
@@ -42,11 +38,7 @@ impl Argon2Hasher {
         &self,
         f: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError::Unknown(anyhow!("hasher closed: {e}")))?;
+        let _permit = self.permits.acquire().await.map_err(|e| HashError::Unknown(anyhow!("hasher closed: {e}")))?;
         let argon = Self::argon(self.params.clone());
         tokio::task::spawn_blocking(move || f(argon))
             .await
@@ -64,10 +56,7 @@ impl Argon2Hasher {
     }
 
     async fn dummy_hash(&self) -> Result<String, HashError> {
-        self.dummy
-            .get_or_try_init(|| self.hash_str("jobin-dummy-password-for-timing".to_owned()))
-            .await
-            .cloned()
+        self.dummy.get_or_try_init(|| self.hash_str("jobin-dummy-password-for-timing".to_owned())).await.cloned()
     }
 }
 

@@ -27,10 +27,7 @@ pub struct JwtSigner {
 
 impl JwtSigner {
     pub fn new(secret: &[u8]) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
     }
 }
 
@@ -61,11 +58,7 @@ impl TokenSigner for JwtSigner {
         if now >= expires_at {
             return Err(TokenError::Expired);
         }
-        Ok(AccessClaims {
-            account_id: AccountId(account),
-            family: c.sid,
-            expires_at,
-        })
+        Ok(AccessClaims { account_id: AccountId(account), family: c.sid, expires_at })
     }
 }
 
@@ -78,11 +71,7 @@ mod tests {
     }
 
     fn claims() -> AccessClaims {
-        AccessClaims {
-            account_id: AccountId(42),
-            family: "fam".into(),
-            expires_at: t(1_000 + 3600),
-        }
+        AccessClaims { account_id: AccountId(42), family: "fam".into(), expires_at: t(1_000 + 3600) }
     }
 
     #[test]

@@ -51,11 +51,7 @@ pub mod api_key {
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {
-        #[sea_orm(
-            belongs_to = "super::account::Entity",
-            from = "Column::AccountId",
-            to = "super::account::Column::Id"
-        )]
+        #[sea_orm(belongs_to = "super::account::Entity", from = "Column::AccountId", to = "super::account::Column::Id")]
         Account,
     }
 

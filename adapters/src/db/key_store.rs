@@ -3,14 +3,12 @@
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use jobin_core::domain::{
-    Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash,
-};
+use jobin_core::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash};
 use jobin_core::ports::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 
 use super::entities::{account, api_key, refresh_token};
@@ -32,8 +30,7 @@ fn to_account(m: account::Model) -> Result<Account, StoreError> {
         id: AccountId(m.id),
         email: Email::parse(&m.email)
             .map_err(|e| StoreError::Unknown(anyhow!("stored email of account {} is invalid: {e}", m.id)))?,
-        plan: Plan::parse(&m.plan)
-            .map_err(|e| StoreError::Unknown(anyhow!("stored plan of account {}: {e}", m.id)))?,
+        plan: Plan::parse(&m.plan).map_err(|e| StoreError::Unknown(anyhow!("stored plan of account {}: {e}", m.id)))?,
         created_at: m.created_at,
     })
 }
@@ -200,7 +197,12 @@ impl KeyStore for SqlKeyStore {
         Ok(record)
     }
 
-    async fn rotate_keys(&self, account: AccountId, key: NewKey, now: DateTime<Utc>) -> Result<ApiKeyRecord, StoreError> {
+    async fn rotate_keys(
+        &self,
+        account: AccountId,
+        key: NewKey,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, StoreError> {
         let txn = self.db.begin().await.map_err(store_err("beginning rotation"))?;
         api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(now))
@@ -235,11 +237,7 @@ impl KeyStore for SqlKeyStore {
             api_key::Entity::update_many()
                 .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
                 .filter(api_key::Column::Id.eq(id.0))
-                .filter(
-                    api_key::Column::LastUsedAt
-                        .is_null()
-                        .or(api_key::Column::LastUsedAt.lt(at)),
-                )
+                .filter(api_key::Column::LastUsedAt.is_null().or(api_key::Column::LastUsedAt.lt(at)))
                 .exec(&txn)
                 .await
                 .map_err(store_err("recording key use"))?;

@@ -14,10 +14,7 @@ pub struct MemoryLock {
 
 impl MemoryLock {
     pub fn new(entropy: Arc<dyn Entropy>) -> Self {
-        Self {
-            held: Mutex::new(HashMap::new()),
-            entropy,
-        }
+        Self { held: Mutex::new(HashMap::new()), entropy }
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, (LockToken, Instant)>> {

@@ -41,12 +41,7 @@ impl UsageMeter for MemoryMeter {
         if allowed {
             slot.1 += 1;
         }
-        Ok(WindowDecision {
-            allowed,
-            limit,
-            used: slot.1,
-            resets_at,
-        })
+        Ok(WindowDecision { allowed, limit, used: slot.1, resets_at })
     }
 
     async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, MeterError> {

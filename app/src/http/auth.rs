@@ -178,11 +178,7 @@ fn iso_seconds(t: DateTime<Utc>) -> String {
 }
 
 fn new_key_body(issued: IssuedKey) -> NewKey {
-    NewKey {
-        key: issued.key.expose().to_owned(),
-        prefix: issued.record.prefix.display(),
-        notice: KEY_NOTICE.into(),
-    }
+    NewKey { key: issued.key.expose().to_owned(), prefix: issued.record.prefix.display(), notice: KEY_NOTICE.into() }
 }
 
 fn session_body(s: jobin_core::usecases::SessionTokens) -> Session {
@@ -198,7 +194,11 @@ impl AuthApi {
     /// Creates a Free account and its first API key, which is shown only in this response.
     /// Public; limited to 5 requests per IP per minute.
     #[oai(path = "/auth/register", method = "post", operation_id = "register_account")]
-    async fn register(&self, state: Data<&Arc<AppState>>, body: Json<Credentials>) -> Result<RegisterResponse, RegisterError> {
+    async fn register(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<Credentials>,
+    ) -> Result<RegisterResponse, RegisterError> {
         let r = state.register.execute(&body.email, &body.password).await.map_err(usecase_field_error)?;
         Ok(RegisterResponse::Created(Json(Registered {
             message: "Registration successful".into(),
@@ -226,7 +226,11 @@ impl AuthApi {
     /// presenting a spent one revokes every token of that login. Public; 10 requests per IP per
     /// minute.
     #[oai(path = "/auth/refresh", method = "post", operation_id = "refresh_session")]
-    async fn refresh(&self, state: Data<&Arc<AppState>>, body: Json<RefreshRequest>) -> Result<SessionResponse, LoginError> {
+    async fn refresh(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<RefreshRequest>,
+    ) -> Result<SessionResponse, LoginError> {
         let s = state.refresh.execute(&body.refresh_token).await.map_err(ApiError::from_usecase)?;
         Ok(SessionResponse::Ok(Json(session_body(s))))
     }
@@ -246,7 +250,11 @@ impl AuthApi {
             api_keys: me
                 .keys
                 .into_iter()
-                .map(|k| KeySummary { name: k.name.as_str().into(), key_prefix: k.prefix.display(), last_used_at: k.last_used_at.map(iso_seconds) })
+                .map(|k| KeySummary {
+                    name: k.name.as_str().into(),
+                    key_prefix: k.prefix.display(),
+                    last_used_at: k.last_used_at.map(iso_seconds),
+                })
                 .collect(),
         })))
     }

@@ -4,9 +4,9 @@
 
 use jobin_core::{Code, ErrorCode};
 use poem::http::StatusCode;
+use poem_openapi::Object;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
-use poem_openapi::Object;
 use serde_json::{Value, json};
 use std::borrow::Cow;
 
@@ -139,14 +139,22 @@ pub struct ApiError {
     pub message: String,
     pub details: Value,
     pub retry_after: Option<u64>,
-    pub limit: Option<u64>,
-    pub used: Option<u64>,
-    pub resets: Option<String>,
+    /// The window that was exhausted, for the 429 fields `limit`, `used`, `resets`.
+    pub window: Option<Box<Window>>,
+}
+
+/// The rate-limit window shown on a 429.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub limit: u64,
+    pub used: u64,
+    /// ISO-8601 UTC.
+    pub resets: String,
 }
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: json!({}), retry_after: None, limit: None, used: None, resets: None }
+        Self { code, message: message.into(), details: json!({}), retry_after: None, window: None }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -176,7 +184,8 @@ impl ApiError {
     }
 
     pub fn field(code: Code, field: &str, reason: impl std::fmt::Display) -> Self {
-        Self::new(code, format!("{field}: {reason}")).with_details(json!({"field": field, "reason": reason.to_string()}))
+        Self::new(code, format!("{field}: {reason}"))
+            .with_details(json!({"field": field, "reason": reason.to_string()}))
     }
 
     pub fn body(&self) -> ErrorBody {
@@ -185,9 +194,9 @@ impl ApiError {
             code: ApiCode(self.code),
             details: self.details.clone(),
             request_id: current_request_id(),
-            limit: self.limit,
-            used: self.used,
-            resets: self.resets.clone(),
+            limit: self.window.as_ref().map(|w| w.limit),
+            used: self.window.as_ref().map(|w| w.used),
+            resets: self.window.as_ref().map(|w| w.resets.clone()),
             upgrade: None,
         }
     }

@@ -5,13 +5,15 @@ use jobin_core::Code;
 use jobin_core::usecases::{PublicEndpoint, ThrottleError};
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
-use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::http::client_ip::client_ip;
-use crate::http::error::{ApiError, REQUEST_ID};
+use crate::http::error::{ApiError, REQUEST_ID, Window};
 use crate::wiring::AppState;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -47,11 +49,16 @@ pub fn render_error(err: poem::Error) -> Response {
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
         ApiError::field(Code::ValidationFailed, e.name, &e.reason)
     } else if err.is::<AuthorizationError>() {
-        ApiError::new(Code::MissingCredentials, "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.")
+        ApiError::new(
+            Code::MissingCredentials,
+            "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.",
+        )
     } else {
         match err.status() {
             StatusCode::NOT_FOUND => ApiError::new(Code::NotFound, "No such endpoint; see /openapi.json."),
-            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(Code::MethodNotAllowed, "This endpoint does not accept that method."),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ApiError::new(Code::MethodNotAllowed, "This endpoint does not accept that method.")
+            }
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(Code::PayloadTooLarge, "The request body is too large."),
             StatusCode::BAD_REQUEST => ApiError::new(Code::ValidationFailed, err.to_string()),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(Code::UnsupportedMediaType, err.to_string()),
@@ -105,7 +112,11 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
             resp.headers_mut().insert(REQUEST_ID_HEADER, v);
         }
         span.in_scope(|| {
-            tracing::info!(status = resp.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "served");
+            tracing::info!(
+                status = resp.status().as_u16(),
+                latency_ms = started.elapsed().as_millis() as u64,
+                "served"
+            );
         });
         Ok(resp)
     }
@@ -215,12 +226,17 @@ impl<E: Endpoint> Endpoint for PublicLimitsEndpoint<E> {
                 let retry = d.retry_after_secs(now);
                 let mut e = ApiError::new(
                     Code::RateLimited,
-                    format!("Too many requests from this address: the limit is {} per minute. Retry in {retry} s.", d.limit),
+                    format!(
+                        "Too many requests from this address: the limit is {} per minute. Retry in {retry} s.",
+                        d.limit
+                    ),
                 );
                 e.retry_after = Some(retry);
-                e.limit = Some(u64::from(d.limit));
-                e.used = Some(u64::from(d.used));
-                e.resets = Some(d.resets_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+                e.window = Some(Box::new(Window {
+                    limit: u64::from(d.limit),
+                    used: u64::from(d.used),
+                    resets: d.resets_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                }));
                 let mut resp = e.into_response();
                 rate_headers(&mut resp, d.limit, 0, d.resets_at.timestamp());
                 Ok(resp)

@@ -61,7 +61,10 @@ fn presented(req: &Request) -> Result<Presented, ApiError> {
             .map(|(_, t)| t.trim())
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                ApiError::new(Code::InvalidCredentials, "The Authorization header must be `Bearer <API key or session token>`.")
+                ApiError::new(
+                    Code::InvalidCredentials,
+                    "The Authorization header must be `Bearer <API key or session token>`.",
+                )
             })?;
         return Ok(Presented::Bearer(token.to_owned()));
     }
@@ -72,9 +75,8 @@ fn presented(req: &Request) -> Result<Presented, ApiError> {
 }
 
 async fn authenticate(req: &Request, allow_session: bool) -> poem::Result<Principal> {
-    let state = req
-        .data::<Arc<AppState>>()
-        .ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
+    let state =
+        req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
     let creds = presented(req)?;
     Ok(state.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?)
 }
@@ -141,7 +143,11 @@ impl<'a, T: ParseFromJSON> ApiExtractor<'a> for OptionalJson<T> {
         })
     }
 
-    async fn from_request(req: &'a Request, body: &mut RequestBody, _opts: ExtractParamOptions<()>) -> poem::Result<Self> {
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        _opts: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
         let bytes = body.take()?.into_bytes().await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(None));

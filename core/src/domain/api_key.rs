@@ -65,9 +65,7 @@ impl KeyPrefix {
     pub fn parse(raw: &str) -> Result<Self, KeyFormatError> {
         let bare = raw.strip_suffix(MASK).unwrap_or(raw);
         match bare.strip_prefix(KEY_PREFIX) {
-            Some(hex) if hex.len() == PREFIX_HEX_LEN && is_lower_hex(hex) => {
-                Ok(Self(bare.to_owned()))
-            }
+            Some(hex) if hex.len() == PREFIX_HEX_LEN && is_lower_hex(hex) => Ok(Self(bare.to_owned())),
             _ => Err(KeyFormatError::MalformedPrefix),
         }
     }

@@ -15,9 +15,13 @@ pub enum EmailError {
     TooLong,
     #[error("email must contain exactly one '@' with text on both sides")]
     Shape,
-    #[error("the part before '@' is not valid (letters, digits and .!#$%&'*+/=?^_`{{|}}~- only; no leading, trailing or double dots; at most 64 characters)")]
+    #[error(
+        "the part before '@' is not valid (letters, digits and .!#$%&'*+/=?^_`{{|}}~- only; no leading, trailing or double dots; at most 64 characters)"
+    )]
     LocalPart,
-    #[error("the domain is not valid (dot-separated labels of letters, digits and hyphens, ending in a top-level domain of letters)")]
+    #[error(
+        "the domain is not valid (dot-separated labels of letters, digits and hyphens, ending in a top-level domain of letters)"
+    )]
     Domain,
 }
 
@@ -57,9 +61,7 @@ fn valid_local(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || SPECIALS.contains(c))
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || SPECIALS.contains(c))
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -121,14 +123,8 @@ mod tests {
         ] {
             assert_eq!(Email::parse(raw), Err(err), "input {raw:?}");
         }
-        assert_eq!(
-            Email::parse(&format!("{}@example.com", "a".repeat(65))),
-            Err(EmailError::LocalPart)
-        );
-        assert_eq!(
-            Email::parse(&format!("a@{}.com", "b".repeat(250))),
-            Err(EmailError::TooLong)
-        );
+        assert_eq!(Email::parse(&format!("{}@example.com", "a".repeat(65))), Err(EmailError::LocalPart));
+        assert_eq!(Email::parse(&format!("a@{}.com", "b".repeat(250))), Err(EmailError::TooLong));
     }
 
     fn local_part() -> impl Strategy<Value = String> {

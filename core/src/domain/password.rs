@@ -59,10 +59,7 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         // Eight characters of multi-byte text count as eight.
         assert!(Password::parse("éééééééé").is_ok());
-        assert_eq!(
-            Password::parse(&"x".repeat(MAX_PASSWORD_BYTES + 1)).unwrap_err(),
-            PasswordError::TooLong
-        );
+        assert_eq!(Password::parse(&"x".repeat(MAX_PASSWORD_BYTES + 1)).unwrap_err(), PasswordError::TooLong);
     }
 
     #[test]

@@ -86,11 +86,7 @@ impl Plan {
 
     /// The data endpoints this plan may call, as listed by `GET /auth/me`.
     pub fn endpoints(self) -> Vec<&'static str> {
-        Endpoint::ALL
-            .iter()
-            .filter(|e| e.min_plan() <= self)
-            .map(|e| e.path())
-            .collect()
+        Endpoint::ALL.iter().filter(|e| e.min_plan() <= self).map(|e| e.path()).collect()
     }
 }
 
@@ -156,10 +152,7 @@ mod tests {
     #[test]
     fn endpoints_follow_the_quick_reference() {
         assert_eq!(Plan::Free.endpoints(), vec!["/jobs/search", "/jobs/providers"]);
-        assert_eq!(
-            Plan::Starter.endpoints(),
-            vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]
-        );
+        assert_eq!(Plan::Starter.endpoints(), vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]);
         assert_eq!(
             Plan::Pro.endpoints(),
             vec!["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers"]

@@ -39,9 +39,7 @@ pub struct SecretHasher {
 
 impl SecretHasher {
     pub fn new(pepper: impl Into<Vec<u8>>) -> Self {
-        Self {
-            pepper: pepper.into(),
-        }
+        Self { pepper: pepper.into() }
     }
 
     pub fn hash(&self, secret: &str) -> SecretHash {

@@ -3,9 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{
-    Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash,
-};
+use crate::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash};
 
 /// A key to store: its label, its peppered hash and its display prefix.
 #[derive(Debug, Clone)]
@@ -26,11 +24,7 @@ pub struct StoredLogin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
     /// The token was valid and is now spent; issue a successor in the same family.
-    Valid {
-        account_id: AccountId,
-        family: String,
-        expires_at: DateTime<Utc>,
-    },
+    Valid { account_id: AccountId, family: String, expires_at: DateTime<Utc> },
     /// The token had already been spent (or its family revoked): a replay. The store has revoked
     /// the whole family by the time this is returned.
     Reused { family: String },
@@ -76,18 +70,10 @@ pub trait KeyStore: Send + Sync {
     async fn find_account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
 
     /// Sets the plan of the account with this email; `Ok(None)` if there is none.
-    async fn set_plan(
-        &self,
-        email: &Email,
-        plan: Plan,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Account>, StoreError>;
+    async fn set_plan(&self, email: &Email, plan: Plan, now: DateTime<Utc>) -> Result<Option<Account>, StoreError>;
 
     /// The key with this hash, revoked or not, and its account; `Ok(None)` if unknown.
-    async fn find_key_by_hash(
-        &self,
-        hash: &SecretHash,
-    ) -> Result<Option<(ApiKeyRecord, Account)>, StoreError>;
+    async fn find_key_by_hash(&self, hash: &SecretHash) -> Result<Option<(ApiKeyRecord, Account)>, StoreError>;
 
     /// The account's active (not revoked) keys, oldest first.
     async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, StoreError>;
@@ -114,12 +100,7 @@ pub trait KeyStore: Send + Sync {
 
     /// Revokes the account's active key with this prefix. `Ok(false)` if the account has no
     /// active key with it (including keys of other accounts).
-    async fn revoke_key(
-        &self,
-        account: AccountId,
-        prefix: &KeyPrefix,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    async fn revoke_key(&self, account: AccountId, prefix: &KeyPrefix, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// Records last-use times in one batch; a time never moves backwards.
     async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError>;
@@ -137,9 +118,5 @@ pub trait KeyStore: Send + Sync {
     /// Spends a refresh token atomically: of two concurrent calls with one token, at most one
     /// gets `Valid`. A spent token or one in a revoked family yields `Reused` after the family has
     /// been revoked. Expiry is the caller's check on `Valid.expires_at`.
-    async fn consume_refresh_token(
-        &self,
-        hash: &SecretHash,
-        now: DateTime<Utc>,
-    ) -> Result<RefreshOutcome, StoreError>;
+    async fn consume_refresh_token(&self, hash: &SecretHash, now: DateTime<Utc>) -> Result<RefreshOutcome, StoreError>;
 }

@@ -83,23 +83,13 @@ impl Authenticate {
         // Format first: a malformed key never reaches the store.
         let key = ApiKeySecret::parse(raw).map_err(|_| AuthError::InvalidKey)?;
         let hash = self.hasher.hash(key.expose());
-        let (record, account) = self
-            .store
-            .find_key_by_hash(&hash)
-            .await
-            .map_err(AuthError::Store)?
-            .ok_or(AuthError::InvalidKey)?;
+        let (record, account) =
+            self.store.find_key_by_hash(&hash).await.map_err(AuthError::Store)?.ok_or(AuthError::InvalidKey)?;
         if record.revoked_at.is_some() {
             return Err(AuthError::KeyRevoked);
         }
         self.last_used.record(record.id, self.clock.now());
-        Ok(Principal {
-            account,
-            credential: Credential::ApiKey {
-                id: record.id,
-                prefix: record.prefix,
-            },
-        })
+        Ok(Principal { account, credential: Credential::ApiKey { id: record.id, prefix: record.prefix } })
     }
 
     async fn by_session(&self, raw: &str) -> Result<Principal, AuthError> {
@@ -113,12 +103,7 @@ impl Authenticate {
             .await
             .map_err(AuthError::Store)?
             .ok_or(AuthError::InvalidSession)?;
-        Ok(Principal {
-            account,
-            credential: Credential::Session {
-                family: claims.family,
-            },
-        })
+        Ok(Principal { account, credential: Credential::Session { family: claims.family } })
     }
 }
 
@@ -126,8 +111,8 @@ impl Authenticate {
 mod tests {
     use super::*;
     use crate::domain::{AccountId, ApiKeyRecord, Email, KeyName, Plan};
-    use crate::ports::key_store::MockKeyStore;
     use crate::ports::AccessClaims;
+    use crate::ports::key_store::MockKeyStore;
     use crate::usecases::testing::FixedClock;
     use chrono::{DateTime, Utc};
 

@@ -31,11 +31,7 @@ pub struct KeyIssuer {
 impl KeyIssuer {
     pub fn generate(&self, name: KeyName) -> (ApiKeySecret, NewKey) {
         let key = ApiKeySecret::from_random(random_bytes::<32>(self.entropy.as_ref()));
-        let new = NewKey {
-            name,
-            hash: self.hasher.hash(key.expose()),
-            prefix: key.prefix(),
-        };
+        let new = NewKey { name, hash: self.hasher.hash(key.expose()), prefix: key.prefix() };
         (key, new)
     }
 
@@ -53,9 +49,7 @@ impl KeyIssuer {
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Unknown(anyhow::anyhow!(
-            "no free display prefix after {PREFIX_ATTEMPTS} draws"
-        )))
+        Err(StoreError::Unknown(anyhow::anyhow!("no free display prefix after {PREFIX_ATTEMPTS} draws")))
     }
 }
 
@@ -92,12 +86,11 @@ impl CreateKey {
             .map_err(|e| CreateKeyError::Invalid(FieldError::new("name", e)))?;
         let now = self.clock.now();
         let account = who.account.id;
-        self.issuer
-            .store_unique(name, |new| self.store.insert_key(account, new, MAX_ACTIVE_KEYS, now))
-            .await
-            .map_err(|e| match e {
+        self.issuer.store_unique(name, |new| self.store.insert_key(account, new, MAX_ACTIVE_KEYS, now)).await.map_err(
+            |e| match e {
                 StoreError::KeyLimitReached => CreateKeyError::LimitReached,
                 e => CreateKeyError::Store(e),
-            })
+            },
+        )
     }
 }

@@ -90,9 +90,7 @@ mod tests {
         let tracker = LastUsedTracker::default();
         tracker.record(KeyId(1), t(10));
         let mut store = MockKeyStore::new();
-        store
-            .expect_record_key_use()
-            .returning(|_| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+        store.expect_record_key_use().returning(|_| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
         assert!(tracker.flush(&store).await.is_err());
         assert_eq!(tracker.pending(KeyId(1)), Some(t(10)));
     }

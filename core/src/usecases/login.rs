@@ -4,7 +4,7 @@ use chrono::Duration;
 use std::sync::Arc;
 
 use crate::domain::{AccountId, Email, Password, SecretHasher, random_token};
-use crate::ports::{AccessClaims, Clock, Entropy, HashError, KeyStore, StoreError, TokenSigner, PasswordHasher};
+use crate::ports::{AccessClaims, Clock, Entropy, HashError, KeyStore, PasswordHasher, StoreError, TokenSigner};
 use crate::usecases::store_code;
 use crate::{Code, ErrorCode};
 
@@ -47,11 +47,7 @@ impl SessionIssuer {
                 now,
             )
             .await?;
-        let claims = AccessClaims {
-            account_id: account,
-            family,
-            expires_at: now + Duration::seconds(ACCESS_TTL_SECS),
-        };
+        let claims = AccessClaims { account_id: account, family, expires_at: now + Duration::seconds(ACCESS_TTL_SECS) };
         Ok(SessionTokens {
             access_token: self.signer.issue(&claims, now),
             refresh_token: refresh,
@@ -98,11 +94,9 @@ impl Login {
         let hash = stored.as_ref().map(|s| s.password_hash.clone());
         let ok = self.passwords.verify(&password, hash).await.map_err(LoginError::Hash)?;
         match stored {
-            Some(s) if ok => self
-                .sessions
-                .issue(s.account.id, self.sessions.new_family())
-                .await
-                .map_err(LoginError::Store),
+            Some(s) if ok => {
+                self.sessions.issue(s.account.id, self.sessions.new_family()).await.map_err(LoginError::Store)
+            }
             _ => Err(LoginError::InvalidCredentials),
         }
     }
@@ -163,10 +157,7 @@ mod tests {
         let mut pw = MockPasswordHasher::new();
         // The unknown email is verified against the dummy (None), the known one against its hash.
         pw.expect_verify().withf(|_, h| h.is_none()).times(1).returning(|_, _| Ok(false));
-        pw.expect_verify()
-            .withf(|_, h| h.as_deref() == Some("$argon2id$stored"))
-            .times(1)
-            .returning(|_, _| Ok(false));
+        pw.expect_verify().withf(|_, h| h.as_deref() == Some("$argon2id$stored")).times(1).returning(|_, _| Ok(false));
         let l = login(store, pw);
         let a = l.execute("nobody@example.com", "whatever1").await.unwrap_err();
         let b = l.execute("dev@example.com", "wrong-pass").await.unwrap_err();
@@ -183,9 +174,7 @@ mod tests {
             .expect_insert_refresh_token()
             .times(1)
             .withf(|acc, _fam, hash, exp, now| {
-                *acc == AccountId(9)
-                    && hash.as_str().len() == 64
-                    && (*exp - *now) == Duration::days(REFRESH_TTL_DAYS)
+                *acc == AccountId(9) && hash.as_str().len() == 64 && (*exp - *now) == Duration::days(REFRESH_TTL_DAYS)
             })
             .returning(|_, _, _, _, _| Ok(()));
         let mut pw = MockPasswordHasher::new();

@@ -53,11 +53,7 @@ impl Me {
         for key in &mut keys {
             key.last_used_at = latest(key.last_used_at, self.last_used.pending(key.id));
         }
-        let monthly_used = self
-            .meter
-            .monthly_used(account.id, self.clock.now())
-            .await
-            .map_err(MeError::Meter)?;
+        let monthly_used = self.meter.monthly_used(account.id, self.clock.now()).await.map_err(MeError::Meter)?;
         Ok(MeView {
             plan: account.plan,
             monthly_used,

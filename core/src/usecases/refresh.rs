@@ -46,11 +46,9 @@ impl Refresh {
         let hash = self.sessions.hasher.hash(token);
         match self.store.consume_refresh_token(&hash, now).await.map_err(RefreshError::Store)? {
             RefreshOutcome::Valid { expires_at, .. } if expires_at <= now => Err(RefreshError::Expired),
-            RefreshOutcome::Valid { account_id, family, .. } => self
-                .sessions
-                .issue(account_id, family)
-                .await
-                .map_err(RefreshError::Store),
+            RefreshOutcome::Valid { account_id, family, .. } => {
+                self.sessions.issue(account_id, family).await.map_err(RefreshError::Store)
+            }
             RefreshOutcome::Reused { .. } => Err(RefreshError::Reused),
             RefreshOutcome::Unknown => Err(RefreshError::Invalid),
         }

@@ -49,24 +49,20 @@ pub struct Register {
 impl Register {
     pub async fn execute(&self, email: &str, password: &str) -> Result<Registered, RegisterError> {
         let email = Email::parse(email).map_err(|e| RegisterError::Invalid(FieldError::new("email", e)))?;
-        let password =
-            Password::parse(password).map_err(|e| RegisterError::Invalid(FieldError::new("password", e)))?;
+        let password = Password::parse(password).map_err(|e| RegisterError::Invalid(FieldError::new("password", e)))?;
         let password_hash = self.passwords.hash(&password).await.map_err(RegisterError::Hash)?;
-        let name = KeyName::parse_or(None, FIRST_KEY_NAME).map_err(|e| RegisterError::Invalid(FieldError::new("name", e)))?;
+        let name =
+            KeyName::parse_or(None, FIRST_KEY_NAME).map_err(|e| RegisterError::Invalid(FieldError::new("name", e)))?;
         // A new account has no keys, so the first prefix cannot collide.
         let (key, new_key) = self.issuer.generate(name);
-        let (account, record) = self
-            .store
-            .create_account(&email, &password_hash, Plan::Free, new_key, self.clock.now())
-            .await
-            .map_err(|e| match e {
-                StoreError::EmailTaken => RegisterError::EmailTaken,
-                e => RegisterError::Store(e),
-            })?;
-        Ok(Registered {
-            account,
-            key: IssuedKey { key, record },
-        })
+        let (account, record) =
+            self.store.create_account(&email, &password_hash, Plan::Free, new_key, self.clock.now()).await.map_err(
+                |e| match e {
+                    StoreError::EmailTaken => RegisterError::EmailTaken,
+                    e => RegisterError::Store(e),
+                },
+            )?;
+        Ok(Registered { account, key: IssuedKey { key, record } })
     }
 }
 

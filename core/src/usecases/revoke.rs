@@ -35,17 +35,9 @@ pub struct RevokeKey {
 
 impl RevokeKey {
     pub async fn execute(&self, who: &Principal, prefix: &str) -> Result<KeyPrefix, RevokeError> {
-        let prefix = KeyPrefix::parse(prefix.trim())
-            .map_err(|e| RevokeError::Invalid(FieldError::new("prefix", e)))?;
-        let revoked = self
-            .store
-            .revoke_key(who.account.id, &prefix, self.clock.now())
-            .await
-            .map_err(RevokeError::Store)?;
-        if revoked {
-            Ok(prefix)
-        } else {
-            Err(RevokeError::NotFound(prefix.display()))
-        }
+        let prefix = KeyPrefix::parse(prefix.trim()).map_err(|e| RevokeError::Invalid(FieldError::new("prefix", e)))?;
+        let revoked =
+            self.store.revoke_key(who.account.id, &prefix, self.clock.now()).await.map_err(RevokeError::Store)?;
+        if revoked { Ok(prefix) } else { Err(RevokeError::NotFound(prefix.display())) }
     }
 }

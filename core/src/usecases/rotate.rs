@@ -47,8 +47,8 @@ pub struct RotateKeys {
 
 impl RotateKeys {
     pub async fn execute(&self, who: &Principal, name: Option<&str>) -> Result<IssuedKey, RotateError> {
-        let name = KeyName::parse_or(name, ROTATED_KEY_NAME)
-            .map_err(|e| RotateError::Invalid(FieldError::new("name", e)))?;
+        let name =
+            KeyName::parse_or(name, ROTATED_KEY_NAME).map_err(|e| RotateError::Invalid(FieldError::new("name", e)))?;
         let lock_name = format!("rotate-keys:{}", who.account.id);
         let token = self
             .lock
@@ -75,9 +75,9 @@ impl RotateKeys {
 mod tests {
     use super::*;
     use crate::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, Plan, SecretHasher};
+    use crate::ports::LockToken;
     use crate::ports::key_store::MockKeyStore;
     use crate::ports::lock::MockLock;
-    use crate::ports::LockToken;
     use crate::usecases::Credential;
     use crate::usecases::testing::{CountingEntropy, FixedClock};
     use chrono::{DateTime, Utc};

@@ -73,11 +73,7 @@ impl Throttle {
             .hit_window(&bucket, endpoint.per_minute(), 60, self.clock.now())
             .await
             .map_err(ThrottleError::Meter)?;
-        if decision.allowed {
-            Ok(decision)
-        } else {
-            Err(ThrottleError::Limited(decision))
-        }
+        if decision.allowed { Ok(decision) } else { Err(ThrottleError::Limited(decision)) }
     }
 }
 
@@ -93,20 +89,14 @@ mod tests {
         let mut meter = MockUsageMeter::new();
         meter
             .expect_hit_window()
-            .withf(|bucket, limit, window, _| {
-                bucket == "ip:register:2001:db8:1:2::/64" && *limit == 5 && *window == 60
-            })
+            .withf(|bucket, limit, window, _| bucket == "ip:register:2001:db8:1:2::/64" && *limit == 5 && *window == 60)
             .times(2)
-            .returning(|_, limit, _, now| {
-                Ok(WindowDecision { allowed: true, limit, used: 1, resets_at: now })
-            });
+            .returning(|_, limit, _, now| Ok(WindowDecision { allowed: true, limit, used: 1, resets_at: now }));
         meter
             .expect_hit_window()
             .withf(|bucket, limit, _, _| bucket == "ip:login:10.0.0.1" && *limit == 10)
             .times(1)
-            .returning(|_, limit, _, now| {
-                Ok(WindowDecision { allowed: false, limit, used: limit, resets_at: now })
-            });
+            .returning(|_, limit, _, now| Ok(WindowDecision { allowed: false, limit, used: limit, resets_at: now }));
         let t = Throttle { meter: Arc::new(meter), clock: Arc::new(FixedClock::at(0)) };
         for ip in ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9"] {
             t.execute(PublicEndpoint::Register, ip.parse().unwrap()).await.unwrap();

@@ -23,13 +23,25 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
     assert!(!r.text.contains(&key[12..]), "the key must not appear");
 
     // Plan changes (the operator tool's use case) show up.
-    let email = s.state.store.find_key_by_hash(&jobin_core::domain::SecretHasher::new(jobin_tests::KEY_PEPPER.as_bytes().to_vec()).hash(&key))
-        .await.unwrap().unwrap().1.email;
+    let email = s
+        .state
+        .store
+        .find_key_by_hash(
+            &jobin_core::domain::SecretHasher::new(jobin_tests::KEY_PEPPER.as_bytes().to_vec()).hash(&key),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+        .email;
     s.state.set_plan.execute(email.as_str(), "pro").await.unwrap();
     let r = s.get_with_key("/auth/me", &key).await;
     assert_eq!(r.body["plan"], "pro");
     assert_eq!(r.body["monthly_limit"], 500000);
-    assert_eq!(r.body["endpoints"], json!(["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers"]));
+    assert_eq!(
+        r.body["endpoints"],
+        json!(["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers"])
+    );
     s.stop().await;
 }
 
@@ -42,9 +54,16 @@ async fn credentials_are_checked_with_distinct_codes() {
         (Some(("x-api-key", "jl_live_tooshort".to_owned())), "invalid_credentials", "Invalid API key."),
         (Some(("x-api-key", unknown.clone())), "invalid_credentials", "Invalid API key."),
         (Some(("authorization", format!("Bearer {unknown}"))), "invalid_credentials", "Invalid API key."),
-        (Some(("authorization", format!("Basic {key}"))), "invalid_credentials",
-         "The Authorization header must be `Bearer <API key or session token>`."),
-        (None, "missing_credentials", "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`."),
+        (
+            Some(("authorization", format!("Basic {key}"))),
+            "invalid_credentials",
+            "The Authorization header must be `Bearer <API key or session token>`.",
+        ),
+        (
+            None,
+            "missing_credentials",
+            "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.",
+        ),
     ];
     for (header, code, message) in cases {
         let mut req = s.http.get(s.url("/auth/me"));
@@ -79,34 +98,49 @@ async fn keys_are_created_listed_and_revoked_by_prefix() {
     let third_prefix = r.body["prefix"].as_str().unwrap().to_owned();
 
     let me = s.get_with_key("/auth/me", &second).await;
-    let names: Vec<&str> = me.body["api_keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        me.body["api_keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Default Key", "Default Key", "CI"]);
-    let prefixes: HashSet<&str> = me.body["api_keys"].as_array().unwrap().iter().map(|k| k["key_prefix"].as_str().unwrap()).collect();
+    let prefixes: HashSet<&str> =
+        me.body["api_keys"].as_array().unwrap().iter().map(|k| k["key_prefix"].as_str().unwrap()).collect();
     assert_eq!(prefixes.len(), 3, "one account's keys never share a display prefix");
 
     // Bad names.
     for (name, reason) in [("", "name must not be empty"), (&*"n".repeat(65), "name must be at most 64 characters")] {
         let r = s.send(s.http.post(s.url("/auth/keys")).header("x-api-key", &key).json(&json!({"name": name}))).await;
         assert_eq!(r.status, 400);
-        assert_eq!(r.masked(), json!({"error": format!("name: {reason}"), "code": "validation_failed",
-                                      "details": {"field": "name", "reason": reason}, "request_id": "<id>"}));
+        assert_eq!(
+            r.masked(),
+            json!({"error": format!("name: {reason}"), "code": "validation_failed",
+                                      "details": {"field": "name", "reason": reason}, "request_id": "<id>"})
+        );
     }
 
     // Revoke the third key (with the mask URL-encoded or not), then it is refused.
     let r = s.send(s.http.delete(s.url(&format!("/auth/keys/{third_prefix}"))).header("x-api-key", &key)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body, json!({"message": "Key revoked"}));
-    let again = s.send(s.http.delete(s.url(&format!("/auth/keys/{}", &third_prefix[..12]))).header("x-api-key", &key)).await;
+    let again =
+        s.send(s.http.delete(s.url(&format!("/auth/keys/{}", &third_prefix[..12]))).header("x-api-key", &key)).await;
     assert_eq!(again.status, 404);
-    assert_eq!(again.masked(), json!({"error": format!("No active key with prefix {third_prefix} on this account."),
-                                      "code": "key_not_found", "details": {}, "request_id": "<id>"}));
+    assert_eq!(
+        again.masked(),
+        json!({"error": format!("No active key with prefix {third_prefix} on this account."),
+                                      "code": "key_not_found", "details": {}, "request_id": "<id>"})
+    );
 
     // Revoking the key in use works too; then that key is refused as revoked.
     let own = format!("{}****", &second[..12]);
-    assert_eq!(s.send(s.http.delete(s.url(&format!("/auth/keys/{own}"))).header("x-api-key", &second)).await.status, 200);
+    assert_eq!(
+        s.send(s.http.delete(s.url(&format!("/auth/keys/{own}"))).header("x-api-key", &second)).await.status,
+        200
+    );
     let r = s.get_with_key("/auth/me", &second).await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.masked(), json!({"error": "This API key has been revoked.", "code": "key_revoked", "details": {}, "request_id": "<id>"}));
+    assert_eq!(
+        r.masked(),
+        json!({"error": "This API key has been revoked.", "code": "key_revoked", "details": {}, "request_id": "<id>"})
+    );
 
     // Malformed prefix.
     let r = s.send(s.http.delete(s.url("/auth/keys/abc")).header("x-api-key", &key)).await;
@@ -124,7 +158,8 @@ async fn another_accounts_prefix_is_a_404_that_reveals_nothing() {
     let their_prefix = format!("{}****", &theirs[..12]);
     let unknown_prefix = if their_prefix.starts_with("jl_live_ffff") { "jl_live_eeee****" } else { "jl_live_ffff****" };
     let foreign = s.send(s.http.delete(s.url(&format!("/auth/keys/{their_prefix}"))).header("x-api-key", &mine)).await;
-    let unknown = s.send(s.http.delete(s.url(&format!("/auth/keys/{unknown_prefix}"))).header("x-api-key", &mine)).await;
+    let unknown =
+        s.send(s.http.delete(s.url(&format!("/auth/keys/{unknown_prefix}"))).header("x-api-key", &mine)).await;
     assert_eq!((foreign.status, unknown.status), (404, 404));
     let strip = |v: serde_json::Value, p: &str| v.to_string().replace(p, "<prefix>");
     assert_eq!(strip(foreign.masked(), &their_prefix), strip(unknown.masked(), unknown_prefix));
@@ -153,7 +188,9 @@ async fn session_tokens_are_not_api_keys() {
 async fn parallel_rotations_leave_exactly_the_last_returned_key(s: &TestServer) {
     let (_, key) = s.register().await;
     let requests = (0..20).map(|i| {
-        s.send(s.http.post(s.url("/auth/keys/rotate")).header("x-api-key", &key).json(&json!({"name": format!("r{i}")})))
+        s.send(
+            s.http.post(s.url("/auth/keys/rotate")).header("x-api-key", &key).json(&json!({"name": format!("r{i}")})),
+        )
     });
     let replies = futures::future::join_all(requests).await;
     let mut issued = Vec::new();
@@ -164,7 +201,10 @@ async fn parallel_rotations_leave_exactly_the_last_returned_key(s: &TestServer) 
                 assert_eq!(r.body["code"], "rotation_in_progress", "{}", r.text);
                 assert_eq!(r.header("retry-after"), Some("1"));
             }
-            401 => assert_eq!(r.body["code"], "key_revoked", "a rotation that starts after another finished uses a revoked key"),
+            401 => assert_eq!(
+                r.body["code"], "key_revoked",
+                "a rotation that starts after another finished uses a revoked key"
+            ),
             other => panic!("unexpected {other}: {}", r.text),
         }
     }
@@ -198,7 +238,9 @@ async fn twenty_parallel_rotations_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_parallel_rotations_on_postgres() {
-    let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else { return };
+    let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else {
+        return;
+    };
     parallel_rotations_leave_exactly_the_last_returned_key(&s).await;
     s.stop().await;
 }

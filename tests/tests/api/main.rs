@@ -1,5 +1,7 @@
 //! Black-box API tests: one binary, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
+
 mod keys;
 mod register_login;
 mod system;

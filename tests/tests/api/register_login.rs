@@ -79,16 +79,24 @@ async fn register_rejects_bad_input_with_whole_envelopes() {
     assert!(r.body["error"].as_str().unwrap().contains("does not match the schema"), "{}", r.text);
 
     // Malformed JSON.
-    let req = s.http.post(s.url("/auth/register")).header("x-forwarded-for", fresh_ip())
-        .header("content-type", "application/json").body("{\"email\": ");
+    let req = s
+        .http
+        .post(s.url("/auth/register"))
+        .header("x-forwarded-for", fresh_ip())
+        .header("content-type", "application/json")
+        .body("{\"email\": ");
     let r = s.send(req).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["code"], "invalid_json");
     assert_eq!(r.masked()["details"], json!({"reason": "EOF while parsing a value at line 1 column 10"}));
 
     // Wrong content type.
-    let req = s.http.post(s.url("/auth/register")).header("x-forwarded-for", fresh_ip())
-        .header("content-type", "text/plain").body("email=a");
+    let req = s
+        .http
+        .post(s.url("/auth/register"))
+        .header("x-forwarded-for", fresh_ip())
+        .header("content-type", "text/plain")
+        .body("email=a");
     let r = s.send(req).await;
     assert_eq!(r.status, 415);
     assert_eq!(
@@ -113,7 +121,12 @@ async fn oversized_bodies_get_413_with_or_without_content_length() {
     // Chunked (no Content-Length).
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(vec![b' '; 1500]), Ok(vec![b' '; 1500])];
     let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
-    let req = s.http.post(s.url("/auth/login")).header("content-type", "application/json").header("x-forwarded-for", fresh_ip()).body(body);
+    let req = s
+        .http
+        .post(s.url("/auth/login"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", fresh_ip())
+        .body(body);
     let r = s.send(req).await;
     assert_eq!(r.status, 413, "{}", r.text);
     s.stop().await;
@@ -124,13 +137,18 @@ async fn register_flood_from_one_ip_gets_429_after_five() {
     let s = TestServer::start().await;
     let ip = fresh_ip();
     for i in 0..5 {
-        let req = s.http.post(s.url("/auth/register")).header("x-forwarded-for", &ip).json(&creds(&fresh_email(), "mypassword"));
+        let req = s
+            .http
+            .post(s.url("/auth/register"))
+            .header("x-forwarded-for", &ip)
+            .json(&creds(&fresh_email(), "mypassword"));
         let r = s.send(req).await;
         assert_eq!(r.status, 201, "request {i}: {}", r.text);
         assert_eq!(r.header("x-ratelimit-limit"), Some("5"));
         assert_eq!(r.header("x-ratelimit-remaining"), Some(&*(4 - i).to_string()));
     }
-    let req = s.http.post(s.url("/auth/register")).header("x-forwarded-for", &ip).json(&creds(&fresh_email(), "mypassword"));
+    let req =
+        s.http.post(s.url("/auth/register")).header("x-forwarded-for", &ip).json(&creds(&fresh_email(), "mypassword"));
     let r = s.send(req).await;
     assert_eq!(r.status, 429);
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
@@ -190,16 +208,37 @@ async fn session_tokens_work_on_auth_endpoints_and_forged_or_expired_ones_do_not
     let me = s.send(s.http.get(s.url("/auth/me")).bearer_auth(&access)).await;
     assert_eq!(me.status, 200);
 
-    let account = AccountId(s.state.store.find_login(&jobin_core::domain::Email::parse(&email).unwrap()).await.unwrap().unwrap().account.id.0);
+    let account = AccountId(
+        s.state
+            .store
+            .find_login(&jobin_core::domain::Email::parse(&email).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .account
+            .id
+            .0,
+    );
     let claims = |exp| AccessClaims { account_id: account, family: "f".into(), expires_at: exp };
     let now = Utc::now();
-    let expired = JwtSigner::new(jobin_tests::JWT_SECRET.as_bytes()).issue(&claims(now - Duration::seconds(5)), now - Duration::hours(1));
-    let forged = JwtSigner::new(b"someone-else-entirely-0123456789abcdef").issue(&claims(now + Duration::hours(1)), now);
+    let expired = JwtSigner::new(jobin_tests::JWT_SECRET.as_bytes())
+        .issue(&claims(now - Duration::seconds(5)), now - Duration::hours(1));
+    let forged =
+        JwtSigner::new(b"someone-else-entirely-0123456789abcdef").issue(&claims(now + Duration::hours(1)), now);
     for (token, expected) in [
-        (expired, json!({"error": "The session token has expired; refresh it with POST /auth/refresh or log in again.",
-                         "code": "token_expired", "details": {}, "request_id": "<id>"})),
-        (forged, json!({"error": "The session token is not valid.", "code": "invalid_credentials", "details": {}, "request_id": "<id>"})),
-        ("not.a.jwt".into(), json!({"error": "The session token is not valid.", "code": "invalid_credentials", "details": {}, "request_id": "<id>"})),
+        (
+            expired,
+            json!({"error": "The session token has expired; refresh it with POST /auth/refresh or log in again.",
+                         "code": "token_expired", "details": {}, "request_id": "<id>"}),
+        ),
+        (
+            forged,
+            json!({"error": "The session token is not valid.", "code": "invalid_credentials", "details": {}, "request_id": "<id>"}),
+        ),
+        (
+            "not.a.jwt".into(),
+            json!({"error": "The session token is not valid.", "code": "invalid_credentials", "details": {}, "request_id": "<id>"}),
+        ),
     ] {
         let r = s.send(s.http.get(s.url("/auth/me")).bearer_auth(&token)).await;
         assert_eq!(r.status, 401);
@@ -232,7 +271,10 @@ async fn refresh_rotates_and_reuse_revokes_the_family(s: &TestServer) {
     assert_eq!(s.post_json("/auth/refresh", &json!({"refresh_token": other_rt})).await.status, 200);
     // Garbage.
     let r = s.post_json("/auth/refresh", &json!({"refresh_token": "abc"})).await;
-    assert_eq!(r.masked(), json!({"error": "The refresh token is not valid.", "code": "invalid_credentials", "details": {}, "request_id": "<id>"}));
+    assert_eq!(
+        r.masked(),
+        json!({"error": "The refresh token is not valid.", "code": "invalid_credentials", "details": {}, "request_id": "<id>"})
+    );
 }
 
 #[tokio::test]
@@ -244,7 +286,9 @@ async fn refresh_on_sqlite() {
 
 #[tokio::test]
 async fn refresh_on_postgres() {
-    let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else { return };
+    let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else {
+        return;
+    };
     refresh_rotates_and_reuse_revokes_the_family(&s).await;
     s.stop().await;
 }

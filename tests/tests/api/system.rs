@@ -82,10 +82,7 @@ async fn docs_ui_is_served_offline_and_the_spec_matches_the_committed_file() {
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(
-        served.body, committed,
-        "openapi/openapi.json is stale: run `make openapi` and commit the result"
-    );
+    assert_eq!(served.body, committed, "openapi/openapi.json is stale: run `make openapi` and commit the result");
     s.stop().await;
 }
 
@@ -96,8 +93,12 @@ async fn the_spec_documents_security_errors_and_every_code() {
     assert_eq!(schemes["ApiKeyAuth"]["in"], "header");
     assert_eq!(schemes["ApiKeyAuth"]["name"], "X-API-Key");
     assert_eq!(schemes["BearerAuth"]["scheme"], "bearer");
-    let codes: Vec<&str> =
-        spec["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let codes: Vec<&str> = spec["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     let expected: Vec<&str> = jobin_core::Code::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(codes, expected);
     let me = &spec["paths"]["/auth/me"]["get"];

@@ -1,0 +1,45 @@
+# JobIn — developer commands. `make run` and `make test` are all a newcomer needs.
+CARGO ?= cargo
+# Crates that do I/O; none may appear in jobin-core's dependency tree.
+IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
+
+.PHONY: run test lint fmt fmt-check openapi openapi-check arch-check crypto-check
+
+## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
+run:
+	$(CARGO) run --locked -p jobin-app --bin jobin -- serve
+
+## test: architecture check, then every test (PostgreSQL suites run when a server answers; CI requires them)
+test: arch-check
+	$(CARGO) test --workspace --locked
+
+## lint: formatting and clippy with warnings as errors
+lint: fmt-check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+## openapi: regenerate openapi/openapi.json (never edit it by hand)
+openapi:
+	$(CARGO) run --locked -q -p jobin-openapi
+
+## openapi-check: fail if openapi/openapi.json differs from the generated document
+openapi-check:
+	$(CARGO) run --locked -q -p jobin-openapi -- target/openapi.generated.json
+	diff -u openapi/openapi.json target/openapi.generated.json
+
+## arch-check: jobin-core depends on no I/O crate
+arch-check:
+	@tree="$$($(CARGO) tree --locked -p jobin-core -e normal --prefix none --format '{p}' | cut -d' ' -f1 | sort -u)"; \
+	bad=""; for c in $(IO_CRATES); do echo "$$tree" | grep -qx "$$c" && bad="$$bad $$c"; done; \
+	if [ -n "$$bad" ]; then echo "arch-check: jobin-core depends on I/O crates:$$bad"; exit 1; fi; \
+	echo "arch-check: jobin-core has no I/O dependency ($$(echo "$$tree" | wc -l) crates checked)"
+
+## crypto-check: exactly one rustls crypto provider (aws-lc-rs); ring must not be in the graph
+crypto-check:
+	@out="$$($(CARGO) tree --locked -i ring -e normal 2>&1)"; \
+	if echo "$$out" | grep -q '^ring'; then echo "$$out"; exit 1; fi; echo "crypto-check: ring is not in the graph"
