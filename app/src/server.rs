@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::auth::AuthApi;
-use crate::http::middleware::{BodyLimit, Envelope, PublicLimits};
+use crate::http::middleware::{body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
 use crate::wiring::AppState;
 
@@ -38,10 +38,10 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)
-        .with(PublicLimits)
-        .with(BodyLimit)
+        .around(public_limits)
+        .around(body_limit)
         .data(state)
-        .with(Envelope)
+        .around(envelope)
 }
 
 /// Binds `addr` (port 0 picks a free one) and returns the acceptor and its address.

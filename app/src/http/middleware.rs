@@ -1,10 +1,10 @@
-//! Middleware: request id + error envelope (outermost), body size limit, and the per-IP limits of
+//! Middleware (as `around` functions): request id + error envelope (outermost), body size limit, and the per-IP limits of
 //! the public account endpoints.
 
 use jobin_core::Code;
 use jobin_core::usecases::{PublicEndpoint, ThrottleError};
 use poem::http::{HeaderValue, Method, StatusCode};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
 };
@@ -77,63 +77,29 @@ pub fn render_error(err: poem::Error) -> Response {
 
 /// Outermost layer: request id (echoed or generated) on every response, a tracing span per
 /// request, and the envelope for every error.
-pub struct Envelope;
-
-impl<E: Endpoint> Middleware<E> for Envelope {
-    type Output = EnvelopeEndpoint<E>;
-    fn transform(&self, ep: E) -> Self::Output {
-        EnvelopeEndpoint(ep)
-    }
-}
-
-pub struct EnvelopeEndpoint<E>(E);
-
-impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> poem::Result<Response> {
-        let id = req
-            .headers()
-            .get(REQUEST_ID_HEADER)
-            .and_then(sane_request_id)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-        let method = req.method().clone();
-        let path = req.uri().path().to_owned();
-        let started = Instant::now();
-        let span = tracing::info_span!("request", request_id = %id, %method, %path);
-        let inner = REQUEST_ID.scope(id.clone(), async {
-            match self.0.call(req).await {
-                Ok(r) => r.into_response(),
-                Err(e) => render_error(e),
-            }
-        });
-        let mut resp = tracing::Instrument::instrument(inner, span.clone()).await;
-        if let Ok(v) = HeaderValue::from_str(&id) {
-            resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+pub async fn envelope<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(sane_request_id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let started = Instant::now();
+    let inner = REQUEST_ID.scope(id.clone(), async move {
+        match next.call(req).await {
+            Ok(r) => r.into_response(),
+            Err(e) => render_error(e),
         }
-        span.in_scope(|| {
-            tracing::info!(
-                status = resp.status().as_u16(),
-                latency_ms = started.elapsed().as_millis() as u64,
-                "served"
-            );
-        });
-        Ok(resp)
+    });
+    let mut resp = tracing::Instrument::instrument(inner, span.clone()).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
+    span.in_scope(|| {
+        tracing::info!(status = resp.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "served");
+    });
+    Ok(resp)
 }
-
-/// Rejects bodies over the configured size with 413: by `Content-Length` up front, or while
-/// reading a body sent without one.
-pub struct BodyLimit;
-
-impl<E: Endpoint> Middleware<E> for BodyLimit {
-    type Output = BodyLimitEndpoint<E>;
-    fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint(ep)
-    }
-}
-
-pub struct BodyLimitEndpoint<E>(E);
 
 fn too_large(max: usize) -> poem::Error {
     ApiError::new(Code::PayloadTooLarge, format!("The request body exceeds the limit of {max} bytes."))
@@ -141,41 +107,26 @@ fn too_large(max: usize) -> poem::Error {
         .into()
 }
 
-impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
-    type Output = E::Output;
-
-    async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
-        let max = req.data::<Arc<AppState>>().map(|s| s.max_body_bytes).unwrap_or(64 * 1024);
-        let declared = req
-            .headers()
-            .get(poem::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        match declared {
-            Some(n) if n > max as u64 => return Err(too_large(max)),
-            Some(_) => {}
-            None if req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) => {
-                let bytes = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large(max))?;
-                req.set_body(bytes);
-            }
-            None => {}
+/// Rejects bodies over the configured size with 413: by `Content-Length` up front, or while
+/// reading a body sent without one.
+pub async fn body_limit<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<E::Output> {
+    let max = req.data::<Arc<AppState>>().map(|s| s.max_body_bytes).unwrap_or(64 * 1024);
+    let declared = req
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => return Err(too_large(max)),
+        Some(_) => {}
+        None if req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) => {
+            let bytes = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large(max))?;
+            req.set_body(bytes);
         }
-        self.0.call(req).await
+        None => {}
     }
+    next.call(req).await
 }
-
-/// The per-IP minute limits of `POST /auth/register`, `/auth/login` and `/auth/refresh`, with
-/// `X-RateLimit-*` headers on their responses and `Retry-After` on a 429.
-pub struct PublicLimits;
-
-impl<E: Endpoint> Middleware<E> for PublicLimits {
-    type Output = PublicLimitsEndpoint<E>;
-    fn transform(&self, ep: E) -> Self::Output {
-        PublicLimitsEndpoint(ep)
-    }
-}
-
-pub struct PublicLimitsEndpoint<E>(E);
 
 fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
     if method != Method::POST {
@@ -196,52 +147,50 @@ fn rate_headers(resp: &mut Response, limit: u32, remaining: u32, reset: i64) {
     h.insert("x-ratelimit-reset", reset.into());
 }
 
-impl<E: Endpoint> Endpoint for PublicLimitsEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> poem::Result<Response> {
-        let Some(endpoint) = public_endpoint(req.method(), req.uri().path()) else {
-            return self.0.call(req).await.map(IntoResponse::into_response);
-        };
-        let Some(state) = req.data::<Arc<AppState>>().cloned() else {
-            return self.0.call(req).await.map(IntoResponse::into_response);
-        };
-        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-        let Some(ip) = client_ip(peer, forwarded, &state.trusted_proxies) else {
-            // No socket address (not over TCP): nothing to key a per-IP limit on.
-            return self.0.call(req).await.map(IntoResponse::into_response);
-        };
-        let now = state.clock.now();
-        match state.throttle.execute(endpoint, ip).await {
-            Ok(d) => {
-                let mut resp = match self.0.call(req).await {
-                    Ok(r) => r.into_response(),
-                    Err(e) => render_error(e),
-                };
-                rate_headers(&mut resp, d.limit, d.remaining(), d.resets_at.timestamp());
-                Ok(resp)
-            }
-            Err(ThrottleError::Limited(d)) => {
-                let retry = d.retry_after_secs(now);
-                let mut e = ApiError::new(
-                    Code::RateLimited,
-                    format!(
-                        "Too many requests from this address: the limit is {} per minute. Retry in {retry} s.",
-                        d.limit
-                    ),
-                );
-                e.retry_after = Some(retry);
-                e.window = Some(Box::new(Window {
-                    limit: u64::from(d.limit),
-                    used: u64::from(d.used),
-                    resets: d.resets_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-                }));
-                let mut resp = e.into_response();
-                rate_headers(&mut resp, d.limit, 0, d.resets_at.timestamp());
-                Ok(resp)
-            }
-            Err(e) => Ok(ApiError::from_usecase(e).into_response()),
+/// The per-IP minute limits of `POST /auth/register`, `/auth/login` and `/auth/refresh`, with
+/// `X-RateLimit-*` headers on their responses and `Retry-After` on a 429.
+pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
+    let Some(endpoint) = public_endpoint(req.method(), req.uri().path()) else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let Some(state) = req.data::<Arc<AppState>>().cloned() else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let Some(ip) = client_ip(peer, forwarded, &state.trusted_proxies) else {
+        // No socket address (not over TCP): nothing to key a per-IP limit on.
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let now = state.clock.now();
+    match state.throttle.execute(endpoint, ip).await {
+        Ok(d) => {
+            let mut resp = match next.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => render_error(e),
+            };
+            rate_headers(&mut resp, d.limit, d.remaining(), d.resets_at.timestamp());
+            Ok(resp)
         }
+        Err(ThrottleError::Limited(d)) => {
+            let retry = d.retry_after_secs(now);
+            let mut e = ApiError::new(
+                Code::RateLimited,
+                format!(
+                    "Too many requests from this address: the limit is {} per minute. Retry in {retry} s.",
+                    d.limit
+                ),
+            );
+            e.retry_after = Some(retry);
+            e.window = Some(Box::new(Window {
+                limit: u64::from(d.limit),
+                used: u64::from(d.used),
+                resets: d.resets_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            }));
+            let mut resp = e.into_response();
+            rate_headers(&mut resp, d.limit, 0, d.resets_at.timestamp());
+            Ok(resp)
+        }
+        Err(e) => Ok(ApiError::from_usecase(e).into_response()),
     }
 }

@@ -210,7 +210,11 @@ async fn parallel_rotations_leave_exactly_the_last_returned_key(s: &TestServer) 
         }
     }
     assert!(!issued.is_empty(), "at least one rotation succeeds");
-    eprintln!("parallel rotations: {} succeeded, {} refused as in progress", issued.len(), replies.len() - issued.len());
+    eprintln!(
+        "parallel rotations: {} succeeded, {} refused as in progress",
+        issued.len(),
+        replies.len() - issued.len()
+    );
     // Afterwards exactly one key is active: the last one returned. Every other is revoked.
     let last = issued.last().unwrap();
     let me = s.get_with_key("/auth/me", last).await;
