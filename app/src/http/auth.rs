@@ -16,6 +16,7 @@ use crate::wiring::AppState;
 const KEY_NOTICE: &str = "Save this key securely. It will not be shown again.";
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Credentials {
     /// Account email (normalized: trimmed, lower-cased).
     #[oai(validator(max_length = 254))]
@@ -26,6 +27,7 @@ pub struct Credentials {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Registered {
     pub message: String,
     /// The API key; shown only in this response.
@@ -37,6 +39,7 @@ pub struct Registered {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Session {
     /// A session token (JWT) accepted on `/auth/*` for one hour.
     pub access_token: String,
@@ -47,17 +50,20 @@ pub struct Session {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct KeyNameRequest {
     /// Key label, 1–64 characters. Defaults to "Default Key" (create) or "Rotated Key" (rotate).
     pub name: Option<String>,
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct NewKey {
     /// The API key; shown only in this response.
     pub key: String,
@@ -74,6 +80,7 @@ pub struct KeySummary {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct MeBody {
     pub plan: String,
     /// Requests counted against this calendar month's quota (UTC).
@@ -86,6 +93,7 @@ pub struct MeBody {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Message {
     pub message: String,
 }
@@ -350,3 +358,75 @@ invalid_field!(
     jobin_core::usecases::RevokeError,
     jobin_core::usecases::RegisterError
 );
+
+impl poem_openapi::types::Example for Credentials {
+    fn example() -> Self {
+        Self { email: "dev@example.com".into(), password: "mypassword".into() }
+    }
+}
+
+impl poem_openapi::types::Example for Registered {
+    fn example() -> Self {
+        Self {
+            message: "Registration successful".into(),
+            api_key: "jl_live_a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
+            prefix: "jl_live_a1b2****".into(),
+            plan: "free".into(),
+            notice: "Save your API key now — it will not be shown again.".into(),
+        }
+    }
+}
+
+impl poem_openapi::types::Example for Session {
+    fn example() -> Self {
+        Self {
+            access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl".into(),
+            refresh_token: "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f".into(),
+            expires_in: 3600,
+        }
+    }
+}
+
+impl poem_openapi::types::Example for RefreshRequest {
+    fn example() -> Self {
+        Self { refresh_token: "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f".into() }
+    }
+}
+
+impl poem_openapi::types::Example for KeyNameRequest {
+    fn example() -> Self {
+        Self { name: Some("CI".into()) }
+    }
+}
+
+impl poem_openapi::types::Example for NewKey {
+    fn example() -> Self {
+        Self {
+            key: "jl_live_a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
+            prefix: "jl_live_a1b2****".into(),
+            notice: KEY_NOTICE.into(),
+        }
+    }
+}
+
+impl poem_openapi::types::Example for MeBody {
+    fn example() -> Self {
+        Self {
+            plan: "pro".into(),
+            monthly_used: 12480,
+            monthly_limit: 500000,
+            endpoints: jobin_core::domain::Plan::Pro.endpoints().into_iter().map(String::from).collect(),
+            api_keys: vec![KeySummary {
+                name: "Default Key".into(),
+                key_prefix: "jl_live_a1b2****".into(),
+                last_used_at: Some("2025-04-12T08:32:00Z".into()),
+            }],
+        }
+    }
+}
+
+impl poem_openapi::types::Example for Message {
+    fn example() -> Self {
+        Self { message: "Key revoked".into() }
+    }
+}

@@ -12,6 +12,7 @@ use crate::http::error::{ApiError, error_responses};
 use crate::wiring::AppState;
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Health {
     /// `ok` when the database answers.
     pub status: String,
@@ -52,5 +53,11 @@ impl SystemApi {
                 Err(err.into())
             }
         }
+    }
+}
+
+impl poem_openapi::types::Example for Health {
+    fn example() -> Self {
+        Self { status: "ok".into(), ts: "2025-04-12T09:00:00.000Z".into() }
     }
 }

@@ -111,6 +111,9 @@ async fn the_spec_documents_security_errors_and_every_code() {
     for status in ["201", "400", "409", "413", "415", "429", "500", "503"] {
         assert!(register["responses"][status].is_object(), "/auth/register lacks {status}");
     }
+    for schema in ["Credentials", "Registered", "Session", "MeBody", "NewKey", "ErrorBody", "Health"] {
+        assert!(spec["components"]["schemas"][schema]["example"].is_object(), "{schema} has no example");
+    }
     let text = jobin_app::openapi_json();
     for secret in [jobin_tests::JWT_SECRET, jobin_tests::KEY_PEPPER] {
         assert!(!text.contains(secret));
