@@ -2,6 +2,7 @@
 //! value stops start-up with one line naming the variable.
 
 use ipnet::IpNet;
+use jobin_core::domain::PlanCatalog;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::net::SocketAddr;
@@ -44,6 +45,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
+    /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
+    pub catalog: PlanCatalog,
 }
 
 impl fmt::Debug for Config {
@@ -57,6 +60,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
             .finish()
     }
 }
@@ -146,7 +150,12 @@ impl Config {
                     err("JOBIN_DB_MAX_CONNECTIONS", format!("`{v}` is not a number between 1 and 1000"))
                 })?,
             };
+        let catalog = match var("JOBIN_CATALOG") {
+            None => PlanCatalog::document(),
+            Some(path) => crate::catalog_file::load(Path::new(&path)).map_err(|e| err("JOBIN_CATALOG", e))?,
+        };
         Ok(Self {
+            catalog,
             bind,
             data_dir,
             database_url: SecretString::from(database_url),
@@ -209,6 +218,20 @@ mod tests {
         // The password of a rejected URL is not echoed.
         let e = cfg(&[("JOBIN_DATABASE_URL", "mysql://root:hunter2@x/db")]).unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn catalog_file_is_loaded_or_its_error_names_the_variable() {
+        let dir = std::env::temp_dir().join(format!("jobin-catalog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "[plans.free]\nmonthly_requests = 42\n").unwrap();
+        let c = cfg(&[("JOBIN_CATALOG", good.to_str().unwrap())]).unwrap();
+        assert_eq!(c.catalog.terms(jobin_core::domain::Plan::Free).monthly_requests, 42);
+        let e = cfg(&[("JOBIN_CATALOG", dir.join("missing.toml").to_str().unwrap())]).unwrap_err();
+        assert_eq!(e.var, "JOBIN_CATALOG");
+        assert!(e.message.contains("cannot read"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

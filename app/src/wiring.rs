@@ -6,7 +6,7 @@ use jobin_adapters::SystemClock;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{self, SqlKeyStore};
 use jobin_adapters::memory::{MemoryLock, MemoryMeter};
-use jobin_core::domain::SecretHasher;
+use jobin_core::domain::{PlanCatalog, SecretHasher};
 use jobin_core::ports::{Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageMeter};
 use jobin_core::usecases::*;
 use sea_orm::DatabaseConnection;
@@ -106,6 +106,7 @@ pub struct Options {
     pub max_body_bytes: usize,
     /// Concurrent argon2 hashes (19 MiB each).
     pub hash_concurrency: usize,
+    pub catalog: PlanCatalog,
 }
 
 impl Options {
@@ -115,6 +116,7 @@ impl Options {
             trusted_proxies: config.trusted_proxies.clone(),
             max_body_bytes: config.max_body_bytes,
             hash_concurrency: std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4),
+            catalog: config.catalog.clone(),
         }
     }
 }
@@ -146,7 +148,13 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         },
         login: Login { store: store.clone(), passwords, sessions: sessions.clone() },
         refresh: Refresh { store: store.clone(), sessions },
-        me: Me { store: store.clone(), meter: meter.clone(), last_used: last_used.clone(), clock: clock.clone() },
+        me: Me {
+            catalog: Arc::new(opts.catalog),
+            store: store.clone(),
+            meter: meter.clone(),
+            last_used: last_used.clone(),
+            clock: clock.clone(),
+        },
         create_key: CreateKey { store: store.clone(), issuer: issuer.clone(), clock: clock.clone() },
         rotate: RotateKeys { store: store.clone(), lock, issuer, clock: clock.clone() },
         revoke: RevokeKey { store: store.clone(), clock: clock.clone() },

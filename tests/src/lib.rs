@@ -25,11 +25,17 @@ pub struct Setup {
     /// clients; `vec![]` makes the socket address the only source.
     pub trusted_proxies: Vec<&'static str>,
     pub max_body_bytes: usize,
+    pub catalog: jobin_core::domain::PlanCatalog,
 }
 
 impl Default for Setup {
     fn default() -> Self {
-        Self { backend: Backend::Sqlite, trusted_proxies: vec!["127.0.0.1/32"], max_body_bytes: 64 * 1024 }
+        Self {
+            backend: Backend::Sqlite,
+            trusted_proxies: vec!["127.0.0.1/32"],
+            max_body_bytes: 64 * 1024,
+            catalog: jobin_core::domain::PlanCatalog::document(),
+        }
     }
 }
 
@@ -85,6 +91,7 @@ impl TestServer {
             trusted_proxies: setup.trusted_proxies.iter().map(|s| s.parse().expect("cidr")).collect(),
             max_body_bytes: setup.max_body_bytes,
             hash_concurrency: 4,
+            catalog: setup.catalog.clone(),
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");

@@ -415,7 +415,11 @@ impl poem_openapi::types::Example for MeBody {
             plan: "pro".into(),
             monthly_used: 12480,
             monthly_limit: 500000,
-            endpoints: jobin_core::domain::Plan::Pro.endpoints().into_iter().map(String::from).collect(),
+            endpoints: jobin_core::domain::PlanCatalog::document()
+                .endpoints(jobin_core::domain::Plan::Pro)
+                .into_iter()
+                .map(String::from)
+                .collect(),
             api_keys: vec![KeySummary {
                 name: "Default Key".into(),
                 key_prefix: "jl_live_a1b2****".into(),

@@ -2,7 +2,7 @@
 //! month for plans in step 2).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 use crate::domain::AccountId;
 
@@ -44,6 +44,15 @@ pub fn window_bounds(now: DateTime<Utc>, window_secs: u32) -> (DateTime<Utc>, Da
     (start, start + chrono::Duration::seconds(w))
 }
 
+/// The calendar month (UTC) containing `now`: its first instant and the first instant of the
+/// next month (when a monthly quota resets).
+pub fn month_bounds(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (y, m) = (now.year(), now.month());
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let first = |y: i32, m: u32| Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(now);
+    (first(y, m), first(ny, nm))
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UsageMeter: Send + Sync {
@@ -65,6 +74,7 @@ pub trait UsageMeter: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
     use proptest::prelude::*;
 
     proptest! {
@@ -75,6 +85,31 @@ mod tests {
             prop_assert!(start <= now && now < end);
             prop_assert_eq!((end - start).num_seconds(), i64::from(w));
             prop_assert_eq!(start.timestamp() % i64::from(w), 0);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn month_bounds_contain_now_and_are_consecutive_months(ts in 0i64..4_102_444_800) {
+            let now = DateTime::<Utc>::from_timestamp(ts, 0).unwrap();
+            let (start, next) = month_bounds(now);
+            prop_assert!(start <= now && now < next);
+            prop_assert_eq!((start.day(), start.hour(), start.minute(), start.second()), (1, 0, 0, 0));
+            prop_assert_eq!((next.day(), next.hour()), (1, 0));
+            prop_assert_eq!(month_bounds(next).0, next);
+            let days = (next - start).num_days();
+            prop_assert!((28..=31).contains(&days));
+        }
+    }
+
+    #[test]
+    fn december_rolls_into_january_and_leap_februaries_have_29_days() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(month_bounds(at("2025-12-31T23:59:59Z")), (at("2025-12-01T00:00:00Z"), at("2026-01-01T00:00:00Z")));
+        assert_eq!(month_bounds(at("2026-01-01T00:00:00Z")).0, at("2026-01-01T00:00:00Z"));
+        for (year, days) in [(2024, 29), (2025, 28), (2100, 28), (2000, 29)] {
+            let (s, n) = month_bounds(at(&format!("{year}-02-15T12:00:00Z")));
+            assert_eq!((n - s).num_days(), days, "{year}");
         }
     }
 

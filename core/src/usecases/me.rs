@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-use crate::domain::{ApiKeyRecord, Plan};
+use crate::domain::{ApiKeyRecord, Plan, PlanCatalog};
 use crate::ports::{Clock, KeyStore, MeterError, StoreError, UsageMeter};
 use crate::usecases::{LastUsedTracker, Principal, store_code};
 use crate::{Code, ErrorCode};
@@ -36,6 +36,7 @@ impl ErrorCode for MeError {
 }
 
 pub struct Me {
+    pub catalog: Arc<PlanCatalog>,
     pub store: Arc<dyn KeyStore>,
     pub meter: Arc<dyn UsageMeter>,
     pub last_used: Arc<LastUsedTracker>,
@@ -57,8 +58,8 @@ impl Me {
         Ok(MeView {
             plan: account.plan,
             monthly_used,
-            monthly_limit: account.plan.limits().monthly_requests,
-            endpoints: account.plan.endpoints(),
+            monthly_limit: self.catalog.terms(account.plan).monthly_requests,
+            endpoints: self.catalog.endpoints(account.plan),
             keys,
         })
     }

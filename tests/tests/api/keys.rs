@@ -258,3 +258,20 @@ async fn last_used_is_flushed_to_the_database_on_shutdown() {
     let after = state.store.find_key_by_hash(&hash).await.unwrap().unwrap().0.last_used_at;
     assert!(after.is_some());
 }
+
+#[tokio::test]
+async fn me_follows_an_operators_catalog() {
+    let mut overrides = jobin_core::domain::CatalogOverrides::default();
+    overrides.plans.insert(
+        jobin_core::domain::Plan::Free,
+        jobin_core::domain::PlanOverride { monthly_requests: Some(42), ..Default::default() },
+    );
+    overrides.endpoints.insert("/jobs/salary".into(), jobin_core::domain::Plan::Free);
+    let catalog = jobin_core::domain::PlanCatalog::document().with_overrides(&overrides).unwrap();
+    let s = TestServer::start_with(Setup { catalog, ..Setup::default() }).await.unwrap();
+    let (_, key) = s.register().await;
+    let me = s.get_with_key("/auth/me", &key).await;
+    assert_eq!(me.body["monthly_limit"], 42);
+    assert_eq!(me.body["endpoints"], json!(["/jobs/search", "/jobs/salary", "/jobs/providers"]));
+    s.stop().await;
+}

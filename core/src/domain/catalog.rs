@@ -1,0 +1,230 @@
+//! The plan catalog: each plan's limits and each gated endpoint's minimum plan. The default is the
+//! JobIn document's table (Plans & Rate Limits, Quick Reference); an operator may override any
+//! value (the app reads a TOML file named by `JOBIN_CATALOG`). Overrides are validated here.
+
+use std::collections::HashMap;
+
+use super::{Endpoint, Plan};
+
+/// An AI model tier a plan may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AiTier {
+    Lite,
+    Flagship,
+}
+
+impl AiTier {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "lite" => Some(AiTier::Lite),
+            "flagship" => Some(AiTier::Flagship),
+            _ => None,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AiTier::Lite => "lite",
+            AiTier::Flagship => "flagship",
+        }
+    }
+}
+
+/// What one plan includes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanTerms {
+    pub monthly_requests: u64,
+    pub per_minute: u32,
+    /// How many data sources a search may use (1–6).
+    pub data_sources: u8,
+    pub ai_tiers: Vec<AiTier>,
+    pub price_usd_per_month: u32,
+}
+
+/// An operator's changes to one plan; `None` keeps the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOverride {
+    pub monthly_requests: Option<u64>,
+    pub per_minute: Option<u32>,
+    pub data_sources: Option<u8>,
+    pub ai_tiers: Option<Vec<AiTier>>,
+    pub price_usd_per_month: Option<u32>,
+}
+
+/// An operator's catalog file, parsed but not yet validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogOverrides {
+    pub plans: HashMap<Plan, PlanOverride>,
+    /// Endpoint path → minimum plan.
+    pub endpoints: HashMap<String, Plan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("plans.{plan}.{field} must be at least 1")]
+    Zero { plan: Plan, field: &'static str },
+    #[error("plans.{plan}.data_sources must be between 1 and 6, not {value}")]
+    DataSources { plan: Plan, value: u8 },
+    #[error(
+        "endpoints: unknown endpoint `{0}`; known: /jobs/search, /jobs/salary, /jobs/trends, /jobs/insight, /jobs/providers"
+    )]
+    UnknownEndpoint(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanCatalog {
+    terms: [PlanTerms; 4],
+    min_plan: [Plan; Endpoint::ALL.len()],
+}
+
+fn idx(plan: Plan) -> usize {
+    match plan {
+        Plan::Free => 0,
+        Plan::Starter => 1,
+        Plan::Pro => 2,
+        Plan::Scale => 3,
+    }
+}
+
+fn endpoint_idx(e: Endpoint) -> usize {
+    Endpoint::ALL.iter().position(|x| *x == e).unwrap_or(0)
+}
+
+impl Default for PlanCatalog {
+    fn default() -> Self {
+        Self::document()
+    }
+}
+
+impl PlanCatalog {
+    /// The JobIn document's plans: Free 1,000/month 10/min 1 source; Starter 50,000/60/3 $49;
+    /// Pro 500,000/300/5 lite+flagship $149; Scale 3,000,000/1,000/6 all tiers $299.
+    pub fn document() -> Self {
+        let t = |monthly_requests, per_minute, data_sources, ai_tiers: &[AiTier], price_usd_per_month| PlanTerms {
+            monthly_requests,
+            per_minute,
+            data_sources,
+            ai_tiers: ai_tiers.to_vec(),
+            price_usd_per_month,
+        };
+        use AiTier::*;
+        Self {
+            terms: [
+                t(1_000, 10, 1, &[], 0),
+                t(50_000, 60, 3, &[], 49),
+                t(500_000, 300, 5, &[Lite, Flagship], 149),
+                t(3_000_000, 1_000, 6, &[Lite, Flagship], 299),
+            ],
+            min_plan: Endpoint::ALL.map(Endpoint::min_plan),
+        }
+    }
+
+    /// Applies an operator's overrides to this catalog; any invalid value rejects the whole file.
+    pub fn with_overrides(mut self, o: &CatalogOverrides) -> Result<Self, CatalogError> {
+        for (plan, p) in &o.plans {
+            let terms = &mut self.terms[idx(*plan)];
+            if let Some(v) = p.monthly_requests {
+                terms.monthly_requests = v;
+            }
+            if let Some(v) = p.per_minute {
+                terms.per_minute = v;
+            }
+            if let Some(v) = p.data_sources {
+                terms.data_sources = v;
+            }
+            if let Some(v) = &p.ai_tiers {
+                terms.ai_tiers = v.clone();
+            }
+            if let Some(v) = p.price_usd_per_month {
+                terms.price_usd_per_month = v;
+            }
+            if terms.monthly_requests == 0 {
+                return Err(CatalogError::Zero { plan: *plan, field: "monthly_requests" });
+            }
+            if terms.per_minute == 0 {
+                return Err(CatalogError::Zero { plan: *plan, field: "per_minute" });
+            }
+            if !(1..=6).contains(&terms.data_sources) {
+                return Err(CatalogError::DataSources { plan: *plan, value: terms.data_sources });
+            }
+        }
+        for (path, plan) in &o.endpoints {
+            let e = Endpoint::ALL
+                .into_iter()
+                .find(|e| e.path() == path)
+                .ok_or_else(|| CatalogError::UnknownEndpoint(path.clone()))?;
+            self.min_plan[endpoint_idx(e)] = *plan;
+        }
+        Ok(self)
+    }
+
+    pub fn terms(&self, plan: Plan) -> &PlanTerms {
+        &self.terms[idx(plan)]
+    }
+
+    pub fn min_plan(&self, endpoint: Endpoint) -> Plan {
+        self.min_plan[endpoint_idx(endpoint)]
+    }
+
+    /// The gated endpoints `plan` may call, in Quick Reference order.
+    pub fn endpoints(&self, plan: Plan) -> Vec<&'static str> {
+        Endpoint::ALL.into_iter().filter(|e| self.min_plan(*e) <= plan).map(Endpoint::path).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_catalog_matches_the_tables() {
+        let c = PlanCatalog::document();
+        let row = |p| {
+            let t = c.terms(p);
+            (t.monthly_requests, t.per_minute, t.data_sources, t.price_usd_per_month)
+        };
+        assert_eq!(row(Plan::Free), (1_000, 10, 1, 0));
+        assert_eq!(row(Plan::Starter), (50_000, 60, 3, 49));
+        assert_eq!(row(Plan::Pro), (500_000, 300, 5, 149));
+        assert_eq!(row(Plan::Scale), (3_000_000, 1_000, 6, 299));
+        assert!(c.terms(Plan::Starter).ai_tiers.is_empty());
+        assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite, AiTier::Flagship]);
+        assert_eq!(c.endpoints(Plan::Free), vec!["/jobs/search", "/jobs/providers"]);
+        assert_eq!(c.endpoints(Plan::Starter), vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]);
+        assert_eq!(c.min_plan(Endpoint::JobsTrends), Plan::Pro);
+    }
+
+    #[test]
+    fn overrides_change_only_what_they_name() {
+        let mut o = CatalogOverrides::default();
+        o.plans.insert(Plan::Free, PlanOverride { monthly_requests: Some(5_000), ..Default::default() });
+        o.endpoints.insert("/jobs/salary".into(), Plan::Free);
+        let c = PlanCatalog::document().with_overrides(&o).unwrap();
+        assert_eq!(c.terms(Plan::Free).monthly_requests, 5_000);
+        assert_eq!(c.terms(Plan::Free).per_minute, 10);
+        assert_eq!(c.terms(Plan::Pro), PlanCatalog::document().terms(Plan::Pro));
+        assert_eq!(c.endpoints(Plan::Free), vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]);
+    }
+
+    #[test]
+    fn invalid_overrides_are_rejected_with_the_offending_key() {
+        let bad = |p: PlanOverride| {
+            let mut o = CatalogOverrides::default();
+            o.plans.insert(Plan::Pro, p);
+            PlanCatalog::document().with_overrides(&o).unwrap_err().to_string()
+        };
+        assert_eq!(
+            bad(PlanOverride { per_minute: Some(0), ..Default::default() }),
+            "plans.pro.per_minute must be at least 1"
+        );
+        assert_eq!(
+            bad(PlanOverride { data_sources: Some(7), ..Default::default() }),
+            "plans.pro.data_sources must be between 1 and 6, not 7"
+        );
+        let mut o = CatalogOverrides::default();
+        o.endpoints.insert("/jobs/nope".into(), Plan::Free);
+        assert!(
+            matches!(PlanCatalog::document().with_overrides(&o), Err(CatalogError::UnknownEndpoint(p)) if p == "/jobs/nope")
+        );
+    }
+}
