@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use jobin_adapters::crypto::OsEntropy;
 use jobin_adapters::memory::{MemoryLock, MemoryMeter};
-use jobin_core::ports::{Lock, LockToken, UsageMeter};
+use jobin_core::domain::AccountId;
+use jobin_core::ports::{AdmitRequest, Lock, LockToken, UsageMeter, Verdict};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,6 +86,67 @@ async fn window_resets_at_the_boundary_and_buckets_are_separate(meter: Arc<dyn U
     assert_eq!((next.used, next.resets_at), (1, t(120)));
 }
 
+fn acct(n: i64, per_minute: u32, monthly: Option<u64>) -> AdmitRequest {
+    AdmitRequest { account: AccountId(n), per_minute, monthly_limit: monthly }
+}
+
+async fn admit_is_exact_under_concurrency(meter: Arc<dyn UsageMeter>) {
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let meter = meter.clone();
+            tokio::spawn(async move { meter.admit(acct(1, 1_000, Some(13)), t(0)).await.unwrap() })
+        })
+        .collect();
+    let mut admitted = 0;
+    for task in tasks {
+        let a = task.await.unwrap();
+        match a.verdict {
+            Verdict::Admitted => admitted += 1,
+            Verdict::MonthlyExceeded => assert_eq!(a.monthly_used, 13),
+            Verdict::MinuteExceeded => panic!("minute limit not reached"),
+        }
+    }
+    assert_eq!(admitted, 13);
+    assert_eq!(meter.monthly_used(AccountId(1), t(0)).await.unwrap(), 13);
+}
+
+async fn rejected_requests_count_against_nothing(meter: Arc<dyn UsageMeter>) {
+    // Minute window of 3, month of 5.
+    for i in 1..=3u32 {
+        let a = meter.admit(acct(2, 3, Some(5)), t(0)).await.unwrap();
+        assert_eq!(
+            (a.verdict, a.minute.used, a.minute.remaining(), a.monthly_used),
+            (Verdict::Admitted, i, 3 - i, u64::from(i))
+        );
+    }
+    let a = meter.admit(acct(2, 3, Some(5)), t(1)).await.unwrap();
+    assert_eq!((a.verdict, a.minute.used, a.monthly_used), (Verdict::MinuteExceeded, 3, 3));
+    assert_eq!(a.minute.resets_at, t(60));
+    // Unmetered requests (account endpoints) use the minute window but not the month.
+    let a = meter.admit(acct(2, 3, None), t(60)).await.unwrap();
+    assert_eq!((a.verdict, a.minute.used, a.monthly_used), (Verdict::Admitted, 1, 3));
+    for _ in 0..2 {
+        assert_eq!(meter.admit(acct(2, 3, Some(5)), t(61)).await.unwrap().verdict, Verdict::Admitted);
+    }
+    // Month spent: 429 before the minute limit, and nothing more counted.
+    let a = meter.admit(acct(2, 3, Some(5)), t(120)).await.unwrap();
+    assert_eq!((a.verdict, a.monthly_used, a.minute.used), (Verdict::MonthlyExceeded, 5, 0));
+    assert_eq!(meter.monthly_used(AccountId(2), t(120)).await.unwrap(), 5);
+    // Another account is separate.
+    assert_eq!(meter.admit(acct(3, 3, Some(5)), t(120)).await.unwrap().verdict, Verdict::Admitted);
+}
+
+async fn the_month_resets_on_the_first(meter: Arc<dyn UsageMeter>) {
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    assert_eq!(meter.admit(acct(4, 10, Some(1)), at("2025-12-31T23:59:59Z")).await.unwrap().verdict, Verdict::Admitted);
+    assert_eq!(
+        meter.admit(acct(4, 10, Some(1)), at("2025-12-31T23:59:59Z")).await.unwrap().verdict,
+        Verdict::MonthlyExceeded
+    );
+    let jan = meter.admit(acct(4, 10, Some(1)), at("2026-01-01T00:00:00Z")).await.unwrap();
+    assert_eq!((jan.verdict, jan.monthly_used), (Verdict::Admitted, 1));
+}
+
 mod memory {
     use super::*;
 
@@ -107,6 +169,18 @@ mod memory {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn meter_exact() {
         window_admits_exactly_the_limit_under_concurrency(Arc::new(MemoryMeter::default())).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn admit_exact() {
+        admit_is_exact_under_concurrency(Arc::new(MemoryMeter::default())).await;
+    }
+    #[tokio::test]
+    async fn admit_rejections_free() {
+        rejected_requests_count_against_nothing(Arc::new(MemoryMeter::default())).await;
+    }
+    #[tokio::test]
+    async fn admit_month_reset() {
+        the_month_resets_on_the_first(Arc::new(MemoryMeter::default())).await;
     }
     #[tokio::test]
     async fn meter_windows() {

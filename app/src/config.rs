@@ -47,6 +47,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
     pub catalog: PlanCatalog,
+    /// Base URL clients reach this server at (links such as `upgrade`). Default `http://{bind}`.
+    pub public_url: String,
 }
 
 impl fmt::Debug for Config {
@@ -154,8 +156,16 @@ impl Config {
             None => PlanCatalog::document(),
             Some(path) => crate::catalog_file::load(Path::new(&path)).map_err(|e| err("JOBIN_CATALOG", e))?,
         };
+        let public_url = match var("JOBIN_PUBLIC_URL") {
+            None => format!("http://{bind}"),
+            Some(v) if (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace) => {
+                v.trim_end_matches('/').to_owned()
+            }
+            Some(v) => return Err(err("JOBIN_PUBLIC_URL", format!("`{v}` is not an http:// or https:// URL"))),
+        };
         Ok(Self {
             catalog,
+            public_url,
             bind,
             data_dir,
             database_url: SecretString::from(database_url),
@@ -209,6 +219,7 @@ mod tests {
             ("JOBIN_TRUSTED_PROXIES", "10.0.0.1,bogus", "`bogus`"),
             ("JOBIN_MAX_BODY_BYTES", "12", "byte count"),
             ("JOBIN_DB_MAX_CONNECTIONS", "0", "between 1 and 1000"),
+            ("JOBIN_PUBLIC_URL", "ftp://x", "http:// or https://"),
         ] {
             let e = cfg(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::auth::AuthApi;
-use crate::http::middleware::{body_limit, envelope, public_limits};
+use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
 use crate::wiring::AppState;
 
@@ -38,6 +38,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)
+        .around(account_rate_headers)
         .around(public_limits)
         .around(body_limit)
         .data(state)

@@ -28,6 +28,10 @@ pub struct AppState {
     pub set_plan: SetPlan,
     pub authenticate: Authenticate,
     pub throttle: Throttle,
+    pub admit: Admit,
+    pub catalog: Arc<PlanCatalog>,
+    /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
+    pub upgrade_url: String,
     pub store: Arc<dyn KeyStore>,
     pub last_used: Arc<LastUsedTracker>,
     pub clock: Arc<dyn Clock>,
@@ -107,6 +111,8 @@ pub struct Options {
     /// Concurrent argon2 hashes (19 MiB each).
     pub hash_concurrency: usize,
     pub catalog: PlanCatalog,
+    /// The server's public base URL, for links in answers.
+    pub public_url: String,
 }
 
 impl Options {
@@ -117,6 +123,7 @@ impl Options {
             max_body_bytes: config.max_body_bytes,
             hash_concurrency: std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4),
             catalog: config.catalog.clone(),
+            public_url: config.public_url.clone(),
         }
     }
 }
@@ -132,6 +139,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
     let hasher = SecretHasher::new(opts.secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: entropy.clone() };
     let last_used = Arc::new(LastUsedTracker::default());
+    let catalog = Arc::new(opts.catalog);
     let sessions = SessionIssuer {
         store: store.clone(),
         signer: signer.clone(),
@@ -149,7 +157,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         login: Login { store: store.clone(), passwords, sessions: sessions.clone() },
         refresh: Refresh { store: store.clone(), sessions },
         me: Me {
-            catalog: Arc::new(opts.catalog),
+            catalog: catalog.clone(),
             store: store.clone(),
             meter: meter.clone(),
             last_used: last_used.clone(),
@@ -166,7 +174,10 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             clock: clock.clone(),
             last_used: last_used.clone(),
         },
-        throttle: Throttle { meter, clock: clock.clone() },
+        throttle: Throttle { meter: meter.clone(), clock: clock.clone() },
+        admit: Admit { catalog: catalog.clone(), meter, clock: clock.clone() },
+        catalog,
+        upgrade_url: format!("{}/pricing", opts.public_url.trim_end_matches('/')),
         store,
         last_used,
         clock,

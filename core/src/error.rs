@@ -44,6 +44,10 @@ pub enum Code {
     Internal,
     /// A backing service (database, cache, upstream API) is unreachable; safe to retry.
     DependencyUnavailable,
+    /// The plan does not include this endpoint; see `upgrade`.
+    PlanUpgradeRequired,
+    /// The plan's monthly request quota is spent; see `resets` and `upgrade`.
+    QuotaExceeded,
 }
 
 impl Code {
@@ -68,6 +72,8 @@ impl Code {
         Code::RotationInProgress,
         Code::Internal,
         Code::DependencyUnavailable,
+        Code::PlanUpgradeRequired,
+        Code::QuotaExceeded,
     ];
 
     /// The wire form of the code.
@@ -92,6 +98,8 @@ impl Code {
             Code::RotationInProgress => "rotation_in_progress",
             Code::Internal => "internal",
             Code::DependencyUnavailable => "dependency_unavailable",
+            Code::PlanUpgradeRequired => "plan_upgrade_required",
+            Code::QuotaExceeded => "quota_exceeded",
         }
     }
 }

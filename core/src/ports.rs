@@ -16,4 +16,4 @@ pub use key_store::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
 pub use lock::{Lock, LockError, LockToken};
 pub use password::{HashError, PasswordHasher};
 pub use token::{AccessClaims, TokenError, TokenSigner};
-pub use usage::{MeterError, UsageMeter, WindowDecision};
+pub use usage::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};

@@ -1,5 +1,6 @@
 //! Use cases: one file each, a plain struct over `Arc<dyn Port>`s with an `execute` method.
 
+pub mod admit;
 pub mod authenticate;
 pub mod keys;
 pub mod last_used;
@@ -14,6 +15,7 @@ pub mod throttle;
 
 use crate::{Code, ErrorCode, ports::StoreError};
 
+pub use admit::{Admit, AdmitError, RateStatus};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use last_used::LastUsedTracker;

@@ -34,9 +34,20 @@ impl Default for Setup {
             backend: Backend::Sqlite,
             trusted_proxies: vec!["127.0.0.1/32"],
             max_body_bytes: 64 * 1024,
-            catalog: jobin_core::domain::PlanCatalog::document(),
+            catalog: roomy_catalog(),
         }
     }
+}
+
+/// The document's catalog with per-minute limits raised, for tests that are not about limits (a
+/// Free account allows 10 requests a minute). Rate-limit tests use `PlanCatalog::document()`.
+pub fn roomy_catalog() -> jobin_core::domain::PlanCatalog {
+    use jobin_core::domain::{CatalogOverrides, Plan, PlanCatalog, PlanOverride};
+    let mut o = CatalogOverrides::default();
+    for plan in Plan::ALL {
+        o.plans.insert(plan, PlanOverride { per_minute: Some(100_000), ..Default::default() });
+    }
+    PlanCatalog::document().with_overrides(&o).expect("valid overrides")
 }
 
 pub struct TestServer {
@@ -92,6 +103,7 @@ impl TestServer {
             max_body_bytes: setup.max_body_bytes,
             hash_concurrency: 4,
             catalog: setup.catalog.clone(),
+            public_url: "https://jobin.test".into(),
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");

@@ -1,21 +1,52 @@
-//! An in-process `UsageMeter`: fixed-window counters in a map, exact under concurrency because
-//! each check-and-count happens under one mutex.
+//! An in-process `UsageMeter` for the embedded default (one node): fixed-window and monthly
+//! counters in maps, exact under concurrency because each check-and-count happens under one mutex.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
 use jobin_core::domain::AccountId;
 use jobin_core::ports::usage::window_bounds;
-use jobin_core::ports::{MeterError, UsageMeter, WindowDecision};
+use jobin_core::ports::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+
+/// Past this many buckets, expired windows are swept on the next hit.
+const SWEEP_AT: usize = 4096;
+
+#[derive(Default)]
+struct Counters {
+    /// bucket → (window end, hits in that window)
+    windows: HashMap<String, (DateTime<Utc>, u32)>,
+    /// (account, year, month) → requests counted against the monthly quota
+    monthly: HashMap<(AccountId, i32, u32), u64>,
+}
+
+impl Counters {
+    /// The live count of `bucket`'s window ending at `resets_at`.
+    fn window(&mut self, bucket: &str, resets_at: DateTime<Utc>, now: DateTime<Utc>) -> &mut u32 {
+        if self.windows.len() > SWEEP_AT {
+            self.windows.retain(|_, (end, _)| *end > now);
+        }
+        let slot = self.windows.entry(bucket.to_owned()).or_insert((resets_at, 0));
+        if slot.0 != resets_at {
+            *slot = (resets_at, 0);
+        }
+        &mut slot.1
+    }
+}
 
 #[derive(Default)]
 pub struct MemoryMeter {
-    /// bucket → (window end, hits in that window)
-    windows: Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
-    /// (account, year, month) → requests counted against the monthly quota. The quota stage that
-    /// counts them is issue 3; until then nothing is counted and every month reads 0.
-    monthly: Mutex<HashMap<(AccountId, i32, u32), u64>>,
+    counters: Mutex<Counters>,
+}
+
+impl MemoryMeter {
+    fn counters(&self) -> MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn month_key(account: AccountId, now: DateTime<Utc>) -> (AccountId, i32, u32) {
+    (account, now.year(), now.month())
 }
 
 #[async_trait]
@@ -28,24 +59,49 @@ impl UsageMeter for MemoryMeter {
         now: DateTime<Utc>,
     ) -> Result<WindowDecision, MeterError> {
         let (_, resets_at) = window_bounds(now, window_secs);
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        // Expired windows are dropped as we go so the map only holds live buckets.
-        if windows.len() > 4096 {
-            windows.retain(|_, (end, _)| *end > now);
-        }
-        let slot = windows.entry(bucket.to_owned()).or_insert((resets_at, 0));
-        if slot.0 != resets_at {
-            *slot = (resets_at, 0);
-        }
-        let allowed = slot.1 < limit;
+        let mut c = self.counters();
+        let used = c.window(bucket, resets_at, now);
+        let allowed = *used < limit;
         if allowed {
-            slot.1 += 1;
+            *used += 1;
         }
-        Ok(WindowDecision { allowed, limit, used: slot.1, resets_at })
+        Ok(WindowDecision { allowed, limit, used: *used, resets_at })
+    }
+
+    async fn admit(&self, req: AdmitRequest, now: DateTime<Utc>) -> Result<Admission, MeterError> {
+        let (_, resets_at) = window_bounds(now, 60);
+        let mut c = self.counters();
+        let month = month_key(req.account, now);
+        let monthly_used = c.monthly.get(&month).copied().unwrap_or(0);
+        let bucket = format!("acct:{}", req.account);
+        let minute_used = *c.window(&bucket, resets_at, now);
+        let decision = |used, allowed| WindowDecision { allowed, limit: req.per_minute, used, resets_at };
+        if req.monthly_limit.is_some_and(|limit| monthly_used >= limit) {
+            return Ok(Admission {
+                verdict: Verdict::MonthlyExceeded,
+                minute: decision(minute_used, false),
+                monthly_used,
+            });
+        }
+        if minute_used >= req.per_minute {
+            return Ok(Admission {
+                verdict: Verdict::MinuteExceeded,
+                minute: decision(minute_used, false),
+                monthly_used,
+            });
+        }
+        *c.window(&bucket, resets_at, now) += 1;
+        let monthly_used = if req.monthly_limit.is_some() {
+            let m = c.monthly.entry(month).or_default();
+            *m += 1;
+            *m
+        } else {
+            monthly_used
+        };
+        Ok(Admission { verdict: Verdict::Admitted, minute: decision(minute_used + 1, true), monthly_used })
     }
 
     async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, MeterError> {
-        let m = self.monthly.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(m.get(&(account, now.year(), now.month())).copied().unwrap_or(0))
+        Ok(self.counters().monthly.get(&month_key(account, now)).copied().unwrap_or(0))
     }
 }

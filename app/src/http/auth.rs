@@ -139,6 +139,7 @@ pub enum MeResponse {
 
 error_responses!(MeError {
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });
 
@@ -155,6 +156,7 @@ error_responses!(CreateKeyError {
     409 => Conflict: "The account already has 20 active keys.",
     413 => PayloadTooLarge: "Body over the size limit.",
     415 => UnsupportedMediaType: "A body was sent that is not application/json.",
+    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });
 
@@ -163,7 +165,7 @@ error_responses!(RotateError {
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     413 => PayloadTooLarge: "Body over the size limit.",
     415 => UnsupportedMediaType: "A body was sent that is not application/json.",
-    429 => TooManyRequests: "Another rotation of this account is in progress.",
+    429 => TooManyRequests: "Another rotation of this account is in progress (`rotation_in_progress`), or over the plan's per-minute limit (`rate_limited`).",
     503 => Unavailable: "The database or lock backend is unreachable.",
 });
 
@@ -178,6 +180,7 @@ error_responses!(RevokeError {
     400 => BadRequest: "The prefix is not of the form `jl_live_ab12****`.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     404 => NotFound: "The caller has no active key with this prefix.",
+    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });
 

@@ -34,7 +34,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         Code::NotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Code::EmailTaken | Code::KeyLimitReached => StatusCode::CONFLICT,
-        Code::RateLimited | Code::RotationInProgress => StatusCode::TOO_MANY_REQUESTS,
+        Code::PlanUpgradeRequired => StatusCode::FORBIDDEN,
+        Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Code::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -139,22 +140,24 @@ pub struct ApiError {
     pub message: String,
     pub details: Value,
     pub retry_after: Option<u64>,
-    /// The window that was exhausted, for the 429 fields `limit`, `used`, `resets`.
-    pub window: Option<Box<Window>>,
+    /// The extra top-level fields of a 403 or 429 (boxed: most errors have none).
+    pub extra: Option<Box<Extra>>,
 }
 
-/// The rate-limit window shown on a 429.
-#[derive(Debug, Clone)]
-pub struct Window {
-    pub limit: u64,
-    pub used: u64,
+/// Top-level fields the JobIn document shows on 403 (`upgrade`) and 429 (`limit`, `used`,
+/// `resets`, `upgrade`).
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    pub limit: Option<u64>,
+    pub used: Option<u64>,
     /// ISO-8601 UTC.
-    pub resets: String,
+    pub resets: Option<String>,
+    pub upgrade: Option<String>,
 }
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: json!({}), retry_after: None, window: None }
+        Self { code, message: message.into(), details: json!({}), retry_after: None, extra: None }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -164,6 +167,11 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         status_of(self.code)
+    }
+
+    pub fn with_extra(mut self, extra: Extra) -> Self {
+        self.extra = Some(Box::new(extra));
+        self
     }
 
     /// From a use-case error: the message of client errors is shown; internal detail is logged
@@ -194,10 +202,10 @@ impl ApiError {
             code: ApiCode(self.code),
             details: self.details.clone(),
             request_id: current_request_id(),
-            limit: self.window.as_ref().map(|w| w.limit),
-            used: self.window.as_ref().map(|w| w.used),
-            resets: self.window.as_ref().map(|w| w.resets.clone()),
-            upgrade: None,
+            limit: self.extra.as_ref().and_then(|x| x.limit),
+            used: self.extra.as_ref().and_then(|x| x.used),
+            resets: self.extra.as_ref().and_then(|x| x.resets.clone()),
+            upgrade: self.extra.as_ref().and_then(|x| x.upgrade.clone()),
         }
     }
 
@@ -284,3 +292,8 @@ macro_rules! error_responses {
     };
 }
 pub(crate) use error_responses;
+
+/// ISO-8601 UTC with milliseconds, the document's timestamp format (`2025-05-01T00:00:00.000Z`).
+pub fn iso_millis(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}

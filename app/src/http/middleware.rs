@@ -2,7 +2,7 @@
 //! the public account endpoints.
 
 use jobin_core::Code;
-use jobin_core::usecases::{PublicEndpoint, ThrottleError};
+use jobin_core::usecases::{PublicEndpoint, RateStatus, ThrottleError};
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::{
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::http::client_ip::client_ip;
-use crate::http::error::{ApiError, REQUEST_ID, Window};
+use crate::http::error::{ApiError, Extra, REQUEST_ID, iso_millis};
 use crate::wiring::AppState;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -140,7 +140,7 @@ fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
     }
 }
 
-fn rate_headers(resp: &mut Response, limit: u32, remaining: u32, reset: i64) {
+pub(crate) fn rate_headers(resp: &mut Response, limit: u32, remaining: u32, reset: i64) {
     let h = resp.headers_mut();
     h.insert("x-ratelimit-limit", limit.into());
     h.insert("x-ratelimit-remaining", remaining.into());
@@ -182,10 +182,11 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
                 ),
             );
             e.retry_after = Some(retry);
-            e.window = Some(Box::new(Window {
-                limit: u64::from(d.limit),
-                used: u64::from(d.used),
-                resets: d.resets_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            e.extra = Some(Box::new(Extra {
+                limit: Some(u64::from(d.limit)),
+                used: Some(u64::from(d.used)),
+                resets: Some(iso_millis(d.resets_at)),
+                upgrade: None,
             }));
             let mut resp = e.into_response();
             rate_headers(&mut resp, d.limit, 0, d.resets_at.timestamp());
@@ -193,4 +194,34 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
         }
         Err(e) => Ok(ApiError::from_usecase(e).into_response()),
     }
+}
+
+/// Where an authenticated request's extractor leaves its rate status for the response headers.
+#[derive(Clone, Default)]
+pub struct RateSlot(pub Arc<std::sync::Mutex<Option<RateStatus>>>);
+
+impl RateSlot {
+    pub fn set(&self, status: RateStatus) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+    }
+
+    fn get(&self) -> Option<RateStatus> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (the account's minute window)
+/// and `X-Plan` on every authenticated response, errors included.
+pub async fn account_rate_headers<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let slot = RateSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut resp = match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => render_error(e),
+    };
+    if let Some(status) = slot.get() {
+        rate_headers(&mut resp, status.minute.limit, status.minute.remaining(), status.minute.resets_at.timestamp());
+        resp.headers_mut().insert("x-plan", HeaderValue::from_static(status.plan.as_str()));
+    }
+    Ok(resp)
 }

@@ -4,14 +4,16 @@
 //! than derived so each failure gets its own envelope code instead of poem's generic 401.
 
 use jobin_core::Code;
-use jobin_core::usecases::{Presented, Principal};
+use jobin_core::domain::Endpoint;
+use jobin_core::usecases::{AdmitError, Presented, Principal};
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSecurityScheme, Registry};
 use poem_openapi::types::ParseFromJSON;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use std::sync::Arc;
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, Extra, iso_millis};
+use crate::http::middleware::RateSlot;
 use crate::wiring::AppState;
 
 pub const API_KEY_SCHEME: &str = "ApiKeyAuth";
@@ -74,11 +76,64 @@ fn presented(req: &Request) -> Result<Presented, ApiError> {
     ))
 }
 
+/// Authentication, then the quota stage (endpoint access → monthly quota → minute limit). The
+/// rate status goes to the response headers whether the request is admitted or not.
 async fn authenticate(req: &Request, allow_session: bool) -> poem::Result<Principal> {
     let state =
         req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
     let creds = presented(req)?;
-    Ok(state.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?)
+    let principal = state.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?;
+    let endpoint = Endpoint::from_path(req.uri().path());
+    let slot = req.extensions().get::<RateSlot>();
+    match state.admit.execute(&principal, endpoint).await {
+        Ok(status) => {
+            if let Some(slot) = slot {
+                slot.set(status);
+            }
+            Ok(principal)
+        }
+        Err(e) => {
+            if let (Some(slot), Some(status)) = (slot, e.status()) {
+                slot.set(status);
+            }
+            Err(quota_error(e, &state.upgrade_url, state.clock.now()).into())
+        }
+    }
+}
+
+fn quota_error(e: AdmitError, upgrade: &str, now: chrono::DateTime<chrono::Utc>) -> ApiError {
+    let upgrade = Some(upgrade.to_owned());
+    let message = e.to_string();
+    match e {
+        AdmitError::PlanTooLow { required, .. } => ApiError::new(Code::PlanUpgradeRequired, message)
+            .with_details(serde_json::json!({"required_plan": required.as_str()}))
+            .with_extra(Extra { upgrade, ..Extra::default() }),
+        AdmitError::MonthlyExceeded { limit, used, resets, .. } => {
+            let mut api = ApiError::new(Code::QuotaExceeded, message).with_extra(Extra {
+                limit: Some(limit),
+                used: Some(used),
+                resets: Some(iso_millis(resets)),
+                upgrade,
+            });
+            api.retry_after = Some((resets - now).num_seconds().max(1) as u64);
+            api
+        }
+        AdmitError::MinuteExceeded { status } => {
+            let mut api = ApiError::new(Code::RateLimited, message).with_extra(Extra {
+                limit: Some(u64::from(status.minute.limit)),
+                used: Some(u64::from(status.minute.used)),
+                resets: Some(iso_millis(status.minute.resets_at)),
+                upgrade,
+            });
+            api.retry_after = Some(status.minute.retry_after_secs(now));
+            api
+        }
+        e @ AdmitError::Meter(_) => {
+            let mut api = ApiError::from_usecase(e);
+            api.retry_after = Some(5);
+            api
+        }
+    }
 }
 
 macro_rules! auth_extractor {

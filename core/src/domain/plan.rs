@@ -75,6 +75,12 @@ impl Endpoint {
         }
     }
 
+    /// The gated endpoint at `path`, if any.
+    pub fn from_path(path: &str) -> Option<Self> {
+        let path = path.trim_end_matches('/');
+        Self::ALL.into_iter().find(|e| e.path() == path)
+    }
+
     /// Minimum plan from the Quick Reference.
     pub const fn min_plan(self) -> Plan {
         match self {

@@ -29,6 +29,36 @@ impl WindowDecision {
     }
 }
 
+/// What an account's request asks of the meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdmitRequest {
+    pub account: AccountId,
+    /// Requests per minute (fixed windows aligned to the minute).
+    pub per_minute: u32,
+    /// `Some(limit)` when the request counts against the monthly quota (a gated data endpoint).
+    pub monthly_limit: Option<u64>,
+}
+
+/// The meter's verdict, checked in the document's order: monthly quota, then the minute window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Counted in the minute window (and in the month when metered).
+    Admitted,
+    /// The monthly quota is spent; nothing was counted.
+    MonthlyExceeded,
+    /// The minute window is full; nothing was counted.
+    MinuteExceeded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    pub verdict: Verdict,
+    /// The minute window after this request (for `X-RateLimit-*`).
+    pub minute: WindowDecision,
+    /// Requests counted this month after this request.
+    pub monthly_used: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MeterError {
     #[error("the usage meter backend is unreachable")]
@@ -65,6 +95,13 @@ pub trait UsageMeter: Send + Sync {
         window_secs: u32,
         now: DateTime<Utc>,
     ) -> Result<WindowDecision, MeterError>;
+
+    /// Checks and counts one request of an account atomically (one step, also across nodes with a
+    /// shared backend): when `monthly_limit` is set and the month's count has reached it →
+    /// `MonthlyExceeded`; else when the minute window holds `per_minute` hits → `MinuteExceeded`;
+    /// else both counters are incremented → `Admitted`. Rejected requests change no counter.
+    /// `Err(Unavailable)` when the backend cannot be reached (callers fail closed).
+    async fn admit(&self, req: AdmitRequest, now: DateTime<Utc>) -> Result<Admission, MeterError>;
 
     /// Requests counted against `account`'s monthly quota in the calendar month (UTC) containing
     /// `now`; 0 when none were counted.

@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 mod keys;
+mod quota;
 mod register_login;
 mod system;

@@ -1,0 +1,176 @@
+//! The quota stage of the request pipeline, in the document's order: endpoint access (403),
+//! monthly quota (429), per-minute limit (429).
+//!
+//! What counts: every authenticated request is counted in its account's minute window; a request
+//! to a plan-gated data endpoint (`/jobs/*`) is also counted against the monthly quota. A request
+//! this stage rejects counts against nothing.
+
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use crate::domain::{Endpoint, Plan, PlanCatalog};
+use crate::ports::usage::month_bounds;
+use crate::ports::{Admission, AdmitRequest, Clock, MeterError, UsageMeter, Verdict, WindowDecision};
+use crate::usecases::Principal;
+use crate::{Code, ErrorCode};
+
+/// What the response headers report: the minute window and the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateStatus {
+    pub plan: Plan,
+    pub minute: WindowDecision,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    #[error("Your {plan} plan does not include {endpoint}; it needs the {required} plan or higher.")]
+    PlanTooLow { plan: Plan, required: Plan, endpoint: &'static str, status: Option<RateStatus> },
+    #[error("Monthly request limit exceeded")]
+    MonthlyExceeded { limit: u64, used: u64, resets: DateTime<Utc>, status: RateStatus },
+    #[error("Rate limit exceeded: {} requests per minute on the {} plan.", .status.minute.limit, .status.plan)]
+    MinuteExceeded { status: RateStatus },
+    #[error(transparent)]
+    Meter(MeterError),
+}
+
+impl AdmitError {
+    /// The rate status to report in headers, when the meter was consulted.
+    pub fn status(&self) -> Option<RateStatus> {
+        match self {
+            AdmitError::PlanTooLow { status, .. } => *status,
+            AdmitError::MonthlyExceeded { status, .. } | AdmitError::MinuteExceeded { status } => Some(*status),
+            AdmitError::Meter(_) => None,
+        }
+    }
+}
+
+impl ErrorCode for AdmitError {
+    fn code(&self) -> Code {
+        match self {
+            AdmitError::PlanTooLow { .. } => Code::PlanUpgradeRequired,
+            AdmitError::MonthlyExceeded { .. } => Code::QuotaExceeded,
+            AdmitError::MinuteExceeded { .. } => Code::RateLimited,
+            AdmitError::Meter(_) => Code::DependencyUnavailable,
+        }
+    }
+}
+
+pub struct Admit {
+    pub catalog: Arc<PlanCatalog>,
+    pub meter: Arc<dyn UsageMeter>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Admit {
+    /// `endpoint` is the gated data endpoint being called, `None` for account endpoints.
+    pub async fn execute(&self, who: &Principal, endpoint: Option<Endpoint>) -> Result<RateStatus, AdmitError> {
+        let plan = who.account.plan;
+        let terms = self.catalog.terms(plan);
+        if let Some(e) = endpoint {
+            let required = self.catalog.min_plan(e);
+            if required > plan {
+                return Err(AdmitError::PlanTooLow { plan, required, endpoint: e.path(), status: None });
+            }
+        }
+        let now = self.clock.now();
+        let req = AdmitRequest {
+            account: who.account.id,
+            per_minute: terms.per_minute,
+            monthly_limit: endpoint.map(|_| terms.monthly_requests),
+        };
+        let Admission { verdict, minute, monthly_used } =
+            self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
+        let status = RateStatus { plan, minute };
+        match verdict {
+            Verdict::Admitted => Ok(status),
+            Verdict::MinuteExceeded => Err(AdmitError::MinuteExceeded { status }),
+            Verdict::MonthlyExceeded => Err(AdmitError::MonthlyExceeded {
+                limit: terms.monthly_requests,
+                used: monthly_used,
+                resets: month_bounds(now).1,
+                status,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Account, AccountId, Email};
+    use crate::ports::usage::MockUsageMeter;
+    use crate::usecases::Credential;
+    use crate::usecases::testing::FixedClock;
+
+    fn who(plan: Plan) -> Principal {
+        Principal {
+            account: Account {
+                id: AccountId(1),
+                email: Email::parse("a@example.com").unwrap(),
+                plan,
+                created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
+            },
+            credential: Credential::Session { family: "f".into() },
+        }
+    }
+
+    fn window(limit: u32, used: u32) -> WindowDecision {
+        WindowDecision {
+            allowed: used <= limit,
+            limit,
+            used,
+            resets_at: DateTime::<Utc>::from_timestamp(60, 0).unwrap(),
+        }
+    }
+
+    fn admit(meter: MockUsageMeter) -> Admit {
+        Admit {
+            catalog: Arc::new(PlanCatalog::document()),
+            meter: Arc::new(meter),
+            clock: Arc::new(FixedClock::at(1_764_547_200 - 10)), // 2025-11-30T23:59:50Z
+        }
+    }
+
+    #[tokio::test]
+    async fn endpoint_access_is_checked_before_anything_is_counted() {
+        let mut meter = MockUsageMeter::new();
+        meter.expect_admit().never();
+        let e = admit(meter).execute(&who(Plan::Starter), Some(Endpoint::JobsTrends)).await.unwrap_err();
+        assert_eq!(e.code(), Code::PlanUpgradeRequired);
+        assert_eq!(e.to_string(), "Your starter plan does not include /jobs/trends; it needs the pro plan or higher.");
+    }
+
+    #[tokio::test]
+    async fn only_data_endpoints_are_metered_monthly_with_the_plans_limits() {
+        let mut meter = MockUsageMeter::new();
+        meter
+            .expect_admit()
+            .withf(|r, _| r.per_minute == 300 && r.monthly_limit == Some(500_000))
+            .times(1)
+            .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 1), monthly_used: 1 }));
+        meter
+            .expect_admit()
+            .withf(|r, _| r.per_minute == 300 && r.monthly_limit.is_none())
+            .times(1)
+            .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 2), monthly_used: 1 }));
+        let a = admit(meter);
+        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsSearch)).await.unwrap();
+        assert_eq!((s.plan, s.minute.used), (Plan::Pro, 1));
+        a.execute(&who(Plan::Pro), None).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn monthly_quota_reports_the_next_month_as_reset() {
+        let mut meter = MockUsageMeter::new();
+        meter.expect_admit().returning(|_, _| {
+            Ok(Admission { verdict: Verdict::MonthlyExceeded, minute: window(10, 3), monthly_used: 1_000 })
+        });
+        match admit(meter).execute(&who(Plan::Free), Some(Endpoint::JobsSearch)).await.unwrap_err() {
+            AdmitError::MonthlyExceeded { limit, used, resets, .. } => {
+                assert_eq!((limit, used), (1_000, 1_000));
+                assert_eq!(resets.to_rfc3339(), "2025-12-01T00:00:00+00:00");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The quota stage on authenticated requests: headers, the per-minute limit, plan changes.
+
+use jobin_core::domain::PlanCatalog;
+use jobin_tests::{Setup, TestServer};
+use serde_json::json;
+
+/// Starts a server with the document's limits, at least 5 s before a minute boundary so a burst
+/// stays in one window.
+async fn document_limits_server() -> TestServer {
+    let into_minute = chrono::Utc::now().timestamp() % 60;
+    if into_minute > 50 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - into_minute) as u64)).await;
+    }
+    TestServer::start_with(Setup { catalog: PlanCatalog::document(), ..Setup::default() }).await.unwrap()
+}
+
+#[tokio::test]
+async fn authenticated_responses_carry_rate_headers_and_the_plan() {
+    let s = document_limits_server().await;
+    let (email, key) = s.register().await;
+    let mut last_reset = None;
+    for remaining in (8..=9).rev() {
+        let r = s.get_with_key("/auth/me", &key).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-ratelimit-limit"), Some("10"));
+        assert_eq!(r.header("x-ratelimit-remaining"), Some(&*remaining.to_string()));
+        assert_eq!(r.header("x-plan"), Some("free"));
+        let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+        assert_eq!(reset % 60, 0);
+        assert!(reset > chrono::Utc::now().timestamp());
+        last_reset = Some(reset);
+    }
+    assert!(last_reset.is_some());
+    // Errors of authenticated requests carry them too.
+    let r = s.send(s.http.delete(s.url("/auth/keys/jl_live_0000")).header("x-api-key", &key)).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("7"));
+    // A plan change applies to the next request.
+    s.state.set_plan.execute(&email, "pro").await.unwrap();
+    let r = s.get_with_key("/auth/me", &key).await;
+    assert_eq!((r.header("x-plan"), r.header("x-ratelimit-limit")), (Some("pro"), Some("300")));
+    // Public endpoints do not carry X-Plan.
+    assert_eq!(s.send(s.http.get(s.url("/health"))).await.header("x-plan"), None);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_per_minute_limit_answers_429_with_retry_after_and_the_documented_fields() {
+    let s = document_limits_server().await;
+    let (email, key) = s.register().await;
+    let (session, _) = s.login(&email).await;
+    for i in 0..10 {
+        assert_eq!(s.get_with_key("/auth/me", &key).await.status, 200, "request {i}");
+    }
+    let r = s.get_with_key("/auth/me", &key).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+    let resets = r.body["resets"].as_str().unwrap().to_owned();
+    assert_eq!(
+        r.masked(),
+        json!({"error": "Rate limit exceeded: 10 requests per minute on the free plan.", "code": "rate_limited",
+               "details": {}, "request_id": "<id>", "limit": 10, "used": 10, "resets": resets,
+               "upgrade": "https://jobin.test/pricing"})
+    );
+    // The window is the account's: its login session is refused too, and refusals are not counted.
+    let r = s.send(s.http.get(s.url("/auth/me")).bearer_auth(&session)).await;
+    assert_eq!((r.status, r.body["used"].as_u64()), (429, Some(10)));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn pricing_lists_the_catalog() {
+    let s = TestServer::start_with(Setup { catalog: PlanCatalog::document(), ..Setup::default() }).await.unwrap();
+    let r = s.send(s.http.get(s.url("/pricing"))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["plans"][2],
+        json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "data_sources": 5,
+               "ai_tiers": ["lite", "flagship"], "price_usd_per_month": 149,
+               "endpoints": ["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers"]})
+    );
+    assert_eq!(r.body["plans"].as_array().unwrap().len(), 4);
+    s.stop().await;
+}
