@@ -6,6 +6,7 @@ pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod memory;
+pub mod redis;
 
 pub use clock::SystemClock;
 #[cfg(feature = "testing")]

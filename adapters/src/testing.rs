@@ -107,3 +107,39 @@ pub async fn sqlite_memory() -> anyhow::Result<DatabaseConnection> {
     crate::db::migrate(&db, "sqlite::memory:").await?;
     Ok(db)
 }
+
+fn redis_required() -> bool {
+    required() || std::env::var_os("JOBIN_REQUIRE_REDIS").is_some()
+}
+
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// A Redis connection with a key prefix unique to this call, so tests never share keys. `None`
+/// (after printing why) when Redis is unreachable and not required (`CI`, `JOBIN_REQUIRE_REDIS`).
+pub async fn redis() -> Option<(crate::redis::Redis, String)> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let url = std::env::var("JOBIN_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned());
+    let prefix = format!(
+        "jobin-test:{}:{}:{}:",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp_subsec_nanos()
+    );
+    match crate::redis::Redis::connect(&url, &prefix).await {
+        Ok(r) => Some((r, prefix)),
+        Err(e) if !redis_required() => {
+            eprintln!(
+                "\n!!!!! SKIPPED: Redis suite — no server at {url}: {e:#}\n\
+                 !!!!! Set JOBIN_TEST_REDIS_URL or start Redis; CI requires it.\n"
+            );
+            None
+        }
+        Err(e) => panic!("Redis is required here (CI) but unusable at {url}: {e:#}"),
+    }
+}
+
+/// A second client on the same Redis and prefix: another "node".
+pub async fn redis_peer(prefix: &str) -> anyhow::Result<crate::redis::Redis> {
+    let url = std::env::var("JOBIN_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned());
+    crate::redis::Redis::connect(&url, prefix).await
+}

@@ -47,6 +47,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
     pub catalog: PlanCatalog,
+    /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
+    pub redis_url: Option<SecretString>,
     /// Base URL clients reach this server at (links such as `upgrade`). Default `http://{bind}`.
     pub public_url: String,
 }
@@ -62,6 +64,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
             .finish()
     }
@@ -163,7 +166,15 @@ impl Config {
             }
             Some(v) => return Err(err("JOBIN_PUBLIC_URL", format!("`{v}` is not an http:// or https:// URL"))),
         };
+        let redis_url = match var("JOBIN_REDIS_URL") {
+            None => None,
+            Some(v) if v.starts_with("redis://") || v.starts_with("rediss://") => Some(SecretString::from(v)),
+            Some(v) => {
+                return Err(err("JOBIN_REDIS_URL", format!("`{}` is not a redis:// URL", redact_url(&v))));
+            }
+        };
         Ok(Self {
+            redis_url,
             catalog,
             public_url,
             bind,
@@ -220,6 +231,7 @@ mod tests {
             ("JOBIN_MAX_BODY_BYTES", "12", "byte count"),
             ("JOBIN_DB_MAX_CONNECTIONS", "0", "between 1 and 1000"),
             ("JOBIN_PUBLIC_URL", "ftp://x", "http:// or https://"),
+            ("JOBIN_REDIS_URL", "http://x", "not a redis:// URL"),
         ] {
             let e = cfg(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);

@@ -44,7 +44,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve => {
             let db = wiring::open_database(&config).await?;
             let secrets = wiring::Secrets::resolve(&config)?;
-            let state = wiring::build(db, wiring::Options::from_config(&config, secrets))?;
+            let mut opts = wiring::Options::from_config(&config, secrets);
+            opts.redis = wiring::open_redis(&config).await?;
+            let state = wiring::build(db, opts)?;
             let (acceptor, addr) = server::bind(config.bind).await?;
             tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "JobIn listening");
             server::serve(state, acceptor, server::shutdown_signal()).await

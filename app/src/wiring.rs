@@ -6,6 +6,7 @@ use jobin_adapters::SystemClock;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{self, SqlKeyStore};
 use jobin_adapters::memory::{MemoryLock, MemoryMeter};
+use jobin_adapters::redis::{Redis, RedisLock, RedisMeter};
 use jobin_core::domain::{PlanCatalog, SecretHasher};
 use jobin_core::ports::{Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageMeter};
 use jobin_core::usecases::*;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub catalog: Arc<PlanCatalog>,
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
     pub upgrade_url: String,
+    pub redis: Option<Redis>,
     pub store: Arc<dyn KeyStore>,
     pub last_used: Arc<LastUsedTracker>,
     pub clock: Arc<dyn Clock>,
@@ -113,6 +115,8 @@ pub struct Options {
     pub catalog: PlanCatalog,
     /// The server's public base URL, for links in answers.
     pub public_url: String,
+    /// Shared Redis for meter and lock (several nodes); `None`: in-process.
+    pub redis: Option<Redis>,
 }
 
 impl Options {
@@ -124,7 +128,16 @@ impl Options {
             hash_concurrency: std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4),
             catalog: config.catalog.clone(),
             public_url: config.public_url.clone(),
+            redis: None,
         }
+    }
+}
+
+/// Connects to `JOBIN_REDIS_URL` when set (start-up fails if Redis does not answer).
+pub async fn open_redis(config: &Config) -> anyhow::Result<Option<Redis>> {
+    match &config.redis_url {
+        None => Ok(None),
+        Some(url) => Ok(Some(Redis::connect(url.expose_secret(), "jobin:").await?)),
     }
 }
 
@@ -134,8 +147,10 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
     let passwords: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(opts.hash_concurrency)?);
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(opts.secrets.jwt_secret.expose_secret().as_bytes()));
-    let lock: Arc<dyn Lock> = Arc::new(MemoryLock::new(entropy.clone()));
-    let meter: Arc<dyn UsageMeter> = Arc::new(MemoryMeter::default());
+    let (lock, meter): (Arc<dyn Lock>, Arc<dyn UsageMeter>) = match &opts.redis {
+        Some(r) => (Arc::new(RedisLock::new(r.clone(), entropy.clone())), Arc::new(RedisMeter::new(r.clone()))),
+        None => (Arc::new(MemoryLock::new(entropy.clone())), Arc::new(MemoryMeter::default())),
+    };
     let hasher = SecretHasher::new(opts.secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: entropy.clone() };
     let last_used = Arc::new(LastUsedTracker::default());
@@ -182,6 +197,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         last_used,
         clock,
         trusted_proxies: opts.trusted_proxies,
+        redis: opts.redis,
         max_body_bytes: opts.max_body_bytes,
     }))
 }

@@ -26,6 +26,8 @@ pub struct Setup {
     pub trusted_proxies: Vec<&'static str>,
     pub max_body_bytes: usize,
     pub catalog: jobin_core::domain::PlanCatalog,
+    /// Meter and lock in this Redis instead of in-process.
+    pub redis: Option<jobin_adapters::redis::Redis>,
 }
 
 impl Default for Setup {
@@ -35,6 +37,7 @@ impl Default for Setup {
             trusted_proxies: vec!["127.0.0.1/32"],
             max_body_bytes: 64 * 1024,
             catalog: roomy_catalog(),
+            redis: None,
         }
     }
 }
@@ -104,6 +107,7 @@ impl TestServer {
             hash_concurrency: 4,
             catalog: setup.catalog.clone(),
             public_url: "https://jobin.test".into(),
+            redis: setup.redis.clone(),
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
@@ -204,5 +208,63 @@ impl Reply {
             *id = Value::String("<id>".into());
         }
         body
+    }
+}
+
+/// A private `redis-server` on a free loopback port, for outage tests (killing the shared Redis
+/// would disturb other tests). Killed on drop.
+pub struct OwnRedis {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    /// `None` (announced) when `redis-server` is not installed and Redis is not required.
+    pub async fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let mut r = Self { port, child: None };
+        match r.spawn().await {
+            Ok(()) => Some(r),
+            Err(e) if std::env::var_os("CI").is_none() && std::env::var_os("JOBIN_REQUIRE_REDIS").is_none() => {
+                eprintln!("\n!!!!! SKIPPED: Redis outage test — cannot run redis-server: {e:#}\n");
+                None
+            }
+            Err(e) => panic!("redis-server is required here (CI): {e:#}"),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts the server on the same port and waits until it answers.
+    pub async fn spawn(&mut self) -> anyhow::Result<()> {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("redis-server did not start on port {}", self.port)
+    }
+
+    /// Kills the server (an outage).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

@@ -28,7 +28,7 @@ pub enum HealthResponse {
 }
 
 error_responses!(HealthError {
-    503 => Unavailable: "The database is unreachable (`details.database` = `unreachable`).",
+    503 => Unavailable: "The database or Redis is unreachable (`details.database`, `details.redis`).",
 });
 
 #[derive(Debug, Object)]
@@ -89,15 +89,31 @@ impl SystemApi {
     /// Pings the database: 200 when it answers, 503 when it does not. Public.
     #[oai(path = "/health", method = "get", operation_id = "get_health")]
     async fn health(&self, state: Data<&Arc<AppState>>) -> Result<HealthResponse, HealthError> {
-        match state.store.ping().await {
-            Ok(()) => Ok(HealthResponse::Ok(Json(Health {
+        let database = state.store.ping().await;
+        if let Err(e) = &database {
+            tracing::warn!(error = %e, "health check: database unreachable");
+        }
+        let redis_ok = match &state.redis {
+            Some(r) => Some(r.ping().await),
+            None => None,
+        };
+        match (database.is_ok(), redis_ok) {
+            (true, None | Some(true)) => Ok(HealthResponse::Ok(Json(Health {
                 status: "ok".into(),
-                ts: Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                ts: crate::http::error::iso_millis(Utc::now()),
             }))),
-            Err(e) => {
-                tracing::warn!(error = %e, "health check: database unreachable");
-                let mut err = ApiError::new(jobin_core::Code::DependencyUnavailable, "The database is unreachable.")
-                    .with_details(json!({"database": "unreachable"}));
+            (db_ok, redis_ok) => {
+                let label = |ok: bool| if ok { "ok" } else { "unreachable" };
+                let mut details = json!({"database": label(db_ok)});
+                if let Some(ok) = redis_ok {
+                    details["redis"] = json!(label(ok));
+                }
+                let what = match (db_ok, redis_ok) {
+                    (false, Some(false)) => "The database and Redis are unreachable.",
+                    (false, _) => "The database is unreachable.",
+                    _ => "Redis is unreachable.",
+                };
+                let mut err = ApiError::new(jobin_core::Code::DependencyUnavailable, what).with_details(details);
                 err.retry_after = Some(5);
                 Err(err.into())
             }

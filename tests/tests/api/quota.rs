@@ -84,3 +84,39 @@ async fn pricing_lists_the_catalog() {
     assert_eq!(r.body["plans"].as_array().unwrap().len(), 4);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_fails_closed_and_service_recovers_by_itself() {
+    let Some(mut own) = jobin_tests::OwnRedis::start().await else { return };
+    let redis = jobin_adapters::redis::Redis::connect(&own.url(), "jobin:").await.unwrap();
+    let s = TestServer::start_with(Setup { redis: Some(redis), ..Setup::default() }).await.unwrap();
+    let (_, key) = s.register().await;
+    assert_eq!(s.get_with_key("/auth/me", &key).await.status, 200);
+
+    own.kill();
+    let r = s.get_with_key("/auth/me", &key).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(
+        r.masked(),
+        json!({"error": "A backing service is temporarily unavailable. Retry shortly.",
+               "code": "dependency_unavailable", "details": {}, "request_id": "<id>"})
+    );
+    assert_eq!(r.header("retry-after"), Some("5"));
+    let h = s.send(s.http.get(s.url("/health"))).await;
+    assert_eq!(h.status, 503);
+    assert_eq!(h.body["details"], json!({"database": "ok", "redis": "unreachable"}));
+
+    own.spawn().await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let r = s.get_with_key("/auth/me", &key).await;
+        if r.status == 200 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "no recovery: {}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    eprintln!("recovered {} ms after Redis restarted", started.elapsed().as_millis());
+    assert_eq!(s.send(s.http.get(s.url("/health"))).await.status, 200);
+    s.stop().await;
+}

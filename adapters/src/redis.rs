@@ -1,0 +1,221 @@
+//! Redis adapters (fred) for several app nodes: the usage meter (one Lua script checks and counts
+//! atomically, one round trip) and the lock (token-owned `SET NX PX`, compare-and-delete release).
+//!
+//! Failure behaviour: commands time out after `COMMAND_TIMEOUT` while Redis is unreachable and map
+//! to the port's `Unavailable` error (callers fail closed with 503); fred reconnects in the
+//! background, so service resumes by itself when Redis returns.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Utc};
+use fred::prelude::*;
+use fred::types::scripts::Script;
+use jobin_core::domain::{AccountId, random_token};
+use jobin_core::ports::usage::{month_bounds, window_bounds};
+use jobin_core::ports::{
+    Admission, AdmitRequest, Entropy, Lock, LockError, LockToken, MeterError, UsageMeter, Verdict, WindowDecision,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a command may wait (including while reconnecting) before it fails.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(750);
+
+/// A connected client, shared by the Redis adapters.
+#[derive(Clone)]
+pub struct Redis {
+    client: Client,
+    /// Prepended to every key (tests use a unique one per run).
+    prefix: String,
+}
+
+impl Redis {
+    /// Connects to `url` (`redis://host:port/db`); fails if Redis does not answer now.
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let config = Config::from_url(url).context("JOBIN_REDIS_URL is not a valid redis:// URL")?;
+        let client = Builder::from_config(config)
+            .with_connection_config(|c| {
+                c.connection_timeout = Duration::from_secs(2);
+                c.internal_command_timeout = Duration::from_secs(2);
+            })
+            .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 1_000, 2))
+            .build()
+            .context("building the Redis client")?;
+        tokio::time::timeout(Duration::from_secs(3), client.init())
+            .await
+            .context("Redis did not answer within 3 s")?
+            .context("connecting to Redis")?;
+        Ok(Self { client, prefix: prefix.to_owned() })
+    }
+
+    fn key(&self, parts: std::fmt::Arguments<'_>) -> String {
+        format!("{}{parts}", self.prefix)
+    }
+
+    pub async fn ping(&self) -> bool {
+        self.client.ping::<String>(None).await.is_ok()
+    }
+}
+
+fn unavailable(e: fred::error::Error) -> MeterError {
+    MeterError::Unavailable(anyhow::Error::new(e).context("Redis usage meter"))
+}
+
+/// KEYS[1] = bucket; ARGV = limit, window ms. Returns {allowed 0|1, count}.
+const HIT_WINDOW: &str = r#"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then return {0, n} end
+n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {1, n}
+"#;
+
+/// KEYS[1] = minute bucket, KEYS[2] = month counter (same hash slot);
+/// ARGV = per-minute limit, monthly limit (-1: not metered), minute ttl ms, month ttl s.
+/// Returns {verdict 0 admitted | 1 monthly exceeded | 2 minute exceeded, minute count, month count}.
+const ADMIT: &str = r#"
+local minute = tonumber(redis.call('GET', KEYS[1]) or '0')
+local month = tonumber(redis.call('GET', KEYS[2]) or '0')
+local monthly_limit = tonumber(ARGV[2])
+if monthly_limit >= 0 and month >= monthly_limit then return {1, minute, month} end
+if minute >= tonumber(ARGV[1]) then return {2, minute, month} end
+minute = redis.call('INCR', KEYS[1])
+if minute == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if monthly_limit >= 0 then
+  month = redis.call('INCR', KEYS[2])
+  if month == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
+end
+return {0, minute, month}
+"#;
+
+/// `UsageMeter` shared by every node using the same Redis.
+pub struct RedisMeter {
+    redis: Redis,
+    hit_window: Script,
+    admit: Script,
+}
+
+impl RedisMeter {
+    pub fn new(redis: Redis) -> Self {
+        Self { redis, hit_window: Script::from_lua(HIT_WINDOW), admit: Script::from_lua(ADMIT) }
+    }
+
+    fn month_key(&self, account: AccountId, now: DateTime<Utc>) -> String {
+        // `{acct:N}` is a hash tag: both keys of one account land in one cluster slot.
+        self.redis.key(format_args!("mq:{{acct:{}}}:{}-{:02}", account, now.year(), now.month()))
+    }
+}
+
+fn as_u32(v: i64) -> u32 {
+    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
+}
+
+#[async_trait]
+impl UsageMeter for RedisMeter {
+    async fn hit_window(
+        &self,
+        bucket: &str,
+        limit: u32,
+        window_secs: u32,
+        now: DateTime<Utc>,
+    ) -> Result<WindowDecision, MeterError> {
+        let (start, resets_at) = window_bounds(now, window_secs);
+        let key = self.redis.key(format_args!("rl:{bucket}:{}", start.timestamp()));
+        // Keep the key a little past its window so a slow clock on another node still sees it.
+        let ttl_ms = (resets_at - now).num_milliseconds().max(1) + 5_000;
+        let (allowed, n): (i64, i64) = self
+            .hit_window
+            .evalsha_with_reload(&self.redis.client, vec![key], vec![i64::from(limit), ttl_ms])
+            .await
+            .map_err(unavailable)?;
+        Ok(WindowDecision { allowed: allowed == 1, limit, used: as_u32(n), resets_at })
+    }
+
+    async fn admit(&self, req: AdmitRequest, now: DateTime<Utc>) -> Result<Admission, MeterError> {
+        let (start, resets_at) = window_bounds(now, 60);
+        let minute_key = self.redis.key(format_args!("rl:{{acct:{}}}:{}", req.account, start.timestamp()));
+        let month_key = self.month_key(req.account, now);
+        let minute_ttl_ms = (resets_at - now).num_milliseconds().max(1) + 5_000;
+        // Keep a month's counter until well after the month ends (for /auth/me and audits).
+        let month_ttl_s = (month_bounds(now).1 - now).num_seconds().max(1) + 40 * 86_400;
+        let monthly_limit = req.monthly_limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1);
+        let (verdict, minute, month): (i64, i64, i64) = self
+            .admit
+            .evalsha_with_reload(
+                &self.redis.client,
+                vec![minute_key, month_key],
+                vec![i64::from(req.per_minute), monthly_limit, minute_ttl_ms, month_ttl_s],
+            )
+            .await
+            .map_err(unavailable)?;
+        let verdict = match verdict {
+            0 => Verdict::Admitted,
+            1 => Verdict::MonthlyExceeded,
+            _ => Verdict::MinuteExceeded,
+        };
+        Ok(Admission {
+            verdict,
+            minute: WindowDecision {
+                allowed: verdict == Verdict::Admitted,
+                limit: req.per_minute,
+                used: as_u32(minute),
+                resets_at,
+            },
+            monthly_used: u64::try_from(month.max(0)).unwrap_or(0),
+        })
+    }
+
+    async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, MeterError> {
+        let n: Option<i64> = self.redis.client.get(self.month_key(account, now)).await.map_err(unavailable)?;
+        Ok(n.map(|n| u64::try_from(n.max(0)).unwrap_or(0)).unwrap_or(0))
+    }
+}
+
+/// KEYS[1] = lock; ARGV[1] = token. Deletes only if the caller still owns it.
+const RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
+"#;
+
+/// `Lock` shared by every node using the same Redis.
+pub struct RedisLock {
+    redis: Redis,
+    entropy: Arc<dyn Entropy>,
+    release: Script,
+}
+
+impl RedisLock {
+    pub fn new(redis: Redis, entropy: Arc<dyn Entropy>) -> Self {
+        Self { redis, entropy, release: Script::from_lua(RELEASE) }
+    }
+}
+
+fn lock_unavailable(e: fred::error::Error) -> LockError {
+    LockError::Unavailable(anyhow::Error::new(e).context("Redis lock"))
+}
+
+#[async_trait]
+impl Lock for RedisLock {
+    async fn try_acquire(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, LockError> {
+        let token = random_token(self.entropy.as_ref());
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        let key = self.redis.key(format_args!("lock:{name}"));
+        let set: Option<String> = self
+            .redis
+            .client
+            .set(key, token.as_str(), Some(Expiration::PX(ttl_ms)), Some(SetOptions::NX), false)
+            .await
+            .map_err(lock_unavailable)?;
+        Ok(set.map(|_| LockToken(token)))
+    }
+
+    async fn release(&self, name: &str, token: &LockToken) -> Result<bool, LockError> {
+        let key = self.redis.key(format_args!("lock:{name}"));
+        let deleted: i64 = self
+            .release
+            .evalsha_with_reload(&self.redis.client, vec![key], vec![token.0.clone()])
+            .await
+            .map_err(lock_unavailable)?;
+        Ok(deleted == 1)
+    }
+}
