@@ -1,4 +1,4 @@
-//! Redis adapters (fred) for several app nodes: the usage meter (one Lua script checks and counts
+//! Redis adapters (fred) for several app nodes: the cache (GET / SET PX), the usage meter (one Lua script checks and counts
 //! atomically, one round trip) and the lock (token-owned `SET NX PX`, compare-and-delete release).
 //!
 //! Failure behaviour: commands time out after `COMMAND_TIMEOUT` while Redis is unreachable and map
@@ -13,7 +13,8 @@ use fred::types::scripts::Script;
 use jobin_core::domain::{AccountId, random_token};
 use jobin_core::ports::usage::{month_bounds, window_bounds};
 use jobin_core::ports::{
-    Admission, AdmitRequest, Entropy, Lock, LockError, LockToken, MeterError, UsageMeter, Verdict, WindowDecision,
+    Admission, AdmitRequest, Cache, CacheError, Entropy, Lock, LockError, LockToken, MeterError, UsageMeter, Verdict,
+    WindowDecision,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -169,6 +170,42 @@ impl UsageMeter for RedisMeter {
     async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, MeterError> {
         let n: Option<i64> = self.redis.client.get(self.month_key(account, now)).await.map_err(unavailable)?;
         Ok(n.map(|n| u64::try_from(n.max(0)).unwrap_or(0)).unwrap_or(0))
+    }
+}
+
+/// `Cache` shared by every node using the same Redis.
+pub struct RedisCache {
+    redis: Redis,
+}
+
+impl RedisCache {
+    pub fn new(redis: Redis) -> Self {
+        Self { redis }
+    }
+}
+
+fn cache_unavailable(e: fred::error::Error) -> CacheError {
+    CacheError::Unavailable(anyhow::Error::new(e).context("Redis cache"))
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let key = self.redis.key(format_args!("cache:{key}"));
+        let v: Option<Vec<u8>> = self.redis.client.get(key).await.map_err(cache_unavailable)?;
+        Ok(v)
+    }
+
+    async fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError> {
+        let key = self.redis.key(format_args!("cache:{key}"));
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        let _: Option<String> = self
+            .redis
+            .client
+            .set(key, value.as_slice(), Some(Expiration::PX(ttl_ms)), None, false)
+            .await
+            .map_err(cache_unavailable)?;
+        Ok(())
     }
 }
 

@@ -5,10 +5,10 @@ use ipnet::IpNet;
 use jobin_adapters::SystemClock;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{self, SqlKeyStore};
-use jobin_adapters::memory::{MemoryLock, MemoryMeter};
-use jobin_adapters::redis::{Redis, RedisLock, RedisMeter};
+use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
+use jobin_adapters::redis::{Redis, RedisCache, RedisLock, RedisMeter};
 use jobin_core::domain::{PlanCatalog, SecretHasher};
-use jobin_core::ports::{Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageMeter};
+use jobin_core::ports::{Cache, Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageMeter};
 use jobin_core::usecases::*;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -16,6 +16,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{Config, MIN_SECRET_BYTES};
+
+/// Entries the in-process cache holds before evicting.
+pub const MEMORY_CACHE_ENTRIES: usize = 10_000;
 
 /// Everything a request handler may use.
 pub struct AppState {
@@ -34,6 +37,8 @@ pub struct AppState {
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
     pub upgrade_url: String,
     pub redis: Option<Redis>,
+    /// Result cache (search, step 3): in-process, or Redis with `JOBIN_REDIS_URL`.
+    pub cache: Arc<dyn Cache>,
     pub store: Arc<dyn KeyStore>,
     pub last_used: Arc<LastUsedTracker>,
     pub clock: Arc<dyn Clock>,
@@ -147,9 +152,17 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
     let passwords: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(opts.hash_concurrency)?);
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(opts.secrets.jwt_secret.expose_secret().as_bytes()));
-    let (lock, meter): (Arc<dyn Lock>, Arc<dyn UsageMeter>) = match &opts.redis {
-        Some(r) => (Arc::new(RedisLock::new(r.clone(), entropy.clone())), Arc::new(RedisMeter::new(r.clone()))),
-        None => (Arc::new(MemoryLock::new(entropy.clone())), Arc::new(MemoryMeter::default())),
+    let (lock, meter, cache): (Arc<dyn Lock>, Arc<dyn UsageMeter>, Arc<dyn Cache>) = match &opts.redis {
+        Some(r) => (
+            Arc::new(RedisLock::new(r.clone(), entropy.clone())),
+            Arc::new(RedisMeter::new(r.clone())),
+            Arc::new(RedisCache::new(r.clone())),
+        ),
+        None => (
+            Arc::new(MemoryLock::new(entropy.clone())),
+            Arc::new(MemoryMeter::default()),
+            Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
+        ),
     };
     let hasher = SecretHasher::new(opts.secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: entropy.clone() };
@@ -198,6 +211,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         clock,
         trusted_proxies: opts.trusted_proxies,
         redis: opts.redis,
+        cache,
         max_body_bytes: opts.max_body_bytes,
     }))
 }

@@ -2,6 +2,7 @@
 //! Ports are held as `Arc<dyn Port>`; with the `mocks` feature (or in this crate's tests) each
 //! async port also has a mockall `Mock*` type.
 
+pub mod cache;
 pub mod clock;
 pub mod entropy;
 pub mod key_store;
@@ -10,6 +11,7 @@ pub mod password;
 pub mod token;
 pub mod usage;
 
+pub use cache::{Cache, CacheError};
 pub use clock::Clock;
 pub use entropy::Entropy;
 pub use key_store::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
