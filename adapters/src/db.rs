@@ -3,8 +3,10 @@
 pub mod entities;
 pub mod key_store;
 pub mod migrations;
+pub mod usage_log;
 
 pub use key_store::SqlKeyStore;
+pub use usage_log::SqlUsageLog;
 
 use anyhow::Context;
 use jobin_core::ports::StoreError;

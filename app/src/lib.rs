@@ -7,6 +7,7 @@ pub mod config;
 pub mod http;
 pub mod server;
 pub mod telemetry;
+pub mod usage_writer;
 pub mod wiring;
 
 pub use config::Config;

@@ -56,8 +56,8 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<(impl Acceptor, 
     Ok((acceptor, local))
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests (at most 10 s) and flushes
-/// pending last-used times.
+/// Serves until `shutdown` resolves, then drains in-flight requests (at most 10 s), writes the
+/// rest of the usage log and flushes pending last-used times.
 pub async fn serve(
     state: Arc<AppState>,
     acceptor: impl Acceptor + 'static,
@@ -80,6 +80,7 @@ pub async fn serve(
         .run_with_graceful_shutdown(routes(state.clone()), shutdown, Some(Duration::from_secs(10)))
         .await;
     flusher.abort();
+    state.usage.close().await;
     match state.last_used.flush(state.store.as_ref()).await {
         Ok(n) => tracing::info!(keys = n, "flushed key last-used times"),
         Err(e) => tracing::error!(error = %e, "final flush of key last-used times failed"),

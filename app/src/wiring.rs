@@ -4,11 +4,11 @@ use anyhow::Context;
 use ipnet::IpNet;
 use jobin_adapters::SystemClock;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
-use jobin_adapters::db::{self, SqlKeyStore};
+use jobin_adapters::db::{self, SqlKeyStore, SqlUsageLog};
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
 use jobin_adapters::redis::{Redis, RedisCache, RedisLock, RedisMeter};
 use jobin_core::domain::{PlanCatalog, SecretHasher};
-use jobin_core::ports::{Cache, Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageMeter};
+use jobin_core::ports::{Cache, Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageLog, UsageMeter};
 use jobin_core::usecases::*;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{Config, MIN_SECRET_BYTES};
+use crate::usage_writer::UsageWriter;
 
 /// Entries the in-process cache holds before evicting.
 pub const MEMORY_CACHE_ENTRIES: usize = 10_000;
@@ -37,6 +38,9 @@ pub struct AppState {
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
     pub upgrade_url: String,
     pub redis: Option<Redis>,
+    /// Batched writer of the usage log.
+    pub usage: UsageWriter,
+    pub usage_log: Arc<dyn UsageLog>,
     /// Result cache (search, step 3): in-process, or Redis with `JOBIN_REDIS_URL`.
     pub cache: Arc<dyn Cache>,
     pub store: Arc<dyn KeyStore>,
@@ -146,7 +150,9 @@ pub async fn open_redis(config: &Config) -> anyhow::Result<Option<Redis>> {
     }
 }
 
+/// Builds the state; spawns the usage-log writer, so call it inside a Tokio runtime.
 pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppState>> {
+    let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(db.clone()));
     let store: Arc<dyn KeyStore> = Arc::new(SqlKeyStore::new(db));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
@@ -212,6 +218,8 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         trusted_proxies: opts.trusted_proxies,
         redis: opts.redis,
         cache,
+        usage: UsageWriter::spawn(usage_log.clone()),
+        usage_log,
         max_body_bytes: opts.max_body_bytes,
     }))
 }

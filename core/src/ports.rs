@@ -10,6 +10,7 @@ pub mod lock;
 pub mod password;
 pub mod token;
 pub mod usage;
+pub mod usage_log;
 
 pub use cache::{Cache, CacheError};
 pub use clock::Clock;
@@ -19,3 +20,4 @@ pub use lock::{Lock, LockError, LockToken};
 pub use password::{HashError, PasswordHasher};
 pub use token::{AccessClaims, TokenError, TokenSigner};
 pub use usage::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};
+pub use usage_log::{UsageLog, UsageRecord};

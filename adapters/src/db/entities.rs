@@ -87,3 +87,26 @@ pub mod refresh_token {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod usage_log {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "usage_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: DateTimeUtc,
+        pub account_id: i64,
+        pub key_prefix: Option<String>,
+        pub endpoint: String,
+        pub status: i32,
+        pub cache_hit: bool,
+        pub latency_ms: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

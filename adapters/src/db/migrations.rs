@@ -3,6 +3,7 @@
 mod m20261123_000001_create_accounts;
 mod m20261123_000002_create_api_keys;
 mod m20261123_000003_create_refresh_tokens;
+mod m20261123_000004_create_usage_log;
 
 use sea_orm_migration::prelude::*;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_accounts::Migration),
             Box::new(m20261123_000002_create_api_keys::Migration),
             Box::new(m20261123_000003_create_refresh_tokens::Migration),
+            Box::new(m20261123_000004_create_usage_log::Migration),
         ]
     }
 }
@@ -54,4 +56,17 @@ pub(crate) enum RefreshTokens {
     ExpiresAt,
     UsedAt,
     RevokedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum UsageLog {
+    Table,
+    Id,
+    At,
+    AccountId,
+    KeyPrefix,
+    Endpoint,
+    Status,
+    CacheHit,
+    LatencyMs,
 }

@@ -2,6 +2,8 @@
 //! the public account endpoints.
 
 use jobin_core::Code;
+use jobin_core::domain::AccountId;
+use jobin_core::ports::UsageRecord;
 use jobin_core::usecases::{PublicEndpoint, RateStatus, ThrottleError};
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
@@ -196,32 +198,71 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
     }
 }
 
-/// Where an authenticated request's extractor leaves its rate status for the response headers.
-#[derive(Clone, Default)]
-pub struct RateSlot(pub Arc<std::sync::Mutex<Option<RateStatus>>>);
+/// What the security extractor learns about an authenticated request, for the response headers
+/// and the usage log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen {
+    pub rate: Option<RateStatus>,
+    pub account: Option<AccountId>,
+    pub key: Option<KeyPrefixShown>,
+}
 
-impl RateSlot {
-    pub fn set(&self, status: RateStatus) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+/// A display prefix (`jl_live_ab12****`, 16 bytes), kept `Copy` for the slot.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyPrefixShown(pub [u8; 16]);
+
+#[derive(Clone, Default)]
+pub struct RequestSlot(pub Arc<std::sync::Mutex<Seen>>);
+
+impl RequestSlot {
+    pub fn update(&self, f: impl FnOnce(&mut Seen)) {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
-    fn get(&self) -> Option<RateStatus> {
+    fn get(&self) -> Seen {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (the account's minute window)
-/// and `X-Plan` on every authenticated response, errors included.
+/// `GET /auth/keys/jl_live_ab12****` → `/auth/keys/{prefix}`: routes, not raw paths, in the log.
+fn route_of(path: &str) -> String {
+    match path.strip_prefix("/auth/keys/") {
+        Some(rest) if rest != "rotate" && !rest.is_empty() => "/auth/keys/{prefix}".into(),
+        _ => path.chars().take(100).collect(),
+    }
+}
+
+/// For authenticated requests: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`
+/// (the account's minute window) and `X-Plan` on the response, errors included; and a usage-log
+/// row (account, key prefix, route, status, cache hit, latency).
 pub async fn account_rate_headers<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
-    let slot = RateSlot::default();
+    let slot = RequestSlot::default();
     req.extensions_mut().insert(slot.clone());
+    let state = req.data::<Arc<AppState>>().cloned();
+    let endpoint = format!("{} {}", req.method(), route_of(req.uri().path()));
+    let started = Instant::now();
     let mut resp = match next.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => render_error(e),
     };
-    if let Some(status) = slot.get() {
+    let seen = slot.get();
+    if let Some(status) = seen.rate {
         rate_headers(&mut resp, status.minute.limit, status.minute.remaining(), status.minute.resets_at.timestamp());
         resp.headers_mut().insert("x-plan", HeaderValue::from_static(status.plan.as_str()));
+    }
+    if let (Some(account), Some(state)) = (seen.account, state) {
+        state
+            .usage
+            .record(UsageRecord {
+                at: state.clock.now(),
+                account,
+                key_prefix: seen.key.map(|k| String::from_utf8_lossy(&k.0).into_owned()),
+                endpoint,
+                status: resp.status().as_u16(),
+                cache_hit: resp.headers().get("x-cache").is_some_and(|v| v == "HIT"),
+                latency_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+            })
+            .await;
     }
     Ok(resp)
 }

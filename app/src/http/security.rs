@@ -5,7 +5,7 @@
 
 use jobin_core::Code;
 use jobin_core::domain::Endpoint;
-use jobin_core::usecases::{AdmitError, Presented, Principal};
+use jobin_core::usecases::{AdmitError, Credential, Presented, Principal};
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSecurityScheme, Registry};
 use poem_openapi::types::ParseFromJSON;
@@ -13,7 +13,7 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use std::sync::Arc;
 
 use crate::http::error::{ApiError, Extra, iso_millis};
-use crate::http::middleware::RateSlot;
+use crate::http::middleware::{KeyPrefixShown, RequestSlot};
 use crate::wiring::AppState;
 
 pub const API_KEY_SCHEME: &str = "ApiKeyAuth";
@@ -84,17 +84,33 @@ async fn authenticate(req: &Request, allow_session: bool) -> poem::Result<Princi
     let creds = presented(req)?;
     let principal = state.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?;
     let endpoint = Endpoint::from_path(req.uri().path());
-    let slot = req.extensions().get::<RateSlot>();
+    let slot = req.extensions().get::<RequestSlot>();
+    if let Some(slot) = slot {
+        let key = match &principal.credential {
+            Credential::ApiKey { prefix, .. } => {
+                let mut shown = [b'*'; 16];
+                let display = prefix.display();
+                let n = display.len().min(16);
+                shown[..n].copy_from_slice(&display.as_bytes()[..n]);
+                Some(KeyPrefixShown(shown))
+            }
+            Credential::Session { .. } => None,
+        };
+        slot.update(|s| {
+            s.account = Some(principal.account.id);
+            s.key = key;
+        });
+    }
     match state.admit.execute(&principal, endpoint).await {
         Ok(status) => {
             if let Some(slot) = slot {
-                slot.set(status);
+                slot.update(|s| s.rate = Some(status));
             }
             Ok(principal)
         }
         Err(e) => {
             if let (Some(slot), Some(status)) = (slot, e.status()) {
-                slot.set(status);
+                slot.update(|s| s.rate = Some(status));
             }
             Err(quota_error(e, &state.upgrade_url, state.clock.now()).into())
         }

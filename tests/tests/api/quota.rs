@@ -120,3 +120,34 @@ async fn a_redis_outage_fails_closed_and_service_recovers_by_itself() {
     assert_eq!(s.send(s.http.get(s.url("/health"))).await.status, 200);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn every_authenticated_request_is_in_the_usage_log_after_a_graceful_stop() {
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let (session, _) = s.login(&email).await;
+    assert_eq!(s.get_with_key("/auth/me", &key).await.status, 200);
+    assert_eq!(s.send(s.http.get(s.url("/auth/me")).bearer_auth(&session)).await.status, 200);
+    let r = s.send(s.http.delete(s.url("/auth/keys/jl_live_0000****")).header("x-api-key", &key)).await;
+    assert_eq!(r.status, 404);
+    // Unauthenticated requests are not logged (there is no account to log them under).
+    assert_eq!(s.send(s.http.get(s.url("/auth/me"))).await.status, 401);
+    let state = s.state.clone();
+    s.stop().await;
+
+    let account =
+        state.store.find_login(&jobin_core::domain::Email::parse(&email).unwrap()).await.unwrap().unwrap().account.id;
+    let rows = state.usage_log.recent(account, 10).await.unwrap();
+    let seen: Vec<(&str, u16, Option<&str>)> =
+        rows.iter().rev().map(|r| (r.endpoint.as_str(), r.status, r.key_prefix.as_deref())).collect();
+    let prefix = format!("{}****", &key[..12]);
+    assert_eq!(
+        seen,
+        vec![
+            ("GET /auth/me", 200, Some(prefix.as_str())),
+            ("GET /auth/me", 200, None),
+            ("DELETE /auth/keys/{prefix}", 404, Some(prefix.as_str())),
+        ]
+    );
+    assert!(rows.iter().all(|r| !r.cache_hit && r.account == account));
+}

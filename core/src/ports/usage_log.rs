@@ -1,0 +1,31 @@
+//! The usage log: one row per authenticated request, written in batches.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::AccountId;
+use crate::ports::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRecord {
+    pub at: DateTime<Utc>,
+    pub account: AccountId,
+    /// The key's display prefix; `None` for a login session.
+    pub key_prefix: Option<String>,
+    /// Method and route, e.g. `GET /auth/me`, `DELETE /auth/keys/{prefix}`.
+    pub endpoint: String,
+    pub status: u16,
+    pub cache_hit: bool,
+    pub latency_ms: u32,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UsageLog: Send + Sync {
+    /// Appends the records in one transaction: all or none. `Err(Unavailable)` when the store
+    /// cannot be reached (the writer keeps the batch and retries).
+    async fn append(&self, records: &[UsageRecord]) -> Result<(), StoreError>;
+
+    /// The account's records, newest first, at most `limit`.
+    async fn recent(&self, account: AccountId, limit: u64) -> Result<Vec<UsageRecord>, StoreError>;
+}
