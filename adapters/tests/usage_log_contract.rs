@@ -12,10 +12,10 @@ fn rec(account: i64, i: u32) -> UsageRecord {
     UsageRecord {
         at: DateTime::<Utc>::from_timestamp(1_700_000_000 + i64::from(i), 0).unwrap(),
         account: AccountId(account),
-        key_prefix: (i % 2 == 0).then(|| "jl_live_ab12****".to_owned()),
+        key_prefix: i.is_multiple_of(2).then(|| "jl_live_ab12****".to_owned()),
         endpoint: format!("GET /jobs/search#{i}"),
         status: 200,
-        cache_hit: i % 3 == 0,
+        cache_hit: i.is_multiple_of(3),
         latency_ms: i,
     }
 }
