@@ -49,6 +49,8 @@ pub struct Config {
     pub catalog: PlanCatalog,
     /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
     pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key (deployments sharing one Redis use different ones).
+    pub redis_prefix: String,
     /// Base URL clients reach this server at (links such as `upgrade`). Default `http://{bind}`.
     pub public_url: String,
 }
@@ -173,8 +175,16 @@ impl Config {
                 return Err(err("JOBIN_REDIS_URL", format!("`{}` is not a redis:// URL", redact_url(&v))));
             }
         };
+        let redis_prefix = match var("JOBIN_REDIS_PREFIX") {
+            None => "jobin:".to_owned(),
+            Some(v) if v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()) => v,
+            Some(v) => {
+                return Err(err("JOBIN_REDIS_PREFIX", format!("`{v}` must be at most 64 printable ASCII characters")));
+            }
+        };
         Ok(Self {
             redis_url,
+            redis_prefix,
             catalog,
             public_url,
             bind,

@@ -146,7 +146,7 @@ impl Options {
 pub async fn open_redis(config: &Config) -> anyhow::Result<Option<Redis>> {
     match &config.redis_url {
         None => Ok(None),
-        Some(url) => Ok(Some(Redis::connect(url.expose_secret(), "jobin:").await?)),
+        Some(url) => Ok(Some(Redis::connect(url.expose_secret(), &config.redis_prefix).await?)),
     }
 }
 

@@ -1,0 +1,183 @@
+//! Two `jobin serve` processes on one PostgreSQL and one Redis: the per-minute limit and key
+//! rotation hold across them, and a key revoked on one is refused on the other at once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
+
+use jobin_adapters::testing::{self, ScratchPostgres};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Node {
+    base: String,
+    child: Child,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn env(db: &str, prefix: &str, data: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("JOBIN_DATABASE_URL", db.to_owned()),
+        (
+            "JOBIN_REDIS_URL",
+            std::env::var("JOBIN_TEST_REDIS_URL").unwrap_or_else(|_| testing::DEFAULT_REDIS_URL.into()),
+        ),
+        ("JOBIN_REDIS_PREFIX", prefix.to_owned()),
+        ("JOBIN_JWT_SECRET", "multi-node-jwt-secret-0123456789abcdef".into()),
+        ("JOBIN_KEY_PEPPER", "multi-node-key-pepper-0123456789abcdef".into()),
+        ("JOBIN_DATA_DIR", data.display().to_string()),
+        ("JOBIN_TRUSTED_PROXIES", "127.0.0.1".into()),
+        ("JOBIN_LOG_FORMAT", "json".into()),
+        ("RUST_LOG", "warn".into()),
+    ]
+}
+
+async fn start(vars: &[(&'static str, String)]) -> Node {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_jobin"))
+        .arg("serve")
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("JOBIN_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let node = Node { base: format!("http://127.0.0.1:{port}"), child };
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http.get(format!("{}/health", node.base)).send().await
+            && r.status() == 200
+        {
+            return node;
+        }
+        assert!(Instant::now() < deadline, "node on {port} did not become healthy");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_limits_rotation_and_revocation() {
+    let Some(pg) = ScratchPostgres::create().await else { return };
+    let Some((_, prefix)) = testing::redis().await else { return };
+    let data = tempfile::tempdir().unwrap();
+    let vars = env(&pg.url, &prefix, data.path());
+    let a = start(&vars).await;
+    let b = start(&vars).await;
+    let http = reqwest::Client::new();
+
+    // Register on A; the key works on B.
+    let (status, reg) = call(
+        http.post(format!("{}/auth/register", a.base))
+            .header("x-forwarded-for", "198.18.0.1")
+            .json(&json!({"email": "multi@example.com", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    let key = reg["api_key"].as_str().unwrap().to_owned();
+
+    // Start a burst well inside one minute window.
+    let into_minute = chrono::Utc::now().timestamp() % 60;
+    if into_minute > 45 {
+        tokio::time::sleep(Duration::from_secs((61 - into_minute) as u64)).await;
+    }
+    // Free plan: 10 per minute for the account, whichever node serves it.
+    let burst = (0..16).map(|i| {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        call(http.get(format!("{base}/auth/me")).header("x-api-key", &key))
+    });
+    let statuses: Vec<u16> = futures::future::join_all(burst).await.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 6, "{statuses:?}");
+
+    // Pro (300/min) through the operator tool, then rotations race across both nodes.
+    let out = Command::new(env!("CARGO_BIN_EXE_jobin"))
+        .args(["accounts", "set-plan", "multi@example.com", "pro"])
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (status, login) = call(
+        http.post(format!("{}/auth/login", b.base))
+            .header("x-forwarded-for", "198.18.0.2")
+            .json(&json!({"email": "multi@example.com", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let session = login["access_token"].as_str().unwrap().to_owned();
+    let rotations = (0..20).map(|i| {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let req = http.post(format!("{base}/auth/keys/rotate")).bearer_auth(&session);
+        async move {
+            let r = call(req).await;
+            (Instant::now(), r)
+        }
+    });
+    let mut replies = futures::future::join_all(rotations).await;
+    replies.sort_by_key(|(at, _)| *at);
+    let issued: Vec<String> = replies
+        .iter()
+        .filter_map(|(_, (status, body))| match status {
+            201 => Some(body["key"].as_str().unwrap().to_owned()),
+            429 => {
+                assert_eq!(body["code"], "rotation_in_progress", "{body}");
+                None
+            }
+            other => panic!("each answer is a new key or 429, got {other}: {body}"),
+        })
+        .collect();
+    assert!(!issued.is_empty());
+    let last = issued.last().unwrap().clone();
+    let (status, me) = call(http.get(format!("{}/auth/me", a.base)).header("x-api-key", &last)).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["api_keys"].as_array().unwrap().len(), 1);
+    assert_eq!(me["plan"], "pro");
+
+    // Revoked on A → refused on B within 5 s (here: at once; no per-node key cache).
+    let (status, created) = call(http.post(format!("{}/auth/keys", a.base)).header("x-api-key", &last)).await;
+    assert_eq!(status, 201);
+    let extra = created["key"].as_str().unwrap().to_owned();
+    assert_eq!(call(http.get(format!("{}/auth/me", b.base)).header("x-api-key", &extra)).await.0, 200);
+    let prefix_shown = created["prefix"].as_str().unwrap().to_owned();
+    let revoked_at = Instant::now();
+    let (status, _) =
+        call(http.delete(format!("{}/auth/keys/{prefix_shown}", a.base)).header("x-api-key", &last)).await;
+    assert_eq!(status, 200);
+    loop {
+        let (status, body) = call(http.get(format!("{}/auth/me", b.base)).header("x-api-key", &extra)).await;
+        if status == 401 {
+            assert_eq!(body["code"], "key_revoked");
+            break;
+        }
+        assert!(revoked_at.elapsed() < Duration::from_secs(5), "B still accepts a key revoked on A");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("revocation visible on the other node after {} ms", revoked_at.elapsed().as_millis());
+
+    drop(a);
+    drop(b);
+    pg.cleanup().await;
+}
