@@ -3,7 +3,7 @@ CARGO ?= cargo
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run test lint fmt fmt-check openapi openapi-check arch-check crypto-check
+.PHONY: run test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -43,3 +43,7 @@ arch-check:
 crypto-check:
 	@out="$$($(CARGO) tree --locked -i ring -e normal 2>&1)"; \
 	if echo "$$out" | grep -q '^ring'; then echo "$$out"; exit 1; fi; echo "crypto-check: ring is not in the graph"
+
+## bench: load benchmark (wrk; release build): authenticated vs /health, embedded and PostgreSQL+Redis
+bench:
+	bench/load.sh
