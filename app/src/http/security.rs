@@ -237,3 +237,80 @@ impl<'a, T: ParseFromJSON> ApiExtractor<'a> for OptionalJson<T> {
             .map_err(|e| poem_openapi::error::ParseRequestPayloadError { reason: e.into_message() }.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use jobin_core::domain::Plan;
+    use jobin_core::ports::WindowDecision;
+    use jobin_core::usecases::RateStatus;
+    use serde_json::json;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn status(plan: Plan, limit: u32, used: u32) -> RateStatus {
+        RateStatus {
+            plan,
+            minute: WindowDecision { allowed: false, limit, used, resets_at: at("2025-04-30T23:59:00Z") },
+        }
+    }
+
+    async fn body(e: ApiError) -> (u16, Option<String>, serde_json::Value) {
+        let resp = e.into_response();
+        let status = resp.status().as_u16();
+        let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        let mut v: serde_json::Value = serde_json::from_slice(&resp.into_body().into_vec().await.unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("request_id");
+        (status, retry, v)
+    }
+
+    #[tokio::test]
+    async fn a_plan_too_low_is_a_403_with_the_upgrade_link() {
+        let e = AdmitError::PlanTooLow {
+            plan: Plan::Free,
+            required: Plan::Starter,
+            endpoint: "/jobs/salary",
+            status: None,
+        };
+        let (status, retry, v) =
+            body(quota_error(e, "https://api.example.com/pricing", at("2025-04-30T12:00:00Z"))).await;
+        assert_eq!((status, retry), (403, None));
+        assert_eq!(
+            v,
+            json!({"error": "Your free plan does not include /jobs/salary; it needs the starter plan or higher.",
+                   "code": "plan_upgrade_required", "details": {"required_plan": "starter"},
+                   "upgrade": "https://api.example.com/pricing"})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_spent_monthly_quota_is_the_documented_429() {
+        let e = AdmitError::MonthlyExceeded {
+            limit: 50_000,
+            used: 50_000,
+            resets: at("2025-05-01T00:00:00Z"),
+            status: status(Plan::Starter, 60, 3),
+        };
+        let (status, retry, v) =
+            body(quota_error(e, "https://api.example.com/pricing", at("2025-04-30T23:00:00Z"))).await;
+        assert_eq!((status, retry.as_deref()), (429, Some("3600")));
+        assert_eq!(
+            v,
+            json!({"error": "Monthly request limit exceeded", "code": "quota_exceeded", "details": {},
+                   "limit": 50000, "used": 50000, "resets": "2025-05-01T00:00:00.000Z",
+                   "upgrade": "https://api.example.com/pricing"})
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_meter_fails_closed_with_503() {
+        let e = AdmitError::Meter(jobin_core::ports::MeterError::Unavailable(anyhow::anyhow!("redis down")));
+        let (status, retry, v) = body(quota_error(e, "u", at("2025-04-30T23:00:00Z"))).await;
+        assert_eq!((status, retry.as_deref()), (503, Some("5")));
+        assert_eq!(v["code"], "dependency_unavailable");
+        assert!(!v.to_string().contains("redis down"), "internal detail must not leak: {v}");
+    }
+}

@@ -141,6 +141,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_gated_endpoint_is_refused_exactly_below_its_quick_reference_plan() {
+        for plan in Plan::ALL {
+            for endpoint in Endpoint::ALL {
+                let mut meter = MockUsageMeter::new();
+                meter.expect_admit().returning(|r, _| {
+                    Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 1), monthly_used: 1 })
+                });
+                let result = admit(meter).execute(&who(plan), Some(endpoint)).await;
+                let allowed = match (endpoint, plan) {
+                    (Endpoint::JobsSearch | Endpoint::JobsProviders, _) => true,
+                    (Endpoint::JobsSalary, p) => p >= Plan::Starter,
+                    (Endpoint::JobsTrends | Endpoint::JobsInsight, p) => p >= Plan::Pro,
+                };
+                match result {
+                    Ok(_) => assert!(allowed, "{plan} may not call {}", endpoint.path()),
+                    Err(AdmitError::PlanTooLow { required, .. }) => {
+                        assert!(!allowed, "{plan} may call {}", endpoint.path());
+                        assert_eq!(required, endpoint.min_plan());
+                    }
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn only_data_endpoints_are_metered_monthly_with_the_plans_limits() {
         let mut meter = MockUsageMeter::new();
         meter
