@@ -4,15 +4,22 @@
 pub mod account;
 pub mod api_key;
 pub mod catalog;
+pub mod dedup;
 pub mod email;
+pub mod job;
+pub mod normalize;
 pub mod password;
 pub mod plan;
+pub mod routing;
 pub mod secret;
 
 pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError};
 pub use api_key::{ApiKeySecret, KeyFormatError, KeyPrefix};
 pub use catalog::{AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms};
+pub use dedup::{Fingerprint, merge};
 pub use email::{Email, EmailError};
+pub use job::{Country, Job, JobCopy, Location, PayPeriod, Salary, Seniority, SourceId, UnsupportedCountry};
 pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
+pub use routing::{Route, Skip, route};
 pub use secret::{SecretHash, SecretHasher, random_token};

@@ -1,0 +1,342 @@
+//! A job posting in the documented shape, the boards it comes from, and the countries a search
+//! may ask for.
+
+use chrono::{DateTime, Utc};
+use std::fmt;
+
+/// A job board. The declaration order is the JobIn document's plan order (Free: the first source;
+/// Starter: the first three; Pro: five; Scale: all six).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SourceId {
+    Adzuna,
+    Remotive,
+    Findwork,
+    Reed,
+    Arbeitnow,
+    TheMuse,
+}
+
+impl SourceId {
+    pub const ALL: [SourceId; 6] = [
+        SourceId::Adzuna,
+        SourceId::Remotive,
+        SourceId::Findwork,
+        SourceId::Reed,
+        SourceId::Arbeitnow,
+        SourceId::TheMuse,
+    ];
+
+    /// The wire name (`meta.sources[].name`, the prefix of a job id).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SourceId::Adzuna => "adzuna",
+            SourceId::Remotive => "remotive",
+            SourceId::Findwork => "findwork",
+            SourceId::Reed => "reed",
+            SourceId::Arbeitnow => "arbeitnow",
+            SourceId::TheMuse => "themuse",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        SourceId::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The attribution a board's terms ask for when its jobs are shown.
+    pub const fn attribution(self) -> &'static str {
+        match self {
+            SourceId::Adzuna => "Jobs by Adzuna",
+            SourceId::Remotive => "Jobs by Remotive",
+            SourceId::Findwork => "Jobs by Findwork",
+            SourceId::Reed => "Jobs by Reed",
+            SourceId::Arbeitnow => "Jobs by Arbeitnow",
+            SourceId::TheMuse => "Jobs by The Muse",
+        }
+    }
+
+    /// Whether this board can serve jobs in `country` (the document's coverage table: Adzuna and
+    /// Remotive global; Findwork UK + US; Reed UK; Arbeitnow EU; The Muse US and global).
+    pub fn covers(self, country: Country) -> bool {
+        use Country::*;
+        match self {
+            SourceId::Adzuna | SourceId::Remotive | SourceId::TheMuse => true,
+            SourceId::Findwork => matches!(country, Gb | Us),
+            SourceId::Reed => country == Gb,
+            SourceId::Arbeitnow => matches!(country, De | Fr),
+        }
+    }
+}
+
+impl fmt::Display for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A country a search may target: the codes the JobIn document lists for `GET /jobs/search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Country {
+    Gb,
+    Us,
+    Au,
+    Ca,
+    De,
+    Fr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported country `{0}`; supported: gb, us, au, ca, de, fr")]
+pub struct UnsupportedCountry(pub String);
+
+impl Country {
+    pub const ALL: [Country; 6] = [Country::Gb, Country::Us, Country::Au, Country::Ca, Country::De, Country::Fr];
+
+    /// Accepts the lower- or upper-case code; `uk` is taken as `gb`.
+    pub fn parse(raw: &str) -> Result<Self, UnsupportedCountry> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "gb" | "uk" => Ok(Country::Gb),
+            "us" => Ok(Country::Us),
+            "au" => Ok(Country::Au),
+            "ca" => Ok(Country::Ca),
+            "de" => Ok(Country::De),
+            "fr" => Ok(Country::Fr),
+            _ => Err(UnsupportedCountry(raw.to_owned())),
+        }
+    }
+
+    /// Lower-case code, as in requests.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Country::Gb => "gb",
+            Country::Us => "us",
+            Country::Au => "au",
+            Country::Ca => "ca",
+            Country::De => "de",
+            Country::Fr => "fr",
+        }
+    }
+
+    /// Upper-case ISO 3166-1 alpha-2, as in `location.country`.
+    pub const fn iso(self) -> &'static str {
+        match self {
+            Country::Gb => "GB",
+            Country::Us => "US",
+            Country::Au => "AU",
+            Country::Ca => "CA",
+            Country::De => "DE",
+            Country::Fr => "FR",
+        }
+    }
+
+    /// The local currency, used where a board gives amounts without one.
+    pub const fn currency(self) -> &'static str {
+        match self {
+            Country::Gb => "GBP",
+            Country::Us => "USD",
+            Country::Au => "AUD",
+            Country::Ca => "CAD",
+            Country::De | Country::Fr => "EUR",
+        }
+    }
+
+    /// Names by which postings refer to the country (lower case), for boards that give free text.
+    pub const fn names(self) -> &'static [&'static str] {
+        match self {
+            Country::Gb => &["united kingdom", "uk", "england", "scotland", "wales", "great britain", "gb", "britain"],
+            Country::Us => &["united states", "usa", "us", "u.s.", "america"],
+            Country::Au => &["australia"],
+            Country::Ca => &["canada"],
+            Country::De => &["germany", "deutschland"],
+            Country::Fr => &["france"],
+        }
+    }
+
+    /// Whether a broad region named in free text ("Europe", "EMEA", "Americas") includes it.
+    pub fn in_region(self, region: &str) -> bool {
+        use Country::*;
+        match region {
+            "europe" | "eu" | "emea" | "european union" => matches!(self, Gb | De | Fr),
+            "americas" | "north america" => matches!(self, Us | Ca),
+            "apac" | "asia pacific" | "oceania" => self == Au,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// The town or city; empty when the board does not say.
+    pub city: String,
+    /// ISO alpha-2 upper case; empty when unknown.
+    pub country: String,
+    /// County, state or region; empty when unknown.
+    pub region: String,
+}
+
+/// The period a salary amount is paid per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PayPeriod {
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl PayPeriod {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PayPeriod::Hour => "hour",
+            PayPeriod::Day => "day",
+            PayPeriod::Week => "week",
+            PayPeriod::Month => "month",
+            PayPeriod::Year => "year",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [PayPeriod::Hour, PayPeriod::Day, PayPeriod::Week, PayPeriod::Month, PayPeriod::Year]
+            .into_iter()
+            .find(|p| p.as_str() == raw)
+    }
+}
+
+/// A pay range in one currency and period. `min <= max`; both positive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Salary {
+    pub min: f64,
+    pub max: f64,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    pub period: PayPeriod,
+}
+
+impl Salary {
+    /// A range from optional bounds: one bound stands for both; the two are ordered; a
+    /// non-positive or non-finite amount means "no salary".
+    pub fn from_bounds(min: Option<f64>, max: Option<f64>, currency: &str, period: PayPeriod) -> Option<Self> {
+        let ok = |v: Option<f64>| v.filter(|x| x.is_finite() && *x > 0.0);
+        let (min, max) = match (ok(min), ok(max)) {
+            (Some(a), Some(b)) => (a.min(b), a.max(b)),
+            (Some(a), None) | (None, Some(a)) => (a, a),
+            (None, None) => return None,
+        };
+        Some(Salary { min, max, currency: currency.to_owned(), period })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Seniority {
+    Intern,
+    Junior,
+    Mid,
+    Senior,
+    Lead,
+    Executive,
+}
+
+impl Seniority {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Seniority::Intern => "intern",
+            Seniority::Junior => "junior",
+            Seniority::Mid => "mid",
+            Seniority::Senior => "senior",
+            Seniority::Lead => "lead",
+            Seniority::Executive => "executive",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Seniority::Intern, Seniority::Junior, Seniority::Mid, Seniority::Senior, Seniority::Lead, Seniority::Executive]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
+/// One board's listing of a job that was merged into another (or the job itself).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobCopy {
+    pub source: SourceId,
+    /// The full id, `source:native_id`.
+    pub id: String,
+    pub url: String,
+}
+
+/// A normalized job posting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// `source:native_id`, stable across fetches.
+    pub id: String,
+    pub source: SourceId,
+    pub title: String,
+    pub company: String,
+    pub location: Location,
+    pub salary: Option<Salary>,
+    pub skills: Vec<String>,
+    pub seniority: Option<Seniority>,
+    pub remote: bool,
+    /// Where to send the user (the board's link-back URL).
+    pub url: String,
+    pub posted_at: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    /// Plain text (HTML stripped), used for keyword filtering and AI; not part of the response.
+    pub description: String,
+    /// Every board listing merged into this job, this one included, ordered by source priority.
+    pub copies: Vec<JobCopy>,
+}
+
+impl Job {
+    /// The copy entry for this job's own listing.
+    pub fn own_copy(&self) -> JobCopy {
+        JobCopy { source: self.source, id: self.id.clone(), url: self.url.clone() }
+    }
+
+    /// `source:native_id`.
+    pub fn make_id(source: SourceId, native: &str) -> String {
+        format!("{}:{}", source.as_str(), native.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries_parse_case_insensitively_and_reject_others_naming_the_valid_ones() {
+        assert_eq!(Country::parse("GB"), Ok(Country::Gb));
+        assert_eq!(Country::parse("uk"), Ok(Country::Gb));
+        assert_eq!(Country::parse(" de "), Ok(Country::De));
+        let err = Country::parse("xx").unwrap_err();
+        assert_eq!(err.to_string(), "unsupported country `xx`; supported: gb, us, au, ca, de, fr");
+        for c in Country::ALL {
+            assert_eq!(Country::parse(c.code()), Ok(c));
+        }
+    }
+
+    #[test]
+    fn coverage_follows_the_documents_table() {
+        let covering = |c: Country| SourceId::ALL.into_iter().filter(|s| s.covers(c)).collect::<Vec<_>>();
+        use SourceId::*;
+        assert_eq!(covering(Country::Gb), vec![Adzuna, Remotive, Findwork, Reed, TheMuse]);
+        assert_eq!(covering(Country::Us), vec![Adzuna, Remotive, Findwork, TheMuse]);
+        assert_eq!(covering(Country::De), vec![Adzuna, Remotive, Arbeitnow, TheMuse]);
+        assert_eq!(covering(Country::Au), vec![Adzuna, Remotive, TheMuse]);
+    }
+
+    #[test]
+    fn salary_bounds_are_ordered_and_a_single_bound_stands_for_both() {
+        let s = Salary::from_bounds(Some(50.0), Some(40.0), "GBP", PayPeriod::Year).unwrap();
+        assert_eq!((s.min, s.max), (40.0, 50.0));
+        let s = Salary::from_bounds(None, Some(40.0), "GBP", PayPeriod::Year).unwrap();
+        assert_eq!((s.min, s.max), (40.0, 40.0));
+        assert_eq!(Salary::from_bounds(Some(0.0), None, "GBP", PayPeriod::Year), None);
+        assert_eq!(Salary::from_bounds(Some(f64::NAN), None, "GBP", PayPeriod::Year), None);
+    }
+}
