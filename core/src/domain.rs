@@ -1,5 +1,6 @@
 //! Validated domain types. Each newtype has a private field and a `parse`/`new` that returns a
-//! typed error, so an invalid value cannot be constructed; none implements `Deserialize`.
+//! typed error, so an invalid value cannot be constructed; none implements `Deserialize`. Job
+//! records (`job.rs`) are plain data with public fields; they serialize for the search cache.
 
 pub mod account;
 pub mod api_key;

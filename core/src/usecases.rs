@@ -2,6 +2,7 @@
 
 pub mod admit;
 pub mod authenticate;
+pub mod budget;
 pub mod keys;
 pub mod last_used;
 pub mod login;
@@ -10,6 +11,7 @@ pub mod refresh;
 pub mod register;
 pub mod revoke;
 pub mod rotate;
+pub mod search;
 pub mod set_plan;
 pub mod throttle;
 
@@ -17,6 +19,7 @@ use crate::{Code, ErrorCode, ports::StoreError};
 
 pub use admit::{Admit, AdmitError, RateStatus};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
+pub use budget::{BudgetWindow, SourceBudget, default_budget};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use last_used::LastUsedTracker;
 pub use login::{Login, LoginError, SessionIssuer, SessionTokens};
@@ -25,6 +28,9 @@ pub use refresh::{Refresh, RefreshError};
 pub use register::{Register, RegisterError, Registered};
 pub use revoke::{RevokeError, RevokeKey};
 pub use rotate::{RotateError, RotateKeys};
+pub use search::{
+    Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus,
+};
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};
 

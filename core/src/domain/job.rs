@@ -2,11 +2,13 @@
 //! may ask for.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A job board. The declaration order is the JobIn document's plan order (Free: the first source;
 /// Starter: the first three; Pro: five; Scale: all six).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SourceId {
     Adzuna,
     Remotive,
@@ -169,7 +171,7 @@ impl fmt::Display for Country {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// The town or city; empty when the board does not say.
     pub city: String,
@@ -180,7 +182,8 @@ pub struct Location {
 }
 
 /// The period a salary amount is paid per.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PayPeriod {
     Hour,
     Day,
@@ -208,7 +211,7 @@ impl PayPeriod {
 }
 
 /// A pay range in one currency and period. `min <= max`; both positive.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Salary {
     pub min: f64,
     pub max: f64,
@@ -231,7 +234,8 @@ impl Salary {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Seniority {
     Intern,
     Junior,
@@ -261,7 +265,7 @@ impl Seniority {
 }
 
 /// One board's listing of a job that was merged into another (or the job itself).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobCopy {
     pub source: SourceId,
     /// The full id, `source:native_id`.
@@ -269,8 +273,9 @@ pub struct JobCopy {
     pub url: String,
 }
 
-/// A normalized job posting.
-#[derive(Debug, Clone, PartialEq)]
+/// A normalized job posting. Serde is for the search cache's own encoding, not the API shape
+/// (the app maps it to the documented DTO).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     /// `source:native_id`, stable across fetches.
     pub id: String,

@@ -236,10 +236,8 @@ fn parse_amount(raw: &str) -> Option<f64> {
     let parts: Vec<&str> = raw.split([',', '.']).collect();
     for (idx, part) in parts.iter().enumerate() {
         normalized.push_str(part);
-        if let Some(next) = parts.get(idx + 1) {
-            if next.len() != 3 {
-                normalized.push('.');
-            }
+        if parts.get(idx + 1).is_some_and(|next| next.len() != 3) {
+            normalized.push('.');
         }
     }
     normalized.parse::<f64>().ok()

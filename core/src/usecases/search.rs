@@ -1,0 +1,598 @@
+//! `GET /jobs/search`: cache → route → parallel fan-out with a timeout per board → dedup and
+//! merge → job store → cache. A failing board becomes a status entry, never a failed call.
+//!
+//! Cache: key = normalized query + plan; a complete answer (every asked board `ok`) lives for the
+//! configured TTL (15 minutes by default), a partial one for one minute so a board that was down
+//! is asked again soon. Identical concurrent misses share one fan-out (single flight).
+
+use futures::future::{BoxFuture, Either, FutureExt, Shared, select};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::domain::normalize::fold;
+use crate::domain::{Country, Job, Plan, PlanCatalog, Skip, SourceId, merge, route};
+use crate::ports::{Cache, Clock, JobSource, JobStore, SourceError, SourceQuery, Timer};
+use crate::usecases::FieldError;
+use crate::{Code, ErrorCode};
+
+/// Longest accepted `q` and `location`, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// How long a partial answer (some board not `ok`) stays cached.
+pub const PARTIAL_TTL: Duration = Duration::from_secs(60);
+
+/// What the client asked, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub q: Option<String>,
+    pub location: Option<String>,
+    /// Defaults to `gb`.
+    pub country: Option<String>,
+    pub remote: bool,
+    pub plan: Option<Plan>,
+}
+
+/// How one board fared in this search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStatus {
+    Ok,
+    /// Served from the search cache (the board was `ok` when the answer was computed).
+    Cached,
+    Timeout,
+    Error,
+    Unconfigured,
+    NotInPlan,
+    BudgetExhausted,
+}
+
+impl SourceStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SourceStatus::Ok => "ok",
+            SourceStatus::Cached => "cached",
+            SourceStatus::Timeout => "timeout",
+            SourceStatus::Error => "error",
+            SourceStatus::Unconfigured => "unconfigured",
+            SourceStatus::NotInPlan => "not_in_plan",
+            SourceStatus::BudgetExhausted => "budget_exhausted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceReport {
+    pub source: SourceId,
+    pub status: SourceStatus,
+    /// Listings this board returned for the search (before dedup).
+    pub count: usize,
+    /// How long the board took; 0 when it was not asked or the answer came from the cache.
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchOutcome {
+    /// Merged jobs, highest-priority board first, newest first within a board.
+    pub jobs: Vec<Job>,
+    /// Every board, asked ones first in priority order, then the others in the document's order.
+    pub sources: Vec<SourceReport>,
+    /// Whether the answer came from the cache.
+    #[serde(skip)]
+    pub cache_hit: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Invalid(FieldError),
+}
+
+impl ErrorCode for SearchError {
+    fn code(&self) -> Code {
+        match self {
+            SearchError::Invalid(_) => Code::ValidationFailed,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    /// Each board's time limit; the whole search takes at most about this long.
+    pub source_timeout: Duration,
+    /// The most listings asked of each board.
+    pub per_source_limit: usize,
+    /// How long a complete answer stays cached.
+    pub cache_ttl: Duration,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self { source_timeout: Duration::from_secs(8), per_source_limit: 50, cache_ttl: Duration::from_secs(15 * 60) }
+    }
+}
+
+/// A validated query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Query {
+    q: String,
+    location: Option<String>,
+    country: Country,
+    remote: bool,
+    plan: Plan,
+}
+
+type Flight = Shared<BoxFuture<'static, Arc<SearchOutcome>>>;
+
+struct Inner {
+    sources: HashMap<SourceId, Arc<dyn JobSource>>,
+    catalog: Arc<PlanCatalog>,
+    cache: Arc<dyn Cache>,
+    store: Arc<dyn JobStore>,
+    clock: Arc<dyn Clock>,
+    timer: Arc<dyn Timer>,
+    config: SearchConfig,
+    flights: Mutex<HashMap<String, Flight>>,
+}
+
+#[derive(Clone)]
+pub struct Search {
+    inner: Arc<Inner>,
+}
+
+/// The ports a search needs.
+pub struct SearchPorts {
+    /// The boards that are wired; a board missing here reports `unconfigured`.
+    pub sources: Vec<Arc<dyn JobSource>>,
+    pub catalog: Arc<PlanCatalog>,
+    pub cache: Arc<dyn Cache>,
+    pub store: Arc<dyn JobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub timer: Arc<dyn Timer>,
+}
+
+impl Search {
+    pub fn new(ports: SearchPorts, config: SearchConfig) -> Self {
+        let sources = ports.sources.into_iter().map(|s| (s.id(), s)).collect();
+        Self {
+            inner: Arc::new(Inner {
+                sources,
+                catalog: ports.catalog,
+                cache: ports.cache,
+                store: ports.store,
+                clock: ports.clock,
+                timer: ports.timer,
+                config,
+                flights: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub async fn execute(&self, req: SearchRequest) -> Result<SearchOutcome, SearchError> {
+        let query = validate(req)?;
+        let key = cache_key(&query);
+        if let Some(hit) = self.cached(&key).await {
+            return Ok(hit);
+        }
+        let flight = {
+            let mut flights = self.inner.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match flights.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = fan_out(self.inner.clone(), query, key.clone()).boxed().shared();
+                    flights.insert(key, f.clone());
+                    f
+                }
+            }
+        };
+        Ok((*flight.await).clone())
+    }
+
+    async fn cached(&self, key: &str) -> Option<SearchOutcome> {
+        let bytes = match self.inner.cache.get(key).await {
+            Ok(b) => b?,
+            Err(e) => {
+                tracing::warn!(error = %e, "search cache unavailable; treating as a miss");
+                return None;
+            }
+        };
+        let mut hit: SearchOutcome = serde_json::from_slice(&bytes).ok()?;
+        hit.cache_hit = true;
+        for s in &mut hit.sources {
+            if s.status == SourceStatus::Ok {
+                s.status = SourceStatus::Cached;
+            }
+            s.latency_ms = 0;
+        }
+        Some(hit)
+    }
+}
+
+fn validate(req: SearchRequest) -> Result<Query, SearchError> {
+    let invalid = |field, reason: &str| SearchError::Invalid(FieldError::new(field, reason));
+    let q = req.q.as_deref().map(str::trim).unwrap_or_default();
+    if q.is_empty() {
+        return Err(invalid("q", "is required and must not be blank"));
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(invalid("q", "must be at most 200 characters"));
+    }
+    let location = req.location.as_deref().map(str::trim).filter(|l| !l.is_empty());
+    if location.is_some_and(|l| l.chars().count() > MAX_QUERY_CHARS) {
+        return Err(invalid("location", "must be at most 200 characters"));
+    }
+    let country = match req.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => Country::Gb,
+        Some(raw) => Country::parse(raw).map_err(|e| SearchError::Invalid(FieldError::new("country", e)))?,
+    };
+    Ok(Query {
+        q: q.to_owned(),
+        location: location.map(str::to_owned),
+        country,
+        remote: req.remote,
+        plan: req.plan.unwrap_or(Plan::Free),
+    })
+}
+
+/// Normalized query + plan (and the data version, so a format change never reads old entries).
+fn cache_key(q: &Query) -> String {
+    format!(
+        "search:v1:{}:{}:{}:{}:{}",
+        q.plan,
+        q.country,
+        u8::from(q.remote),
+        fold(&q.q),
+        q.location.as_deref().map(fold).unwrap_or_default()
+    )
+}
+
+fn status_of(e: &SourceError) -> SourceStatus {
+    match e {
+        SourceError::Unconfigured => SourceStatus::Unconfigured,
+        SourceError::BudgetExhausted { .. } => SourceStatus::BudgetExhausted,
+        SourceError::Timeout => SourceStatus::Timeout,
+        SourceError::Unauthorized { .. }
+        | SourceError::RateLimited { .. }
+        | SourceError::Upstream { .. }
+        | SourceError::InvalidResponse(_)
+        | SourceError::Network(_) => SourceStatus::Error,
+    }
+}
+
+async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutcome> {
+    let terms = inner.catalog.terms(query.plan);
+    let route = route(terms.data_sources, query.country, query.remote);
+    let source_query = SourceQuery {
+        q: query.q.clone(),
+        location: query.location.clone(),
+        country: query.country,
+        limit: inner.config.per_source_limit,
+    };
+    let asks = route.ask.iter().map(|id| {
+        let source = inner.sources.get(id).cloned();
+        let sleep = inner.timer.sleep(inner.config.source_timeout);
+        let q = source_query.clone();
+        let id = *id;
+        async move {
+            let Some(source) = source else {
+                return (id, Err(SourceError::Unconfigured), 0);
+            };
+            let started = Instant::now();
+            let search = async move { source.search(&q).await }.boxed();
+            let result = match select(search, sleep).await {
+                Either::Left((r, _)) => r,
+                Either::Right(((), _)) => Err(SourceError::Timeout),
+            };
+            (id, result, started.elapsed().as_millis() as u64)
+        }
+    });
+    let answers = futures::future::join_all(asks).await;
+
+    let now = inner.clock.now();
+    let mut reports = Vec::new();
+    let mut all = Vec::new();
+    for (id, result, latency_ms) in answers {
+        match result {
+            Ok(mut jobs) => {
+                jobs.truncate(inner.config.per_source_limit);
+                reports.push(SourceReport { source: id, status: SourceStatus::Ok, count: jobs.len(), latency_ms });
+                for mut job in jobs {
+                    job.fetched_at = now;
+                    all.push(job);
+                }
+            }
+            Err(e) => {
+                let status = status_of(&e);
+                tracing::warn!(source = %id, error = %e, status = status.as_str(), "job board did not answer");
+                reports.push(SourceReport { source: id, status, count: 0, latency_ms });
+            }
+        }
+    }
+    for (id, skip) in &route.skipped {
+        let status = match skip {
+            Skip::NotInPlan => SourceStatus::NotInPlan,
+            // A board that has no jobs for the country is not in play for this search; say so
+            // with the same status a client already handles for "not asked".
+            Skip::NotCovered => continue,
+        };
+        reports.push(SourceReport { source: *id, status, count: 0, latency_ms: 0 });
+    }
+    let jobs = merge(all, |s| route.rank(s));
+    if let Err(e) = inner.store.upsert(&jobs).await {
+        tracing::warn!(error = %e, "job store upsert failed; search answers anyway");
+    }
+    let complete = reports.iter().filter(|r| route.ask.contains(&r.source)).all(|r| r.status == SourceStatus::Ok);
+    let outcome = Arc::new(SearchOutcome { jobs, sources: reports, cache_hit: false });
+    let ttl = if complete { inner.config.cache_ttl } else { PARTIAL_TTL.min(inner.config.cache_ttl) };
+    match serde_json::to_vec(&*outcome) {
+        Ok(bytes) => {
+            if let Err(e) = inner.cache.set(&key, bytes, ttl).await {
+                tracing::warn!(error = %e, "search cache unavailable; answer not cached");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "search outcome could not be encoded for the cache"),
+    }
+    inner.flights.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Location;
+    use crate::ports::job_source::MockJobSource;
+    use crate::ports::{CacheError, JobStoreError};
+    use crate::usecases::testing::FixedClock;
+    use async_trait::async_trait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct TokioTimer;
+    impl Timer for TokioTimer {
+        fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
+            tokio::time::sleep(d).boxed()
+        }
+    }
+
+    #[derive(Default)]
+    struct MapCache(Mutex<HashMap<String, (Vec<u8>, Duration)>>);
+    #[async_trait]
+    impl Cache for MapCache {
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+            Ok(self.0.lock().unwrap().get(key).map(|(v, _)| v.clone()))
+        }
+        async fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError> {
+            self.0.lock().unwrap().insert(key.to_owned(), (value, ttl));
+            Ok(())
+        }
+    }
+
+    #[derive(Default)]
+    struct CountingStore(AtomicUsize);
+    #[async_trait]
+    impl JobStore for CountingStore {
+        async fn upsert(&self, jobs: &[Job]) -> Result<(), JobStoreError> {
+            self.0.fetch_add(jobs.len(), Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// A board that answers `jobs` after `delay`, or fails.
+    struct Board {
+        id: SourceId,
+        delay: Duration,
+        answer: fn(SourceId) -> Result<Vec<Job>, SourceError>,
+        calls: AtomicUsize,
+    }
+    #[async_trait]
+    impl JobSource for Board {
+        fn id(&self) -> SourceId {
+            self.id
+        }
+        async fn search(&self, _q: &SourceQuery) -> Result<Vec<Job>, SourceError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            (self.answer)(self.id)
+        }
+    }
+
+    fn board(id: SourceId, delay_ms: u64, answer: fn(SourceId) -> Result<Vec<Job>, SourceError>) -> Arc<Board> {
+        Arc::new(Board { id, delay: Duration::from_millis(delay_ms), answer, calls: AtomicUsize::new(0) })
+    }
+
+    fn job(source: SourceId, native: &str, title: &str) -> Job {
+        Job {
+            id: Job::make_id(source, native),
+            source,
+            title: title.into(),
+            company: "Acme Ltd".into(),
+            location: Location { city: "London".into(), country: "GB".into(), region: String::new() },
+            salary: None,
+            skills: vec![],
+            seniority: None,
+            remote: false,
+            url: format!("https://{source}.example/{native}"),
+            posted_at: None,
+            fetched_at: chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap(),
+            description: String::new(),
+            copies: vec![],
+        }
+    }
+
+    fn two_jobs(s: SourceId) -> Result<Vec<Job>, SourceError> {
+        Ok(vec![job(s, "1", "Rust Developer"), job(s, &format!("{s}-2"), &format!("{s} only role"))])
+    }
+
+    struct World {
+        search: Search,
+        cache: Arc<MapCache>,
+        store: Arc<CountingStore>,
+    }
+
+    fn world(sources: Vec<Arc<Board>>, timeout_ms: u64) -> World {
+        let cache = Arc::new(MapCache::default());
+        let store = Arc::new(CountingStore::default());
+        let search = Search::new(
+            SearchPorts {
+                sources: sources.into_iter().map(|b| b as Arc<dyn JobSource>).collect(),
+                catalog: Arc::new(PlanCatalog::document()),
+                cache: cache.clone(),
+                store: store.clone(),
+                clock: Arc::new(FixedClock::at(1_700_000_000)),
+                timer: Arc::new(TokioTimer),
+            },
+            SearchConfig { source_timeout: Duration::from_millis(timeout_ms), ..SearchConfig::default() },
+        );
+        World { search, cache, store }
+    }
+
+    fn req(plan: Plan, country: &str) -> SearchRequest {
+        SearchRequest { q: Some("rust".into()), country: Some(country.into()), plan: Some(plan), ..Default::default() }
+    }
+
+    fn statuses(o: &SearchOutcome) -> Vec<(&'static str, &'static str, usize)> {
+        o.sources.iter().map(|s| (s.source.as_str(), s.status.as_str(), s.count)).collect()
+    }
+
+    #[tokio::test]
+    async fn search_merges_boards_in_routing_order_and_reports_every_board() {
+        let w = world(SourceId::ALL.into_iter().map(|s| board(s, 5, two_jobs)).collect(), 1_000);
+        let out = w.search.execute(req(Plan::Pro, "gb")).await.unwrap();
+        assert_eq!(
+            statuses(&out),
+            vec![
+                ("reed", "ok", 2),
+                ("adzuna", "ok", 2),
+                ("remotive", "ok", 2),
+                ("findwork", "ok", 2),
+                ("themuse", "not_in_plan", 0)
+            ]
+        );
+        // "Rust Developer" at Acme in London is one job with four copies, Reed's first.
+        assert_eq!(out.jobs.len(), 5);
+        assert_eq!(out.jobs[0].id, "reed:1");
+        assert_eq!(out.jobs[0].copies.len(), 4);
+        assert!(out.jobs.iter().all(|j| j.fetched_at.timestamp() == 1_700_000_000));
+        assert_eq!(w.store.0.load(Ordering::SeqCst), 5, "every merged job reaches the job store");
+        assert!(!out.cache_hit);
+    }
+
+    #[tokio::test]
+    async fn search_returns_partial_results_when_one_source_times_out_or_fails() {
+        let boards = vec![
+            board(SourceId::Reed, 5, two_jobs),
+            board(SourceId::Adzuna, 10_000, two_jobs),
+            board(SourceId::Remotive, 5, |_| Err(SourceError::Upstream { status: 500 })),
+            board(SourceId::Findwork, 5, |_| Err(SourceError::Unconfigured)),
+        ];
+        let w = world(boards, 200);
+        let started = Instant::now();
+        let out = w.search.execute(req(Plan::Pro, "gb")).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5), "bounded by the timeout, not the hanging board");
+        assert_eq!(
+            statuses(&out),
+            vec![
+                ("reed", "ok", 2),
+                ("adzuna", "timeout", 0),
+                ("remotive", "error", 0),
+                ("findwork", "unconfigured", 0),
+                ("themuse", "not_in_plan", 0)
+            ]
+        );
+        assert_eq!(out.jobs.len(), 2);
+        let (_, ttl) = w.cache.0.lock().unwrap().values().next().cloned().unwrap();
+        assert_eq!(ttl, PARTIAL_TTL, "a partial answer is cached briefly");
+    }
+
+    #[tokio::test]
+    async fn a_board_that_is_not_wired_reports_unconfigured() {
+        let w = world(vec![], 100);
+        let out = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
+        assert_eq!(
+            out.sources[0],
+            SourceReport { source: SourceId::Adzuna, status: SourceStatus::Unconfigured, count: 0, latency_ms: 0 }
+        );
+        assert!(out.jobs.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_repeated_search_is_a_cache_hit_for_the_same_plan_only() {
+        let adzuna = board(SourceId::Adzuna, 1, two_jobs);
+        let w = world(vec![adzuna.clone()], 1_000);
+        let first = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
+        let mut again = req(Plan::Free, "GB");
+        again.q = Some("  RUST ".into());
+        let second = w.search.execute(again).await.unwrap();
+        assert!(second.cache_hit);
+        assert_eq!(second.jobs, first.jobs);
+        assert_eq!(second.sources[0].status, SourceStatus::Cached);
+        assert_eq!(adzuna.calls.load(Ordering::SeqCst), 1);
+        let (_, ttl) = w.cache.0.lock().unwrap().values().next().cloned().unwrap();
+        assert_eq!(ttl, Duration::from_secs(900));
+        let other_plan = w.search.execute(req(Plan::Starter, "gb")).await.unwrap();
+        assert!(!other_plan.cache_hit);
+        assert_eq!(adzuna.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn identical_concurrent_misses_share_one_fan_out() {
+        let adzuna = board(SourceId::Adzuna, 100, two_jobs);
+        let w = world(vec![adzuna.clone()], 1_000);
+        let searches = (0..20).map(|_| w.search.execute(req(Plan::Free, "gb")));
+        let outs = futures::future::join_all(searches).await;
+        assert!(outs.iter().all(|o| o.as_ref().unwrap().jobs.len() == 2));
+        assert_eq!(adzuna.calls.load(Ordering::SeqCst), 1);
+        assert!(w.search.inner.flights.lock().unwrap().is_empty(), "the flight is cleared");
+    }
+
+    #[tokio::test]
+    async fn bad_parameters_are_validation_errors_naming_the_field() {
+        let w = world(vec![], 100);
+        let field = |r: SearchRequest| {
+            let w = &w;
+            async move {
+                match w.search.execute(r).await {
+                    Err(SearchError::Invalid(f)) => f,
+                    other => panic!("{other:?}"),
+                }
+            }
+        };
+        let blank = SearchRequest { q: Some("  ".into()), ..Default::default() };
+        assert_eq!(field(blank).await.field, "q");
+        assert_eq!(field(SearchRequest::default()).await.field, "q");
+        let f = field(req(Plan::Free, "xx")).await;
+        assert_eq!(
+            (f.field, f.reason.as_str()),
+            ("country", "unsupported country `xx`; supported: gb, us, au, ca, de, fr")
+        );
+        let long = SearchRequest { q: Some("a".repeat(201)), ..Default::default() };
+        assert_eq!(field(long).await.field, "q");
+    }
+
+    #[tokio::test]
+    async fn a_mocked_board_receives_the_mapped_query() {
+        let mut m = MockJobSource::new();
+        m.expect_id().return_const(SourceId::Adzuna);
+        m.expect_search()
+            .withf(|q| q.q == "data engineer" && q.location.as_deref() == Some("Leeds") && q.country == Country::Gb)
+            .times(1)
+            .returning(|_| Ok(vec![]));
+        let search = Search::new(
+            SearchPorts {
+                sources: vec![Arc::new(m)],
+                catalog: Arc::new(PlanCatalog::document()),
+                cache: Arc::new(MapCache::default()),
+                store: Arc::new(CountingStore::default()),
+                clock: Arc::new(FixedClock::at(0)),
+                timer: Arc::new(TokioTimer),
+            },
+            SearchConfig::default(),
+        );
+        let r = SearchRequest {
+            q: Some(" data engineer ".into()),
+            location: Some("Leeds".into()),
+            plan: Some(Plan::Free),
+            ..Default::default()
+        };
+        search.execute(r).await.unwrap();
+    }
+}
