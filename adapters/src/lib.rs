@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod db;
 pub mod memory;
 pub mod redis;
+pub mod sources;
 
 pub use clock::SystemClock;
 #[cfg(feature = "testing")]

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-use super::{PayPeriod, Salary, Seniority};
+use super::{Country, PayPeriod, Salary, Seniority};
 
 /// Folds one character to lower-case ASCII where it has an obvious ASCII base (accents dropped,
 /// `ß` → `ss`); other characters are lower-cased.
@@ -65,7 +65,8 @@ pub fn decode_entities(text: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // An entity is short: look for its `;` within the next few characters (not bytes).
+        let end = rest.char_indices().take(12).find(|(_, c)| *c == ';').map(|(i, _)| i);
         let decoded = end.and_then(|e| {
             let ent = &rest[1..e];
             let ch = match ent {
@@ -98,16 +99,22 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
-/// Plain text from an HTML fragment: tags dropped (block tags become spaces), entities decoded
-/// (also when the whole fragment was HTML-escaped once), whitespace collapsed.
+/// Plain text from an HTML fragment: tags dropped (they become spaces), entities decoded,
+/// whitespace collapsed. Markup that was HTML-escaped once (`&lt;p&gt;`, as some boards send it,
+/// sometimes next to real tags) is stripped too.
 pub fn html_to_text(html: &str) -> String {
-    // Some boards send escaped HTML (`&lt;p&gt;`): unescape once before stripping tags.
-    let html = if html.contains("&lt;") && !html.contains('<') { decode_entities(html) } else { html.to_owned() };
+    let once = decode_entities(&strip_tags(html));
+    let text = if has_tag(&once) { decode_entities(&strip_tags(&once)) } else { once };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn strip_tags(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut in_tag = false;
-    for c in html.chars() {
+    let mut chars = html.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
-            '<' => {
+            '<' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '!') => {
                 in_tag = true;
                 text.push(' ');
             }
@@ -116,7 +123,13 @@ pub fn html_to_text(html: &str) -> String {
             _ => {}
         }
     }
-    decode_entities(&text).split_whitespace().collect::<Vec<_>>().join(" ")
+    text
+}
+
+fn has_tag(text: &str) -> bool {
+    text.match_indices('<').any(|(i, _)| {
+        text[i + 1..].chars().next().is_some_and(|n| n.is_ascii_alphabetic() || n == '/') && text[i..].contains('>')
+    })
 }
 
 /// A title or company name cleaned for display: entities decoded, whitespace collapsed.
@@ -293,6 +306,48 @@ pub fn matches_keywords(q: &str, haystacks: &[&str]) -> bool {
     words.iter().all(|w| hay.contains(&format!(" {w}")))
 }
 
+/// US state abbreviations, for locations written "City, ST".
+const US_STATES: &[&str] = &[
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la", "me",
+    "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa",
+    "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc",
+];
+
+/// The supported country a free-text location names, if exactly one: by name ("Berlin,
+/// Germany", "London, UK") or as a US "City, ST" pair.
+pub fn country_in_text(text: &str) -> Option<Country> {
+    let folded = fold(text);
+    let padded = format!(" {folded} ");
+    let mut found: Vec<Country> = Country::ALL
+        .into_iter()
+        .filter(|c| c.names().iter().any(|n| padded.contains(&format!(" {} ", fold(n)))))
+        .collect();
+    if found.is_empty() {
+        let mut parts = text.rsplit(',');
+        let last = parts.next().map(|p| p.trim().to_ascii_lowercase());
+        if parts.next().is_some() && last.as_deref().is_some_and(|st| US_STATES.contains(&st)) {
+            found.push(Country::Us);
+        }
+    }
+    match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// Whether a remote job's stated candidate location ("Worldwide", "USA", "Americas, Europe")
+/// admits candidates from `country`. An empty statement admits everyone.
+pub fn location_admits(statement: &str, country: Country) -> bool {
+    let folded = fold(statement);
+    if folded.is_empty() || ["worldwide", "anywhere", "global", "remote"].iter().any(|w| folded.contains(w)) {
+        return true;
+    }
+    statement.split([',', '/', ';', '|']).map(fold).any(|part| {
+        let padded = format!(" {part} ");
+        country.names().iter().any(|n| padded.contains(&format!(" {} ", fold(n)))) || country.in_region(&part)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,7 +363,29 @@ mod tests {
     fn html_is_reduced_to_text_even_when_escaped_once() {
         assert_eq!(html_to_text("<p>Hello&nbsp;<b>world</b> &amp; co</p>"), "Hello world & co");
         assert_eq!(html_to_text("&lt;p&gt;We&#x27;re hiring&lt;/p&gt;"), "We're hiring");
+        assert_eq!(html_to_text("&lt;p&gt;Escaped&lt;/p&gt; <p>and real</p>"), "Escaped and real");
+        assert_eq!(html_to_text("salary < 50k and x > y"), "salary < 50k and x > y");
         assert_eq!(decode_entities("a &unknown; b & c"), "a &unknown; b & c");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_helpers_never_panic_on_any_input(s in "\\PC{0,40}", t in "(&[a-z#x0-9]{0,6};?|[€–•<>; ]|[a-z])*") {
+            let _ = html_to_text(&s);
+            let _ = html_to_text(&t);
+            let _ = decode_entities(&t);
+            let _ = parse_salary_text(&s);
+            let _ = parse_salary_text(&t);
+            let _ = country_in_text(&s);
+            let _ = fold(&t);
+        }
+    }
+
+    #[test]
+    fn entities_next_to_multibyte_characters_decode() {
+        assert_eq!(decode_entities("&amp;€50 – &#8211;"), "&€50 – –");
+        assert_eq!(decode_entities("&nbsp;Part–Time"), " Part–Time");
+        assert_eq!(decode_entities("& product – but"), "& product – but");
     }
 
     #[test]
@@ -354,6 +431,27 @@ mod tests {
         assert_eq!(seniority_from_title("Werkstudent Marketing (m/w/d)"), Some(Seniority::Intern));
         assert_eq!(seniority_from_title("Python Developer"), None);
         assert_eq!(seniority_from_title("Leadership coach"), None, "whole words only");
+    }
+
+    #[test]
+    fn countries_are_read_from_free_text_locations() {
+        assert_eq!(country_in_text("Berlin, Germany"), Some(Country::De));
+        assert_eq!(country_in_text("London, United Kingdom"), Some(Country::Gb));
+        assert_eq!(country_in_text("Paramount, CA"), Some(Country::Us));
+        assert_eq!(country_in_text("REMOTE (Germany, Spain, Canada)"), None, "several countries: none");
+        assert_eq!(country_in_text("Flexible / Remote"), None);
+        assert_eq!(country_in_text(""), None);
+    }
+
+    #[test]
+    fn a_candidate_location_statement_admits_matching_countries() {
+        assert!(location_admits("Worldwide", Country::De));
+        assert!(location_admits("USA", Country::Us));
+        assert!(!location_admits("USA", Country::Gb));
+        assert!(location_admits("Americas, Europe, Israel", Country::Fr));
+        assert!(location_admits("UK, Ireland", Country::Gb));
+        assert!(location_admits("", Country::Au));
+        assert!(!location_admits("Canada", Country::Au));
     }
 
     #[test]
