@@ -3,11 +3,15 @@ CARGO ?= cargo
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench
+.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
 	$(CARGO) run --locked -p jobin-app --bin jobin -- serve
+
+## demo: the same server on seeded fake job boards (no keys, no network): every search answers offline
+demo:
+	$(CARGO) run --locked -p jobin-app --bin jobin -- serve --demo
 
 ## test: architecture check, then every test (PostgreSQL suites run when a server answers; CI requires them)
 test: arch-check

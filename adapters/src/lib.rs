@@ -5,10 +5,11 @@
 pub mod clock;
 pub mod crypto;
 pub mod db;
+pub mod fakes;
 pub mod memory;
 pub mod redis;
 pub mod sources;
 
-pub use clock::SystemClock;
+pub use clock::{SystemClock, TokioTimer};
 #[cfg(feature = "testing")]
 pub mod testing;

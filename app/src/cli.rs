@@ -16,7 +16,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default). Applies pending migrations first.
-    Serve,
+    Serve {
+        /// Serve searches from seeded fake job boards (no keys, no network); same as JOBIN_DEMO=1.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document (JSON) to stdout.

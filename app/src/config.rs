@@ -2,7 +2,7 @@
 //! value stops start-up with one line naming the variable.
 
 use ipnet::IpNet;
-use jobin_core::domain::PlanCatalog;
+use jobin_core::domain::{PlanCatalog, SourceId};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::net::SocketAddr;
@@ -53,6 +53,46 @@ pub struct Config {
     pub redis_prefix: String,
     /// Base URL clients reach this server at (links such as `upgrade`). Default `http://{bind}`.
     pub public_url: String,
+    /// Where each job board is and its credentials.
+    pub boards: BoardsConfig,
+    /// Search tuning: per-board timeout, result cap, cache TTL.
+    pub search: SearchSettings,
+    /// `Some` when the server runs on the fake boards (`serve --demo` or `JOBIN_DEMO=1`).
+    pub demo: Option<DemoSettings>,
+    /// The demo settings `serve --demo` uses (from `JOBIN_DEMO_*`), whether or not demo is on.
+    pub demo_settings: DemoSettings,
+}
+
+/// The six boards' base URLs (the adapter appends the documented path) and credentials.
+#[derive(Clone)]
+pub struct BoardsConfig {
+    pub adzuna_base_url: String,
+    /// `(app_id, app_key)`; both or neither.
+    pub adzuna_credentials: Option<(String, SecretString)>,
+    pub reed_base_url: String,
+    pub reed_api_key: Option<SecretString>,
+    pub remotive_base_url: String,
+    pub findwork_base_url: String,
+    pub findwork_api_key: Option<SecretString>,
+    pub arbeitnow_base_url: String,
+    pub themuse_base_url: String,
+    pub themuse_api_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchSettings {
+    pub source_timeout_ms: u64,
+    pub per_source_limit: usize,
+    pub cache_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSettings {
+    /// Base latency of the fake boards (each board answers at a multiple of it).
+    pub latency_ms: u64,
+    /// Fake boards that answer HTTP 500.
+    pub failing: Vec<SourceId>,
+    pub seed: u64,
 }
 
 impl fmt::Debug for Config {
@@ -68,7 +108,30 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
+            .field("boards_with_keys", &self.boards.configured())
+            .field("search", &self.search)
+            .field("demo", &self.demo)
             .finish()
+    }
+}
+
+impl BoardsConfig {
+    /// The keyed boards that have their credentials (for logs: names only, never keys).
+    pub fn configured(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.adzuna_credentials.is_some() {
+            out.push("adzuna");
+        }
+        if self.reed_api_key.is_some() {
+            out.push("reed");
+        }
+        if self.findwork_api_key.is_some() {
+            out.push("findwork");
+        }
+        if self.themuse_api_key.is_some() {
+            out.push("themuse");
+        }
+        out
     }
 }
 
@@ -182,7 +245,79 @@ impl Config {
                 return Err(err("JOBIN_REDIS_PREFIX", format!("`{v}` must be at most 64 printable ASCII characters")));
             }
         };
+        let base_url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            match var(name) {
+                None => Ok(default.to_owned()),
+                Some(v)
+                    if (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace) =>
+                {
+                    Ok(v.trim_end_matches('/').to_owned())
+                }
+                Some(v) => Err(err(name, format!("`{v}` is not an http:// or https:// URL"))),
+            }
+        };
+        let key = |name: &str| var(name).map(SecretString::from);
+        let adzuna_credentials = match (var("JOBIN_ADZUNA_APP_ID"), key("JOBIN_ADZUNA_APP_KEY")) {
+            (Some(id), Some(k)) => Some((id, k)),
+            (None, None) => None,
+            (Some(_), None) => return Err(err("JOBIN_ADZUNA_APP_KEY", "is required when JOBIN_ADZUNA_APP_ID is set")),
+            (None, Some(_)) => return Err(err("JOBIN_ADZUNA_APP_ID", "is required when JOBIN_ADZUNA_APP_KEY is set")),
+        };
+        let boards = BoardsConfig {
+            adzuna_base_url: base_url("JOBIN_ADZUNA_BASE_URL", "https://api.adzuna.com/v1/api")?,
+            adzuna_credentials,
+            reed_base_url: base_url("JOBIN_REED_BASE_URL", "https://www.reed.co.uk/api/1.0")?,
+            reed_api_key: key("JOBIN_REED_API_KEY"),
+            remotive_base_url: base_url("JOBIN_REMOTIVE_BASE_URL", "https://remotive.com/api")?,
+            findwork_base_url: base_url("JOBIN_FINDWORK_BASE_URL", "https://findwork.dev/api")?,
+            findwork_api_key: key("JOBIN_FINDWORK_API_KEY"),
+            arbeitnow_base_url: base_url("JOBIN_ARBEITNOW_BASE_URL", "https://www.arbeitnow.com/api")?,
+            themuse_base_url: base_url("JOBIN_THEMUSE_BASE_URL", "https://www.themuse.com/api/public")?,
+            themuse_api_key: key("JOBIN_THEMUSE_API_KEY"),
+        };
+        let number = |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| err(name, format!("`{v}` is not a number between {min} and {max}"))),
+            }
+        };
+        let search = SearchSettings {
+            source_timeout_ms: number("JOBIN_SOURCE_TIMEOUT_MS", 8_000, 100, 60_000)?,
+            per_source_limit: number("JOBIN_SOURCE_RESULT_CAP", 50, 1, 500)? as usize,
+            cache_secs: number("JOBIN_SEARCH_CACHE_SECS", 900, 1, 86_400)?,
+        };
+        let failing = match var("JOBIN_DEMO_FAILING") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    SourceId::parse(s).ok_or_else(|| {
+                        err(
+                            "JOBIN_DEMO_FAILING",
+                            format!("unknown board `{s}` (adzuna, remotive, findwork, reed, arbeitnow, themuse)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let demo_settings =
+            DemoSettings { latency_ms: number("JOBIN_DEMO_LATENCY_MS", 60, 0, 60_000)?, failing, seed: 42 };
+        let demo = match var("JOBIN_DEMO").as_deref() {
+            None | Some("0" | "false") => None,
+            Some("1" | "true") => Some(demo_settings.clone()),
+            Some(other) => return Err(err("JOBIN_DEMO", format!("`{other}` is not 1/true or 0/false"))),
+        };
         Ok(Self {
+            boards,
+            search,
+            demo,
+            demo_settings,
             redis_url,
             redis_prefix,
             catalog,
@@ -227,6 +362,33 @@ mod tests {
         assert!(c.jwt_secret.is_none() && c.key_pepper.is_none());
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert!(c.uses_sqlite_in_data_dir());
+        assert_eq!(c.boards.adzuna_base_url, "https://api.adzuna.com/v1/api");
+        assert_eq!(c.boards.reed_base_url, "https://www.reed.co.uk/api/1.0");
+        assert_eq!(c.boards.remotive_base_url, "https://remotive.com/api");
+        assert_eq!(c.boards.findwork_base_url, "https://findwork.dev/api");
+        assert_eq!(c.boards.arbeitnow_base_url, "https://www.arbeitnow.com/api");
+        assert_eq!(c.boards.themuse_base_url, "https://www.themuse.com/api/public");
+        assert!(c.boards.configured().is_empty());
+        assert_eq!(c.search, SearchSettings { source_timeout_ms: 8_000, per_source_limit: 50, cache_secs: 900 });
+        assert!(c.demo.is_none());
+    }
+
+    #[test]
+    fn board_keys_are_read_and_never_shown_by_debug() {
+        let c = cfg(&[
+            ("JOBIN_ADZUNA_APP_ID", "app-id"),
+            ("JOBIN_ADZUNA_APP_KEY", "adzuna-secret-key"),
+            ("JOBIN_REED_API_KEY", "reed-secret-key"),
+            ("JOBIN_REED_BASE_URL", "http://127.0.0.1:9999/reed/"),
+            ("JOBIN_DEMO", "1"),
+            ("JOBIN_DEMO_FAILING", "reed, themuse"),
+        ])
+        .unwrap();
+        assert_eq!(c.boards.configured(), vec!["adzuna", "reed"]);
+        assert_eq!(c.boards.reed_base_url, "http://127.0.0.1:9999/reed");
+        assert_eq!(c.demo.as_ref().unwrap().failing, vec![SourceId::Reed, SourceId::TheMuse]);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret-key"), "{shown}");
     }
 
     #[test]
@@ -242,8 +404,15 @@ mod tests {
             ("JOBIN_DB_MAX_CONNECTIONS", "0", "between 1 and 1000"),
             ("JOBIN_PUBLIC_URL", "ftp://x", "http:// or https://"),
             ("JOBIN_REDIS_URL", "http://x", "not a redis:// URL"),
+            ("JOBIN_ADZUNA_BASE_URL", "api.adzuna.com", "http:// or https://"),
+            ("JOBIN_ADZUNA_APP_ID", "only-the-id", "JOBIN_ADZUNA_APP_ID is set"),
+            ("JOBIN_SOURCE_TIMEOUT_MS", "5", "between 100 and 60000"),
+            ("JOBIN_SOURCE_RESULT_CAP", "0", "between 1 and 500"),
+            ("JOBIN_DEMO", "maybe", "1/true"),
+            ("JOBIN_DEMO_FAILING", "reed,monster", "`monster`"),
         ] {
             let e = cfg(&[(var, value)]).unwrap_err();
+            let var = if var == "JOBIN_ADZUNA_APP_ID" { "JOBIN_ADZUNA_APP_KEY" } else { var };
             assert_eq!(e.var, var);
             assert!(e.message.contains(needle), "{e}");
             assert!(!e.to_string().contains('\n'));

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod client_ip;
 pub mod error;
+pub mod jobs;
 pub mod middleware;
 pub mod security;
 pub mod system;
@@ -12,6 +13,8 @@ pub mod system;
 pub enum Tag {
     /// Registration, login sessions and API key management.
     Account,
+    /// Job search across the boards.
+    Jobs,
     /// Health and service metadata.
     System,
 }

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve { demo: false }), config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -39,9 +39,21 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve => {
+        Command::Serve { demo } => {
+            if demo && config.demo.is_none() {
+                config.demo = Some(config.demo_settings.clone());
+            }
+            match &config.demo {
+                Some(d) => {
+                    tracing::info!(latency_ms = d.latency_ms, failing = ?d.failing, "demo mode: searches use the fake job boards")
+                }
+                None => tracing::info!(
+                    keyed_boards = ?config.boards.configured(),
+                    "job boards: keyless ones (remotive, arbeitnow, themuse) are on; keyed ones need their keys"
+                ),
+            }
             let db = wiring::open_database(&config).await?;
             let secrets = wiring::Secrets::resolve(&config)?;
             let mut opts = wiring::Options::from_config(&config, secrets);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::auth::AuthApi;
+use crate::http::jobs::JobsApi;
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
 use crate::wiring::AppState;
@@ -15,8 +16,8 @@ use crate::wiring::AppState;
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
-pub fn api_service() -> OpenApiService<(AuthApi, SystemApi), ()> {
-    OpenApiService::new((AuthApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
+pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, SystemApi), ()> {
+    OpenApiService::new((AuthApi, JobsApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
         .summary("Self-hostable job-market data API")
         .description(
             "Aggregated job postings, salary statistics and market analytics. Every error response carries the \

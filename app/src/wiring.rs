@@ -2,20 +2,25 @@
 
 use anyhow::Context;
 use ipnet::IpNet;
-use jobin_adapters::SystemClock;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{self, SqlKeyStore, SqlUsageLog};
-use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
+use jobin_adapters::fakes;
+use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter, NoopJobStore};
 use jobin_adapters::redis::{Redis, RedisCache, RedisLock, RedisMeter};
+use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
+use jobin_adapters::{SystemClock, TokioTimer};
 use jobin_core::domain::{PlanCatalog, SecretHasher};
-use jobin_core::ports::{Cache, Clock, Entropy, KeyStore, Lock, PasswordHasher, TokenSigner, UsageLog, UsageMeter};
+use jobin_core::ports::{
+    Cache, Clock, Entropy, JobSource, KeyStore, Lock, PasswordHasher, TokenSigner, UsageLog, UsageMeter,
+};
 use jobin_core::usecases::*;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config::{Config, MIN_SECRET_BYTES};
+use crate::config::{BoardsConfig, Config, DemoSettings, MIN_SECRET_BYTES};
 use crate::usage_writer::UsageWriter;
 
 /// Entries the in-process cache holds before evicting.
@@ -34,6 +39,7 @@ pub struct AppState {
     pub authenticate: Authenticate,
     pub throttle: Throttle,
     pub admit: Admit,
+    pub search: Search,
     pub catalog: Arc<PlanCatalog>,
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
     pub upgrade_url: String,
@@ -126,6 +132,19 @@ pub struct Options {
     pub public_url: String,
     /// Shared Redis for meter and lock (several nodes); `None`: in-process.
     pub redis: Option<Redis>,
+    /// Which job boards searches ask.
+    pub boards: BoardSet,
+    pub search: SearchConfig,
+}
+
+/// The job boards a server asks.
+pub enum BoardSet {
+    /// The real boards over HTTP (keyless ones work without configuration).
+    Real(BoardsConfig),
+    /// The seeded fake boards (`serve --demo`).
+    Demo(DemoSettings),
+    /// Boards built by the caller (tests).
+    Custom(Vec<Arc<dyn JobSource>>),
 }
 
 impl Options {
@@ -138,6 +157,15 @@ impl Options {
             catalog: config.catalog.clone(),
             public_url: config.public_url.clone(),
             redis: None,
+            boards: match &config.demo {
+                Some(demo) => BoardSet::Demo(demo.clone()),
+                None => BoardSet::Real(config.boards.clone()),
+            },
+            search: SearchConfig {
+                source_timeout: Duration::from_millis(config.search.source_timeout_ms),
+                per_source_limit: config.search.per_source_limit,
+                cache_ttl: Duration::from_secs(config.search.cache_secs),
+            },
         }
     }
 }
@@ -148,6 +176,26 @@ pub async fn open_redis(config: &Config) -> anyhow::Result<Option<Redis>> {
         None => Ok(None),
         Some(url) => Ok(Some(Redis::connect(url.expose_secret(), &config.redis_prefix).await?)),
     }
+}
+
+/// The six real board adapters, sharing one HTTP client and the request budget.
+fn real_boards(
+    cfg: &BoardsConfig,
+    search: &SearchConfig,
+    meter: Arc<dyn UsageMeter>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Vec<Arc<dyn JobSource>>> {
+    let client = sources::board_client(search.source_timeout).context("building the job boards' HTTP client")?;
+    let budget = Arc::new(SourceBudget::new(meter, clock, Default::default()));
+    let ctx = |base: &str| BoardContext::new(base, client.clone(), budget.clone());
+    Ok(vec![
+        Arc::new(Adzuna::new(ctx(&cfg.adzuna_base_url), cfg.adzuna_credentials.clone())),
+        Arc::new(Remotive::new(ctx(&cfg.remotive_base_url), sources::remotive::DEFAULT_TTL)),
+        Arc::new(Findwork::new(ctx(&cfg.findwork_base_url), cfg.findwork_api_key.clone())),
+        Arc::new(Reed::new(ctx(&cfg.reed_base_url), cfg.reed_api_key.clone())),
+        Arc::new(Arbeitnow::new(ctx(&cfg.arbeitnow_base_url), sources::arbeitnow::DEFAULT_TTL)),
+        Arc::new(TheMuse::new(ctx(&cfg.themuse_base_url), cfg.themuse_api_key.clone(), sources::themuse::DEFAULT_TTL)),
+    ])
 }
 
 /// Builds the state; spawns the usage-log writer, so call it inside a Tokio runtime.
@@ -169,6 +217,14 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             Arc::new(MemoryMeter::default()),
             Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
         ),
+    };
+    let boards: Vec<Arc<dyn JobSource>> = match opts.boards {
+        BoardSet::Real(cfg) => real_boards(&cfg, &opts.search, meter.clone(), clock.clone())?,
+        BoardSet::Demo(demo) => fakes::demo_boards(demo.seed, Duration::from_millis(demo.latency_ms), &demo.failing)
+            .into_iter()
+            .map(|b| b as Arc<dyn JobSource>)
+            .collect(),
+        BoardSet::Custom(boards) => boards,
     };
     let hasher = SecretHasher::new(opts.secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: entropy.clone() };
@@ -210,6 +266,17 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         },
         throttle: Throttle { meter: meter.clone(), clock: clock.clone() },
         admit: Admit { catalog: catalog.clone(), meter, clock: clock.clone() },
+        search: Search::new(
+            SearchPorts {
+                sources: boards,
+                catalog: catalog.clone(),
+                cache: cache.clone(),
+                store: Arc::new(NoopJobStore),
+                clock: clock.clone(),
+                timer: Arc::new(TokioTimer),
+            },
+            opts.search,
+        ),
         catalog,
         upgrade_url: format!("{}/pricing", opts.public_url.trim_end_matches('/')),
         store,

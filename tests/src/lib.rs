@@ -28,6 +28,9 @@ pub struct Setup {
     pub catalog: jobin_core::domain::PlanCatalog,
     /// Meter and lock in this Redis instead of in-process.
     pub redis: Option<jobin_adapters::redis::Redis>,
+    /// The job boards: `None` = the seeded fake boards without latency (seed 42).
+    pub boards: Option<Vec<Arc<dyn jobin_core::ports::JobSource>>>,
+    pub search: jobin_core::usecases::SearchConfig,
 }
 
 impl Default for Setup {
@@ -38,6 +41,11 @@ impl Default for Setup {
             max_body_bytes: 64 * 1024,
             catalog: roomy_catalog(),
             redis: None,
+            boards: None,
+            search: jobin_core::usecases::SearchConfig {
+                source_timeout: std::time::Duration::from_secs(2),
+                ..Default::default()
+            },
         }
     }
 }
@@ -108,6 +116,13 @@ impl TestServer {
             catalog: setup.catalog.clone(),
             public_url: "https://jobin.test".into(),
             redis: setup.redis.clone(),
+            boards: match setup.boards {
+                Some(b) => wiring::BoardSet::Custom(b),
+                None => {
+                    wiring::BoardSet::Demo(jobin_app::config::DemoSettings { latency_ms: 0, failing: vec![], seed: 42 })
+                }
+            },
+            search: setup.search.clone(),
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");

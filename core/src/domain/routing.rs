@@ -36,10 +36,11 @@ pub fn route(data_sources: u8, country: Country, remote: bool) -> Route {
     let mut ask = Vec::new();
     let mut skipped = Vec::new();
     for s in SourceId::ALL {
-        if !in_plan(s) {
-            skipped.push((s, Skip::NotInPlan));
-        } else if !s.covers(country) {
+        // Coverage first: upgrading would not make a board serve a country it does not cover.
+        if !s.covers(country) {
             skipped.push((s, Skip::NotCovered));
+        } else if !in_plan(s) {
+            skipped.push((s, Skip::NotInPlan));
         } else {
             ask.push(s);
         }
@@ -76,10 +77,11 @@ mod tests {
             r.skipped,
             vec![
                 (Findwork, Skip::NotCovered),
-                (Reed, Skip::NotInPlan),
-                (Arbeitnow, Skip::NotInPlan),
+                (Reed, Skip::NotCovered),
+                (Arbeitnow, Skip::NotCovered),
                 (TheMuse, Skip::NotInPlan)
-            ]
+            ],
+            "a board that cannot serve the country is not covered, whatever the plan"
         );
     }
 

@@ -5,4 +5,5 @@
 mod keys;
 mod quota;
 mod register_login;
+mod search;
 mod system;

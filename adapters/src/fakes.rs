@@ -1,0 +1,373 @@
+//! Fake job boards for offline use (`jobin serve --demo`, tests, benchmarks): six boards
+//! impersonating the real ones with seeded, realistic postings — per-country titles, companies
+//! and cities, salaries in local currency and each board's usual period, and cross-board
+//! duplicates whose fields differ (one copy has the salary, another the skills, a third spells
+//! the company "Ltd" or the city by an alias) — with latency and failure knobs.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::sources::filter_locally;
+use jobin_core::domain::normalize::seniority_from_title;
+use jobin_core::domain::{Country, Job, Location, PayPeriod, Salary, SourceId};
+use jobin_core::ports::{JobSource, SourceError, SourceQuery};
+
+/// How a fake board misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Answers normally.
+    None,
+    /// Answers with this HTTP status (mapped like a real board's: 401/403, 429, others).
+    Status(u16),
+    /// Never answers (the caller's timeout decides).
+    Hang,
+}
+
+pub struct FakeBoard {
+    id: SourceId,
+    jobs: Vec<Job>,
+    latency: Duration,
+    failure: Failure,
+    calls: AtomicUsize,
+}
+
+impl FakeBoard {
+    pub fn new(id: SourceId, jobs: Vec<Job>) -> Self {
+        Self { id, jobs, latency: Duration::ZERO, failure: Failure::None, calls: AtomicUsize::new(0) }
+    }
+
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    pub fn failing(mut self, failure: Failure) -> Self {
+        self.failure = failure;
+        self
+    }
+
+    /// Searches served so far (tests count fan-outs with it).
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+}
+
+#[async_trait]
+impl JobSource for FakeBoard {
+    fn id(&self) -> SourceId {
+        self.id
+    }
+
+    async fn search(&self, query: &SourceQuery) -> Result<Vec<Job>, SourceError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        match self.failure {
+            Failure::None => {}
+            Failure::Hang => std::future::pending::<()>().await,
+            Failure::Status(s @ (401 | 403)) => return Err(SourceError::Unauthorized { status: s }),
+            Failure::Status(429) => {
+                return Err(SourceError::RateLimited { retry_after: Some(Duration::from_secs(60)) });
+            }
+            Failure::Status(status) => return Err(SourceError::Upstream { status }),
+        }
+        let iso = query.country.iso();
+        Ok(filter_locally(&self.jobs, query, |j| {
+            j.location.country == iso || (j.remote && j.location.country.is_empty())
+        }))
+    }
+}
+
+/// A small deterministic generator (xorshift64*), so a seed always gives the same postings.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+struct CountryData {
+    companies: &'static [&'static str],
+    cities: &'static [(&'static str, &'static str)],
+    /// Typical annual salary of a mid-level engineer, in local currency.
+    base_salary: f64,
+}
+
+fn country_data(c: Country) -> CountryData {
+    match c {
+        Country::Gb => CountryData {
+            companies: &["Monzo Ltd", "Deliveroo", "Ocado Technology", "BBC", "Wise", "Arm Ltd", "Revolut Ltd", "Sky"],
+            cities: &[
+                ("London", "Greater London"),
+                ("Manchester", "North West"),
+                ("Leeds", "Yorkshire"),
+                ("Bristol", "South West England"),
+                ("Edinburgh", "Scotland"),
+            ],
+            base_salary: 60_000.0,
+        },
+        Country::Us => CountryData {
+            companies: &["Stripe Inc", "Datadog", "Airbnb", "Cloudflare Inc.", "Shopify", "GitLab", "Twilio"],
+            cities: &[
+                ("New York", "NY"),
+                ("San Francisco", "CA"),
+                ("Austin", "TX"),
+                ("Seattle", "WA"),
+                ("Boston", "MA"),
+            ],
+            base_salary: 140_000.0,
+        },
+        Country::Au => CountryData {
+            companies: &["Atlassian", "Canva Pty Ltd", "Xero", "REA Group"],
+            cities: &[("Sydney", "NSW"), ("Melbourne", "VIC"), ("Brisbane", "QLD")],
+            base_salary: 130_000.0,
+        },
+        Country::Ca => CountryData {
+            companies: &["Shopify Inc", "Wealthsimple", "Lightspeed", "Hootsuite"],
+            cities: &[("Toronto", "ON"), ("Vancouver", "BC"), ("Montreal", "QC")],
+            base_salary: 110_000.0,
+        },
+        Country::De => CountryData {
+            companies: &["Zalando SE", "N26 GmbH", "Celonis", "Delivery Hero SE", "SAP SE", "Personio GmbH"],
+            cities: &[
+                ("Berlin", "Berlin"),
+                ("München", "Bayern"),
+                ("Hamburg", "Hamburg"),
+                ("Köln", "Nordrhein-Westfalen"),
+            ],
+            base_salary: 70_000.0,
+        },
+        Country::Fr => CountryData {
+            companies: &["Doctolib", "BlaBlaCar", "Datadog SAS", "Qonto", "Back Market"],
+            cities: &[("Paris", "Île-de-France"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Toulouse", "Occitanie")],
+            base_salary: 55_000.0,
+        },
+    }
+}
+
+/// Role, skills, salary factor.
+const ROLES: &[(&str, &[&str], f64)] = &[
+    ("Rust Developer", &["Rust", "Tokio", "PostgreSQL", "Docker"], 1.1),
+    ("Python Developer", &["Python", "Django", "FastAPI", "AWS"], 1.0),
+    ("Data Engineer", &["Python", "SQL", "Spark", "Airflow"], 1.05),
+    ("Data Analyst", &["SQL", "Excel", "Tableau", "Python"], 0.75),
+    ("Frontend Engineer", &["TypeScript", "React", "CSS"], 0.95),
+    ("DevOps Engineer", &["Kubernetes", "Terraform", "AWS", "Linux"], 1.05),
+    ("Machine Learning Engineer", &["Python", "PyTorch", "MLOps"], 1.2),
+    ("Backend Engineer", &["Go", "PostgreSQL", "Kafka", "gRPC"], 1.05),
+    ("Product Manager", &["Roadmapping", "Analytics", "Agile"], 1.0),
+    ("QA Engineer", &["Selenium", "Cypress", "Python"], 0.8),
+];
+
+const LEVELS: &[(&str, f64)] = &[("", 1.0), ("Senior ", 1.3), ("Junior ", 0.7), ("Lead ", 1.5)];
+
+/// The boards that carry a posting of `country`, in the document's order.
+fn boards_for(country: Country) -> Vec<SourceId> {
+    SourceId::ALL.into_iter().filter(|s| s.covers(country)).collect()
+}
+
+/// One canonical posting before it is listed on boards.
+struct Posting {
+    n: usize,
+    country: Country,
+    title: String,
+    company: &'static str,
+    city: &'static str,
+    region: &'static str,
+    skills: Vec<String>,
+    salary: f64,
+    remote: bool,
+    posted_at: DateTime<Utc>,
+}
+
+/// How `source` would list `p`: its own id and URL scheme, the fields it carries and the ones
+/// it lacks, its salary period and quirks.
+fn listing(source: SourceId, p: &Posting, rng: &mut Rng) -> Job {
+    let native = match source {
+        SourceId::Adzuna => format!("{}", 4_000_000_000u64 + p.n as u64),
+        SourceId::Reed => format!("{}", 55_000_000 + p.n),
+        SourceId::Remotive => format!("{}", 2_000_000 + p.n),
+        SourceId::Findwork => format!("fw{:05x}", p.n),
+        SourceId::Arbeitnow => {
+            format!("{}-{}", p.title.to_lowercase().replace([' ', '(', ')', '/'], "-"), 60_000 + p.n)
+        }
+        SourceId::TheMuse => format!("{}", 18_000_000 + p.n),
+    };
+    let currency = p.country.currency();
+    let annual = Salary::from_bounds(Some(p.salary * 0.9), Some(p.salary * 1.1), currency, PayPeriod::Year);
+    let (title, company, city, salary, skills) = match source {
+        // Adzuna: annual salaries, no tags, full company names.
+        SourceId::Adzuna => (p.title.clone(), p.company.to_owned(), p.city.to_owned(), annual, vec![]),
+        // Reed: some contract roles as day rates, company without "Ltd", no tags.
+        SourceId::Reed => {
+            let salary = if rng.chance(30) {
+                let day = (p.salary / 220.0).round();
+                Salary::from_bounds(Some(day), Some(day + 50.0), currency, PayPeriod::Day)
+            } else if rng.chance(25) {
+                None
+            } else {
+                annual
+            };
+            (p.title.clone(), p.company.trim_end_matches(" Ltd").to_owned(), p.city.to_owned(), salary, vec![])
+        }
+        // Remotive: remote, text salaries in USD, tags.
+        SourceId::Remotive => {
+            let usd = Salary::from_bounds(Some((p.salary / 1000.0).round() * 1000.0), None, "USD", PayPeriod::Year);
+            (p.title.clone(), p.company.to_owned(), String::new(), usd.filter(|_| rng.chance(50)), p.skills.clone())
+        }
+        // Findwork: skills pre-tagged, no salary.
+        SourceId::Findwork => (p.title.clone(), p.company.to_owned(), p.city.to_owned(), None, p.skills.clone()),
+        // Arbeitnow: German titles carry (m/w/d); tags; no salary.
+        SourceId::Arbeitnow => {
+            let title = if p.country == Country::De { format!("{} (m/w/d)", p.title) } else { p.title.clone() };
+            (title, p.company.to_owned(), p.city.to_owned(), None, p.skills.iter().take(2).cloned().collect())
+        }
+        // The Muse: cities with aliases ("New York City"), no salary.
+        SourceId::TheMuse => {
+            let city = if p.city == "New York" { "New York City".to_owned() } else { p.city.to_owned() };
+            (p.title.clone(), p.company.to_owned(), city, None, vec![])
+        }
+    };
+    let remote = p.remote || source == SourceId::Remotive;
+    let (country, region) = if source == SourceId::Remotive {
+        (String::new(), "Worldwide".to_owned())
+    } else {
+        (p.country.iso().to_owned(), p.region.to_owned())
+    };
+    let id = Job::make_id(source, &native);
+    Job {
+        url: format!("https://{}.example.test/jobs/{native}", source.as_str()),
+        source,
+        seniority: seniority_from_title(&title),
+        description: format!(
+            "{company} is hiring a {title} in {where_}. You will work with {}. {}",
+            p.skills.join(", "),
+            if remote { "Remote-friendly." } else { "Office-based with flexible hours." },
+            where_ = if p.city.is_empty() { "a remote team" } else { p.city },
+        ),
+        title,
+        company,
+        location: Location { city, country, region },
+        salary,
+        skills,
+        remote,
+        posted_at: Some(p.posted_at - ChronoDuration::hours(rng.below(12) as i64)),
+        fetched_at: p.posted_at,
+        copies: vec![],
+        id,
+    }
+}
+
+/// Seeded postings for every board: about `per_country` postings per country, each listed on
+/// one board that covers the country and, one time in three, on a second one too.
+pub fn generate(seed: u64, per_country: usize, now: DateTime<Utc>) -> HashMap<SourceId, Vec<Job>> {
+    let mut rng = Rng(seed.max(1));
+    let mut out: HashMap<SourceId, Vec<Job>> = SourceId::ALL.into_iter().map(|s| (s, Vec::new())).collect();
+    let mut n = 0;
+    for country in Country::ALL {
+        let data = country_data(country);
+        let boards = boards_for(country);
+        for _ in 0..per_country {
+            n += 1;
+            let (role, skills, factor) = *rng.pick(ROLES);
+            let (level, level_factor) = *rng.pick(LEVELS);
+            let (city, region) = *rng.pick(data.cities);
+            let p = Posting {
+                n,
+                country,
+                title: format!("{level}{role}"),
+                company: rng.pick(data.companies),
+                city,
+                region,
+                skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+                salary: (data.base_salary * factor * level_factor / 1000.0).round() * 1000.0,
+                remote: rng.chance(20),
+                posted_at: now - ChronoDuration::hours(rng.below(24 * 30) as i64),
+            };
+            let first = *rng.pick(&boards);
+            out.entry(first).or_default().push(listing(first, &p, &mut rng));
+            if rng.chance(33) {
+                let second = *rng.pick(&boards);
+                if second != first {
+                    out.entry(second).or_default().push(listing(second, &p, &mut rng));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The six fake boards over one seeded generation, with a latency each (`base_latency` times a
+/// per-board factor, so they answer at different times like real boards) and the given boards
+/// failing with HTTP 500.
+pub fn demo_boards(seed: u64, base_latency: Duration, failing: &[SourceId]) -> Vec<Arc<FakeBoard>> {
+    let mut jobs = generate(seed, 120, Utc::now());
+    SourceId::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let factor = [1.6, 0.8, 1.2, 1.0, 0.9, 1.4][i];
+            let board =
+                FakeBoard::new(id, jobs.remove(&id).unwrap_or_default()).with_latency(base_latency.mul_f64(factor));
+            Arc::new(if failing.contains(&id) { board.failing(Failure::Status(500)) } else { board })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jobin_core::domain::{Fingerprint, merge};
+
+    #[test]
+    fn generation_is_deterministic_per_seed() {
+        let now = DateTime::<Utc>::from_timestamp(1_763_000_000, 0).unwrap();
+        let a = generate(7, 30, now);
+        let b = generate(7, 30, now);
+        for s in SourceId::ALL {
+            assert_eq!(a[&s], b[&s]);
+        }
+        assert_ne!(generate(8, 30, now)[&SourceId::Adzuna], a[&SourceId::Adzuna]);
+    }
+
+    #[test]
+    fn every_board_has_postings_only_in_countries_it_covers_and_duplicates_exist() {
+        let now = DateTime::<Utc>::from_timestamp(1_763_000_000, 0).unwrap();
+        let all = generate(42, 60, now);
+        for (source, jobs) in &all {
+            assert!(!jobs.is_empty(), "{source} has postings");
+            for j in jobs {
+                if !j.location.country.is_empty() {
+                    let c = Country::parse(&j.location.country).unwrap();
+                    assert!(source.covers(c), "{source} lists a job in {c}");
+                }
+            }
+        }
+        let everything: Vec<Job> = all.into_values().flatten().collect();
+        let merged = merge(everything.clone(), |s| s as usize);
+        assert!(merged.len() < everything.len(), "some postings are on two boards");
+        assert!(merged.iter().any(|m| m.copies.len() > 1 && Fingerprint::of(m).as_str().contains('|')));
+    }
+}

@@ -1,0 +1,244 @@
+//! `GET /jobs/search` over HTTP: plan routing, country coverage, partial results, cache, single
+//! flight, bad parameters, and the monthly quota it counts against.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use jobin_adapters::fakes::{Failure, FakeBoard, generate};
+use jobin_core::domain::{CatalogOverrides, Plan, PlanCatalog, PlanOverride, SourceId};
+use jobin_core::ports::JobSource;
+use jobin_tests::{Setup, TestServer};
+use serde_json::{Value, json};
+
+/// The six fake boards over one generation, each customised by `tweak`.
+fn boards(tweak: impl Fn(SourceId, FakeBoard) -> FakeBoard) -> (Vec<Arc<FakeBoard>>, Vec<Arc<dyn JobSource>>) {
+    let mut jobs = generate(7, 80, Utc::now());
+    let fakes: Vec<Arc<FakeBoard>> = SourceId::ALL
+        .into_iter()
+        .map(|id| Arc::new(tweak(id, FakeBoard::new(id, jobs.remove(&id).unwrap_or_default()))))
+        .collect();
+    let dyns = fakes.iter().map(|b| b.clone() as Arc<dyn JobSource>).collect();
+    (fakes, dyns)
+}
+
+async fn server_with(boards: Vec<Arc<dyn JobSource>>) -> TestServer {
+    TestServer::start_with(Setup { boards: Some(boards), ..Setup::default() }).await.unwrap()
+}
+
+async fn account(s: &TestServer, plan: &str) -> String {
+    let (email, key) = s.register().await;
+    s.state.set_plan.execute(&email, plan).await.unwrap();
+    key
+}
+
+fn sources(body: &Value) -> Vec<(String, String)> {
+    body["meta"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+}
+
+#[tokio::test]
+async fn each_plan_searches_its_boards_in_routing_order() {
+    let (_, dyns) = boards(|_, b| b);
+    let s = server_with(dyns).await;
+    let free = account(&s, "free").await;
+    let r = s.get_with_key("/jobs/search?q=engineer", &free).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        sources(&r.body),
+        pairs(&[
+            ("adzuna", "ok"),
+            ("remotive", "not_in_plan"),
+            ("findwork", "not_in_plan"),
+            ("reed", "not_in_plan"),
+            ("themuse", "not_in_plan")
+        ])
+    );
+    assert!(r.body["jobs"].as_array().unwrap().iter().all(|j| j["source"] == "adzuna"));
+
+    let scale = account(&s, "scale").await;
+    let r = s.get_with_key("/jobs/search?q=engineer&country=gb", &scale).await;
+    assert_eq!(
+        sources(&r.body),
+        pairs(&[("reed", "ok"), ("adzuna", "ok"), ("remotive", "ok"), ("findwork", "ok"), ("themuse", "ok")]),
+        "gb: Reed first; Arbeitnow does not cover gb"
+    );
+    let r = s.get_with_key("/jobs/search?q=engineer&country=de", &scale).await;
+    assert_eq!(
+        sources(&r.body),
+        pairs(&[("arbeitnow", "ok"), ("adzuna", "ok"), ("remotive", "ok"), ("themuse", "ok")])
+    );
+    let r = s.get_with_key("/jobs/search?q=engineer&country=us&remote=true", &scale).await;
+    assert_eq!(sources(&r.body), pairs(&[("remotive", "ok"), ("findwork", "ok"), ("themuse", "ok"), ("adzuna", "ok")]));
+    let first = &r.body["jobs"][0];
+    assert_eq!(first["source"], "remotive", "the first board's jobs lead");
+}
+
+#[tokio::test]
+async fn jobs_have_the_documented_shape_and_merged_copies() {
+    let (_, dyns) = boards(|_, b| b);
+    let s = server_with(dyns).await;
+    let key = account(&s, "scale").await;
+    let r = s.get_with_key("/jobs/search?q=developer&country=gb", &key).await;
+    assert_eq!(r.status, 200);
+    let jobs = r.body["jobs"].as_array().unwrap();
+    assert_eq!(r.body["meta"]["total"].as_u64().unwrap() as usize, jobs.len());
+    assert_eq!(r.body["meta"]["enhanced"], false);
+    for j in jobs {
+        let id = j["id"].as_str().unwrap();
+        let source = j["source"].as_str().unwrap();
+        assert!(id.starts_with(&format!("{source}:")), "{id}");
+        for field in ["title", "company", "url", "fetchedAt", "attribution"] {
+            assert!(j[field].is_string(), "{field} in {j}");
+        }
+        assert!(j["location"]["city"].is_string() && j["location"]["country"].is_string());
+        assert!(j["skills"].is_array() && j["remote"].is_boolean());
+        assert!(j["fetchedAt"].as_str().unwrap().ends_with('Z'));
+        if let Some(sal) = j["salary"].as_object() {
+            assert!(sal["min"].as_f64().unwrap() <= sal["max"].as_f64().unwrap());
+            assert!(["GBP", "USD"].contains(&sal["currency"].as_str().unwrap()), "{j}");
+            assert!(["hour", "day", "year"].contains(&sal["period"].as_str().unwrap()));
+        }
+        assert_eq!(j["copies"][0]["id"], j["id"], "the job's own listing comes first");
+    }
+    let merged = jobs.iter().filter(|j| j["copies"].as_array().unwrap().len() > 1).count();
+    assert!(merged > 0, "the fake boards list some postings twice: they come back merged");
+    // Every copy id appears once in the whole answer.
+    let mut ids: Vec<&str> =
+        jobs.iter().flat_map(|j| j["copies"].as_array().unwrap()).map(|c| c["id"].as_str().unwrap()).collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+}
+
+#[tokio::test]
+async fn search_returns_partial_results_when_one_source_times_out_or_returns_500() {
+    let (_, dyns) = boards(|id, b| match id {
+        SourceId::Adzuna => b.failing(Failure::Hang),
+        SourceId::Remotive => b.failing(Failure::Status(500)),
+        SourceId::Findwork => b.with_latency(Duration::from_millis(300)),
+        _ => b,
+    });
+    let s = server_with(dyns).await;
+    let key = account(&s, "pro").await;
+    let started = Instant::now();
+    let r = s.get_with_key("/jobs/search?q=engineer&country=gb", &key).await;
+    let took = started.elapsed();
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        sources(&r.body),
+        pairs(&[
+            ("reed", "ok"),
+            ("adzuna", "timeout"),
+            ("remotive", "error"),
+            ("findwork", "ok"),
+            ("themuse", "not_in_plan")
+        ])
+    );
+    assert!(took < Duration::from_secs(10), "bounded by the 2 s board timeout, took {took:?}");
+    let adzuna = &r.body["meta"]["sources"][1];
+    assert!(adzuna["latency_ms"].as_u64().unwrap() >= 1_900, "{adzuna}");
+    assert!(!r.body["jobs"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_repeated_search_is_a_cache_hit_and_costs_no_board_request() {
+    let (fakes, dyns) = boards(|_, b| b);
+    let s = server_with(dyns).await;
+    let key = account(&s, "free").await;
+    let first = s.get_with_key("/jobs/search?q=Data%20Engineer&country=gb", &key).await;
+    assert_eq!(first.header("x-cache"), Some("MISS"));
+    let again = s.get_with_key("/jobs/search?q=data+engineer&country=GB", &key).await;
+    assert_eq!(again.header("x-cache"), Some("HIT"), "same normalized query and plan");
+    assert_eq!(again.body["jobs"], first.body["jobs"]);
+    assert_eq!(sources(&again.body)[0], ("adzuna".to_owned(), "cached".to_owned()));
+    assert_eq!(fakes[0].calls(), 1);
+    // Another plan is another cache entry.
+    let other = account(&s, "starter").await;
+    let r = s.get_with_key("/jobs/search?q=data+engineer&country=gb", &other).await;
+    assert_eq!(r.header("x-cache"), Some("MISS"));
+}
+
+#[tokio::test]
+async fn identical_concurrent_misses_cause_one_fan_out() {
+    let (fakes, dyns) = boards(|_, b| b.with_latency(Duration::from_millis(300)));
+    let s = server_with(dyns).await;
+    let key = account(&s, "free").await;
+    let calls = (0..12).map(|_| s.get_with_key("/jobs/search?q=analyst&country=gb", &key));
+    let replies = futures::future::join_all(calls).await;
+    assert!(replies.iter().all(|r| r.status == 200));
+    assert_eq!(fakes[0].calls(), 1, "one Adzuna request for twelve identical searches");
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400s_naming_the_parameter() {
+    let s = server_with(boards(|_, b| b).1).await;
+    let key = account(&s, "free").await;
+    let r = s.get_with_key("/jobs/search?q=rust&country=xx", &key).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.masked(),
+        json!({
+            "error": "country: unsupported country `xx`; supported: gb, us, au, ca, de, fr",
+            "code": "validation_failed",
+            "details": {"field": "country", "reason": "unsupported country `xx`; supported: gb, us, au, ca, de, fr"},
+            "request_id": "<id>"
+        })
+    );
+    for path in ["/jobs/search", "/jobs/search?q=", "/jobs/search?q=%20%20"] {
+        let r = s.get_with_key(path, &key).await;
+        assert_eq!(r.status, 400, "{path}");
+        assert_eq!(r.body["code"], "validation_failed");
+        assert_eq!(r.body["details"]["field"], "q", "{path}: {}", r.body);
+    }
+    let long = format!("/jobs/search?q={}", "a".repeat(201));
+    assert_eq!(s.get_with_key(&long, &key).await.body["details"]["field"], "q");
+    let r = s.get_with_key("/jobs/search?q=rust&remote=maybe", &key).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["code"], "validation_failed");
+    assert!(r.body["error"].as_str().unwrap().contains("remote"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn search_needs_an_api_key_not_a_session() {
+    let s = server_with(boards(|_, b| b).1).await;
+    let r = s.send(s.http.get(s.url("/jobs/search?q=rust"))).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["code"], "missing_credentials");
+    let (email, _) = s.register().await;
+    let (access, _) = s.login(&email).await;
+    let r = s.send(s.http.get(s.url("/jobs/search?q=rust")).bearer_auth(access)).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["code"], "api_key_required");
+}
+
+#[tokio::test]
+async fn searches_count_against_the_monthly_quota_and_the_429_is_as_documented() {
+    let mut o = CatalogOverrides::default();
+    o.plans.insert(Plan::Free, PlanOverride { monthly_requests: Some(3), per_minute: Some(100), ..Default::default() });
+    let catalog = PlanCatalog::document().with_overrides(&o).unwrap();
+    let s =
+        TestServer::start_with(Setup { catalog, boards: Some(boards(|_, b| b).1), ..Setup::default() }).await.unwrap();
+    let (_, key) = s.register().await;
+    for _ in 0..3 {
+        assert_eq!(s.get_with_key("/jobs/search?q=rust", &key).await.status, 200);
+    }
+    let r = s.get_with_key("/jobs/search?q=rust", &key).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.body["code"], "quota_exceeded");
+    assert_eq!(r.body["error"], "Monthly request limit exceeded");
+    assert_eq!((r.body["limit"].as_u64(), r.body["used"].as_u64()), (Some(3), Some(3)));
+    assert!(r.body["resets"].as_str().unwrap().ends_with("T00:00:00.000Z"));
+    assert_eq!(r.body["upgrade"], "https://jobin.test/pricing");
+    let me = s.get_with_key("/auth/me", &key).await;
+    assert_eq!(me.body["monthly_used"], 3, "the refused search counted nothing");
+}
