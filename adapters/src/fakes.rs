@@ -294,11 +294,12 @@ pub fn generate(seed: u64, per_country: usize, now: DateTime<Utc>) -> HashMap<So
             let (role, skills, factor) = *rng.pick(ROLES);
             let (level, level_factor) = *rng.pick(LEVELS);
             let (city, region) = *rng.pick(data.cities);
+            let company = *rng.pick(data.companies);
             let p = Posting {
                 n,
                 country,
                 title: format!("{level}{role}"),
-                company: rng.pick(data.companies),
+                company,
                 city,
                 region,
                 skills: skills.iter().map(|s| (*s).to_owned()).collect(),
