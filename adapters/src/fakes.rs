@@ -214,12 +214,15 @@ fn listing(source: SourceId, p: &Posting, rng: &mut Rng) -> Job {
             format!("{}-{}", p.title.to_lowercase().replace([' ', '(', ')', '/'], "-"), 60_000 + p.n)
         }
         SourceId::TheMuse => format!("{}", 18_000_000 + p.n),
+        SourceId::Import => format!("row-{}", p.n),
     };
     let currency = p.country.currency();
     let annual = Salary::from_bounds(Some(p.salary * 0.9), Some(p.salary * 1.1), currency, PayPeriod::Year);
     let (title, company, city, salary, skills) = match source {
         // Adzuna: annual salaries, no tags, full company names.
-        SourceId::Adzuna => (p.title.clone(), p.company.to_owned(), p.city.to_owned(), annual, vec![]),
+        SourceId::Adzuna | SourceId::Import => {
+            (p.title.clone(), p.company.to_owned(), p.city.to_owned(), annual, vec![])
+        }
         // Reed: some contract roles as day rates, company without "Ltd", no tags.
         SourceId::Reed => {
             let salary = if rng.chance(30) {

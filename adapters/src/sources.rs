@@ -7,6 +7,7 @@
 
 pub mod adzuna;
 pub mod arbeitnow;
+pub mod file;
 pub mod findwork;
 pub mod reed;
 pub mod remotive;
@@ -22,6 +23,7 @@ use jobin_core::usecases::SourceBudget;
 
 pub use adzuna::Adzuna;
 pub use arbeitnow::Arbeitnow;
+pub use file::FileSource;
 pub use findwork::Findwork;
 pub use reed::Reed;
 pub use remotive::Remotive;

@@ -59,6 +59,10 @@ pub struct Config {
     pub search: SearchSettings,
     /// `Some` when the server runs on the fake boards (`serve --demo` or `JOBIN_DEMO=1`).
     pub demo: Option<DemoSettings>,
+    /// The operator's own postings (CSV or JSONL), searched after the boards on every plan.
+    pub import_file: Option<PathBuf>,
+    /// Currency of imported salaries that name none (default: the row's country's).
+    pub import_currency: Option<String>,
     /// The demo settings `serve --demo` uses (from `JOBIN_DEMO_*`), whether or not demo is on.
     pub demo_settings: DemoSettings,
 }
@@ -313,7 +317,20 @@ impl Config {
             Some("1" | "true") => Some(demo_settings.clone()),
             Some(other) => return Err(err("JOBIN_DEMO", format!("`{other}` is not 1/true or 0/false"))),
         };
+        let import_file = var("JOBIN_IMPORT_FILE").map(PathBuf::from);
+        if let Some(f) = &import_file
+            && !f.is_file()
+        {
+            return Err(err("JOBIN_IMPORT_FILE", format!("`{}` is not a readable file", f.display())));
+        }
+        let import_currency = match var("JOBIN_IMPORT_CURRENCY") {
+            None => None,
+            Some(c) if c.len() == 3 && c.chars().all(|x| x.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
+            Some(c) => return Err(err("JOBIN_IMPORT_CURRENCY", format!("`{c}` is not an ISO 4217 code such as USD"))),
+        };
         Ok(Self {
+            import_file,
+            import_currency,
             boards,
             search,
             demo,
@@ -410,6 +427,8 @@ mod tests {
             ("JOBIN_SOURCE_RESULT_CAP", "0", "between 1 and 500"),
             ("JOBIN_DEMO", "maybe", "1/true"),
             ("JOBIN_DEMO_FAILING", "reed,monster", "`monster`"),
+            ("JOBIN_IMPORT_FILE", "/nonexistent/jobs.csv", "not a readable file"),
+            ("JOBIN_IMPORT_CURRENCY", "dollars", "ISO 4217"),
         ] {
             let e = cfg(&[(var, value)]).unwrap_err();
             let var = if var == "JOBIN_ADZUNA_APP_ID" { "JOBIN_ADZUNA_APP_KEY" } else { var };

@@ -134,6 +134,8 @@ pub struct Options {
     pub redis: Option<Redis>,
     /// Which job boards searches ask.
     pub boards: BoardSet,
+    /// The operator's dump (`JOBIN_IMPORT_FILE`) and its default currency.
+    pub import: Option<(std::path::PathBuf, Option<String>)>,
     pub search: SearchConfig,
 }
 
@@ -161,6 +163,7 @@ impl Options {
                 Some(demo) => BoardSet::Demo(demo.clone()),
                 None => BoardSet::Real(config.boards.clone()),
             },
+            import: config.import_file.clone().map(|f| (f, config.import_currency.clone())),
             search: SearchConfig {
                 source_timeout: Duration::from_millis(config.search.source_timeout_ms),
                 per_source_limit: config.search.per_source_limit,
@@ -218,7 +221,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
         ),
     };
-    let boards: Vec<Arc<dyn JobSource>> = match opts.boards {
+    let mut boards: Vec<Arc<dyn JobSource>> = match opts.boards {
         BoardSet::Real(cfg) => real_boards(&cfg, &opts.search, meter.clone(), clock.clone())?,
         BoardSet::Demo(demo) => fakes::demo_boards(demo.seed, Duration::from_millis(demo.latency_ms), &demo.failing)
             .into_iter()
@@ -226,6 +229,19 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             .collect(),
         BoardSet::Custom(boards) => boards,
     };
+    if let Some((path, currency)) = &opts.import {
+        let (source, report) = sources::FileSource::load(path, currency.as_deref())
+            .with_context(|| format!("loading JOBIN_IMPORT_FILE {}", path.display()))?;
+        tracing::info!(
+            file = %path.display(),
+            rows = report.rows,
+            loaded = report.loaded,
+            skipped = report.skipped,
+            first_errors = ?report.first_errors,
+            "imported postings"
+        );
+        boards.push(Arc::new(source));
+    }
     let hasher = SecretHasher::new(opts.secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: entropy.clone() };
     let last_used = Arc::new(LastUsedTracker::default());

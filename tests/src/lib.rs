@@ -123,6 +123,7 @@ impl TestServer {
                 }
             },
             search: setup.search.clone(),
+            import: None,
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");

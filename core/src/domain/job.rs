@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A job board. The declaration order is the JobIn document's plan order (Free: the first source;
-/// Starter: the first three; Pro: five; Scale: all six).
+/// Starter: the first three; Pro: five; Scale: all six). `Import` is the operator's own dump
+/// (`JOBIN_IMPORT_FILE`): not a board, not counted by plans, asked last when configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceId {
@@ -16,6 +17,7 @@ pub enum SourceId {
     Reed,
     Arbeitnow,
     TheMuse,
+    Import,
 }
 
 impl SourceId {
@@ -37,6 +39,7 @@ impl SourceId {
             SourceId::Reed => "reed",
             SourceId::Arbeitnow => "arbeitnow",
             SourceId::TheMuse => "themuse",
+            SourceId::Import => "import",
         }
     }
 
@@ -53,6 +56,7 @@ impl SourceId {
             SourceId::Reed => "Jobs by Reed",
             SourceId::Arbeitnow => "Jobs by Arbeitnow",
             SourceId::TheMuse => "Jobs by The Muse",
+            SourceId::Import => "Imported by the operator",
         }
     }
 
@@ -61,7 +65,7 @@ impl SourceId {
     pub fn covers(self, country: Country) -> bool {
         use Country::*;
         match self {
-            SourceId::Adzuna | SourceId::Remotive | SourceId::TheMuse => true,
+            SourceId::Adzuna | SourceId::Remotive | SourceId::TheMuse | SourceId::Import => true,
             SourceId::Findwork => matches!(country, Gb | Us),
             SourceId::Reed => country == Gb,
             SourceId::Arbeitnow => matches!(country, De | Fr),

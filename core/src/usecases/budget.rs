@@ -44,6 +44,8 @@ pub fn default_budget(source: SourceId) -> Vec<BudgetWindow> {
         SourceId::Findwork => vec![W::per_minute(60), W::per_day(1_000)],
         SourceId::Arbeitnow => vec![W::per_minute(30), W::per_day(1_000)],
         SourceId::TheMuse => vec![W::per_hour(500)],
+        // The operator's own file: no upstream to protect.
+        SourceId::Import => vec![],
     }
 }
 

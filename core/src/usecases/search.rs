@@ -261,7 +261,11 @@ fn status_of(e: &SourceError) -> SourceStatus {
 
 async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutcome> {
     let terms = inner.catalog.terms(query.plan);
-    let route = route(terms.data_sources, query.country, query.remote);
+    let mut route = route(terms.data_sources, query.country, query.remote);
+    // The operator's imported postings are asked on every plan, after the boards.
+    if inner.sources.contains_key(&SourceId::Import) {
+        route.ask.push(SourceId::Import);
+    }
     let source_query = SourceQuery {
         q: query.q.clone(),
         location: query.location.clone(),
@@ -501,6 +505,16 @@ mod tests {
         assert_eq!(out.jobs.len(), 2);
         let (_, ttl) = w.cache.0.lock().unwrap().values().next().cloned().unwrap();
         assert_eq!(ttl, PARTIAL_TTL, "a partial answer is cached briefly");
+    }
+
+    #[tokio::test]
+    async fn imported_postings_are_asked_on_every_plan_after_the_boards() {
+        let w = world(vec![board(SourceId::Adzuna, 1, two_jobs), board(SourceId::Import, 1, two_jobs)], 1_000);
+        let out = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
+        assert_eq!(out.sources[0].source, SourceId::Adzuna);
+        assert_eq!((out.sources[1].source, out.sources[1].status), (SourceId::Import, SourceStatus::Ok));
+        assert_eq!(out.jobs[0].id, "adzuna:1", "the board's copy wins over the import");
+        assert_eq!(out.jobs[0].copies.len(), 2);
     }
 
     #[tokio::test]

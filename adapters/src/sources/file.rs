@@ -1,0 +1,187 @@
+//! The operator's own postings from a CSV or JSONL dump (`JOBIN_IMPORT_FILE`), loaded once at
+//! start-up and searched locally like a board. Ids are `import:<id>` (the `id` column) or
+//! `import:row-<n>` (1-based data row), stable while the file does not change.
+//!
+//! Columns (a header row for CSV, keys for JSONL; unknown ones are ignored, every one optional
+//! but a title):
+//!
+//! | field | accepted names |
+//! |---|---|
+//! | id | `id`, `job_id` |
+//! | title | `title`, `job_title` |
+//! | company | `company`, `company_name` |
+//! | city / region | `city`, `region`, or `location` / `job_location` as "City, Region" |
+//! | country | `country`, `job_country` (ISO code or name) |
+//! | salary | `salary_min`, `salary_max`, or `salary_year_avg` / `salary_hour_avg` with `salary_rate` |
+//! | currency, period | `currency`, `period` / `salary_rate` (hour, day, week, month, year) |
+//! | skills | `skills`, `job_skills` (a list, or text like `['sql', 'python']` or `a, b`) |
+//! | remote | `remote`, `job_work_from_home` (true/false) |
+//! | url | `url`, `job_url` |
+//! | posted | `posted_at`, `job_posted_date` (ISO 8601; no zone = UTC) |
+//!
+//! A salary without a currency gets `default_currency` when configured, else the country's.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::{Map, Value};
+use std::path::Path;
+
+use super::filter_locally;
+use jobin_core::domain::normalize::{
+    clean_skills, clean_text, country_in_text, parse_iso_datetime, seniority_from_title,
+};
+use jobin_core::domain::{Country, Job, Location, PayPeriod, Salary, SourceId};
+use jobin_core::ports::{JobSource, SourceError, SourceQuery};
+
+pub struct FileSource {
+    jobs: Vec<Job>,
+}
+
+/// What loading a dump found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadReport {
+    pub rows: usize,
+    pub loaded: usize,
+    /// Rows skipped (no title, or unreadable), with the first few reasons.
+    pub skipped: usize,
+    pub first_errors: Vec<String>,
+}
+
+impl FileSource {
+    /// Reads `path` (`.jsonl`/`.ndjson` as JSON lines, anything else as CSV with a header row).
+    pub fn load(path: &Path, default_currency: Option<&str>) -> anyhow::Result<(Self, LoadReport)> {
+        let is_jsonl = path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson");
+        let rows: Vec<Result<Map<String, Value>, String>> = if is_jsonl {
+            let text = std::fs::read_to_string(path)?;
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| match serde_json::from_str::<Value>(l) {
+                    Ok(Value::Object(m)) => Ok(m),
+                    Ok(_) => Err("not a JSON object".to_owned()),
+                    Err(e) => Err(e.to_string()),
+                })
+                .collect()
+        } else {
+            let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path)?;
+            let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_lowercase()).collect();
+            reader
+                .records()
+                .map(|r| {
+                    r.map(|rec| {
+                        headers.iter().zip(rec.iter()).map(|(h, v)| (h.clone(), Value::String(v.to_owned()))).collect()
+                    })
+                    .map_err(|e| e.to_string())
+                })
+                .collect()
+        };
+        let mut report = LoadReport { rows: rows.len(), loaded: 0, skipped: 0, first_errors: vec![] };
+        let mut jobs = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            match row.and_then(|m| to_job(&m, i + 1, default_currency)) {
+                Ok(job) => jobs.push(job),
+                Err(e) => {
+                    report.skipped += 1;
+                    if report.first_errors.len() < 5 {
+                        report.first_errors.push(format!("row {}: {e}", i + 1));
+                    }
+                }
+            }
+        }
+        report.loaded = jobs.len();
+        Ok((Self { jobs }, report))
+    }
+
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+}
+
+fn text(m: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| match m.get(*n) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(Value::Number(x)) => Some(x.to_string()),
+        Some(Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    })
+}
+
+fn number(m: &Map<String, Value>, names: &[&str]) -> Option<f64> {
+    names.iter().find_map(|n| match m.get(*n) {
+        Some(Value::Number(x)) => x.as_f64(),
+        Some(Value::String(s)) => s.trim().replace(',', "").parse::<f64>().ok(),
+        _ => None,
+    })
+}
+
+fn skills(m: &Map<String, Value>) -> Vec<String> {
+    match m.get("skills").or_else(|| m.get("job_skills")) {
+        Some(Value::Array(items)) => clean_skills(items.iter().filter_map(Value::as_str)),
+        Some(Value::String(s)) => {
+            let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
+            clean_skills(inner.split(',').map(|t| t.trim().trim_matches(|c| c == '\'' || c == '"')))
+        }
+        _ => vec![],
+    }
+}
+
+fn country_of(raw: &str) -> Option<Country> {
+    if raw.len() == 2 {
+        return Country::parse(raw).ok();
+    }
+    country_in_text(raw)
+}
+
+fn to_job(m: &Map<String, Value>, row: usize, default_currency: Option<&str>) -> Result<Job, String> {
+    let title = clean_text(&text(m, &["title", "job_title"]).ok_or("no title")?);
+    let native = text(m, &["id", "job_id"]).unwrap_or_else(|| format!("row-{row}"));
+    let place = text(m, &["location", "job_location"]).unwrap_or_default();
+    let mut parts = place.split(',').map(str::trim);
+    let city = text(m, &["city"]).unwrap_or_else(|| parts.next().unwrap_or_default().to_owned());
+    let region = text(m, &["region"]).unwrap_or_else(|| parts.next().unwrap_or_default().to_owned());
+    let country = text(m, &["country", "job_country"]).as_deref().and_then(country_of);
+    let remote = text(m, &["remote", "job_work_from_home"])
+        .is_some_and(|v| matches!(v.to_lowercase().as_str(), "true" | "1" | "yes"));
+    let rate = text(m, &["period", "salary_rate"]).and_then(|p| PayPeriod::parse(&p.to_lowercase()));
+    let (min, max, period) = match (number(m, &["salary_min"]), number(m, &["salary_max"])) {
+        (None, None) => match rate {
+            Some(PayPeriod::Hour) => (number(m, &["salary_hour_avg"]), None, PayPeriod::Hour),
+            _ => (number(m, &["salary_year_avg"]), None, rate.unwrap_or(PayPeriod::Year)),
+        },
+        (a, b) => (a, b, rate.unwrap_or(PayPeriod::Year)),
+    };
+    let currency = text(m, &["currency"])
+        .map(|c| c.to_uppercase())
+        .or_else(|| default_currency.map(str::to_owned))
+        .or_else(|| country.map(|c| c.currency().to_owned()));
+    let salary = currency.and_then(|c| Salary::from_bounds(min, max, &c, period));
+    Ok(Job {
+        id: Job::make_id(SourceId::Import, &native),
+        source: SourceId::Import,
+        seniority: seniority_from_title(&title),
+        company: clean_text(&text(m, &["company", "company_name"]).unwrap_or_default()),
+        location: Location { city, country: country.map(|c| c.iso().to_owned()).unwrap_or_default(), region },
+        salary,
+        skills: skills(m),
+        remote,
+        url: text(m, &["url", "job_url"]).unwrap_or_default(),
+        posted_at: text(m, &["posted_at", "job_posted_date"]).as_deref().and_then(parse_iso_datetime),
+        fetched_at: Utc::now(),
+        description: String::new(),
+        copies: vec![],
+        title,
+    })
+}
+
+#[async_trait]
+impl JobSource for FileSource {
+    fn id(&self) -> SourceId {
+        SourceId::Import
+    }
+
+    async fn search(&self, query: &SourceQuery) -> Result<Vec<Job>, SourceError> {
+        let iso = query.country.iso();
+        Ok(filter_locally(&self.jobs, query, |j| {
+            j.location.country == iso || (j.remote && j.location.country.is_empty())
+        }))
+    }
+}
