@@ -3,7 +3,7 @@ CARGO ?= cargo
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench
+.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -15,7 +15,7 @@ demo:
 
 ## test: architecture check, then every test (PostgreSQL suites run when a server answers; CI requires them)
 test: arch-check
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked --exclude jobin-benches
 
 ## lint: formatting and clippy with warnings as errors
 lint: fmt-check
@@ -47,6 +47,10 @@ arch-check:
 crypto-check:
 	@out="$$($(CARGO) tree --locked -i ring -e normal 2>&1)"; \
 	if echo "$$out" | grep -q '^ring'; then echo "$$out"; exit 1; fi; echo "crypto-check: ring is not in the graph"
+
+## bench-criterion: criterion benchmarks: dedup+merge at 1k/10k/100k jobs, search fan-out latency
+bench-criterion:
+	$(CARGO) bench --locked -p jobin-benches
 
 ## bench: load benchmark (wrk; release build): authenticated vs /health, embedded and PostgreSQL+Redis
 bench:

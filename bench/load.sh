@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark (not a test): authenticated requests per second and p99 latency on a cheap
 # authenticated endpoint (GET /auth/me: key lookup, quota stage, key list) against GET /health
-# (one database ping) on the same server in the same run, in two set-ups:
+# (one database ping) on the same server in the same run, and a cached job search
+# (GET /jobs/search answered from the search cache, fake boards), in two set-ups:
 #   embedded   — SQLite, in-process meter and lock (the `make run` default)
 #   redis      — PostgreSQL + Redis (the several-nodes set-up), one node
 # Installs wrk from Debian's packages if missing; builds the release binary. Loopback only.
@@ -33,6 +34,7 @@ trap cleanup EXIT
 cat > "$WORK/catalog.toml" <<'TOML'
 [plans.free]
 per_minute = 1000000000
+monthly_requests = 1000000000
 TOML
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -51,7 +53,7 @@ run_setup() {
   local name="$1"; shift
   local p; p=$(port)
   env "$@" JOBIN_BIND="127.0.0.1:$p" JOBIN_DATA_DIR="$WORK/data-$name" JOBIN_CATALOG="$WORK/catalog.toml" \
-    JOBIN_LOG_FORMAT=json RUST_LOG=error "$BIN" serve 2>"$WORK/$name.log" &
+    JOBIN_LOG_FORMAT=json RUST_LOG=error JOBIN_DEMO=1 "$BIN" serve 2>"$WORK/$name.log" &
   PIDS+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.1; done
   local key
@@ -59,9 +61,15 @@ run_setup() {
         -d "{\"email\":\"bench-$name@example.com\",\"password\":\"benchmark-pass\"}" | sed -E 's/.*"api_key":"([^"]+)".*/\1/')
   read -r h_rps h_p99 < <(measure "http://127.0.0.1:$p/health")
   read -r m_rps m_p99 < <(measure -H "X-API-Key: $key" "http://127.0.0.1:$p/auth/me")
+  local search="http://127.0.0.1:$p/jobs/search?q=engineer&country=gb"
+  curl -sf -H "X-API-Key: $key" "$search" >/dev/null   # fill the cache
+  read -r s_rps s_p99 < <(measure -H "X-API-Key: $key" "$search")
   local ratio; ratio=$(awk -v a="$m_rps" -v b="$h_rps" 'BEGIN {printf "%.2f", a/b}')
+  local sratio; sratio=$(awk -v a="$s_rps" -v b="$h_rps" 'BEGIN {printf "%.2f", a/b}')
   printf '| %s | GET /health | %s | %s |\n| %s | GET /auth/me (authenticated) | %s | %s |\n| %s | ratio authenticated / health | %s | |\n' \
     "$name" "$h_rps" "$h_p99" "$name" "$m_rps" "$m_p99" "$name" "$ratio"
+  printf '| %s | GET /jobs/search (cache HIT) | %s | %s |\n| %s | ratio cached search / health | %s | |\n' \
+    "$name" "$s_rps" "$s_p99" "$name" "$sratio"
   kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 }
 
