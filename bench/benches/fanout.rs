@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use jobin_adapters::fakes::{Failure, FakeBoard, generate};
-use jobin_adapters::{SystemClock, TokioTimer};
 use jobin_adapters::memory::NoopJobStore;
+use jobin_adapters::{SystemClock, TokioTimer};
 use jobin_core::domain::{Plan, PlanCatalog, SourceId};
 use jobin_core::ports::{Cache, CacheError, JobSource};
 use jobin_core::usecases::{Search, SearchConfig, SearchPorts, SearchRequest};
@@ -55,7 +55,8 @@ fn bench(c: &mut Criterion) {
     for latency_ms in [20u64, 100] {
         for hanging in [false, true] {
             let s = search(Duration::from_millis(latency_ms), hanging);
-            let label = if hanging { format!("six_at_{latency_ms}ms_plus_hanging") } else { format!("six_at_{latency_ms}ms") };
+            let label =
+                if hanging { format!("six_at_{latency_ms}ms_plus_hanging") } else { format!("six_at_{latency_ms}ms") };
             group.bench_function(BenchmarkId::from_parameter(label), |b| {
                 b.to_async(&rt).iter(|| {
                     let req = SearchRequest {
