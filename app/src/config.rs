@@ -200,10 +200,7 @@ impl Config {
         };
         let trusted_proxies = match var("JOBIN_TRUSTED_PROXIES") {
             None => Vec::new(),
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+            Some(v) => comma_items(&v)
                 .map(|s| {
                     s.parse::<IpNet>()
                         .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
@@ -296,10 +293,7 @@ impl Config {
         };
         let failing = match var("JOBIN_DEMO_FAILING") {
             None => Vec::new(),
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+            Some(v) => comma_items(&v)
                 .map(|s| {
                     SourceId::parse(s).ok_or_else(|| {
                         err(
@@ -354,6 +348,11 @@ impl Config {
     pub fn uses_sqlite_in_data_dir(&self) -> bool {
         self.database_url.expose_secret() == default_sqlite_url(&self.data_dir)
     }
+}
+
+/// The non-empty, trimmed items of a comma-separated value.
+fn comma_items(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {

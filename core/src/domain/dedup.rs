@@ -206,22 +206,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn job(source: SourceId, native: &str, title: &str, company: &str, city: &str) -> Job {
-        Job {
-            id: Job::make_id(source, native),
-            source,
-            title: title.into(),
-            company: company.into(),
-            location: Location { city: city.into(), country: String::new(), region: String::new() },
-            salary: None,
-            skills: vec![],
-            seniority: None,
-            remote: false,
-            url: format!("https://{source}.example/{native}"),
-            posted_at: None,
-            fetched_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
-            description: String::new(),
-            copies: vec![],
-        }
+        Job::sample(source, native, title, company, city)
     }
 
     fn rank(s: SourceId) -> usize {

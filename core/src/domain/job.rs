@@ -314,6 +314,29 @@ impl Job {
 }
 
 #[cfg(test)]
+impl Job {
+    /// A minimal job for tests: no salary, skills or dates, fetched at the epoch.
+    pub(crate) fn sample(source: SourceId, native: &str, title: &str, company: &str, city: &str) -> Job {
+        Job {
+            id: Job::make_id(source, native),
+            source,
+            title: title.into(),
+            company: company.into(),
+            location: Location { city: city.into(), country: String::new(), region: String::new() },
+            salary: None,
+            skills: vec![],
+            seniority: None,
+            remote: false,
+            url: format!("https://{source}.example/{native}"),
+            posted_at: None,
+            fetched_at: DateTime::<Utc>::UNIX_EPOCH,
+            description: String::new(),
+            copies: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -404,22 +404,7 @@ mod tests {
     }
 
     fn job(source: SourceId, native: &str, title: &str) -> Job {
-        Job {
-            id: Job::make_id(source, native),
-            source,
-            title: title.into(),
-            company: "Acme Ltd".into(),
-            location: Location { city: "London".into(), country: "GB".into(), region: String::new() },
-            salary: None,
-            skills: vec![],
-            seniority: None,
-            remote: false,
-            url: format!("https://{source}.example/{native}"),
-            posted_at: None,
-            fetched_at: chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap(),
-            description: String::new(),
-            copies: vec![],
-        }
+        Job::sample(source, native, title, "Acme Ltd", "London")
     }
 
     fn two_jobs(s: SourceId) -> Result<Vec<Job>, SourceError> {
