@@ -201,7 +201,7 @@ fn fill_from(primary: &mut Job, other: Job) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Location, PayPeriod, Salary};
+    use crate::domain::{PayPeriod, Salary};
     use chrono::{DateTime, Utc};
     use proptest::prelude::*;
 

@@ -343,7 +343,6 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Location;
     use crate::ports::job_source::MockJobSource;
     use crate::ports::{CacheError, JobStoreError};
     use crate::usecases::testing::FixedClock;
