@@ -3,6 +3,7 @@
 //! records (`job.rs`) are plain data with public fields; they serialize for the search cache.
 
 pub mod account;
+pub mod ai;
 pub mod api_key;
 pub mod catalog;
 pub mod dedup;
@@ -13,8 +14,11 @@ pub mod password;
 pub mod plan;
 pub mod routing;
 pub mod secret;
+pub mod skills;
+pub mod stats;
 
 pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError};
+pub use ai::{AiProvider, ModelCatalog, ModelCatalogError, ModelEntry, ModelOverride, ModelStatus, SelectError};
 pub use api_key::{ApiKeySecret, KeyFormatError, KeyPrefix};
 pub use catalog::{AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms};
 pub use dedup::{Fingerprint, merge};
@@ -24,3 +28,5 @@ pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
 pub use routing::{Route, Skip, route};
 pub use secret::{SecretHash, SecretHasher, random_token};
+pub use skills::{PostingText, canonical_skill, grounded_skills};
+pub use stats::{SalarySample, SalaryStats};
