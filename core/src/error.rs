@@ -48,6 +48,18 @@ pub enum Code {
     PlanUpgradeRequired,
     /// The plan's monthly request quota is spent; see `resets` and `upgrade`.
     QuotaExceeded,
+    /// `X-AI-Provider` names no known provider; `details` lists the valid ones.
+    UnknownAiProvider,
+    /// `X-AI-Model` names no model of the provider; `details` lists the valid ones.
+    UnknownAiModel,
+    /// The model is listed but coming soon; see `GET /jobs/providers`.
+    AiModelComingSoon,
+    /// The provider has no API key on this server; choose another (see `GET /jobs/providers`).
+    AiProviderUnconfigured,
+    /// The AI provider did not answer within the 15 s budget; see `Retry-After`.
+    AiTimeout,
+    /// The AI provider failed or gave no usable answer; see `Retry-After`.
+    AiUnavailable,
 }
 
 impl Code {
@@ -74,6 +86,12 @@ impl Code {
         Code::DependencyUnavailable,
         Code::PlanUpgradeRequired,
         Code::QuotaExceeded,
+        Code::UnknownAiProvider,
+        Code::UnknownAiModel,
+        Code::AiModelComingSoon,
+        Code::AiProviderUnconfigured,
+        Code::AiTimeout,
+        Code::AiUnavailable,
     ];
 
     /// The wire form of the code.
@@ -100,6 +118,12 @@ impl Code {
             Code::DependencyUnavailable => "dependency_unavailable",
             Code::PlanUpgradeRequired => "plan_upgrade_required",
             Code::QuotaExceeded => "quota_exceeded",
+            Code::UnknownAiProvider => "unknown_ai_provider",
+            Code::UnknownAiModel => "unknown_ai_model",
+            Code::AiModelComingSoon => "ai_model_coming_soon",
+            Code::AiProviderUnconfigured => "ai_provider_unconfigured",
+            Code::AiTimeout => "ai_timeout",
+            Code::AiUnavailable => "ai_unavailable",
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Use cases: one file each, a plain struct over `Arc<dyn Port>`s with an `execute` method.
 
 pub mod admit;
+pub mod ai;
 pub mod authenticate;
 pub mod budget;
+pub mod enhance;
 pub mod keys;
 pub mod last_used;
 pub mod login;
@@ -17,8 +19,10 @@ pub mod throttle;
 
 use crate::{Code, ErrorCode, ports::StoreError};
 
+pub use ai::{AI_BUDGET, AiChoice, AiError, AiGateway, ProviderStatus, ProviderView, ProvidersView, Selection};
 pub use admit::{Admit, AdmitError, RateStatus};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
+pub use enhance::{Enhanced, Enhancer, Extraction};
 pub use budget::{BudgetWindow, SourceBudget, default_budget};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use last_used::LastUsedTracker;
@@ -29,7 +33,7 @@ pub use register::{Register, RegisterError, Registered};
 pub use revoke::{RevokeError, RevokeKey};
 pub use rotate::{RotateError, RotateKeys};
 pub use search::{
-    Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus,
+    Search, SearchConfig, query_key, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus,
 };
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};

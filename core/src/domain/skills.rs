@@ -136,16 +136,18 @@ impl PostingText {
         Self { hay: tokens(&parts.join(" \n ")) }
     }
 
-    /// Whether the text mentions `skill`: for a dictionary skill its name or any alias (common-word
-    /// names need an alias or a technical neighbour, as in `dictionary_skills`), otherwise the
-    /// skill itself as whole words.
+    /// Whether the text mentions `skill` as whole words: for a dictionary skill its name or any
+    /// alias, otherwise the skill itself. (Used to check a model's claim, so a common-word name
+    /// such as "Rust" counts wherever the word appears.)
     pub fn mentions(&self, skill: &str) -> bool {
         let lower = skill.trim().to_lowercase();
         if lower.is_empty() {
             return false;
         }
         match entry(&lower) {
-            Some((name, aliases)) => self.dictionary_hit(name, aliases),
+            Some((name, aliases)) => {
+                std::iter::once(name).chain(aliases.iter()).any(|n| contains_phrase(&self.hay, tokens(n).trim()))
+            }
             None => contains_phrase(&self.hay, tokens(&lower).trim()),
         }
     }

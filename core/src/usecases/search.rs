@@ -234,6 +234,13 @@ fn validate(req: SearchRequest) -> Result<Query, SearchError> {
     })
 }
 
+/// The validated query's key (plan, country, remote, folded `q` and `location`) and its country,
+/// for the use cases built on search (salary, trends, insight) to key their own caches.
+pub fn query_key(req: &SearchRequest) -> Result<(String, Country), SearchError> {
+    let q = validate(req.clone())?;
+    Ok((cache_key(&q).trim_start_matches("search:v1:").to_owned(), q.country))
+}
+
 /// Normalized query + plan (and the data version, so a format change never reads old entries).
 fn cache_key(q: &Query) -> String {
     format!(
