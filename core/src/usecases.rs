@@ -2,20 +2,24 @@
 
 pub mod admit;
 pub mod ai;
+pub mod analytics;
 pub mod authenticate;
 pub mod budget;
 pub mod enhance;
 pub mod keys;
 pub mod last_used;
+pub mod insight;
 pub mod login;
 pub mod me;
 pub mod refresh;
 pub mod register;
 pub mod revoke;
 pub mod rotate;
+pub mod salary;
 pub mod search;
 pub mod set_plan;
 pub mod throttle;
+pub mod trends;
 
 use crate::{Code, ErrorCode, ports::StoreError};
 
@@ -23,6 +27,10 @@ pub use ai::{AI_BUDGET, AiChoice, AiError, AiGateway, ProviderStatus, ProviderVi
 pub use admit::{Admit, AdmitError, RateStatus};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use enhance::{Enhanced, Enhancer, Extraction};
+pub use analytics::{ANALYTICS_TTL, AnalyticsRequest, Sampler};
+pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
+pub use salary::{SalaryReport, SalaryStatsCase};
+pub use trends::{AnalyticsError, SeniorityCounts, SkillCount, Trends, TrendsReport};
 pub use budget::{BudgetWindow, SourceBudget, default_budget};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use last_used::LastUsedTracker;

@@ -52,7 +52,7 @@ pub fn round_cents(v: f64) -> f64 {
 }
 
 /// The jobs a salary statistic is computed from, and what was left out and why.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SalarySample {
     /// Annualized midpoints in the sample currency, in job order.
     pub values: Vec<f64>,
@@ -94,7 +94,7 @@ impl SalarySample {
 }
 
 /// Percentiles, extremes and histogram of a non-empty sample, rounded to the cent.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SalaryStats {
     pub sample_size: usize,
     pub p25: f64,
