@@ -6,6 +6,7 @@ pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod fakes;
+pub mod llm;
 pub mod memory;
 pub mod redis;
 pub mod sources;

@@ -22,9 +22,9 @@ pub use entropy::Entropy;
 pub use job_source::{JobSource, SourceError, SourceQuery};
 pub use job_store::{JobStore, JobStoreError};
 pub use key_store::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
-pub use llm::{ExtractItem, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};
 #[cfg(any(test, feature = "mocks"))]
 pub use llm::MockLlmProvider;
+pub use llm::{ExtractItem, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};
 pub use lock::{Lock, LockError, LockToken};
 pub use password::{HashError, PasswordHasher};
 pub use timer::Timer;

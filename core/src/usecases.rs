@@ -6,9 +6,9 @@ pub mod analytics;
 pub mod authenticate;
 pub mod budget;
 pub mod enhance;
+pub mod insight;
 pub mod keys;
 pub mod last_used;
-pub mod insight;
 pub mod login;
 pub mod me;
 pub mod refresh;
@@ -23,15 +23,13 @@ pub mod trends;
 
 use crate::{Code, ErrorCode, ports::StoreError};
 
-pub use ai::{AI_BUDGET, AiChoice, AiError, AiGateway, ProviderStatus, ProviderView, ProvidersView, Selection};
 pub use admit::{Admit, AdmitError, RateStatus};
-pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
-pub use enhance::{Enhanced, Enhancer, Extraction};
+pub use ai::{AI_BUDGET, AiChoice, AiError, AiGateway, ProviderStatus, ProviderView, ProvidersView, Selection};
 pub use analytics::{ANALYTICS_TTL, AnalyticsRequest, Sampler};
-pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
-pub use salary::{SalaryReport, SalaryStatsCase};
-pub use trends::{AnalyticsError, SeniorityCounts, SkillCount, Trends, TrendsReport};
+pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use budget::{BudgetWindow, SourceBudget, default_budget};
+pub use enhance::{Enhanced, Enhancer, Extraction};
+pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use last_used::LastUsedTracker;
 pub use login::{Login, LoginError, SessionIssuer, SessionTokens};
@@ -40,11 +38,13 @@ pub use refresh::{Refresh, RefreshError};
 pub use register::{Register, RegisterError, Registered};
 pub use revoke::{RevokeError, RevokeKey};
 pub use rotate::{RotateError, RotateKeys};
+pub use salary::{SalaryReport, SalaryStatsCase};
 pub use search::{
-    Search, SearchConfig, query_key, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus,
+    Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus, query_key,
 };
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};
+pub use trends::{AnalyticsError, SeniorityCounts, SkillCount, Trends, TrendsReport};
 
 /// A field that failed validation: which one and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -25,8 +25,14 @@ pub enum AiProvider {
 
 impl AiProvider {
     /// Document order (available first), then `local`.
-    pub const ALL: [AiProvider; 6] =
-        [AiProvider::Qwen, AiProvider::Anthropic, AiProvider::OpenAi, AiProvider::Google, AiProvider::DeepSeek, AiProvider::Local];
+    pub const ALL: [AiProvider; 6] = [
+        AiProvider::Qwen,
+        AiProvider::Anthropic,
+        AiProvider::OpenAi,
+        AiProvider::Google,
+        AiProvider::DeepSeek,
+        AiProvider::Local,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -242,7 +248,9 @@ mod tests {
         assert_eq!(c.provider("gemini"), Ok(AiProvider::Google));
         let e = c.model(q, "max").unwrap_err();
         assert_eq!(e.to_string(), "unknown model `max` for provider qwen; valid models: turbo, plus");
-        assert!(c.provider("mistral").unwrap_err().to_string().contains("qwen, anthropic, openai, google, deepseek, local"));
+        assert!(
+            c.provider("mistral").unwrap_err().to_string().contains("qwen, anthropic, openai, google, deepseek, local")
+        );
     }
 
     #[test]

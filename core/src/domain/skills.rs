@@ -176,7 +176,8 @@ impl PostingText {
     /// Whether the text offers remote work ("remote", "work from home", "home office", …) and
     /// does not rule it out ("no remote", "not remote", "on-site only").
     pub fn says_remote(&self) -> bool {
-        const NO: &[&str] = &["no remote", "not remote", "non remote", "on site only", "onsite only", "office based only"];
+        const NO: &[&str] =
+            &["no remote", "not remote", "non remote", "on site only", "onsite only", "office based only"];
         const YES: &[&str] = &[
             "remote",
             "fully remote",

@@ -156,10 +156,8 @@ impl AiGateway {
     ) -> Self {
         let providers: HashMap<_, _> = providers.into_iter().map(|p| (p.provider(), p)).collect();
         let usable = |p: &AiProvider| providers.contains_key(p) && models.provider_available(*p);
-        let default_provider = default
-            .filter(usable)
-            .or_else(|| AiProvider::ALL.into_iter().find(usable))
-            .unwrap_or(AiProvider::Local);
+        let default_provider =
+            default.filter(usable).or_else(|| AiProvider::ALL.into_iter().find(usable)).unwrap_or(AiProvider::Local);
         Self {
             inner: Arc::new(Inner {
                 models,
@@ -215,13 +213,7 @@ impl AiGateway {
                 .into_iter()
                 .find(|p| entry.allowed_for(*p, self.inner.plans.terms(*p)))
                 .unwrap_or(Plan::Scale);
-            return Err(AiError::NotInPlan {
-                plan,
-                provider,
-                alias: entry.alias,
-                tier: entry.tier.as_str(),
-                required,
-            });
+            return Err(AiError::NotInPlan { plan, provider, alias: entry.alias, tier: entry.tier.as_str(), required });
         }
         if !self.inner.providers.contains_key(&provider) {
             return Err(AiError::Unconfigured(provider));

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crate::domain::{Country, Plan};
 use crate::ports::Cache;
-use crate::usecases::search::{PARTIAL_TTL, Search, SearchError, SearchOutcome, SearchRequest, SourceStatus, query_key};
+use crate::usecases::search::{
+    PARTIAL_TTL, Search, SearchError, SearchOutcome, SearchRequest, SourceStatus, query_key,
+};
 
 /// How long an analytics answer stays cached (the document's 6 hours).
 pub const ANALYTICS_TTL: Duration = Duration::from_secs(6 * 3600);

@@ -257,8 +257,8 @@ fn apply(mut job: Job, x: Extraction) -> Job {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AiProvider, ModelCatalog, PlanCatalog, SourceId};
     use crate::ErrorCode;
+    use crate::domain::{AiProvider, ModelCatalog, PlanCatalog, SourceId};
     use crate::ports::{CacheError, LlmAnswer, LlmError, LlmProvider, Timer};
     use async_trait::async_trait;
     use futures::FutureExt;
@@ -388,6 +388,9 @@ mod tests {
         assert!(parse_answer("Sure! Here you go", j.iter()).unwrap_err().starts_with("not JSON"));
         let one = r#"{"jobs":[{"id":"adzuna:0","skills":[],"seniority":null,"remote":false}]}"#;
         assert_eq!(parse_answer(one, j.iter()).unwrap_err(), "no entry for adzuna:1");
-        assert_eq!(parse_answer(one, j.iter().take(1)).unwrap()[0], Extraction { skills: vec![], seniority: None, remote: false });
+        assert_eq!(
+            parse_answer(one, j.iter().take(1)).unwrap()[0],
+            Extraction { skills: vec![], seniority: None, remote: false }
+        );
     }
 }

@@ -106,7 +106,7 @@ pub fn facts(query: &str, location: Option<&str>, country: crate::domain::Countr
     let stats = SalaryStats::of(&sample.values);
     // Newer half first: posting date descending, undated last.
     let mut by_date: Vec<&Job> = jobs.iter().collect();
-    by_date.sort_by(|a, b| b.posted_at.cmp(&a.posted_at));
+    by_date.sort_by_key(|j| std::cmp::Reverse(j.posted_at));
     let half = n / 2;
     let skills: Vec<Vec<String>> = by_date.iter().map(|j| rule_skills(j)).collect();
     let share = |range: &[Vec<String>], skill: &str| {
@@ -130,7 +130,8 @@ pub fn facts(query: &str, location: Option<&str>, country: crate::domain::Countr
     for j in jobs {
         seniority.add(j.seniority.or_else(|| seniority_from_title(&j.title)));
     }
-    let remote = jobs.iter().filter(|j| j.remote || PostingText::new(&[&j.title, &j.description]).says_remote()).count();
+    let remote =
+        jobs.iter().filter(|j| j.remote || PostingText::new(&[&j.title, &j.description]).says_remote()).count();
     let s = &seniority;
     InsightFacts {
         query: query.to_owned(),
@@ -211,7 +212,12 @@ fn allowed_numbers(f: &InsightFacts) -> Vec<f64> {
         v.extend([a, b, c, a / 1000.0, b / 1000.0, c / 1000.0]);
     }
     for s in &f.top_skills {
-        v.extend([s.count as f64, s.share_newer * 100.0, s.share_older * 100.0, (s.share_newer - s.share_older) * 100.0]);
+        v.extend([
+            s.count as f64,
+            s.share_newer * 100.0,
+            s.share_older * 100.0,
+            (s.share_newer - s.share_older) * 100.0,
+        ]);
         v.push(s.count as f64 / f.sample_size.max(1) as f64 * 100.0);
     }
     v.extend(f.seniority.iter().map(|(_, c)| *c as f64));
@@ -269,14 +275,16 @@ pub fn parse_insight(text: &str, facts: &InsightFacts) -> Result<(String, Vec<Sk
     let skills = root.get("topSkills").and_then(Value::as_array).ok_or("no `topSkills` array")?;
     let mut top = Vec::new();
     for s in skills {
-        let (Some(skill), Some(trend)) = (s.get("skill").and_then(Value::as_str), s.get("trend").and_then(Value::as_str))
+        let (Some(skill), Some(trend)) =
+            (s.get("skill").and_then(Value::as_str), s.get("trend").and_then(Value::as_str))
         else {
             continue;
         };
         let Some(known) = facts.top_skills.iter().find(|f| f.skill.eq_ignore_ascii_case(skill.trim())) else {
             continue;
         };
-        if !["rising", "stable", "declining"].contains(&trend) || top.iter().any(|t: &SkillTrend| t.skill == known.skill)
+        if !["rising", "stable", "declining"].contains(&trend)
+            || top.iter().any(|t: &SkillTrend| t.skill == known.skill)
         {
             continue;
         }
@@ -322,7 +330,11 @@ impl Insight {
         let f = facts(&subject.q, subject.location.as_deref(), subject.country, &outcome.jobs);
         let (summary, top_skills, key_findings) = if f.sample_size == 0 {
             let place = subject.location.clone().unwrap_or_else(|| f.country.clone());
-            (format!("No postings matched \u{201c}{}\u{201d} in {place}; there is nothing to analyse.", subject.q), vec![], vec![])
+            (
+                format!("No postings matched \u{201c}{}\u{201d} in {place}; there is nothing to analyse.", subject.q),
+                vec![],
+                vec![],
+            )
         } else {
             let answer = self.ai.complete(&sel, insight_request(f.clone()), self.budget).await?;
             parse_insight(&answer.text, &f).map_err(|reason| {
@@ -337,7 +349,12 @@ impl Insight {
             country: subject.country.code().to_owned(),
             summary,
             top_skills,
-            salary_range: f.salary.map(|(p25, median, p75)| SalaryRange { p25, median, p75, currency: f.currency.clone() }),
+            salary_range: f.salary.map(|(p25, median, p75)| SalaryRange {
+                p25,
+                median,
+                p75,
+                currency: f.currency.clone(),
+            }),
             remote_ratio: f.remote_ratio,
             key_findings,
             data_quality: f.data_quality.clone(),
@@ -354,7 +371,7 @@ impl Insight {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Country, Salary, PayPeriod, SourceId};
+    use crate::domain::{Country, PayPeriod, Salary, SourceId};
 
     fn facts_for(jobs: &[Job]) -> InsightFacts {
         facts("rust developer", Some("London"), Country::Gb, jobs)
@@ -396,7 +413,10 @@ mod tests {
         let (summary, top, findings) = parse_insight(&answer.to_string(), &f).unwrap();
         assert_eq!(summary, "Rust is in demand.");
         assert_eq!(top, vec![SkillTrend { skill: "Rust".into(), trend: "rising".into() }]);
-        assert_eq!(findings, vec!["Median pay is 60,000 GBP", "Rust appears in 100% of 20 postings", "Top 3 skills dominate"]);
+        assert_eq!(
+            findings,
+            vec!["Median pay is 60,000 GBP", "Rust appears in 100% of 20 postings", "Top 3 skills dominate"]
+        );
         assert!(parse_insight("{\"summary\":\"\"}", &f).is_err());
         assert!(parse_insight("not json", &f).is_err());
     }
