@@ -85,3 +85,82 @@ async fn csv_and_jsonl_dumps_in_our_own_shape_load() {
 fn a_missing_file_is_an_error_not_a_panic() {
     assert!(FileSource::load(std::path::Path::new("/nonexistent/jobs.csv"), None).is_err());
 }
+
+/// Data quality: salary statistics of the dataset, loaded through the file source and searched
+/// like any board, equal a computation straight from the CSV written here with its own parsing,
+/// filtering and percentile arithmetic.
+#[tokio::test]
+async fn salary_statistics_over_the_dataset_match_an_independent_computation() {
+    use jobin_core::domain::{SalarySample, SalaryStats};
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/data-jobs-2023/data_jobs_salary_all.csv");
+    // No default currency: each row's country decides it, so rows from other countries never
+    // pool into the US sample.
+    let (source, _) = FileSource::load(&path, None).unwrap();
+    let found = source
+        .search(&SourceQuery { q: "data engineer".into(), location: None, country: Country::Us, limit: 1_000_000 })
+        .await
+        .unwrap();
+    let sample = SalarySample::of(&found, "USD");
+    let ours = SalaryStats::of(&sample.values).unwrap();
+
+    // Independent: read the CSV again, keep United States rows whose title, company or skills
+    // contain words starting with "data" and "engineer", annualize hourly pay × 2,080.
+    let words = |s: &str| -> Vec<String> {
+        s.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (title, company, skills, country, rate, year, hour) = (
+        col("job_title"),
+        col("company_name"),
+        col("job_skills"),
+        col("job_country"),
+        col("salary_rate"),
+        col("salary_year_avg"),
+        col("salary_hour_avg"),
+    );
+    let mut values = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        if &rec[country] != "United States" {
+            continue;
+        }
+        let text = words(&format!("{} {} {}", &rec[title], &rec[company], &rec[skills]));
+        if !["data", "engineer"].iter().all(|q| text.iter().any(|w| w.starts_with(q))) {
+            continue;
+        }
+        let v = match &rec[rate] {
+            "hour" => rec[hour].parse::<f64>().unwrap() * 2_080.0,
+            _ => rec[year].parse::<f64>().unwrap(),
+        };
+        if (1_000.0..=5_000_000.0).contains(&v) {
+            values.push(v);
+        }
+    }
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = values.len();
+    let pct = |p: f64| {
+        let rank = p * (n - 1) as f64;
+        let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+        ((values[lo] + (values[hi] - values[lo]) * (rank - lo as f64)) * 100.0).round() / 100.0
+    };
+    assert!(n > 1_000, "a real sample: {n}");
+    assert_eq!(ours.sample_size, n);
+    assert_eq!((ours.p25, ours.median, ours.p75), (pct(0.25), pct(0.5), pct(0.75)));
+    assert_eq!((ours.min, ours.max), (values[0], values[n - 1]));
+    let mut histogram = std::collections::BTreeMap::<u64, u64>::new();
+    for v in &values {
+        *histogram.entry((v / 10_000.0) as u64 * 10_000).or_default() += 1;
+    }
+    assert_eq!(ours.histogram, histogram);
+    eprintln!(
+        "data engineer, US: n={n} p25={} median={} p75={} min={} max={}",
+        ours.p25, ours.median, ours.p75, ours.min, ours.max
+    );
+}

@@ -12,9 +12,16 @@
 //!
 //! [endpoints]
 //! "/jobs/salary" = "free"
+//!
+//! # AI models: any of model_id, tier, min_plan, status per provider and alias.
+//! [models.google.flash]
+//! model_id = "gemini-3.5-flash"      # the document's id is retired upstream
+//! status = "available"               # or "coming_soon"
 //! ```
 
-use jobin_core::domain::{AiTier, CatalogOverrides, Plan, PlanCatalog, PlanOverride};
+use jobin_core::domain::{
+    AiProvider, AiTier, CatalogOverrides, ModelCatalog, ModelOverride, ModelStatus, Plan, PlanCatalog, PlanOverride,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,6 +33,17 @@ struct File {
     plans: BTreeMap<String, PlanFile>,
     #[serde(default)]
     endpoints: BTreeMap<String, String>,
+    #[serde(default)]
+    models: BTreeMap<String, BTreeMap<String, ModelFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    model_id: Option<String>,
+    tier: Option<String>,
+    min_plan: Option<String>,
+    status: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,10 +92,46 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
     PlanCatalog::document().with_overrides(&overrides).map_err(|e| e.to_string())
 }
 
-/// Reads and parses the file at `path`.
-pub fn load(path: &Path) -> Result<PlanCatalog, String> {
+/// Parses the `[models]` part of a catalog file's text into a model catalog.
+pub fn parse_models(text: &str) -> Result<ModelCatalog, String> {
+    let file: File = toml::from_str(text).map_err(|e| e.to_string().replace('\n', " ").trim().to_owned())?;
+    let mut overrides = Vec::new();
+    for (provider_name, models) in file.models {
+        let provider = AiProvider::parse(&provider_name).ok_or_else(|| {
+            format!(
+                "models.{provider_name}: unknown provider; valid: {}",
+                AiProvider::ALL.map(AiProvider::as_str).join(", ")
+            )
+        })?;
+        for (alias, m) in models {
+            let at = format!("models.{provider_name}.{alias}");
+            let tier = match &m.tier {
+                None => None,
+                Some(t) => Some(AiTier::parse(t).ok_or_else(|| format!("{at}.tier: unknown tier `{t}` (lite, flagship)"))?),
+            };
+            let min_plan = match &m.min_plan {
+                None => None,
+                Some(p) => Some(Plan::parse(p).map_err(|e| format!("{at}.min_plan: {e}"))?),
+            };
+            let status = match &m.status {
+                None => None,
+                Some(s) => Some(
+                    ModelStatus::parse(s)
+                        .ok_or_else(|| format!("{at}.status: unknown status `{s}` (available, coming_soon)"))?,
+                ),
+            };
+            overrides.push((provider, alias, ModelOverride { model_id: m.model_id, tier, min_plan, status }));
+        }
+    }
+    ModelCatalog::document().with_overrides(&overrides).map_err(|e| e.to_string())
+}
+
+/// Reads and parses the file at `path`: the plan catalog and the model catalog.
+pub fn load(path: &Path) -> Result<(PlanCatalog, ModelCatalog), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let plans = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let models = parse_models(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((plans, models))
 }
 
 #[cfg(test)]
@@ -105,6 +159,33 @@ mod tests {
         assert_eq!(c.terms(Plan::Scale), PlanCatalog::document().terms(Plan::Scale));
         assert_eq!(c.endpoints(Plan::Free), vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]);
         assert_eq!(parse("").unwrap(), PlanCatalog::document());
+    }
+
+    #[test]
+    fn model_overrides_replace_retired_ids() {
+        let m = parse_models(
+            r#"
+            [models.google.flash]
+            model_id = "gemini-3.5-flash"
+            status = "available"
+            [models.qwen.plus]
+            min_plan = "scale"
+            "#,
+        )
+        .unwrap();
+        let flash = m.model(AiProvider::Google, "flash").unwrap();
+        assert_eq!((flash.model_id.as_str(), flash.status), ("gemini-3.5-flash", ModelStatus::Available));
+        assert_eq!(m.model(AiProvider::Qwen, "plus").unwrap().min_plan, Plan::Scale);
+        assert_eq!(parse_models("").unwrap(), ModelCatalog::document());
+        for (text, needle) in [
+            ("[models.mistral.x]\nstatus = \"available\"", "models.mistral: unknown provider"),
+            ("[models.qwen.max]\nstatus = \"available\"", "models.qwen.max: no such model"),
+            ("[models.qwen.turbo]\nstatus = \"live\"", "unknown status `live`"),
+            ("[models.qwen.turbo]\nmodel = \"x\"", "unknown field `model`"),
+        ] {
+            let e = parse_models(text).unwrap_err();
+            assert!(e.contains(needle), "{text:?} → {e}");
+        }
     }
 
     #[test]

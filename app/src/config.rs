@@ -2,7 +2,7 @@
 //! value stops start-up with one line naming the variable.
 
 use ipnet::IpNet;
-use jobin_core::domain::{PlanCatalog, SourceId};
+use jobin_core::domain::{AiProvider, ModelCatalog, PlanCatalog, SourceId};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::net::SocketAddr;
@@ -47,6 +47,10 @@ pub struct Config {
     pub db_max_connections: u32,
     /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
     pub catalog: PlanCatalog,
+    /// The AI model catalog: the document's, or with `JOBIN_CATALOG`'s `[models]` applied.
+    pub models: ModelCatalog,
+    /// LLM providers' endpoints and keys, the default provider and the AI time budget.
+    pub ai: AiSettings,
     /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key (deployments sharing one Redis use different ones).
@@ -83,6 +87,43 @@ pub struct BoardsConfig {
     pub themuse_api_key: Option<SecretString>,
 }
 
+/// One remote LLM provider: its API root and key (`JOBIN_<PROVIDER>_BASE_URL`, `_API_KEY`).
+#[derive(Clone)]
+pub struct LlmSettings {
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+}
+
+#[derive(Clone)]
+pub struct AiSettings {
+    pub qwen: LlmSettings,
+    pub openai: LlmSettings,
+    pub deepseek: LlmSettings,
+    pub anthropic: LlmSettings,
+    pub gemini: LlmSettings,
+    /// `JOBIN_AI_DEFAULT_PROVIDER`; unset: the first configured available provider, else `local`.
+    pub default_provider: Option<AiProvider>,
+    /// The AI step's time budget (`JOBIN_AI_BUDGET_MS`, default the document's 15 s).
+    pub budget_ms: u64,
+}
+
+impl AiSettings {
+    /// The providers with a key (names only, for logs).
+    pub fn configured(&self) -> Vec<&'static str> {
+        [
+            ("qwen", &self.qwen),
+            ("openai", &self.openai),
+            ("deepseek", &self.deepseek),
+            ("anthropic", &self.anthropic),
+            ("gemini", &self.gemini),
+        ]
+        .into_iter()
+        .filter(|(_, s)| s.api_key.is_some())
+        .map(|(n, _)| n)
+        .collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchSettings {
     pub source_timeout_ms: u64,
@@ -114,6 +155,9 @@ impl fmt::Debug for Config {
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
             .field("boards_with_keys", &self.boards.configured())
             .field("search", &self.search)
+            .field("ai_providers_with_keys", &self.ai.configured())
+            .field("ai_default_provider", &self.ai.default_provider.map(AiProvider::as_str))
+            .field("ai_budget_ms", &self.ai.budget_ms)
             .field("demo", &self.demo)
             .finish()
     }
@@ -221,8 +265,8 @@ impl Config {
                     err("JOBIN_DB_MAX_CONNECTIONS", format!("`{v}` is not a number between 1 and 1000"))
                 })?,
             };
-        let catalog = match var("JOBIN_CATALOG") {
-            None => PlanCatalog::document(),
+        let (catalog, models) = match var("JOBIN_CATALOG") {
+            None => (PlanCatalog::document(), ModelCatalog::document()),
             Some(path) => crate::catalog_file::load(Path::new(&path)).map_err(|e| err("JOBIN_CATALOG", e))?,
         };
         let public_url = match var("JOBIN_PUBLIC_URL") {
@@ -286,6 +330,38 @@ impl Config {
                     .ok_or_else(|| err(name, format!("`{v}` is not a number between {min} and {max}"))),
             }
         };
+        let llm = |name: &'static str, default: &str| -> Result<LlmSettings, ConfigError> {
+            Ok(LlmSettings {
+                base_url: base_url(
+                    match name {
+                        "QWEN" => "JOBIN_QWEN_BASE_URL",
+                        "OPENAI" => "JOBIN_OPENAI_BASE_URL",
+                        "DEEPSEEK" => "JOBIN_DEEPSEEK_BASE_URL",
+                        "ANTHROPIC" => "JOBIN_ANTHROPIC_BASE_URL",
+                        _ => "JOBIN_GEMINI_BASE_URL",
+                    },
+                    default,
+                )?,
+                api_key: key(&format!("JOBIN_{name}_API_KEY")),
+            })
+        };
+        let ai = AiSettings {
+            qwen: llm("QWEN", jobin_adapters::llm::openai_compat::QWEN_BASE_URL)?,
+            openai: llm("OPENAI", jobin_adapters::llm::openai_compat::OPENAI_BASE_URL)?,
+            deepseek: llm("DEEPSEEK", jobin_adapters::llm::openai_compat::DEEPSEEK_BASE_URL)?,
+            anthropic: llm("ANTHROPIC", jobin_adapters::llm::anthropic::ANTHROPIC_BASE_URL)?,
+            gemini: llm("GEMINI", jobin_adapters::llm::gemini::GEMINI_BASE_URL)?,
+            default_provider: match var("JOBIN_AI_DEFAULT_PROVIDER") {
+                None => None,
+                Some(v) => Some(AiProvider::parse(&v).ok_or_else(|| {
+                    err(
+                        "JOBIN_AI_DEFAULT_PROVIDER",
+                        format!("unknown provider `{v}`; valid: {}", AiProvider::ALL.map(AiProvider::as_str).join(", ")),
+                    )
+                })?),
+            },
+            budget_ms: number("JOBIN_AI_BUDGET_MS", 15_000, 100, 120_000)?,
+        };
         let search = SearchSettings {
             source_timeout_ms: number("JOBIN_SOURCE_TIMEOUT_MS", 8_000, 100, 60_000)?,
             per_source_limit: number("JOBIN_SOURCE_RESULT_CAP", 50, 1, 500)? as usize,
@@ -332,6 +408,8 @@ impl Config {
             redis_url,
             redis_prefix,
             catalog,
+            models,
+            ai,
             public_url,
             bind,
             data_dir,

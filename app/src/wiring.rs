@@ -5,13 +5,14 @@ use ipnet::IpNet;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{self, SqlKeyStore, SqlUsageLog};
 use jobin_adapters::fakes;
+use jobin_adapters::llm;
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter, NoopJobStore};
 use jobin_adapters::redis::{Redis, RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer};
-use jobin_core::domain::{PlanCatalog, SecretHasher};
+use jobin_core::domain::{AiProvider, ModelCatalog, PlanCatalog, SecretHasher};
 use jobin_core::ports::{
-    Cache, Clock, Entropy, JobSource, KeyStore, Lock, PasswordHasher, TokenSigner, UsageLog, UsageMeter,
+    Cache, Clock, Entropy, JobSource, KeyStore, LlmProvider, Lock, PasswordHasher, TokenSigner, UsageLog, UsageMeter,
 };
 use jobin_core::usecases::*;
 use sea_orm::DatabaseConnection;
@@ -20,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{BoardsConfig, Config, DemoSettings, MIN_SECRET_BYTES};
+use crate::config::{AiSettings, BoardsConfig, Config, DemoSettings, LlmSettings, MIN_SECRET_BYTES};
 use crate::usage_writer::UsageWriter;
 
 /// Entries the in-process cache holds before evicting.
@@ -40,6 +41,11 @@ pub struct AppState {
     pub throttle: Throttle,
     pub admit: Admit,
     pub search: Search,
+    pub salary: SalaryStatsCase,
+    pub trends: Trends,
+    pub insight: Insight,
+    pub enhancer: Enhancer,
+    pub ai: AiGateway,
     pub catalog: Arc<PlanCatalog>,
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
     pub upgrade_url: String,
@@ -137,6 +143,43 @@ pub struct Options {
     /// The operator's dump (`JOBIN_IMPORT_FILE`) and its default currency.
     pub import: Option<(std::path::PathBuf, Option<String>)>,
     pub search: SearchConfig,
+    pub models: ModelCatalog,
+    /// Which LLM providers AI features use.
+    pub llm: LlmSet,
+    pub ai_default: Option<AiProvider>,
+    /// The AI step's budget (the document's 15 s).
+    pub ai_budget: Duration,
+}
+
+/// The LLM providers a server uses.
+pub enum LlmSet {
+    /// `local` plus every remote provider that has a key.
+    Real(AiSettings),
+    /// Providers built by the caller (tests); nothing else is added.
+    Custom(Vec<Arc<dyn LlmProvider>>),
+}
+
+/// `local` plus the remote providers that have keys, sharing one HTTP client.
+fn real_llms(cfg: &AiSettings, budget: Duration) -> anyhow::Result<Vec<Arc<dyn LlmProvider>>> {
+    let client = llm::llm_client(budget).context("building the LLM providers' HTTP client")?;
+    let ep = |s: &LlmSettings| s.api_key.clone().map(|k| llm::LlmEndpoint::new(&s.base_url, k, client.clone()));
+    let mut out: Vec<Arc<dyn LlmProvider>> = vec![Arc::new(llm::LocalRules)];
+    if let Some(e) = ep(&cfg.qwen) {
+        out.push(Arc::new(llm::OpenAiCompat::new(e, llm::Flavour::Qwen)));
+    }
+    if let Some(e) = ep(&cfg.openai) {
+        out.push(Arc::new(llm::OpenAiCompat::new(e, llm::Flavour::OpenAi)));
+    }
+    if let Some(e) = ep(&cfg.deepseek) {
+        out.push(Arc::new(llm::OpenAiCompat::new(e, llm::Flavour::DeepSeek)));
+    }
+    if let Some(e) = ep(&cfg.anthropic) {
+        out.push(Arc::new(llm::Anthropic::new(e)));
+    }
+    if let Some(e) = ep(&cfg.gemini) {
+        out.push(Arc::new(llm::Gemini::new(e)));
+    }
+    Ok(out)
 }
 
 /// The job boards a server asks.
@@ -169,6 +212,10 @@ impl Options {
                 per_source_limit: config.search.per_source_limit,
                 cache_ttl: Duration::from_secs(config.search.cache_secs),
             },
+            models: config.models.clone(),
+            llm: LlmSet::Real(config.ai.clone()),
+            ai_default: config.ai.default_provider,
+            ai_budget: Duration::from_millis(config.ai.budget_ms),
         }
     }
 }
@@ -242,6 +289,10 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         );
         boards.push(Arc::new(source));
     }
+    let llms = match opts.llm {
+        LlmSet::Real(cfg) => real_llms(&cfg, opts.ai_budget)?,
+        LlmSet::Custom(p) => p,
+    };
     let hasher = SecretHasher::new(opts.secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: entropy.clone() };
     let last_used = Arc::new(LastUsedTracker::default());
@@ -253,6 +304,21 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         entropy,
         clock: clock.clone(),
     };
+    let search = Search::new(
+        SearchPorts {
+            sources: boards,
+            catalog: catalog.clone(),
+            cache: cache.clone(),
+            store: Arc::new(NoopJobStore),
+            clock: clock.clone(),
+            timer: Arc::new(TokioTimer),
+        },
+        opts.search,
+    );
+    let ai = AiGateway::new(Arc::new(opts.models), catalog.clone(), llms, opts.ai_default, Arc::new(TokioTimer));
+    tracing::info!(default_provider = %ai.default_provider(), "AI providers ready");
+    let enhancer = Enhancer { ai: ai.clone(), cache: cache.clone(), budget: opts.ai_budget };
+    let sampler = Sampler { search: search.clone(), cache: cache.clone() };
     Ok(Arc::new(AppState {
         register: Register {
             store: store.clone(),
@@ -282,17 +348,12 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         },
         throttle: Throttle { meter: meter.clone(), clock: clock.clone() },
         admit: Admit { catalog: catalog.clone(), meter, clock: clock.clone() },
-        search: Search::new(
-            SearchPorts {
-                sources: boards,
-                catalog: catalog.clone(),
-                cache: cache.clone(),
-                store: Arc::new(NoopJobStore),
-                clock: clock.clone(),
-                timer: Arc::new(TokioTimer),
-            },
-            opts.search,
-        ),
+        search,
+        salary: SalaryStatsCase { sampler: sampler.clone() },
+        trends: Trends { sampler: sampler.clone(), enhancer: enhancer.clone() },
+        insight: Insight { sampler, ai: ai.clone(), budget: opts.ai_budget },
+        enhancer,
+        ai,
         catalog,
         upgrade_url: format!("{}/pricing", opts.public_url.trim_end_matches('/')),
         store,

@@ -31,6 +31,11 @@ pub struct Setup {
     /// The job boards: `None` = the seeded fake boards without latency (seed 42).
     pub boards: Option<Vec<Arc<dyn jobin_core::ports::JobSource>>>,
     pub search: jobin_core::usecases::SearchConfig,
+    /// The AI model catalog (default: the document's).
+    pub models: jobin_core::domain::ModelCatalog,
+    /// The LLM providers: `None` = only `local` (no network).
+    pub llm: Option<Vec<Arc<dyn jobin_core::ports::LlmProvider>>>,
+    pub ai_budget: std::time::Duration,
 }
 
 impl Default for Setup {
@@ -46,6 +51,9 @@ impl Default for Setup {
                 source_timeout: std::time::Duration::from_secs(2),
                 ..Default::default()
             },
+            models: jobin_core::domain::ModelCatalog::document(),
+            llm: None,
+            ai_budget: jobin_core::usecases::AI_BUDGET,
         }
     }
 }
@@ -124,6 +132,12 @@ impl TestServer {
             },
             search: setup.search.clone(),
             import: None,
+            models: setup.models.clone(),
+            llm: wiring::LlmSet::Custom(
+                setup.llm.clone().unwrap_or_else(|| vec![Arc::new(jobin_adapters::llm::LocalRules)]),
+            ),
+            ai_default: None,
+            ai_budget: setup.ai_budget,
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");

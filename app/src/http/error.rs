@@ -22,7 +22,11 @@ pub fn current_request_id() -> String {
 /// The one mapping from error code to HTTP status.
 pub const fn status_of(code: Code) -> StatusCode {
     match code {
-        Code::ValidationFailed | Code::InvalidJson => StatusCode::BAD_REQUEST,
+        Code::ValidationFailed
+        | Code::InvalidJson
+        | Code::UnknownAiProvider
+        | Code::UnknownAiModel
+        | Code::AiModelComingSoon => StatusCode::BAD_REQUEST,
         Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Code::MissingCredentials
@@ -37,7 +41,9 @@ pub const fn status_of(code: Code) -> StatusCode {
         Code::PlanUpgradeRequired => StatusCode::FORBIDDEN,
         Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        Code::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::DependencyUnavailable | Code::AiProviderUnconfigured | Code::AiTimeout | Code::AiUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
     }
 }
 
