@@ -107,11 +107,7 @@ async fn salary_statistics_over_the_dataset_match_an_independent_computation() {
     // Independent: read the CSV again, keep United States rows whose title, company or skills
     // contain words starting with "data" and "engineer", annualize hourly pay × 2,080.
     let words = |s: &str| -> Vec<String> {
-        s.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_owned)
-            .collect()
+        s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
     };
     let mut reader = csv::Reader::from_path(&path).unwrap();
     let headers = reader.headers().unwrap().clone();

@@ -107,7 +107,9 @@ pub fn parse_models(text: &str) -> Result<ModelCatalog, String> {
             let at = format!("models.{provider_name}.{alias}");
             let tier = match &m.tier {
                 None => None,
-                Some(t) => Some(AiTier::parse(t).ok_or_else(|| format!("{at}.tier: unknown tier `{t}` (lite, flagship)"))?),
+                Some(t) => {
+                    Some(AiTier::parse(t).ok_or_else(|| format!("{at}.tier: unknown tier `{t}` (lite, flagship)"))?)
+                }
             };
             let min_plan = match &m.min_plan {
                 None => None,

@@ -356,7 +356,10 @@ impl Config {
                 Some(v) => Some(AiProvider::parse(&v).ok_or_else(|| {
                     err(
                         "JOBIN_AI_DEFAULT_PROVIDER",
-                        format!("unknown provider `{v}`; valid: {}", AiProvider::ALL.map(AiProvider::as_str).join(", ")),
+                        format!(
+                            "unknown provider `{v}`; valid: {}",
+                            AiProvider::ALL.map(AiProvider::as_str).join(", ")
+                        ),
                     )
                 })?),
             },

@@ -13,7 +13,7 @@ pub mod system;
 pub enum Tag {
     /// Registration, login sessions and API key management.
     Account,
-    /// Job search across the boards.
+    /// Job search across the boards, salary statistics, AI trends and insight, AI providers.
     Jobs,
     /// Health and service metadata.
     System,

@@ -158,7 +158,9 @@ fn ai_error(e: AiError, upgrade: &str) -> ApiError {
             ApiError::new(e.code(), e.to_string()).with_details(serde_json::json!({ "valid": valid }))
         }
         AiError::NotInPlan { required, provider, alias, .. } => ApiError::new(e.code(), e.to_string())
-            .with_details(serde_json::json!({"required_plan": required.as_str(), "provider": provider.as_str(), "model": alias}))
+            .with_details(
+                serde_json::json!({"required_plan": required.as_str(), "provider": provider.as_str(), "model": alias}),
+            )
             .with_extra(Extra { upgrade: Some(upgrade.to_owned()), ..Extra::default() }),
         AiError::Timeout(_) => {
             let mut api = ApiError::new(e.code(), e.to_string());
@@ -247,9 +249,7 @@ fn salary_body(r: SalaryReport) -> SalaryBody {
         p75: st.map(|s| s.p75),
         min: st.map(|s| s.min),
         max: st.map(|s| s.max),
-        histogram: st
-            .map(|s| s.histogram.iter().map(|(k, v)| (k.to_string(), *v)).collect())
-            .unwrap_or_default(),
+        histogram: st.map(|s| s.histogram.iter().map(|(k, v)| (k.to_string(), *v)).collect()).unwrap_or_default(),
         histogram_bucket: jobin_core::domain::stats::HISTOGRAM_BUCKET,
         postings: r.postings as u64,
         excluded: SalaryExcluded {
@@ -401,9 +401,12 @@ fn insight_body(r: InsightReport) -> InsightBody {
         insight: InsightItem {
             summary: r.summary,
             top_skills: r.top_skills.into_iter().map(|t| SkillTrendItem { skill: t.skill, trend: t.trend }).collect(),
-            salary_range: r
-                .salary_range
-                .map(|s| SalaryRangeItem { p25: s.p25, median: s.median, p75: s.p75, currency: s.currency }),
+            salary_range: r.salary_range.map(|s| SalaryRangeItem {
+                p25: s.p25,
+                median: s.median,
+                p75: s.p75,
+                currency: s.currency,
+            }),
             remote_ratio: r.remote_ratio,
             key_findings: r.key_findings,
             data_quality: r.data_quality,
@@ -572,6 +575,7 @@ impl JobsApi {
     /// job lists its `copies`. A board that fails or times out is reported in `meta.sources` and
     /// never fails the search. Answers are cached 15 minutes per query and plan (`X-Cache`).
     #[oai(path = "/jobs/search", method = "get", operation_id = "search_jobs")]
+    #[allow(clippy::too_many_arguments)] // one argument per documented parameter and header
     async fn search(
         &self,
         state: Data<&Arc<AppState>>,
@@ -598,7 +602,12 @@ impl JobsApi {
         let plan = auth.0.account.plan;
         // Validate the AI choice before spending a fan-out on it.
         let selection = if enhance.0.unwrap_or(false) {
-            Some(state.ai.select(plan, &choice(ai_provider.0, ai_model.0), false).map_err(|e| ai_error(e, &state.upgrade_url))?)
+            Some(
+                state
+                    .ai
+                    .select(plan, &choice(ai_provider.0, ai_model.0), false)
+                    .map_err(|e| ai_error(e, &state.upgrade_url))?,
+            )
         } else {
             None
         };
@@ -660,7 +669,8 @@ impl JobsApi {
         /// Country code: gb (default), us, au, ca, de, fr.
         country: Query<Option<String>>,
     ) -> Result<SalaryResponse, AnalyticsErrorResponse> {
-        let req = AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
+        let req =
+            AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
         let r = state
             .salary
             .execute(req)
@@ -677,6 +687,7 @@ impl JobsApi {
     /// Requires `X-AI-Provider` and `X-AI-Model`. Cached 6 hours per query, plan and model. If the
     /// model cannot finish within 15 s: 503 `ai_timeout` with `Retry-After`.
     #[oai(path = "/jobs/trends", method = "get", operation_id = "skill_trends")]
+    #[allow(clippy::too_many_arguments)] // one argument per documented parameter and header
     async fn trends(
         &self,
         state: Data<&Arc<AppState>>,
@@ -693,7 +704,8 @@ impl JobsApi {
         #[oai(name = "X-AI-Model")]
         ai_model: Header<Option<String>>,
     ) -> Result<TrendsResponse, AnalyticsErrorResponse> {
-        let req = AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
+        let req =
+            AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
         let r = state
             .trends
             .execute(req, &choice(ai_provider.0, ai_model.0))
@@ -711,6 +723,7 @@ impl JobsApi {
     /// `X-AI-Model`. The same query and model is cached 6 hours at no AI cost. Provider timeout
     /// (15 s): 503 `ai_timeout` with `Retry-After`.
     #[oai(path = "/jobs/insight", method = "get", operation_id = "market_insight")]
+    #[allow(clippy::too_many_arguments)] // one argument per documented parameter and header
     async fn insight(
         &self,
         state: Data<&Arc<AppState>>,
@@ -727,7 +740,8 @@ impl JobsApi {
         #[oai(name = "X-AI-Model")]
         ai_model: Header<Option<String>>,
     ) -> Result<InsightResponse, AnalyticsErrorResponse> {
-        let req = AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
+        let req =
+            AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
         let r = state
             .insight
             .execute(req, &choice(ai_provider.0, ai_model.0))

@@ -3,7 +3,9 @@
 //!
 //! What counts: every authenticated request is counted in its account's minute window; a request
 //! to a plan-gated data endpoint (`/jobs/*`) is also counted against the monthly quota. A request
-//! this stage rejects counts against nothing.
+//! refused for its plan (403) counts in the minute window only, like an account request, so its
+//! answer carries the rate headers and a client hammering a gated endpoint is still limited; it
+//! never counts against the monthly quota. A request refused with 429 counts against nothing.
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -69,7 +71,16 @@ impl Admit {
         if let Some(e) = endpoint {
             let required = self.catalog.min_plan(e);
             if required > plan {
-                return Err(AdmitError::PlanTooLow { plan, required, endpoint: e.path(), status: None });
+                let req = AdmitRequest { account: who.account.id, per_minute: terms.per_minute, monthly_limit: None };
+                // The 403 stands whatever the meter says; the window only feeds the headers.
+                let status = match self.meter.admit(req, self.clock.now()).await {
+                    Ok(a) => Some(RateStatus { plan, minute: a.minute }),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "usage meter unavailable while refusing a plan-gated request");
+                        None
+                    }
+                };
+                return Err(AdmitError::PlanTooLow { plan, required, endpoint: e.path(), status });
             }
         }
         let now = self.clock.now();
@@ -132,11 +143,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn endpoint_access_is_checked_before_anything_is_counted() {
+    async fn endpoint_access_is_checked_first_and_a_refusal_never_counts_monthly() {
         let mut meter = MockUsageMeter::new();
-        meter.expect_admit().never();
+        meter.expect_admit().withf(|r, _| r.monthly_limit.is_none() && r.per_minute == 60).times(1).returning(
+            |r, _| {
+                Ok(Admission { verdict: Verdict::MinuteExceeded, minute: window(r.per_minute, 61), monthly_used: 0 })
+            },
+        );
         let e = admit(meter).execute(&who(Plan::Starter), Some(Endpoint::JobsTrends)).await.unwrap_err();
-        assert_eq!(e.code(), Code::PlanUpgradeRequired);
+        assert_eq!(e.code(), Code::PlanUpgradeRequired, "403 even when the minute window is full");
+        assert_eq!(e.status().map(|s| s.minute.limit), Some(60));
         assert_eq!(e.to_string(), "Your starter plan does not include /jobs/trends; it needs the pro plan or higher.");
     }
 

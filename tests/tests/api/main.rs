@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
+mod ai;
 mod keys;
 mod quota;
 mod register_login;
