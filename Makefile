@@ -48,7 +48,7 @@ crypto-check:
 	@out="$$($(CARGO) tree --locked -i ring -e normal 2>&1)"; \
 	if echo "$$out" | grep -q '^ring'; then echo "$$out"; exit 1; fi; echo "crypto-check: ring is not in the graph"
 
-## bench-criterion: criterion benchmarks: dedup+merge at 1k/10k/100k jobs, search fan-out latency
+## bench-criterion: criterion benchmarks: dedup+merge at 1k/10k/100k jobs, search fan-out latency, enhance cost
 bench-criterion:
 	$(CARGO) bench --locked -p jobin-benches
 
