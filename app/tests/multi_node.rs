@@ -181,3 +181,48 @@ async fn two_nodes_share_limits_rotation_and_revocation() {
     drop(b);
     pg.cleanup().await;
 }
+
+#[tokio::test]
+async fn two_nodes_share_the_monthly_quota() {
+    let Some(pg) = ScratchPostgres::create().await else { return };
+    let Some((_, prefix)) = testing::redis().await else { return };
+    let data = tempfile::tempdir().unwrap();
+    // Free: 5 data requests a month, a roomy minute limit so only the monthly quota bites.
+    let catalog = data.path().join("catalog.toml");
+    std::fs::write(&catalog, "[plans.free]\nmonthly_requests = 5\nper_minute = 1000\n").unwrap();
+    let mut vars = env(&pg.url, &prefix, data.path());
+    vars.push(("JOBIN_CATALOG", catalog.display().to_string()));
+    vars.push(("JOBIN_DEMO", "1".into()));
+    let a = start(&vars).await;
+    let b = start(&vars).await;
+    let http = reqwest::Client::new();
+    let (status, reg) = call(
+        http.post(format!("{}/auth/register", a.base))
+            .header("x-forwarded-for", "198.18.0.3")
+            .json(&json!({"email": "quota@example.com", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    let key = reg["api_key"].as_str().unwrap().to_owned();
+    let calls = (0..9).map(|i| {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        call(http.get(format!("{base}/jobs/providers")).header("x-api-key", &key))
+    });
+    let replies = futures::future::join_all(calls).await;
+    let ok = replies.iter().filter(|(s, _)| *s == 200).count();
+    let refused: Vec<&Value> = replies.iter().filter(|(s, _)| *s == 429).map(|(_, b)| b).collect();
+    assert_eq!((ok, refused.len()), (5, 4), "{replies:?}");
+    for body in refused {
+        assert_eq!(
+            (body["code"].as_str(), body["limit"].as_u64(), body["used"].as_u64()),
+            (Some("quota_exceeded"), Some(5), Some(5))
+        );
+    }
+    for node in [&a.base, &b.base] {
+        let (status, me) = call(http.get(format!("{node}/auth/me")).header("x-api-key", &key)).await;
+        assert_eq!((status, me["monthly_used"].as_u64()), (200, Some(5)), "{me}");
+    }
+    drop(a);
+    drop(b);
+    pg.cleanup().await;
+}
