@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 mod ai;
+mod ai_remote;
 mod keys;
 mod quota;
 mod register_login;
