@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod db;
+pub mod email;
 pub mod fakes;
 pub mod llm;
 pub mod memory;

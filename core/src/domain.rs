@@ -20,11 +20,11 @@ pub mod stats;
 
 pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError};
 pub use ai::{AiProvider, ModelCatalog, ModelCatalogError, ModelEntry, ModelOverride, ModelStatus, SelectError};
+pub use api_key::{ApiKeySecret, KeyFormatError, KeyPrefix};
 pub use billing::{
     BillingEvent, EventError, EventKind, SIGNATURE_TOLERANCE_SECS, SignatureError, SubscriptionStatus, parse_event,
     sign_webhook, verify_webhook,
 };
-pub use api_key::{ApiKeySecret, KeyFormatError, KeyPrefix};
 pub use catalog::{AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms};
 pub use dedup::{Fingerprint, merge};
 pub use email::{Email, EmailError};

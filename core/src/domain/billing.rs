@@ -196,9 +196,58 @@ pub fn parse_event(body: &[u8]) -> Result<BillingEvent, EventError> {
     Ok(BillingEvent { id, created, kind })
 }
 
+/// The plain-text messages of the billing lifecycle.
+pub mod notices {
+    use crate::domain::Plan;
+    use crate::ports::Notice;
+
+    pub fn plan_changed(to: &str, from: Plan, now: Plan, manage_url: &str) -> Notice {
+        Notice {
+            to: to.to_owned(),
+            subject: format!("Your JobIn plan is now {now}"),
+            body: format!(
+                "Hello,\n\nyour JobIn plan changed from {from} to {now}. The new limits apply to every \
+                 API key at once; GET /auth/me shows them.\n\nManage your subscription: {manage_url}\n"
+            ),
+        }
+    }
+
+    pub fn cancelled(to: &str, from: Plan, manage_url: &str) -> Notice {
+        Notice {
+            to: to.to_owned(),
+            subject: "Your JobIn subscription has ended".to_owned(),
+            body: format!(
+                "Hello,\n\nyour {from} subscription has ended and your account is back on the free plan \
+                 (1,000 requests a month). Your API keys keep working.\n\nSubscribe again: {manage_url}\n"
+            ),
+        }
+    }
+
+    pub fn payment_failed(to: &str, plan: Plan, manage_url: &str) -> Notice {
+        Notice {
+            to: to.to_owned(),
+            subject: "Your JobIn payment failed".to_owned(),
+            body: format!(
+                "Hello,\n\nwe could not take the payment for your {plan} plan. Your plan stays active while \
+                 Stripe retries; please update your payment method.\n\nUpdate it here: {manage_url}\n"
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notices_say_what_changed_and_where_to_act() {
+        use crate::domain::Plan;
+        let n = notices::plan_changed("a@example.com", Plan::Starter, Plan::Pro, "https://x/billing/portal");
+        assert_eq!(n.subject, "Your JobIn plan is now pro");
+        assert!(n.body.contains("from starter to pro") && n.body.contains("https://x/billing/portal"));
+        assert!(notices::cancelled("a@example.com", Plan::Pro, "u").body.contains("back on the free plan"));
+        assert!(notices::payment_failed("a@example.com", Plan::Pro, "u").body.contains("stays active"));
+    }
 
     #[test]
     fn the_documented_test_vector_signs_and_verifies() {
@@ -268,7 +317,9 @@ mod tests {
             }
         );
         let e = parse_event(&payload("evt_customer_subscription_deleted.json")).unwrap();
-        assert!(matches!(e.kind, EventKind::SubscriptionDeleted { ref subscription, .. } if subscription == "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"));
+        assert!(
+            matches!(e.kind, EventKind::SubscriptionDeleted { ref subscription, .. } if subscription == "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw")
+        );
         let e = parse_event(&payload("evt_invoice_payment_failed.json")).unwrap();
         assert!(matches!(
             e.kind,
