@@ -2,6 +2,7 @@
 //! Ports are held as `Arc<dyn Port>`; with the `mocks` feature (or in this crate's tests) each
 //! async port also has a mockall `Mock*` type.
 
+pub mod billing_store;
 pub mod cache;
 pub mod clock;
 pub mod entropy;
@@ -17,6 +18,7 @@ pub mod token;
 pub mod usage;
 pub mod usage_log;
 
+pub use billing_store::{BillingChange, BillingRecord, BillingStatus, BillingStore};
 pub use cache::{Cache, CacheError};
 pub use clock::Clock;
 pub use entropy::Entropy;
