@@ -1,10 +1,12 @@
 //! Persistence through sea-orm: one code path for SQLite (embedded default) and PostgreSQL.
 
+pub mod billing_store;
 pub mod entities;
 pub mod key_store;
 pub mod migrations;
 pub mod usage_log;
 
+pub use billing_store::SqlBillingStore;
 pub use key_store::SqlKeyStore;
 pub use usage_log::SqlUsageLog;
 

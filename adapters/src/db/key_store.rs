@@ -25,7 +25,7 @@ impl SqlKeyStore {
     }
 }
 
-fn to_account(m: account::Model) -> Result<Account, StoreError> {
+pub(crate) fn to_account(m: account::Model) -> Result<Account, StoreError> {
     Ok(Account {
         id: AccountId(m.id),
         email: Email::parse(&m.email)

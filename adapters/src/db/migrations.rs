@@ -4,6 +4,7 @@ mod m20261123_000001_create_accounts;
 mod m20261123_000002_create_api_keys;
 mod m20261123_000003_create_refresh_tokens;
 mod m20261123_000004_create_usage_log;
+mod m20261123_000005_create_billing;
 
 use sea_orm_migration::prelude::*;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_api_keys::Migration),
             Box::new(m20261123_000003_create_refresh_tokens::Migration),
             Box::new(m20261123_000004_create_usage_log::Migration),
+            Box::new(m20261123_000005_create_billing::Migration),
         ]
     }
 }
@@ -69,4 +71,23 @@ pub(crate) enum UsageLog {
     Status,
     CacheHit,
     LatencyMs,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Billing {
+    Table,
+    AccountId,
+    StripeCustomer,
+    StripeSubscription,
+    Status,
+    LastEventAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum BillingEvents {
+    Table,
+    EventId,
+    AccountId,
+    ReceivedAt,
 }
