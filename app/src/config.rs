@@ -51,6 +51,8 @@ pub struct Config {
     pub models: ModelCatalog,
     /// LLM providers' endpoints and keys, the default provider and the AI time budget.
     pub ai: AiSettings,
+    /// Stripe webhook secret and price ids.
+    pub stripe: StripeSettings,
     /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key (deployments sharing one Redis use different ones).
@@ -85,6 +87,27 @@ pub struct BoardsConfig {
     pub arbeitnow_base_url: String,
     pub themuse_base_url: String,
     pub themuse_api_key: Option<SecretString>,
+}
+
+/// Stripe: the webhook endpoint secret (`whsec_…`; generated into the data dir when unset, for
+/// the offline checkout) and the price id of each paid plan.
+#[derive(Clone, Default)]
+pub struct StripeSettings {
+    pub webhook_secret: Option<SecretString>,
+    pub price_starter: Option<String>,
+    pub price_pro: Option<String>,
+    pub price_scale: Option<String>,
+}
+
+impl StripeSettings {
+    /// Price id → plan, for the prices that are set.
+    pub fn prices(&self) -> std::collections::HashMap<String, jobin_core::domain::Plan> {
+        use jobin_core::domain::Plan;
+        [(&self.price_starter, Plan::Starter), (&self.price_pro, Plan::Pro), (&self.price_scale, Plan::Scale)]
+            .into_iter()
+            .filter_map(|(id, plan)| id.clone().map(|id| (id, plan)))
+            .collect()
+    }
 }
 
 /// One remote LLM provider: its API root and key (`JOBIN_<PROVIDER>_BASE_URL`, `_API_KEY`).
@@ -365,6 +388,13 @@ impl Config {
             },
             budget_ms: number("JOBIN_AI_BUDGET_MS", 15_000, 100, 120_000)?,
         };
+        let price = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let stripe = StripeSettings {
+            webhook_secret: key("JOBIN_STRIPE_WEBHOOK_SECRET"),
+            price_starter: price("JOBIN_STRIPE_PRICE_STARTER"),
+            price_pro: price("JOBIN_STRIPE_PRICE_PRO"),
+            price_scale: price("JOBIN_STRIPE_PRICE_SCALE"),
+        };
         let search = SearchSettings {
             source_timeout_ms: number("JOBIN_SOURCE_TIMEOUT_MS", 8_000, 100, 60_000)?,
             per_source_limit: number("JOBIN_SOURCE_RESULT_CAP", 50, 1, 500)? as usize,
@@ -413,6 +443,7 @@ impl Config {
             catalog,
             models,
             ai,
+            stripe,
             public_url,
             bind,
             data_dir,

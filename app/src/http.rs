@@ -1,6 +1,7 @@
 //! HTTP surface: one module per tag, plus the error envelope, security schemes and middleware.
 
 pub mod auth;
+pub mod billing;
 pub mod client_ip;
 pub mod error;
 pub mod jobs;

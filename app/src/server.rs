@@ -37,6 +37,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
     let spec = api.spec_endpoint();
     Route::new()
         .at("/openapi.json", spec)
+        .at("/billing/webhook", poem::post(crate::http::billing::webhook))
         .nest("/docs", docs)
         .nest("/", api)
         .around(account_rate_headers)

@@ -3,7 +3,8 @@
 use anyhow::Context;
 use ipnet::IpNet;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
-use jobin_adapters::db::{self, SqlKeyStore, SqlUsageLog};
+use jobin_adapters::db::{self, SqlBillingStore, SqlKeyStore, SqlUsageLog};
+use jobin_adapters::email::LogOutbox;
 use jobin_adapters::fakes;
 use jobin_adapters::llm;
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter, NoopJobStore};
@@ -12,7 +13,8 @@ use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, R
 use jobin_adapters::{SystemClock, TokioTimer};
 use jobin_core::domain::{AiProvider, ModelCatalog, PlanCatalog, SecretHasher};
 use jobin_core::ports::{
-    Cache, Clock, Entropy, JobSource, KeyStore, LlmProvider, Lock, PasswordHasher, TokenSigner, UsageLog, UsageMeter,
+    BillingStore, Cache, Clock, Entropy, JobSource, KeyStore, LlmProvider, Lock, PasswordHasher, TokenSigner, UsageLog,
+    UsageMeter,
 };
 use jobin_core::usecases::*;
 use sea_orm::DatabaseConnection;
@@ -46,6 +48,8 @@ pub struct AppState {
     pub insight: Insight,
     pub enhancer: Enhancer,
     pub ai: AiGateway,
+    pub billing_webhook: BillingWebhook,
+    pub billing: Arc<dyn BillingStore>,
     pub catalog: Arc<PlanCatalog>,
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
     pub upgrade_url: String,
@@ -66,6 +70,8 @@ pub struct AppState {
 pub struct Secrets {
     pub jwt_secret: SecretString,
     pub key_pepper: SecretString,
+    /// The Stripe webhook endpoint secret.
+    pub stripe_webhook_secret: SecretString,
 }
 
 impl Secrets {
@@ -78,6 +84,10 @@ impl Secrets {
             key_pepper: match &config.key_pepper {
                 Some(s) => s.clone(),
                 None => load_or_create(&config.data_dir, "key_pepper")?,
+            },
+            stripe_webhook_secret: match &config.stripe.webhook_secret {
+                Some(s) => s.clone(),
+                None => load_or_create(&config.data_dir, "stripe_webhook_secret")?,
             },
         })
     }
@@ -149,6 +159,10 @@ pub struct Options {
     pub ai_default: Option<AiProvider>,
     /// The AI step's budget (the document's 15 s).
     pub ai_budget: Duration,
+    /// Stripe price id → plan.
+    pub prices: std::collections::HashMap<String, jobin_core::domain::Plan>,
+    /// Where the log outbox writes emails.
+    pub outbox: std::path::PathBuf,
 }
 
 /// The LLM providers a server uses.
@@ -216,6 +230,8 @@ impl Options {
             llm: LlmSet::Real(config.ai.clone()),
             ai_default: config.ai.default_provider,
             ai_budget: Duration::from_millis(config.ai.budget_ms),
+            prices: config.stripe.prices(),
+            outbox: config.data_dir.join("outbox.jsonl"),
         }
     }
 }
@@ -251,6 +267,7 @@ fn real_boards(
 /// Builds the state; spawns the usage-log writer, so call it inside a Tokio runtime.
 pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppState>> {
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(db.clone()));
+    let billing: Arc<dyn BillingStore> = Arc::new(SqlBillingStore::new(db.clone()));
     let store: Arc<dyn KeyStore> = Arc::new(SqlKeyStore::new(db));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
@@ -354,6 +371,15 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         insight: Insight { sampler, ai: ai.clone(), budget: opts.ai_budget },
         enhancer,
         ai,
+        billing_webhook: BillingWebhook {
+            store: billing.clone(),
+            notifier: Arc::new(LogOutbox::new(opts.outbox)),
+            clock: clock.clone(),
+            secret: opts.secrets.stripe_webhook_secret.expose_secret().to_owned(),
+            prices: opts.prices,
+            manage_url: format!("{}/billing/portal", opts.public_url.trim_end_matches('/')),
+        },
+        billing,
         catalog,
         upgrade_url: format!("{}/pricing", opts.public_url.trim_end_matches('/')),
         store,

@@ -60,6 +60,8 @@ pub enum Code {
     AiTimeout,
     /// The AI provider failed or gave no usable answer; see `Retry-After`.
     AiUnavailable,
+    /// A webhook's signature is missing, malformed, stale or does not match its body.
+    InvalidSignature,
 }
 
 impl Code {
@@ -92,6 +94,7 @@ impl Code {
         Code::AiProviderUnconfigured,
         Code::AiTimeout,
         Code::AiUnavailable,
+        Code::InvalidSignature,
     ];
 
     /// The wire form of the code.
@@ -124,6 +127,7 @@ impl Code {
             Code::AiProviderUnconfigured => "ai_provider_unconfigured",
             Code::AiTimeout => "ai_timeout",
             Code::AiUnavailable => "ai_unavailable",
+            Code::InvalidSignature => "invalid_signature",
         }
     }
 }

@@ -5,12 +5,14 @@
 
 use jobin_adapters::testing::ScratchPostgres;
 use jobin_app::wiring::{self, AppState, Options, Secrets};
+use jobin_core::domain::Plan;
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::oneshot;
 
 pub const JWT_SECRET: &str = "test-jwt-secret-test-jwt-secret-0123456789";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_webhook_secret_0123456789";
 pub const KEY_PEPPER: &str = "test-key-pepper-test-key-pepper-0123456789";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +119,11 @@ impl TestServer {
             }
         };
         let opts = Options {
-            secrets: Secrets { jwt_secret: JWT_SECRET.to_owned().into(), key_pepper: KEY_PEPPER.to_owned().into() },
+            secrets: Secrets {
+                jwt_secret: JWT_SECRET.to_owned().into(),
+                key_pepper: KEY_PEPPER.to_owned().into(),
+                stripe_webhook_secret: STRIPE_WEBHOOK_SECRET.to_owned().into(),
+            },
             trusted_proxies: setup.trusted_proxies.iter().map(|s| s.parse().expect("cidr")).collect(),
             max_body_bytes: setup.max_body_bytes,
             hash_concurrency: 4,
@@ -138,6 +144,11 @@ impl TestServer {
             ),
             ai_default: None,
             ai_budget: setup.ai_budget,
+            prices: [("price_starter", Plan::Starter), ("price_pro", Plan::Pro), ("price_scale", Plan::Scale)]
+                .into_iter()
+                .map(|(id, p)| (id.to_owned(), p))
+                .collect(),
+            outbox: dir.path().join("outbox.jsonl"),
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
@@ -158,6 +169,11 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The server's scratch directory (the email outbox is `outbox.jsonl` there).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Graceful stop (flushes pending writes); drops a scratch PostgreSQL database.

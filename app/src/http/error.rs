@@ -26,7 +26,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::InvalidJson
         | Code::UnknownAiProvider
         | Code::UnknownAiModel
-        | Code::AiModelComingSoon => StatusCode::BAD_REQUEST,
+        | Code::AiModelComingSoon
+        | Code::InvalidSignature => StatusCode::BAD_REQUEST,
         Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Code::MissingCredentials

@@ -47,7 +47,8 @@ pub enum WebhookError {
 impl ErrorCode for WebhookError {
     fn code(&self) -> Code {
         match self {
-            WebhookError::Signature(_) | WebhookError::Body(_) => Code::ValidationFailed,
+            WebhookError::Signature(_) => Code::InvalidSignature,
+            WebhookError::Body(_) => Code::ValidationFailed,
             WebhookError::Store(e) => crate::usecases::store_code(e),
         }
     }

@@ -4,6 +4,7 @@
 
 mod ai;
 mod ai_remote;
+mod billing;
 mod keys;
 mod quota;
 mod register_login;
