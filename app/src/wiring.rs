@@ -351,6 +351,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             meter: meter.clone(),
             last_used: last_used.clone(),
             clock: clock.clone(),
+            billing: billing.clone(),
         },
         create_key: CreateKey { store: store.clone(), issuer: issuer.clone(), clock: clock.clone() },
         rotate: RotateKeys { store: store.clone(), lock, issuer, clock: clock.clone() },

@@ -86,6 +86,9 @@ pub struct MeBody {
     /// Requests counted against this calendar month's quota (UTC).
     pub monthly_used: u64,
     pub monthly_limit: u64,
+    /// `active`, `past_due` (a payment failed; the plan is kept while Stripe retries) or
+    /// `canceled` (the subscription ended; back on Free).
+    pub billing_status: String,
     /// The data endpoints this plan may call.
     pub endpoints: Vec<String>,
     /// Active keys, oldest first.
@@ -257,6 +260,7 @@ impl AuthApi {
             plan: me.plan.as_str().into(),
             monthly_used: me.monthly_used,
             monthly_limit: me.monthly_limit,
+            billing_status: me.billing_status.as_str().into(),
             endpoints: me.endpoints.into_iter().map(String::from).collect(),
             api_keys: me
                 .keys
@@ -418,6 +422,7 @@ impl poem_openapi::types::Example for MeBody {
             plan: "pro".into(),
             monthly_used: 12480,
             monthly_limit: 500000,
+            billing_status: "active".into(),
             endpoints: jobin_core::domain::PlanCatalog::document()
                 .endpoints(jobin_core::domain::Plan::Pro)
                 .into_iter()

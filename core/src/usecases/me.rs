@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 use crate::domain::{ApiKeyRecord, Plan, PlanCatalog};
-use crate::ports::{Clock, KeyStore, MeterError, StoreError, UsageMeter};
+use crate::ports::{BillingStatus, BillingStore, Clock, KeyStore, MeterError, StoreError, UsageMeter};
 use crate::usecases::{LastUsedTracker, Principal, store_code};
 use crate::{Code, ErrorCode};
 
@@ -16,6 +16,8 @@ pub struct MeView {
     pub endpoints: Vec<&'static str>,
     /// Active keys, oldest first, with `last_used_at` including uses not yet flushed.
     pub keys: Vec<ApiKeyRecord>,
+    /// `active`, `past_due` (a payment failed; the plan is kept) or `canceled`.
+    pub billing_status: BillingStatus,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,7 @@ pub struct Me {
     pub meter: Arc<dyn UsageMeter>,
     pub last_used: Arc<LastUsedTracker>,
     pub clock: Arc<dyn Clock>,
+    pub billing: Arc<dyn BillingStore>,
 }
 
 fn latest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
@@ -55,7 +58,10 @@ impl Me {
             key.last_used_at = latest(key.last_used_at, self.last_used.pending(key.id));
         }
         let monthly_used = self.meter.monthly_used(account.id, self.clock.now()).await.map_err(MeError::Meter)?;
+        let billing_status =
+            self.billing.billing(account.id).await.map_err(MeError::Store)?.map_or(BillingStatus::Active, |b| b.status);
         Ok(MeView {
+            billing_status,
             plan: account.plan,
             monthly_used,
             monthly_limit: self.catalog.terms(account.plan).monthly_requests,

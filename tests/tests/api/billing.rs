@@ -57,7 +57,8 @@ async fn signed_events_drive_the_plan_and_forgeries_change_nothing() {
     // The real one activates Pro at once: /auth/me and the Pro-only endpoint agree.
     let r = post_event(&s, &checkout, signed(&checkout)).await;
     assert_eq!((r.status, r.body["outcome"].as_str()), (200, Some("applied")), "{}", r.body);
-    assert_eq!(s.get_with_key("/auth/me", &key).await.body["plan"], "pro");
+    let me = s.get_with_key("/auth/me", &key).await.body;
+    assert_eq!((me["plan"].as_str(), me["billing_status"].as_str()), (Some("pro"), Some("active")));
     let r = s.get_with_key("/jobs/providers", &key).await;
     assert_eq!(r.header("x-plan"), Some("pro"));
     assert_eq!(r.header("x-ratelimit-limit"), Some("100000"), "the roomy test catalog's Pro limit");
@@ -78,7 +79,8 @@ async fn signed_events_drive_the_plan_and_forgeries_change_nothing() {
         }),
     );
     assert_eq!(post_event(&s, &failed, signed(&failed)).await.body["outcome"], "applied");
-    assert_eq!(s.get_with_key("/auth/me", &key).await.body["plan"], "pro");
+    let me = s.get_with_key("/auth/me", &key).await.body;
+    assert_eq!((me["plan"].as_str(), me["billing_status"].as_str()), (Some("pro"), Some("past_due")));
     let deleted = event(
         "evt_d1",
         now - 10,
@@ -95,7 +97,8 @@ async fn signed_events_drive_the_plan_and_forgeries_change_nothing() {
         }),
     );
     assert_eq!(post_event(&s, &late, signed(&late)).await.body["outcome"], "stale");
-    assert_eq!(s.get_with_key("/auth/me", &key).await.body["plan"], "free");
+    let me = s.get_with_key("/auth/me", &key).await.body;
+    assert_eq!((me["plan"].as_str(), me["billing_status"].as_str()), (Some("free"), Some("canceled")));
     let r = s.get_with_key("/jobs/trends?q=x", &key).await;
     assert_eq!(r.status, 403, "back on Free, Pro endpoints are refused at once");
 
