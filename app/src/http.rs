@@ -16,6 +16,8 @@ pub enum Tag {
     Account,
     /// Job search across the boards, salary statistics, AI trends and insight, AI providers.
     Jobs,
+    /// Checkout and Stripe webhooks.
+    Billing,
     /// Health and service metadata.
     System,
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::auth::AuthApi;
+use crate::http::billing::BillingApi;
 use crate::http::jobs::JobsApi;
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
@@ -16,8 +17,8 @@ use crate::wiring::AppState;
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
-pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, SystemApi), ()> {
-    OpenApiService::new((AuthApi, JobsApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
+pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, BillingApi, SystemApi), ()> {
+    OpenApiService::new((AuthApi, JobsApi, BillingApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
         .summary("Self-hostable job-market data API")
         .description(
             "Aggregated job postings, salary statistics and market analytics. Every error response carries the \
@@ -38,6 +39,9 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
     Route::new()
         .at("/openapi.json", spec)
         .at("/billing/webhook", poem::post(crate::http::billing::webhook))
+        .at("/billing/local-checkout/:id", poem::get(crate::http::billing::local_checkout_page))
+        .at("/billing/local-checkout/:id/complete", poem::post(crate::http::billing::local_checkout_complete))
+        .at("/billing/local-checkout/:id/cancel", poem::post(crate::http::billing::local_checkout_cancel))
         .nest("/docs", docs)
         .nest("/", api)
         .around(account_rate_headers)

@@ -8,6 +8,7 @@ use jobin_adapters::email::LogOutbox;
 use jobin_adapters::fakes;
 use jobin_adapters::llm;
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter, NoopJobStore};
+use jobin_adapters::payment::LocalCheckout;
 use jobin_adapters::redis::{Redis, RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer};
@@ -49,6 +50,11 @@ pub struct AppState {
     pub enhancer: Enhancer,
     pub ai: AiGateway,
     pub billing_webhook: BillingWebhook,
+    pub checkout: Checkout,
+    /// The stand-in checkout when no Stripe key is set.
+    pub local_checkout: Option<Arc<LocalCheckout>>,
+    /// `{JOBIN_PUBLIC_URL}/billing/portal`.
+    pub portal_url: String,
     pub billing: Arc<dyn BillingStore>,
     pub catalog: Arc<PlanCatalog>,
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
@@ -268,6 +274,7 @@ fn real_boards(
 pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppState>> {
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(db.clone()));
     let billing: Arc<dyn BillingStore> = Arc::new(SqlBillingStore::new(db.clone()));
+    let local_checkout = Arc::new(LocalCheckout::new(&opts.public_url));
     let store: Arc<dyn KeyStore> = Arc::new(SqlKeyStore::new(db));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
@@ -380,6 +387,9 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             prices: opts.prices,
             manage_url: format!("{}/billing/portal", opts.public_url.trim_end_matches('/')),
         },
+        checkout: Checkout { gateway: local_checkout.clone(), billing: billing.clone() },
+        local_checkout: Some(local_checkout),
+        portal_url: format!("{}/billing/portal", opts.public_url.trim_end_matches('/')),
         billing,
         catalog,
         upgrade_url: format!("{}/pricing", opts.public_url.trim_end_matches('/')),

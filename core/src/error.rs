@@ -62,6 +62,10 @@ pub enum Code {
     AiUnavailable,
     /// A webhook's signature is missing, malformed, stale or does not match its body.
     InvalidSignature,
+    /// The account is already on this plan or a higher one; see `portal`.
+    AlreadyOnPlan,
+    /// The payment provider is unreachable or not configured for this plan; safe to retry later.
+    PaymentUnavailable,
 }
 
 impl Code {
@@ -95,6 +99,8 @@ impl Code {
         Code::AiTimeout,
         Code::AiUnavailable,
         Code::InvalidSignature,
+        Code::AlreadyOnPlan,
+        Code::PaymentUnavailable,
     ];
 
     /// The wire form of the code.
@@ -128,6 +134,8 @@ impl Code {
             Code::AiTimeout => "ai_timeout",
             Code::AiUnavailable => "ai_unavailable",
             Code::InvalidSignature => "invalid_signature",
+            Code::AlreadyOnPlan => "already_on_plan",
+            Code::PaymentUnavailable => "payment_unavailable",
         }
     }
 }

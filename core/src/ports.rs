@@ -13,6 +13,7 @@ pub mod llm;
 pub mod lock;
 pub mod notifier;
 pub mod password;
+pub mod payment;
 pub mod timer;
 pub mod token;
 pub mod usage;
@@ -31,6 +32,7 @@ pub use llm::{ExtractItem, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRe
 pub use lock::{Lock, LockError, LockToken};
 pub use notifier::{Notice, Notifier, NotifyError};
 pub use password::{HashError, PasswordHasher};
+pub use payment::{CheckoutRequest, CheckoutSession, PaymentError, PaymentGateway};
 pub use timer::Timer;
 pub use token::{AccessClaims, TokenError, TokenSigner};
 pub use usage::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};

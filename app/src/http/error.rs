@@ -38,13 +38,15 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::ApiKeyRequired => StatusCode::UNAUTHORIZED,
         Code::NotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        Code::EmailTaken | Code::KeyLimitReached => StatusCode::CONFLICT,
+        Code::EmailTaken | Code::KeyLimitReached | Code::AlreadyOnPlan => StatusCode::CONFLICT,
         Code::PlanUpgradeRequired => StatusCode::FORBIDDEN,
         Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        Code::DependencyUnavailable | Code::AiProviderUnconfigured | Code::AiTimeout | Code::AiUnavailable => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        Code::DependencyUnavailable
+        | Code::AiProviderUnconfigured
+        | Code::AiTimeout
+        | Code::AiUnavailable
+        | Code::PaymentUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -123,6 +125,9 @@ pub struct ErrorBody {
     /// Where to upgrade the plan (403 and quota 429).
     #[oai(skip_serializing_if_is_none)]
     pub upgrade: Option<String>,
+    /// Where to manage the subscription (409 on checkout).
+    #[oai(skip_serializing_if_is_none)]
+    pub portal: Option<String>,
 }
 
 impl poem_openapi::types::Example for ErrorBody {
@@ -136,6 +141,7 @@ impl poem_openapi::types::Example for ErrorBody {
             used: None,
             resets: None,
             upgrade: None,
+            portal: None,
         }
     }
 }
@@ -160,6 +166,8 @@ pub struct Extra {
     /// ISO-8601 UTC.
     pub resets: Option<String>,
     pub upgrade: Option<String>,
+    /// The billing portal URL (409 on checkout).
+    pub portal: Option<String>,
 }
 
 impl ApiError {
@@ -213,6 +221,7 @@ impl ApiError {
             used: self.extra.as_ref().and_then(|x| x.used),
             resets: self.extra.as_ref().and_then(|x| x.resets.clone()),
             upgrade: self.extra.as_ref().and_then(|x| x.upgrade.clone()),
+            portal: self.extra.as_ref().and_then(|x| x.portal.clone()),
         }
     }
 

@@ -188,7 +188,7 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
                 limit: Some(u64::from(d.limit)),
                 used: Some(u64::from(d.used)),
                 resets: Some(iso_millis(d.resets_at)),
-                upgrade: None,
+                ..Extra::default()
             }));
             let mut resp = e.into_response();
             rate_headers(&mut resp, d.limit, 0, d.resets_at.timestamp());

@@ -130,6 +130,7 @@ fn quota_error(e: AdmitError, upgrade: &str, now: chrono::DateTime<chrono::Utc>)
                 used: Some(used),
                 resets: Some(iso_millis(resets)),
                 upgrade,
+                ..Extra::default()
             });
             api.retry_after = Some((resets - now).num_seconds().max(1) as u64);
             api
@@ -140,6 +141,7 @@ fn quota_error(e: AdmitError, upgrade: &str, now: chrono::DateTime<chrono::Utc>)
                 used: Some(u64::from(status.minute.used)),
                 resets: Some(iso_millis(status.minute.resets_at)),
                 upgrade,
+                ..Extra::default()
             });
             api.retry_after = Some(status.minute.retry_after_secs(now));
             api

@@ -113,3 +113,87 @@ async fn signed_events_drive_the_plan_and_forgeries_change_nothing() {
     assert!(sent.iter().all(|n| n["to"] == email.as_str()));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code() {
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let no_redirects =
+        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let checkout = |body: Value| s.http.post(s.url("/billing/checkout")).header("x-api-key", &key).json(&body);
+
+    // Bad input: 400 naming the field; nothing is created.
+    let r = s
+        .send(checkout(
+            json!({"plan": "free", "success_url": "https://a.example/ok", "cancel_url": "https://a.example/no"}),
+        ))
+        .await;
+    assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("plan")), "{}", r.body);
+    let r = s
+        .send(checkout(
+            json!({"plan": "pro", "success_url": "http://a.example/ok", "cancel_url": "https://a.example/no"}),
+        ))
+        .await;
+    assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("success_url")));
+    let r = s
+        .send(checkout(
+            json!({"plan": "pro", "success_url": "https://a.example/ok", "cancel_url": "http://localhost.evil.com/"}),
+        ))
+        .await;
+    assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("cancel_url")));
+
+    // Cancelling changes nothing and returns to cancel_url.
+    let r = s.send(checkout(json!({"plan": "pro", "success_url": "https://a.example/ok?s={CHECKOUT_SESSION_ID}", "cancel_url": "http://localhost:3000/no"}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let local = |url: &Value| {
+        let url = url.as_str().unwrap();
+        assert!(url.starts_with("https://jobin.test/billing/local-checkout/cs_local_"), "{url}");
+        url.replace("https://jobin.test", &s.base)
+    };
+    let url = local(&r.body["url"]);
+    let page = no_redirects.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<strong>pro</strong>"));
+    let r = no_redirects.post(format!("{url}/cancel")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "http://localhost:3000/no"));
+    assert_eq!(s.get_with_key("/auth/me", &key).await.body["plan"], "free");
+
+    // Completing activates the plan through the signed webhook path.
+    let r = s.send(checkout(json!({"plan": "pro", "success_url": "https://a.example/ok?s={CHECKOUT_SESSION_ID}", "cancel_url": "https://a.example/no"}))).await;
+    let url = local(&r.body["url"]);
+    let id = url.rsplit('/').next().unwrap().to_owned();
+    let r = no_redirects.post(format!("{url}/complete")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"].to_str().unwrap(), format!("https://a.example/ok?s={id}"));
+    let me = s.get_with_key("/auth/me", &key).await.body;
+    assert_eq!((me["plan"].as_str(), me["billing_status"].as_str()), (Some("pro"), Some("active")));
+    assert_eq!(
+        s.get_with_key("/jobs/trends?q=x", &key).await.status,
+        400,
+        "Pro endpoints open at once (the AI headers are missing)"
+    );
+    // A session completes once.
+    assert_eq!(no_redirects.post(format!("{url}/complete")).send().await.unwrap().status().as_u16(), 404);
+
+    // Already on this plan or higher: 409 with the portal link.
+    let r = s
+        .send(checkout(
+            json!({"plan": "starter", "success_url": "https://a.example/ok", "cancel_url": "https://a.example/no"}),
+        ))
+        .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("already_on_plan")), "{}", r.body);
+    assert_eq!(r.body["error"], "Already on this plan or higher.");
+    assert_eq!(r.body["portal"], "https://jobin.test/billing/portal");
+
+    // The upgrade to Scale reuses the customer of the first checkout.
+    let r = s
+        .send(checkout(
+            json!({"plan": "scale", "success_url": "https://a.example/ok", "cancel_url": "https://a.example/no"}),
+        ))
+        .await;
+    let id = r.body["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let session = s.state.local_checkout.as_ref().unwrap().session(&id).unwrap();
+    let login = s.state.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
+    assert_eq!(session.customer, Some(format!("cus_local_{}", login.account.id.0)));
+    s.stop().await;
+}

@@ -1,0 +1,131 @@
+//! `POST /billing/checkout`: a hosted checkout for a paid plan.
+//!
+//! `plan` is starter, pro or scale; `success_url` (may contain `{CHECKOUT_SESSION_ID}`) and
+//! `cancel_url` must be `https://` URLs or `http://localhost` (any port); an account already on the
+//! plan or a higher one gets 409 with the portal URL. The session carries the account as client
+//! reference (`acct_<id>`), and an existing Stripe customer is reused.
+
+use std::sync::Arc;
+
+use crate::domain::Plan;
+use crate::ports::{BillingStore, CheckoutRequest, CheckoutSession, PaymentError, PaymentGateway, StoreError};
+use crate::usecases::billing_webhook::client_reference;
+use crate::usecases::{FieldError, Principal, store_code};
+use crate::{Code, ErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error(transparent)]
+    Invalid(FieldError),
+    #[error("Already on this plan or higher.")]
+    AlreadyOnPlan { plan: Plan },
+    #[error("{0}")]
+    Payment(PaymentError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl ErrorCode for CheckoutError {
+    fn code(&self) -> Code {
+        match self {
+            CheckoutError::Invalid(_) => Code::ValidationFailed,
+            CheckoutError::AlreadyOnPlan { .. } => Code::AlreadyOnPlan,
+            CheckoutError::Payment(PaymentError::NoPrice(_)) => Code::PaymentUnavailable,
+            CheckoutError::Payment(PaymentError::NoCustomer) => Code::ValidationFailed,
+            CheckoutError::Payment(PaymentError::Unavailable(_)) => Code::PaymentUnavailable,
+            CheckoutError::Store(e) => store_code(e),
+        }
+    }
+}
+
+/// Whether `url` may receive a redirect: `https://…`, or `http://localhost[:port][/…]`.
+pub fn redirect_allowed(url: &str) -> bool {
+    let url = url.trim();
+    if url.len() > 2_048 || url.chars().any(char::is_whitespace) {
+        return false;
+    }
+    if let Some(rest) = url.strip_prefix("https://") {
+        return rest.split(['/', '?', '#']).next().is_some_and(|host| !host.is_empty());
+    }
+    match url.strip_prefix("http://localhost") {
+        Some(rest) => {
+            rest.is_empty()
+                || rest.starts_with(['/', '?', '#'])
+                || rest.strip_prefix(':').is_some_and(|r| {
+                    let port: String = r.chars().take_while(char::is_ascii_digit).collect();
+                    !port.is_empty() && r[port.len()..].chars().next().is_none_or(|c| matches!(c, '/' | '?' | '#'))
+                })
+        }
+        None => false,
+    }
+}
+
+pub struct Checkout {
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub billing: Arc<dyn BillingStore>,
+}
+
+impl Checkout {
+    pub async fn execute(
+        &self,
+        who: &Principal,
+        plan: &str,
+        success_url: &str,
+        cancel_url: &str,
+    ) -> Result<CheckoutSession, CheckoutError> {
+        let invalid = |field, reason: &str| CheckoutError::Invalid(FieldError::new(field, reason));
+        let plan = match Plan::parse(plan) {
+            Ok(p) if p != Plan::Free => p,
+            _ => return Err(invalid("plan", "must be starter, pro or scale")),
+        };
+        for (field, url) in [("success_url", success_url), ("cancel_url", cancel_url)] {
+            if !redirect_allowed(url) {
+                return Err(invalid(field, "must be an https:// URL or http://localhost"));
+            }
+        }
+        let current = who.account.plan;
+        if current >= plan {
+            return Err(CheckoutError::AlreadyOnPlan { plan: current });
+        }
+        let customer =
+            self.billing.billing(who.account.id).await.map_err(CheckoutError::Store)?.and_then(|b| b.customer);
+        let req = CheckoutRequest {
+            plan,
+            success_url: success_url.trim().to_owned(),
+            cancel_url: cancel_url.trim().to_owned(),
+            client_reference: client_reference(who.account.id),
+            customer,
+            email: who.account.email.as_str().to_owned(),
+        };
+        self.gateway.create_checkout(&req).await.map_err(CheckoutError::Payment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_are_https_or_localhost_only() {
+        for ok in [
+            "https://app.example.com/success?session_id={CHECKOUT_SESSION_ID}",
+            "http://localhost",
+            "http://localhost:3000/cb",
+            "http://localhost/cb",
+        ] {
+            assert!(redirect_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "http://app.example.com",
+            "http://localhost.evil.com/",
+            "http://localhost:abc",
+            "https://",
+            "javascript:alert(1)",
+            "ftp://x",
+            "https://a b",
+            "",
+        ] {
+            assert!(!redirect_allowed(bad), "{bad}");
+        }
+    }
+}
