@@ -5,6 +5,8 @@
 //! per test. When no server answers, the suite is skipped with a loud message — unless `CI` or
 //! `JOBIN_REQUIRE_POSTGRES` is set, in which case it fails: CI must run it.
 
+pub mod llm;
+
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use jobin_adapters::TokioTimer;
-use jobin_adapters::llm::{Anthropic, Flavour, Gemini, LlmEndpoint, OpenAiCompat, llm_client};
-use jobin_core::domain::{AiProvider, Job, ModelCatalog, ModelOverride, ModelStatus, Plan, PlanCatalog, SourceId};
+use jobin_adapters::testing::llm::LlmProtocol;
+use jobin_core::domain::{Job, ModelCatalog, ModelOverride, ModelStatus, Plan, PlanCatalog, SourceId};
 use jobin_core::ports::{LlmError, LlmProvider, LlmRequest, LlmTask};
 use jobin_core::usecases::{AiChoice, AiGateway, Enhancer};
 use serde_json::{Value, json};
@@ -17,80 +17,48 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "sk-test-0123456789abcdef";
 
-#[derive(Clone, Copy, Debug)]
-enum Proto {
-    OpenAi,
-    Qwen,
-    DeepSeek,
-    Anthropic,
-    Gemini,
+/// What the wire tests need beyond the shared protocol support.
+trait Wire {
+    fn path(self) -> &'static str;
+    fn auth(self) -> (&'static str, String);
+    fn quota(self) -> ResponseTemplate;
+    fn rate_limited(self) -> ResponseTemplate;
 }
 
-const ALL: [Proto; 5] = [Proto::OpenAi, Proto::Qwen, Proto::DeepSeek, Proto::Anthropic, Proto::Gemini];
-
-impl Proto {
-    fn provider(self, base: &str, timeout: Duration) -> Arc<dyn LlmProvider> {
-        let ep = LlmEndpoint::new(base, KEY.to_owned().into(), llm_client(timeout).unwrap());
-        match self {
-            Proto::OpenAi => Arc::new(OpenAiCompat::new(ep, Flavour::OpenAi)),
-            Proto::Qwen => Arc::new(OpenAiCompat::new(ep, Flavour::Qwen)),
-            Proto::DeepSeek => Arc::new(OpenAiCompat::new(ep, Flavour::DeepSeek)),
-            Proto::Anthropic => Arc::new(Anthropic::new(ep)),
-            Proto::Gemini => Arc::new(Gemini::new(ep)),
-        }
-    }
-
+impl Wire for LlmProtocol {
     fn path(self) -> &'static str {
         match self {
-            Proto::OpenAi | Proto::Qwen | Proto::DeepSeek => "/chat/completions",
-            Proto::Anthropic => "/v1/messages",
-            Proto::Gemini => "/models/m-1:generateContent",
+            LlmProtocol::OpenAi | LlmProtocol::Qwen | LlmProtocol::DeepSeek => "/chat/completions",
+            LlmProtocol::Anthropic => "/v1/messages",
+            LlmProtocol::Gemini => "/models/m-1:generateContent",
         }
     }
 
     fn auth(self) -> (&'static str, String) {
         match self {
-            Proto::OpenAi | Proto::Qwen | Proto::DeepSeek => ("authorization", format!("Bearer {KEY}")),
-            Proto::Anthropic => ("x-api-key", KEY.to_owned()),
-            Proto::Gemini => ("x-goog-api-key", KEY.to_owned()),
-        }
-    }
-
-    /// A successful envelope carrying `text`.
-    fn ok(self, text: &str) -> Value {
-        match self {
-            Proto::OpenAi | Proto::Qwen | Proto::DeepSeek => json!({
-                "id": "chatcmpl-1", "object": "chat.completion", "model": "m-1",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": null}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
-            }),
-            Proto::Anthropic => json!({
-                "id": "msg_1", "type": "message", "role": "assistant", "model": "m-1",
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                "usage": {"input_tokens": 120, "output_tokens": 30}
-            }),
-            Proto::Gemini => json!({
-                "candidates": [{"content": {"role": "model", "parts": [{"text": "thinking…", "thought": true}, {"text": text}]}, "finishReason": "STOP"}],
-                "usageMetadata": {"promptTokenCount": 120, "candidatesTokenCount": 30, "totalTokenCount": 150}
-            }),
+            LlmProtocol::OpenAi | LlmProtocol::Qwen | LlmProtocol::DeepSeek => {
+                ("authorization", format!("Bearer {KEY}"))
+            }
+            LlmProtocol::Anthropic => ("x-api-key", KEY.to_owned()),
+            LlmProtocol::Gemini => ("x-goog-api-key", KEY.to_owned()),
         }
     }
 
     /// The provider's quota/credit error.
     fn quota(self) -> ResponseTemplate {
         match self {
-            Proto::OpenAi | Proto::Qwen => ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}})),
-            Proto::DeepSeek => ResponseTemplate::new(402).set_body_json(json!({"error": {"message": "Insufficient Balance", "type": "unknown_error", "param": null, "code": "invalid_request_error"}})),
-            Proto::Anthropic => ResponseTemplate::new(402).set_body_json(json!({"type": "error", "error": {"type": "billing_error", "message": "credit balance too low"}})),
+            LlmProtocol::OpenAi | LlmProtocol::Qwen => ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}})),
+            LlmProtocol::DeepSeek => ResponseTemplate::new(402).set_body_json(json!({"error": {"message": "Insufficient Balance", "type": "unknown_error", "param": null, "code": "invalid_request_error"}})),
+            LlmProtocol::Anthropic => ResponseTemplate::new(402).set_body_json(json!({"type": "error", "error": {"type": "billing_error", "message": "credit balance too low"}})),
             // Gemini has no separate money error: its quota answer is a 429 (retried like a rate limit).
-            Proto::Gemini => ResponseTemplate::new(403).set_body_json(json!({"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}})),
+            LlmProtocol::Gemini => ResponseTemplate::new(403).set_body_json(json!({"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}})),
         }
     }
 
     fn rate_limited(self) -> ResponseTemplate {
         match self {
-            Proto::Gemini => ResponseTemplate::new(429).set_body_json(json!({"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED", "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}]}})),
-            Proto::Anthropic => ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_json(json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}})),
+            LlmProtocol::Gemini => ResponseTemplate::new(429).set_body_json(json!({"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED", "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}]}})),
+            LlmProtocol::Anthropic => ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_json(json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}})),
             _ => ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_json(json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}})),
         }
     }
@@ -108,7 +76,7 @@ fn request() -> LlmRequest {
     }
 }
 
-async fn server(p: Proto, resp: ResponseTemplate) -> MockServer {
+async fn server(p: LlmProtocol, resp: ResponseTemplate) -> MockServer {
     let s = MockServer::start().await;
     let (name, value) = p.auth();
     Mock::given(method("POST"))
@@ -122,68 +90,71 @@ async fn server(p: Proto, resp: ResponseTemplate) -> MockServer {
 
 #[tokio::test]
 async fn success_returns_the_text_and_token_counts() {
-    for p in ALL {
-        let s = server(p, ResponseTemplate::new(200).set_body_json(p.ok(r#"{"jobs":[]}"#))).await;
-        let a = p.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap();
+    for p in LlmProtocol::ALL {
+        let s = server(p, ResponseTemplate::new(200).set_body_json(p.success(r#"{"jobs":[]}"#))).await;
+        let a = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap();
         assert_eq!((a.text.as_str(), a.input_tokens, a.output_tokens), (r#"{"jobs":[]}"#, 120, 30), "{p:?}");
     }
 }
 
 #[tokio::test]
 async fn request_shapes_follow_each_protocol() {
-    let checks: [(Proto, Value); 5] = [
+    let checks: [(LlmProtocol, Value); 5] = [
         (
-            Proto::OpenAi,
+            LlmProtocol::OpenAi,
             json!({"model": "m-1", "response_format": {"type": "json_schema", "json_schema": {"name": "job_facts", "strict": true}}}),
         ),
-        (Proto::Qwen, json!({"model": "m-1", "response_format": {"type": "json_object"}, "enable_thinking": false})),
         (
-            Proto::DeepSeek,
+            LlmProtocol::Qwen,
+            json!({"model": "m-1", "response_format": {"type": "json_object"}, "enable_thinking": false}),
+        ),
+        (
+            LlmProtocol::DeepSeek,
             json!({"model": "m-1", "response_format": {"type": "json_object"}, "thinking": {"type": "disabled"}}),
         ),
         (
-            Proto::Anthropic,
+            LlmProtocol::Anthropic,
             json!({"model": "m-1", "max_tokens": 100, "system": "Reply with JSON", "output_config": {"format": {"type": "json_schema"}}}),
         ),
         (
-            Proto::Gemini,
+            LlmProtocol::Gemini,
             json!({"generationConfig": {"responseMimeType": "application/json"}, "systemInstruction": {"parts": [{"text": "Reply with JSON"}]}}),
         ),
     ];
     for (p, shape) in checks {
         let s = MockServer::start().await;
         let mut m = Mock::given(method("POST")).and(path(p.path())).and(body_partial_json(shape));
-        if let Proto::Anthropic = p {
+        if let LlmProtocol::Anthropic = p {
             m = m.and(header("anthropic-version", "2023-06-01"));
         }
-        m.respond_with(ResponseTemplate::new(200).set_body_json(p.ok("{}"))).expect(1).mount(&s).await;
-        p.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap();
+        m.respond_with(ResponseTemplate::new(200).set_body_json(p.success("{}"))).expect(1).mount(&s).await;
+        p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap();
     }
 }
 
 #[tokio::test]
 async fn an_envelope_that_is_not_json_is_invalid_response() {
-    for p in ALL {
+    for p in LlmProtocol::ALL {
         let s = server(p, ResponseTemplate::new(200).set_body_string("<html>gateway</html>")).await;
-        let e = p.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
         assert!(matches!(e, LlmError::InvalidResponse(_)), "{p:?}: {e:?}");
     }
 }
 
 #[tokio::test]
 async fn errors_map_to_typed_variants_without_the_key() {
-    for p in ALL {
+    for p in LlmProtocol::ALL {
         let s = server(p, p.rate_limited()).await;
-        let e = p.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
         assert!(
             matches!(e, LlmError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(1)),
             "{p:?}: {e:?}"
         );
 
         let s = server(p, p.quota()).await;
-        let e = p.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
         match p {
-            Proto::Gemini => assert!(matches!(e, LlmError::Unauthorized { status: 403 }), "{e:?}"),
+            LlmProtocol::Gemini => assert!(matches!(e, LlmError::Unauthorized { status: 403 }), "{e:?}"),
             _ => assert!(matches!(e, LlmError::QuotaExhausted), "{p:?}: {e:?}"),
         }
         assert!(!e.retryable());
@@ -193,52 +164,48 @@ async fn errors_map_to_typed_variants_without_the_key() {
             ResponseTemplate::new(400).set_body_json(json!({"error": {"message": format!("bad key {KEY}")}})),
         )
         .await;
-        let e = p.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
         assert!(!e.to_string().contains(KEY), "{p:?} leaked the key: {e}");
     }
     let s = server(
-        Proto::Anthropic,
+        LlmProtocol::Anthropic,
         ResponseTemplate::new(529)
             .set_body_json(json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})),
     )
     .await;
-    let e = Proto::Anthropic.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+    let e =
+        LlmProtocol::Anthropic.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
     assert!(matches!(e, LlmError::Overloaded { status: 529, .. }) && e.retryable(), "{e:?}");
 }
 
 #[tokio::test]
 async fn cut_off_refused_or_empty_answers_are_no_answer() {
     let cases = [
-        (Proto::OpenAi, json!({"choices": [{"message": {"content": "{\"jobs\":"}, "finish_reason": "length"}]})),
-        (Proto::DeepSeek, json!({"choices": [{"message": {"content": "   "}, "finish_reason": "stop"}]})),
-        (Proto::Anthropic, json!({"content": [{"type": "text", "text": "{"}], "stop_reason": "max_tokens"})),
-        (Proto::Gemini, json!({"promptFeedback": {"blockReason": "SAFETY"}})),
+        (LlmProtocol::OpenAi, json!({"choices": [{"message": {"content": "{\"jobs\":"}, "finish_reason": "length"}]})),
+        (LlmProtocol::DeepSeek, json!({"choices": [{"message": {"content": "   "}, "finish_reason": "stop"}]})),
+        (LlmProtocol::Anthropic, json!({"content": [{"type": "text", "text": "{"}], "stop_reason": "max_tokens"})),
+        (LlmProtocol::Gemini, json!({"promptFeedback": {"blockReason": "SAFETY"}})),
     ];
     for (p, body) in cases {
         let s = server(p, ResponseTemplate::new(200).set_body_json(body)).await;
-        let e = p.provider(&s.uri(), Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
         assert!(matches!(e, LlmError::NoAnswer(_)), "{p:?}: {e:?}");
     }
 }
 
 #[tokio::test]
 async fn a_slow_provider_times_out() {
-    for p in [Proto::Qwen, Proto::Anthropic, Proto::Gemini] {
-        let s = server(p, ResponseTemplate::new(200).set_body_json(p.ok("{}")).set_delay(Duration::from_secs(5))).await;
-        let e = p.provider(&s.uri(), Duration::from_millis(200)).complete(&request()).await.unwrap_err();
+    for p in [LlmProtocol::Qwen, LlmProtocol::Anthropic, LlmProtocol::Gemini] {
+        let s = server(p, ResponseTemplate::new(200).set_body_json(p.success("{}")).set_delay(Duration::from_secs(5)))
+            .await;
+        let e = p.adapter(&s.uri(), KEY, Duration::from_millis(200)).complete(&request()).await.unwrap_err();
         assert!(matches!(e, LlmError::Timeout), "{p:?}: {e:?}");
     }
 }
 
-fn gateway(p: Proto, provider: Arc<dyn LlmProvider>) -> (AiGateway, jobin_core::usecases::Selection) {
+fn gateway(p: LlmProtocol, provider: Arc<dyn LlmProvider>) -> (AiGateway, jobin_core::usecases::Selection) {
     // Make every provider selectable (the document marks all but Qwen as coming soon).
-    let (ai, alias) = match p {
-        Proto::OpenAi => (AiProvider::OpenAi, "gpt-4o-mini"),
-        Proto::Qwen => (AiProvider::Qwen, "turbo"),
-        Proto::DeepSeek => (AiProvider::DeepSeek, "chat"),
-        Proto::Anthropic => (AiProvider::Anthropic, "haiku"),
-        Proto::Gemini => (AiProvider::Google, "flash"),
-    };
+    let (ai, alias) = p.catalog_model();
     let o = ModelOverride { model_id: Some("m-1".into()), status: Some(ModelStatus::Available), ..Default::default() };
     let models = ModelCatalog::document().with_overrides(&[(ai, alias.into(), o)]).unwrap();
     let g =
@@ -250,15 +217,15 @@ fn gateway(p: Proto, provider: Arc<dyn LlmProvider>) -> (AiGateway, jobin_core::
 
 #[tokio::test]
 async fn the_gateway_retries_a_429_after_retry_after_and_never_retries_quota() {
-    for p in ALL {
+    for p in LlmProtocol::ALL {
         let s = MockServer::start().await;
         Mock::given(method("POST")).and(path(p.path())).respond_with(p.rate_limited()).up_to_n_times(1).mount(&s).await;
         Mock::given(method("POST"))
             .and(path(p.path()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(p.ok("{}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(p.success("{}")))
             .mount(&s)
             .await;
-        let (g, sel) = gateway(p, p.provider(&s.uri(), Duration::from_secs(5)));
+        let (g, sel) = gateway(p, p.adapter(&s.uri(), KEY, Duration::from_secs(5)));
         let started = std::time::Instant::now();
         g.complete(&sel, request(), Duration::from_secs(15)).await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(900), "{p:?} did not wait for retry-after");
@@ -266,7 +233,7 @@ async fn the_gateway_retries_a_429_after_retry_after_and_never_retries_quota() {
 
         let s = MockServer::start().await;
         Mock::given(method("POST")).and(path(p.path())).respond_with(p.quota()).mount(&s).await;
-        let (g, sel) = gateway(p, p.provider(&s.uri(), Duration::from_secs(5)));
+        let (g, sel) = gateway(p, p.adapter(&s.uri(), KEY, Duration::from_secs(5)));
         assert!(g.complete(&sel, request(), Duration::from_secs(15)).await.is_err());
         assert_eq!(s.received_requests().await.unwrap().len(), 1, "{p:?} retried a quota error");
     }
@@ -274,7 +241,7 @@ async fn the_gateway_retries_a_429_after_retry_after_and_never_retries_quota() {
 
 #[tokio::test]
 async fn anthropic_529_is_retried() {
-    let p = Proto::Anthropic;
+    let p = LlmProtocol::Anthropic;
     let s = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(p.path()))
@@ -288,10 +255,10 @@ async fn anthropic_529_is_retried() {
         .await;
     Mock::given(method("POST"))
         .and(path(p.path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(p.ok("{}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(p.success("{}")))
         .mount(&s)
         .await;
-    let (g, sel) = gateway(p, p.provider(&s.uri(), Duration::from_secs(5)));
+    let (g, sel) = gateway(p, p.adapter(&s.uri(), KEY, Duration::from_secs(5)));
     g.complete(&sel, request(), Duration::from_secs(15)).await.unwrap();
     assert_eq!(s.received_requests().await.unwrap().len(), 2);
 }
@@ -317,7 +284,7 @@ fn job() -> Job {
 
 #[tokio::test]
 async fn answers_that_are_not_json_or_break_the_schema_leave_search_unenhanced() {
-    for p in ALL {
+    for p in LlmProtocol::ALL {
         for bad in [
             "Here are the skills: Rust, Kubernetes",
             r#"{"jobs":[{"id":"reed:1","skills":"Rust","seniority":"guru","remote":1}]}"#,
@@ -325,10 +292,10 @@ async fn answers_that_are_not_json_or_break_the_schema_leave_search_unenhanced()
             let s = MockServer::start().await;
             Mock::given(method("POST"))
                 .and(path(p.path()))
-                .respond_with(ResponseTemplate::new(200).set_body_json(p.ok(bad)))
+                .respond_with(ResponseTemplate::new(200).set_body_json(p.success(bad)))
                 .mount(&s)
                 .await;
-            let (g, sel) = gateway(p, p.provider(&s.uri(), Duration::from_secs(5)));
+            let (g, sel) = gateway(p, p.adapter(&s.uri(), KEY, Duration::from_secs(5)));
             let cache = Arc::new(jobin_adapters::memory::MemoryCache::new(100));
             let out = Enhancer::new(g, cache).run(vec![job()], &sel).await;
             assert!(!out.enhanced, "{p:?} accepted {bad}");
@@ -341,10 +308,10 @@ async fn answers_that_are_not_json_or_break_the_schema_leave_search_unenhanced()
             r#"{"jobs":[{"id":"reed:1","skills":["Rust","k8s","Haskell"],"seniority":"senior","remote":false}]}"#;
         Mock::given(method("POST"))
             .and(path(p.path()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(p.ok(good)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(p.success(good)))
             .mount(&s)
             .await;
-        let (g, sel) = gateway(p, p.provider(&s.uri(), Duration::from_secs(5)));
+        let (g, sel) = gateway(p, p.adapter(&s.uri(), KEY, Duration::from_secs(5)));
         let out =
             Enhancer::new(g, Arc::new(jobin_adapters::memory::MemoryCache::new(100))).run(vec![job()], &sel).await;
         assert!(out.enhanced, "{p:?}: {:?}", out.reason);

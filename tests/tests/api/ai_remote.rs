@@ -2,9 +2,9 @@
 //! wiremock stand-in that answers like a model would (reading the postings or facts from the
 //! prompt) and also invents a skill and a statistic, which the server must drop.
 
-use jobin_adapters::llm::{Anthropic, Flavour, Gemini, LlmEndpoint, LocalRules, OpenAiCompat, llm_client};
-use jobin_core::domain::{AiProvider, ModelCatalog, ModelOverride, ModelStatus};
-use jobin_core::ports::LlmProvider;
+use jobin_adapters::llm::LocalRules;
+use jobin_adapters::testing::llm::LlmProtocol;
+use jobin_core::domain::{ModelCatalog, ModelOverride, ModelStatus};
 use jobin_tests::{Setup, TestServer};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -12,44 +12,8 @@ use std::time::Duration;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-#[derive(Clone, Copy, Debug)]
-enum Proto {
-    OpenAi,
-    Qwen,
-    DeepSeek,
-    Anthropic,
-    Gemini,
-}
-
-impl Proto {
-    fn provider(self) -> (AiProvider, &'static str) {
-        match self {
-            Proto::OpenAi => (AiProvider::OpenAi, "gpt-4o-mini"),
-            Proto::Qwen => (AiProvider::Qwen, "turbo"),
-            Proto::DeepSeek => (AiProvider::DeepSeek, "chat"),
-            Proto::Anthropic => (AiProvider::Anthropic, "haiku"),
-            Proto::Gemini => (AiProvider::Google, "flash"),
-        }
-    }
-
-    fn adapter(self, base: &str) -> Arc<dyn LlmProvider> {
-        let ep = LlmEndpoint::new(
-            base,
-            "sk-remote-test-key-0123".to_owned().into(),
-            llm_client(Duration::from_secs(5)).unwrap(),
-        );
-        match self {
-            Proto::OpenAi => Arc::new(OpenAiCompat::new(ep, Flavour::OpenAi)),
-            Proto::Qwen => Arc::new(OpenAiCompat::new(ep, Flavour::Qwen)),
-            Proto::DeepSeek => Arc::new(OpenAiCompat::new(ep, Flavour::DeepSeek)),
-            Proto::Anthropic => Arc::new(Anthropic::new(ep)),
-            Proto::Gemini => Arc::new(Gemini::new(ep)),
-        }
-    }
-}
-
 /// Reads the prompt the way the protocol carries it and answers in the protocol's envelope.
-struct FakeModel(Proto);
+struct FakeModel(LlmProtocol);
 
 impl FakeModel {
     fn answer(prompt: &Value) -> Value {
@@ -85,40 +49,28 @@ impl FakeModel {
 impl Respond for FakeModel {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let body: Value = serde_json::from_slice(&req.body).unwrap();
-        let user = match self.0 {
-            Proto::OpenAi | Proto::Qwen | Proto::DeepSeek => {
-                body["messages"][1]["content"].as_str().unwrap().to_owned()
-            }
-            Proto::Anthropic => body["messages"][0]["content"].as_str().unwrap().to_owned(),
-            Proto::Gemini => body["contents"][0]["parts"][0]["text"].as_str().unwrap().to_owned(),
-        };
-        let text = Self::answer(&serde_json::from_str(&user).unwrap()).to_string();
-        let envelope = match self.0 {
-            Proto::OpenAi | Proto::Qwen | Proto::DeepSeek => json!({
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1}
-            }),
-            Proto::Anthropic => {
-                json!({"content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": {}})
-            }
-            Proto::Gemini => json!({"candidates": [{"content": {"parts": [{"text": text}]}, "finishReason": "STOP"}]}),
-        };
+        let user = self.0.user_prompt(&body).unwrap();
+        let text = Self::answer(&serde_json::from_str(user).unwrap()).to_string();
+        let envelope = self.0.success(&text);
         ResponseTemplate::new(200).set_body_json(envelope)
     }
 }
 
 #[tokio::test]
 async fn every_ai_endpoint_works_against_each_remote_protocol() {
-    for proto in [Proto::OpenAi, Proto::Qwen, Proto::DeepSeek, Proto::Anthropic, Proto::Gemini] {
+    for proto in LlmProtocol::ALL {
         let mock = MockServer::start().await;
         Mock::given(method("POST")).respond_with(FakeModel(proto)).mount(&mock).await;
-        let (provider, alias) = proto.provider();
+        let (provider, alias) = proto.catalog_model();
         let o =
             ModelOverride { model_id: Some("m-1".into()), status: Some(ModelStatus::Available), ..Default::default() };
         let models = ModelCatalog::document().with_overrides(&[(provider, alias.into(), o)]).unwrap();
         let s = TestServer::start_with(Setup {
             models,
-            llm: Some(vec![Arc::new(LocalRules), proto.adapter(&mock.uri())]),
+            llm: Some(vec![
+                Arc::new(LocalRules),
+                proto.adapter(&mock.uri(), "sk-remote-test-key-0123", Duration::from_secs(5)),
+            ]),
             ..Setup::default()
         })
         .await
