@@ -4,9 +4,12 @@
 //! through the same webhook code as Stripe would.
 
 use async_trait::async_trait;
+use jobin_core::domain::random_token;
 use jobin_core::ports::{CheckoutRequest, CheckoutSession, PaymentError, PaymentGateway};
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use crate::crypto::OsEntropy;
 
 /// Open local checkout sessions (in memory: a restart forgets unfinished ones).
 pub struct LocalCheckout {
@@ -31,16 +34,10 @@ impl LocalCheckout {
     }
 }
 
-fn random_hex() -> Result<String, PaymentError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| PaymentError::Unavailable(anyhow::anyhow!("no randomness: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 #[async_trait]
 impl PaymentGateway for LocalCheckout {
     async fn create_checkout(&self, req: &CheckoutRequest) -> Result<CheckoutSession, PaymentError> {
-        let id = format!("cs_local_{}", random_hex()?);
+        let id = format!("cs_local_{}", random_token(&OsEntropy));
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), req.clone());
         Ok(CheckoutSession { url: format!("{}/billing/local-checkout/{id}", self.base_url), id })
     }

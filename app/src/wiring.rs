@@ -275,6 +275,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(db.clone()));
     let billing: Arc<dyn BillingStore> = Arc::new(SqlBillingStore::new(db.clone()));
     let local_checkout = Arc::new(LocalCheckout::new(&opts.public_url));
+    let portal_url = format!("{}/billing/portal", opts.public_url.trim_end_matches('/'));
     let store: Arc<dyn KeyStore> = Arc::new(SqlKeyStore::new(db));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
@@ -385,11 +386,11 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             clock: clock.clone(),
             secret: opts.secrets.stripe_webhook_secret.expose_secret().to_owned(),
             prices: opts.prices,
-            manage_url: format!("{}/billing/portal", opts.public_url.trim_end_matches('/')),
+            manage_url: portal_url.clone(),
         },
         checkout: Checkout { gateway: local_checkout.clone(), billing: billing.clone() },
         local_checkout: Some(local_checkout),
-        portal_url: format!("{}/billing/portal", opts.public_url.trim_end_matches('/')),
+        portal_url,
         billing,
         catalog,
         upgrade_url: format!("{}/pricing", opts.public_url.trim_end_matches('/')),
