@@ -618,7 +618,7 @@ impl JobsApi {
             remote: remote.0.unwrap_or(false),
             plan: Some(auth.0.account.plan),
         };
-        let outcome = state.search.execute(req).await.map_err(|e| match e {
+        let mut outcome = state.search.execute(req).await.map_err(|e| match e {
             jobin_core::usecases::SearchError::Invalid(f) => {
                 ApiError::field(jobin_core::Code::ValidationFailed, f.field, f.reason)
             }
@@ -628,7 +628,6 @@ impl JobsApi {
             let none = EnhanceMeta { enhanced: false, provider: None, model: None, reason: None };
             return Ok(SearchResponse::Ok(Json(body(outcome, none)), cache));
         };
-        let mut outcome = outcome;
         let jobs = std::mem::take(&mut outcome.jobs);
         let done = state.enhancer.run(jobs, &sel).await;
         tracing::info!(

@@ -87,8 +87,7 @@ pub fn data_quality(postings: usize, with_salary: usize) -> &'static str {
 }
 
 /// Skills of a posting as our rules see them: board tags plus dictionary skills in the text.
-fn rule_skills(j: &Job) -> Vec<String> {
-    let text = PostingText::new(&[&j.title, &j.description]);
+fn rule_skills(j: &Job, text: &PostingText) -> Vec<String> {
     let mut skills = j.skills.clone();
     for s in text.dictionary_skills() {
         if !skills.iter().any(|k| k.eq_ignore_ascii_case(s)) {
@@ -105,10 +104,11 @@ pub fn facts(query: &str, location: Option<&str>, country: crate::domain::Countr
     let sample = SalarySample::of(jobs, currency);
     let stats = SalaryStats::of(&sample.values);
     // Newer half first: posting date descending, undated last.
-    let mut by_date: Vec<&Job> = jobs.iter().collect();
-    by_date.sort_by_key(|j| std::cmp::Reverse(j.posted_at));
+    let texts: Vec<PostingText> = jobs.iter().map(|j| PostingText::new(&[&j.title, &j.description])).collect();
+    let mut by_date: Vec<usize> = (0..n).collect();
+    by_date.sort_by_key(|i| std::cmp::Reverse(jobs[*i].posted_at));
     let half = n / 2;
-    let skills: Vec<Vec<String>> = by_date.iter().map(|j| rule_skills(j)).collect();
+    let skills: Vec<Vec<String>> = by_date.iter().map(|i| rule_skills(&jobs[*i], &texts[*i])).collect();
     let share = |range: &[Vec<String>], skill: &str| {
         if range.is_empty() {
             0.0
@@ -130,8 +130,7 @@ pub fn facts(query: &str, location: Option<&str>, country: crate::domain::Countr
     for j in jobs {
         seniority.add(j.seniority.or_else(|| seniority_from_title(&j.title)));
     }
-    let remote =
-        jobs.iter().filter(|j| j.remote || PostingText::new(&[&j.title, &j.description]).says_remote()).count();
+    let remote = jobs.iter().zip(&texts).filter(|(j, t)| j.remote || t.says_remote()).count();
     let s = &seniority;
     InsightFacts {
         query: query.to_owned(),
