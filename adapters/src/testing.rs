@@ -6,6 +6,7 @@
 //! `JOBIN_REQUIRE_POSTGRES` is set, in which case it fails: CI must run it.
 
 pub mod llm;
+pub mod smtp;
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};

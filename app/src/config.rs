@@ -51,8 +51,10 @@ pub struct Config {
     pub models: ModelCatalog,
     /// LLM providers' endpoints and keys, the default provider and the AI time budget.
     pub ai: AiSettings,
-    /// Stripe webhook secret and price ids.
+    /// Stripe key, API root, webhook secret and price ids.
     pub stripe: StripeSettings,
+    /// SMTP server and sender of billing emails.
+    pub email: EmailSettings,
     /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key (deployments sharing one Redis use different ones).
@@ -89,10 +91,14 @@ pub struct BoardsConfig {
     pub themuse_api_key: Option<SecretString>,
 }
 
-/// Stripe: the webhook endpoint secret (`whsec_…`; generated into the data dir when unset, for
-/// the offline checkout) and the price id of each paid plan.
+/// Stripe: the API key (none: the offline stand-in), the API root, the webhook endpoint secret
+/// (`whsec_…`; generated into the data dir when unset, for the offline checkout) and the price id
+/// of each paid plan.
 #[derive(Clone, Default)]
 pub struct StripeSettings {
+    /// `sk_…` or `rk_…`; `None` runs the local checkout and portal pages instead of Stripe.
+    pub secret_key: Option<SecretString>,
+    pub base_url: String,
     pub webhook_secret: Option<SecretString>,
     pub price_starter: Option<String>,
     pub price_pro: Option<String>,
@@ -100,14 +106,23 @@ pub struct StripeSettings {
 }
 
 impl StripeSettings {
-    /// Price id → plan, for the prices that are set.
-    pub fn prices(&self) -> std::collections::HashMap<String, jobin_core::domain::Plan> {
+    /// Plan → price id, for the prices that are set.
+    pub fn prices(&self) -> std::collections::HashMap<jobin_core::domain::Plan, String> {
         use jobin_core::domain::Plan;
         [(&self.price_starter, Plan::Starter), (&self.price_pro, Plan::Pro), (&self.price_scale, Plan::Scale)]
             .into_iter()
-            .filter_map(|(id, plan)| id.clone().map(|id| (id, plan)))
+            .filter_map(|(id, plan)| id.clone().map(|id| (plan, id)))
             .collect()
     }
+}
+
+/// Where billing emails go: an SMTP server, or (default) the log outbox in the data dir.
+#[derive(Clone, Default)]
+pub struct EmailSettings {
+    /// `smtps://user:pass@host:465`, `smtp://…?tls=required`, or `smtp://host:port` (local relay).
+    pub smtp_url: Option<SecretString>,
+    /// The sender, such as `JobIn <billing@example.com>`; required with `smtp_url`.
+    pub from: Option<String>,
 }
 
 /// One remote LLM provider: its API root and key (`JOBIN_<PROVIDER>_BASE_URL`, `_API_KEY`).
@@ -181,6 +196,13 @@ impl fmt::Debug for Config {
             .field("ai_providers_with_keys", &self.ai.configured())
             .field("ai_default_provider", &self.ai.default_provider.map(AiProvider::as_str))
             .field("ai_budget_ms", &self.ai.budget_ms)
+            .field(
+                "stripe",
+                &if self.stripe.secret_key.is_some() { self.stripe.base_url.as_str() } else { "local stand-in" },
+            )
+            .field("stripe_prices", &self.stripe.prices().keys().map(|p| p.as_str()).collect::<Vec<_>>())
+            .field("smtp", &self.email.smtp_url.as_ref().map(|u| redact_url(u.expose_secret())))
+            .field("email_from", &self.email.from)
             .field("demo", &self.demo)
             .finish()
     }
@@ -389,12 +411,40 @@ impl Config {
             budget_ms: number("JOBIN_AI_BUDGET_MS", 15_000, 100, 120_000)?,
         };
         let price = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let stripe_key = key("JOBIN_STRIPE_SECRET_KEY");
+        if let Some(k) = &stripe_key {
+            use secrecy::ExposeSecret;
+            if !(k.expose_secret().starts_with("sk_") || k.expose_secret().starts_with("rk_")) {
+                return Err(err("JOBIN_STRIPE_SECRET_KEY", "is not a Stripe secret or restricted key (sk_… or rk_…)"));
+            }
+            if var("JOBIN_STRIPE_WEBHOOK_SECRET").is_none() {
+                return Err(err(
+                    "JOBIN_STRIPE_WEBHOOK_SECRET",
+                    "is required with JOBIN_STRIPE_SECRET_KEY: the signing secret of your Stripe webhook endpoint (whsec_…)",
+                ));
+            }
+        }
         let stripe = StripeSettings {
+            secret_key: stripe_key,
+            base_url: base_url("JOBIN_STRIPE_BASE_URL", jobin_adapters::payment::STRIPE_API_URL)?,
             webhook_secret: key("JOBIN_STRIPE_WEBHOOK_SECRET"),
             price_starter: price("JOBIN_STRIPE_PRICE_STARTER"),
             price_pro: price("JOBIN_STRIPE_PRICE_PRO"),
             price_scale: price("JOBIN_STRIPE_PRICE_SCALE"),
         };
+        let email = EmailSettings { smtp_url: key("JOBIN_SMTP_URL"), from: var("JOBIN_EMAIL_FROM") };
+        if let Some(url) = &email.smtp_url {
+            use secrecy::ExposeSecret;
+            if !(url.expose_secret().starts_with("smtp://") || url.expose_secret().starts_with("smtps://")) {
+                return Err(err("JOBIN_SMTP_URL", "is not an smtp:// or smtps:// URL"));
+            }
+            if email.from.is_none() {
+                return Err(err(
+                    "JOBIN_EMAIL_FROM",
+                    "is required with JOBIN_SMTP_URL (the sender, such as `JobIn <billing@example.com>`)",
+                ));
+            }
+        }
         let search = SearchSettings {
             source_timeout_ms: number("JOBIN_SOURCE_TIMEOUT_MS", 8_000, 100, 60_000)?,
             per_source_limit: number("JOBIN_SOURCE_RESULT_CAP", 50, 1, 500)? as usize,
@@ -444,6 +494,7 @@ impl Config {
             models,
             ai,
             stripe,
+            email,
             public_url,
             bind,
             data_dir,
@@ -540,9 +591,19 @@ mod tests {
             ("JOBIN_DEMO_FAILING", "reed,monster", "`monster`"),
             ("JOBIN_IMPORT_FILE", "/nonexistent/jobs.csv", "not a readable file"),
             ("JOBIN_IMPORT_CURRENCY", "dollars", "ISO 4217"),
+            ("JOBIN_STRIPE_SECRET_KEY", "pk_test_publishable", "sk_… or rk_…"),
+            ("JOBIN_STRIPE_SECRET_KEY", "sk_test_123", "required with JOBIN_STRIPE_SECRET_KEY"),
+            ("JOBIN_STRIPE_BASE_URL", "stripe.local", "http:// or https://"),
+            ("JOBIN_SMTP_URL", "mail.example.com:25", "smtp:// or smtps://"),
+            ("JOBIN_SMTP_URL", "smtp://127.0.0.1:25", "JOBIN_SMTP_URL"),
         ] {
             let e = cfg(&[(var, value)]).unwrap_err();
-            let var = if var == "JOBIN_ADZUNA_APP_ID" { "JOBIN_ADZUNA_APP_KEY" } else { var };
+            let var = match (var, value) {
+                ("JOBIN_ADZUNA_APP_ID", _) => "JOBIN_ADZUNA_APP_KEY",
+                ("JOBIN_STRIPE_SECRET_KEY", "sk_test_123") => "JOBIN_STRIPE_WEBHOOK_SECRET",
+                ("JOBIN_SMTP_URL", "smtp://127.0.0.1:25") => "JOBIN_EMAIL_FROM",
+                _ => var,
+            };
             assert_eq!(e.var, var);
             assert!(e.message.contains(needle), "{e}");
             assert!(!e.to_string().contains('\n'));
@@ -550,6 +611,32 @@ mod tests {
         // The password of a rejected URL is not echoed.
         let e = cfg(&[("JOBIN_DATABASE_URL", "mysql://root:hunter2@x/db")]).unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = cfg(&[("JOBIN_SMTP_URL", "smtp://mailer:hunter2@x:25")]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn stripe_and_smtp_settings_are_read_and_secrets_never_shown() {
+        let c = cfg(&[]).unwrap();
+        assert!(c.stripe.secret_key.is_none() && c.email.smtp_url.is_none(), "offline by default");
+        assert_eq!(c.stripe.base_url, "https://api.stripe.com");
+        let c = cfg(&[
+            ("JOBIN_STRIPE_SECRET_KEY", "sk_test_stripe-secret-key"),
+            ("JOBIN_STRIPE_WEBHOOK_SECRET", "whsec_webhook-secret-key"),
+            ("JOBIN_STRIPE_BASE_URL", "http://127.0.0.1:12111/"),
+            ("JOBIN_STRIPE_PRICE_PRO", "price_pro_1"),
+            ("JOBIN_SMTP_URL", "smtps://mailer:smtp-secret-key@smtp.example.com"),
+            ("JOBIN_EMAIL_FROM", "JobIn <billing@example.com>"),
+        ])
+        .unwrap();
+        assert_eq!(c.stripe.base_url, "http://127.0.0.1:12111");
+        assert_eq!(
+            c.stripe.prices(),
+            std::collections::HashMap::from([(jobin_core::domain::Plan::Pro, "price_pro_1".to_owned())])
+        );
+        assert_eq!(c.email.from.as_deref(), Some("JobIn <billing@example.com>"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret-key"), "{shown}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub enum Tag {
     Account,
     /// Job search across the boards, salary statistics, AI trends and insight, AI providers.
     Jobs,
-    /// Checkout and Stripe webhooks.
+    /// Checkout, the customer portal and Stripe webhooks.
     Billing,
     /// Health and service metadata.
     System,

@@ -38,10 +38,11 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
     let spec = api.spec_endpoint();
     Route::new()
         .at("/openapi.json", spec)
-        .at("/billing/webhook", poem::post(crate::http::billing::webhook))
         .at("/billing/local-checkout/:id", poem::get(crate::http::billing::local_checkout_page))
         .at("/billing/local-checkout/:id/complete", poem::post(crate::http::billing::local_checkout_complete))
         .at("/billing/local-checkout/:id/cancel", poem::post(crate::http::billing::local_checkout_cancel))
+        .at("/billing/local-portal/:id", poem::get(crate::http::billing::local_portal_page))
+        .at("/billing/local-portal/:id/:action", poem::post(crate::http::billing::local_portal_action))
         .nest("/docs", docs)
         .nest("/", api)
         .around(account_rate_headers)

@@ -4,18 +4,18 @@ use anyhow::Context;
 use ipnet::IpNet;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{self, SqlBillingStore, SqlKeyStore, SqlUsageLog};
-use jobin_adapters::email::LogOutbox;
+use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::fakes;
 use jobin_adapters::llm;
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter, NoopJobStore};
-use jobin_adapters::payment::LocalCheckout;
+use jobin_adapters::payment::{LocalPayments, StripeGateway};
 use jobin_adapters::redis::{Redis, RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer};
-use jobin_core::domain::{AiProvider, ModelCatalog, PlanCatalog, SecretHasher};
+use jobin_core::domain::{AiProvider, ModelCatalog, Plan, PlanCatalog, SecretHasher};
 use jobin_core::ports::{
-    BillingStore, Cache, Clock, Entropy, JobSource, KeyStore, LlmProvider, Lock, PasswordHasher, TokenSigner, UsageLog,
-    UsageMeter,
+    BillingStore, Cache, Clock, Entropy, JobSource, KeyStore, LlmProvider, Lock, Notifier, PasswordHasher,
+    PaymentGateway, TokenSigner, UsageLog, UsageMeter,
 };
 use jobin_core::usecases::*;
 use sea_orm::DatabaseConnection;
@@ -51,8 +51,11 @@ pub struct AppState {
     pub ai: AiGateway,
     pub billing_webhook: BillingWebhook,
     pub checkout: Checkout,
-    /// The stand-in checkout when no Stripe key is set.
-    pub local_checkout: Option<Arc<LocalCheckout>>,
+    pub portal: Portal,
+    /// The offline stand-in for Stripe (checkout and portal pages) when no Stripe key is set.
+    pub local_payments: Option<Arc<LocalPayments>>,
+    /// `{JOBIN_PUBLIC_URL}/`: where the portal returns by default.
+    pub public_url: String,
     /// `{JOBIN_PUBLIC_URL}/billing/portal`.
     pub portal_url: String,
     pub billing: Arc<dyn BillingStore>,
@@ -165,10 +168,20 @@ pub struct Options {
     pub ai_default: Option<AiProvider>,
     /// The AI step's budget (the document's 15 s).
     pub ai_budget: Duration,
-    /// Stripe price id → plan.
-    pub prices: std::collections::HashMap<String, jobin_core::domain::Plan>,
+    /// Plan → Stripe price id (`JOBIN_STRIPE_PRICE_*`).
+    pub prices: std::collections::HashMap<jobin_core::domain::Plan, String>,
+    /// Stripe's API (`JOBIN_STRIPE_SECRET_KEY`, `JOBIN_STRIPE_BASE_URL`); `None`: the offline stand-in.
+    pub stripe: Option<StripeApi>,
+    /// Billing emails: SMTP (`JOBIN_SMTP_URL`, `JOBIN_EMAIL_FROM`), else the log outbox.
+    pub smtp: Option<(SecretString, String)>,
     /// Where the log outbox writes emails.
     pub outbox: std::path::PathBuf,
+}
+
+/// Where Stripe is and the key to call it with.
+pub struct StripeApi {
+    pub secret_key: SecretString,
+    pub base_url: String,
 }
 
 /// The LLM providers a server uses.
@@ -237,6 +250,15 @@ impl Options {
             ai_default: config.ai.default_provider,
             ai_budget: Duration::from_millis(config.ai.budget_ms),
             prices: config.stripe.prices(),
+            stripe: config
+                .stripe
+                .secret_key
+                .clone()
+                .map(|secret_key| StripeApi { secret_key, base_url: config.stripe.base_url.clone() }),
+            smtp: match (&config.email.smtp_url, &config.email.from) {
+                (Some(url), Some(from)) => Some((url.clone(), from.clone())),
+                _ => None,
+            },
             outbox: config.data_dir.join("outbox.jsonl"),
         }
     }
@@ -274,8 +296,36 @@ fn real_boards(
 pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppState>> {
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(db.clone()));
     let billing: Arc<dyn BillingStore> = Arc::new(SqlBillingStore::new(db.clone()));
-    let local_checkout = Arc::new(LocalCheckout::new(&opts.public_url));
-    let portal_url = format!("{}/billing/portal", opts.public_url.trim_end_matches('/'));
+    let public_url = format!("{}/", opts.public_url.trim_end_matches('/'));
+    let portal_url = format!("{public_url}billing/portal");
+    let (gateway, local_payments): (Arc<dyn PaymentGateway>, Option<Arc<LocalPayments>>) = match &opts.stripe {
+        Some(api) => {
+            for plan in [Plan::Starter, Plan::Pro, Plan::Scale] {
+                if !opts.prices.contains_key(&plan) {
+                    tracing::warn!(%plan, "no JOBIN_STRIPE_PRICE_{} set: checkout for this plan answers 503", plan.as_str().to_uppercase());
+                }
+            }
+            let stripe = StripeGateway::new(&api.secret_key, &api.base_url, opts.prices.clone())?;
+            tracing::info!(api = %api.base_url, "billing through Stripe");
+            (Arc::new(stripe), None)
+        }
+        None => {
+            let local = Arc::new(LocalPayments::new(&opts.public_url, &opts.prices));
+            tracing::info!(
+                "no JOBIN_STRIPE_SECRET_KEY: billing through the local checkout and portal pages (no money moves)"
+            );
+            (local.clone(), Some(local))
+        }
+    };
+    // Price id → plan for the webhook: the configured prices, plus the local stand-in's own.
+    let price_plans = match &local_payments {
+        Some(local) => local.price_plans(),
+        None => opts.prices.iter().map(|(plan, id)| (id.clone(), *plan)).collect(),
+    };
+    let notifier: Arc<dyn Notifier> = match &opts.smtp {
+        Some((url, from)) => Arc::new(SmtpNotifier::new(url, from).context("JOBIN_SMTP_URL")?),
+        None => Arc::new(LogOutbox::new(opts.outbox)),
+    };
     let store: Arc<dyn KeyStore> = Arc::new(SqlKeyStore::new(db));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
@@ -382,14 +432,16 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         ai,
         billing_webhook: BillingWebhook {
             store: billing.clone(),
-            notifier: Arc::new(LogOutbox::new(opts.outbox)),
+            notifier,
             clock: clock.clone(),
             secret: opts.secrets.stripe_webhook_secret.expose_secret().to_owned(),
-            prices: opts.prices,
+            prices: price_plans,
             manage_url: portal_url.clone(),
         },
-        checkout: Checkout { gateway: local_checkout.clone(), billing: billing.clone() },
-        local_checkout: Some(local_checkout),
+        checkout: Checkout { gateway: gateway.clone(), billing: billing.clone() },
+        portal: Portal { gateway, billing: billing.clone() },
+        local_payments,
+        public_url,
         portal_url,
         billing,
         catalog,

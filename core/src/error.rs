@@ -66,6 +66,8 @@ pub enum Code {
     AlreadyOnPlan,
     /// The payment provider is unreachable or not configured for this plan; safe to retry later.
     PaymentUnavailable,
+    /// 409: the account's plan was not bought through billing, so there is nothing to manage.
+    NoBillingCustomer,
 }
 
 impl Code {
@@ -101,6 +103,7 @@ impl Code {
         Code::InvalidSignature,
         Code::AlreadyOnPlan,
         Code::PaymentUnavailable,
+        Code::NoBillingCustomer,
     ];
 
     /// The wire form of the code.
@@ -136,6 +139,7 @@ impl Code {
             Code::InvalidSignature => "invalid_signature",
             Code::AlreadyOnPlan => "already_on_plan",
             Code::PaymentUnavailable => "payment_unavailable",
+            Code::NoBillingCustomer => "no_billing_customer",
         }
     }
 }

@@ -31,7 +31,7 @@ pub use analytics::{ANALYTICS_TTL, AnalyticsRequest, Sampler};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};
 pub use budget::{BudgetWindow, SourceBudget, default_budget};
-pub use checkout::{Checkout, CheckoutError, redirect_allowed};
+pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError, redirect_allowed};
 pub use enhance::{Enhanced, Enhancer, Extraction};
 pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};

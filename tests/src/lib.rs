@@ -13,6 +13,8 @@ use tokio::sync::oneshot;
 
 pub const JWT_SECRET: &str = "test-jwt-secret-test-jwt-secret-0123456789";
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_webhook_secret_0123456789";
+/// The Stripe key a server with `Setup::stripe_base_url` calls the mock with.
+pub const STRIPE_SECRET_KEY: &str = "sk_test_jobin_tests_secret_key";
 pub const KEY_PEPPER: &str = "test-key-pepper-test-key-pepper-0123456789";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,10 @@ pub struct Setup {
     /// The LLM providers: `None` = only `local` (no network).
     pub llm: Option<Vec<Arc<dyn jobin_core::ports::LlmProvider>>>,
     pub ai_budget: std::time::Duration,
+    /// Stripe's API root (a mock): `None` = the offline stand-in pages.
+    pub stripe_base_url: Option<String>,
+    /// An SMTP server for billing emails: `None` = the log outbox in the scratch dir.
+    pub smtp_url: Option<String>,
 }
 
 impl Default for Setup {
@@ -56,6 +62,8 @@ impl Default for Setup {
             models: jobin_core::domain::ModelCatalog::document(),
             llm: None,
             ai_budget: jobin_core::usecases::AI_BUDGET,
+            stripe_base_url: None,
+            smtp_url: None,
         }
     }
 }
@@ -146,8 +154,13 @@ impl TestServer {
             ai_budget: setup.ai_budget,
             prices: [("price_starter", Plan::Starter), ("price_pro", Plan::Pro), ("price_scale", Plan::Scale)]
                 .into_iter()
-                .map(|(id, p)| (id.to_owned(), p))
+                .map(|(id, p)| (p, id.to_owned()))
                 .collect(),
+            stripe: setup
+                .stripe_base_url
+                .clone()
+                .map(|base_url| wiring::StripeApi { secret_key: STRIPE_SECRET_KEY.to_owned().into(), base_url }),
+            smtp: setup.smtp_url.clone().map(|url| (url.into(), "JobIn Billing <billing@jobin.test>".to_owned())),
             outbox: dir.path().join("outbox.jsonl"),
         };
         let state = wiring::build(db, opts).expect("wiring");

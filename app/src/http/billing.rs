@@ -1,116 +1,112 @@
-//! `/billing/*`. The Stripe webhook is a plain poem handler (not a poem-openapi operation): its
-//! signature covers the raw body bytes, which a typed JSON payload would re-serialize.
+//! `/billing/*`: checkout, the customer portal, Stripe's webhook, and the offline stand-in pages.
+//!
+//! The webhook's signature covers the raw body bytes, so its body is read as bytes (`RawEvent`),
+//! never re-serialized, yet it is still an OpenAPI operation documented in the spec.
 
-use jobin_core::usecases::WebhookOutcome;
+use jobin_adapters::payment::LocalAction;
+use jobin_core::domain::Plan;
+use jobin_core::usecases::{CheckoutError, PORTAL_MIN_PLAN, PortalError, WebhookOutcome};
 use jobin_core::{Code, ErrorCode};
 use poem::web::Data;
-use poem::{IntoResponse, Request, Response, handler};
+use poem::{IntoResponse, Response, handler};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, param::Header};
 use std::sync::Arc;
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, Extra, error_responses};
 use crate::wiring::AppState;
 
-/// `POST /billing/webhook` (Stripe only): 200 `{"received": true, "outcome": …}` for every verified
-/// event (applied, replayed, stale or ignored); 400 `invalid_signature` or `validation_failed`
-/// otherwise, changing nothing.
-#[handler]
-pub async fn webhook(req: &Request, body: Vec<u8>, state: Data<&Arc<AppState>>) -> poem::Result<Response> {
-    let Some(signature) = req.header("stripe-signature") else {
-        return Err(ApiError::new(Code::InvalidSignature, "The Stripe-Signature header is missing.").into());
-    };
-    let outcome = state.billing_webhook.execute(signature, &body).await.map_err(|e| {
-        tracing::warn!(error = %e, "webhook refused");
-        ApiError::from_usecase(e)
-    })?;
-    let outcome = match outcome {
-        WebhookOutcome::Applied => "applied",
-        WebhookOutcome::Replayed => "replayed",
-        WebhookOutcome::Stale => "stale",
-        WebhookOutcome::Ignored => "ignored",
-    };
-    Ok(poem::web::Json(serde_json::json!({"received": true, "outcome": outcome})).into_response())
+// ---------------------------------------------------------------------------------------------
+// Webhook
+
+/// A Stripe event as Stripe sends it (documentation only: the handler verifies the raw bytes).
+#[derive(Debug, poem_openapi::Object)]
+pub struct StripeEvent {
+    /// `evt_…`; each event is applied once.
+    pub id: String,
+    /// Always `event`.
+    pub object: String,
+    /// Unix seconds; orders events for one subscription.
+    pub created: i64,
+    /// `checkout.session.completed`, `customer.subscription.updated`, `customer.subscription.deleted`,
+    /// `invoice.payment_failed` change plans; other types are acknowledged.
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub data: StripeEventData,
 }
 
-/// The local checkout page (no Stripe key): the plan and two buttons.
-#[handler]
-pub async fn local_checkout_page(
-    poem::web::Path(id): poem::web::Path<String>,
-    state: Data<&Arc<AppState>>,
-) -> poem::Result<Response> {
-    let Some(session) = state.local_checkout.as_ref().and_then(|l| l.session(&id)) else {
-        return Err(ApiError::new(Code::NotFound, "No open local checkout session with this id.").into());
-    };
-    let terms = state.catalog.terms(session.plan);
-    let page = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>JobIn local checkout</title></head><body>\
-         <h1>JobIn local checkout</h1><p>This server has no Stripe key, so this page stands in for Stripe's \
-         checkout. No money moves.</p><p>Plan: <strong>{plan}</strong> — {monthly} requests a month, {minute} a \
-         minute, ${price}/month.</p><p>Account: {email}</p>\
-         <form method=\"post\" action=\"/billing/local-checkout/{id}/complete\"><button>Complete payment</button></form>\
-         <form method=\"post\" action=\"/billing/local-checkout/{id}/cancel\"><button>Cancel</button></form></body></html>",
-        plan = session.plan,
-        monthly = terms.monthly_requests,
-        minute = terms.per_minute,
-        price = terms.price_usd_per_month,
-        email = html_escape(&session.email),
-    );
-    Ok(poem::web::Html(page).into_response())
+#[derive(Debug, poem_openapi::Object)]
+pub struct StripeEventData {
+    /// The Checkout Session, Subscription or Invoice.
+    pub object: serde_json::Value,
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+/// The webhook body, byte for byte (any content type; Stripe sends `application/json`).
+pub struct RawEvent(pub Vec<u8>);
 
-fn see_other(url: &str) -> Response {
-    Response::builder().status(poem::http::StatusCode::SEE_OTHER).header("location", url).finish()
-}
+impl<'a> ApiExtractor<'a> for RawEvent {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
 
-/// Completes a local checkout: a signed `checkout.session.completed` goes through the webhook use
-/// case (the same plan sync as Stripe's), then the user is sent to `success_url`.
-#[handler]
-pub async fn local_checkout_complete(
-    poem::web::Path(id): poem::web::Path<String>,
-    state: Data<&Arc<AppState>>,
-) -> poem::Result<Response> {
-    let Some(session) = state.local_checkout.as_ref().and_then(|l| l.take(&id)) else {
-        return Err(ApiError::new(Code::NotFound, "No open local checkout session with this id.").into());
-    };
-    let now = state.clock.now().timestamp();
-    let account = session.client_reference.trim_start_matches("acct_");
-    let event = serde_json::json!({
-        "id": format!("evt_{id}"),
-        "object": "event",
-        "created": now,
-        "type": "checkout.session.completed",
-        "data": {"object": {
-            "id": id,
-            "object": "checkout.session",
-            "mode": "subscription",
-            "status": "complete",
-            "payment_status": "paid",
-            "client_reference_id": session.client_reference,
-            "customer": session.customer.clone().unwrap_or_else(|| format!("cus_local_{account}")),
-            "subscription": format!("sub_local_{id}"),
-            "metadata": {"plan": session.plan.as_str()},
-        }},
-    })
-    .to_string();
-    let signature = jobin_core::domain::sign_webhook(event.as_bytes(), &state.billing_webhook.secret, now);
-    state.billing_webhook.execute(&signature, event.as_bytes()).await.map_err(ApiError::from_usecase)?;
-    Ok(see_other(&session.success_url.replace("{CHECKOUT_SESSION_ID}", &id)))
-}
+    fn register(registry: &mut Registry) {
+        StripeEvent::register(registry);
+    }
 
-/// Cancels a local checkout and sends the user to `cancel_url`; nothing changes.
-#[handler]
-pub async fn local_checkout_cancel(
-    poem::web::Path(id): poem::web::Path<String>,
-    state: Data<&Arc<AppState>>,
-) -> poem::Result<Response> {
-    match state.local_checkout.as_ref().and_then(|l| l.take(&id)) {
-        Some(session) => Ok(see_other(&session.cancel_url)),
-        None => Err(ApiError::new(Code::NotFound, "No open local checkout session with this id.").into()),
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: Some("The Stripe event, exactly as Stripe sent it (the signature covers these bytes)."),
+            content: vec![MetaMediaType { content_type: "application/json", schema: StripeEvent::schema_ref() }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(Self(<Vec<u8> as poem::FromRequest>::from_request(request, body).await?))
     }
 }
+
+#[derive(Debug, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The event changed the account's billing state.
+    Applied,
+    /// Seen before: acknowledged, nothing changed.
+    Replayed,
+    /// Older than the state already applied (events arrive out of order): nothing changed.
+    Stale,
+    /// A type that changes no plan, or no account of ours: acknowledged.
+    Ignored,
+}
+
+#[derive(Debug, poem_openapi::Object)]
+pub struct WebhookAck {
+    /// Always true.
+    pub received: bool,
+    pub outcome: Outcome,
+}
+
+#[derive(poem_openapi::ApiResponse)]
+pub enum WebhookResponse {
+    /// Verified and handled (including replays and ignored types, so Stripe stops retrying).
+    #[oai(status = 200)]
+    Ok(Json<WebhookAck>),
+}
+
+error_responses!(WebhookErrorResponse {
+    400 => BadRequest: "A missing, malformed, stale (over 300 s) or non-matching `Stripe-Signature` (`invalid_signature`), or a body that is not a Stripe event (`validation_failed`). Nothing changes.",
+    413 => PayloadTooLarge: "The body is over the size limit (`payload_too_large`).",
+    503 => Unavailable: "The database is unreachable (`dependency_unavailable`); Stripe retries.",
+});
+
+// ---------------------------------------------------------------------------------------------
+// Checkout and portal
 
 #[derive(Debug, poem_openapi::Object)]
 pub struct CheckoutBody {
@@ -122,6 +118,52 @@ pub struct CheckoutBody {
     pub cancel_url: String,
 }
 
+#[derive(Debug, Default, poem_openapi::Object)]
+pub struct PortalBody {
+    /// Where the portal's "return" link goes: https:// or http://localhost. Default: this server's
+    /// public URL.
+    pub return_url: Option<String>,
+}
+
+/// The portal's optional body: no body (or an empty one) is `{}`.
+pub struct PortalRequest(pub PortalBody);
+
+impl<'a> ApiExtractor<'a> for PortalRequest {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        PortalBody::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: Some("Optional."),
+            content: vec![MetaMediaType { content_type: "application/json", schema: PortalBody::schema_ref() }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        use poem_openapi::types::ParseFromJSON;
+        let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(PortalBody::default()));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::new(Code::InvalidJson, format!("The body is not valid JSON: {e}.")))?;
+        PortalBody::parse_from_json(Some(value)).map(Self).map_err(|e| {
+            ApiError::new(Code::ValidationFailed, format!("The body does not match the schema: {}.", e.message()))
+                .into()
+        })
+    }
+}
+
 #[derive(Debug, poem_openapi::Object)]
 pub struct UrlBody {
     pub url: String,
@@ -131,16 +173,40 @@ pub struct UrlBody {
 pub enum CheckoutResponse {
     /// Send the user to `url` to pay; then poll `GET /auth/me` until `plan` changes.
     #[oai(status = 200)]
-    Ok(poem_openapi::payload::Json<UrlBody>),
+    Ok(Json<UrlBody>),
 }
 
-crate::http::error::error_responses!(CheckoutErrorResponse {
+#[derive(poem_openapi::ApiResponse)]
+pub enum PortalResponse {
+    /// Send the user to `url` (short-lived: create one per click). Changes made there come back
+    /// through the webhook; `GET /auth/me` shows them.
+    #[oai(status = 200)]
+    Ok(Json<UrlBody>),
+}
+
+error_responses!(CheckoutErrorResponse {
     400 => BadRequest: "Unknown plan, or a redirect URL that is not https:// or http://localhost (`validation_failed`, naming the field).",
     401 => Unauthorized: "Missing, invalid or revoked API key.",
     409 => Conflict: "Already on this plan or higher (`already_on_plan`, with `portal`).",
     429 => TooManyRequests: "Per-minute limit reached (`rate_limited`, with `Retry-After`).",
     503 => Unavailable: "The payment provider is unreachable or has no price for the plan (`payment_unavailable`).",
 });
+
+error_responses!(PortalErrorResponse {
+    400 => BadRequest: "A `return_url` that is not https:// or http://localhost (`validation_failed`).",
+    401 => Unauthorized: "Missing, invalid or revoked API key.",
+    403 => Forbidden: "The Free plan has no subscription to manage (`plan_upgrade_required`, with `upgrade`).",
+    409 => Conflict: "The plan was not bought through billing, so there is nothing to manage (`no_billing_customer`).",
+    429 => TooManyRequests: "Per-minute limit reached (`rate_limited`, with `Retry-After`).",
+    503 => Unavailable: "The payment provider is unreachable (`payment_unavailable`).",
+});
+
+fn provider_unavailable(e: impl ErrorCode + std::fmt::Display) -> ApiError {
+    tracing::warn!(error = %e, "payment provider call failed");
+    let mut api = ApiError::new(e.code(), "The payment provider is unavailable; retry later.");
+    api.retry_after = Some(30);
+    api
+}
 
 pub struct BillingApi;
 
@@ -156,23 +222,247 @@ impl BillingApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: crate::http::security::KeyAuth,
-        body: poem_openapi::payload::Json<CheckoutBody>,
+        body: Json<CheckoutBody>,
     ) -> Result<CheckoutResponse, CheckoutErrorResponse> {
         let b = body.0;
         match state.checkout.execute(&auth.0, &b.plan, &b.success_url, &b.cancel_url).await {
-            Ok(session) => Ok(CheckoutResponse::Ok(poem_openapi::payload::Json(UrlBody { url: session.url }))),
-            Err(jobin_core::usecases::CheckoutError::Invalid(f)) => {
-                Err(ApiError::field(Code::ValidationFailed, f.field, f.reason).into())
-            }
-            Err(e @ jobin_core::usecases::CheckoutError::AlreadyOnPlan { .. }) => Err(ApiError::from_usecase(e)
-                .with_extra(crate::http::error::Extra { portal: Some(state.portal_url.clone()), ..Default::default() })
+            Ok(session) => Ok(CheckoutResponse::Ok(Json(UrlBody { url: session.url }))),
+            Err(CheckoutError::Invalid(f)) => Err(ApiError::field(Code::ValidationFailed, f.field, f.reason).into()),
+            Err(e @ CheckoutError::AlreadyOnPlan { .. }) => Err(ApiError::from_usecase(e)
+                .with_extra(Extra { portal: Some(state.portal_url.clone()), ..Default::default() })
                 .into()),
-            Err(e) => {
-                tracing::warn!(error = %e, "checkout failed");
-                let mut api = ApiError::new(e.code(), "The payment provider is unavailable; retry later.");
-                api.retry_after = Some(30);
-                Err(api.into())
-            }
+            Err(CheckoutError::Store(e)) => Err(ApiError::from_usecase(e).into()),
+            Err(e) => Err(provider_unavailable(e).into()),
         }
     }
+
+    /// Open the customer portal
+    ///
+    /// A Stripe Customer Portal URL where the user upgrades, downgrades, cancels and sees invoices
+    /// (Starter and up). Every change comes back through the webhook. Without a Stripe key on this
+    /// server the URL is a local page that simulates those actions through the same plan sync.
+    #[oai(path = "/billing/portal", method = "post", operation_id = "create_portal_session")]
+    async fn portal(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: crate::http::security::KeyAuth,
+        body: PortalRequest,
+    ) -> Result<PortalResponse, PortalErrorResponse> {
+        let body = body.0;
+        match state.portal.execute(&auth.0, body.return_url.as_deref(), &state.public_url).await {
+            Ok(url) => Ok(PortalResponse::Ok(Json(UrlBody { url }))),
+            Err(PortalError::Invalid(f)) => Err(ApiError::field(Code::ValidationFailed, f.field, f.reason).into()),
+            Err(e @ PortalError::PlanTooLow { .. }) => Err(ApiError::from_usecase(e)
+                .with_details(serde_json::json!({"required_plan": PORTAL_MIN_PLAN.as_str()}))
+                .with_extra(Extra { upgrade: Some(state.upgrade_url.clone()), ..Default::default() })
+                .into()),
+            Err(e @ (PortalError::NoCustomer | PortalError::Payment(jobin_core::ports::PaymentError::NoCustomer))) => {
+                Err(ApiError::from_usecase(e).into())
+            }
+            Err(PortalError::Store(e)) => Err(ApiError::from_usecase(e).into()),
+            Err(e) => Err(provider_unavailable(e).into()),
+        }
+    }
+
+    /// Stripe webhook
+    ///
+    /// For Stripe only: do not call it directly. Verifies `Stripe-Signature` (HMAC-SHA-256 over
+    /// the raw body with the endpoint secret, timestamps within 300 s, any of several `v1`
+    /// signatures), then applies the event once: `checkout.session.completed` activates the plan,
+    /// `customer.subscription.updated` applies its price's plan, `customer.subscription.deleted`
+    /// reverts to Free, `invoice.payment_failed` marks the account past due and keeps the plan.
+    /// Events arriving out of order converge to the right plan.
+    #[oai(path = "/billing/webhook", method = "post", operation_id = "stripe_webhook")]
+    async fn webhook(
+        &self,
+        state: Data<&Arc<AppState>>,
+        /// `t=<unix>,v1=<hex>[,v1=<hex>…]`, as Stripe signs it.
+        #[oai(name = "Stripe-Signature")]
+        signature: Header<Option<String>>,
+        body: RawEvent,
+    ) -> Result<WebhookResponse, WebhookErrorResponse> {
+        let Some(signature) = signature.0 else {
+            return Err(ApiError::new(Code::InvalidSignature, "The Stripe-Signature header is missing.").into());
+        };
+        let outcome = state.billing_webhook.execute(&signature, &body.0).await.map_err(|e| {
+            tracing::warn!(error = %e, "webhook refused");
+            ApiError::from_usecase(e)
+        })?;
+        let outcome = match outcome {
+            WebhookOutcome::Applied => Outcome::Applied,
+            WebhookOutcome::Replayed => Outcome::Replayed,
+            WebhookOutcome::Stale => Outcome::Stale,
+            WebhookOutcome::Ignored => Outcome::Ignored,
+        };
+        Ok(WebhookResponse::Ok(Json(WebhookAck { received: true, outcome })))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The offline stand-in's pages (no Stripe key): plain HTML forms, outside the API document.
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn see_other(url: &str) -> Response {
+    Response::builder().status(poem::http::StatusCode::SEE_OTHER).header("location", url).finish()
+}
+
+fn page(title: &str, body: &str) -> Response {
+    poem::web::Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>\
+         <p>This server has no Stripe key, so this page stands in for Stripe. No money moves.</p>{body}</body></html>"
+    ))
+    .into_response()
+}
+
+fn no_session(what: &str) -> poem::Error {
+    ApiError::new(Code::NotFound, format!("No open local {what} session with this id (it may have expired).")).into()
+}
+
+/// Signs `event` with the webhook secret and applies it through the webhook use case, exactly as a
+/// delivery from Stripe would be.
+async fn deliver(state: &AppState, event: serde_json::Value) -> poem::Result<WebhookOutcome> {
+    let body = event.to_string();
+    let now = state.clock.now().timestamp();
+    let signature = jobin_core::domain::sign_webhook(body.as_bytes(), &state.billing_webhook.secret, now);
+    state.billing_webhook.execute(&signature, body.as_bytes()).await.map_err(|e| ApiError::from_usecase(e).into())
+}
+
+/// The local checkout page: the plan and two buttons.
+#[handler]
+pub async fn local_checkout_page(
+    poem::web::Path(id): poem::web::Path<String>,
+    state: Data<&Arc<AppState>>,
+) -> poem::Result<Response> {
+    let Some(session) = state.local_payments.as_ref().and_then(|l| l.session(&id)) else {
+        return Err(no_session("checkout"));
+    };
+    let terms = state.catalog.terms(session.plan);
+    let id = html_escape(&id);
+    Ok(page(
+        "JobIn local checkout",
+        &format!(
+            "<p>Plan: <strong>{plan}</strong> — {monthly} requests a month, {minute} a minute, ${price}/month.</p>\
+             <p>Account: {email}</p>\
+             <form method=\"post\" action=\"/billing/local-checkout/{id}/complete\"><button>Complete payment</button></form>\
+             <form method=\"post\" action=\"/billing/local-checkout/{id}/cancel\"><button>Cancel</button></form>",
+            plan = session.plan,
+            monthly = terms.monthly_requests,
+            minute = terms.per_minute,
+            price = terms.price_usd_per_month,
+            email = html_escape(&session.email),
+        ),
+    ))
+}
+
+/// Completes a local checkout: a signed `checkout.session.completed` goes through the webhook use
+/// case (the same plan sync as Stripe's), then the user is sent to `success_url`.
+#[handler]
+pub async fn local_checkout_complete(
+    poem::web::Path(id): poem::web::Path<String>,
+    state: Data<&Arc<AppState>>,
+) -> poem::Result<Response> {
+    let Some(local) = state.local_payments.as_ref() else { return Err(no_session("checkout")) };
+    let Some(session) = local.take(&id) else { return Err(no_session("checkout")) };
+    deliver(&state, local.checkout_completed(&id, &session, state.clock.now().timestamp())).await?;
+    Ok(see_other(&session.success_url.replace("{CHECKOUT_SESSION_ID}", &id)))
+}
+
+/// Cancels a local checkout and sends the user to `cancel_url`; nothing changes.
+#[handler]
+pub async fn local_checkout_cancel(
+    poem::web::Path(id): poem::web::Path<String>,
+    state: Data<&Arc<AppState>>,
+) -> poem::Result<Response> {
+    match state.local_payments.as_ref().and_then(|l| l.take(&id)) {
+        Some(session) => Ok(see_other(&session.cancel_url)),
+        None => Err(no_session("checkout")),
+    }
+}
+
+/// The local portal page: the account's plan and billing status, and the actions Stripe's portal
+/// offers (switch plan, cancel), plus "a renewal payment fails" and "pay the overdue invoice" to
+/// walk through the past-due path.
+#[handler]
+pub async fn local_portal_page(
+    poem::web::Path(id): poem::web::Path<String>,
+    state: Data<&Arc<AppState>>,
+) -> poem::Result<Response> {
+    let Some(portal) = state.local_payments.as_ref().and_then(|l| l.portal(&id)) else {
+        return Err(no_session("portal"));
+    };
+    let record = state
+        .billing
+        .find_by_stripe(None, Some(portal.customer.clone()))
+        .await
+        .map_err(ApiError::from_usecase)?
+        .ok_or_else(|| no_session("portal"))?;
+    let plan = record.account.plan;
+    let id = html_escape(&id);
+    let form = |action: &str, label: &str| {
+        format!("<form method=\"post\" action=\"/billing/local-portal/{id}/{action}\"><button>{label}</button></form>")
+    };
+    let mut actions = String::new();
+    if record.subscription.is_some() && plan != Plan::Free {
+        for other in [Plan::Starter, Plan::Pro, Plan::Scale].into_iter().filter(|p| *p != plan) {
+            let terms = state.catalog.terms(other);
+            actions +=
+                &form(&format!("switch-{other}"), &format!("Switch to {other} (${}/month)", terms.price_usd_per_month));
+        }
+        actions += &form("fail-payment", "Simulate a failed renewal payment");
+        actions += &form("pay", "Pay the overdue invoice");
+        actions += &form("cancel", "Cancel subscription");
+    } else {
+        actions += "<p>No active subscription: start one with <code>POST /billing/checkout</code>.</p>";
+    }
+    Ok(page(
+        "JobIn local billing portal",
+        &format!(
+            "<p>Account: {email}</p><p>Plan: <strong>{plan}</strong> — billing status: <strong>{status}</strong></p>\
+             {actions}<p><a href=\"{back}\">Return</a></p>",
+            email = html_escape(record.account.email.as_str()),
+            status = record.status.as_str(),
+            back = html_escape(&portal.return_url),
+        ),
+    ))
+}
+
+/// One local portal action: the Stripe event it stands for goes through the webhook code, then
+/// back to the portal page.
+#[handler]
+pub async fn local_portal_action(
+    poem::web::Path((id, action)): poem::web::Path<(String, String)>,
+    state: Data<&Arc<AppState>>,
+) -> poem::Result<Response> {
+    let Some(local) = state.local_payments.as_ref() else { return Err(no_session("portal")) };
+    let Some(portal) = local.portal(&id) else { return Err(no_session("portal")) };
+    let action = match action.as_str() {
+        "fail-payment" => LocalAction::FailPayment,
+        "pay" => LocalAction::PayInvoice,
+        "cancel" => LocalAction::Cancel,
+        other => match other.strip_prefix("switch-").map(Plan::parse) {
+            Some(Ok(plan)) if plan != Plan::Free => LocalAction::SwitchPlan(plan),
+            _ => return Err(ApiError::new(Code::NotFound, "No such portal action.").into()),
+        },
+    };
+    let record = state
+        .billing
+        .find_by_stripe(None, Some(portal.customer.clone()))
+        .await
+        .map_err(ApiError::from_usecase)?
+        .ok_or_else(|| no_session("portal"))?;
+    let Some(subscription) = record.subscription.as_deref().filter(|_| record.account.plan != Plan::Free) else {
+        return Err(ApiError::new(Code::ValidationFailed, "This account has no active subscription.").into());
+    };
+    let now = state.clock.now().timestamp();
+    let event = local
+        .portal_event(action, &portal.customer, subscription, record.account.plan, now)
+        .map_err(|e| ApiError::new(Code::PaymentUnavailable, e.to_string()))?;
+    deliver(&state, event).await?;
+    if action == LocalAction::Cancel {
+        return Ok(see_other(&portal.return_url));
+    }
+    Ok(see_other(&format!("/billing/local-portal/{id}")))
 }

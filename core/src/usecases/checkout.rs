@@ -101,6 +101,71 @@ impl Checkout {
     }
 }
 
+/// The lowest plan with access to the Customer Portal (the Quick Reference: Starter).
+pub const PORTAL_MIN_PLAN: Plan = Plan::Starter;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    #[error("Your {plan} plan has no subscription to manage; the billing portal needs the starter plan or higher.")]
+    PlanTooLow { plan: Plan },
+    #[error(transparent)]
+    Invalid(FieldError),
+    /// A paid plan that was not bought through billing (set by an operator, say).
+    #[error("This account has no billing subscription to manage; its plan was set without a checkout.")]
+    NoCustomer,
+    #[error("{0}")]
+    Payment(PaymentError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl ErrorCode for PortalError {
+    fn code(&self) -> Code {
+        match self {
+            PortalError::PlanTooLow { .. } => Code::PlanUpgradeRequired,
+            PortalError::Invalid(_) => Code::ValidationFailed,
+            PortalError::NoCustomer | PortalError::Payment(PaymentError::NoCustomer) => Code::NoBillingCustomer,
+            PortalError::Payment(_) => Code::PaymentUnavailable,
+            PortalError::Store(e) => store_code(e),
+        }
+    }
+}
+
+/// `POST /billing/portal`: a short-lived Customer Portal URL (upgrade, downgrade, cancel, invoices;
+/// every change comes back through the webhook).
+pub struct Portal {
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub billing: Arc<dyn BillingStore>,
+}
+
+impl Portal {
+    /// `return_url`: where the portal's "back" link goes (same rules as checkout redirects);
+    /// `default_return` when absent.
+    pub async fn execute(
+        &self,
+        who: &Principal,
+        return_url: Option<&str>,
+        default_return: &str,
+    ) -> Result<String, PortalError> {
+        if who.account.plan < PORTAL_MIN_PLAN {
+            return Err(PortalError::PlanTooLow { plan: who.account.plan });
+        }
+        let return_url = match return_url.map(str::trim) {
+            Some(url) if !redirect_allowed(url) => {
+                return Err(PortalError::Invalid(FieldError::new(
+                    "return_url",
+                    "must be an https:// URL or http://localhost",
+                )));
+            }
+            Some(url) => url,
+            None => default_return,
+        };
+        let record = self.billing.billing(who.account.id).await.map_err(PortalError::Store)?;
+        let customer = record.and_then(|r| r.customer).ok_or(PortalError::NoCustomer)?;
+        self.gateway.create_portal(&customer, return_url).await.map_err(PortalError::Payment)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,8 +192,257 @@ async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code(
         ))
         .await;
     let id = r.body["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    let session = s.state.local_checkout.as_ref().unwrap().session(&id).unwrap();
+    let session = s.state.local_payments.as_ref().unwrap().session(&id).unwrap();
     let login = s.state.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
     assert_eq!(session.customer, Some(format!("cus_local_{}", login.account.id.0)));
     s.stop().await;
+}
+
+/// Follows a link the server made for `https://jobin.test` on the test server instead.
+fn on(s: &TestServer, url: &str) -> String {
+    url.replace("https://jobin.test", &s.base)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Checkout + "Complete payment" on the local page: the account is on `plan` afterwards.
+async fn buy_locally(s: &TestServer, key: &str, plan: &str) {
+    let r = s
+        .send(
+            s.http.post(s.url("/billing/checkout")).header("x-api-key", key).json(
+                &json!({"plan": plan, "success_url": "https://a.example/ok", "cancel_url": "https://a.example/no"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = on(s, r.body["url"].as_str().unwrap());
+    assert_eq!(no_redirects().post(format!("{url}/complete")).send().await.unwrap().status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn the_portal_is_for_paying_accounts_and_the_local_one_drives_every_lifecycle_event() {
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let portal = |body: Option<Value>| {
+        let req = s.http.post(s.url("/billing/portal")).header("x-api-key", &key);
+        match body {
+            Some(b) => req.json(&b),
+            None => req,
+        }
+    };
+
+    // Free: 403 with the upgrade link, and the rate headers of an account request.
+    let r = s.send(portal(None)).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (403, Some("plan_upgrade_required")), "{}", r.body);
+    assert_eq!(r.body["upgrade"], "https://jobin.test/pricing");
+    assert_eq!(r.body["details"]["required_plan"], "starter");
+    assert!(r.header("x-ratelimit-remaining").is_some());
+
+    // A plan set by the operator (no checkout): nothing to manage.
+    s.state.set_plan.execute(&email, "starter").await.unwrap();
+    let r = s.send(portal(None)).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("no_billing_customer")), "{}", r.body);
+    s.state.set_plan.execute(&email, "free").await.unwrap();
+
+    // Bought through (local) checkout: the portal opens; a bad return_url is a 400.
+    buy_locally(&s, &key, "pro").await;
+    let r = s.send(portal(Some(json!({"return_url": "http://example.com/back"})))).await;
+    assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("return_url")), "{}", r.body);
+    let raw = |body: &'static str| s.http.post(s.url("/billing/portal")).header("x-api-key", &key).body(body);
+    assert_eq!(s.send(raw("{oops")).await.body["code"], "invalid_json");
+    assert_eq!(s.send(raw(r#"{"return_url": 5}"#)).await.body["code"], "validation_failed");
+    let r = s.send(portal(Some(json!({"return_url": "http://localhost:3000/account"})))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.body["url"].as_str().unwrap();
+    assert!(url.starts_with("https://jobin.test/billing/local-portal/bps_local_"), "{url}");
+    let url = on(&s, url);
+    let page = no_redirects().get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<strong>pro</strong>") && page.contains("Switch to scale"), "{page}");
+    let act = |action: &str| no_redirects().post(format!("{url}/{action}")).send();
+    let me = || async { s.get_with_key("/auth/me", &key).await.body };
+
+    // Downgrade to Starter: Salary stays open, Trends closes, at once.
+    assert_eq!(act("switch-starter").await.unwrap().status().as_u16(), 303);
+    assert_eq!(me().await["plan"], "starter");
+    assert_eq!(s.get_with_key("/jobs/salary?q=engineer", &key).await.status, 200);
+    assert_eq!(s.get_with_key("/jobs/trends?q=engineer", &key).await.status, 403);
+
+    // A failed renewal: past due, plan kept; paying restores active.
+    assert_eq!(act("fail-payment").await.unwrap().status().as_u16(), 303);
+    let m = me().await;
+    assert_eq!((m["plan"].as_str(), m["billing_status"].as_str()), (Some("starter"), Some("past_due")));
+    assert_eq!(s.get_with_key("/jobs/salary?q=engineer", &key).await.status, 200, "the plan is kept while past due");
+    assert_eq!(act("pay").await.unwrap().status().as_u16(), 303);
+    assert_eq!(me().await["billing_status"], "active");
+
+    // Unknown actions are 404s and change nothing.
+    assert_eq!(act("switch-free").await.unwrap().status().as_u16(), 404);
+    assert_eq!(act("refund").await.unwrap().status().as_u16(), 404);
+    assert_eq!(me().await["plan"], "starter");
+
+    // Cancel: back to Free at once, sent to the return URL; Salary closes.
+    let r = act("cancel").await.unwrap();
+    assert_eq!(
+        (r.status().as_u16(), r.headers()["location"].to_str().unwrap()),
+        (303, "http://localhost:3000/account")
+    );
+    let m = me().await;
+    assert_eq!((m["plan"].as_str(), m["billing_status"].as_str()), (Some("free"), Some("canceled")));
+    assert_eq!(s.get_with_key("/jobs/salary?q=engineer", &key).await.status, 403);
+    assert_eq!(act("fail-payment").await.unwrap().status().as_u16(), 400, "no subscription left to act on");
+
+    // Every change reached the outbox as a notice to the account.
+    let outbox = std::fs::read_to_string(s.dir().join("outbox.jsonl")).unwrap();
+    let subjects: Vec<String> = outbox
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "Your JobIn plan is now pro",
+            "Your JobIn plan is now starter",
+            "Your JobIn payment failed",
+            "Your JobIn subscription has ended"
+        ],
+        "paying the overdue invoice restores the status without a plan-change notice"
+    );
+    s.stop().await;
+}
+
+mod stripe {
+    use super::*;
+    use jobin_adapters::testing::smtp::FakeSmtp;
+    use jobin_tests::{STRIPE_SECRET_KEY, Setup};
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/../../shared/payloads/stripe/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+    }
+
+    fn form_value(req: &Request, key: &str) -> Option<String> {
+        let body = std::str::from_utf8(&req.body).unwrap();
+        let encoded_key = key.replace('[', "%5B").replace(']', "%5D");
+        body.split('&').find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            (k == key || k == encoded_key).then(|| v.to_owned())
+        })
+    }
+
+    /// A recorded event, re-addressed to our account / customer / subscription and re-dated.
+    fn recorded(name: &str, id: &str, created: i64, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+        let mut e = fixture(name);
+        e["id"] = json!(id);
+        e["created"] = json!(created);
+        edit(&mut e["data"]["object"]);
+        serde_json::to_vec(&e).unwrap()
+    }
+
+    #[tokio::test]
+    async fn with_a_stripe_key_checkout_and_portal_call_stripe_and_recorded_events_sync_the_plan() {
+        let stripe = MockServer::start().await;
+        let smtp = FakeSmtp::start().await;
+        let mut session = fixture("checkout_session.fixture.json");
+        session["id"] = json!("cs_test_live1");
+        session["mode"] = json!("subscription");
+        session["url"] = json!("https://checkout.stripe.com/c/pay/cs_test_live1");
+        Mock::given(method("POST"))
+            .and(path("/v1/checkout/sessions"))
+            .and(header("authorization", format!("Bearer {STRIPE_SECRET_KEY}").as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(session))
+            .mount(&stripe)
+            .await;
+        let mut portal = fixture("billing_portal_session.fixture.json");
+        portal["url"] = json!("https://billing.stripe.com/p/session/test_live1");
+        Mock::given(method("POST"))
+            .and(path("/v1/billing_portal/sessions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(portal))
+            .mount(&stripe)
+            .await;
+        let s = TestServer::start_with(Setup {
+            stripe_base_url: Some(stripe.uri()),
+            smtp_url: Some(smtp.url()),
+            ..Setup::default()
+        })
+        .await
+        .unwrap();
+        let (email, key) = s.register().await;
+        let account = s.state.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap().account;
+        let reference = jobin_core::usecases::client_reference(account.id);
+        assert!(s.state.local_payments.is_none(), "a Stripe key replaces the local stand-in");
+
+        // Checkout: Stripe's hosted URL, for our account and the Pro price.
+        let r = s
+            .send(s.http.post(s.url("/billing/checkout")).header("x-api-key", &key).json(&json!({
+                "plan": "pro", "success_url": "https://app.example/ok?cs={CHECKOUT_SESSION_ID}", "cancel_url": "https://app.example/no"
+            })))
+            .await;
+        assert_eq!((r.status, r.body["url"].as_str()), (200, Some("https://checkout.stripe.com/c/pay/cs_test_live1")));
+        let sent = &stripe.received_requests().await.unwrap()[0];
+        assert_eq!(form_value(sent, "client_reference_id"), Some(reference.clone()));
+        assert_eq!(form_value(sent, "line_items[0][price]").as_deref(), Some("price_pro"));
+
+        // Stripe's recorded checkout.session.completed, for our account: Pro at once.
+        let now = chrono::Utc::now().timestamp();
+        let completed = recorded("evt_checkout_session_completed.json", "evt_live_1", now - 50, |o| {
+            o["client_reference_id"] = json!(reference);
+            o["customer"] = json!("cus_live");
+            o["subscription"] = json!("sub_live");
+            o["metadata"] = json!({"plan": "pro"});
+        });
+        assert_eq!(post_event(&s, &completed, signed(&completed)).await.body["outcome"], "applied");
+        let me = s.get_with_key("/auth/me", &key).await.body;
+        assert_eq!((me["plan"].as_str(), me["billing_status"].as_str()), (Some("pro"), Some("active")));
+
+        // The portal is Stripe's, for the customer the checkout created.
+        let r = s.send(s.http.post(s.url("/billing/portal")).header("x-api-key", &key)).await;
+        assert_eq!((r.status, r.body["url"].as_str()), (200, Some("https://billing.stripe.com/p/session/test_live1")));
+        let sent = stripe.received_requests().await.unwrap();
+        let portal_call = sent.iter().find(|r| r.url.path() == "/v1/billing_portal/sessions").unwrap();
+        assert_eq!(form_value(portal_call, "customer").as_deref(), Some("cus_live"));
+
+        // Recorded subscription update to the Scale price, payment failure, deletion.
+        let updated = recorded("evt_customer_subscription_updated.json", "evt_live_2", now - 40, |o| {
+            o["id"] = json!("sub_live");
+            o["customer"] = json!("cus_live");
+            o["items"]["data"][0]["price"]["id"] = json!("price_scale");
+        });
+        assert_eq!(post_event(&s, &updated, signed(&updated)).await.body["outcome"], "applied");
+        assert_eq!(s.get_with_key("/auth/me", &key).await.body["plan"], "scale");
+        let failed = recorded("evt_invoice_payment_failed.json", "evt_live_3", now - 30, |o| {
+            o["customer"] = json!("cus_live");
+            o["parent"]["subscription_details"]["subscription"] = json!("sub_live");
+        });
+        assert_eq!(post_event(&s, &failed, signed(&failed)).await.body["outcome"], "applied");
+        let me = s.get_with_key("/auth/me", &key).await.body;
+        assert_eq!((me["plan"].as_str(), me["billing_status"].as_str()), (Some("scale"), Some("past_due")));
+        let deleted = recorded("evt_customer_subscription_deleted.json", "evt_live_4", now - 20, |o| {
+            o["id"] = json!("sub_live");
+            o["customer"] = json!("cus_live");
+        });
+        assert_eq!(post_event(&s, &deleted, signed(&deleted)).await.body["outcome"], "applied");
+        let me = s.get_with_key("/auth/me", &key).await.body;
+        assert_eq!((me["plan"].as_str(), me["billing_status"].as_str()), (Some("free"), Some("canceled")));
+
+        // The notices went out by SMTP to the account's address.
+        let mail = smtp.wait_for(4, std::time::Duration::from_secs(10)).await;
+        let subjects: Vec<&str> =
+            mail.iter().map(|m| m.data.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or_default()).collect();
+        assert_eq!(
+            subjects,
+            [
+                "Your JobIn plan is now pro",
+                "Your JobIn plan is now scale",
+                "Your JobIn payment failed",
+                "Your JobIn subscription has ended"
+            ]
+        );
+        assert!(mail.iter().all(|m| m.to == [format!("<{email}>")]));
+        assert!(!s.dir().join("outbox.jsonl").exists(), "SMTP replaces the outbox");
+        s.stop().await;
+    }
 }
