@@ -298,6 +298,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
     let billing: Arc<dyn BillingStore> = Arc::new(SqlBillingStore::new(db.clone()));
     let public_url = format!("{}/", opts.public_url.trim_end_matches('/'));
     let portal_url = format!("{public_url}billing/portal");
+    let pricing_url = format!("{public_url}pricing");
     let (gateway, local_payments): (Arc<dyn PaymentGateway>, Option<Arc<LocalPayments>>) = match &opts.stripe {
         Some(api) => {
             for plan in [Plan::Starter, Plan::Pro, Plan::Scale] {
@@ -437,6 +438,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             secret: opts.secrets.stripe_webhook_secret.expose_secret().to_owned(),
             prices: price_plans,
             manage_url: portal_url.clone(),
+            pricing_url: pricing_url.clone(),
         },
         checkout: Checkout { gateway: gateway.clone(), billing: billing.clone() },
         portal: Portal { gateway, billing: billing.clone() },
@@ -445,7 +447,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         portal_url,
         billing,
         catalog,
-        upgrade_url: format!("{}/pricing", opts.public_url.trim_end_matches('/')),
+        upgrade_url: pricing_url,
         store,
         last_used,
         clock,

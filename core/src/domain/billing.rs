@@ -212,13 +212,15 @@ pub mod notices {
         }
     }
 
-    pub fn cancelled(to: &str, from: Plan, manage_url: &str) -> Notice {
+    /// `pricing_url`: the plans (the portal is for paying accounts, which this one no longer is).
+    pub fn cancelled(to: &str, from: Plan, pricing_url: &str) -> Notice {
         Notice {
             to: to.to_owned(),
             subject: "Your JobIn subscription has ended".to_owned(),
             body: format!(
-                "Hello,\n\nyour {from} subscription has ended and your account is back on the free plan \
-                 (1,000 requests a month). Your API keys keep working.\n\nSubscribe again: {manage_url}\n"
+                "Hello,\n\nyour {from} subscription has ended and your account is back on the free plan, \
+                 with its limits. Your API keys keep working.\n\nTo subscribe again, start a checkout \
+                 (POST /billing/checkout). Plans and prices: {pricing_url}\n"
             ),
         }
     }
@@ -245,7 +247,8 @@ mod tests {
         let n = notices::plan_changed("a@example.com", Plan::Starter, Plan::Pro, "https://x/billing/portal");
         assert_eq!(n.subject, "Your JobIn plan is now pro");
         assert!(n.body.contains("from starter to pro") && n.body.contains("https://x/billing/portal"));
-        assert!(notices::cancelled("a@example.com", Plan::Pro, "u").body.contains("back on the free plan"));
+        let n = notices::cancelled("a@example.com", Plan::Pro, "https://x/pricing");
+        assert!(n.body.contains("back on the free plan") && n.body.contains("https://x/pricing"), "{}", n.body);
         assert!(notices::payment_failed("a@example.com", Plan::Pro, "u").body.contains("stays active"));
     }
 

@@ -64,6 +64,8 @@ pub struct BillingWebhook {
     pub prices: HashMap<String, Plan>,
     /// Where notices send users to manage their subscription.
     pub manage_url: String,
+    /// The plans (`/pricing`), for accounts back on Free.
+    pub pricing_url: String,
 }
 
 /// The account id we put in `client_reference_id` (`acct_<id>`).
@@ -217,7 +219,7 @@ impl BillingWebhook {
         let from = before.account.plan;
         match (&event.kind, change.plan, change.status) {
             (EventKind::SubscriptionDeleted { .. }, _, _) | (_, Some(Plan::Free), Some(BillingStatus::Canceled)) => {
-                (from != Plan::Free).then(|| notices::cancelled(to, from, &self.manage_url))
+                (from != Plan::Free).then(|| notices::cancelled(to, from, &self.pricing_url))
             }
             (EventKind::PaymentFailed { .. }, _, _) => Some(notices::payment_failed(to, from, &self.manage_url)),
             (_, Some(plan), _) if plan != from => Some(notices::plan_changed(to, from, plan, &self.manage_url)),
@@ -326,6 +328,7 @@ mod tests {
             secret: SECRET.into(),
             prices: HashMap::from([("price_pro".to_owned(), Plan::Pro), ("price_scale".to_owned(), Plan::Scale)]),
             manage_url: "https://jobin.test/billing/portal".into(),
+            pricing_url: "https://jobin.test/pricing".into(),
         };
         (hook, store, outbox)
     }
