@@ -1,5 +1,6 @@
-//! Two `jobin serve` processes on one PostgreSQL and one Redis: the per-minute limit and key
-//! rotation hold across them, and a key revoked on one is refused on the other at once.
+//! Two `jobin serve` processes on one PostgreSQL and one Redis: the per-minute limit, the monthly
+//! quota and key rotation hold across them, a key revoked on one is refused on the other at once,
+//! and a plan bought on one applies on the other at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
@@ -222,6 +223,23 @@ async fn two_nodes_share_the_monthly_quota() {
         let (status, me) = call(http.get(format!("{node}/auth/me")).header("x-api-key", &key)).await;
         assert_eq!((status, me["monthly_used"].as_u64()), (200, Some(5)), "{me}");
     }
+
+    // Buying Pro on A (the offline checkout, through the webhook code) lifts the quota on B at once.
+    let (status, checkout) = call(
+        http.post(format!("{}/billing/checkout", a.base))
+            .header("x-api-key", &key)
+            .json(&json!({"plan": "pro", "success_url": "http://localhost/ok", "cancel_url": "http://localhost/no"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{checkout}");
+    let url = checkout["url"].as_str().unwrap();
+    assert!(url.starts_with(&a.base), "{url}");
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    assert_eq!(no_redirects.post(format!("{url}/complete")).send().await.unwrap().status().as_u16(), 303);
+    let r = http.get(format!("{}/jobs/providers", b.base)).header("x-api-key", &key).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["x-plan"].to_str().unwrap()), (200, "pro"));
+    let (_, me) = call(http.get(format!("{}/auth/me", b.base)).header("x-api-key", &key)).await;
+    assert_eq!((me["plan"].as_str(), me["monthly_used"].as_u64()), (Some("pro"), Some(6)), "{me}");
     drop(a);
     drop(b);
     pg.cleanup().await;
