@@ -2,11 +2,13 @@
 
 pub mod billing_store;
 pub mod entities;
+pub mod job_store;
 pub mod key_store;
 pub mod migrations;
 pub mod usage_log;
 
 pub use billing_store::SqlBillingStore;
+pub use job_store::SqlJobStore;
 pub use key_store::SqlKeyStore;
 pub use usage_log::SqlUsageLog;
 

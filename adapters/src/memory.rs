@@ -1,5 +1,5 @@
-//! In-process adapters for the embedded default (one node): cache, lock, usage meter, and the
-//! no-op job store.
+//! In-process adapters for the embedded default (one node): cache, lock, usage meter; and an
+//! in-process job store for tests.
 
 pub mod cache;
 pub mod job_store;
@@ -7,6 +7,6 @@ pub mod lock;
 pub mod meter;
 
 pub use cache::MemoryCache;
-pub use job_store::NoopJobStore;
+pub use job_store::{MemoryJobStore, search_text};
 pub use lock::MemoryLock;
 pub use meter::MemoryMeter;

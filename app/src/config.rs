@@ -55,6 +55,8 @@ pub struct Config {
     pub stripe: StripeSettings,
     /// SMTP server and sender of billing emails.
     pub email: EmailSettings,
+    /// Scheduled ingestion and expiry.
+    pub ingest: crate::wiring::IngestSettings,
     /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key (deployments sharing one Redis use different ones).
@@ -432,6 +434,38 @@ impl Config {
             price_pro: price("JOBIN_STRIPE_PRICE_PRO"),
             price_scale: price("JOBIN_STRIPE_PRICE_SCALE"),
         };
+        let duration = |name: &'static str, default: &str| -> Result<Option<std::time::Duration>, ConfigError> {
+            let raw = var(name).unwrap_or_else(|| default.to_owned());
+            parse_duration(&raw)
+                .ok_or_else(|| err(name, format!("`{raw}` is not a duration such as 90s, 30m, 2h or 7d (or `off`)")))
+        };
+        let ingest = crate::wiring::IngestSettings {
+            every: duration("JOBIN_INGEST_INTERVAL", "30m")?,
+            watch: match var("JOBIN_INGEST_QUERIES") {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|item| {
+                        let (q, country) = item.rsplit_once('@').unwrap_or((item, "gb"));
+                        let q = q.trim();
+                        let country = country.trim();
+                        if q.is_empty() || q.chars().count() > 200 {
+                            return Err(err(
+                                "JOBIN_INGEST_QUERIES",
+                                format!("`{item}`: the query must be 1–200 characters"),
+                            ));
+                        }
+                        let c = jobin_core::domain::Country::parse(country)
+                            .map_err(|e| err("JOBIN_INGEST_QUERIES", format!("`{item}`: {e}")))?;
+                        Ok((q.to_owned(), c.code().to_owned()))
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+            expire_after: duration("JOBIN_EXPIRE_AFTER", "7d")?
+                .ok_or_else(|| err("JOBIN_EXPIRE_AFTER", "cannot be off: jobs must expire eventually"))?,
+        };
         let email = EmailSettings { smtp_url: key("JOBIN_SMTP_URL"), from: var("JOBIN_EMAIL_FROM") };
         if let Some(url) = &email.smtp_url {
             use secrecy::ExposeSecret;
@@ -495,6 +529,7 @@ impl Config {
             ai,
             stripe,
             email,
+            ingest,
             public_url,
             bind,
             data_dir,
@@ -511,6 +546,24 @@ impl Config {
     pub fn uses_sqlite_in_data_dir(&self) -> bool {
         self.database_url.expose_secret() == default_sqlite_url(&self.data_dir)
     }
+}
+
+/// `90s`, `30m`, `2h`, `7d` (a plain number is seconds); `off` or `0` is `None`.
+fn parse_duration(raw: &str) -> Option<Option<std::time::Duration>> {
+    let raw = raw.trim().to_ascii_lowercase();
+    if raw == "off" || raw == "0" {
+        return Some(None);
+    }
+    let (num, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = num.parse().ok().filter(|n| *n > 0)?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3_600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Some(std::time::Duration::from_secs(secs)))
 }
 
 /// The non-empty, trimmed items of a comma-separated value.
@@ -596,6 +649,9 @@ mod tests {
             ("JOBIN_STRIPE_BASE_URL", "stripe.local", "http:// or https://"),
             ("JOBIN_SMTP_URL", "mail.example.com:25", "smtp:// or smtps://"),
             ("JOBIN_SMTP_URL", "smtp://127.0.0.1:25", "JOBIN_SMTP_URL"),
+            ("JOBIN_INGEST_INTERVAL", "soon", "not a duration"),
+            ("JOBIN_INGEST_QUERIES", "rust@xx", "unsupported country"),
+            ("JOBIN_EXPIRE_AFTER", "off", "cannot be off"),
         ] {
             let e = cfg(&[(var, value)]).unwrap_err();
             let var = match (var, value) {
@@ -613,6 +669,26 @@ mod tests {
         assert!(!e.to_string().contains("hunter2"), "{e}");
         let e = cfg(&[("JOBIN_SMTP_URL", "smtp://mailer:hunter2@x:25")]).unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn ingestion_settings_have_defaults_and_parse() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.ingest.every, Some(std::time::Duration::from_secs(1_800)));
+        assert_eq!(c.ingest.expire_after, std::time::Duration::from_secs(7 * 86_400));
+        assert!(c.ingest.watch.is_empty());
+        let c = cfg(&[
+            ("JOBIN_INGEST_INTERVAL", "off"),
+            ("JOBIN_INGEST_QUERIES", "rust developer@us; data engineer ;python@UK"),
+            ("JOBIN_EXPIRE_AFTER", "72h"),
+        ])
+        .unwrap();
+        assert_eq!(c.ingest.every, None);
+        let watch: Vec<(&str, &str)> = c.ingest.watch.iter().map(|(q, c)| (q.as_str(), c.as_str())).collect();
+        assert_eq!(watch, [("rust developer", "us"), ("data engineer", "gb"), ("python", "gb")]);
+        assert_eq!(c.ingest.expire_after, std::time::Duration::from_secs(72 * 3_600));
+        assert_eq!(parse_duration("90"), Some(Some(std::time::Duration::from_secs(90))));
+        assert_eq!(parse_duration("5x"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing;
 pub mod client_ip;
 pub mod error;
+pub mod feed;
 pub mod jobs;
 pub mod middleware;
 pub mod security;
@@ -16,6 +17,8 @@ pub enum Tag {
     Account,
     /// Job search across the boards, salary statistics, AI trends and insight, AI providers.
     Jobs,
+    /// Incremental sync of every job we have seen: the active-jobs feed and the expired ids.
+    Feed,
     /// Checkout, the customer portal and Stripe webhooks.
     Billing,
     /// Health and service metadata.

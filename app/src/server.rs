@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::http::auth::AuthApi;
 use crate::http::billing::BillingApi;
+use crate::http::feed::FeedApi;
 use crate::http::jobs::JobsApi;
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
@@ -17,8 +18,8 @@ use crate::wiring::AppState;
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
-pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, BillingApi, SystemApi), ()> {
-    OpenApiService::new((AuthApi, JobsApi, BillingApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
+pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, FeedApi, BillingApi, SystemApi), ()> {
+    OpenApiService::new((AuthApi, JobsApi, FeedApi, BillingApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
         .summary("Self-hostable job-market data API")
         .description(
             "Aggregated job postings, salary statistics and market analytics. Every error response carries the \
@@ -83,10 +84,32 @@ pub async fn serve(
             }
         })
     };
+    let ingester = state.ingest.clone().map(|(ingest, every)| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match ingest.run_cycle().await {
+                    Ok(r) if r.ran => tracing::info!(
+                        queries = r.queries,
+                        fetched = r.fetched,
+                        expired = r.expired,
+                        "ingestion cycle done"
+                    ),
+                    Ok(_) => tracing::debug!("ingestion cycle left to another node"),
+                    Err(e) => tracing::warn!(error = %e, "ingestion cycle failed; next one on schedule"),
+                }
+            }
+        })
+    });
     let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(routes(state.clone()), shutdown, Some(Duration::from_secs(10)))
         .await;
     flusher.abort();
+    if let Some(i) = ingester {
+        i.abort();
+    }
     state.usage.close().await;
     match state.last_used.flush(state.store.as_ref()).await {
         Ok(n) => tracing::info!(keys = n, "flushed key last-used times"),

@@ -3,18 +3,18 @@
 use anyhow::Context;
 use ipnet::IpNet;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
-use jobin_adapters::db::{self, SqlBillingStore, SqlKeyStore, SqlUsageLog};
+use jobin_adapters::db::{self, SqlBillingStore, SqlJobStore, SqlKeyStore, SqlUsageLog};
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::fakes;
 use jobin_adapters::llm;
-use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter, NoopJobStore};
+use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
 use jobin_adapters::payment::{LocalPayments, StripeGateway};
 use jobin_adapters::redis::{Redis, RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer};
-use jobin_core::domain::{AiProvider, ModelCatalog, Plan, PlanCatalog, SecretHasher};
+use jobin_core::domain::{AiProvider, CursorCodec, ModelCatalog, Plan, PlanCatalog, SecretHasher};
 use jobin_core::ports::{
-    BillingStore, Cache, Clock, Entropy, JobSource, KeyStore, LlmProvider, Lock, Notifier, PasswordHasher,
+    BillingStore, Cache, Clock, Entropy, JobSource, JobStore, KeyStore, LlmProvider, Lock, Notifier, PasswordHasher,
     PaymentGateway, TokenSigner, UsageLog, UsageMeter,
 };
 use jobin_core::usecases::*;
@@ -52,6 +52,12 @@ pub struct AppState {
     pub billing_webhook: BillingWebhook,
     pub checkout: Checkout,
     pub portal: Portal,
+    pub feed: Feed,
+    pub expired: Expired,
+    /// Every job seen (the feed's store).
+    pub jobs: Arc<dyn JobStore>,
+    /// The ingestion cycle and its period, when scheduled.
+    pub ingest: Option<(Arc<Ingest>, Duration)>,
     /// The offline stand-in for Stripe (checkout and portal pages) when no Stripe key is set.
     pub local_payments: Option<Arc<LocalPayments>>,
     /// `{JOBIN_PUBLIC_URL}/`: where the portal returns by default.
@@ -176,6 +182,24 @@ pub struct Options {
     pub smtp: Option<(SecretString, String)>,
     /// Where the log outbox writes emails.
     pub outbox: std::path::PathBuf,
+    pub ingest: IngestSettings,
+}
+
+/// Scheduled ingestion (`JOBIN_INGEST_*`, `JOBIN_EXPIRE_AFTER`).
+#[derive(Clone, Debug)]
+pub struct IngestSettings {
+    /// `None`: no scheduled cycles (jobs are still stored by searches).
+    pub every: Option<Duration>,
+    /// `(q, country)` watch queries.
+    pub watch: Vec<(String, String)>,
+    /// A job not seen for this long expires.
+    pub expire_after: Duration,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self { every: None, watch: Vec::new(), expire_after: Duration::from_secs(7 * 86_400) }
+    }
 }
 
 /// Where Stripe is and the key to call it with.
@@ -260,6 +284,7 @@ impl Options {
                 _ => None,
             },
             outbox: config.data_dir.join("outbox.jsonl"),
+            ingest: config.ingest.clone(),
         }
     }
 }
@@ -327,6 +352,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         Some((url, from)) => Arc::new(SmtpNotifier::new(url, from).context("JOBIN_SMTP_URL")?),
         None => Arc::new(LogOutbox::new(opts.outbox)),
     };
+    let jobs: Arc<dyn JobStore> = Arc::new(SqlJobStore::new(db.clone()));
     let store: Arc<dyn KeyStore> = Arc::new(SqlKeyStore::new(db));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
@@ -385,7 +411,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             sources: boards,
             catalog: catalog.clone(),
             cache: cache.clone(),
-            store: Arc::new(NoopJobStore),
+            store: jobs.clone(),
             clock: clock.clone(),
             timer: Arc::new(TokioTimer),
         },
@@ -395,6 +421,21 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
     tracing::info!(default_provider = %ai.default_provider(), "AI providers ready");
     let enhancer = Enhancer { ai: ai.clone(), cache: cache.clone(), budget: opts.ai_budget };
     let sampler = Sampler { search: search.clone(), cache: cache.clone() };
+    // Feed cursors are signed with a key derived from the pepper: stable across restarts and nodes.
+    let cursors =
+        CursorCodec::new(&[opts.secrets.key_pepper.expose_secret().as_bytes(), b"|jobin feed cursors v1"].concat());
+    let ingest = opts.ingest.every.map(|every| {
+        let ingest = Ingest {
+            search: search.clone(),
+            store: jobs.clone(),
+            lock: lock.clone(),
+            clock: clock.clone(),
+            watch: opts.ingest.watch.clone(),
+            expire_after: opts.ingest.expire_after,
+            lock_ttl: every.max(Duration::from_secs(60)),
+        };
+        (Arc::new(ingest), every)
+    });
     Ok(Arc::new(AppState {
         register: Register {
             store: store.clone(),
@@ -414,6 +455,10 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         },
         create_key: CreateKey { store: store.clone(), issuer: issuer.clone(), clock: clock.clone() },
         rotate: RotateKeys { store: store.clone(), lock, issuer, clock: clock.clone() },
+        feed: Feed { store: jobs.clone(), cursors: cursors.clone() },
+        expired: Expired { store: jobs.clone(), cursors, clock: clock.clone() },
+        jobs,
+        ingest,
         revoke: RevokeKey { store: store.clone(), clock: clock.clone() },
         set_plan: SetPlan { store: store.clone(), clock: clock.clone() },
         authenticate: Authenticate {

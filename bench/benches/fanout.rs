@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use jobin_adapters::fakes::{Failure, FakeBoard, generate};
-use jobin_adapters::memory::NoopJobStore;
+use jobin_adapters::memory::MemoryJobStore;
 use jobin_adapters::{SystemClock, TokioTimer};
 use jobin_core::domain::{Plan, PlanCatalog, SourceId};
 use jobin_core::ports::{Cache, CacheError, JobSource};
@@ -40,7 +40,7 @@ fn search(latency: Duration, hanging: bool) -> Search {
             sources,
             catalog: Arc::new(PlanCatalog::document()),
             cache: Arc::new(NoCache),
-            store: Arc::new(NoopJobStore),
+            store: Arc::new(MemoryJobStore::default()),
             clock: Arc::new(SystemClock),
             timer: Arc::new(TokioTimer),
         },

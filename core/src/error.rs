@@ -68,6 +68,8 @@ pub enum Code {
     PaymentUnavailable,
     /// 409: the account's plan was not bought through billing, so there is nothing to manage.
     NoBillingCustomer,
+    /// 400: a feed or expired cursor this server did not issue for these filters; restart paging.
+    InvalidCursor,
 }
 
 impl Code {
@@ -104,6 +106,7 @@ impl Code {
         Code::AlreadyOnPlan,
         Code::PaymentUnavailable,
         Code::NoBillingCustomer,
+        Code::InvalidCursor,
     ];
 
     /// The wire form of the code.
@@ -140,6 +143,7 @@ impl Code {
             Code::AlreadyOnPlan => "already_on_plan",
             Code::PaymentUnavailable => "payment_unavailable",
             Code::NoBillingCustomer => "no_billing_customer",
+            Code::InvalidCursor => "invalid_cursor",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod billing_webhook;
 pub mod budget;
 pub mod checkout;
 pub mod enhance;
+pub mod feed;
 pub mod insight;
 pub mod keys;
 pub mod last_used;
@@ -33,6 +34,7 @@ pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_r
 pub use budget::{BudgetWindow, SourceBudget, default_budget};
 pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError, redirect_allowed};
 pub use enhance::{Enhanced, Enhancer, Extraction};
+pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, Ingest, IngestReport};
 pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use last_used::LastUsedTracker;

@@ -44,6 +44,8 @@ pub struct Setup {
     pub stripe_base_url: Option<String>,
     /// An SMTP server for billing emails: `None` = the log outbox in the scratch dir.
     pub smtp_url: Option<String>,
+    /// Scheduled ingestion: off by default (tests run cycles through `state.ingest` themselves).
+    pub ingest: jobin_app::wiring::IngestSettings,
 }
 
 impl Default for Setup {
@@ -64,6 +66,7 @@ impl Default for Setup {
             ai_budget: jobin_core::usecases::AI_BUDGET,
             stripe_base_url: None,
             smtp_url: None,
+            ingest: jobin_app::wiring::IngestSettings::default(),
         }
     }
 }
@@ -162,6 +165,7 @@ impl TestServer {
                 .map(|base_url| wiring::StripeApi { secret_key: STRIPE_SECRET_KEY.to_owned().into(), base_url }),
             smtp: setup.smtp_url.clone().map(|url| (url.into(), "JobIn Billing <billing@jobin.test>".to_owned())),
             outbox: dir.path().join("outbox.jsonl"),
+            ingest: setup.ingest.clone(),
         };
         let state = wiring::build(db, opts).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");

@@ -5,6 +5,7 @@ mod m20261123_000002_create_api_keys;
 mod m20261123_000003_create_refresh_tokens;
 mod m20261123_000004_create_usage_log;
 mod m20261123_000005_create_billing;
+mod m20261123_000006_create_jobs;
 
 use sea_orm_migration::prelude::*;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_refresh_tokens::Migration),
             Box::new(m20261123_000004_create_usage_log::Migration),
             Box::new(m20261123_000005_create_billing::Migration),
+            Box::new(m20261123_000006_create_jobs::Migration),
         ]
     }
 }
@@ -90,4 +92,30 @@ pub(crate) enum BillingEvents {
     EventId,
     AccountId,
     ReceivedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Jobs {
+    Table,
+    Id,
+    Seq,
+    Fingerprint,
+    Source,
+    Country,
+    Remote,
+    SearchText,
+    ContentHash,
+    Body,
+    PostedAt,
+    FirstSeenAt,
+    LastSeenAt,
+    UpdatedAt,
+    ExpiredAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum JobSeq {
+    Table,
+    Id,
+    Value,
 }

@@ -1,15 +1,188 @@
-//! The job store until the persistent one exists (issue 7): accepts every job and keeps none.
+//! An in-process `JobStore` with the same contract as the SQL one (one change sequence, keyset
+//! pages), for tests and the sync-workflow property test. Not used by the server.
 
 use async_trait::async_trait;
-use jobin_core::domain::Job;
-use jobin_core::ports::{JobStore, JobStoreError};
+use chrono::{DateTime, Utc};
+use jobin_core::domain::{Job, content_hash};
+use jobin_core::ports::{
+    ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob, UpsertReport,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoopJobStore;
+struct Row {
+    stored: StoredJob,
+    hash: String,
+    expired_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct State {
+    seq: i64,
+    rows: HashMap<String, Row>,
+    /// seq → id, for keyset reads.
+    by_seq: BTreeMap<i64, String>,
+}
+
+impl State {
+    fn bump(&mut self, id: &str, old: Option<i64>) -> i64 {
+        if let Some(old) = old {
+            self.by_seq.remove(&old);
+        }
+        self.seq += 1;
+        self.by_seq.insert(self.seq, id.to_owned());
+        self.seq
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryJobStore {
+    state: Mutex<State>,
+}
+
+impl MemoryJobStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ids of the active jobs (for tests).
+    pub fn active_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.state().rows.iter().filter(|(_, r)| r.expired_at.is_none()).map(|(id, _)| id.clone()).collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// Whether `job` matches the feed filters (the SQL store filters in SQL).
+fn matches(job: &Job, q: &FeedQuery) -> bool {
+    if q.country.as_deref().is_some_and(|c| job.location.country != c) {
+        return false;
+    }
+    if q.remote.is_some_and(|r| job.remote != r) {
+        return false;
+    }
+    if q.source.is_some_and(|s| job.source != s) {
+        return false;
+    }
+    let text = search_text(job);
+    q.words.iter().all(|w| text.contains(w.as_str()))
+}
+
+/// The lower-case text the feed's `q` words are looked up in: title, company and skills.
+pub fn search_text(job: &Job) -> String {
+    format!("{} {} {}", job.title, job.company, job.skills.join(" ")).to_lowercase()
+}
 
 #[async_trait]
-impl JobStore for NoopJobStore {
-    async fn upsert(&self, _jobs: &[Job]) -> Result<(), JobStoreError> {
-        Ok(())
+impl JobStore for MemoryJobStore {
+    async fn upsert(&self, jobs: &[Job], now: DateTime<Utc>) -> Result<UpsertReport, JobStoreError> {
+        let mut st = self.state();
+        let mut report = UpsertReport::default();
+        for job in jobs {
+            let hash = content_hash(job);
+            let existing = st.rows.get(&job.id).map(|r| (r.hash == hash, r.expired_at.is_some(), r.stored.seq));
+            match existing {
+                None => {
+                    let seq = st.bump(&job.id, None);
+                    let stored =
+                        StoredJob { job: job.clone(), seq, first_seen_at: now, last_seen_at: now, updated_at: now };
+                    st.rows.insert(job.id.clone(), Row { stored, hash, expired_at: None });
+                    report.inserted += 1;
+                }
+                Some((true, false, _)) => {
+                    if let Some(r) = st.rows.get_mut(&job.id) {
+                        r.stored.last_seen_at = now;
+                    }
+                    report.unchanged += 1;
+                }
+                Some((same, expired, old)) => {
+                    let seq = st.bump(&job.id, Some(old));
+                    if let Some(r) = st.rows.get_mut(&job.id) {
+                        r.stored.job = job.clone();
+                        r.stored.seq = seq;
+                        r.stored.last_seen_at = now;
+                        r.stored.updated_at = now;
+                        r.hash = hash;
+                        r.expired_at = None;
+                    }
+                    if expired {
+                        report.reactivated += 1;
+                    } else {
+                        debug_assert!(!same);
+                        report.changed += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn feed(&self, q: &FeedQuery) -> Result<FeedPage, JobStoreError> {
+        let st = self.state();
+        let mut jobs = Vec::new();
+        let mut has_more = false;
+        for (_, id) in st.by_seq.range(q.after + 1..) {
+            let Some(r) = st.rows.get(id) else { continue };
+            if r.expired_at.is_some()
+                || q.updated_since.is_some_and(|t| r.stored.updated_at < t)
+                || !matches(&r.stored.job, q)
+            {
+                continue;
+            }
+            if jobs.len() == q.limit {
+                has_more = true;
+                break;
+            }
+            jobs.push(r.stored.clone());
+        }
+        Ok(FeedPage { jobs, has_more })
+    }
+
+    async fn expired(&self, q: &ExpiredQuery) -> Result<ExpiredPage, JobStoreError> {
+        let st = self.state();
+        let mut ids = Vec::new();
+        let mut has_more = false;
+        for (seq, id) in st.by_seq.range(q.after + 1..) {
+            let Some(r) = st.rows.get(id) else { continue };
+            if r.expired_at.is_none_or(|at| at < q.since) {
+                continue;
+            }
+            if ids.len() == q.limit {
+                has_more = true;
+                break;
+            }
+            ids.push((id.clone(), *seq));
+        }
+        Ok(ExpiredPage { ids, has_more })
+    }
+
+    async fn expire_unseen(&self, seen_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, JobStoreError> {
+        let ids: Vec<String> = {
+            let st = self.state();
+            st.rows
+                .iter()
+                .filter(|(_, r)| r.expired_at.is_none() && r.stored.last_seen_at < seen_before)
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        self.expire_ids(&ids, now).await
+    }
+
+    async fn expire_ids(&self, ids: &[String], now: DateTime<Utc>) -> Result<u64, JobStoreError> {
+        let mut st = self.state();
+        let mut n = 0;
+        for id in ids {
+            let Some(old) = st.rows.get(id).filter(|r| r.expired_at.is_none()).map(|r| r.stored.seq) else {
+                continue;
+            };
+            let seq = st.bump(id, Some(old));
+            if let Some(r) = st.rows.get_mut(id) {
+                r.expired_at = Some(now);
+                r.stored.seq = seq;
+            }
+            n += 1;
+        }
+        Ok(n)
     }
 }

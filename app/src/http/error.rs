@@ -27,7 +27,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::UnknownAiProvider
         | Code::UnknownAiModel
         | Code::AiModelComingSoon
-        | Code::InvalidSignature => StatusCode::BAD_REQUEST,
+        | Code::InvalidSignature
+        | Code::InvalidCursor => StatusCode::BAD_REQUEST,
         Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Code::MissingCredentials

@@ -494,7 +494,7 @@ error_responses!(ProvidersError {
     503 => Unavailable: "The usage meter (Redis) or the database is unreachable.",
 });
 
-fn job_item(j: Job) -> JobItem {
+pub(crate) fn job_item(j: Job) -> JobItem {
     JobItem {
         attribution: j.source.attribution().to_owned(),
         source: j.source.as_str().to_owned(),
@@ -527,7 +527,7 @@ fn round_cents(v: f64) -> f64 {
 }
 
 /// `2025-04-10T09:00:00Z`, the document's job timestamp format.
-fn iso_seconds(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn iso_seconds(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

@@ -66,7 +66,7 @@ pub enum CatalogError {
     #[error("plans.{plan}.data_sources must be between 1 and 6, not {value}")]
     DataSources { plan: Plan, value: u8 },
     #[error(
-        "endpoints: unknown endpoint `{0}`; known: /jobs/search, /jobs/salary, /jobs/trends, /jobs/insight, /jobs/providers"
+        "endpoints: unknown endpoint `{0}`; known: /jobs/search, /jobs/salary, /jobs/trends, /jobs/insight, /jobs/providers, /jobs/feed, /jobs/expired"
     )]
     UnknownEndpoint(String),
 }

@@ -54,15 +54,19 @@ pub enum Endpoint {
     JobsTrends,
     JobsInsight,
     JobsProviders,
+    JobsFeed,
+    JobsExpired,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::JobsSearch,
         Endpoint::JobsSalary,
         Endpoint::JobsTrends,
         Endpoint::JobsInsight,
         Endpoint::JobsProviders,
+        Endpoint::JobsFeed,
+        Endpoint::JobsExpired,
     ];
 
     pub const fn path(self) -> &'static str {
@@ -72,6 +76,8 @@ impl Endpoint {
             Endpoint::JobsTrends => "/jobs/trends",
             Endpoint::JobsInsight => "/jobs/insight",
             Endpoint::JobsProviders => "/jobs/providers",
+            Endpoint::JobsFeed => "/jobs/feed",
+            Endpoint::JobsExpired => "/jobs/expired",
         }
     }
 
@@ -86,8 +92,14 @@ impl Endpoint {
         match self {
             Endpoint::JobsSearch | Endpoint::JobsProviders => Plan::Free,
             Endpoint::JobsSalary => Plan::Starter,
-            Endpoint::JobsTrends | Endpoint::JobsInsight => Plan::Pro,
+            Endpoint::JobsTrends | Endpoint::JobsInsight | Endpoint::JobsFeed | Endpoint::JobsExpired => Plan::Pro,
         }
+    }
+
+    /// Whether a request counts against the monthly quota. `/jobs/expired` does not: it keeps
+    /// clients' copies clean (it is still rate limited).
+    pub const fn counts_monthly(self) -> bool {
+        !matches!(self, Endpoint::JobsExpired)
     }
 }
 

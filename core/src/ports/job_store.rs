@@ -1,9 +1,16 @@
-//! Where every fetched job is kept (the persistent store arrives with the feed API; until then a
-//! no-op adapter stands in).
+//! Every job we have seen, kept fresh by search and ingestion, and read back as the feed / expired
+//! sync streams.
+//!
+//! Contract: each stored change (insert, content change, reactivation, expiry) takes the next value
+//! of one store-wide change sequence (`seq`), and a reader never sees a change with a higher `seq`
+//! before every lower one is visible (the store serializes its writers on the sequence). So a
+//! client paging by `seq` never skips a change, and a job changed during a pass shows up again
+//! later in the stream.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-use crate::domain::Job;
+use crate::domain::{Job, SourceId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobStoreError {
@@ -11,10 +18,83 @@ pub enum JobStoreError {
     Unavailable(#[source] anyhow::Error),
 }
 
+/// A stored job with its bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredJob {
+    pub job: Job,
+    /// The change sequence value of its latest change.
+    pub seq: i64,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// Moves only when the content changes (or the job comes back after expiring).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertReport {
+    pub inserted: usize,
+    /// Content changed: new `updated_at` and `seq`.
+    pub changed: usize,
+    /// Expired, then seen again: active again with a new `updated_at` and `seq`.
+    pub reactivated: usize,
+    /// Same content: only `last_seen_at` moves.
+    pub unchanged: usize,
+}
+
+/// One page of active jobs after `after` (a `seq`), oldest change first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedQuery {
+    pub after: i64,
+    /// Only jobs whose `updated_at` is at or after this.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// ISO alpha-2 upper case, as in `location.country`.
+    pub country: Option<String>,
+    pub remote: Option<bool>,
+    pub source: Option<SourceId>,
+    /// Lower-case words that must all appear in the title, company or skills.
+    pub words: Vec<String>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedPage {
+    pub jobs: Vec<StoredJob>,
+    /// Whether more matching jobs follow the last one returned.
+    pub has_more: bool,
+}
+
+/// One page of jobs expired at or after `since`, after `after` (a `seq`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredQuery {
+    pub after: i64,
+    pub since: DateTime<Utc>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiredPage {
+    /// `(id, seq)`, in `seq` order.
+    pub ids: Vec<(String, i64)>,
+    pub has_more: bool,
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Records the jobs (merged, with their copies) by id. Callers log `Err` and go on: a search
-    /// never fails because the store did.
-    async fn upsert(&self, jobs: &[Job]) -> Result<(), JobStoreError>;
+    /// Records the jobs (merged, with their copies) by id, seen at `now`. Search callers log `Err`
+    /// and go on: a search never fails because the store did.
+    async fn upsert(&self, jobs: &[Job], now: DateTime<Utc>) -> Result<UpsertReport, JobStoreError>;
+
+    /// Active jobs matching `q` with `seq > q.after`, by `seq`.
+    async fn feed(&self, q: &FeedQuery) -> Result<FeedPage, JobStoreError>;
+
+    /// Ids of currently expired jobs with `expired_at >= q.since` and `seq > q.after`, by `seq`.
+    async fn expired(&self, q: &ExpiredQuery) -> Result<ExpiredPage, JobStoreError>;
+
+    /// Expires, at `now`, every active job last seen before `seen_before`; returns how many.
+    async fn expire_unseen(&self, seen_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, JobStoreError>;
+
+    /// Expires, at `now`, the active jobs among `ids` (a board reported them gone); returns how many.
+    async fn expire_ids(&self, ids: &[String], now: DateTime<Utc>) -> Result<u64, JobStoreError>;
 }

@@ -2,7 +2,8 @@
 //! monthly quota (429), per-minute limit (429).
 //!
 //! What counts: every authenticated request is counted in its account's minute window; a request
-//! to a plan-gated data endpoint (`/jobs/*`) is also counted against the monthly quota. A request
+//! to a plan-gated data endpoint (`/jobs/*`, except `/jobs/expired`) is also counted against the
+//! monthly quota. A request
 //! refused for its plan (403) counts in the minute window only, like an account request, so its
 //! answer carries the rate headers and a client hammering a gated endpoint is still limited; it
 //! never counts against the monthly quota. A request refused with 429 counts against nothing.
@@ -87,7 +88,7 @@ impl Admit {
         let req = AdmitRequest {
             account: who.account.id,
             per_minute: terms.per_minute,
-            monthly_limit: endpoint.map(|_| terms.monthly_requests),
+            monthly_limit: endpoint.filter(|e| e.counts_monthly()).map(|_| terms.monthly_requests),
         };
         let Admission { verdict, minute, monthly_used } =
             self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
@@ -169,6 +170,7 @@ mod tests {
                     (Endpoint::JobsSearch | Endpoint::JobsProviders, _) => true,
                     (Endpoint::JobsSalary, p) => p >= Plan::Starter,
                     (Endpoint::JobsTrends | Endpoint::JobsInsight, p) => p >= Plan::Pro,
+                    (Endpoint::JobsFeed | Endpoint::JobsExpired, p) => p >= Plan::Pro,
                 };
                 match result {
                     Ok(_) => assert!(allowed, "{plan} may not call {}", endpoint.path()),
@@ -180,6 +182,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn the_expired_stream_is_rate_limited_but_never_metered_monthly() {
+        let mut meter = MockUsageMeter::new();
+        meter
+            .expect_admit()
+            .withf(|r, _| r.per_minute == 300 && r.monthly_limit.is_none())
+            .times(1)
+            .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 1), monthly_used: 0 }));
+        admit(meter).execute(&who(Plan::Pro), Some(Endpoint::JobsExpired)).await.unwrap();
     }
 
     #[tokio::test]

@@ -174,6 +174,11 @@ impl Search {
         if let Some(hit) = self.cached(&key).await {
             return Ok(hit);
         }
+        Ok(self.fly(query, key).await)
+    }
+
+    /// Runs the fan-out for `key`, or joins the one in flight (single flight).
+    async fn fly(&self, query: Query, key: String) -> SearchOutcome {
         let flight = {
             let mut flights = self.inner.flights.lock().unwrap_or_else(|p| p.into_inner());
             match flights.get(&key) {
@@ -185,7 +190,15 @@ impl Search {
                 }
             }
         };
-        Ok((*flight.await).clone())
+        (*flight.await).clone()
+    }
+
+    /// Asks the boards even when the answer is cached (ingestion keeps the job store fresh this
+    /// way); the fresh answer replaces the cached one. Joins a search already in flight.
+    pub async fn refresh(&self, req: SearchRequest) -> Result<SearchOutcome, SearchError> {
+        let query = validate(req)?;
+        let key = cache_key(&query);
+        Ok(self.fly(query, key).await)
     }
 
     async fn cached(&self, key: &str) -> Option<SearchOutcome> {
@@ -329,7 +342,7 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
         reports.push(SourceReport { source: *id, status, count: 0, latency_ms: 0 });
     }
     let jobs = merge(all, |s| route.rank(s));
-    if let Err(e) = inner.store.upsert(&jobs).await {
+    if let Err(e) = inner.store.upsert(&jobs, now).await {
         tracing::warn!(error = %e, "job store upsert failed; search answers anyway");
     }
     let complete = reports.iter().filter(|r| route.ask.contains(&r.source)).all(|r| r.status == SourceStatus::Ok);
@@ -351,9 +364,10 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
 mod tests {
     use super::*;
     use crate::ports::job_source::MockJobSource;
-    use crate::ports::{CacheError, JobStoreError};
+    use crate::ports::{CacheError, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStoreError, UpsertReport};
     use crate::usecases::testing::FixedClock;
     use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct TokioTimer;
@@ -380,9 +394,21 @@ mod tests {
     struct CountingStore(AtomicUsize);
     #[async_trait]
     impl JobStore for CountingStore {
-        async fn upsert(&self, jobs: &[Job]) -> Result<(), JobStoreError> {
+        async fn upsert(&self, jobs: &[Job], _now: DateTime<Utc>) -> Result<UpsertReport, JobStoreError> {
             self.0.fetch_add(jobs.len(), Ordering::SeqCst);
-            Ok(())
+            Ok(UpsertReport { inserted: jobs.len(), ..Default::default() })
+        }
+        async fn feed(&self, _q: &FeedQuery) -> Result<FeedPage, JobStoreError> {
+            Ok(FeedPage::default())
+        }
+        async fn expired(&self, _q: &ExpiredQuery) -> Result<ExpiredPage, JobStoreError> {
+            Ok(ExpiredPage::default())
+        }
+        async fn expire_unseen(&self, _b: DateTime<Utc>, _n: DateTime<Utc>) -> Result<u64, JobStoreError> {
+            Ok(0)
+        }
+        async fn expire_ids(&self, _ids: &[String], _n: DateTime<Utc>) -> Result<u64, JobStoreError> {
+            Ok(0)
         }
     }
 

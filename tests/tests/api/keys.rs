@@ -40,7 +40,15 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
     assert_eq!(r.body["monthly_limit"], 500000);
     assert_eq!(
         r.body["endpoints"],
-        json!(["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers"])
+        json!([
+            "/jobs/search",
+            "/jobs/salary",
+            "/jobs/trends",
+            "/jobs/insight",
+            "/jobs/providers",
+            "/jobs/feed",
+            "/jobs/expired"
+        ])
     );
     s.stop().await;
 }

@@ -5,6 +5,7 @@
 mod ai;
 mod ai_remote;
 mod billing;
+mod feed;
 mod keys;
 mod quota;
 mod register_login;

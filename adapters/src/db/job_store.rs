@@ -1,0 +1,327 @@
+//! `JobStore` over sea-orm (SQLite and PostgreSQL).
+//!
+//! Every write transaction first updates the one row of `job_seq`, which serializes writers: a
+//! change's `seq` is only handed out once every lower `seq` is committed, so a reader paging by
+//! `seq` (keyset, with the unique index on `seq`) never passes a gap that fills in later.
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use jobin_core::domain::{Fingerprint, Job, content_hash};
+use jobin_core::ports::{
+    ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob, UpsertReport,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use std::collections::HashMap;
+
+use super::entities::{job, job_seq};
+use crate::memory::search_text;
+
+/// Rows per statement (inserts, `IN` lists), well under both backends' parameter limits.
+const CHUNK: usize = 300;
+
+#[derive(Clone)]
+pub struct SqlJobStore {
+    db: DatabaseConnection,
+}
+
+impl SqlJobStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn err(context: &'static str) -> impl FnOnce(DbErr) -> JobStoreError {
+    move |e| JobStoreError::Unavailable(anyhow::Error::new(e).context(context))
+}
+
+/// Both backends keep microseconds; storing exactly that keeps reads equal to writes.
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// Takes the change sequence (blocking other writers until this transaction ends) and returns
+/// its current value.
+async fn lock_seq<C: ConnectionTrait>(tx: &C) -> Result<i64, JobStoreError> {
+    job_seq::Entity::update_many()
+        .col_expr(job_seq::Column::Value, Expr::col(job_seq::Column::Value))
+        .filter(job_seq::Column::Id.eq(1))
+        .exec(tx)
+        .await
+        .map_err(err("locking the job change sequence"))?;
+    let row = job_seq::Entity::find_by_id(1).one(tx).await.map_err(err("reading the job change sequence"))?;
+    row.map(|r| r.value).ok_or_else(|| {
+        JobStoreError::Unavailable(anyhow::anyhow!("the job_seq row is missing (migrations not applied?)"))
+    })
+}
+
+async fn store_seq<C: ConnectionTrait>(tx: &C, value: i64) -> Result<(), JobStoreError> {
+    job_seq::Entity::update_many()
+        .col_expr(job_seq::Column::Value, Expr::value(value))
+        .filter(job_seq::Column::Id.eq(1))
+        .exec(tx)
+        .await
+        .map_err(err("advancing the job change sequence"))?;
+    Ok(())
+}
+
+fn body(job: &Job) -> Result<String, JobStoreError> {
+    serde_json::to_string(job).map_err(|e| JobStoreError::Unavailable(anyhow::Error::new(e).context("encoding a job")))
+}
+
+fn stored(row: job::Model) -> Result<StoredJob, JobStoreError> {
+    let job: Job = serde_json::from_str(&row.body)
+        .map_err(|e| JobStoreError::Unavailable(anyhow::Error::new(e).context(format!("stored job {}", row.id))))?;
+    Ok(StoredJob {
+        job,
+        seq: row.seq,
+        first_seen_at: row.first_seen_at,
+        last_seen_at: row.last_seen_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// `%word%` with LIKE's wildcards escaped.
+fn like_pattern(word: &str) -> LikeExpr {
+    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// The columns derived from a job's content.
+struct Content {
+    fingerprint: String,
+    source: String,
+    country: String,
+    remote: bool,
+    search_text: String,
+    body: String,
+    posted_at: Option<DateTime<Utc>>,
+}
+
+fn content(job: &Job) -> Result<Content, JobStoreError> {
+    Ok(Content {
+        fingerprint: Fingerprint::of(job).as_str().chars().take(128).collect(),
+        source: job.source.as_str().to_owned(),
+        country: job.location.country.clone(),
+        remote: job.remote,
+        search_text: search_text(job),
+        body: body(job)?,
+        posted_at: job.posted_at.map(micros),
+    })
+}
+
+fn new_row(job: &Job, hash: String, seq: i64, now: DateTime<Utc>) -> Result<job::ActiveModel, JobStoreError> {
+    let c = content(job)?;
+    Ok(job::ActiveModel {
+        id: Set(job.id.clone()),
+        seq: Set(seq),
+        fingerprint: Set(c.fingerprint),
+        source: Set(c.source),
+        country: Set(c.country),
+        remote: Set(c.remote),
+        search_text: Set(c.search_text),
+        content_hash: Set(hash),
+        body: Set(c.body),
+        posted_at: Set(c.posted_at),
+        first_seen_at: Set(now),
+        last_seen_at: Set(now),
+        updated_at: Set(now),
+        expired_at: Set(None),
+    })
+}
+
+impl SqlJobStore {
+    /// Expires the active jobs among `ids` in one transaction.
+    async fn expire_chunk(&self, ids: &[String], now: DateTime<Utc>) -> Result<u64, JobStoreError> {
+        let tx = self.db.begin().await.map_err(err("starting a transaction"))?;
+        let mut seq = lock_seq(&tx).await?;
+        let mut active: Vec<String> = job::Entity::find()
+            .select_only()
+            .column(job::Column::Id)
+            .filter(job::Column::Id.is_in(ids.iter().cloned()))
+            .filter(job::Column::ExpiredAt.is_null())
+            .into_tuple()
+            .all(&tx)
+            .await
+            .map_err(err("reading jobs to expire"))?;
+        active.sort();
+        for id in &active {
+            seq += 1;
+            job::Entity::update_many()
+                .col_expr(job::Column::ExpiredAt, Expr::value(now))
+                .col_expr(job::Column::Seq, Expr::value(seq))
+                .filter(job::Column::Id.eq(id.as_str()))
+                .exec(&tx)
+                .await
+                .map_err(err("expiring a job"))?;
+        }
+        store_seq(&tx, seq).await?;
+        tx.commit().await.map_err(err("committing expiries"))?;
+        Ok(active.len() as u64)
+    }
+}
+
+#[async_trait]
+impl JobStore for SqlJobStore {
+    async fn upsert(&self, jobs: &[Job], now: DateTime<Utc>) -> Result<UpsertReport, JobStoreError> {
+        let now = micros(now);
+        // One entry per id (the last wins), in a stable order.
+        let mut unique: Vec<&Job> = Vec::with_capacity(jobs.len());
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for job in jobs {
+            match seen.get(job.id.as_str()) {
+                Some(&i) => unique[i] = job,
+                None => {
+                    seen.insert(&job.id, unique.len());
+                    unique.push(job);
+                }
+            }
+        }
+        let mut report = UpsertReport::default();
+        if unique.is_empty() {
+            return Ok(report);
+        }
+        let tx = self.db.begin().await.map_err(err("starting a transaction"))?;
+        let mut seq = lock_seq(&tx).await?;
+        for chunk in unique.chunks(CHUNK) {
+            let existing: HashMap<String, (String, Option<DateTime<Utc>>)> = job::Entity::find()
+                .select_only()
+                .columns([job::Column::Id, job::Column::ContentHash, job::Column::ExpiredAt])
+                .filter(job::Column::Id.is_in(chunk.iter().map(|j| j.id.clone())))
+                .into_tuple::<(String, String, Option<DateTime<Utc>>)>()
+                .all(&tx)
+                .await
+                .map_err(err("reading stored jobs"))?
+                .into_iter()
+                .map(|(id, hash, expired)| (id, (hash, expired)))
+                .collect();
+            let mut inserts = Vec::new();
+            let mut unchanged = Vec::new();
+            for job in chunk {
+                let hash = content_hash(job);
+                match existing.get(&job.id) {
+                    None => {
+                        seq += 1;
+                        inserts.push(new_row(job, hash, seq, now)?);
+                        report.inserted += 1;
+                    }
+                    Some((old, None)) if *old == hash => {
+                        unchanged.push(job.id.clone());
+                        report.unchanged += 1;
+                    }
+                    Some((_, expired)) => {
+                        seq += 1;
+                        if expired.is_some() {
+                            report.reactivated += 1;
+                        } else {
+                            report.changed += 1;
+                        }
+                        let c = content(job)?;
+                        job::Entity::update_many()
+                            .col_expr(job::Column::Seq, Expr::value(seq))
+                            .col_expr(job::Column::Fingerprint, Expr::value(c.fingerprint))
+                            .col_expr(job::Column::Source, Expr::value(c.source))
+                            .col_expr(job::Column::Country, Expr::value(c.country))
+                            .col_expr(job::Column::Remote, Expr::value(c.remote))
+                            .col_expr(job::Column::SearchText, Expr::value(c.search_text))
+                            .col_expr(job::Column::ContentHash, Expr::value(hash))
+                            .col_expr(job::Column::Body, Expr::value(c.body))
+                            .col_expr(job::Column::PostedAt, Expr::value(c.posted_at))
+                            .col_expr(job::Column::LastSeenAt, Expr::value(now))
+                            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+                            .col_expr(job::Column::ExpiredAt, Expr::value(Option::<DateTime<Utc>>::None))
+                            .filter(job::Column::Id.eq(job.id.as_str()))
+                            .exec(&tx)
+                            .await
+                            .map_err(err("updating a job"))?;
+                    }
+                }
+            }
+            if !inserts.is_empty() {
+                job::Entity::insert_many(inserts).exec(&tx).await.map_err(err("inserting jobs"))?;
+            }
+            if !unchanged.is_empty() {
+                job::Entity::update_many()
+                    .col_expr(job::Column::LastSeenAt, Expr::value(now))
+                    .filter(job::Column::Id.is_in(unchanged))
+                    .exec(&tx)
+                    .await
+                    .map_err(err("marking jobs seen"))?;
+            }
+        }
+        store_seq(&tx, seq).await?;
+        tx.commit().await.map_err(err("committing jobs"))?;
+        Ok(report)
+    }
+
+    async fn feed(&self, q: &FeedQuery) -> Result<FeedPage, JobStoreError> {
+        let mut select =
+            job::Entity::find().filter(job::Column::Seq.gt(q.after)).filter(job::Column::ExpiredAt.is_null());
+        if let Some(t) = q.updated_since {
+            select = select.filter(job::Column::UpdatedAt.gte(micros(t)));
+        }
+        if let Some(c) = &q.country {
+            select = select.filter(job::Column::Country.eq(c.as_str()));
+        }
+        if let Some(r) = q.remote {
+            select = select.filter(job::Column::Remote.eq(r));
+        }
+        if let Some(s) = q.source {
+            select = select.filter(job::Column::Source.eq(s.as_str()));
+        }
+        for w in &q.words {
+            select = select.filter(Expr::col(job::Column::SearchText).like(like_pattern(w)));
+        }
+        let mut rows = select
+            .order_by_asc(job::Column::Seq)
+            .limit((q.limit + 1) as u64)
+            .all(&self.db)
+            .await
+            .map_err(err("reading the feed"))?;
+        let has_more = rows.len() > q.limit;
+        rows.truncate(q.limit);
+        Ok(FeedPage { jobs: rows.into_iter().map(stored).collect::<Result<_, _>>()?, has_more })
+    }
+
+    async fn expired(&self, q: &ExpiredQuery) -> Result<ExpiredPage, JobStoreError> {
+        let mut ids: Vec<(String, i64)> = job::Entity::find()
+            .select_only()
+            .columns([job::Column::Id, job::Column::Seq])
+            .filter(job::Column::Seq.gt(q.after))
+            .filter(job::Column::ExpiredAt.gte(micros(q.since)))
+            .order_by_asc(job::Column::Seq)
+            .limit((q.limit + 1) as u64)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(err("reading expired jobs"))?;
+        let has_more = ids.len() > q.limit;
+        ids.truncate(q.limit);
+        Ok(ExpiredPage { ids, has_more })
+    }
+
+    async fn expire_unseen(&self, seen_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, JobStoreError> {
+        let ids: Vec<String> = job::Entity::find()
+            .select_only()
+            .column(job::Column::Id)
+            .filter(job::Column::ExpiredAt.is_null())
+            .filter(job::Column::LastSeenAt.lt(micros(seen_before)))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(err("finding unseen jobs"))?;
+        self.expire_ids(&ids, now).await
+    }
+
+    async fn expire_ids(&self, ids: &[String], now: DateTime<Utc>) -> Result<u64, JobStoreError> {
+        let now = micros(now);
+        let mut n = 0;
+        for chunk in ids.chunks(CHUNK) {
+            n += self.expire_chunk(chunk, now).await?;
+        }
+        Ok(n)
+    }
+}

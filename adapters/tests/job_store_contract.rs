@@ -1,0 +1,193 @@
+//! One `JobStore` contract, run against the in-process store, SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
+
+use chrono::{DateTime, Duration, Utc};
+use jobin_adapters::db::SqlJobStore;
+use jobin_adapters::memory::MemoryJobStore;
+use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
+use jobin_core::domain::{Job, Location, SourceId};
+use jobin_core::ports::{ExpiredQuery, FeedQuery, JobStore, UpsertReport};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+fn t(minutes: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(minutes)
+}
+
+fn job(n: u32, title: &str) -> Job {
+    let source = SourceId::ALL[(n as usize) % 6];
+    Job {
+        id: Job::make_id(source, &n.to_string()),
+        source,
+        title: title.to_owned(),
+        company: format!("Company {n}"),
+        location: Location {
+            city: "London".into(),
+            country: if n.is_multiple_of(2) { "GB".into() } else { "US".into() },
+            region: String::new(),
+        },
+        salary: None,
+        skills: vec!["Rust".into()],
+        seniority: None,
+        remote: n.is_multiple_of(3),
+        url: format!("https://example.com/{n}"),
+        posted_at: Some(t(-1000)),
+        fetched_at: t(0),
+        description: "text".into(),
+        copies: vec![],
+    }
+}
+
+fn all(limit: usize) -> FeedQuery {
+    FeedQuery { limit, ..Default::default() }
+}
+
+async fn upserts_tell_new_from_changed_from_unchanged(store: Arc<dyn JobStore>) {
+    let r = store.upsert(&[job(1, "Rust Engineer"), job(2, "Go Engineer")], t(0)).await.unwrap();
+    assert_eq!(r, UpsertReport { inserted: 2, ..Default::default() });
+    let mut refetched = job(1, "Rust Engineer");
+    refetched.fetched_at = t(30);
+    let r = store.upsert(&[refetched, job(2, "Senior Go Engineer")], t(30)).await.unwrap();
+    assert_eq!(r, UpsertReport { changed: 1, unchanged: 1, ..Default::default() });
+    let page = store.feed(&all(10)).await.unwrap();
+    let by_id = |id: &str| page.jobs.iter().find(|j| j.job.id == id).unwrap().clone();
+    let one = by_id(&job(1, "").id);
+    assert_eq!((one.first_seen_at, one.last_seen_at, one.updated_at), (t(0), t(30), t(0)), "unchanged: only seen");
+    let two = by_id(&job(2, "").id);
+    assert_eq!((two.first_seen_at, two.updated_at, two.job.title.as_str()), (t(0), t(30), "Senior Go Engineer"));
+    assert!(two.seq > one.seq, "a change takes a later sequence value");
+    // The same id twice in one batch: stored once, the last one wins.
+    let r = store.upsert(&[job(3, "a"), job(3, "b")], t(31)).await.unwrap();
+    assert_eq!(r.inserted, 1);
+    let page = store.feed(&all(10)).await.unwrap();
+    assert_eq!(
+        page.jobs.iter().filter(|j| j.job.id == job(3, "").id).map(|j| j.job.title.as_str()).collect::<Vec<_>>(),
+        ["b"]
+    );
+}
+
+async fn pages_return_every_active_job_exactly_once(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..25).map(|n| job(n, "Engineer")).collect();
+    store.upsert(&jobs, t(0)).await.unwrap();
+    let (mut after, mut seen, mut pages) = (0, Vec::new(), 0);
+    loop {
+        let page = store.feed(&FeedQuery { after, limit: 7, ..Default::default() }).await.unwrap();
+        pages += 1;
+        assert!(page.jobs.len() <= 7);
+        seen.extend(page.jobs.iter().map(|j| j.job.id.clone()));
+        if let Some(last) = page.jobs.last() {
+            after = last.seq;
+        }
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(pages, 4);
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 25, "no job twice");
+}
+
+async fn filters_narrow_the_feed(store: Arc<dyn JobStore>) {
+    let mut jobs: Vec<Job> = (0..12).map(|n| job(n, "Data Engineer")).collect();
+    jobs[5].title = "100% remote_lead".into();
+    store.upsert(&jobs, t(0)).await.unwrap();
+    store.upsert(&[job(20, "Late Engineer")], t(60)).await.unwrap();
+    let count = |q: FeedQuery| {
+        let store = store.clone();
+        async move { store.feed(&FeedQuery { limit: 100, ..q }).await.unwrap().jobs.len() }
+    };
+    assert_eq!(count(FeedQuery { country: Some("GB".into()), ..Default::default() }).await, 7);
+    assert_eq!(count(FeedQuery { remote: Some(true), ..Default::default() }).await, 4);
+    assert_eq!(count(FeedQuery { source: Some(SourceId::Reed), ..Default::default() }).await, 2);
+    assert_eq!(count(FeedQuery { updated_since: Some(t(30)), ..Default::default() }).await, 1);
+    assert_eq!(count(FeedQuery { words: vec!["data".into(), "engineer".into()], ..Default::default() }).await, 11);
+    assert_eq!(count(FeedQuery { words: vec!["rust".into()], ..Default::default() }).await, 13, "skills match");
+    assert_eq!(count(FeedQuery { words: vec!["100%".into()], ..Default::default() }).await, 1, "% is literal");
+    assert_eq!(count(FeedQuery { words: vec!["e_l".into()], ..Default::default() }).await, 1, "_ is literal");
+    assert_eq!(count(FeedQuery { words: vec!["company 1".into()], ..Default::default() }).await, 3);
+}
+
+async fn expiry_and_reactivation_move_through_both_streams(store: Arc<dyn JobStore>) {
+    store.upsert(&[job(1, "a"), job(2, "b"), job(3, "c")], t(0)).await.unwrap();
+    store.upsert(&[job(1, "a")], t(100)).await.unwrap();
+    // Not seen since before t(50): 2 and 3 expire.
+    assert_eq!(store.expire_unseen(t(50), t(120)).await.unwrap(), 2);
+    assert_eq!(store.expire_unseen(t(50), t(121)).await.unwrap(), 0, "already expired");
+    let active: Vec<String> = store.feed(&all(10)).await.unwrap().jobs.into_iter().map(|j| j.job.id).collect();
+    assert_eq!(active, [job(1, "").id]);
+    let expired = store.expired(&ExpiredQuery { after: 0, since: t(110), limit: 10 }).await.unwrap();
+    let ids: Vec<&str> = expired.ids.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&job(2, "").id.as_str()) && ids.contains(&job(3, "").id.as_str()));
+    assert!(store.expired(&ExpiredQuery { after: 0, since: t(125), limit: 10 }).await.unwrap().ids.is_empty());
+    // Paging the expired stream.
+    let first = store.expired(&ExpiredQuery { after: 0, since: t(110), limit: 1 }).await.unwrap();
+    assert!(first.has_more);
+    let rest = store.expired(&ExpiredQuery { after: first.ids[0].1, since: t(110), limit: 1 }).await.unwrap();
+    assert_eq!((rest.ids.len(), rest.has_more), (1, false));
+    // Seen again: active again with a new updated_at, and gone from the expired stream.
+    let r = store.upsert(&[job(2, "b")], t(200)).await.unwrap();
+    assert_eq!(r, UpsertReport { reactivated: 1, ..Default::default() });
+    let page = store.feed(&FeedQuery { updated_since: Some(t(150)), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!((page.jobs.len(), page.jobs[0].updated_at), (1, t(200)));
+    let expired = store.expired(&ExpiredQuery { after: 0, since: t(110), limit: 10 }).await.unwrap();
+    assert_eq!(expired.ids.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), [job(3, "").id]);
+    // A board reports one gone.
+    assert_eq!(store.expire_ids(&[job(1, "").id, "reed:nope".into()], t(300)).await.unwrap(), 1);
+}
+
+async fn concurrent_upserts_of_the_same_new_jobs_do_not_fail(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..40).map(|n| job(n, "Engineer")).collect();
+    let writers = (0..4).map(|_| {
+        let (store, jobs) = (store.clone(), jobs.clone());
+        tokio::spawn(async move { store.upsert(&jobs, t(0)).await })
+    });
+    for w in futures::future::join_all(writers).await {
+        w.unwrap().unwrap();
+    }
+    let page = store.feed(&all(100)).await.unwrap();
+    assert_eq!(page.jobs.len(), 40);
+    let seqs: HashSet<i64> = page.jobs.iter().map(|j| j.seq).collect();
+    assert_eq!(seqs.len(), 40, "sequence values are unique");
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(std::sync::Arc::new(super::MemoryJobStore::default())).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = super::sqlite_memory().await.unwrap();
+                    super::$case(std::sync::Arc::new(super::SqlJobStore::new(db))).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(pg) = super::ScratchPostgres::create().await else { return };
+                    super::$case(std::sync::Arc::new(super::SqlJobStore::new(pg.db.clone()))).await;
+                    pg.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    upserts_tell_new_from_changed_from_unchanged,
+    pages_return_every_active_job_exactly_once,
+    filters_narrow_the_feed,
+    expiry_and_reactivation_move_through_both_streams,
+    concurrent_upserts_of_the_same_new_jobs_do_not_fail,
+);
