@@ -3,7 +3,7 @@ CARGO ?= cargo
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion
+.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -50,7 +50,11 @@ crypto-check:
 
 ## bench-criterion: criterion benchmarks: dedup+merge at 1k/10k/100k jobs, search fan-out latency, enhance cost
 bench-criterion:
-	$(CARGO) bench --locked -p jobin-benches
+	$(CARGO) bench --locked -p jobin-benches --bench merge --bench fanout --bench enhance
+
+## bench-feed: feed paging over 1,000,000 stored jobs on PostgreSQL (JOBIN_TEST_POSTGRES_URL): page latency at start, middle, end
+bench-feed:
+	$(CARGO) bench --locked -p jobin-benches --bench feed
 
 ## bench: load benchmark (wrk; release build): authenticated vs /health, embedded and PostgreSQL+Redis
 bench:
