@@ -277,6 +277,7 @@ fn listing(source: SourceId, p: &Posting, rng: &mut Rng) -> Job {
         skills,
         remote,
         posted_at: Some(p.posted_at - ChronoDuration::hours(rng.below(12) as i64)),
+        valid_through: None,
         fetched_at: p.posted_at,
         copies: vec![],
         id,

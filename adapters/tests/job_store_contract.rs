@@ -33,6 +33,7 @@ fn job(n: u32, title: &str) -> Job {
         remote: n.is_multiple_of(3),
         url: format!("https://example.com/{n}"),
         posted_at: Some(t(-1000)),
+        valid_through: None,
         fetched_at: t(0),
         description: "text".into(),
         copies: vec![],
@@ -137,6 +138,20 @@ async fn expiry_and_reactivation_move_through_both_streams(store: Arc<dyn JobSto
     assert_eq!(store.expire_ids(&[job(1, "").id, "reed:nope".into()], t(300)).await.unwrap(), 1);
 }
 
+async fn a_job_past_its_valid_through_expires_even_if_seen(store: Arc<dyn JobStore>) {
+    let mut closing = job(4, "Closing soon");
+    closing.valid_through = Some(t(110));
+    let mut open = job(5, "Open");
+    open.valid_through = Some(t(500));
+    store.upsert(&[closing.clone(), open], t(100)).await.unwrap();
+    assert_eq!(store.expire_unseen(t(50), t(105)).await.unwrap(), 0, "seen and still open");
+    assert_eq!(store.expire_unseen(t(50), t(120)).await.unwrap(), 1, "past its valid_through");
+    let active: Vec<String> = store.feed(&all(10)).await.unwrap().jobs.into_iter().map(|j| j.job.id).collect();
+    assert_eq!(active, [job(5, "").id]);
+    let page = store.feed(&FeedQuery { limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(page.jobs[0].job.valid_through, Some(t(500)), "stored and read back");
+}
+
 async fn concurrent_upserts_of_the_same_new_jobs_do_not_fail(store: Arc<dyn JobStore>) {
     let jobs: Vec<Job> = (0..40).map(|n| job(n, "Engineer")).collect();
     let writers = (0..4).map(|_| {
@@ -189,5 +204,6 @@ contract!(
     pages_return_every_active_job_exactly_once,
     filters_narrow_the_feed,
     expiry_and_reactivation_move_through_both_streams,
+    a_job_past_its_valid_through_expires_even_if_seen,
     concurrent_upserts_of_the_same_new_jobs_do_not_fail,
 );

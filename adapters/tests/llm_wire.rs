@@ -276,6 +276,7 @@ fn job() -> Job {
         remote: false,
         url: "https://reed.example/1".into(),
         posted_at: None,
+        valid_through: None,
         fetched_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
         description: "Rust and Kubernetes".into(),
         copies: vec![],

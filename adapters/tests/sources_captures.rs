@@ -66,6 +66,11 @@ fn reed_capture_parses_dates_postcodes_and_salary_periods() {
     assert_eq!(first.id, "reed:55408327");
     assert_eq!(first.company, "Academics", "trailing space trimmed");
     assert_eq!(first.posted_at.unwrap().to_rfc3339(), "2025-07-13T00:00:00+00:00");
+    assert_eq!(
+        first.valid_through.unwrap().to_rfc3339(),
+        "2025-08-25T00:00:00+00:00",
+        "open through the whole of its expirationDate (24/08/2025)"
+    );
     let s = first.salary.as_ref().unwrap();
     assert_eq!((s.min, s.max, s.currency.as_str(), s.period), (21_600.0, 28_800.0, "GBP", PayPeriod::Year));
     for j in &jobs {

@@ -65,6 +65,7 @@ fn job(n: u8, variant: u8, at: DateTime<Utc>) -> Job {
         remote: false,
         url: format!("https://example.com/{n}"),
         posted_at: None,
+        valid_through: None,
         fetched_at: at,
         description: String::new(),
         copies: vec![],

@@ -41,6 +41,7 @@ fn template() -> Job {
         remote: false,
         url: "https://www.adzuna.co.uk/jobs/details/__N__".into(),
         posted_at: Some(chrono::Utc::now()),
+        valid_through: None,
         fetched_at: chrono::Utc::now(),
         description: "We are looking for a data engineer to build pipelines in Python and SQL. ".repeat(8),
         copies: vec![],

@@ -167,6 +167,7 @@ pub mod job {
         pub content_hash: String,
         pub body: String,
         pub posted_at: Option<DateTimeUtc>,
+        pub valid_through: Option<DateTimeUtc>,
         pub first_seen_at: DateTimeUtc,
         pub last_seen_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

@@ -12,8 +12,8 @@ use jobin_core::ports::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -99,6 +99,7 @@ struct Content {
     search_text: String,
     body: String,
     posted_at: Option<DateTime<Utc>>,
+    valid_through: Option<DateTime<Utc>>,
 }
 
 fn content(job: &Job) -> Result<Content, JobStoreError> {
@@ -110,6 +111,7 @@ fn content(job: &Job) -> Result<Content, JobStoreError> {
         search_text: search_text(job),
         body: body(job)?,
         posted_at: job.posted_at.map(micros),
+        valid_through: job.valid_through.map(micros),
     })
 }
 
@@ -126,6 +128,7 @@ fn new_row(job: &Job, hash: String, seq: i64, now: DateTime<Utc>) -> Result<job:
         content_hash: Set(hash),
         body: Set(c.body),
         posted_at: Set(c.posted_at),
+        valid_through: Set(c.valid_through),
         first_seen_at: Set(now),
         last_seen_at: Set(now),
         updated_at: Set(now),
@@ -230,6 +233,7 @@ impl JobStore for SqlJobStore {
                             .col_expr(job::Column::ContentHash, Expr::value(hash))
                             .col_expr(job::Column::Body, Expr::value(c.body))
                             .col_expr(job::Column::PostedAt, Expr::value(c.posted_at))
+                            .col_expr(job::Column::ValidThrough, Expr::value(c.valid_through))
                             .col_expr(job::Column::LastSeenAt, Expr::value(now))
                             .col_expr(job::Column::UpdatedAt, Expr::value(now))
                             .col_expr(job::Column::ExpiredAt, Expr::value(Option::<DateTime<Utc>>::None))
@@ -308,7 +312,11 @@ impl JobStore for SqlJobStore {
             .select_only()
             .column(job::Column::Id)
             .filter(job::Column::ExpiredAt.is_null())
-            .filter(job::Column::LastSeenAt.lt(micros(seen_before)))
+            .filter(
+                Condition::any()
+                    .add(job::Column::LastSeenAt.lt(micros(seen_before)))
+                    .add(job::Column::ValidThrough.lt(micros(now))),
+            )
             .into_tuple()
             .all(&self.db)
             .await

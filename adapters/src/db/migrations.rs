@@ -107,6 +107,7 @@ pub(crate) enum Jobs {
     ContentHash,
     Body,
     PostedAt,
+    ValidThrough,
     FirstSeenAt,
     LastSeenAt,
     UpdatedAt,

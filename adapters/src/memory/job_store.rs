@@ -162,7 +162,10 @@ impl JobStore for MemoryJobStore {
             let st = self.state();
             st.rows
                 .iter()
-                .filter(|(_, r)| r.expired_at.is_none() && r.stored.last_seen_at < seen_before)
+                .filter(|(_, r)| {
+                    r.expired_at.is_none()
+                        && (r.stored.last_seen_at < seen_before || r.stored.job.valid_through.is_some_and(|v| v < now))
+                })
                 .map(|(id, _)| id.clone())
                 .collect()
         };

@@ -109,6 +109,7 @@ impl Wire {
             skills: vec![],
             url: self.redirect_url.unwrap_or_default(),
             posted_at: self.created.as_deref().and_then(parse_iso_datetime),
+            valid_through: None,
             fetched_at: Utc::now(),
             description,
             copies: vec![],

@@ -98,6 +98,7 @@ impl Wire {
             skills: clean_skills(self.tags.iter().map(String::as_str)),
             url: self.url.unwrap_or_default(),
             posted_at: self.created_at.and_then(from_unix_seconds),
+            valid_through: None,
             fetched_at: Utc::now(),
             description: html_to_text(self.description.as_deref().unwrap_or_default()),
             copies: vec![],

@@ -165,6 +165,7 @@ fn to_job(m: &Map<String, Value>, row: usize, default_currency: Option<&str>) ->
         remote,
         url: text(m, &["url", "job_url"]).unwrap_or_default(),
         posted_at: text(m, &["posted_at", "job_posted_date"]).as_deref().and_then(parse_iso_datetime),
+        valid_through: None,
         fetched_at: Utc::now(),
         description: String::new(),
         copies: vec![],

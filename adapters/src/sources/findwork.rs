@@ -83,6 +83,7 @@ impl Wire {
             skills: clean_skills(self.keywords.iter().map(String::as_str)),
             url: self.url.unwrap_or_default(),
             posted_at: self.date_posted.as_deref().and_then(parse_iso_datetime),
+            valid_through: None,
             fetched_at: Utc::now(),
             description: html_to_text(self.text.as_deref().unwrap_or_default()),
             copies: vec![],

@@ -48,6 +48,7 @@ struct Wire {
     maximum_salary: Option<f64>,
     currency: Option<String>,
     date: Option<String>,
+    expiration_date: Option<String>,
     job_description: Option<String>,
     job_url: Option<String>,
 }
@@ -89,6 +90,12 @@ impl Wire {
             skills: vec![],
             url: self.job_url.unwrap_or_default(),
             posted_at: self.date.as_deref().and_then(parse_day_month_year),
+            // Open through the whole of its expiration day.
+            valid_through: self
+                .expiration_date
+                .as_deref()
+                .and_then(parse_day_month_year)
+                .map(|d| d + chrono::Duration::days(1)),
             fetched_at: Utc::now(),
             description,
             copies: vec![],

@@ -70,6 +70,7 @@ impl Wire {
             skills: clean_skills(self.tags.iter().map(String::as_str)),
             url: self.url.unwrap_or_default(),
             posted_at: self.publication_date.as_deref().and_then(parse_iso_datetime),
+            valid_through: None,
             fetched_at: Utc::now(),
             description: html_to_text(self.description.as_deref().unwrap_or_default()),
             copies: vec![],

@@ -136,6 +136,7 @@ impl Wire {
             skills: clean_skills(std::iter::empty()),
             url: self.refs.and_then(|r| r.landing_page).unwrap_or_default(),
             posted_at: self.publication_date.as_deref().and_then(parse_iso_datetime),
+            valid_through: None,
             fetched_at: Utc::now(),
             description: format!(
                 "{} {}",

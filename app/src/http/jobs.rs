@@ -70,6 +70,8 @@ pub struct JobItem {
     pub url: String,
     /// When the board published it (ISO-8601 UTC); null when the board does not say.
     pub posted_at: Option<String>,
+    /// When the board says the posting closes (ISO-8601 UTC); null when it does not say.
+    pub valid_through: Option<String>,
     /// When JobIn fetched it (ISO-8601 UTC).
     pub fetched_at: String,
     /// The credit the board's terms ask for, e.g. "Jobs by Adzuna".
@@ -507,6 +509,7 @@ pub(crate) fn job_item(j: Job) -> JobItem {
         }),
         seniority: j.seniority.map(|s| s.as_str().to_owned()),
         posted_at: j.posted_at.map(iso_seconds),
+        valid_through: j.valid_through.map(iso_seconds),
         fetched_at: iso_seconds(j.fetched_at),
         copies: j
             .copies

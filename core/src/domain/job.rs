@@ -294,6 +294,9 @@ pub struct Job {
     /// Where to send the user (the board's link-back URL).
     pub url: String,
     pub posted_at: Option<DateTime<Utc>>,
+    /// When the board says the posting closes (Reed's `expirationDate`); it expires then.
+    #[serde(default)]
+    pub valid_through: Option<DateTime<Utc>>,
     pub fetched_at: DateTime<Utc>,
     /// Plain text (HTML stripped), used for keyword filtering and AI; not part of the response.
     pub description: String,
@@ -329,6 +332,7 @@ impl Job {
             remote: false,
             url: format!("https://{source}.example/{native}"),
             posted_at: None,
+            valid_through: None,
             fetched_at: DateTime::<Utc>::UNIX_EPOCH,
             description: String::new(),
             copies: vec![],

@@ -92,7 +92,8 @@ pub trait JobStore: Send + Sync {
     /// Ids of currently expired jobs with `expired_at >= q.since` and `seq > q.after`, by `seq`.
     async fn expired(&self, q: &ExpiredQuery) -> Result<ExpiredPage, JobStoreError>;
 
-    /// Expires, at `now`, every active job last seen before `seen_before`; returns how many.
+    /// Expires, at `now`, every active job last seen before `seen_before` or past its
+    /// `valid_through`; returns how many.
     async fn expire_unseen(&self, seen_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, JobStoreError>;
 
     /// Expires, at `now`, the active jobs among `ids` (a board reported them gone); returns how many.

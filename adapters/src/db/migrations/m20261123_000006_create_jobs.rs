@@ -26,6 +26,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Jobs::ContentHash, 64))
                     .col(text(Jobs::Body))
                     .col(timestamp_with_time_zone_null(Jobs::PostedAt))
+                    .col(timestamp_with_time_zone_null(Jobs::ValidThrough))
                     .col(timestamp_with_time_zone(Jobs::FirstSeenAt))
                     .col(timestamp_with_time_zone(Jobs::LastSeenAt))
                     .col(timestamp_with_time_zone(Jobs::UpdatedAt))
