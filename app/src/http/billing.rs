@@ -10,7 +10,7 @@ use jobin_core::{Code, ErrorCode};
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
+use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, param::Header};
 use std::sync::Arc;
@@ -43,6 +43,20 @@ pub struct StripeEventData {
     pub object: serde_json::Value,
 }
 
+/// A JSON request body documented with `schema`, for the extractors below that read the raw bytes
+/// themselves (poem-openapi's `Json` re-serializes and insists on a content type).
+fn json_body_meta(description: &'static str, schema: MetaSchemaRef, required: bool) -> Option<MetaRequest> {
+    Some(MetaRequest {
+        description: Some(description),
+        content: vec![MetaMediaType { content_type: "application/json", schema }],
+        required,
+    })
+}
+
+async fn raw_bytes(request: &poem::Request, body: &mut poem::RequestBody) -> poem::Result<Vec<u8>> {
+    <Vec<u8> as poem::FromRequest>::from_request(request, body).await
+}
+
 /// The webhook body, byte for byte (any content type; Stripe sends `application/json`).
 pub struct RawEvent(pub Vec<u8>);
 
@@ -56,11 +70,11 @@ impl<'a> ApiExtractor<'a> for RawEvent {
     }
 
     fn request_meta() -> Option<MetaRequest> {
-        Some(MetaRequest {
-            description: Some("The Stripe event, exactly as Stripe sent it (the signature covers these bytes)."),
-            content: vec![MetaMediaType { content_type: "application/json", schema: StripeEvent::schema_ref() }],
-            required: true,
-        })
+        json_body_meta(
+            "The Stripe event, exactly as Stripe sent it (the signature covers these bytes).",
+            StripeEvent::schema_ref(),
+            true,
+        )
     }
 
     async fn from_request(
@@ -68,7 +82,7 @@ impl<'a> ApiExtractor<'a> for RawEvent {
         body: &mut poem::RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        Ok(Self(<Vec<u8> as poem::FromRequest>::from_request(request, body).await?))
+        Ok(Self(raw_bytes(request, body).await?))
     }
 }
 
@@ -138,11 +152,7 @@ impl<'a> ApiExtractor<'a> for PortalRequest {
     }
 
     fn request_meta() -> Option<MetaRequest> {
-        Some(MetaRequest {
-            description: Some("Optional."),
-            content: vec![MetaMediaType { content_type: "application/json", schema: PortalBody::schema_ref() }],
-            required: false,
-        })
+        json_body_meta("Optional.", PortalBody::schema_ref(), false)
     }
 
     async fn from_request(
@@ -151,7 +161,7 @@ impl<'a> ApiExtractor<'a> for PortalRequest {
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         use poem_openapi::types::ParseFromJSON;
-        let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        let bytes = raw_bytes(request, body).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(PortalBody::default()));
         }
