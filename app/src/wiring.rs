@@ -436,6 +436,15 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         };
         (Arc::new(ingest), every)
     });
+    match &ingest {
+        Some((i, every)) => tracing::info!(
+            every_secs = every.as_secs(),
+            watch_queries = i.watch.len(),
+            expire_after_secs = i.expire_after.as_secs(),
+            "ingestion scheduled (one node per cycle)"
+        ),
+        None => tracing::info!("ingestion off: jobs are stored by searches only"),
+    }
     Ok(Arc::new(AppState {
         register: Register {
             store: store.clone(),
