@@ -7,6 +7,6 @@ pub mod lock;
 pub mod meter;
 
 pub use cache::MemoryCache;
-pub use job_store::{MemoryJobStore, search_text};
+pub use job_store::MemoryJobStore;
 pub use lock::MemoryLock;
 pub use meter::MemoryMeter;

@@ -12,7 +12,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use jobin_adapters::db::SqlJobStore;
-use jobin_adapters::memory::search_text;
 use jobin_adapters::testing::ScratchPostgres;
 use jobin_core::domain::{CursorCodec, Job, Location, SourceId, Stream};
 use jobin_core::usecases::{Feed, FeedRequest};
@@ -88,7 +87,7 @@ async fn main() {
     };
     let job = template();
     let body = serde_json::to_string(&job).unwrap();
-    let text = search_text(&job);
+    let text = job.search_text();
     let load = Instant::now();
     pg.db
         .execute_raw(Statement::from_sql_and_values(

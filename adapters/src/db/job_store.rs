@@ -18,7 +18,6 @@ use sea_orm::{
 use std::collections::HashMap;
 
 use super::entities::{job, job_seq};
-use crate::memory::search_text;
 
 /// Rows per statement (inserts, `IN` lists), well under both backends' parameter limits.
 const CHUNK: usize = 300;
@@ -108,7 +107,7 @@ fn content(job: &Job) -> Result<Content, JobStoreError> {
         source: job.source.as_str().to_owned(),
         country: job.location.country.clone(),
         remote: job.remote,
-        search_text: search_text(job),
+        search_text: job.search_text(),
         body: body(job)?,
         posted_at: job.posted_at.map(micros),
         valid_through: job.valid_through.map(micros),

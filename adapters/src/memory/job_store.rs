@@ -65,13 +65,8 @@ fn matches(job: &Job, q: &FeedQuery) -> bool {
     if q.source.is_some_and(|s| job.source != s) {
         return false;
     }
-    let text = search_text(job);
+    let text = job.search_text();
     q.words.iter().all(|w| text.contains(w.as_str()))
-}
-
-/// The lower-case text the feed's `q` words are looked up in: title, company and skills.
-pub fn search_text(job: &Job) -> String {
-    format!("{} {} {}", job.title, job.company, job.skills.join(" ")).to_lowercase()
 }
 
 #[async_trait]

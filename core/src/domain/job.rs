@@ -310,6 +310,11 @@ impl Job {
         JobCopy { source: self.source, id: self.id.clone(), url: self.url.clone() }
     }
 
+    /// The lower-case text the feed's `q` words are looked up in: title, company and skills.
+    pub fn search_text(&self) -> String {
+        format!("{} {} {}", self.title, self.company, self.skills.join(" ")).to_lowercase()
+    }
+
     /// `source:native_id`.
     pub fn make_id(source: SourceId, native: &str) -> String {
         format!("{}:{}", source.as_str(), native.trim())
