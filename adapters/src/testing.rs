@@ -7,6 +7,7 @@
 
 pub mod llm;
 pub mod smtp;
+pub mod stripe;
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};

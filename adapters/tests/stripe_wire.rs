@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use jobin_adapters::payment::StripeGateway;
+use jobin_adapters::testing::stripe::{checkout_session, form_fields, portal_session};
 use jobin_core::domain::Plan;
 use jobin_core::ports::{CheckoutRequest, PaymentError, PaymentGateway};
 use secrecy::SecretString;
@@ -15,60 +16,12 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const KEY: &str = "sk_test_51SecretKeyNeverShown";
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../shared/payloads/stripe/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-/// The recorded Checkout Session, turned into an open subscription session.
-fn checkout_session(id: &str) -> Value {
-    let mut s = fixture("checkout_session.fixture.json");
-    s["id"] = json!(id);
-    s["mode"] = json!("subscription");
-    s["status"] = json!("open");
-    s["url"] = json!(format!("https://checkout.stripe.com/c/pay/{id}"));
-    s
-}
-
-fn portal_session() -> Value {
-    let mut s = fixture("billing_portal_session.fixture.json");
-    s["url"] = json!("https://billing.stripe.com/p/session/test_abc");
-    s["customer"] = json!("cus_known");
-    s
-}
-
 fn stripe_error(code: &str, param: &str, message: &str) -> Value {
     json!({"error": {"type": "invalid_request_error", "code": code, "param": param, "message": message}})
 }
 
-/// The form fields of a request body (`a[b][c]=v`, percent-decoded).
 fn form(req: &Request) -> HashMap<String, String> {
-    fn decode(s: &str) -> String {
-        let bytes = s.replace('+', " ").into_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' && i + 2 < bytes.len() {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-                out.push(u8::from_str_radix(hex, 16).unwrap());
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).unwrap()
-    }
-    std::str::from_utf8(&req.body)
-        .unwrap()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    form_fields(&req.body)
 }
 
 fn gateway(server: &MockServer) -> StripeGateway {
@@ -228,7 +181,10 @@ async fn the_portal_is_a_session_for_the_customer_returning_where_asked() {
     Mock::given(method("POST"))
         .and(path("/v1/billing_portal/sessions"))
         .and(|r: &Request| form(r).get("customer").map(String::as_str) == Some("cus_known"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(portal_session()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(portal_session("cus_known", "https://billing.stripe.com/p/session/test_abc")),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))

@@ -315,22 +315,13 @@ async fn the_portal_is_for_paying_accounts_and_the_local_one_drives_every_lifecy
 mod stripe {
     use super::*;
     use jobin_adapters::testing::smtp::FakeSmtp;
+    use jobin_adapters::testing::stripe::{checkout_session, fixture, form_fields, portal_session};
     use jobin_tests::{STRIPE_SECRET_KEY, Setup};
     use wiremock::matchers::{header, method, path};
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-    fn fixture(name: &str) -> Value {
-        let path = format!("{}/../../shared/payloads/stripe/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-    }
-
     fn form_value(req: &Request, key: &str) -> Option<String> {
-        let body = std::str::from_utf8(&req.body).unwrap();
-        let encoded_key = key.replace('[', "%5B").replace(']', "%5D");
-        body.split('&').find_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            (k == key || k == encoded_key).then(|| v.to_owned())
-        })
+        form_fields(&req.body).remove(key)
     }
 
     /// A recorded event, re-addressed to our account / customer / subscription and re-dated.
@@ -346,18 +337,14 @@ mod stripe {
     async fn with_a_stripe_key_checkout_and_portal_call_stripe_and_recorded_events_sync_the_plan() {
         let stripe = MockServer::start().await;
         let smtp = FakeSmtp::start().await;
-        let mut session = fixture("checkout_session.fixture.json");
-        session["id"] = json!("cs_test_live1");
-        session["mode"] = json!("subscription");
-        session["url"] = json!("https://checkout.stripe.com/c/pay/cs_test_live1");
+        let session = checkout_session("cs_test_live1");
         Mock::given(method("POST"))
             .and(path("/v1/checkout/sessions"))
             .and(header("authorization", format!("Bearer {STRIPE_SECRET_KEY}").as_str()))
             .respond_with(ResponseTemplate::new(200).set_body_json(session))
             .mount(&stripe)
             .await;
-        let mut portal = fixture("billing_portal_session.fixture.json");
-        portal["url"] = json!("https://billing.stripe.com/p/session/test_live1");
+        let portal = portal_session("cus_live", "https://billing.stripe.com/p/session/test_live1");
         Mock::given(method("POST"))
             .and(path("/v1/billing_portal/sessions"))
             .respond_with(ResponseTemplate::new(200).set_body_json(portal))
