@@ -3,7 +3,7 @@
 //! The webhook's signature covers the raw body bytes, so its body is read as bytes (`RawEvent`),
 //! never re-serialized, yet it is still an OpenAPI operation documented in the spec.
 
-use jobin_adapters::payment::LocalAction;
+use jobin_adapters::payment::{LocalAction, LocalPayments, LocalPortal};
 use jobin_core::domain::Plan;
 use jobin_core::usecases::{CheckoutError, PORTAL_MIN_PLAN, PortalError, WebhookOutcome};
 use jobin_core::{Code, ErrorCode};
@@ -392,6 +392,22 @@ pub async fn local_checkout_cancel(
     }
 }
 
+/// The open local portal session `id` and the billing record of its customer.
+async fn open_portal<'a>(
+    state: &'a AppState,
+    id: &str,
+) -> poem::Result<(&'a LocalPayments, LocalPortal, jobin_core::ports::BillingRecord)> {
+    let local = state.local_payments.as_deref().ok_or_else(|| no_session("portal"))?;
+    let portal = local.portal(id).ok_or_else(|| no_session("portal"))?;
+    let record = state
+        .billing
+        .find_by_stripe(None, Some(portal.customer.clone()))
+        .await
+        .map_err(ApiError::from_usecase)?
+        .ok_or_else(|| no_session("portal"))?;
+    Ok((local, portal, record))
+}
+
 /// The local portal page: the account's plan and billing status, and the actions Stripe's portal
 /// offers (switch plan, cancel), plus "a renewal payment fails" and "pay the overdue invoice" to
 /// walk through the past-due path.
@@ -400,15 +416,7 @@ pub async fn local_portal_page(
     poem::web::Path(id): poem::web::Path<String>,
     state: Data<&Arc<AppState>>,
 ) -> poem::Result<Response> {
-    let Some(portal) = state.local_payments.as_ref().and_then(|l| l.portal(&id)) else {
-        return Err(no_session("portal"));
-    };
-    let record = state
-        .billing
-        .find_by_stripe(None, Some(portal.customer.clone()))
-        .await
-        .map_err(ApiError::from_usecase)?
-        .ok_or_else(|| no_session("portal"))?;
+    let (_, portal, record) = open_portal(&state, &id).await?;
     let plan = record.account.plan;
     let id = html_escape(&id);
     let form = |action: &str, label: &str| {
@@ -446,8 +454,7 @@ pub async fn local_portal_action(
     poem::web::Path((id, action)): poem::web::Path<(String, String)>,
     state: Data<&Arc<AppState>>,
 ) -> poem::Result<Response> {
-    let Some(local) = state.local_payments.as_ref() else { return Err(no_session("portal")) };
-    let Some(portal) = local.portal(&id) else { return Err(no_session("portal")) };
+    let (local, portal, record) = open_portal(&state, &id).await?;
     let action = match action.as_str() {
         "fail-payment" => LocalAction::FailPayment,
         "pay" => LocalAction::PayInvoice,
@@ -457,12 +464,6 @@ pub async fn local_portal_action(
             _ => return Err(ApiError::new(Code::NotFound, "No such portal action.").into()),
         },
     };
-    let record = state
-        .billing
-        .find_by_stripe(None, Some(portal.customer.clone()))
-        .await
-        .map_err(ApiError::from_usecase)?
-        .ok_or_else(|| no_session("portal"))?;
     let Some(subscription) = record.subscription.as_deref().filter(|_| record.account.plan != Plan::Free) else {
         return Err(ApiError::new(Code::ValidationFailed, "This account has no active subscription.").into());
     };
