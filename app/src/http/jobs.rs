@@ -565,6 +565,16 @@ fn body(outcome: SearchOutcome, e: EnhanceMeta) -> SearchBody {
     }
 }
 
+/// The analytics endpoints' shared query, for the caller's plan.
+fn analytics_request(
+    auth: &KeyAuth,
+    q: Query<Option<String>>,
+    location: Query<Option<String>>,
+    country: Query<Option<String>>,
+) -> AnalyticsRequest {
+    AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) }
+}
+
 pub struct JobsApi;
 
 #[OpenApi(tag = "Tag::Jobs")]
@@ -671,8 +681,7 @@ impl JobsApi {
         /// Country code: gb (default), us, au, ca, de, fr.
         country: Query<Option<String>>,
     ) -> Result<SalaryResponse, AnalyticsErrorResponse> {
-        let req =
-            AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
+        let req = analytics_request(&auth, q, location, country);
         let r = state
             .salary
             .execute(req)
@@ -706,8 +715,7 @@ impl JobsApi {
         #[oai(name = "X-AI-Model")]
         ai_model: Header<Option<String>>,
     ) -> Result<TrendsResponse, AnalyticsErrorResponse> {
-        let req =
-            AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
+        let req = analytics_request(&auth, q, location, country);
         let r = state
             .trends
             .execute(req, &choice(ai_provider.0, ai_model.0))
@@ -742,8 +750,7 @@ impl JobsApi {
         #[oai(name = "X-AI-Model")]
         ai_model: Header<Option<String>>,
     ) -> Result<InsightResponse, AnalyticsErrorResponse> {
-        let req =
-            AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) };
+        let req = analytics_request(&auth, q, location, country);
         let r = state
             .insight
             .execute(req, &choice(ai_provider.0, ai_model.0))
