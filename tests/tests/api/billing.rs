@@ -118,8 +118,7 @@ async fn signed_events_drive_the_plan_and_forgeries_change_nothing() {
 async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code() {
     let s = TestServer::start().await;
     let (email, key) = s.register().await;
-    let no_redirects =
-        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirects = no_redirects();
     let checkout = |body: Value| s.http.post(s.url("/billing/checkout")).header("x-api-key", &key).json(&body);
 
     // Bad input: 400 naming the field; nothing is created.
@@ -148,7 +147,7 @@ async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code(
     let local = |url: &Value| {
         let url = url.as_str().unwrap();
         assert!(url.starts_with("https://jobin.test/billing/local-checkout/cs_local_"), "{url}");
-        url.replace("https://jobin.test", &s.base)
+        on(&s, url)
     };
     let url = local(&r.body["url"]);
     let page = no_redirects.get(&url).send().await.unwrap();
