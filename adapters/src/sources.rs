@@ -23,7 +23,7 @@ use jobin_core::usecases::SourceBudget;
 
 pub use adzuna::Adzuna;
 pub use arbeitnow::Arbeitnow;
-pub use file::FileSource;
+pub use file::{ImportFile, StoredImport};
 pub use findwork::Findwork;
 pub use reed::Reed;
 pub use remotive::Remotive;

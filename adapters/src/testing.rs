@@ -147,3 +147,18 @@ pub async fn redis_peer(prefix: &str) -> anyhow::Result<crate::redis::Redis> {
     let url = std::env::var("JOBIN_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned());
     crate::redis::Redis::connect(&url, prefix).await
 }
+
+/// A file of the `shared/` folder beside the checkout (recorded captures, datasets), or `None`
+/// after a loud SKIPPED line when it is absent (a bare clone). Under `CI` or
+/// `JOBIN_REQUIRE_SHARED=1` an absent file fails the test instead.
+pub fn shared_file(relative: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() || std::env::var_os("JOBIN_REQUIRE_SHARED").is_some() {
+        panic!("{} is required here (CI) but absent", path.display());
+    }
+    eprintln!("\n!!!!! SKIPPED: needs ../shared/{relative}, absent (a bare clone); CI requires it.\n");
+    None
+}

@@ -6,8 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use jobin_adapters::db::SqlJobStore;
 use jobin_adapters::memory::MemoryJobStore;
 use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
+use jobin_core::domain::normalize::query_words;
 use jobin_core::domain::{Job, Location, SourceId};
-use jobin_core::ports::{ExpiredQuery, FeedQuery, JobStore, UpsertReport};
+use jobin_core::domain::{JobCopy, PayPeriod, Salary};
+use jobin_core::ports::{CorpusQuery, ExpiredQuery, FeedQuery, JobStore, UpsertReport};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -104,9 +106,18 @@ async fn filters_narrow_the_feed(store: Arc<dyn JobStore>) {
     assert_eq!(count(FeedQuery { updated_since: Some(t(30)), ..Default::default() }).await, 1);
     assert_eq!(count(FeedQuery { words: vec!["data".into(), "engineer".into()], ..Default::default() }).await, 11);
     assert_eq!(count(FeedQuery { words: vec!["rust".into()], ..Default::default() }).await, 13, "skills match");
-    assert_eq!(count(FeedQuery { words: vec!["100%".into()], ..Default::default() }).await, 1, "% is literal");
-    assert_eq!(count(FeedQuery { words: vec!["e_l".into()], ..Default::default() }).await, 1, "_ is literal");
-    assert_eq!(count(FeedQuery { words: vec!["company 1".into()], ..Default::default() }).await, 3);
+    assert_eq!(count(FeedQuery { words: vec!["100".into()], ..Default::default() }).await, 1, "\"100%\" folds to 100");
+    assert_eq!(count(FeedQuery { words: vec!["lea".into()], ..Default::default() }).await, 1, "a word prefix");
+    assert_eq!(
+        count(FeedQuery { words: vec!["ngineer".into()], ..Default::default() }).await,
+        0,
+        "not a word's middle"
+    );
+    assert_eq!(
+        count(FeedQuery { words: vec!["company".into(), "1".into()], ..Default::default() }).await,
+        4,
+        "1, 10, 11 and \"100%\""
+    );
 }
 
 async fn expiry_and_reactivation_move_through_both_streams(store: Arc<dyn JobStore>) {
@@ -167,6 +178,84 @@ async fn concurrent_upserts_of_the_same_new_jobs_do_not_fail(store: Arc<dyn JobS
     assert_eq!(seqs.len(), 40, "sequence values are unique");
 }
 
+/// Postings that exercise every part of the corpus matching: accents and punctuation in titles,
+/// word prefixes, places, countries, sources (own and merged copies), dates, expiry.
+fn corpus_jobs() -> Vec<Job> {
+    let titles =
+        ["Data Scientist", "Senior Data-Scientist (m/w/d)", "Datenanalyst", "Scientist, Data", "Rust Développeur"];
+    let places = [("London", "GB"), ("Leeds", "GB"), ("New York", "US"), ("Hyderabad, Telangana", "IN"), ("", "GB")];
+    (0..60u32)
+        .map(|n| {
+            let mut j = job(n, titles[n as usize % titles.len()]);
+            let (city, country) = places[(n as usize / 5) % places.len()];
+            j.location = Location { city: city.into(), country: country.into(), region: String::new() };
+            j.skills = if n % 4 == 0 { vec!["Python".into(), "SQL".into()] } else { vec![] };
+            j.posted_at = (n % 7 != 0).then(|| t(-(n as i64) * 60));
+            j.salary = Salary::from_bounds(Some(40_000.0 + f64::from(n) * 1_000.0), None, "GBP", PayPeriod::Year);
+            if n % 9 == 0 {
+                j.copies = vec![
+                    j.own_copy(),
+                    JobCopy { source: SourceId::Import, id: format!("import:{n}"), url: String::new() },
+                ];
+            }
+            j
+        })
+        .collect()
+}
+
+async fn corpus_matches_what_the_reference_matches(store: Arc<dyn JobStore>) {
+    let jobs = corpus_jobs();
+    store.upsert(&jobs, t(0)).await.unwrap();
+    let gone: Vec<String> = jobs.iter().filter(|j| j.id.ends_with(":3")).map(|j| j.id.clone()).collect();
+    store.expire_ids(&gone, t(1)).await.unwrap();
+    let queries = [
+        CorpusQuery { words: query_words("data scientist"), ..Default::default() },
+        CorpusQuery { words: query_words("DATA sci"), country: Some("GB".into()), ..Default::default() },
+        CorpusQuery { words: query_words("développeur"), ..Default::default() },
+        CorpusQuery { words: query_words("pyth"), place_words: query_words("lon"), ..Default::default() },
+        CorpusQuery { place_words: query_words("Hyderabad"), ..Default::default() },
+        CorpusQuery { words: query_words("ata"), ..Default::default() },
+        CorpusQuery { sources: vec![SourceId::Reed, SourceId::Import], ..Default::default() },
+        CorpusQuery { words: query_words("scientist"), posted_since: Some(t(-1500)), ..Default::default() },
+        CorpusQuery { country: Some("US".into()), sources: vec![SourceId::Adzuna], ..Default::default() },
+    ];
+    for q in &queries {
+        let mut got: Vec<String> = store.corpus(q).await.unwrap().into_iter().map(|r| r.id).collect();
+        got.sort();
+        let mut want: Vec<String> =
+            jobs.iter().filter(|j| !gone.contains(&j.id) && q.matches(j)).map(|j| j.id.clone()).collect();
+        want.sort();
+        assert_eq!(got, want, "{q:?}");
+    }
+    let all = store.corpus(&queries[0]).await.unwrap();
+    assert!(!all.is_empty());
+    let nine =
+        store.corpus(&CorpusQuery::default()).await.unwrap().into_iter().find(|r| r.id == job(9, "").id).unwrap();
+    assert_eq!(nine.copies, vec!["import:9".to_owned()], "merged copies are read back");
+    assert_eq!(nine.facts, jobin_core::domain::JobFacts::of(&jobs[9]), "facts are read back as computed");
+    // find: newest first, undated last, then by id, at most `limit`.
+    let found = store.find(&queries[0], 5).await.unwrap();
+    let mut want: Vec<&Job> = jobs.iter().filter(|j| !gone.contains(&j.id) && queries[0].matches(j)).collect();
+    want.sort_by(|a, b| b.posted_at.cmp(&a.posted_at).then_with(|| a.id.cmp(&b.id)));
+    let want: Vec<&str> = want.iter().take(5).map(|j| j.id.as_str()).collect();
+    assert_eq!(found.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), want);
+}
+
+async fn a_full_listing_expires_what_it_no_longer_lists(store: Arc<dyn JobStore>) {
+    let imported = |n: u32| {
+        let mut j = job(n, "Imported");
+        j.source = SourceId::Import;
+        j.id = Job::make_id(SourceId::Import, &n.to_string());
+        j
+    };
+    store.upsert(&[imported(1), imported(2), job(3, "Board")], t(0)).await.unwrap();
+    store.upsert(&[imported(1)], t(10)).await.unwrap();
+    assert_eq!(store.expire_source_unseen(SourceId::Import, t(10), t(11)).await.unwrap(), 1, "row 2 left the file");
+    assert_eq!(store.expire_unseen(t(100), t(101)).await.unwrap(), 1, "the board's job; imports stay");
+    let active: Vec<String> = store.feed(&all(10)).await.unwrap().jobs.into_iter().map(|j| j.job.id).collect();
+    assert_eq!(active, [imported(1).id]);
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -206,4 +295,6 @@ contract!(
     expiry_and_reactivation_move_through_both_streams,
     a_job_past_its_valid_through_expires_even_if_seen,
     concurrent_upserts_of_the_same_new_jobs_do_not_fail,
+    corpus_matches_what_the_reference_matches,
+    a_full_listing_expires_what_it_no_longer_lists,
 );

@@ -5,6 +5,7 @@ pub mod catalog_file;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod import;
 pub mod server;
 pub mod telemetry;
 pub mod usage_writer;

@@ -84,6 +84,14 @@ pub async fn serve(
             }
         })
     };
+    let importer = state.import.clone().map(|(path, currency)| {
+        let jobs = state.jobs.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::import::import_file(jobs.as_ref(), path, currency).await {
+                tracing::error!(error = format!("{e:#}"), "import failed; imported postings are not updated");
+            }
+        })
+    });
     let ingester = state.ingest.clone().map(|(ingest, every)| {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -107,8 +115,8 @@ pub async fn serve(
         .run_with_graceful_shutdown(routes(state.clone()), shutdown, Some(Duration::from_secs(10)))
         .await;
     flusher.abort();
-    if let Some(i) = ingester {
-        i.abort();
+    for task in [ingester, importer].into_iter().flatten() {
+        task.abort();
     }
     state.usage.close().await;
     match state.last_used.flush(state.store.as_ref()).await {

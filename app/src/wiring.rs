@@ -58,6 +58,8 @@ pub struct AppState {
     pub jobs: Arc<dyn JobStore>,
     /// The ingestion cycle and its period, when scheduled.
     pub ingest: Option<(Arc<Ingest>, Duration)>,
+    /// `JOBIN_IMPORT_FILE` and its default currency: loaded into `jobs` at start-up.
+    pub import: Option<(std::path::PathBuf, Option<String>)>,
     /// The offline stand-in for Stripe (checkout and portal pages) when no Stripe key is set.
     pub local_payments: Option<Arc<LocalPayments>>,
     /// `{JOBIN_PUBLIC_URL}/`: where the portal returns by default.
@@ -378,18 +380,9 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
             .collect(),
         BoardSet::Custom(boards) => boards,
     };
-    if let Some((path, currency)) = &opts.import {
-        let (source, report) = sources::FileSource::load(path, currency.as_deref())
-            .with_context(|| format!("loading JOBIN_IMPORT_FILE {}", path.display()))?;
-        tracing::info!(
-            file = %path.display(),
-            rows = report.rows,
-            loaded = report.loaded,
-            skipped = report.skipped,
-            first_errors = ?report.first_errors,
-            "imported postings"
-        );
-        boards.push(Arc::new(source));
+    if opts.import.is_some() {
+        // Imported postings live in the job store (loaded in the background at start-up).
+        boards.push(Arc::new(sources::StoredImport::new(jobs.clone())));
     }
     let llms = match opts.llm {
         LlmSet::Real(cfg) => real_llms(&cfg, opts.ai_budget)?,
@@ -420,7 +413,7 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
     let ai = AiGateway::new(Arc::new(opts.models), catalog.clone(), llms, opts.ai_default, Arc::new(TokioTimer));
     tracing::info!(default_provider = %ai.default_provider(), "AI providers ready");
     let enhancer = Enhancer { ai: ai.clone(), cache: cache.clone(), budget: opts.ai_budget };
-    let sampler = Sampler { search: search.clone(), cache: cache.clone() };
+    let corpus = Corpus { search: search.clone(), store: jobs.clone(), cache: cache.clone(), clock: clock.clone() };
     // Feed cursors are signed with a key derived from the pepper: stable across restarts and nodes.
     let cursors =
         CursorCodec::new(&[opts.secrets.key_pepper.expose_secret().as_bytes(), b"|jobin feed cursors v1"].concat());
@@ -480,9 +473,10 @@ pub fn build(db: DatabaseConnection, opts: Options) -> anyhow::Result<Arc<AppSta
         throttle: Throttle { meter: meter.clone(), clock: clock.clone() },
         admit: Admit { catalog: catalog.clone(), meter, clock: clock.clone() },
         search,
-        salary: SalaryStatsCase { sampler: sampler.clone() },
-        trends: Trends { sampler: sampler.clone(), enhancer: enhancer.clone() },
-        insight: Insight { sampler, ai: ai.clone(), budget: opts.ai_budget },
+        salary: SalaryStatsCase { corpus: corpus.clone() },
+        trends: Trends { corpus: corpus.clone(), ai: ai.clone() },
+        insight: Insight { corpus, ai: ai.clone(), budget: opts.ai_budget },
+        import: opts.import.clone(),
         enhancer,
         ai,
         billing_webhook: BillingWebhook {

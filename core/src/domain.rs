@@ -9,6 +9,7 @@ pub mod billing;
 pub mod catalog;
 pub mod dedup;
 pub mod email;
+pub mod facts;
 pub mod feed;
 pub mod job;
 pub mod normalize;
@@ -29,6 +30,7 @@ pub use billing::{
 pub use catalog::{AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms};
 pub use dedup::{Fingerprint, merge};
 pub use email::{Email, EmailError};
+pub use facts::{AnnualSalary, JobFacts};
 pub use feed::{CursorCodec, InvalidCursor, Stream, content_hash};
 pub use job::{Country, Job, JobCopy, Location, PayPeriod, Salary, Seniority, SourceId, UnsupportedCountry};
 pub use password::{Password, PasswordError};

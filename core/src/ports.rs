@@ -24,7 +24,10 @@ pub use cache::{Cache, CacheError};
 pub use clock::Clock;
 pub use entropy::Entropy;
 pub use job_source::{JobSource, SourceError, SourceQuery};
-pub use job_store::{ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob, UpsertReport};
+pub use job_store::{
+    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
+    UpsertReport,
+};
 pub use key_store::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
 #[cfg(any(test, feature = "mocks"))]
 pub use llm::MockLlmProvider;

@@ -28,7 +28,7 @@ use crate::{Code, ErrorCode, ports::StoreError};
 
 pub use admit::{Admit, AdmitError, RateStatus};
 pub use ai::{AI_BUDGET, AiChoice, AiError, AiGateway, ProviderStatus, ProviderView, ProvidersView, Selection};
-pub use analytics::{ANALYTICS_TTL, AnalyticsRequest, Sampler};
+pub use analytics::{ANALYTICS_TTL, AnalyticsError, AnalyticsRequest, Corpus, Coverage, distinct};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};
 pub use budget::{BudgetWindow, SourceBudget, default_budget};
@@ -50,7 +50,7 @@ pub use search::{
 };
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};
-pub use trends::{AnalyticsError, SeniorityCounts, SkillCount, Trends, TrendsReport};
+pub use trends::{SeniorityCounts, SkillCount, Trends, TrendsReport};
 
 /// A field that failed validation: which one and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -153,7 +153,7 @@ pub mod billing_event {
 pub mod job {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "jobs")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -172,6 +172,15 @@ pub mod job {
         pub last_seen_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub expired_at: Option<DateTimeUtc>,
+        pub place_text: String,
+        pub source_mask: i64,
+        pub copy_ids: String,
+        pub salary_currency: Option<String>,
+        #[sea_orm(column_type = "Double", nullable)]
+        pub salary_annual: Option<f64>,
+        pub skills: String,
+        pub remote_any: bool,
+        pub seniority: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

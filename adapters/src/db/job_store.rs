@@ -6,14 +6,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use jobin_core::domain::{Fingerprint, Job, content_hash};
+use jobin_core::domain::{AnnualSalary, Fingerprint, Job, JobFacts, Seniority, SourceId, content_hash};
 use jobin_core::ports::{
-    ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob, UpsertReport,
+    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
+    UpsertReport,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Expr, NullOrdering, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait, Value,
 };
 use std::collections::HashMap;
 
@@ -83,10 +84,68 @@ fn stored(row: job::Model) -> Result<StoredJob, JobStoreError> {
     })
 }
 
-/// `%word%` with LIKE's wildcards escaped.
-fn like_pattern(word: &str) -> LikeExpr {
-    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+/// The text-index condition for word-prefix matching (`CorpusQuery::matches`): every word of
+/// `words` starts a word of `search_text`, every word of `place` a word of `place_text`.
+/// SQLite: the FTS5 table `jobs_fts` (rowid = `seq`); PostgreSQL: `to_tsvector('simple', …)`
+/// under its GIN indexes. `None` when there are no words.
+fn text_match(backend: DbBackend, words: &[String], place: &[String]) -> Option<SimpleExpr> {
+    if words.is_empty() && place.is_empty() {
+        return None;
+    }
+    if backend == DbBackend::Postgres {
+        let tsquery = |ws: &[String]| {
+            ws.iter()
+                .map(|w| format!("'{}':*", w.replace('\\', "").replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(" & ")
+        };
+        let mut cond = Condition::all();
+        if !words.is_empty() {
+            cond = cond.add(Expr::cust_with_values(
+                "to_tsvector('simple', search_text) @@ to_tsquery('simple', $1)",
+                [tsquery(words)],
+            ));
+        }
+        if !place.is_empty() {
+            cond = cond.add(Expr::cust_with_values(
+                "to_tsvector('simple', place_text) @@ to_tsquery('simple', $1)",
+                [tsquery(place)],
+            ));
+        }
+        return Some(cond.into());
+    }
+    let phrase =
+        |ws: &[String]| ws.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
+    let mut parts = Vec::new();
+    if !words.is_empty() {
+        parts.push(format!("search_text : ({})", phrase(words)));
+    }
+    if !place.is_empty() {
+        parts.push(format!("place_text : ({})", phrase(place)));
+    }
+    Some(Expr::cust_with_values("seq IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?)", [parts.join(" AND ")]))
+}
+
+/// Ids of the other listings merged into `job`, one per line.
+fn copy_ids(job: &Job) -> String {
+    job.copies.iter().filter(|c| c.id != job.id).map(|c| c.id.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+/// The columns derived from a job for matching and analytics (also used by the migration that
+/// added them, to bring stored rows up to date).
+pub(crate) fn corpus_columns(job: &Job) -> Vec<(job::Column, Value)> {
+    let facts = JobFacts::of(job);
+    vec![
+        (job::Column::SearchText, job.search_text().into()),
+        (job::Column::PlaceText, job.place_text().into()),
+        (job::Column::SourceMask, job.source_mask().into()),
+        (job::Column::CopyIds, copy_ids(job).into()),
+        (job::Column::SalaryCurrency, facts.salary.as_ref().map(|s| s.currency.clone()).into()),
+        (job::Column::SalaryAnnual, facts.salary.map(|s| s.annual).into()),
+        (job::Column::Skills, facts.skills.join("\n").into()),
+        (job::Column::RemoteAny, facts.remote.into()),
+        (job::Column::Seniority, facts.seniority.map(|s| s.as_str().to_owned()).into()),
+    ]
 }
 
 /// The columns derived from a job's content.
@@ -95,7 +154,6 @@ struct Content {
     source: String,
     country: String,
     remote: bool,
-    search_text: String,
     body: String,
     posted_at: Option<DateTime<Utc>>,
     valid_through: Option<DateTime<Utc>>,
@@ -107,7 +165,6 @@ fn content(job: &Job) -> Result<Content, JobStoreError> {
         source: job.source.as_str().to_owned(),
         country: job.location.country.clone(),
         remote: job.remote,
-        search_text: job.search_text(),
         body: body(job)?,
         posted_at: job.posted_at.map(micros),
         valid_through: job.valid_through.map(micros),
@@ -116,14 +173,13 @@ fn content(job: &Job) -> Result<Content, JobStoreError> {
 
 fn new_row(job: &Job, hash: String, seq: i64, now: DateTime<Utc>) -> Result<job::ActiveModel, JobStoreError> {
     let c = content(job)?;
-    Ok(job::ActiveModel {
+    let mut row = job::ActiveModel {
         id: Set(job.id.clone()),
         seq: Set(seq),
         fingerprint: Set(c.fingerprint),
         source: Set(c.source),
         country: Set(c.country),
         remote: Set(c.remote),
-        search_text: Set(c.search_text),
         content_hash: Set(hash),
         body: Set(c.body),
         posted_at: Set(c.posted_at),
@@ -132,7 +188,12 @@ fn new_row(job: &Job, hash: String, seq: i64, now: DateTime<Utc>) -> Result<job:
         last_seen_at: Set(now),
         updated_at: Set(now),
         expired_at: Set(None),
-    })
+        ..Default::default()
+    };
+    for (col, value) in corpus_columns(job) {
+        row.set(col, value);
+    }
+    Ok(row)
 }
 
 impl SqlJobStore {
@@ -222,13 +283,16 @@ impl JobStore for SqlJobStore {
                             report.changed += 1;
                         }
                         let c = content(job)?;
-                        job::Entity::update_many()
+                        let mut update = job::Entity::update_many();
+                        for (col, value) in corpus_columns(job) {
+                            update = update.col_expr(col, Expr::value(value));
+                        }
+                        update
                             .col_expr(job::Column::Seq, Expr::value(seq))
                             .col_expr(job::Column::Fingerprint, Expr::value(c.fingerprint))
                             .col_expr(job::Column::Source, Expr::value(c.source))
                             .col_expr(job::Column::Country, Expr::value(c.country))
                             .col_expr(job::Column::Remote, Expr::value(c.remote))
-                            .col_expr(job::Column::SearchText, Expr::value(c.search_text))
                             .col_expr(job::Column::ContentHash, Expr::value(hash))
                             .col_expr(job::Column::Body, Expr::value(c.body))
                             .col_expr(job::Column::PostedAt, Expr::value(c.posted_at))
@@ -275,8 +339,8 @@ impl JobStore for SqlJobStore {
         if let Some(s) = q.source {
             select = select.filter(job::Column::Source.eq(s.as_str()));
         }
-        for w in &q.words {
-            select = select.filter(Expr::col(job::Column::SearchText).like(like_pattern(w)));
+        if let Some(m) = text_match(self.db.get_database_backend(), &q.words, &[]) {
+            select = select.filter(m);
         }
         let mut rows = select
             .order_by_asc(job::Column::Seq)
@@ -313,6 +377,11 @@ impl JobStore for SqlJobStore {
             .filter(job::Column::ExpiredAt.is_null())
             .filter(
                 Condition::any()
+                    .add(job::Column::Source.ne(SourceId::Import.as_str()))
+                    .add(job::Column::ValidThrough.lt(micros(now))),
+            )
+            .filter(
+                Condition::any()
                     .add(job::Column::LastSeenAt.lt(micros(seen_before)))
                     .add(job::Column::ValidThrough.lt(micros(now))),
             )
@@ -330,5 +399,99 @@ impl JobStore for SqlJobStore {
             n += self.expire_chunk(chunk, now).await?;
         }
         Ok(n)
+    }
+
+    async fn expire_source_unseen(
+        &self,
+        source: SourceId,
+        seen_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, JobStoreError> {
+        let ids: Vec<String> = job::Entity::find()
+            .select_only()
+            .column(job::Column::Id)
+            .filter(job::Column::ExpiredAt.is_null())
+            .filter(job::Column::Source.eq(source.as_str()))
+            .filter(job::Column::LastSeenAt.lt(micros(seen_before)))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(err("finding a source's unseen jobs"))?;
+        self.expire_ids(&ids, now).await
+    }
+
+    async fn corpus(&self, q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError> {
+        type Row = (String, String, Option<String>, Option<f64>, String, bool, Option<String>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = self
+            .matching(q)
+            .select_only()
+            .columns([
+                job::Column::Id,
+                job::Column::CopyIds,
+                job::Column::SalaryCurrency,
+                job::Column::SalaryAnnual,
+                job::Column::Skills,
+                job::Column::RemoteAny,
+                job::Column::Seniority,
+                job::Column::PostedAt,
+            ])
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(err("reading the corpus"))?;
+        let lines = |s: &str| -> Vec<String> { s.split('\n').filter(|l| !l.is_empty()).map(str::to_owned).collect() };
+        Ok(rows
+            .into_iter()
+            .map(|(id, copies, currency, annual, skills, remote, seniority, posted_at)| CorpusRow {
+                id,
+                copies: lines(&copies),
+                facts: JobFacts {
+                    salary: currency.zip(annual).map(|(currency, annual)| AnnualSalary { currency, annual }),
+                    skills: lines(&skills),
+                    remote,
+                    seniority: seniority.as_deref().and_then(Seniority::parse),
+                    posted_at,
+                },
+            })
+            .collect())
+    }
+
+    async fn find(&self, q: &CorpusQuery, limit: usize) -> Result<Vec<Job>, JobStoreError> {
+        let rows = self
+            .matching(q)
+            .order_by_with_nulls(job::Column::PostedAt, Order::Desc, NullOrdering::Last)
+            .order_by_asc(job::Column::Id)
+            .limit(limit as u64)
+            .all(&self.db)
+            .await
+            .map_err(err("finding jobs"))?;
+        rows.into_iter().map(|r| stored(r).map(|s| s.job)).collect()
+    }
+}
+
+impl SqlJobStore {
+    /// Active jobs `q` matches (see `CorpusQuery::matches`), filtered in the database.
+    fn matching(&self, q: &CorpusQuery) -> Select<job::Entity> {
+        let mut select = job::Entity::find().filter(job::Column::ExpiredAt.is_null());
+        if let Some(c) = &q.country {
+            select = select.filter(job::Column::Country.eq(c.as_str()));
+        }
+        if !q.sources.is_empty() {
+            let mask = q.sources.iter().fold(0i64, |m, s| m | s.bit());
+            // sea-query's PostgreSQL builder numbers placeholders (`$1`); SQLite's takes `?`.
+            let sql = if self.db.get_database_backend() == DbBackend::Postgres {
+                "(source_mask & $1) <> 0"
+            } else {
+                "(source_mask & ?) <> 0"
+            };
+            select = select.filter(Expr::cust_with_values(sql, [mask]));
+        }
+        if let Some(t) = q.posted_since {
+            select = select.filter(job::Column::PostedAt.gte(micros(t)));
+        }
+        if let Some(m) = text_match(self.db.get_database_backend(), &q.words, &q.place_words) {
+            select = select.filter(m);
+        }
+        select
     }
 }

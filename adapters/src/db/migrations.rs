@@ -6,6 +6,7 @@ mod m20261123_000003_create_refresh_tokens;
 mod m20261123_000004_create_usage_log;
 mod m20261123_000005_create_billing;
 mod m20261123_000006_create_jobs;
+mod m20261129_000007_job_corpus;
 
 use sea_orm_migration::prelude::*;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_usage_log::Migration),
             Box::new(m20261123_000005_create_billing::Migration),
             Box::new(m20261123_000006_create_jobs::Migration),
+            Box::new(m20261129_000007_job_corpus::Migration),
         ]
     }
 }
@@ -112,6 +114,14 @@ pub(crate) enum Jobs {
     LastSeenAt,
     UpdatedAt,
     ExpiredAt,
+    PlaceText,
+    SourceMask,
+    CopyIds,
+    SalaryCurrency,
+    SalaryAnnual,
+    Skills,
+    RemoteAny,
+    Seniority,
 }
 
 #[derive(DeriveIden)]

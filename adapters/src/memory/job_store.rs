@@ -3,9 +3,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use jobin_core::domain::{Job, content_hash};
+use jobin_core::domain::normalize::words_match;
+use jobin_core::domain::{Job, SourceId, content_hash};
 use jobin_core::ports::{
-    ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob, UpsertReport,
+    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
+    UpsertReport,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -65,8 +67,7 @@ fn matches(job: &Job, q: &FeedQuery) -> bool {
     if q.source.is_some_and(|s| job.source != s) {
         return false;
     }
-    let text = job.search_text();
-    q.words.iter().all(|w| text.contains(w.as_str()))
+    words_match(&q.words, &job.search_text())
 }
 
 #[async_trait]
@@ -158,8 +159,10 @@ impl JobStore for MemoryJobStore {
             st.rows
                 .iter()
                 .filter(|(_, r)| {
-                    r.expired_at.is_none()
-                        && (r.stored.last_seen_at < seen_before || r.stored.job.valid_through.is_some_and(|v| v < now))
+                    let past = r.stored.job.valid_through.is_some_and(|v| v < now);
+                    // Imported postings live as long as the import lists them.
+                    let unseen = r.stored.last_seen_at < seen_before && r.stored.job.source != SourceId::Import;
+                    r.expired_at.is_none() && (unseen || past)
                 })
                 .map(|(id, _)| id.clone())
                 .collect()
@@ -182,5 +185,46 @@ impl JobStore for MemoryJobStore {
             n += 1;
         }
         Ok(n)
+    }
+
+    async fn expire_source_unseen(
+        &self,
+        source: SourceId,
+        seen_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, JobStoreError> {
+        let ids: Vec<String> = {
+            let st = self.state();
+            st.rows
+                .iter()
+                .filter(|(_, r)| {
+                    r.expired_at.is_none() && r.stored.job.source == source && r.stored.last_seen_at < seen_before
+                })
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        self.expire_ids(&ids, now).await
+    }
+
+    async fn corpus(&self, q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError> {
+        let st = self.state();
+        Ok(st
+            .rows
+            .values()
+            .filter(|r| r.expired_at.is_none() && q.matches(&r.stored.job))
+            .map(|r| CorpusRow::of(&r.stored.job))
+            .collect())
+    }
+
+    async fn find(&self, q: &CorpusQuery, limit: usize) -> Result<Vec<Job>, JobStoreError> {
+        let st = self.state();
+        let mut jobs: Vec<&Job> = st
+            .rows
+            .values()
+            .filter(|r| r.expired_at.is_none() && q.matches(&r.stored.job))
+            .map(|r| &r.stored.job)
+            .collect();
+        jobs.sort_by(|a, b| b.posted_at.cmp(&a.posted_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(jobs.into_iter().take(limit).cloned().collect())
     }
 }

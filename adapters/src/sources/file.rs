@@ -1,6 +1,8 @@
-//! The operator's own postings from a CSV or JSONL dump (`JOBIN_IMPORT_FILE`), loaded once at
-//! start-up and searched locally like a board. Ids are `import:<id>` (the `id` column) or
-//! `import:row-<n>` (1-based data row), stable while the file does not change.
+//! The operator's own postings from a CSV or JSONL dump (`JOBIN_IMPORT_FILE`), loaded into the
+//! job store at start-up (source `import`, upsert by id; rows that left the file expire), so they
+//! appear in search (`StoredImport`), the feed and analytics alike. Ids are `import:<id>` (the
+//! `id` column) or `import:row-<n>` (1-based data row), stable while the file does not change. A
+//! bad row is reported with its line number and skipped; the rest load.
 //!
 //! Columns (a header row for CSV, keys for JSONL; unknown ones are ignored, every one optional
 //! but a title):
@@ -22,67 +24,93 @@
 //! A salary without a currency gets `default_currency` when configured, else the country's.
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::path::Path;
+use std::sync::Arc;
 
-use super::filter_locally;
 use jobin_core::domain::normalize::{
-    clean_skills, clean_text, country_in_text, parse_iso_datetime, seniority_from_title,
+    clean_skills, clean_text, fold, parse_iso_datetime, query_words, seniority_from_title,
 };
 use jobin_core::domain::{Country, Job, Location, PayPeriod, Salary, SourceId};
-use jobin_core::ports::{JobSource, SourceError, SourceQuery};
+use jobin_core::ports::{CorpusQuery, JobSource, JobStore, JobStoreError, SourceError, SourceQuery};
 
-pub struct FileSource {
+/// The postings of a dump, parsed.
+pub struct ImportFile {
     jobs: Vec<Job>,
 }
+
+/// Bad rows reported one by one (the rest are counted).
+const REPORTED_ERRORS: usize = 20;
 
 /// What loading a dump found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadReport {
     pub rows: usize,
     pub loaded: usize,
-    /// Rows skipped (no title, or unreadable), with the first few reasons.
+    /// Rows skipped (no title, or unreadable).
     pub skipped: usize,
+    /// The first 20 of them: `line N: reason` (N counts the file's lines from 1, header included).
     pub first_errors: Vec<String>,
 }
 
-impl FileSource {
+impl ImportFile {
     /// Reads `path` (`.jsonl`/`.ndjson` as JSON lines, anything else as CSV with a header row).
     pub fn load(path: &Path, default_currency: Option<&str>) -> anyhow::Result<(Self, LoadReport)> {
         let is_jsonl = path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson");
-        let rows: Vec<Result<Map<String, Value>, String>> = if is_jsonl {
+        // (line, row) per data row.
+        let rows: Vec<(u64, Result<Map<String, Value>, String>)> = if is_jsonl {
             let text = std::fs::read_to_string(path)?;
             text.lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| match serde_json::from_str::<Value>(l) {
-                    Ok(Value::Object(m)) => Ok(m),
-                    Ok(_) => Err("not a JSON object".to_owned()),
-                    Err(e) => Err(e.to_string()),
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, l)| {
+                    let row = match serde_json::from_str::<Value>(l) {
+                        Ok(Value::Object(m)) => Ok(m),
+                        Ok(_) => Err("not a JSON object".to_owned()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    (i as u64 + 1, row)
                 })
                 .collect()
         } else {
             let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path)?;
             let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_lowercase()).collect();
-            reader
-                .records()
-                .map(|r| {
-                    r.map(|rec| {
-                        headers.iter().zip(rec.iter()).map(|(h, v)| (h.clone(), Value::String(v.to_owned()))).collect()
-                    })
-                    .map_err(|e| e.to_string())
-                })
-                .collect()
+            let mut rows = Vec::new();
+            let mut record = csv::StringRecord::new();
+            let mut last_line = 1;
+            loop {
+                match reader.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        last_line = record.position().map_or(last_line + 1, csv::Position::line);
+                        let row = headers
+                            .iter()
+                            .zip(record.iter())
+                            .map(|(h, v)| (h.clone(), Value::String(v.to_owned())))
+                            .collect();
+                        rows.push((last_line, Ok(row)));
+                    }
+                    Err(e) => {
+                        last_line = e.position().map_or(last_line + 1, csv::Position::line);
+                        rows.push((last_line, Err(e.to_string())));
+                        if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                            break;
+                        }
+                    }
+                }
+            }
+            rows
         };
         let mut report = LoadReport { rows: rows.len(), loaded: 0, skipped: 0, first_errors: vec![] };
         let mut jobs = Vec::with_capacity(rows.len());
-        for (i, row) in rows.into_iter().enumerate() {
+        for (i, (line, row)) in rows.into_iter().enumerate() {
             match row.and_then(|m| to_job(&m, i + 1, default_currency)) {
                 Ok(job) => jobs.push(job),
                 Err(e) => {
                     report.skipped += 1;
-                    if report.first_errors.len() < 5 {
-                        report.first_errors.push(format!("row {}: {e}", i + 1));
+                    if report.first_errors.len() < REPORTED_ERRORS {
+                        report.first_errors.push(format!("line {line}: {e}"));
                     }
                 }
             }
@@ -93,6 +121,25 @@ impl FileSource {
 
     pub fn jobs(&self) -> &[Job] {
         &self.jobs
+    }
+
+    /// Writes the postings into `store` as seen at `now`, `chunk` at a time (calling `progress`
+    /// with the count written so far), then expires the imported postings the file no longer
+    /// lists. Returns how many expired.
+    pub async fn store_into(
+        &self,
+        store: &dyn JobStore,
+        now: DateTime<Utc>,
+        chunk: usize,
+        mut progress: impl FnMut(usize),
+    ) -> Result<u64, JobStoreError> {
+        let mut done = 0;
+        for part in self.jobs.chunks(chunk.max(1)) {
+            store.upsert(part, now).await?;
+            done += part.len();
+            progress(done);
+        }
+        store.expire_source_unseen(SourceId::Import, now, now).await
     }
 }
 
@@ -124,11 +171,16 @@ fn skills(m: &Map<String, Value>) -> Vec<String> {
     }
 }
 
+/// The country a country column names: an ISO code, or exactly one of the country's names
+/// ("United States", "UK", "Deutschland"). A name that only contains one ("U.S. Virgin Islands")
+/// is another country.
 fn country_of(raw: &str) -> Option<Country> {
-    if raw.len() == 2 {
+    if raw.trim().len() == 2 {
         return Country::parse(raw).ok();
     }
-    country_in_text(raw)
+    let folded = fold(raw);
+    let folded = folded.strip_suffix(" of america").unwrap_or(&folded);
+    Country::ALL.into_iter().find(|c| c.names().iter().any(|n| fold(n) == folded))
 }
 
 fn to_job(m: &Map<String, Value>, row: usize, default_currency: Option<&str>) -> Result<Job, String> {
@@ -173,16 +225,33 @@ fn to_job(m: &Map<String, Value>, row: usize, default_currency: Option<&str>) ->
     })
 }
 
+/// The imported postings as a search source: read from the job store with the corpus matching
+/// (word prefixes of `q` in title, company and skills; of `location` in the place), postings
+/// located in the searched country, newest first.
+pub struct StoredImport {
+    store: Arc<dyn JobStore>,
+}
+
+impl StoredImport {
+    pub fn new(store: Arc<dyn JobStore>) -> Self {
+        Self { store }
+    }
+}
+
 #[async_trait]
-impl JobSource for FileSource {
+impl JobSource for StoredImport {
     fn id(&self) -> SourceId {
         SourceId::Import
     }
 
     async fn search(&self, query: &SourceQuery) -> Result<Vec<Job>, SourceError> {
-        let iso = query.country.iso();
-        Ok(filter_locally(&self.jobs, query, |j| {
-            j.location.country == iso || (j.remote && j.location.country.is_empty())
-        }))
+        let q = CorpusQuery {
+            words: query_words(&query.q),
+            place_words: query.location.as_deref().map(query_words).unwrap_or_default(),
+            country: Some(query.country.iso().to_owned()),
+            sources: vec![SourceId::Import],
+            posted_since: None,
+        };
+        self.store.find(&q, query.limit).await.map_err(|e| SourceError::Network(anyhow::Error::new(e)))
     }
 }

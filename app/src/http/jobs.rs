@@ -185,6 +185,40 @@ fn analytics_error(e: AnalyticsError, upgrade: &str) -> ApiError {
             ApiError::field(Code::ValidationFailed, f.field, f.reason)
         }
         AnalyticsError::Ai(e) => ai_error(e, upgrade),
+        AnalyticsError::Store(e) => {
+            tracing::warn!(error = %e, "job store unavailable");
+            let mut api = ApiError::new(Code::DependencyUnavailable, "The job store is unavailable; retry later.");
+            api.retry_after = Some(5);
+            api
+        }
+    }
+}
+
+/// What an analytics answer covers.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CoverageItem {
+    /// Matching postings in the job store (each job once): every active posting whose title,
+    /// company or skills contain words starting with each word of `q`, located in the country
+    /// (and `location`), listed by one of your plan's sources or imported.
+    pub postings: u64,
+    /// Earliest posting date among them (ISO 8601); null when none is dated.
+    pub posted_from: Option<String>,
+    /// Latest posting date among them; null when none is dated.
+    pub posted_to: Option<String>,
+    /// The `since` the figures were restricted to, if any.
+    pub since: Option<String>,
+    /// When the figures were computed (a cached answer keeps its time).
+    pub as_of: String,
+}
+
+fn coverage_item(c: jobin_core::usecases::Coverage) -> CoverageItem {
+    CoverageItem {
+        postings: c.postings as u64,
+        posted_from: c.posted_from.map(iso_seconds),
+        posted_to: c.posted_to.map(iso_seconds),
+        since: c.since.map(iso_seconds),
+        as_of: iso_seconds(c.as_of),
     }
 }
 
@@ -229,18 +263,19 @@ pub struct SalaryBody {
     pub histogram: std::collections::BTreeMap<String, u64>,
     /// Width of a histogram bucket (10,000).
     pub histogram_bucket: u64,
-    /// Postings the boards returned (after deduplication), including the excluded ones.
+    /// Matching postings in the job store (each job once), including the excluded ones.
     pub postings: u64,
     pub excluded: SalaryExcluded,
     /// Set when there are no figures, saying why.
     pub note: Option<String>,
+    pub coverage: CoverageItem,
 }
 
 fn salary_body(r: SalaryReport) -> SalaryBody {
     let note = r.stats.is_none().then(|| {
         format!(
             "No posting among {} states a usable salary in {}; there are no figures for this query.",
-            r.postings, r.currency
+            r.coverage.postings, r.currency
         )
     });
     let st = r.stats.as_ref();
@@ -253,13 +288,14 @@ fn salary_body(r: SalaryReport) -> SalaryBody {
         max: st.map(|s| s.max),
         histogram: st.map(|s| s.histogram.iter().map(|(k, v)| (k.to_string(), *v)).collect()).unwrap_or_default(),
         histogram_bucket: jobin_core::domain::stats::HISTOGRAM_BUCKET,
-        postings: r.postings as u64,
+        postings: r.coverage.postings as u64,
         excluded: SalaryExcluded {
             without_salary: r.without_salary as u64,
             other_currency: r.other_currency.into_iter().map(|(k, v)| (k, v as u64)).collect(),
             implausible: r.implausible as u64,
         },
         note,
+        coverage: coverage_item(r.coverage),
         query: r.query,
         location: r.location,
         country: r.country,
@@ -313,6 +349,7 @@ pub struct TrendsBody {
     pub top_skills: Vec<SkillCountItem>,
     pub remote_ratio: f64,
     pub seniority: SeniorityItem,
+    pub coverage: CoverageItem,
 }
 
 fn trends_body(r: TrendsReport) -> TrendsBody {
@@ -334,6 +371,7 @@ fn trends_body(r: TrendsReport) -> TrendsBody {
             unknown: s.unknown as u64,
         },
         remote_ratio: r.remote_ratio,
+        coverage: coverage_item(r.coverage),
         query: r.query,
         location: r.location,
         country: r.country,
@@ -396,6 +434,7 @@ pub struct InsightBody {
     pub location: Option<String>,
     pub country: String,
     pub insight: InsightItem,
+    pub coverage: CoverageItem,
 }
 
 fn insight_body(r: InsightReport) -> InsightBody {
@@ -416,6 +455,7 @@ fn insight_body(r: InsightReport) -> InsightBody {
             ai_provider: r.ai_provider,
             ai_model: r.ai_model,
         },
+        coverage: coverage_item(r.coverage),
         query: r.query,
         location: r.location,
         country: r.country,
@@ -571,8 +611,15 @@ fn analytics_request(
     q: Query<Option<String>>,
     location: Query<Option<String>>,
     country: Query<Option<String>>,
+    since: Query<Option<String>>,
 ) -> AnalyticsRequest {
-    AnalyticsRequest { q: q.0, location: location.0, country: country.0, plan: Some(auth.0.account.plan) }
+    AnalyticsRequest {
+        q: q.0,
+        location: location.0,
+        country: country.0,
+        since: since.0,
+        plan: Some(auth.0.account.plan),
+    }
 }
 
 pub struct JobsApi;
@@ -662,7 +709,8 @@ impl JobsApi {
 
     /// Salary percentiles and histogram
     ///
-    /// Annual salary statistics of the postings the plan's boards return for the query, in the
+    /// Annual salary statistics over every matching posting in the job store (kept fresh by
+    /// searches, scheduled ingestion and the operator's import; see `coverage`), in the
     /// country's currency: p25, median and p75 by linear interpolation between closest ranks,
     /// min, max and a histogram in 10,000 buckets. Each posting counts once, at the midpoint of
     /// its range, annualized (hour × 2,080, day × 260, week × 52, month × 12). Salaries in other
@@ -680,23 +728,23 @@ impl JobsApi {
         location: Query<Option<String>>,
         /// Country code: gb (default), us, au, ca, de, fr.
         country: Query<Option<String>>,
+        /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
+        since: Query<Option<String>>,
     ) -> Result<SalaryResponse, AnalyticsErrorResponse> {
-        let req = analytics_request(&auth, q, location, country);
-        let r = state
-            .salary
-            .execute(req)
-            .await
-            .map_err(|e| analytics_error(AnalyticsError::Query(e), &state.upgrade_url))?;
+        let req = analytics_request(&auth, q, location, country, since);
+        let r = state.salary.execute(req).await.map_err(|e| analytics_error(e, &state.upgrade_url))?;
         let cache = cache_header(r.cache_hit);
         Ok(SalaryResponse::Ok(Json(salary_body(r)), cache))
     }
 
     /// AI skill trends
     ///
-    /// The selected model extracts skills, seniority and remote from every posting in the
-    /// sample (skills a posting does not mention are dropped); the counts and ratios are ours.
-    /// Requires `X-AI-Provider` and `X-AI-Model`. Cached 6 hours per query, plan and model. If the
-    /// model cannot finish within 15 s: 503 `ai_timeout` with `Retry-After`.
+    /// Skill, remote and seniority counts over every matching posting in the job store (see
+    /// `coverage`). A posting's skills are its board tags plus the dictionary skills its title or
+    /// description mentions; remote when the board or the text says so; seniority as stated or
+    /// as the title says. Requires `X-AI-Provider` and `X-AI-Model` (checked against your plan;
+    /// they key the cache and are echoed): the figures are computed by JobIn, the same for every
+    /// model. Cached 6 hours per query, plan and model.
     #[oai(path = "/jobs/trends", method = "get", operation_id = "skill_trends")]
     #[allow(clippy::too_many_arguments)] // one argument per documented parameter and header
     async fn trends(
@@ -708,6 +756,8 @@ impl JobsApi {
         location: Query<Option<String>>,
         /// Country code: gb (default), us, au, ca, de, fr.
         country: Query<Option<String>>,
+        /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
+        since: Query<Option<String>>,
         /// AI provider, e.g. `qwen` or `local` (required).
         #[oai(name = "X-AI-Provider")]
         ai_provider: Header<Option<String>>,
@@ -715,7 +765,7 @@ impl JobsApi {
         #[oai(name = "X-AI-Model")]
         ai_model: Header<Option<String>>,
     ) -> Result<TrendsResponse, AnalyticsErrorResponse> {
-        let req = analytics_request(&auth, q, location, country);
+        let req = analytics_request(&auth, q, location, country, since);
         let r = state
             .trends
             .execute(req, &choice(ai_provider.0, ai_model.0))
@@ -728,8 +778,9 @@ impl JobsApi {
     /// AI market insight
     ///
     /// A market report: the model writes `summary`, picks `topSkills` with a trend and states
-    /// `keyFindings` from figures we compute (`salaryRange`, `remoteRatio`, `sampleSize`,
-    /// `dataQuality`), which never come from the model. Requires `X-AI-Provider` and
+    /// `keyFindings` from figures we compute over every matching posting in the job store
+    /// (`salaryRange`, `remoteRatio`, `sampleSize`, `dataQuality`; see `coverage`), which never
+    /// come from the model. Requires `X-AI-Provider` and
     /// `X-AI-Model`. The same query and model is cached 6 hours at no AI cost. Provider timeout
     /// (15 s): 503 `ai_timeout` with `Retry-After`.
     #[oai(path = "/jobs/insight", method = "get", operation_id = "market_insight")]
@@ -743,6 +794,8 @@ impl JobsApi {
         location: Query<Option<String>>,
         /// Country code: gb (default), us, au, ca, de, fr.
         country: Query<Option<String>>,
+        /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
+        since: Query<Option<String>>,
         /// AI provider, e.g. `qwen` or `local` (required).
         #[oai(name = "X-AI-Provider")]
         ai_provider: Header<Option<String>>,
@@ -750,7 +803,7 @@ impl JobsApi {
         #[oai(name = "X-AI-Model")]
         ai_model: Header<Option<String>>,
     ) -> Result<InsightResponse, AnalyticsErrorResponse> {
-        let req = analytics_request(&auth, q, location, country);
+        let req = analytics_request(&auth, q, location, country, since);
         let r = state
             .insight
             .execute(req, &choice(ai_provider.0, ai_model.0))

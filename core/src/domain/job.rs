@@ -47,6 +47,11 @@ impl SourceId {
         SourceId::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
+    /// This source's bit in a job's source mask (`Job::source_mask`); stable, stored.
+    pub const fn bit(self) -> i64 {
+        1 << (self as u8)
+    }
+
     /// The attribution a board's terms ask for when its jobs are shown.
     pub const fn attribution(self) -> &'static str {
         match self {
@@ -310,9 +315,20 @@ impl Job {
         JobCopy { source: self.source, id: self.id.clone(), url: self.url.clone() }
     }
 
-    /// The lower-case text the feed's `q` words are looked up in: title, company and skills.
+    /// The folded text a query's words are matched in (word prefixes, `normalize::words_match`):
+    /// title, company and skills. Search over the store, the feed's `q` and analytics use it.
     pub fn search_text(&self) -> String {
-        format!("{} {} {}", self.title, self.company, self.skills.join(" ")).to_lowercase()
+        super::normalize::fold(&format!("{} {} {}", self.title, self.company, self.skills.join(" ")))
+    }
+
+    /// The folded text a `location` is matched in: city, region and country code.
+    pub fn place_text(&self) -> String {
+        super::normalize::fold(&format!("{} {} {}", self.location.city, self.location.region, self.location.country))
+    }
+
+    /// The bits (`SourceId::bit`) of every source that lists this job: its own and its copies'.
+    pub fn source_mask(&self) -> i64 {
+        self.copies.iter().fold(self.source.bit(), |m, c| m | c.source.bit())
     }
 
     /// `source:native_id`.

@@ -296,14 +296,29 @@ pub fn clean_skills<'a>(tags: impl IntoIterator<Item = &'a str>) -> Vec<String> 
     out
 }
 
-/// Whether every keyword of `q` occurs in the text (folded), for boards that ignore the keyword.
-pub fn matches_keywords(q: &str, haystacks: &[&str]) -> bool {
-    let words: Vec<String> = fold(q).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
-    if words.is_empty() {
-        return true;
+/// The words of a query as matching compares them: folded (lower case, accents and punctuation
+/// dropped), in order, without repeats.
+pub fn query_words(q: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for w in fold(q).split(' ').filter(|w| !w.is_empty()) {
+        if !words.iter().any(|x| x == w) {
+            words.push(w.to_owned());
+        }
     }
-    let hay = format!(" {} ", haystacks.iter().map(|h| fold(h)).collect::<Vec<_>>().join(" "));
-    words.iter().all(|w| hay.contains(&format!(" {w}")))
+    words
+}
+
+/// Word-prefix matching, the one rule search, the feed and analytics share: every word of
+/// `words` (from [`query_words`]) starts some word of `folded` (text from [`fold`]). "develop"
+/// matches "Developer"; "script" does not match "Javascript". No words match everything.
+pub fn words_match(words: &[String], folded: &str) -> bool {
+    words.iter().all(|w| folded.split(' ').any(|t| t.starts_with(w.as_str())))
+}
+
+/// Whether every keyword of `q` starts a word of the texts, for boards that ignore the keyword.
+pub fn matches_keywords(q: &str, haystacks: &[&str]) -> bool {
+    let words = query_words(q);
+    words.is_empty() || words_match(&words, &haystacks.iter().map(|h| fold(h)).collect::<Vec<_>>().join(" "))
 }
 
 /// US state abbreviations, for locations written "City, ST".

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Job, PayPeriod};
+use super::{AnnualSalary, PayPeriod};
 
 /// Width of a histogram bucket, in the currency's units per year.
 pub const HISTOGRAM_BUCKET: u64 = 10_000;
@@ -65,11 +65,12 @@ pub struct SalarySample {
 }
 
 impl SalarySample {
-    /// Builds the sample of `jobs` in `currency` (ISO 4217).
-    pub fn of(jobs: &[Job], currency: &str) -> Self {
+    /// Builds the sample in `currency` (ISO 4217) from each posting's annual salary (`None`: the
+    /// posting states none), in posting order.
+    pub fn of<'a>(salaries: impl IntoIterator<Item = Option<&'a AnnualSalary>>, currency: &str) -> Self {
         let mut sample = SalarySample::default();
-        for job in jobs {
-            let Some(s) = &job.salary else {
+        for salary in salaries {
+            let Some(s) = salary else {
                 sample.without_salary += 1;
                 continue;
             };
@@ -77,7 +78,7 @@ impl SalarySample {
                 *sample.other_currency.entry(s.currency.to_ascii_uppercase()).or_default() += 1;
                 continue;
             }
-            let v = (s.min + s.max) / 2.0 * annual_factor(s.period);
+            let v = s.annual;
             if !v.is_finite() || v < PLAUSIBLE_ANNUAL.0 || v > PLAUSIBLE_ANNUAL.1 {
                 sample.implausible += 1;
                 continue;
@@ -140,7 +141,7 @@ pub fn histogram(values: &[f64]) -> BTreeMap<u64, u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Salary, SourceId};
+    use crate::domain::{Job, Salary, SourceId};
     use proptest::prelude::*;
 
     #[test]
@@ -157,6 +158,11 @@ mod tests {
     fn histogram_buckets_by_lower_bound() {
         let h = histogram(&[39_999.99, 40_000.0, 49_999.0, 50_000.0, 120_000.0]);
         assert_eq!(h.into_iter().collect::<Vec<_>>(), vec![(30_000, 1), (40_000, 2), (50_000, 1), (120_000, 1)]);
+    }
+
+    fn sample_of(jobs: &[Job], currency: &str) -> SalarySample {
+        let salaries: Vec<Option<AnnualSalary>> = jobs.iter().map(AnnualSalary::of).collect();
+        SalarySample::of(salaries.iter().map(Option::as_ref), currency)
     }
 
     fn job(currency: &str, min: f64, max: f64, period: PayPeriod) -> Job {
@@ -179,7 +185,7 @@ mod tests {
             job("GBP", 1.0, 2.0, PayPeriod::Year),
             none,
         ];
-        let s = SalarySample::of(&jobs, "GBP");
+        let s = sample_of(&jobs, "GBP");
         assert_eq!(s.values, vec![50_000.0, 52_000.0, 104_000.0, 60_000.0]);
         assert_eq!(s.other_currency.get("USD"), Some(&1));
         assert_eq!(s.other_currency.get("EUR"), Some(&1));
@@ -228,7 +234,7 @@ mod tests {
         #[test]
         fn annualization_scales_linearly(amount in 1.0f64..10_000.0) {
             for (period, factor) in [(PayPeriod::Hour, 2_080.0), (PayPeriod::Day, 260.0), (PayPeriod::Week, 52.0), (PayPeriod::Month, 12.0), (PayPeriod::Year, 1.0)] {
-                let s = SalarySample::of(&[job("GBP", amount, amount, period)], "GBP");
+                let s = sample_of(&[job("GBP", amount, amount, period)], "GBP");
                 let v = amount * factor;
                 let plausible = (PLAUSIBLE_ANNUAL.0..=PLAUSIBLE_ANNUAL.1).contains(&v);
                 prop_assert_eq!(s.values.clone(), if plausible { vec![v] } else { vec![] });
@@ -240,7 +246,7 @@ mod tests {
         fn currencies_are_never_mixed(amounts in prop::collection::vec((0usize..3, 10_000.0f64..200_000.0), 0..60)) {
             let codes = ["GBP", "USD", "EUR"];
             let jobs: Vec<Job> = amounts.iter().map(|(c, a)| job(codes[*c], *a, *a, PayPeriod::Year)).collect();
-            let s = SalarySample::of(&jobs, "GBP");
+            let s = sample_of(&jobs, "GBP");
             let want: Vec<f64> = amounts.iter().filter(|(c, _)| *c == 0).map(|(_, a)| *a).collect();
             prop_assert_eq!(&s.values, &want);
             prop_assert_eq!(s.other_currency_total(), amounts.len() - want.len());

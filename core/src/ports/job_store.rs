@@ -10,7 +10,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Job, SourceId};
+use crate::domain::normalize::words_match;
+use crate::domain::{Job, JobFacts, SourceId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobStoreError {
@@ -52,9 +53,59 @@ pub struct FeedQuery {
     pub country: Option<String>,
     pub remote: Option<bool>,
     pub source: Option<SourceId>,
-    /// Lower-case words that must all appear in the title, company or skills.
+    /// Folded words (`normalize::query_words`) that must each start a word of the job's
+    /// `search_text` (title, company, skills).
     pub words: Vec<String>,
     pub limit: usize,
+}
+
+/// The active stored postings a market figure (or the store-backed import source) covers.
+/// [`CorpusQuery::matches`] is the reference: a store answers with exactly the active jobs it
+/// accepts, whatever index it uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CorpusQuery {
+    /// Folded words that must each start a word of the job's `search_text` (title, company,
+    /// skills).
+    pub words: Vec<String>,
+    /// Folded words that must each start a word of the job's `place_text` (city, region,
+    /// country code).
+    pub place_words: Vec<String>,
+    /// ISO alpha-2 upper case: only postings located in this country (`location.country`).
+    pub country: Option<String>,
+    /// Only postings with a listing (the job's own or a merged copy) from one of these; empty
+    /// means any source.
+    pub sources: Vec<SourceId>,
+    /// Only postings posted at or after this (undated postings are then left out).
+    pub posted_since: Option<DateTime<Utc>>,
+}
+
+impl CorpusQuery {
+    pub fn matches(&self, job: &Job) -> bool {
+        self.country.as_deref().is_none_or(|c| job.location.country == c)
+            && (self.sources.is_empty() || self.sources.iter().any(|s| job.source_mask() & s.bit() != 0))
+            && self.posted_since.is_none_or(|since| job.posted_at.is_some_and(|p| p >= since))
+            && words_match(&self.words, &job.search_text())
+            && words_match(&self.place_words, &job.place_text())
+    }
+}
+
+/// What analytics read of one matching posting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorpusRow {
+    pub id: String,
+    /// The ids of the other listings merged into this job (its `copies` but itself).
+    pub copies: Vec<String>,
+    pub facts: JobFacts,
+}
+
+impl CorpusRow {
+    pub fn of(job: &Job) -> Self {
+        CorpusRow {
+            id: job.id.clone(),
+            copies: job.copies.iter().filter(|c| c.id != job.id).map(|c| c.id.clone()).collect(),
+            facts: JobFacts::of(job),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -92,10 +143,27 @@ pub trait JobStore: Send + Sync {
     /// Ids of currently expired jobs with `expired_at >= q.since` and `seq > q.after`, by `seq`.
     async fn expired(&self, q: &ExpiredQuery) -> Result<ExpiredPage, JobStoreError>;
 
-    /// Expires, at `now`, every active job last seen before `seen_before` or past its
-    /// `valid_through`; returns how many.
+    /// Expires, at `now`, every active job last seen before `seen_before` (imported postings
+    /// excepted: they live as long as the import lists them, see `expire_source_unseen`) or past
+    /// its `valid_through`; returns how many.
     async fn expire_unseen(&self, seen_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, JobStoreError>;
 
     /// Expires, at `now`, the active jobs among `ids` (a board reported them gone); returns how many.
     async fn expire_ids(&self, ids: &[String], now: DateTime<Utc>) -> Result<u64, JobStoreError>;
+
+    /// Expires, at `now`, every active job of `source` last seen before `seen_before` (a full
+    /// listing such as the import file no longer has them); returns how many.
+    async fn expire_source_unseen(
+        &self,
+        source: SourceId,
+        seen_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, JobStoreError>;
+
+    /// The facts of every active job `q` matches, in no particular order (analytics; matched
+    /// with the database's text index, never by loading every row).
+    async fn corpus(&self, q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError>;
+
+    /// Up to `limit` active jobs `q` matches, newest posting first (undated last), then by id.
+    async fn find(&self, q: &CorpusQuery, limit: usize) -> Result<Vec<Job>, JobStoreError>;
 }

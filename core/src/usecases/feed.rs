@@ -111,7 +111,7 @@ impl Feed {
         if q.chars().count() > crate::usecases::search::MAX_QUERY_CHARS {
             return Err(FeedError::Invalid(invalid("q", "must be at most 200 characters")));
         }
-        let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+        let words = crate::domain::normalize::query_words(q);
         // The cursor is bound to the filters: the same filters must come with it.
         let filters = format!(
             "posted_after={};country={};remote={:?};source={};q={}",

@@ -17,13 +17,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::domain::normalize::seniority_from_title;
-use crate::domain::{Job, Plan, PostingText, SalarySample, SalaryStats};
+use crate::domain::{JobFacts, Plan, SalarySample, SalaryStats};
 use crate::ports::{InsightFacts, LlmRequest, LlmTask, SkillFact};
 use crate::usecases::ai::{AI_BUDGET, AiChoice, AiError};
-use crate::usecases::analytics::{AnalyticsRequest, Sampler, ratio};
+use crate::usecases::analytics::{AnalyticsError, AnalyticsRequest, Corpus, Coverage, ratio};
 use crate::usecases::enhance::strip_fence;
-use crate::usecases::trends::{AnalyticsError, SeniorityCounts, count_skills};
+use crate::usecases::trends::{SeniorityCounts, count_skills};
 
 /// Skills given to the model as facts.
 const FACT_SKILLS: usize = 12;
@@ -60,6 +59,7 @@ pub struct InsightReport {
     pub sample_size: usize,
     pub ai_provider: String,
     pub ai_model: String,
+    pub coverage: Coverage,
     #[serde(skip)]
     pub cache_hit: bool,
 }
@@ -86,37 +86,25 @@ pub fn data_quality(postings: usize, with_salary: usize) -> &'static str {
     }
 }
 
-/// Skills of a posting as our rules see them: board tags plus dictionary skills in the text.
-fn rule_skills(j: &Job, text: &PostingText) -> Vec<String> {
-    let mut skills = j.skills.clone();
-    for s in text.dictionary_skills() {
-        if !skills.iter().any(|k| k.eq_ignore_ascii_case(s)) {
-            skills.push(s.to_owned());
-        }
-    }
-    skills
-}
-
-/// The facts about `jobs` (already a search answer for the subject).
-pub fn facts(query: &str, location: Option<&str>, country: crate::domain::Country, jobs: &[Job]) -> InsightFacts {
+/// The facts about the matching postings' `facts` (see `domain::facts`).
+pub fn facts(query: &str, location: Option<&str>, country: crate::domain::Country, jobs: &[JobFacts]) -> InsightFacts {
     let n = jobs.len();
     let currency = country.currency();
-    let sample = SalarySample::of(jobs, currency);
+    let sample = SalarySample::of(jobs.iter().map(|j| j.salary.as_ref()), currency);
     let stats = SalaryStats::of(&sample.values);
     // Newer half first: posting date descending, undated last.
-    let texts: Vec<PostingText> = jobs.iter().map(|j| PostingText::new(&[&j.title, &j.description])).collect();
-    let mut by_date: Vec<usize> = (0..n).collect();
-    by_date.sort_by_key(|i| std::cmp::Reverse(jobs[*i].posted_at));
+    let mut by_date: Vec<&JobFacts> = jobs.iter().collect();
+    by_date.sort_by_key(|j| std::cmp::Reverse(j.posted_at));
     let half = n / 2;
-    let skills: Vec<Vec<String>> = by_date.iter().map(|i| rule_skills(&jobs[*i], &texts[*i])).collect();
-    let share = |range: &[Vec<String>], skill: &str| {
+    let skills: Vec<&[String]> = by_date.iter().map(|j| j.skills.as_slice()).collect();
+    let share = |range: &[&[String]], skill: &str| {
         if range.is_empty() {
             0.0
         } else {
             range.iter().filter(|s| s.iter().any(|k| k.eq_ignore_ascii_case(skill))).count() as f64 / range.len() as f64
         }
     };
-    let top_skills = count_skills(skills.iter().map(Vec::as_slice))
+    let top_skills = count_skills(skills.iter().copied())
         .into_iter()
         .take(FACT_SKILLS)
         .map(|(skill, count)| SkillFact {
@@ -128,9 +116,9 @@ pub fn facts(query: &str, location: Option<&str>, country: crate::domain::Countr
         .collect();
     let mut seniority = SeniorityCounts::default();
     for j in jobs {
-        seniority.add(j.seniority.or_else(|| seniority_from_title(&j.title)));
+        seniority.add(j.seniority);
     }
-    let remote = jobs.iter().zip(&texts).filter(|(j, t)| j.remote || t.says_remote()).count();
+    let remote = jobs.iter().filter(|j| j.remote).count();
     let s = &seniority;
     InsightFacts {
         query: query.to_owned(),
@@ -306,27 +294,27 @@ pub fn parse_insight(text: &str, facts: &InsightFacts) -> Result<(String, Vec<Sk
 
 #[derive(Clone)]
 pub struct Insight {
-    pub sampler: Sampler,
+    pub corpus: Corpus,
     pub ai: crate::usecases::ai::AiGateway,
     pub budget: std::time::Duration,
 }
 
 impl Insight {
-    pub fn new(sampler: Sampler, ai: crate::usecases::ai::AiGateway) -> Self {
-        Self { sampler, ai, budget: AI_BUDGET }
+    pub fn new(corpus: Corpus, ai: crate::usecases::ai::AiGateway) -> Self {
+        Self { corpus, ai, budget: AI_BUDGET }
     }
 
     pub async fn execute(&self, req: AnalyticsRequest, choice: &AiChoice) -> Result<InsightReport, AnalyticsError> {
         let plan = req.plan.unwrap_or(Plan::Free);
         let sel = self.ai.select(plan, choice, true)?;
-        let subject = self.sampler.subject(&req)?;
-        let key = format!("insight:v1:{}:{}:{}", sel.provider(), sel.model.model_id, subject.key);
-        if let Some(mut hit) = self.sampler.cached::<InsightReport>(&key).await {
+        let subject = self.corpus.subject(&req)?;
+        let key = format!("insight:v2:{}:{}:{}", sel.provider(), sel.model.model_id, subject.key);
+        if let Some(mut hit) = self.corpus.cached::<InsightReport>(&key).await {
             hit.cache_hit = true;
             return Ok(hit);
         }
-        let outcome = self.sampler.sample(&req).await?;
-        let f = facts(&subject.q, subject.location.as_deref(), subject.country, &outcome.jobs);
+        let sample = self.corpus.sample(&req, &subject).await?;
+        let f = facts(&subject.q, subject.location.as_deref(), subject.country, &sample.facts);
         let (summary, top_skills, key_findings) = if f.sample_size == 0 {
             let place = subject.location.clone().unwrap_or_else(|| f.country.clone());
             (
@@ -360,9 +348,10 @@ impl Insight {
             sample_size: f.sample_size,
             ai_provider: sel.provider().as_str().to_owned(),
             ai_model: sel.model.model_id.clone(),
+            coverage: sample.coverage,
             cache_hit: false,
         };
-        self.sampler.store(&key, &report, &outcome).await;
+        self.corpus.store(&key, &report, sample.complete).await;
         Ok(report)
     }
 }
@@ -370,10 +359,11 @@ impl Insight {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Country, PayPeriod, Salary, SourceId};
+    use crate::domain::{Country, Job, PayPeriod, Salary, SourceId};
 
     fn facts_for(jobs: &[Job]) -> InsightFacts {
-        facts("rust developer", Some("London"), Country::Gb, jobs)
+        let jobs: Vec<JobFacts> = jobs.iter().map(JobFacts::of).collect();
+        facts("rust developer", Some("London"), Country::Gb, &jobs)
     }
 
     fn job(i: usize, salary: f64, skills: &[&str]) -> Job {

@@ -1,13 +1,13 @@
-//! `GET /jobs/salary`: percentiles, extremes and histogram of the annual salaries the plan's
-//! boards state for a query, in the country's currency (methods: `domain::stats`). Cached 6 hours
-//! per query + plan. An empty sample answers with no figures (`null`), never zeros.
+//! `GET /jobs/salary`: percentiles, extremes and histogram of the annual salaries stated by every
+//! matching posting of the corpus (`analytics`), in the country's currency (methods:
+//! `domain::stats`). Cached 6 hours per query + plan. An empty sample answers with no figures
+//! (`null`), never zeros.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::domain::{SalarySample, SalaryStats};
-use crate::usecases::analytics::{AnalyticsRequest, Sampler};
-use crate::usecases::search::SearchError;
+use crate::usecases::analytics::{AnalyticsError, AnalyticsRequest, Corpus, Coverage};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SalaryReport {
@@ -19,8 +19,8 @@ pub struct SalaryReport {
     pub currency: String,
     /// `None` when no posting states a usable salary in `currency`.
     pub stats: Option<SalaryStats>,
-    /// Postings the boards returned (after deduplication).
-    pub postings: usize,
+    /// The matching postings (`postings`) and their time range.
+    pub coverage: Coverage,
     pub without_salary: usize,
     /// Excluded because stated in another currency, per currency.
     pub other_currency: BTreeMap<String, usize>,
@@ -32,33 +32,33 @@ pub struct SalaryReport {
 
 #[derive(Clone)]
 pub struct SalaryStatsCase {
-    pub sampler: Sampler,
+    pub corpus: Corpus,
 }
 
 impl SalaryStatsCase {
-    pub async fn execute(&self, req: AnalyticsRequest) -> Result<SalaryReport, SearchError> {
-        let subject = self.sampler.subject(&req)?;
-        let key = format!("salary:v1:{}", subject.key);
-        if let Some(mut hit) = self.sampler.cached::<SalaryReport>(&key).await {
+    pub async fn execute(&self, req: AnalyticsRequest) -> Result<SalaryReport, AnalyticsError> {
+        let subject = self.corpus.subject(&req)?;
+        let key = format!("salary:v2:{}", subject.key);
+        if let Some(mut hit) = self.corpus.cached::<SalaryReport>(&key).await {
             hit.cache_hit = true;
             return Ok(hit);
         }
-        let outcome = self.sampler.sample(&req).await?;
+        let sample = self.corpus.sample(&req, &subject).await?;
         let currency = subject.country.currency();
-        let sample = SalarySample::of(&outcome.jobs, currency);
+        let salaries = SalarySample::of(sample.facts.iter().map(|f| f.salary.as_ref()), currency);
         let report = SalaryReport {
             query: subject.q,
             location: subject.location,
             country: subject.country.code().to_owned(),
             currency: currency.to_owned(),
-            stats: SalaryStats::of(&sample.values),
-            postings: outcome.jobs.len(),
-            without_salary: sample.without_salary,
-            other_currency: sample.other_currency,
-            implausible: sample.implausible,
+            stats: SalaryStats::of(&salaries.values),
+            coverage: sample.coverage,
+            without_salary: salaries.without_salary,
+            other_currency: salaries.other_currency,
+            implausible: salaries.implausible,
             cache_hit: false,
         };
-        self.sampler.store(&key, &report, &outcome).await;
+        self.corpus.store(&key, &report, sample.complete).await;
         Ok(report)
     }
 }

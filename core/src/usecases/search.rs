@@ -201,6 +201,11 @@ impl Search {
         Ok(self.fly(query, key).await)
     }
 
+    /// The boards `plan` asks for `country`, in priority order (the sources its figures cover).
+    pub fn sources_for(&self, plan: Plan, country: Country) -> Vec<SourceId> {
+        route(self.inner.catalog.terms(plan).data_sources, country, false).ask
+    }
+
     async fn cached(&self, key: &str) -> Option<SearchOutcome> {
         let bytes = match self.inner.cache.get(key).await {
             Ok(b) => b?,
@@ -364,7 +369,9 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
 mod tests {
     use super::*;
     use crate::ports::job_source::MockJobSource;
-    use crate::ports::{CacheError, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStoreError, UpsertReport};
+    use crate::ports::{
+        CacheError, CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStoreError, UpsertReport,
+    };
     use crate::usecases::testing::FixedClock;
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
@@ -409,6 +416,20 @@ mod tests {
         }
         async fn expire_ids(&self, _ids: &[String], _n: DateTime<Utc>) -> Result<u64, JobStoreError> {
             Ok(0)
+        }
+        async fn expire_source_unseen(
+            &self,
+            _s: SourceId,
+            _b: DateTime<Utc>,
+            _n: DateTime<Utc>,
+        ) -> Result<u64, JobStoreError> {
+            Ok(0)
+        }
+        async fn corpus(&self, _q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError> {
+            Ok(vec![])
+        }
+        async fn find(&self, _q: &CorpusQuery, _limit: usize) -> Result<Vec<Job>, JobStoreError> {
+            Ok(vec![])
         }
     }
 

@@ -1,18 +1,16 @@
-//! `GET /jobs/trends`: the selected model extracts skills, seniority and remote from every posting
-//! in the sample (the enhance step, with its per-job cache and grounding); the counts are ours.
-//! Cached 6 hours per query + plan + model. If the model cannot finish within the 15 s budget
-//! the answer is the AI error (503 with `Retry-After`): trends without the model would not be
-//! what the caller chose.
+//! `GET /jobs/trends`: skill, remote and seniority counts over every matching posting of the
+//! corpus (`analytics`), from each posting's stored facts (`domain::facts`: board tags plus the
+//! dictionary skills its text mentions; remote by flag or text; seniority stated or in the
+//! title). The selected model is checked against the plan (headers required, tiers) and keys the
+//! cache; the figures are ours, computed the same way for every model, so they equal an
+//! independent count over the same postings. Cached 6 hours per query + plan + model.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::domain::{Plan, Seniority};
-use crate::usecases::ai::{AiChoice, AiError, Selection};
-use crate::usecases::analytics::{AnalyticsRequest, Sampler, ratio};
-use crate::usecases::enhance::Enhancer;
-use crate::usecases::search::SearchError;
-use crate::{Code, ErrorCode};
+use crate::usecases::ai::{AiChoice, AiGateway};
+use crate::usecases::analytics::{AnalyticsError, AnalyticsRequest, Corpus, Coverage, ratio};
 
 /// Skills listed in `topSkills`.
 pub const TOP_SKILLS: usize = 15;
@@ -64,25 +62,9 @@ pub struct TrendsReport {
     pub top_skills: Vec<SkillCount>,
     pub remote_ratio: f64,
     pub seniority: SeniorityCounts,
+    pub coverage: Coverage,
     #[serde(skip)]
     pub cache_hit: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AnalyticsError {
-    #[error(transparent)]
-    Query(#[from] SearchError),
-    #[error(transparent)]
-    Ai(#[from] AiError),
-}
-
-impl ErrorCode for AnalyticsError {
-    fn code(&self) -> Code {
-        match self {
-            AnalyticsError::Query(e) => e.code(),
-            AnalyticsError::Ai(e) => e.code(),
-        }
-    }
 }
 
 /// Skill → postings, most frequent first (ties by name), counting each posting once per skill.
@@ -104,30 +86,26 @@ pub(crate) fn count_skills<'a>(per_job: impl Iterator<Item = &'a [String]>) -> V
 
 #[derive(Clone)]
 pub struct Trends {
-    pub sampler: Sampler,
-    pub enhancer: Enhancer,
+    pub corpus: Corpus,
+    pub ai: AiGateway,
 }
 
 impl Trends {
     pub async fn execute(&self, req: AnalyticsRequest, choice: &AiChoice) -> Result<TrendsReport, AnalyticsError> {
         let plan = req.plan.unwrap_or(Plan::Free);
-        let sel: Selection = self.enhancer.ai.select(plan, choice, true)?;
-        let subject = self.sampler.subject(&req)?;
-        let key = format!("trends:v1:{}:{}:{}", sel.provider(), sel.model.model_id, subject.key);
-        if let Some(mut hit) = self.sampler.cached::<TrendsReport>(&key).await {
+        let sel = self.ai.select(plan, choice, true)?;
+        let subject = self.corpus.subject(&req)?;
+        let key = format!("trends:v2:{}:{}:{}", sel.provider(), sel.model.model_id, subject.key);
+        if let Some(mut hit) = self.corpus.cached::<TrendsReport>(&key).await {
             hit.cache_hit = true;
             return Ok(hit);
         }
-        let outcome = self.sampler.sample(&req).await?;
-        let enhanced = self.enhancer.run(outcome.jobs.clone(), &sel).await;
-        if let Some(reason) = enhanced.reason {
-            return Err(reason.into());
-        }
-        let jobs = enhanced.jobs;
-        let n = jobs.len();
+        let sample = self.corpus.sample(&req, &subject).await?;
+        let facts = &sample.facts;
+        let n = facts.len();
         let mut seniority = SeniorityCounts::default();
-        for j in &jobs {
-            seniority.add(j.seniority);
+        for f in facts {
+            seniority.add(f.seniority);
         }
         let report = TrendsReport {
             query: subject.q,
@@ -136,16 +114,17 @@ impl Trends {
             sample_size: n,
             ai_provider: sel.provider().as_str().to_owned(),
             ai_model: sel.model.model_id.clone(),
-            top_skills: count_skills(jobs.iter().map(|j| j.skills.as_slice()))
+            top_skills: count_skills(facts.iter().map(|f| f.skills.as_slice()))
                 .into_iter()
                 .take(TOP_SKILLS)
                 .map(|(skill, count)| SkillCount { skill, count, ratio: ratio(count, n) })
                 .collect(),
-            remote_ratio: ratio(jobs.iter().filter(|j| j.remote).count(), n),
+            remote_ratio: ratio(facts.iter().filter(|f| f.remote).count(), n),
             seniority,
+            coverage: sample.coverage,
             cache_hit: false,
         };
-        self.sampler.store(&key, &report, &outcome).await;
+        self.corpus.store(&key, &report, sample.complete).await;
         Ok(report)
     }
 }

@@ -255,12 +255,17 @@ async fn answers_are_cached_per_model_and_a_repeated_enhanced_search_costs_no_ai
     let again = get_ai(&s, "/jobs/search?q=developer&enhance=true", &pro, "qwen", "turbo").await;
     assert_eq!(calls(), first, "a repeated enhanced search makes no AI call");
     assert_eq!(again.body["jobs"], r.body["jobs"]);
-    // Trends reuse the per-job extractions of the same model: no new call for the same jobs.
+    // Trends are our counts over the stored corpus: the model keys the cache, it is not called.
     let t = get_ai(&s, "/jobs/trends?q=developer", &pro, "qwen", "turbo").await;
-    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!((t.status, t.body["aiModel"].as_str()), (200, Some("qwen-turbo")), "{}", t.body);
     assert_eq!(calls(), first);
     assert_eq!(get_ai(&s, "/jobs/trends?q=developer", &pro, "qwen", "turbo").await.header("x-cache"), Some("HIT"));
-    // Another model is another cache entry.
-    get_ai(&s, "/jobs/trends?q=developer", &pro, "qwen", "plus").await;
-    assert!(calls() > first);
+    // Another model is another cache entry, with the same figures.
+    let other = get_ai(&s, "/jobs/trends?q=developer", &pro, "qwen", "plus").await;
+    assert_eq!((other.header("x-cache"), other.body["aiModel"].as_str()), (Some("MISS"), Some("qwen-plus")));
+    assert_eq!(
+        (other.body["topSkills"].clone(), other.body["sampleSize"].clone()),
+        (t.body["topSkills"].clone(), t.body["sampleSize"].clone())
+    );
+    assert_eq!(calls(), first);
 }

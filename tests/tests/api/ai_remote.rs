@@ -101,12 +101,15 @@ async fn every_ai_endpoint_works_against_each_remote_protocol() {
 
         let r = s.send(get("/jobs/trends?q=developer")).await;
         assert_eq!(r.status, 200, "{proto:?}: {}", r.body);
-        assert_eq!(r.body["seniority"]["senior"], r.body["sampleSize"], "{proto:?}");
+        assert_eq!(r.body["aiModel"], "m-1", "{proto:?}");
+        let trends_n = r.body["sampleSize"].clone();
+        assert_eq!(r.body["coverage"]["postings"], trends_n, "{proto:?}");
 
         let r = s.send(get("/jobs/insight?q=developer")).await;
         assert_eq!(r.status, 200, "{proto:?}: {}", r.body);
         let i = &r.body["insight"];
         let n = i["sampleSize"].as_u64().unwrap();
+        assert_eq!(json!(n), trends_n, "{proto:?}: both cover the same stored postings");
         assert_eq!(i["summary"], format!("{n} postings analysed."));
         assert_eq!(
             i["keyFindings"],
