@@ -40,6 +40,9 @@ pub struct ImportFile {
     jobs: Vec<Job>,
 }
 
+/// One data row: its fields, or why it could not be read.
+type RawRow = Result<Map<String, Value>, String>;
+
 /// Bad rows reported one by one (the rest are counted).
 const REPORTED_ERRORS: usize = 20;
 
@@ -59,7 +62,7 @@ impl ImportFile {
     pub fn load(path: &Path, default_currency: Option<&str>) -> anyhow::Result<(Self, LoadReport)> {
         let is_jsonl = path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson");
         // (line, row) per data row.
-        let rows: Vec<(u64, Result<Map<String, Value>, String>)> = if is_jsonl {
+        let rows: Vec<(u64, RawRow)> = if is_jsonl {
             let text = std::fs::read_to_string(path)?;
             text.lines()
                 .enumerate()

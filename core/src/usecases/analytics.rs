@@ -143,7 +143,7 @@ pub fn distinct(rows: Vec<CorpusRow>) -> Vec<JobFacts> {
         .filter(|r| {
             listed_by.get(r.id.as_str()).is_some_and(|holders| {
                 holders.iter().any(|h| {
-                    let mutual = copies_of.get(h).is_some_and(|cs| cs.iter().any(|c| *c == r.id));
+                    let mutual = copies_of.get(h).is_some_and(|cs| cs.contains(&r.id));
                     !mutual || *h < r.id.as_str()
                 })
             })
