@@ -3,7 +3,7 @@ CARGO ?= cargo
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed
+.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed bench-analytics
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -55,6 +55,10 @@ bench-criterion:
 ## bench-feed: feed paging over 1,000,000 stored jobs on PostgreSQL (JOBIN_TEST_POSTGRES_URL): page latency at start, middle, end
 bench-feed:
 	$(CARGO) bench --locked -p jobin-benches --bench feed
+
+## bench-analytics: uncached salary + trends over 100,000 stored postings (JOBIN_BENCH_CORPUS_JOBS), SQLite and PostgreSQL
+bench-analytics:
+	$(CARGO) bench --locked -p jobin-benches --bench analytics
 
 ## bench: load benchmark (wrk; release build): authenticated vs /health, embedded and PostgreSQL+Redis
 bench:
