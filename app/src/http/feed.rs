@@ -99,13 +99,16 @@ fn feed_error(e: FeedError) -> ApiError {
     match e {
         FeedError::Invalid(f) => ApiError::field(Code::ValidationFailed, f.field, f.reason),
         FeedError::Cursor(_) => ApiError::new(Code::InvalidCursor, "Invalid cursor"),
-        FeedError::Store(e) => {
-            tracing::warn!(error = %e, "job store unavailable");
-            let mut api = ApiError::new(Code::DependencyUnavailable, "The job store is unavailable; retry later.");
-            api.retry_after = Some(5);
-            api
-        }
+        FeedError::Store(e) => job_store_unavailable(&e),
     }
+}
+
+/// 503 `dependency_unavailable` with `Retry-After` for a job store failure (feed and analytics).
+pub(crate) fn job_store_unavailable(e: &jobin_core::ports::JobStoreError) -> ApiError {
+    tracing::warn!(error = %e, "job store unavailable");
+    let mut api = ApiError::new(Code::DependencyUnavailable, "The job store is unavailable; retry later.");
+    api.retry_after = Some(5);
+    api
 }
 
 fn feed_job(s: StoredJob) -> FeedJob {

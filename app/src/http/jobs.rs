@@ -185,12 +185,7 @@ fn analytics_error(e: AnalyticsError, upgrade: &str) -> ApiError {
             ApiError::field(Code::ValidationFailed, f.field, f.reason)
         }
         AnalyticsError::Ai(e) => ai_error(e, upgrade),
-        AnalyticsError::Store(e) => {
-            tracing::warn!(error = %e, "job store unavailable");
-            let mut api = ApiError::new(Code::DependencyUnavailable, "The job store is unavailable; retry later.");
-            api.retry_after = Some(5);
-            api
-        }
+        AnalyticsError::Store(e) => super::feed::job_store_unavailable(&e),
     }
 }
 
