@@ -128,7 +128,7 @@ fn text_match(backend: DbBackend, words: &[String], place: &[String]) -> Option<
 
 /// Ids of the other listings merged into `job`, one per line.
 fn copy_ids(job: &Job) -> String {
-    job.copies.iter().filter(|c| c.id != job.id).map(|c| c.id.as_str()).collect::<Vec<_>>().join("\n")
+    job.merged_ids().collect::<Vec<_>>().join("\n")
 }
 
 /// The columns derived from a job for matching and analytics (also used by the migration that

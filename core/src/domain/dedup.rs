@@ -108,23 +108,12 @@ pub fn normalize_city(city: &str) -> String {
     CITY_ALIASES.iter().find(|(alias, _)| *alias == folded).map_or(folded, |(_, canonical)| (*canonical).to_owned())
 }
 
-/// Words a board puts in the city field when there is no single city.
-const NO_CITY: &[&str] = &[
-    "remote",
-    "anywhere",
-    "worldwide",
-    "home based",
-    "homeoffice",
-    "work from home",
-    "wfh",
-    "multiple locations",
-    "various locations",
-    "various",
-    "nationwide",
-    "unknown",
-    "n a",
-    "tbd",
-];
+/// Words a board puts in the city field for a remote posting.
+const REMOTE_CITY: &[&str] = &["remote", "anywhere", "worldwide", "home based", "homeoffice", "work from home"];
+
+/// Other words a board puts in the city field when there is no single city.
+const NO_CITY: &[&str] =
+    &["wfh", "multiple locations", "various locations", "various", "nationwide", "unknown", "n a", "tbd"];
 
 /// The place of a posting as the merge rule compares it: its cities (a multi-location posting
 /// lists several, sorted) with the country, or "remote in <country>". `None` when the posting
@@ -141,7 +130,7 @@ fn place(job: &Job) -> Option<String> {
             .split([';', '/', '|'])
             .flat_map(|part| part.split(" or "))
             .map(|part| normalize_city(part.split(',').next().unwrap_or_default()))
-            .filter(|c| !c.is_empty() && !NO_CITY.contains(&c.as_str()))
+            .filter(|c| !c.is_empty() && !REMOTE_CITY.contains(&c.as_str()) && !NO_CITY.contains(&c.as_str()))
             .collect();
         cities.sort();
         cities.dedup();
@@ -150,7 +139,7 @@ fn place(job: &Job) -> Option<String> {
     if !cities.is_empty() {
         return Some(format!("{}@{country}", cities.join("+")));
     }
-    let says_remote = job.remote || NO_CITY[..6].contains(&normalize_city(&job.location.city).as_str());
+    let says_remote = job.remote || REMOTE_CITY.contains(&normalize_city(&job.location.city).as_str());
     (says_remote && !country.is_empty()).then(|| format!("remote@{country}"))
 }
 
@@ -169,27 +158,23 @@ fn region(job: &Job) -> String {
 pub struct Fingerprint(String);
 
 impl Fingerprint {
-    /// `title|company|place`; an unknown company or place is written `?`.
+    /// Normalized title, company and place; `None` for each one that is unknown.
+    fn parts(job: &Job) -> [Option<String>; 3] {
+        let known = |s: String| (!s.is_empty()).then_some(s);
+        [known(normalize_title(&job.title)), known(normalize_company(&job.company)), place(job)]
+    }
+
+    /// `title|company|place`; an unknown part is written `?`.
     pub fn of(job: &Job) -> Self {
-        let company = normalize_company(&job.company);
-        Fingerprint(format!(
-            "{}|{}|{}",
-            normalize_title(&job.title),
-            if company.is_empty() { "?".to_owned() } else { company },
-            place(job).unwrap_or_else(|| "?".to_owned())
-        ))
+        let parts = Self::parts(job).map(|p| p.unwrap_or_else(|| "?".to_owned()));
+        Fingerprint(parts.join("|"))
     }
 
     /// The fingerprint two postings must share to merge; `None` when the title, company or place
     /// is unknown: an unknown field is never equal to anything, so such a posting never merges.
     pub fn merge_key(job: &Job) -> Option<Self> {
-        let title = normalize_title(&job.title);
-        let company = normalize_company(&job.company);
-        if title.is_empty() || company.is_empty() {
-            return None;
-        }
-        let place = place(job)?;
-        Some(Fingerprint(format!("{title}|{company}|{place}")))
+        let [title, company, place] = Self::parts(job);
+        Some(Fingerprint(format!("{}|{}|{}", title?, company?, place?)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -217,15 +202,10 @@ fn same_job_sets(group: Vec<Job>) -> Vec<Vec<Job>> {
     }
     let mut out = Vec::new();
     for set in sets {
-        let mut ids_per_source: BTreeMap<SourceId, BTreeSet<&str>> = BTreeMap::new();
+        let mut ids_per_source: BTreeMap<SourceId, BTreeSet<String>> = BTreeMap::new();
         for job in &set {
-            let listings: Vec<(SourceId, &str)> = if job.copies.is_empty() {
-                vec![(job.source, job.id.as_str())]
-            } else {
-                job.copies.iter().map(|c| (c.source, c.id.as_str())).collect()
-            };
-            for (source, id) in listings {
-                ids_per_source.entry(source).or_default().insert(id);
+            for c in listings(job).iter() {
+                ids_per_source.entry(c.source).or_default().insert(c.id.clone());
             }
         }
         if ids_per_source.values().any(|ids| ids.len() > 1) {
@@ -294,14 +274,22 @@ pub fn merge(jobs: Vec<Job>, rank: impl Fn(SourceId) -> usize) -> Vec<Job> {
     merged
 }
 
+/// A job's board listings: its `copies`, or its own listing when nothing was merged into it.
+fn listings(job: &Job) -> std::borrow::Cow<'_, [JobCopy]> {
+    if job.copies.is_empty() {
+        std::borrow::Cow::Owned(vec![job.own_copy()])
+    } else {
+        std::borrow::Cow::Borrowed(&job.copies)
+    }
+}
+
 /// Every listing of `jobs` once, ordered by source rank then id.
 fn union_copies<'a>(jobs: impl IntoIterator<Item = &'a Job>, rank: &impl Fn(SourceId) -> usize) -> Vec<JobCopy> {
     let mut copies: Vec<JobCopy> = Vec::new();
     for job in jobs {
-        let own = if job.copies.is_empty() { vec![job.own_copy()] } else { job.copies.clone() };
-        for c in own {
+        for c in listings(job).iter() {
             if !copies.iter().any(|x| x.id == c.id) {
-                copies.push(c);
+                copies.push(c.clone());
             }
         }
     }

@@ -326,6 +326,11 @@ impl Job {
         super::normalize::fold(&format!("{} {} {}", self.location.city, self.location.region, self.location.country))
     }
 
+    /// The ids of the other listings merged into this job (its `copies` but itself).
+    pub fn merged_ids(&self) -> impl Iterator<Item = &str> {
+        self.copies.iter().filter(|c| c.id != self.id).map(|c| c.id.as_str())
+    }
+
     /// The bits (`SourceId::bit`) of every source that lists this job: its own and its copies'.
     pub fn source_mask(&self) -> i64 {
         self.copies.iter().fold(self.source.bit(), |m, c| m | c.source.bit())

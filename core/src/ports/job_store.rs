@@ -102,7 +102,7 @@ impl CorpusRow {
     pub fn of(job: &Job) -> Self {
         CorpusRow {
             id: job.id.clone(),
-            copies: job.copies.iter().filter(|c| c.id != job.id).map(|c| c.id.clone()).collect(),
+            copies: job.merged_ids().map(str::to_owned).collect(),
             facts: JobFacts::of(job),
         }
     }
