@@ -49,7 +49,7 @@ fn job(n: usize) -> Job {
         salary: Salary::from_bounds(Some(20_000.0 + (n % 180) as f64 * 1_000.0), None, "GBP", PayPeriod::Year),
         skills: vec!["Python".into()],
         seniority: None,
-        remote: n % 5 == 0,
+        remote: n.is_multiple_of(5),
         url: String::new(),
         posted_at: Some(Utc::now() - ChronoDuration::hours((n % 5000) as i64)),
         valid_through: None,
