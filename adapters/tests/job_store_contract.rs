@@ -256,6 +256,15 @@ async fn a_full_listing_expires_what_it_no_longer_lists(store: Arc<dyn JobStore>
     assert_eq!(active, [imported(1).id]);
 }
 
+async fn a_late_writer_never_moves_last_seen_backwards(store: Arc<dyn JobStore>) {
+    store.upsert(&[job(1, "Rust Engineer")], t(0)).await.unwrap();
+    store.upsert(&[job(1, "Rust Engineer")], t(30)).await.unwrap();
+    // Another node's slower copy of the same listing, stamped earlier, arrives last.
+    store.upsert(&[job(1, "Rust Engineer")], t(10)).await.unwrap();
+    assert_eq!(store.feed(&all(10)).await.unwrap().jobs[0].last_seen_at, t(30));
+    assert_eq!(store.expire_unseen(t(20), t(40)).await.unwrap(), 0, "seen at t(30), after t(20)");
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -297,4 +306,5 @@ contract!(
     concurrent_upserts_of_the_same_new_jobs_do_not_fail,
     corpus_matches_what_the_reference_matches,
     a_full_listing_expires_what_it_no_longer_lists,
+    a_late_writer_never_moves_last_seen_backwards,
 );

@@ -46,6 +46,9 @@ pub struct Setup {
     pub smtp_url: Option<String>,
     /// Scheduled ingestion: off by default (tests run cycles through `state.ingest` themselves).
     pub ingest: jobin_app::wiring::IngestSettings,
+    /// `JOBIN_IMPORT_FILE`: wires the import source (the server also loads it in the background;
+    /// tests load it themselves with `jobin_app::import::import_file` to know when it is done).
+    pub import: Option<std::path::PathBuf>,
 }
 
 impl Default for Setup {
@@ -67,6 +70,7 @@ impl Default for Setup {
             stripe_base_url: None,
             smtp_url: None,
             ingest: jobin_app::wiring::IngestSettings::default(),
+            import: None,
         }
     }
 }
@@ -148,7 +152,7 @@ impl TestServer {
                 }
             },
             search: setup.search.clone(),
-            import: None,
+            import: setup.import.clone().map(|path| (path, None)),
             models: setup.models.clone(),
             llm: wiring::LlmSet::Custom(
                 setup.llm.clone().unwrap_or_else(|| vec![Arc::new(jobin_adapters::llm::LocalRules)]),

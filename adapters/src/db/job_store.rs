@@ -314,6 +314,9 @@ impl JobStore for SqlJobStore {
                 job::Entity::update_many()
                     .col_expr(job::Column::LastSeenAt, Expr::value(now))
                     .filter(job::Column::Id.is_in(unchanged))
+                    // Never backwards: a slower writer (another node's import of the same file)
+                    // must not make a job look unseen since an earlier time.
+                    .filter(job::Column::LastSeenAt.lt(now))
                     .exec(&tx)
                     .await
                     .map_err(err("marking jobs seen"))?;

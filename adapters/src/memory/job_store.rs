@@ -88,7 +88,7 @@ impl JobStore for MemoryJobStore {
                 }
                 Some((true, false, _)) => {
                     if let Some(r) = st.rows.get_mut(&job.id) {
-                        r.stored.last_seen_at = now;
+                        r.stored.last_seen_at = r.stored.last_seen_at.max(now);
                     }
                     report.unchanged += 1;
                 }

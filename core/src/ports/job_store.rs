@@ -39,7 +39,7 @@ pub struct UpsertReport {
     pub changed: usize,
     /// Expired, then seen again: active again with a new `updated_at` and `seq`.
     pub reactivated: usize,
-    /// Same content: only `last_seen_at` moves.
+    /// Same content: only `last_seen_at` moves (never backwards).
     pub unchanged: usize,
 }
 

@@ -4,6 +4,7 @@
 
 mod ai;
 mod ai_remote;
+mod analytics;
 mod billing;
 mod feed;
 mod keys;
