@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
-use std::path::PathBuf;
-
 use jobin_adapters::sources::{adzuna, arbeitnow, findwork, reed, remotive, themuse};
 use jobin_core::domain::{Country, Job, PayPeriod, SourceId};
 
-fn capture(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/payloads/boards").join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (shared/ must sit beside the checkout)", path.display()))
+/// A recorded board answer, or `None` (after a loud SKIPPED line) in a bare clone; the boards'
+/// own wire fixtures in `sources_wire.rs` cover the parsing there. Required under CI.
+fn capture(rel: &str) -> Option<Vec<u8>> {
+    let path = jobin_adapters::testing::shared_file(&format!("payloads/boards/{rel}"))?;
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 fn assert_sane(jobs: &[Job], source: SourceId, min: usize) {
@@ -35,7 +35,8 @@ fn assert_sane(jobs: &[Job], source: SourceId, min: usize) {
 
 #[test]
 fn adzuna_gb_capture_parses_with_pounds_per_year() {
-    let (jobs, count) = adzuna::parse_page(&capture("adzuna/gb_search_page1_2025-07.json"), Country::Gb).unwrap();
+    let Some(body) = capture("adzuna/gb_search_page1_2025-07.json") else { return };
+    let (jobs, count) = adzuna::parse_page(&body, Country::Gb).unwrap();
     assert_sane(&jobs, SourceId::Adzuna, 10);
     assert!(count >= jobs.len() as u64);
     let first = &jobs[0];
@@ -51,7 +52,8 @@ fn adzuna_gb_capture_parses_with_pounds_per_year() {
 
 #[test]
 fn adzuna_de_raw_capture_parses_with_euros_and_missing_fields() {
-    let (jobs, _) = adzuna::parse_page(&capture("adzuna/de_search_page1_2024-03_raw.json"), Country::De).unwrap();
+    let Some(body) = capture("adzuna/de_search_page1_2024-03_raw.json") else { return };
+    let (jobs, _) = adzuna::parse_page(&body, Country::De).unwrap();
     assert_sane(&jobs, SourceId::Adzuna, 10);
     assert!(jobs.iter().filter_map(|j| j.salary.as_ref()).all(|s| s.currency == "EUR"));
     assert!(jobs.iter().any(|j| j.title.contains("(m/w/d)")));
@@ -59,7 +61,8 @@ fn adzuna_de_raw_capture_parses_with_euros_and_missing_fields() {
 
 #[test]
 fn reed_capture_parses_dates_postcodes_and_salary_periods() {
-    let (jobs, total) = reed::parse_page(&capture("reed/search_100results_2025-07.json")).unwrap();
+    let Some(body) = capture("reed/search_100results_2025-07.json") else { return };
+    let (jobs, total) = reed::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::Reed, 100);
     assert!(total >= 100);
     let first = &jobs[0];
@@ -90,7 +93,8 @@ fn reed_capture_parses_dates_postcodes_and_salary_periods() {
 
 #[test]
 fn remotive_capture_parses_naive_dates_tags_and_free_text_salaries() {
-    let jobs = remotive::parse_listing(&capture("remotive/remote-jobs_35jobs_2026-07.json")).unwrap();
+    let Some(body) = capture("remotive/remote-jobs_35jobs_2026-07.json") else { return };
+    let jobs = remotive::parse_listing(&body).unwrap();
     assert_sane(&jobs, SourceId::Remotive, 35);
     assert!(jobs.iter().all(|j| j.remote));
     let first = &jobs[0];
@@ -106,7 +110,8 @@ fn remotive_capture_parses_naive_dates_tags_and_free_text_salaries() {
 
 #[test]
 fn findwork_capture_parses_roles_keywords_and_junk_locations() {
-    let (jobs, has_next) = findwork::parse_page(&capture("findwork/jobs_page1_2025-07.json")).unwrap();
+    let Some(body) = capture("findwork/jobs_page1_2025-07.json") else { return };
+    let (jobs, has_next) = findwork::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::Findwork, 100);
     assert!(has_next);
     let first = &jobs[0];
@@ -120,8 +125,8 @@ fn findwork_capture_parses_roles_keywords_and_junk_locations() {
 
 #[test]
 fn arbeitnow_capture_parses_slugs_unix_dates_and_escaped_html() {
-    let (jobs, has_next) =
-        arbeitnow::parse_page(&capture("arbeitnow/job-board-api_5jobs_2026-08_data-only.json")).unwrap();
+    let Some(body) = capture("arbeitnow/job-board-api_5jobs_2026-08_data-only.json") else { return };
+    let (jobs, has_next) = arbeitnow::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::Arbeitnow, 5);
     assert!(!has_next, "the capture has no links");
     assert_eq!(jobs[0].id, "arbeitnow:ml-product-engineer-heidelberg-60723");
@@ -130,7 +135,8 @@ fn arbeitnow_capture_parses_slugs_unix_dates_and_escaped_html() {
 
 #[test]
 fn themuse_capture_parses_levels_locations_and_landing_pages() {
-    let (jobs, page_count) = themuse::parse_page(&capture("themuse/public_jobs_page1_2025-07.json")).unwrap();
+    let Some(body) = capture("themuse/public_jobs_page1_2025-07.json") else { return };
+    let (jobs, page_count) = themuse::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::TheMuse, 20);
     assert!(page_count > 1);
     let first = &jobs[0];

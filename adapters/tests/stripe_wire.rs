@@ -1,11 +1,14 @@
-//! The Stripe gateway against a local mock serving Stripe objects built from the recorded fixtures
-//! in `../shared/payloads/stripe/` (async-stripe's parser is strict: the mock must answer whole
-//! objects): the form Stripe receives, customer reuse, errors, retries, and the key never leaking.
+//! The Stripe gateway against a local mock serving whole Stripe objects (async-stripe's parser is
+//! strict): the project's own fixtures, and the recorded ones of `../shared/payloads/stripe/` where
+//! they are beside the checkout. The form Stripe receives, customer reuse, errors, retries, and the
+//! key never leaking.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use jobin_adapters::payment::StripeGateway;
-use jobin_adapters::testing::stripe::{checkout_session, form_fields, portal_session};
+use jobin_adapters::testing::stripe::{
+    checkout_session, form_fields, portal_from, portal_session, recorded, session_from,
+};
 use jobin_core::domain::Plan;
 use jobin_core::ports::{CheckoutRequest, PaymentError, PaymentGateway};
 use secrecy::SecretString;
@@ -203,4 +206,35 @@ async fn the_portal_is_a_session_for_the_customer_returning_where_asked() {
     assert_eq!(f.get("return_url").map(String::as_str), Some("https://app.example.com/account"));
     let err = g.create_portal("cus_x", "https://app.example.com/account").await.unwrap_err();
     assert!(matches!(err, PaymentError::NoCustomer), "{err}");
+}
+
+/// Stripe's recorded Checkout Session and portal session objects parse through the gateway too
+/// (the other tests use the project's own objects of the same shape).
+#[tokio::test]
+async fn the_recorded_stripe_objects_parse() {
+    let (Some(session), Some(portal)) =
+        (recorded("checkout_session.fixture.json"), recorded("billing_portal_session.fixture.json"))
+    else {
+        return;
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(session_from(session, "cs_test_recorded")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/billing_portal/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(portal_from(
+            portal,
+            "cus_rec",
+            "https://billing.stripe.com/p/session/test_rec",
+        )))
+        .mount(&server)
+        .await;
+    let g = gateway(&server);
+    let session = g.create_checkout(&request(Plan::Pro, None)).await.unwrap();
+    assert_eq!(session.url, "https://checkout.stripe.com/c/pay/cs_test_recorded");
+    let url = g.create_portal("cus_rec", "https://app.example.com/account").await.unwrap();
+    assert_eq!(url, "https://billing.stripe.com/p/session/test_rec");
 }

@@ -314,7 +314,7 @@ async fn the_portal_is_for_paying_accounts_and_the_local_one_drives_every_lifecy
 mod stripe {
     use super::*;
     use jobin_adapters::testing::smtp::FakeSmtp;
-    use jobin_adapters::testing::stripe::{checkout_session, fixture, form_fields, portal_session};
+    use jobin_adapters::testing::stripe::{checkout_session, event, form_fields, portal_session};
     use jobin_tests::{STRIPE_SECRET_KEY, Setup};
     use wiremock::matchers::{header, method, path};
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -323,9 +323,10 @@ mod stripe {
         form_fields(&req.body).remove(key)
     }
 
-    /// A recorded event, re-addressed to our account / customer / subscription and re-dated.
+    /// A recorded event (the project's own of the same shape in a bare clone), re-addressed to our
+    /// account / customer / subscription and re-dated.
     fn recorded(name: &str, id: &str, created: i64, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
-        let mut e = fixture(name);
+        let mut e = event(name);
         e["id"] = json!(id);
         e["created"] = json!(created);
         edit(&mut e["data"]["object"]);
