@@ -86,8 +86,8 @@ fn stored(row: job::Model) -> Result<StoredJob, JobStoreError> {
 
 /// The text-index condition for word-prefix matching (`CorpusQuery::matches`): every word of
 /// `words` starts a word of `search_text`, every word of `place` a word of `place_text`.
-/// SQLite: the FTS5 table `jobs_fts` (rowid = `seq`); PostgreSQL: `to_tsvector('simple', …)`
-/// under its GIN indexes. `None` when there are no words.
+/// SQLite: the FTS5 table `jobs_fts` (rowid = `seq`); PostgreSQL: the stored `search_tsv` /
+/// `place_tsv` (`to_tsvector('simple', …)`) under their GIN indexes. `None` when there are no words.
 fn text_match(backend: DbBackend, words: &[String], place: &[String]) -> Option<SimpleExpr> {
     if words.is_empty() && place.is_empty() {
         return None;
@@ -101,16 +101,10 @@ fn text_match(backend: DbBackend, words: &[String], place: &[String]) -> Option<
         };
         let mut cond = Condition::all();
         if !words.is_empty() {
-            cond = cond.add(Expr::cust_with_values(
-                "to_tsvector('simple', search_text) @@ to_tsquery('simple', $1)",
-                [tsquery(words)],
-            ));
+            cond = cond.add(Expr::cust_with_values("search_tsv @@ to_tsquery('simple', $1)", [tsquery(words)]));
         }
         if !place.is_empty() {
-            cond = cond.add(Expr::cust_with_values(
-                "to_tsvector('simple', place_text) @@ to_tsquery('simple', $1)",
-                [tsquery(place)],
-            ));
+            cond = cond.add(Expr::cust_with_values("place_tsv @@ to_tsquery('simple', $1)", [tsquery(place)]));
         }
         return Some(cond.into());
     }
