@@ -13,7 +13,7 @@ pub use key_store::SqlKeyStore;
 pub use usage_log::SqlUsageLog;
 
 use anyhow::Context;
-use jobin_core::ports::StoreError;
+use jobin_core::ports::KeyStoreError;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
@@ -88,12 +88,12 @@ pub(crate) fn is_unavailable(e: &DbErr) -> bool {
             if matches!(**s, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed | sea_orm::sqlx::Error::Tls(_)))
 }
 
-pub(crate) fn store_err(context: &'static str) -> impl FnOnce(DbErr) -> StoreError {
+pub(crate) fn store_err(context: &'static str) -> impl FnOnce(DbErr) -> KeyStoreError {
     move |e| {
         if is_unavailable(&e) {
-            StoreError::Unavailable(anyhow::Error::new(e).context(context))
+            KeyStoreError::Unavailable(anyhow::Error::new(e).context(context))
         } else {
-            StoreError::Unknown(anyhow::Error::new(e).context(context))
+            KeyStoreError::Unknown(anyhow::Error::new(e).context(context))
         }
     }
 }

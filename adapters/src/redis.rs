@@ -59,6 +59,13 @@ impl Redis {
     }
 }
 
+#[async_trait::async_trait]
+impl jobin_core::ports::Reachable for Redis {
+    async fn ping(&self) -> bool {
+        Redis::ping(self).await
+    }
+}
+
 fn unavailable(e: fred::error::Error) -> MeterError {
     MeterError::Unavailable(anyhow::Error::new(e).context("Redis usage meter"))
 }

@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use jobin_core::domain::normalize::matches_keywords;
 use jobin_core::domain::{Job, SourceId};
-use jobin_core::ports::{SourceError, SourceQuery};
-use jobin_core::usecases::SourceBudget;
+use jobin_core::ports::{RequestBudget, SourceError, SourceQuery};
 
 pub use adzuna::Adzuna;
 pub use arbeitnow::Arbeitnow;
@@ -35,11 +34,11 @@ pub struct BoardContext {
     /// The board's API root, without the documented path (e.g. `https://api.adzuna.com/v1/api`).
     pub base_url: String,
     pub client: reqwest::Client,
-    pub budget: Arc<SourceBudget>,
+    pub budget: Arc<dyn RequestBudget>,
 }
 
 impl BoardContext {
-    pub fn new(base_url: &str, client: reqwest::Client, budget: Arc<SourceBudget>) -> Self {
+    pub fn new(base_url: &str, client: reqwest::Client, budget: Arc<dyn RequestBudget>) -> Self {
         Self { base_url: base_url.trim_end_matches('/').to_owned(), client, budget }
     }
 

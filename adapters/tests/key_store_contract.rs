@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use jobin_adapters::db::SqlKeyStore;
 use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
 use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyId, KeyName, Plan, SecretHasher};
-use jobin_core::ports::{KeyStore, NewKey, RefreshOutcome, StoreError};
+use jobin_core::ports::{KeyStore, KeyStoreError, NewKey, RefreshOutcome};
 use std::sync::Arc;
 
 fn t(s: i64) -> DateTime<Utc> {
@@ -66,7 +66,7 @@ async fn duplicate_email_is_rejected_and_writes_nothing(store: Arc<dyn KeyStore>
     let id = register(store.as_ref(), "dup@example.com", 1).await;
     let (secret, k) = key(2, 2);
     let err = store.create_account(&email("dup@example.com"), "$x", Plan::Pro, k, t(1)).await.unwrap_err();
-    assert!(matches!(err, StoreError::EmailTaken), "{err:?}");
+    assert!(matches!(err, KeyStoreError::EmailTaken), "{err:?}");
     assert!(store.find_key_by_hash(&hasher().hash(secret.expose())).await.unwrap().is_none());
     assert_eq!(store.list_active_keys(id).await.unwrap().len(), 1);
     assert_eq!(store.find_login(&email("dup@example.com")).await.unwrap().unwrap().account.plan, Plan::Free);
@@ -77,7 +77,7 @@ async fn display_prefixes_are_unique_per_account_only(store: Arc<dyn KeyStore>) 
     let b = register(store.as_ref(), "b@example.com", 1).await; // same prefix, other account: fine
     let (_, same_prefix) = key(1, 7);
     let err = store.insert_key(a, same_prefix, 20, t(1)).await.unwrap_err();
-    assert!(matches!(err, StoreError::PrefixTaken), "{err:?}");
+    assert!(matches!(err, KeyStoreError::PrefixTaken), "{err:?}");
     assert_eq!(store.list_active_keys(a).await.unwrap().len(), 1);
     let (_, fresh) = key(3, 7);
     let rec = store.insert_key(a, fresh, 20, t(2)).await.unwrap();
@@ -92,7 +92,7 @@ async fn active_key_limit_is_enforced(store: Arc<dyn KeyStore>) {
         store.insert_key(a, key(tag, 0).1, 3, t(1)).await.unwrap();
     }
     let err = store.insert_key(a, key(4, 0).1, 3, t(1)).await.unwrap_err();
-    assert!(matches!(err, StoreError::KeyLimitReached), "{err:?}");
+    assert!(matches!(err, KeyStoreError::KeyLimitReached), "{err:?}");
     assert_eq!(store.list_active_keys(a).await.unwrap().len(), 3);
 }
 
@@ -102,7 +102,7 @@ async fn rotation_revokes_every_active_key_atomically(store: Arc<dyn KeyStore>) 
     store.insert_key(a, key(3, 0).1, 20, t(1)).await.unwrap();
     // A rotation whose new prefix collides (with the revoked-to-be key 3) writes nothing.
     let err = store.rotate_keys(a, key(3, 5).1, t(2)).await.unwrap_err();
-    assert!(matches!(err, StoreError::PrefixTaken), "{err:?}");
+    assert!(matches!(err, KeyStoreError::PrefixTaken), "{err:?}");
     assert_eq!(store.list_active_keys(a).await.unwrap().len(), 2);
 
     let (secret, k) = key(4, 0);

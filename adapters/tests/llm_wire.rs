@@ -8,7 +8,7 @@ use jobin_adapters::TokioTimer;
 use jobin_adapters::testing::llm::LlmProtocol;
 use jobin_core::domain::{Job, ModelCatalog, ModelOverride, ModelStatus, Plan, PlanCatalog, SourceId};
 use jobin_core::ports::{LlmError, LlmProvider, LlmRequest, LlmTask};
-use jobin_core::usecases::{AiChoice, AiGateway, Enhancer};
+use jobin_core::services::{AiChoice, AiGateway, Enhancer};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -203,7 +203,7 @@ async fn a_slow_provider_times_out() {
     }
 }
 
-fn gateway(p: LlmProtocol, provider: Arc<dyn LlmProvider>) -> (AiGateway, jobin_core::usecases::Selection) {
+fn gateway(p: LlmProtocol, provider: Arc<dyn LlmProvider>) -> (AiGateway, jobin_core::services::Selection) {
     // Make every provider selectable (the document marks all but Qwen as coming soon).
     let (ai, alias) = p.catalog_model();
     let o = ModelOverride { model_id: Some("m-1".into()), status: Some(ModelStatus::Available), ..Default::default() };

@@ -13,13 +13,13 @@ use jobin_adapters::memory::MemoryMeter;
 use jobin_adapters::sources::{Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse, board_client};
 use jobin_core::domain::{Country, SourceId};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
-use jobin_core::usecases::{BudgetWindow, SourceBudget};
+use jobin_core::services::{BudgetWindow, SourceBudget};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-fn budget(overrides: HashMap<SourceId, Vec<BudgetWindow>>) -> Arc<SourceBudget> {
+fn budget(overrides: HashMap<SourceId, Vec<BudgetWindow>>) -> Arc<dyn jobin_core::ports::RequestBudget> {
     Arc::new(SourceBudget::new(Arc::new(MemoryMeter::default()), Arc::new(SystemClock), overrides))
 }
 

@@ -20,7 +20,8 @@
 //! ```
 
 use jobin_core::domain::{
-    AiProvider, AiTier, CatalogOverrides, ModelCatalog, ModelOverride, ModelStatus, Plan, PlanCatalog, PlanOverride,
+    AiProvider, AiTier, CatalogOverrides, Endpoint, ModelCatalog, ModelOverride, ModelStatus, Plan, PlanCatalog,
+    PlanOverride,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -87,7 +88,11 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
     }
     for (path, plan) in file.endpoints {
         let plan = Plan::parse(&plan).map_err(|e| format!("endpoints.\"{path}\": {e}"))?;
-        overrides.endpoints.insert(path, plan);
+        let endpoint = crate::http::gate::at_path(&path).ok_or_else(|| {
+            let known: Vec<&str> = Endpoint::ALL.into_iter().map(crate::http::gate::path).collect();
+            format!("endpoints: unknown endpoint `{path}`; known: {}", known.join(", "))
+        })?;
+        overrides.endpoints.insert(endpoint, plan);
     }
     PlanCatalog::document().with_overrides(&overrides).map_err(|e| e.to_string())
 }
@@ -159,7 +164,10 @@ mod tests {
         assert_eq!(c.terms(Plan::Free).data_sources, 1);
         assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite]);
         assert_eq!(c.terms(Plan::Scale), PlanCatalog::document().terms(Plan::Scale));
-        assert_eq!(c.endpoints(Plan::Free), vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]);
+        assert_eq!(
+            c.endpoints(Plan::Free).into_iter().map(crate::http::gate::path).collect::<Vec<_>>(),
+            vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]
+        );
         assert_eq!(parse("").unwrap(), PlanCatalog::document());
     }
 

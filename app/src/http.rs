@@ -5,6 +5,7 @@ pub mod billing;
 pub mod client_ip;
 pub mod error;
 pub mod feed;
+pub mod gate;
 pub mod jobs;
 pub mod middleware;
 pub mod security;

@@ -6,11 +6,14 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod import;
+pub mod secrets;
 pub mod server;
+pub mod state;
+pub mod stores;
 pub mod telemetry;
 pub mod usage_writer;
 pub mod wiring;
 
 pub use config::Config;
 pub use server::{api_service, openapi_json};
-pub use wiring::AppState;
+pub use state::AppState;

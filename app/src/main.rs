@@ -3,7 +3,7 @@
 use clap::Parser;
 use jobin_app::cli::{AccountsCommand, Cli, Command};
 use jobin_app::config::Config;
-use jobin_app::{server, telemetry, wiring};
+use jobin_app::{server, stores, telemetry, wiring};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -54,24 +54,19 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     "job boards: keyless ones (remotive, arbeitnow, themuse) are on; keyed ones need their keys"
                 ),
             }
-            let db = wiring::open_database(&config).await?;
-            let secrets = wiring::Secrets::resolve(&config)?;
-            let mut opts = wiring::Options::from_config(&config, secrets);
-            opts.redis = wiring::open_redis(&config).await?;
-            let state = wiring::build(db, opts)?;
+            let connections = stores::Connections::open(&config).await?;
+            let state = wiring::build(&config, connections, wiring::Overrides::default())?;
             let (acceptor, addr) = server::bind(config.bind).await?;
             tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "JobIn listening");
             server::serve(state, acceptor, server::shutdown_signal()).await
         }
         Command::Migrate => {
-            wiring::open_database(&config).await?;
+            stores::open_database(&config).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
         Command::Accounts { command: AccountsCommand::SetPlan { email, plan } } => {
-            let db = wiring::open_database(&config).await?;
-            let store = std::sync::Arc::new(jobin_adapters::db::SqlKeyStore::new(db));
-            let set = jobin_core::usecases::SetPlan { store, clock: std::sync::Arc::new(jobin_adapters::SystemClock) };
+            let set = wiring::set_plan(stores::open_database(&config).await?);
             let account = set.execute(&email, &plan).await?;
             println!("{} is now on the {} plan", account.email, account.plan);
             Ok(())

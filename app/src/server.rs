@@ -13,7 +13,7 @@ use crate::http::feed::FeedApi;
 use crate::http::jobs::JobsApi;
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
-use crate::wiring::AppState;
+use crate::state::AppState;
 
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
@@ -78,21 +78,21 @@ pub async fn serve(
             tick.tick().await;
             loop {
                 tick.tick().await;
-                if let Err(e) = state.last_used.flush(state.store.as_ref()).await {
+                if let Err(e) = state.access.last_used.flush(state.accounts.store.as_ref()).await {
                     tracing::warn!(error = %e, "flushing key last-used times failed; will retry");
                 }
             }
         })
     };
-    let importer = state.import.clone().map(|(path, currency)| {
-        let jobs = state.jobs.clone();
+    let importer = state.background.import.clone().map(|import| {
+        let jobs = state.jobs.store.clone();
         tokio::spawn(async move {
-            if let Err(e) = crate::import::import_file(jobs.as_ref(), path, currency).await {
+            if let Err(e) = crate::import::import_file(jobs.as_ref(), import.file, import.currency).await {
                 tracing::error!(error = format!("{e:#}"), "import failed; imported postings are not updated");
             }
         })
     });
-    let ingester = state.ingest.clone().map(|(ingest, every)| {
+    let ingester = state.background.ingest.clone().map(|(ingest, every)| {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -118,8 +118,8 @@ pub async fn serve(
     for task in [ingester, importer].into_iter().flatten() {
         task.abort();
     }
-    state.usage.close().await;
-    match state.last_used.flush(state.store.as_ref()).await {
+    state.usage.writer.close().await;
+    match state.access.last_used.flush(state.accounts.store.as_ref()).await {
         Ok(n) => tracing::info!(keys = n, "flushed key last-used times"),
         Err(e) => tracing::error!(error = %e, "final flush of key last-used times failed"),
     }

@@ -103,7 +103,7 @@ async fn run(log: Arc<dyn UsageLog>, mut rx: mpsc::Receiver<UsageRecord>, shutdo
 mod tests {
     use super::*;
     use jobin_core::domain::AccountId;
-    use jobin_core::ports::StoreError;
+    use jobin_core::ports::KeyStoreError;
     use std::sync::Mutex as StdMutex;
 
     /// Fails the first `fail` writes, then records batches.
@@ -115,17 +115,17 @@ mod tests {
 
     #[async_trait::async_trait]
     impl UsageLog for Flaky {
-        async fn append(&self, records: &[UsageRecord]) -> Result<(), StoreError> {
+        async fn append(&self, records: &[UsageRecord]) -> Result<(), KeyStoreError> {
             let mut fail = self.fail.lock().unwrap();
             if *fail > 0 {
                 *fail -= 1;
-                return Err(StoreError::Unavailable(anyhow::anyhow!("down")));
+                return Err(KeyStoreError::Unavailable(anyhow::anyhow!("down")));
             }
             self.batches.lock().unwrap().push(records.len());
             self.rows.lock().unwrap().extend_from_slice(records);
             Ok(())
         }
-        async fn recent(&self, _: AccountId, _: u64) -> Result<Vec<UsageRecord>, StoreError> {
+        async fn recent(&self, _: AccountId, _: u64) -> Result<Vec<UsageRecord>, KeyStoreError> {
             Ok(vec![])
         }
     }

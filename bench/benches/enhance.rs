@@ -11,7 +11,7 @@ use jobin_adapters::llm::LocalRules;
 use jobin_adapters::memory::MemoryCache;
 use jobin_core::domain::{AiProvider, Job, ModelCatalog, Plan, PlanCatalog};
 use jobin_core::ports::{Cache, LlmAnswer, LlmError, LlmProvider, LlmRequest};
-use jobin_core::usecases::{AiChoice, AiGateway, Enhancer, Selection};
+use jobin_core::services::{AiChoice, AiGateway, Enhancer, Selection};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

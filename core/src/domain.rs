@@ -6,7 +6,6 @@ pub mod account;
 pub mod ai;
 pub mod api_key;
 pub mod billing;
-pub mod catalog;
 pub mod dedup;
 pub mod email;
 pub mod facts;
@@ -15,6 +14,7 @@ pub mod job;
 pub mod normalize;
 pub mod password;
 pub mod plan;
+pub mod plan_catalog;
 pub mod routing;
 pub mod secret;
 pub mod skills;
@@ -23,11 +23,7 @@ pub mod stats;
 pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError};
 pub use ai::{AiProvider, ModelCatalog, ModelCatalogError, ModelEntry, ModelOverride, ModelStatus, SelectError};
 pub use api_key::{ApiKeySecret, KeyFormatError, KeyPrefix};
-pub use billing::{
-    BillingEvent, EventError, EventKind, SIGNATURE_TOLERANCE_SECS, SignatureError, SubscriptionStatus, parse_event,
-    sign_webhook, verify_webhook,
-};
-pub use catalog::{AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms};
+pub use billing::{BillingEvent, EventKind, SubscriptionStatus};
 pub use dedup::{Fingerprint, merge};
 pub use email::{Email, EmailError};
 pub use facts::{AnnualSalary, JobFacts};
@@ -35,6 +31,7 @@ pub use feed::{CursorCodec, InvalidCursor, Stream, content_hash};
 pub use job::{Country, Job, JobCopy, Location, PayPeriod, Salary, Seniority, SourceId, UnsupportedCountry};
 pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
+pub use plan_catalog::{AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms};
 pub use routing::{Route, Skip, route};
 pub use secret::{SecretHash, SecretHasher, random_token};
 pub use skills::{PostingText, canonical_skill, grounded_skills};

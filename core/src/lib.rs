@@ -4,6 +4,7 @@
 pub mod domain;
 pub mod error;
 pub mod ports;
+pub mod services;
 pub mod usecases;
 
 pub use error::{Code, ErrorCode};

@@ -3,6 +3,7 @@
 //! async port also has a mockall `Mock*` type.
 
 pub mod billing_store;
+pub mod budget;
 pub mod cache;
 pub mod clock;
 pub mod entropy;
@@ -14,12 +15,14 @@ pub mod lock;
 pub mod notifier;
 pub mod password;
 pub mod payment;
+pub mod reachable;
 pub mod timer;
 pub mod token;
 pub mod usage;
 pub mod usage_log;
 
 pub use billing_store::{BillingChange, BillingRecord, BillingStatus, BillingStore};
+pub use budget::RequestBudget;
 pub use cache::{Cache, CacheError};
 pub use clock::Clock;
 pub use entropy::Entropy;
@@ -28,14 +31,18 @@ pub use job_store::{
     CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
     UpsertReport,
 };
-pub use key_store::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
+pub use key_store::{KeyStore, KeyStoreError, NewKey, RefreshOutcome, StoredLogin};
 #[cfg(any(test, feature = "mocks"))]
 pub use llm::MockLlmProvider;
 pub use llm::{ExtractItem, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};
 pub use lock::{Lock, LockError, LockToken};
 pub use notifier::{Notice, Notifier, NotifyError};
 pub use password::{HashError, PasswordHasher};
-pub use payment::{CheckoutRequest, CheckoutSession, PaymentError, PaymentGateway};
+pub use payment::{
+    CheckoutRequest, CheckoutSession, PaymentError, PaymentEvents, PaymentGateway, PaymentStandIn, PortalAction,
+    PortalVisit, WebhookDelivery, WebhookReadError,
+};
+pub use reachable::Reachable;
 pub use timer::Timer;
 pub use token::{AccessClaims, TokenError, TokenSigner};
 pub use usage::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};

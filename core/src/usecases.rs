@@ -1,53 +1,49 @@
-//! Use cases: one file each, a plain struct over `Arc<dyn Port>`s with an `execute` method.
+//! Use cases: one file each, a plain struct over `Arc<dyn Port>`s with an `execute` method. The
+//! services they share (AI selection, enhancement, the boards' request budget, last-used times)
+//! are in [`crate::services`].
 
 pub mod admit;
-pub mod ai;
 pub mod analytics;
 pub mod authenticate;
 pub mod billing_webhook;
-pub mod budget;
 pub mod checkout;
-pub mod enhance;
 pub mod feed;
 pub mod insight;
 pub mod keys;
-pub mod last_used;
 pub mod login;
 pub mod me;
 pub mod refresh;
 pub mod register;
 pub mod revoke;
 pub mod rotate;
-pub mod salary;
+pub mod salary_percentiles;
 pub mod search;
+pub mod search_jobs;
 pub mod set_plan;
 pub mod throttle;
 pub mod trends;
 
-use crate::{Code, ErrorCode, ports::StoreError};
+use crate::{Code, ErrorCode, ports::KeyStoreError};
 
 pub use admit::{Admit, AdmitError, RateStatus};
-pub use ai::{AI_BUDGET, AiChoice, AiError, AiGateway, ProviderStatus, ProviderView, ProvidersView, Selection};
 pub use analytics::{ANALYTICS_TTL, AnalyticsError, AnalyticsRequest, Corpus, Coverage, distinct};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};
-pub use budget::{BudgetWindow, SourceBudget, default_budget};
 pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError, redirect_allowed};
-pub use enhance::{Enhanced, Enhancer, Extraction};
 pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, Ingest, IngestReport};
 pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
-pub use last_used::LastUsedTracker;
 pub use login::{Login, LoginError, SessionIssuer, SessionTokens};
 pub use me::{Me, MeView};
 pub use refresh::{Refresh, RefreshError};
 pub use register::{Register, RegisterError, Registered};
 pub use revoke::{RevokeError, RevokeKey};
 pub use rotate::{RotateError, RotateKeys};
-pub use salary::{SalaryReport, SalaryStatsCase};
+pub use salary_percentiles::{SalaryPercentiles, SalaryReport};
 pub use search::{
     Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus, query_key,
 };
+pub use search_jobs::{EnhanceSummary, SearchJobs, SearchJobsError, SearchJobsOutcome, SearchJobsRequest};
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};
 pub use trends::{SeniorityCounts, SkillCount, Trends, TrendsReport};
@@ -67,16 +63,16 @@ impl FieldError {
 }
 
 /// The code for a store failure that reaches a client.
-pub(crate) fn store_code(e: &StoreError) -> Code {
+pub(crate) fn store_code(e: &KeyStoreError) -> Code {
     match e {
-        StoreError::Unavailable(_) => Code::DependencyUnavailable,
-        StoreError::EmailTaken => Code::EmailTaken,
-        StoreError::KeyLimitReached => Code::KeyLimitReached,
-        StoreError::PrefixTaken | StoreError::Unknown(_) => Code::Internal,
+        KeyStoreError::Unavailable(_) => Code::DependencyUnavailable,
+        KeyStoreError::EmailTaken => Code::EmailTaken,
+        KeyStoreError::KeyLimitReached => Code::KeyLimitReached,
+        KeyStoreError::PrefixTaken | KeyStoreError::Unknown(_) => Code::Internal,
     }
 }
 
-impl ErrorCode for StoreError {
+impl ErrorCode for KeyStoreError {
     fn code(&self) -> Code {
         store_code(self)
     }

@@ -4,8 +4,10 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed set-up should panic
 
 use jobin_adapters::testing::ScratchPostgres;
-use jobin_app::wiring::{self, AppState, Options, Secrets};
-use jobin_core::domain::Plan;
+use jobin_app::AppState;
+use jobin_app::config::{Config, IngestSettings};
+use jobin_app::stores::Connections;
+use jobin_app::wiring::{self, Overrides};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,6 +25,10 @@ pub enum Backend {
     Postgres,
 }
 
+/// What a test varies. `TestServer::start_with` turns it into `JOBIN_*` variables read by the
+/// same `Config::from_lookup` as the server's environment (plus the typed values below that the
+/// environment holds as files: the catalog file and the ingestion schedule), and `Overrides` for
+/// boards and models.
 pub struct Setup {
     pub backend: Backend,
     /// Proxies whose `X-Forwarded-For` is believed. Default: loopback, so tests can act as many
@@ -32,20 +38,19 @@ pub struct Setup {
     pub catalog: jobin_core::domain::PlanCatalog,
     /// Meter and lock in this Redis instead of in-process.
     pub redis: Option<jobin_adapters::redis::Redis>,
-    /// The job boards: `None` = the seeded fake boards without latency (seed 42).
+    /// The job boards: `None` = the seeded fake boards without latency (`JOBIN_DEMO`).
     pub boards: Option<Vec<Arc<dyn jobin_core::ports::JobSource>>>,
-    pub search: jobin_core::usecases::SearchConfig,
-    /// The AI model catalog (default: the document's).
+    /// The AI model catalog (default: the document's; the catalog file's `[models]`).
     pub models: jobin_core::domain::ModelCatalog,
-    /// The LLM providers: `None` = only `local` (no network).
+    /// The LLM providers: `None` = only `local` (no keys are configured, so no network).
     pub llm: Option<Vec<Arc<dyn jobin_core::ports::LlmProvider>>>,
     pub ai_budget: std::time::Duration,
     /// Stripe's API root (a mock): `None` = the offline stand-in pages.
     pub stripe_base_url: Option<String>,
     /// An SMTP server for billing emails: `None` = the log outbox in the scratch dir.
     pub smtp_url: Option<String>,
-    /// Scheduled ingestion: off by default (tests run cycles through `state.ingest` themselves).
-    pub ingest: jobin_app::wiring::IngestSettings,
+    /// Scheduled ingestion: off by default (tests run cycles through `state.background.ingest`).
+    pub ingest: IngestSettings,
     /// `JOBIN_IMPORT_FILE`: wires the import source (the server also loads it in the background;
     /// tests load it themselves with `jobin_app::import::import_file` to know when it is done).
     pub import: Option<std::path::PathBuf>,
@@ -60,16 +65,12 @@ impl Default for Setup {
             catalog: roomy_catalog(),
             redis: None,
             boards: None,
-            search: jobin_core::usecases::SearchConfig {
-                source_timeout: std::time::Duration::from_secs(2),
-                ..Default::default()
-            },
             models: jobin_core::domain::ModelCatalog::document(),
             llm: None,
-            ai_budget: jobin_core::usecases::AI_BUDGET,
+            ai_budget: jobin_core::services::AI_BUDGET,
             stripe_base_url: None,
             smtp_url: None,
-            ingest: jobin_app::wiring::IngestSettings::default(),
+            ingest: IngestSettings::default(),
             import: None,
         }
     }
@@ -84,6 +85,56 @@ pub fn roomy_catalog() -> jobin_core::domain::PlanCatalog {
         o.plans.insert(plan, PlanOverride { per_minute: Some(100_000), ..Default::default() });
     }
     PlanCatalog::document().with_overrides(&o).expect("valid overrides")
+}
+
+impl Setup {
+    /// The `JOBIN_*` variables this setup stands for (secrets, scratch data dir, prices, …).
+    pub fn env(&self, data_dir: &std::path::Path) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("JOBIN_DATA_DIR", data_dir.display().to_string()),
+            ("JOBIN_JWT_SECRET", JWT_SECRET.to_owned()),
+            ("JOBIN_KEY_PEPPER", KEY_PEPPER.to_owned()),
+            ("JOBIN_STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET.to_owned()),
+            ("JOBIN_PUBLIC_URL", "https://jobin.test".to_owned()),
+            ("JOBIN_TRUSTED_PROXIES", self.trusted_proxies.join(",")),
+            ("JOBIN_MAX_BODY_BYTES", self.max_body_bytes.to_string()),
+            ("JOBIN_SOURCE_TIMEOUT_MS", "2000".to_owned()),
+            ("JOBIN_AI_BUDGET_MS", self.ai_budget.as_millis().to_string()),
+            ("JOBIN_STRIPE_PRICE_STARTER", "price_starter".to_owned()),
+            ("JOBIN_STRIPE_PRICE_PRO", "price_pro".to_owned()),
+            ("JOBIN_STRIPE_PRICE_SCALE", "price_scale".to_owned()),
+        ];
+        if self.boards.is_none() {
+            env.extend([("JOBIN_DEMO", "1".to_owned()), ("JOBIN_DEMO_LATENCY_MS", "0".to_owned())]);
+        }
+        if let Some(url) = &self.stripe_base_url {
+            env.extend([
+                ("JOBIN_STRIPE_SECRET_KEY", STRIPE_SECRET_KEY.to_owned()),
+                ("JOBIN_STRIPE_BASE_URL", url.clone()),
+            ]);
+        }
+        if let Some(url) = &self.smtp_url {
+            env.extend([
+                ("JOBIN_SMTP_URL", url.clone()),
+                ("JOBIN_EMAIL_FROM", "JobIn Billing <billing@jobin.test>".to_owned()),
+            ]);
+        }
+        if let Some(path) = &self.import {
+            env.push(("JOBIN_IMPORT_FILE", path.display().to_string()));
+        }
+        env
+    }
+
+    /// The server's configuration: [`Setup::env`] read by `Config::from_lookup`, with the catalog
+    /// and the ingestion schedule set as typed values.
+    pub fn config(&self, data_dir: &std::path::Path) -> Config {
+        let env: std::collections::HashMap<&str, String> = self.env(data_dir).into_iter().collect();
+        let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("the test setup is a valid configuration");
+        config.catalog = self.catalog.clone();
+        config.models = self.models.clone();
+        config.ingest = self.ingest.clone();
+        config
+    }
 }
 
 pub struct TestServer {
@@ -133,45 +184,9 @@ impl TestServer {
                 (pg.db.clone(), Some(pg))
             }
         };
-        let opts = Options {
-            secrets: Secrets {
-                jwt_secret: JWT_SECRET.to_owned().into(),
-                key_pepper: KEY_PEPPER.to_owned().into(),
-                stripe_webhook_secret: STRIPE_WEBHOOK_SECRET.to_owned().into(),
-            },
-            trusted_proxies: setup.trusted_proxies.iter().map(|s| s.parse().expect("cidr")).collect(),
-            max_body_bytes: setup.max_body_bytes,
-            hash_concurrency: 4,
-            catalog: setup.catalog.clone(),
-            public_url: "https://jobin.test".into(),
-            redis: setup.redis.clone(),
-            boards: match setup.boards {
-                Some(b) => wiring::BoardSet::Custom(b),
-                None => {
-                    wiring::BoardSet::Demo(jobin_app::config::DemoSettings { latency_ms: 0, failing: vec![], seed: 42 })
-                }
-            },
-            search: setup.search.clone(),
-            import: setup.import.clone().map(|path| (path, None)),
-            models: setup.models.clone(),
-            llm: wiring::LlmSet::Custom(
-                setup.llm.clone().unwrap_or_else(|| vec![Arc::new(jobin_adapters::llm::LocalRules)]),
-            ),
-            ai_default: None,
-            ai_budget: setup.ai_budget,
-            prices: [("price_starter", Plan::Starter), ("price_pro", Plan::Pro), ("price_scale", Plan::Scale)]
-                .into_iter()
-                .map(|(id, p)| (p, id.to_owned()))
-                .collect(),
-            stripe: setup
-                .stripe_base_url
-                .clone()
-                .map(|base_url| wiring::StripeApi { secret_key: STRIPE_SECRET_KEY.to_owned().into(), base_url }),
-            smtp: setup.smtp_url.clone().map(|url| (url.into(), "JobIn Billing <billing@jobin.test>".to_owned())),
-            outbox: dir.path().join("outbox.jsonl"),
-            ingest: setup.ingest.clone(),
-        };
-        let state = wiring::build(db, opts).expect("wiring");
+        let config = setup.config(dir.path());
+        let overrides = Overrides { boards: setup.boards, llms: setup.llm };
+        let state = wiring::build(&config, Connections { db, redis: setup.redis }, overrides).expect("wiring");
         let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(jobin_app::server::serve(state.clone(), acceptor, async {

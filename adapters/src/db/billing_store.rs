@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jobin_core::domain::AccountId;
-use jobin_core::ports::{BillingChange, BillingRecord, BillingStatus, BillingStore, StoreError};
+use jobin_core::ports::{BillingChange, BillingRecord, BillingStatus, BillingStore, KeyStoreError};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
 
@@ -25,16 +25,16 @@ impl SqlBillingStore {
     }
 }
 
-fn status_of(raw: &str) -> Result<BillingStatus, StoreError> {
+fn status_of(raw: &str) -> Result<BillingStatus, KeyStoreError> {
     match raw {
         "active" => Ok(BillingStatus::Active),
         "past_due" => Ok(BillingStatus::PastDue),
         "canceled" => Ok(BillingStatus::Canceled),
-        other => Err(StoreError::Unknown(anyhow!("stored billing status `{other}`"))),
+        other => Err(KeyStoreError::Unknown(anyhow!("stored billing status `{other}`"))),
     }
 }
 
-async fn record<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<BillingRecord>, StoreError> {
+async fn record<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<BillingRecord>, KeyStoreError> {
     let Some(acc) = account::Entity::find_by_id(id).one(db).await.map_err(store_err("reading an account"))? else {
         return Ok(None);
     };
@@ -60,7 +60,7 @@ async fn record<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<BillingRec
 
 #[async_trait]
 impl BillingStore for SqlBillingStore {
-    async fn billing(&self, account: AccountId) -> Result<Option<BillingRecord>, StoreError> {
+    async fn billing(&self, account: AccountId) -> Result<Option<BillingRecord>, KeyStoreError> {
         record(&self.db, account.0).await
     }
 
@@ -68,7 +68,7 @@ impl BillingStore for SqlBillingStore {
         &self,
         subscription: Option<String>,
         customer: Option<String>,
-    ) -> Result<Option<BillingRecord>, StoreError> {
+    ) -> Result<Option<BillingRecord>, KeyStoreError> {
         let mut found = None;
         if let Some(sub) = subscription {
             found = billing::Entity::find()
@@ -98,7 +98,7 @@ impl BillingStore for SqlBillingStore {
         account: Option<AccountId>,
         change: &BillingChange,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, KeyStoreError> {
         let txn = self.db.begin().await.map_err(store_err("beginning a billing event"))?;
         let inserted = billing_event::Entity::insert(billing_event::ActiveModel {
             event_id: Set(event_id.to_owned()),

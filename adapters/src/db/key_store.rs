@@ -4,7 +4,7 @@ use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use jobin_core::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash};
-use jobin_core::ports::{KeyStore, NewKey, RefreshOutcome, StoreError, StoredLogin};
+use jobin_core::ports::{KeyStore, KeyStoreError, NewKey, RefreshOutcome, StoredLogin};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -25,23 +25,24 @@ impl SqlKeyStore {
     }
 }
 
-pub(crate) fn to_account(m: account::Model) -> Result<Account, StoreError> {
+pub(crate) fn to_account(m: account::Model) -> Result<Account, KeyStoreError> {
     Ok(Account {
         id: AccountId(m.id),
         email: Email::parse(&m.email)
-            .map_err(|e| StoreError::Unknown(anyhow!("stored email of account {} is invalid: {e}", m.id)))?,
-        plan: Plan::parse(&m.plan).map_err(|e| StoreError::Unknown(anyhow!("stored plan of account {}: {e}", m.id)))?,
+            .map_err(|e| KeyStoreError::Unknown(anyhow!("stored email of account {} is invalid: {e}", m.id)))?,
+        plan: Plan::parse(&m.plan)
+            .map_err(|e| KeyStoreError::Unknown(anyhow!("stored plan of account {}: {e}", m.id)))?,
         created_at: m.created_at,
     })
 }
 
-fn to_key(m: api_key::Model) -> Result<ApiKeyRecord, StoreError> {
+fn to_key(m: api_key::Model) -> Result<ApiKeyRecord, KeyStoreError> {
     Ok(ApiKeyRecord {
         id: KeyId(m.id),
         account_id: AccountId(m.account_id),
         name: KeyName::from_stored(m.name),
         prefix: KeyPrefix::parse(&m.prefix)
-            .map_err(|e| StoreError::Unknown(anyhow!("stored prefix of key {}: {e}", m.id)))?,
+            .map_err(|e| KeyStoreError::Unknown(anyhow!("stored prefix of key {}: {e}", m.id)))?,
         created_at: m.created_at,
         last_used_at: m.last_used_at,
         revoked_at: m.revoked_at,
@@ -68,18 +69,18 @@ async fn insert_key_row(
     account: AccountId,
     key: &NewKey,
     now: DateTime<Utc>,
-) -> Result<ApiKeyRecord, StoreError> {
+) -> Result<ApiKeyRecord, KeyStoreError> {
     match key_model(account, key, now).insert(conn).await {
         Ok(m) => to_key(m),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::PrefixTaken),
+        Err(e) if is_unique_violation(&e) => Err(KeyStoreError::PrefixTaken),
         Err(e) => Err(store_err("inserting an API key")(e)),
     }
 }
 
 #[async_trait]
 impl KeyStore for SqlKeyStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(|e| StoreError::Unavailable(anyhow::Error::new(e).context("database ping")))
+    async fn ping(&self) -> Result<(), KeyStoreError> {
+        self.db.ping().await.map_err(|e| KeyStoreError::Unavailable(anyhow::Error::new(e).context("database ping")))
     }
 
     async fn create_account(
@@ -89,7 +90,7 @@ impl KeyStore for SqlKeyStore {
         plan: Plan,
         first_key: NewKey,
         now: DateTime<Utc>,
-    ) -> Result<(Account, ApiKeyRecord), StoreError> {
+    ) -> Result<(Account, ApiKeyRecord), KeyStoreError> {
         let txn = self.db.begin().await.map_err(store_err("beginning registration"))?;
         let inserted = account::ActiveModel {
             email: Set(email.as_str().to_owned()),
@@ -103,7 +104,7 @@ impl KeyStore for SqlKeyStore {
         .await;
         let account = match inserted {
             Ok(m) => to_account(m)?,
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::EmailTaken),
+            Err(e) if is_unique_violation(&e) => return Err(KeyStoreError::EmailTaken),
             Err(e) => return Err(store_err("inserting an account")(e)),
         };
         let key = insert_key_row(&txn, account.id, &first_key, now).await?;
@@ -111,7 +112,7 @@ impl KeyStore for SqlKeyStore {
         Ok((account, key))
     }
 
-    async fn find_login(&self, email: &Email) -> Result<Option<StoredLogin>, StoreError> {
+    async fn find_login(&self, email: &Email) -> Result<Option<StoredLogin>, KeyStoreError> {
         let found = account::Entity::find()
             .filter(account::Column::Email.eq(email.as_str()))
             .one(&self.db)
@@ -125,7 +126,7 @@ impl KeyStore for SqlKeyStore {
             .transpose()
     }
 
-    async fn find_account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+    async fn find_account(&self, id: AccountId) -> Result<Option<Account>, KeyStoreError> {
         account::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
@@ -134,7 +135,7 @@ impl KeyStore for SqlKeyStore {
             .transpose()
     }
 
-    async fn set_plan(&self, email: &Email, plan: Plan, now: DateTime<Utc>) -> Result<Option<Account>, StoreError> {
+    async fn set_plan(&self, email: &Email, plan: Plan, now: DateTime<Utc>) -> Result<Option<Account>, KeyStoreError> {
         let updated = account::Entity::update_many()
             .col_expr(account::Column::Plan, Expr::value(plan.as_str()))
             .col_expr(account::Column::UpdatedAt, Expr::value(now))
@@ -148,7 +149,7 @@ impl KeyStore for SqlKeyStore {
         Ok(self.find_login(email).await?.map(|s| s.account))
     }
 
-    async fn find_key_by_hash(&self, hash: &SecretHash) -> Result<Option<(ApiKeyRecord, Account)>, StoreError> {
+    async fn find_key_by_hash(&self, hash: &SecretHash) -> Result<Option<(ApiKeyRecord, Account)>, KeyStoreError> {
         let found = api_key::Entity::find()
             .filter(api_key::Column::KeyHash.eq(hash.as_str()))
             .find_also_related(account::Entity)
@@ -157,12 +158,12 @@ impl KeyStore for SqlKeyStore {
             .map_err(store_err("looking up an API key"))?;
         match found {
             Some((key, Some(acc))) => Ok(Some((to_key(key)?, to_account(acc)?))),
-            Some((key, None)) => Err(StoreError::Unknown(anyhow!("key {} has no account", key.id))),
+            Some((key, None)) => Err(KeyStoreError::Unknown(anyhow!("key {} has no account", key.id))),
             None => Ok(None),
         }
     }
 
-    async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, KeyStoreError> {
         api_key::Entity::find()
             .filter(api_key::Column::AccountId.eq(account.0))
             .filter(api_key::Column::RevokedAt.is_null())
@@ -181,7 +182,7 @@ impl KeyStore for SqlKeyStore {
         key: NewKey,
         max_active: u32,
         now: DateTime<Utc>,
-    ) -> Result<ApiKeyRecord, StoreError> {
+    ) -> Result<ApiKeyRecord, KeyStoreError> {
         let txn = self.db.begin().await.map_err(store_err("beginning key creation"))?;
         let active = api_key::Entity::find()
             .filter(api_key::Column::AccountId.eq(account.0))
@@ -190,7 +191,7 @@ impl KeyStore for SqlKeyStore {
             .await
             .map_err(store_err("counting active keys"))?;
         if active >= u64::from(max_active) {
-            return Err(StoreError::KeyLimitReached);
+            return Err(KeyStoreError::KeyLimitReached);
         }
         let record = insert_key_row(&txn, account, &key, now).await?;
         txn.commit().await.map_err(store_err("committing key creation"))?;
@@ -202,7 +203,7 @@ impl KeyStore for SqlKeyStore {
         account: AccountId,
         key: NewKey,
         now: DateTime<Utc>,
-    ) -> Result<ApiKeyRecord, StoreError> {
+    ) -> Result<ApiKeyRecord, KeyStoreError> {
         let txn = self.db.begin().await.map_err(store_err("beginning rotation"))?;
         api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(now))
@@ -216,7 +217,12 @@ impl KeyStore for SqlKeyStore {
         Ok(record)
     }
 
-    async fn revoke_key(&self, account: AccountId, prefix: &KeyPrefix, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn revoke_key(
+        &self,
+        account: AccountId,
+        prefix: &KeyPrefix,
+        now: DateTime<Utc>,
+    ) -> Result<bool, KeyStoreError> {
         let res = api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(now))
             .filter(api_key::Column::AccountId.eq(account.0))
@@ -228,7 +234,7 @@ impl KeyStore for SqlKeyStore {
         Ok(res.rows_affected > 0)
     }
 
-    async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError> {
+    async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), KeyStoreError> {
         let txn = self.db.begin().await.map_err(store_err("beginning last-used flush"))?;
         for (id, at) in uses {
             // Whole seconds: plenty for "last used", and one text format on SQLite so the
@@ -252,7 +258,7 @@ impl KeyStore for SqlKeyStore {
         hash: &SecretHash,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), KeyStoreError> {
         refresh_token::ActiveModel {
             account_id: Set(account.0),
             family: Set(family.to_owned()),
@@ -269,7 +275,11 @@ impl KeyStore for SqlKeyStore {
         Ok(())
     }
 
-    async fn consume_refresh_token(&self, hash: &SecretHash, now: DateTime<Utc>) -> Result<RefreshOutcome, StoreError> {
+    async fn consume_refresh_token(
+        &self,
+        hash: &SecretHash,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, KeyStoreError> {
         // The conditional UPDATE is the atomic step: of concurrent spenders only one changes a row.
         let spent = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))

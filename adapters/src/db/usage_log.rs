@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use jobin_core::domain::AccountId;
-use jobin_core::ports::{StoreError, UsageLog, UsageRecord};
+use jobin_core::ports::{KeyStoreError, UsageLog, UsageRecord};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
@@ -23,7 +23,7 @@ impl SqlUsageLog {
 
 #[async_trait]
 impl UsageLog for SqlUsageLog {
-    async fn append(&self, records: &[UsageRecord]) -> Result<(), StoreError> {
+    async fn append(&self, records: &[UsageRecord]) -> Result<(), KeyStoreError> {
         if records.is_empty() {
             return Ok(());
         }
@@ -45,7 +45,7 @@ impl UsageLog for SqlUsageLog {
         txn.commit().await.map_err(store_err("committing usage-log batch"))
     }
 
-    async fn recent(&self, account: AccountId, limit: u64) -> Result<Vec<UsageRecord>, StoreError> {
+    async fn recent(&self, account: AccountId, limit: u64) -> Result<Vec<UsageRecord>, KeyStoreError> {
         let rows = usage_log::Entity::find()
             .filter(usage_log::Column::AccountId.eq(account.0))
             .order_by_desc(usage_log::Column::Id)

@@ -1,46 +1,32 @@
 //! `LocalPayments` stands in for Stripe when no key is configured (the embedded default and
 //! `make demo`). A checkout or portal URL points at this server's own pages, where the user
 //! completes or cancels a fake payment, switches plan, cancels the subscription or makes a payment
-//! fail. Each of those becomes a Stripe-shaped event (built here), which the server signs and sends
-//! through the same webhook code as Stripe's, so the whole lifecycle works offline. No money moves.
+//! fail. Each of those becomes a Stripe-shaped event (built here), signed with the webhook secret
+//! like Stripe's, which the server sends through the same webhook code, so the whole lifecycle works
+//! offline. No money moves.
 //!
 //! Sessions live in this process's memory: a restart forgets open ones, and with several nodes a
 //! session is only known to the node that made it (the stand-in is for one-node demos).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use jobin_core::domain::{Plan, random_token};
-use jobin_core::ports::{CheckoutRequest, CheckoutSession, PaymentError, PaymentGateway};
+use jobin_core::ports::{
+    CheckoutRequest, CheckoutSession, PaymentError, PaymentGateway, PaymentStandIn, PortalAction, PortalVisit,
+    WebhookDelivery,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::crypto::OsEntropy;
+use crate::payment::stripe_webhook::StripeEvents;
 
 /// How long an unfinished checkout page stays open (Stripe's default is 24 hours).
 const CHECKOUT_TTL: Duration = Duration::from_secs(24 * 3600);
 /// How long a portal link works (Stripe's portal sessions are short-lived too).
 const PORTAL_TTL: Duration = Duration::from_secs(3600);
-
-/// An open local portal session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalPortal {
-    pub customer: String,
-    pub return_url: String,
-}
-
-/// What the user does on the local portal page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalAction {
-    /// Move the subscription to another paid plan (`customer.subscription.updated`).
-    SwitchPlan(Plan),
-    /// The renewal payment fails (`invoice.payment_failed`).
-    FailPayment,
-    /// The overdue invoice is paid (`customer.subscription.updated`, active again).
-    PayInvoice,
-    /// Cancel now (`customer.subscription.deleted`).
-    Cancel,
-}
 
 struct Sessions<T> {
     open: HashMap<String, (T, Instant)>,
@@ -72,7 +58,9 @@ pub struct LocalPayments {
     /// Plan → the price id its local subscription items carry (the same ids the webhook maps back).
     prices: HashMap<Plan, String>,
     checkouts: Mutex<Sessions<CheckoutRequest>>,
-    portals: Mutex<Sessions<LocalPortal>>,
+    portals: Mutex<Sessions<PortalVisit>>,
+    /// Signs the events it delivers, as Stripe would.
+    signer: Arc<StripeEvents>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -87,7 +75,8 @@ pub fn local_price(plan: Plan) -> String {
 impl LocalPayments {
     /// `public_url`: this server's base URL, for the page links. `prices`: the configured price ids;
     /// a paid plan without one gets `local_price(plan)`.
-    pub fn new(public_url: &str, prices: &HashMap<Plan, String>) -> Self {
+    /// `signer`: the webhook's reader, whose secret signs the deliveries.
+    pub fn new(public_url: &str, prices: &HashMap<Plan, String>, signer: Arc<StripeEvents>) -> Self {
         let prices = Plan::ALL
             .into_iter()
             .filter(|p| *p != Plan::Free)
@@ -98,6 +87,7 @@ impl LocalPayments {
             prices,
             checkouts: Mutex::new(Sessions::new(CHECKOUT_TTL)),
             portals: Mutex::new(Sessions::new(PORTAL_TTL)),
+            signer,
         }
     }
 
@@ -106,23 +96,14 @@ impl LocalPayments {
         self.prices.iter().map(|(plan, id)| (id.clone(), *plan)).collect()
     }
 
-    /// The open checkout session `id`, if any.
-    pub fn session(&self, id: &str) -> Option<CheckoutRequest> {
-        lock(&self.checkouts).get(id)
-    }
-
-    /// Closes checkout session `id` (completed or cancelled), returning it once.
-    pub fn take(&self, id: &str) -> Option<CheckoutRequest> {
-        lock(&self.checkouts).take(id)
-    }
-
-    /// The open portal session `id`, if any.
-    pub fn portal(&self, id: &str) -> Option<LocalPortal> {
-        lock(&self.portals).get(id)
+    /// `event` signed at `created`, as Stripe would deliver it.
+    fn deliver(&self, event: &Value, created: i64) -> WebhookDelivery {
+        let body = event.to_string().into_bytes();
+        WebhookDelivery { signature: self.signer.sign(&body, created), body }
     }
 
     /// The `checkout.session.completed` event of session `id`, as Stripe would send it.
-    pub fn checkout_completed(&self, id: &str, session: &CheckoutRequest, created: i64) -> Value {
+    fn checkout_event(&self, id: &str, session: &CheckoutRequest, created: i64) -> Value {
         let account = session.client_reference.trim_start_matches("acct_");
         json!({
             "id": format!("evt_{id}"),
@@ -144,9 +125,9 @@ impl LocalPayments {
     }
 
     /// The event a portal action produces for `customer`'s `subscription`, currently on `plan`.
-    pub fn portal_event(
+    fn portal_action_event(
         &self,
-        action: LocalAction,
+        action: PortalAction,
         customer: &str,
         subscription: &str,
         plan: Plan,
@@ -171,15 +152,15 @@ impl LocalPayments {
             }))
         };
         let (kind, object) = match action {
-            LocalAction::SwitchPlan(to) => ("customer.subscription.updated", subscription_object(to, "active")?),
-            LocalAction::PayInvoice => ("customer.subscription.updated", subscription_object(plan, "active")?),
-            LocalAction::Cancel => ("customer.subscription.deleted", {
+            PortalAction::SwitchPlan(to) => ("customer.subscription.updated", subscription_object(to, "active")?),
+            PortalAction::PayInvoice => ("customer.subscription.updated", subscription_object(plan, "active")?),
+            PortalAction::Cancel => ("customer.subscription.deleted", {
                 let mut o = subscription_object(plan, "canceled")?;
                 o["canceled_at"] = json!(created);
                 o["ended_at"] = json!(created);
                 o
             }),
-            LocalAction::FailPayment => (
+            PortalAction::FailPayment => (
                 "invoice.payment_failed",
                 json!({
                     "id": format!("in_local_{}", random_token(&OsEntropy)),
@@ -196,6 +177,36 @@ impl LocalPayments {
     }
 }
 
+impl PaymentStandIn for LocalPayments {
+    fn checkout(&self, id: &str) -> Option<CheckoutRequest> {
+        lock(&self.checkouts).get(id)
+    }
+
+    fn close_checkout(&self, id: &str) -> Option<CheckoutRequest> {
+        lock(&self.checkouts).take(id)
+    }
+
+    fn portal(&self, id: &str) -> Option<PortalVisit> {
+        lock(&self.portals).get(id)
+    }
+
+    fn checkout_completed(&self, id: &str, session: &CheckoutRequest, at: DateTime<Utc>) -> WebhookDelivery {
+        self.deliver(&self.checkout_event(id, session, at.timestamp()), at.timestamp())
+    }
+
+    fn portal_event(
+        &self,
+        action: PortalAction,
+        customer: &str,
+        subscription: &str,
+        plan: Plan,
+        at: DateTime<Utc>,
+    ) -> Result<WebhookDelivery, PaymentError> {
+        let event = self.portal_action_event(action, customer, subscription, plan, at.timestamp())?;
+        Ok(self.deliver(&event, at.timestamp()))
+    }
+}
+
 #[async_trait]
 impl PaymentGateway for LocalPayments {
     async fn create_checkout(&self, req: &CheckoutRequest) -> Result<CheckoutSession, PaymentError> {
@@ -206,7 +217,7 @@ impl PaymentGateway for LocalPayments {
 
     async fn create_portal(&self, customer: &str, return_url: &str) -> Result<String, PaymentError> {
         let id = format!("bps_local_{}", random_token(&OsEntropy));
-        let portal = LocalPortal { customer: customer.to_owned(), return_url: return_url.to_owned() };
+        let portal = PortalVisit { customer: customer.to_owned(), return_url: return_url.to_owned() };
         lock(&self.portals).insert(id.clone(), portal);
         Ok(format!("{}/billing/local-portal/{id}", self.base_url))
     }
@@ -215,10 +226,26 @@ impl PaymentGateway for LocalPayments {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jobin_core::domain::{EventKind, SubscriptionStatus, parse_event};
+    use jobin_core::domain::{BillingEvent, EventKind, SubscriptionStatus};
+    use jobin_core::ports::PaymentEvents;
+
+    const SECRET: &str = "whsec_local_unit_test";
+
+    fn signer() -> Arc<StripeEvents> {
+        Arc::new(StripeEvents::new(SECRET.to_owned().into()))
+    }
 
     fn payments() -> LocalPayments {
-        LocalPayments::new("http://localhost:8080/", &HashMap::from([(Plan::Pro, "price_pro".to_owned())]))
+        LocalPayments::new("http://localhost:8080/", &HashMap::from([(Plan::Pro, "price_pro".to_owned())]), signer())
+    }
+
+    fn at(t: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(t, 0).unwrap()
+    }
+
+    /// A delivery as the webhook reads it (signature checked at the delivery's own time).
+    fn read(d: WebhookDelivery, t: i64) -> BillingEvent {
+        signer().read(&d.signature, &d.body, at(t)).unwrap()
     }
 
     #[test]
@@ -244,9 +271,9 @@ mod tests {
         };
         let s = p.create_checkout(&req).await.unwrap();
         assert_eq!(s.url, format!("http://localhost:8080/billing/local-checkout/{}", s.id));
-        assert_eq!(p.session(&s.id), Some(req.clone()));
-        assert_eq!(p.take(&s.id), Some(req));
-        assert_eq!(p.take(&s.id), None, "a finished session cannot be finished twice");
+        assert_eq!(p.checkout(&s.id), Some(req.clone()));
+        assert_eq!(p.close_checkout(&s.id), Some(req));
+        assert_eq!(p.close_checkout(&s.id), None, "a finished session cannot be finished twice");
 
         let url = p.create_portal("cus_1", "http://localhost/back").await.unwrap();
         let id = url.rsplit('/').next().unwrap();
@@ -256,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn every_local_event_reads_as_the_stripe_event_it_stands_for() {
+    fn every_local_delivery_is_signed_and_reads_as_the_stripe_event_it_stands_for() {
         let p = payments();
         let req = CheckoutRequest {
             plan: Plan::Scale,
@@ -266,28 +293,27 @@ mod tests {
             customer: None,
             email: String::new(),
         };
-        let completed = parse_event(p.checkout_completed("cs_local_x", &req, 100).to_string().as_bytes()).unwrap();
+        let completed = read(p.checkout_completed("cs_local_x", &req, at(100)), 100);
         assert_eq!(completed.created, 100);
         assert!(
             matches!(completed.kind, EventKind::CheckoutCompleted { ref client_reference_id, ref customer, ref plan, .. }
             if client_reference_id.as_deref() == Some("acct_7") && customer.as_deref() == Some("cus_local_7") && plan.as_deref() == Some("scale"))
         );
 
-        let ev =
-            |a| parse_event(p.portal_event(a, "cus_1", "sub_1", Plan::Pro, 5).unwrap().to_string().as_bytes()).unwrap();
+        let ev = |a| read(p.portal_event(a, "cus_1", "sub_1", Plan::Pro, at(5)).unwrap(), 5);
         assert!(
-            matches!(ev(LocalAction::SwitchPlan(Plan::Starter)).kind, EventKind::SubscriptionUpdated { ref price_ids, status: SubscriptionStatus::Active, .. }
+            matches!(ev(PortalAction::SwitchPlan(Plan::Starter)).kind, EventKind::SubscriptionUpdated { ref price_ids, status: SubscriptionStatus::Active, .. }
             if price_ids == &["price_local_starter"])
         );
         assert!(
-            matches!(ev(LocalAction::PayInvoice).kind, EventKind::SubscriptionUpdated { ref price_ids, status: SubscriptionStatus::Active, .. }
+            matches!(ev(PortalAction::PayInvoice).kind, EventKind::SubscriptionUpdated { ref price_ids, status: SubscriptionStatus::Active, .. }
             if price_ids == &["price_pro"])
         );
         assert!(
-            matches!(ev(LocalAction::Cancel).kind, EventKind::SubscriptionDeleted { ref subscription, .. } if subscription == "sub_1")
+            matches!(ev(PortalAction::Cancel).kind, EventKind::SubscriptionDeleted { ref subscription, .. } if subscription == "sub_1")
         );
-        assert!(matches!(ev(LocalAction::FailPayment).kind, EventKind::PaymentFailed { ref subscription, .. }
+        assert!(matches!(ev(PortalAction::FailPayment).kind, EventKind::PaymentFailed { ref subscription, .. }
             if subscription.as_deref() == Some("sub_1")));
-        assert_ne!(ev(LocalAction::Cancel), ev(LocalAction::Cancel), "each action is a new event id");
+        assert_ne!(ev(PortalAction::Cancel), ev(PortalAction::Cancel), "each action is a new event id");
     }
 }

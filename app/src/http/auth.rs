@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::http::Tag;
 use crate::http::error::{ApiError, error_responses};
 use crate::http::security::{AccountAuth, OptionalJson};
-use crate::wiring::AppState;
+use crate::state::AppState;
 
 const KEY_NOTICE: &str = "Save this key securely. It will not be shown again.";
 
@@ -213,7 +213,7 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         body: Json<Credentials>,
     ) -> Result<RegisterResponse, RegisterError> {
-        let r = state.register.execute(&body.email, &body.password).await.map_err(usecase_field_error)?;
+        let r = state.accounts.register.execute(&body.email, &body.password).await.map_err(usecase_field_error)?;
         Ok(RegisterResponse::Created(Json(Registered {
             message: "Registration successful".into(),
             api_key: r.key.key.expose().to_owned(),
@@ -230,7 +230,7 @@ impl AuthApi {
     /// per minute.
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
     async fn login(&self, state: Data<&Arc<AppState>>, body: Json<Credentials>) -> Result<SessionResponse, LoginError> {
-        let s = state.login.execute(&body.email, &body.password).await.map_err(ApiError::from_usecase)?;
+        let s = state.accounts.login.execute(&body.email, &body.password).await.map_err(ApiError::from_usecase)?;
         Ok(SessionResponse::Ok(Json(session_body(s))))
     }
 
@@ -245,7 +245,7 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         body: Json<RefreshRequest>,
     ) -> Result<SessionResponse, LoginError> {
-        let s = state.refresh.execute(&body.refresh_token).await.map_err(ApiError::from_usecase)?;
+        let s = state.accounts.refresh.execute(&body.refresh_token).await.map_err(ApiError::from_usecase)?;
         Ok(SessionResponse::Ok(Json(session_body(s))))
     }
 
@@ -255,13 +255,13 @@ impl AuthApi {
     /// prefixes only).
     #[oai(path = "/auth/me", method = "get", operation_id = "get_account")]
     async fn me(&self, state: Data<&Arc<AppState>>, auth: AccountAuth) -> Result<MeResponse, MeError> {
-        let me = state.me.execute(&auth.0).await.map_err(ApiError::from_usecase)?;
+        let me = state.accounts.me.execute(&auth.0).await.map_err(ApiError::from_usecase)?;
         Ok(MeResponse::Ok(Json(MeBody {
             plan: me.plan.as_str().into(),
             monthly_used: me.monthly_used,
             monthly_limit: me.monthly_limit,
             billing_status: me.billing_status.as_str().into(),
-            endpoints: me.endpoints.into_iter().map(String::from).collect(),
+            endpoints: me.endpoints.into_iter().map(|e| crate::http::gate::path(e).to_owned()).collect(),
             api_keys: me
                 .keys
                 .into_iter()
@@ -286,7 +286,7 @@ impl AuthApi {
         body: OptionalJson<KeyNameRequest>,
     ) -> Result<KeyResponse, CreateKeyError> {
         let name = body.0.and_then(|b| b.name);
-        let issued = state.create_key.execute(&auth.0, name.as_deref()).await.map_err(usecase_field_error)?;
+        let issued = state.accounts.create_key.execute(&auth.0, name.as_deref()).await.map_err(usecase_field_error)?;
         Ok(KeyResponse::Created(Json(new_key_body(issued))))
     }
 
@@ -303,7 +303,7 @@ impl AuthApi {
         body: OptionalJson<KeyNameRequest>,
     ) -> Result<KeyResponse, RotateError> {
         let name = body.0.and_then(|b| b.name);
-        let issued = state.rotate.execute(&auth.0, name.as_deref()).await.map_err(|e| {
+        let issued = state.accounts.rotate.execute(&auth.0, name.as_deref()).await.map_err(|e| {
             let busy = matches!(e, jobin_core::usecases::RotateError::InProgress);
             let mut api = usecase_field_error(e);
             if busy {
@@ -325,7 +325,7 @@ impl AuthApi {
         auth: AccountAuth,
         prefix: Path<String>,
     ) -> Result<RevokeResponse, RevokeError> {
-        state.revoke.execute(&auth.0, &prefix.0).await.map_err(usecase_field_error)?;
+        state.accounts.revoke.execute(&auth.0, &prefix.0).await.map_err(usecase_field_error)?;
         Ok(RevokeResponse::Ok(Json(Message { message: "Key revoked".into() })))
     }
 }
@@ -426,7 +426,7 @@ impl poem_openapi::types::Example for MeBody {
             endpoints: jobin_core::domain::PlanCatalog::document()
                 .endpoints(jobin_core::domain::Plan::Pro)
                 .into_iter()
-                .map(String::from)
+                .map(|e| crate::http::gate::path(e).to_owned())
                 .collect(),
             api_keys: vec![KeySummary {
                 name: "Default Key".into(),

@@ -3,8 +3,8 @@
 //! The webhook's signature covers the raw body bytes, so its body is read as bytes (`RawEvent`),
 //! never re-serialized, yet it is still an OpenAPI operation documented in the spec.
 
-use jobin_adapters::payment::{LocalAction, LocalPayments, LocalPortal};
 use jobin_core::domain::Plan;
+use jobin_core::ports::{PaymentStandIn, PortalAction, PortalVisit, WebhookDelivery};
 use jobin_core::usecases::{CheckoutError, PORTAL_MIN_PLAN, PortalError, WebhookOutcome};
 use jobin_core::{Code, ErrorCode};
 use poem::web::Data;
@@ -16,7 +16,7 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, param::H
 use std::sync::Arc;
 
 use crate::http::error::{ApiError, Extra, error_responses};
-use crate::wiring::AppState;
+use crate::state::AppState;
 
 // ---------------------------------------------------------------------------------------------
 // Webhook
@@ -235,11 +235,11 @@ impl BillingApi {
         body: Json<CheckoutBody>,
     ) -> Result<CheckoutResponse, CheckoutErrorResponse> {
         let b = body.0;
-        match state.checkout.execute(&auth.0, &b.plan, &b.success_url, &b.cancel_url).await {
+        match state.billing.checkout.execute(&auth.0, &b.plan, &b.success_url, &b.cancel_url).await {
             Ok(session) => Ok(CheckoutResponse::Ok(Json(UrlBody { url: session.url }))),
             Err(CheckoutError::Invalid(f)) => Err(ApiError::field(Code::ValidationFailed, f.field, f.reason).into()),
             Err(e @ CheckoutError::AlreadyOnPlan { .. }) => Err(ApiError::from_usecase(e)
-                .with_extra(Extra { portal: Some(state.portal_url.clone()), ..Default::default() })
+                .with_extra(Extra { portal: Some(state.urls.portal.clone()), ..Default::default() })
                 .into()),
             Err(CheckoutError::Store(e)) => Err(ApiError::from_usecase(e).into()),
             Err(e) => Err(provider_unavailable(e).into()),
@@ -259,12 +259,12 @@ impl BillingApi {
         body: PortalRequest,
     ) -> Result<PortalResponse, PortalErrorResponse> {
         let body = body.0;
-        match state.portal.execute(&auth.0, body.return_url.as_deref(), &state.public_url).await {
+        match state.billing.portal.execute(&auth.0, body.return_url.as_deref(), &state.urls.public).await {
             Ok(url) => Ok(PortalResponse::Ok(Json(UrlBody { url }))),
             Err(PortalError::Invalid(f)) => Err(ApiError::field(Code::ValidationFailed, f.field, f.reason).into()),
             Err(e @ PortalError::PlanTooLow { .. }) => Err(ApiError::from_usecase(e)
                 .with_details(serde_json::json!({"required_plan": PORTAL_MIN_PLAN.as_str()}))
-                .with_extra(Extra { upgrade: Some(state.upgrade_url.clone()), ..Default::default() })
+                .with_extra(Extra { upgrade: Some(state.urls.upgrade.clone()), ..Default::default() })
                 .into()),
             Err(e @ (PortalError::NoCustomer | PortalError::Payment(jobin_core::ports::PaymentError::NoCustomer))) => {
                 Err(ApiError::from_usecase(e).into())
@@ -294,7 +294,7 @@ impl BillingApi {
         let Some(signature) = signature.0 else {
             return Err(ApiError::new(Code::InvalidSignature, "The Stripe-Signature header is missing.").into());
         };
-        let outcome = state.billing_webhook.execute(&signature, &body.0).await.map_err(|e| {
+        let outcome = state.billing.webhook.execute(&signature, &body.0).await.map_err(|e| {
             tracing::warn!(error = %e, "webhook refused");
             ApiError::from_usecase(e)
         })?;
@@ -331,13 +331,9 @@ fn no_session(what: &str) -> poem::Error {
     ApiError::new(Code::NotFound, format!("No open local {what} session with this id (it may have expired).")).into()
 }
 
-/// Signs `event` with the webhook secret and applies it through the webhook use case, exactly as a
-/// delivery from Stripe would be.
-async fn deliver(state: &AppState, event: serde_json::Value) -> poem::Result<WebhookOutcome> {
-    let body = event.to_string();
-    let now = state.clock.now().timestamp();
-    let signature = jobin_core::domain::sign_webhook(body.as_bytes(), &state.billing_webhook.secret, now);
-    state.billing_webhook.execute(&signature, body.as_bytes()).await.map_err(|e| ApiError::from_usecase(e).into())
+/// Applies a stand-in delivery through the webhook use case, exactly as a delivery from Stripe.
+async fn deliver(state: &AppState, d: WebhookDelivery) -> poem::Result<WebhookOutcome> {
+    state.billing.webhook.execute(&d.signature, &d.body).await.map_err(|e| ApiError::from_usecase(e).into())
 }
 
 /// The local checkout page: the plan and two buttons.
@@ -346,7 +342,7 @@ pub async fn local_checkout_page(
     poem::web::Path(id): poem::web::Path<String>,
     state: Data<&Arc<AppState>>,
 ) -> poem::Result<Response> {
-    let Some(session) = state.local_payments.as_ref().and_then(|l| l.session(&id)) else {
+    let Some(session) = state.billing.stand_in.as_ref().and_then(|l| l.checkout(&id)) else {
         return Err(no_session("checkout"));
     };
     let terms = state.catalog.terms(session.plan);
@@ -374,9 +370,9 @@ pub async fn local_checkout_complete(
     poem::web::Path(id): poem::web::Path<String>,
     state: Data<&Arc<AppState>>,
 ) -> poem::Result<Response> {
-    let Some(local) = state.local_payments.as_ref() else { return Err(no_session("checkout")) };
-    let Some(session) = local.take(&id) else { return Err(no_session("checkout")) };
-    deliver(&state, local.checkout_completed(&id, &session, state.clock.now().timestamp())).await?;
+    let Some(local) = state.billing.stand_in.as_ref() else { return Err(no_session("checkout")) };
+    let Some(session) = local.close_checkout(&id) else { return Err(no_session("checkout")) };
+    deliver(&state, local.checkout_completed(&id, &session, state.clock.now())).await?;
     Ok(see_other(&session.success_url.replace("{CHECKOUT_SESSION_ID}", &id)))
 }
 
@@ -386,7 +382,7 @@ pub async fn local_checkout_cancel(
     poem::web::Path(id): poem::web::Path<String>,
     state: Data<&Arc<AppState>>,
 ) -> poem::Result<Response> {
-    match state.local_payments.as_ref().and_then(|l| l.take(&id)) {
+    match state.billing.stand_in.as_ref().and_then(|l| l.close_checkout(&id)) {
         Some(session) => Ok(see_other(&session.cancel_url)),
         None => Err(no_session("checkout")),
     }
@@ -396,11 +392,12 @@ pub async fn local_checkout_cancel(
 async fn open_portal<'a>(
     state: &'a AppState,
     id: &str,
-) -> poem::Result<(&'a LocalPayments, LocalPortal, jobin_core::ports::BillingRecord)> {
-    let local = state.local_payments.as_deref().ok_or_else(|| no_session("portal"))?;
+) -> poem::Result<(&'a dyn PaymentStandIn, PortalVisit, jobin_core::ports::BillingRecord)> {
+    let local = state.billing.stand_in.as_deref().ok_or_else(|| no_session("portal"))?;
     let portal = local.portal(id).ok_or_else(|| no_session("portal"))?;
     let record = state
         .billing
+        .store
         .find_by_stripe(None, Some(portal.customer.clone()))
         .await
         .map_err(ApiError::from_usecase)?
@@ -456,23 +453,23 @@ pub async fn local_portal_action(
 ) -> poem::Result<Response> {
     let (local, portal, record) = open_portal(&state, &id).await?;
     let action = match action.as_str() {
-        "fail-payment" => LocalAction::FailPayment,
-        "pay" => LocalAction::PayInvoice,
-        "cancel" => LocalAction::Cancel,
+        "fail-payment" => PortalAction::FailPayment,
+        "pay" => PortalAction::PayInvoice,
+        "cancel" => PortalAction::Cancel,
         other => match other.strip_prefix("switch-").map(Plan::parse) {
-            Some(Ok(plan)) if plan != Plan::Free => LocalAction::SwitchPlan(plan),
+            Some(Ok(plan)) if plan != Plan::Free => PortalAction::SwitchPlan(plan),
             _ => return Err(ApiError::new(Code::NotFound, "No such portal action.").into()),
         },
     };
     let Some(subscription) = record.subscription.as_deref().filter(|_| record.account.plan != Plan::Free) else {
         return Err(ApiError::new(Code::ValidationFailed, "This account has no active subscription.").into());
     };
-    let now = state.clock.now().timestamp();
+    let now = state.clock.now();
     let event = local
         .portal_event(action, &portal.customer, subscription, record.account.plan, now)
         .map_err(|e| ApiError::new(Code::PaymentUnavailable, e.to_string()))?;
     deliver(&state, event).await?;
-    if action == LocalAction::Cancel {
+    if action == PortalAction::Cancel {
         return Ok(see_other(&portal.return_url));
     }
     Ok(see_other(&format!("/billing/local-portal/{id}")))

@@ -12,9 +12,10 @@ use std::sync::Arc;
 
 use crate::http::Tag;
 use crate::http::error::{ApiError, error_responses};
-use crate::http::jobs::{JobItem, iso_seconds, job_item};
+use crate::http::gate;
+use crate::http::jobs::{JobItem, iso_seconds};
 use crate::http::security::KeyAuth;
-use crate::wiring::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Default, Object)]
 pub struct FeedBody {
@@ -112,7 +113,11 @@ pub(crate) fn job_store_unavailable(e: &jobin_core::ports::JobStoreError) -> Api
 }
 
 fn feed_job(s: StoredJob) -> FeedJob {
-    FeedJob { first_seen_at: iso_seconds(s.first_seen_at), updated_at: iso_seconds(s.updated_at), job: job_item(s.job) }
+    FeedJob {
+        first_seen_at: iso_seconds(s.first_seen_at),
+        updated_at: iso_seconds(s.updated_at),
+        job: JobItem::from(s.job),
+    }
 }
 
 pub struct FeedApi;
@@ -129,7 +134,7 @@ impl FeedApi {
     async fn feed(
         &self,
         state: Data<&Arc<AppState>>,
-        _auth: KeyAuth,
+        _auth: KeyAuth<gate::Feed>,
         body: Json<FeedBody>,
     ) -> Result<FeedResponse, FeedErrorResponse> {
         let b = body.0;
@@ -142,7 +147,7 @@ impl FeedApi {
             source: b.source,
             q: b.q,
         };
-        let page = state.feed.execute(req).await.map_err(feed_error)?;
+        let page = state.jobs.feed.execute(req).await.map_err(feed_error)?;
         let has_more = page.has_more.to_string();
         let body = FeedPageBody {
             jobs: page.items.into_iter().map(feed_job).collect(),
@@ -161,7 +166,7 @@ impl FeedApi {
     async fn expired(
         &self,
         state: Data<&Arc<AppState>>,
-        _auth: KeyAuth,
+        _auth: KeyAuth<gate::Expired>,
         /// RFC 3339; default 24 hours ago; at most 7 days ago.
         expired_since: Query<Option<String>>,
         /// Ids per page, 1–10000 (default 1000).
@@ -170,6 +175,7 @@ impl FeedApi {
         cursor: Query<Option<String>>,
     ) -> Result<ExpiredResponse, FeedErrorResponse> {
         let page = state
+            .jobs
             .expired
             .execute(expired_since.0.as_deref(), batch_size.0, cursor.0.as_deref())
             .await

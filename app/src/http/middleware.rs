@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use crate::http::client_ip::client_ip;
 use crate::http::error::{ApiError, Extra, REQUEST_ID, iso_millis};
-use crate::wiring::AppState;
+use crate::state::AppState;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -112,7 +112,7 @@ fn too_large(max: usize) -> poem::Error {
 /// Rejects bodies over the configured size with 413: by `Content-Length` up front, or while
 /// reading a body sent without one.
 pub async fn body_limit<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<E::Output> {
-    let max = req.data::<Arc<AppState>>().map(|s| s.max_body_bytes).unwrap_or(64 * 1024);
+    let max = req.data::<Arc<AppState>>().map(|s| s.http.max_body_bytes).unwrap_or(64 * 1024);
     let declared = req
         .headers()
         .get(poem::http::header::CONTENT_LENGTH)
@@ -160,12 +160,12 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
     };
     let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let Some(ip) = client_ip(peer, forwarded, &state.trusted_proxies) else {
+    let Some(ip) = client_ip(peer, forwarded, &state.http.trusted_proxies) else {
         // No socket address (not over TCP): nothing to key a per-IP limit on.
         return next.call(req).await.map(IntoResponse::into_response);
     };
     let now = state.clock.now();
-    match state.throttle.execute(endpoint, ip).await {
+    match state.access.throttle.execute(endpoint, ip).await {
         Ok(d) => {
             let mut resp = match next.call(req).await {
                 Ok(r) => r.into_response(),
@@ -253,6 +253,7 @@ pub async fn account_rate_headers<E: Endpoint>(next: Arc<E>, mut req: Request) -
     if let (Some(account), Some(state)) = (seen.account, state) {
         state
             .usage
+            .writer
             .record(UsageRecord {
                 at: state.clock.now(),
                 account,

@@ -10,11 +10,13 @@ use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSecurityScheme, Registry};
 use poem_openapi::types::ParseFromJSON;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::http::error::{ApiError, Extra, iso_millis};
+use crate::http::gate::{Gate, Ungated};
 use crate::http::middleware::{KeyPrefixShown, RequestSlot};
-use crate::wiring::AppState;
+use crate::state::AppState;
 
 pub const API_KEY_SCHEME: &str = "ApiKeyAuth";
 pub const BEARER_SCHEME: &str = "BearerAuth";
@@ -76,14 +78,13 @@ fn presented(req: &Request) -> Result<Presented, ApiError> {
     ))
 }
 
-/// Authentication, then the quota stage (endpoint access → monthly quota → minute limit). The
+/// Authentication, then the quota stage (access to `endpoint` → monthly quota → minute limit). The
 /// rate status goes to the response headers whether the request is admitted or not.
-async fn authenticate(req: &Request, allow_session: bool) -> poem::Result<Principal> {
+async fn authenticate(req: &Request, allow_session: bool, endpoint: Option<Endpoint>) -> poem::Result<Principal> {
     let state =
         req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
     let creds = presented(req)?;
-    let principal = state.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?;
-    let endpoint = Endpoint::from_path(req.uri().path());
+    let principal = state.access.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?;
     let slot = req.extensions().get::<RequestSlot>();
     if let Some(slot) = slot {
         let key = match &principal.credential {
@@ -101,7 +102,7 @@ async fn authenticate(req: &Request, allow_session: bool) -> poem::Result<Princi
             s.key = key;
         });
     }
-    match state.admit.execute(&principal, endpoint).await {
+    match state.access.admit.execute(&principal, endpoint).await {
         Ok(status) => {
             if let Some(slot) = slot {
                 slot.update(|s| s.rate = Some(status));
@@ -112,7 +113,7 @@ async fn authenticate(req: &Request, allow_session: bool) -> poem::Result<Princi
             if let (Some(slot), Some(status)) = (slot, e.status()) {
                 slot.update(|s| s.rate = Some(status));
             }
-            Err(quota_error(e, &state.upgrade_url, state.clock.now()).into())
+            Err(quota_error(e, &state.urls.upgrade, state.clock.now()).into())
         }
     }
 }
@@ -121,9 +122,15 @@ fn quota_error(e: AdmitError, upgrade: &str, now: chrono::DateTime<chrono::Utc>)
     let upgrade = Some(upgrade.to_owned());
     let message = e.to_string();
     match e {
-        AdmitError::PlanTooLow { required, .. } => ApiError::new(Code::PlanUpgradeRequired, message)
-            .with_details(serde_json::json!({"required_plan": required.as_str()}))
-            .with_extra(Extra { upgrade, ..Extra::default() }),
+        AdmitError::PlanTooLow { plan, required, endpoint, .. } => ApiError::new(
+            Code::PlanUpgradeRequired,
+            format!(
+                "Your {plan} plan does not include {}; it needs the {required} plan or higher.",
+                crate::http::gate::path(endpoint)
+            ),
+        )
+        .with_details(serde_json::json!({"required_plan": required.as_str()}))
+        .with_extra(Extra { upgrade, ..Extra::default() }),
         AdmitError::MonthlyExceeded { limit, used, resets, .. } => {
             let mut api = ApiError::new(Code::QuotaExceeded, message).with_extra(Extra {
                 limit: Some(limit),
@@ -157,10 +164,11 @@ fn quota_error(e: AdmitError, upgrade: &str, now: chrono::DateTime<chrono::Utc>)
 macro_rules! auth_extractor {
     ($(#[$meta:meta])* $name:ident, allow_session = $allow:expr) => {
         $(#[$meta])*
+        /// `G` is the handler's plan gate ([`Ungated`] by default).
         #[derive(Debug, Clone)]
-        pub struct $name(pub Principal);
+        pub struct $name<G: Gate = Ungated>(pub Principal, PhantomData<G>);
 
-        impl<'a> ApiExtractor<'a> for $name {
+        impl<'a, G: Gate> ApiExtractor<'a> for $name<G> {
             const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
             type ParamType = ();
             type ParamRawType = ();
@@ -178,7 +186,7 @@ macro_rules! auth_extractor {
                 _body: &mut RequestBody,
                 _opts: ExtractParamOptions<Self::ParamType>,
             ) -> poem::Result<Self> {
-                authenticate(req, $allow).await.map($name)
+                authenticate(req, $allow, G::ENDPOINT).await.map(|p| $name(p, PhantomData))
             }
         }
     };
@@ -274,7 +282,7 @@ mod tests {
         let e = AdmitError::PlanTooLow {
             plan: Plan::Free,
             required: Plan::Starter,
-            endpoint: "/jobs/salary",
+            endpoint: Endpoint::JobsSalary,
             status: None,
         };
         let (status, retry, v) =

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::http::Tag;
 use crate::http::error::{ApiError, error_responses};
-use crate::wiring::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Object)]
 #[oai(example)]
@@ -77,7 +77,12 @@ impl SystemApi {
                     data_sources: t.data_sources,
                     ai_tiers: t.ai_tiers.iter().map(|a| a.as_str().to_owned()).collect(),
                     price_usd_per_month: t.price_usd_per_month,
-                    endpoints: state.catalog.endpoints(p).into_iter().map(String::from).collect(),
+                    endpoints: state
+                        .catalog
+                        .endpoints(p)
+                        .into_iter()
+                        .map(|e| crate::http::gate::path(e).to_owned())
+                        .collect(),
                 }
             })
             .collect();
@@ -89,11 +94,11 @@ impl SystemApi {
     /// Pings the database: 200 when it answers, 503 when it does not. Public.
     #[oai(path = "/health", method = "get", operation_id = "get_health")]
     async fn health(&self, state: Data<&Arc<AppState>>) -> Result<HealthResponse, HealthError> {
-        let database = state.store.ping().await;
+        let database = state.accounts.store.ping().await;
         if let Err(e) = &database {
             tracing::warn!(error = %e, "health check: database unreachable");
         }
-        let redis_ok = match &state.redis {
+        let redis_ok = match &state.health.shared {
             Some(r) => Some(r.ping().await),
             None => None,
         };

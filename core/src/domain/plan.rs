@@ -45,8 +45,8 @@ impl fmt::Display for Plan {
     }
 }
 
-/// The plan-gated data endpoints of the Quick Reference. Account endpoints (`/auth/*`) are open
-/// to every plan and are not listed.
+/// The plan-gated data operations of the Quick Reference (the HTTP layer maps each to its route).
+/// Account operations are open to every plan and are not listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     JobsSearch,
@@ -69,24 +69,6 @@ impl Endpoint {
         Endpoint::JobsExpired,
     ];
 
-    pub const fn path(self) -> &'static str {
-        match self {
-            Endpoint::JobsSearch => "/jobs/search",
-            Endpoint::JobsSalary => "/jobs/salary",
-            Endpoint::JobsTrends => "/jobs/trends",
-            Endpoint::JobsInsight => "/jobs/insight",
-            Endpoint::JobsProviders => "/jobs/providers",
-            Endpoint::JobsFeed => "/jobs/feed",
-            Endpoint::JobsExpired => "/jobs/expired",
-        }
-    }
-
-    /// The gated endpoint at `path`, if any.
-    pub fn from_path(path: &str) -> Option<Self> {
-        let path = path.trim_end_matches('/');
-        Self::ALL.into_iter().find(|e| e.path() == path)
-    }
-
     /// Minimum plan from the Quick Reference.
     pub const fn min_plan(self) -> Plan {
         match self {
@@ -96,7 +78,7 @@ impl Endpoint {
         }
     }
 
-    /// Whether a request counts against the monthly quota. `/jobs/expired` does not: it keeps
+    /// Whether a request counts against the monthly quota. The expired-ids stream does not: it keeps
     /// clients' copies clean (it is still rate limited).
     pub const fn counts_monthly(self) -> bool {
         !matches!(self, Endpoint::JobsExpired)

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Account, AccountId, Plan};
-use crate::ports::StoreError;
+use crate::ports::KeyStoreError;
 
 /// Whether the account's payments are in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,14 +53,14 @@ pub struct BillingChange {
 pub trait BillingStore: Send + Sync {
     /// The account's billing record (accounts without billing history: `Active`, no ids);
     /// `Ok(None)` if the account does not exist.
-    async fn billing(&self, account: AccountId) -> Result<Option<BillingRecord>, StoreError>;
+    async fn billing(&self, account: AccountId) -> Result<Option<BillingRecord>, KeyStoreError>;
 
     /// The record of the account whose Stripe subscription, else customer, is this one.
     async fn find_by_stripe(
         &self,
         subscription: Option<String>,
         customer: Option<String>,
-    ) -> Result<Option<BillingRecord>, StoreError>;
+    ) -> Result<Option<BillingRecord>, KeyStoreError>;
 
     /// Records `event_id` and applies `change` to `account` in one transaction. `Ok(false)` when the
     /// event was recorded before (a replay): nothing is written then. `account = None` records the
@@ -71,5 +71,5 @@ pub trait BillingStore: Send + Sync {
         account: Option<AccountId>,
         change: &BillingChange,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, KeyStoreError>;
 }

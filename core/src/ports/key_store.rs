@@ -33,7 +33,7 @@ pub enum RefreshOutcome {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum KeyStoreError {
     #[error("email already registered")]
     EmailTaken,
     #[error("the account already has a key with this display prefix")]
@@ -50,7 +50,7 @@ pub enum StoreError {
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     /// Round trip to the store. `Err(Unavailable)` when it cannot be reached.
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), KeyStoreError>;
 
     /// Creates an account together with its first key, atomically.
     /// `Err(EmailTaken)` if the normalized email exists; nothing is written then.
@@ -61,22 +61,22 @@ pub trait KeyStore: Send + Sync {
         plan: Plan,
         first_key: NewKey,
         now: DateTime<Utc>,
-    ) -> Result<(Account, ApiKeyRecord), StoreError>;
+    ) -> Result<(Account, ApiKeyRecord), KeyStoreError>;
 
     /// The account and password hash for a normalized email; `Ok(None)` if unknown.
-    async fn find_login(&self, email: &Email) -> Result<Option<StoredLogin>, StoreError>;
+    async fn find_login(&self, email: &Email) -> Result<Option<StoredLogin>, KeyStoreError>;
 
     /// `Ok(None)` if the account does not exist.
-    async fn find_account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+    async fn find_account(&self, id: AccountId) -> Result<Option<Account>, KeyStoreError>;
 
     /// Sets the plan of the account with this email; `Ok(None)` if there is none.
-    async fn set_plan(&self, email: &Email, plan: Plan, now: DateTime<Utc>) -> Result<Option<Account>, StoreError>;
+    async fn set_plan(&self, email: &Email, plan: Plan, now: DateTime<Utc>) -> Result<Option<Account>, KeyStoreError>;
 
     /// The key with this hash, revoked or not, and its account; `Ok(None)` if unknown.
-    async fn find_key_by_hash(&self, hash: &SecretHash) -> Result<Option<(ApiKeyRecord, Account)>, StoreError>;
+    async fn find_key_by_hash(&self, hash: &SecretHash) -> Result<Option<(ApiKeyRecord, Account)>, KeyStoreError>;
 
     /// The account's active (not revoked) keys, oldest first.
-    async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, KeyStoreError>;
 
     /// Adds a key. `Err(PrefixTaken)` if any key of the account (revoked ones included) has the
     /// same display prefix; `Err(KeyLimitReached)` if the account already has `max_active`
@@ -87,7 +87,7 @@ pub trait KeyStore: Send + Sync {
         key: NewKey,
         max_active: u32,
         now: DateTime<Utc>,
-    ) -> Result<ApiKeyRecord, StoreError>;
+    ) -> Result<ApiKeyRecord, KeyStoreError>;
 
     /// Revokes every active key of the account and adds `key`, in one transaction.
     /// `Err(PrefixTaken)` as for `insert_key`; nothing is written on error.
@@ -96,14 +96,19 @@ pub trait KeyStore: Send + Sync {
         account: AccountId,
         key: NewKey,
         now: DateTime<Utc>,
-    ) -> Result<ApiKeyRecord, StoreError>;
+    ) -> Result<ApiKeyRecord, KeyStoreError>;
 
     /// Revokes the account's active key with this prefix. `Ok(false)` if the account has no
     /// active key with it (including keys of other accounts).
-    async fn revoke_key(&self, account: AccountId, prefix: &KeyPrefix, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn revoke_key(
+        &self,
+        account: AccountId,
+        prefix: &KeyPrefix,
+        now: DateTime<Utc>,
+    ) -> Result<bool, KeyStoreError>;
 
     /// Records last-use times in one batch; a time never moves backwards.
-    async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError>;
+    async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), KeyStoreError>;
 
     /// Stores a refresh token (by hash) in a token family.
     async fn insert_refresh_token(
@@ -113,10 +118,14 @@ pub trait KeyStore: Send + Sync {
         hash: &SecretHash,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), KeyStoreError>;
 
     /// Spends a refresh token atomically: of two concurrent calls with one token, at most one
     /// gets `Valid`. A spent token or one in a revoked family yields `Reused` after the family has
     /// been revoked. Expiry is the caller's check on `Valid.expires_at`.
-    async fn consume_refresh_token(&self, hash: &SecretHash, now: DateTime<Utc>) -> Result<RefreshOutcome, StoreError>;
+    async fn consume_refresh_token(
+        &self,
+        hash: &SecretHash,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, KeyStoreError>;
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::AccountId;
-use crate::ports::StoreError;
+use crate::ports::KeyStoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageRecord {
@@ -24,8 +24,8 @@ pub struct UsageRecord {
 pub trait UsageLog: Send + Sync {
     /// Appends the records in one transaction: all or none. `Err(Unavailable)` when the store
     /// cannot be reached (the writer keeps the batch and retries).
-    async fn append(&self, records: &[UsageRecord]) -> Result<(), StoreError>;
+    async fn append(&self, records: &[UsageRecord]) -> Result<(), KeyStoreError>;
 
     /// The account's records, newest first, at most `limit`.
-    async fn recent(&self, account: AccountId, limit: u64) -> Result<Vec<UsageRecord>, StoreError>;
+    async fn recent(&self, account: AccountId, limit: u64) -> Result<Vec<UsageRecord>, KeyStoreError>;
 }

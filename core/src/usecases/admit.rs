@@ -2,9 +2,8 @@
 //! monthly quota (429), per-minute limit (429).
 //!
 //! What counts: every authenticated request is counted in its account's minute window; a request
-//! to a plan-gated data endpoint (`/jobs/*`, except `/jobs/expired`) is also counted against the
-//! monthly quota. A request
-//! refused for its plan (403) counts in the minute window only, like an account request, so its
+//! to a plan-gated data endpoint (every one but the expired-ids stream, see
+//! [`Endpoint::counts_monthly`]) is also counted against the monthly quota. A request refused for its plan (403) counts in the minute window only, like an account request, so its
 //! answer carries the rate headers and a client hammering a gated endpoint is still limited; it
 //! never counts against the monthly quota. A request refused with 429 counts against nothing.
 
@@ -26,8 +25,8 @@ pub struct RateStatus {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdmitError {
-    #[error("Your {plan} plan does not include {endpoint}; it needs the {required} plan or higher.")]
-    PlanTooLow { plan: Plan, required: Plan, endpoint: &'static str, status: Option<RateStatus> },
+    #[error("Your {plan} plan does not include this endpoint; it needs the {required} plan or higher.")]
+    PlanTooLow { plan: Plan, required: Plan, endpoint: Endpoint, status: Option<RateStatus> },
     #[error("Monthly request limit exceeded")]
     MonthlyExceeded { limit: u64, used: u64, resets: DateTime<Utc>, status: RateStatus },
     #[error("Rate limit exceeded: {} requests per minute on the {} plan.", .status.minute.limit, .status.plan)]
@@ -81,7 +80,7 @@ impl Admit {
                         None
                     }
                 };
-                return Err(AdmitError::PlanTooLow { plan, required, endpoint: e.path(), status });
+                return Err(AdmitError::PlanTooLow { plan, required, endpoint: e, status });
             }
         }
         let now = self.clock.now();
@@ -154,7 +153,10 @@ mod tests {
         let e = admit(meter).execute(&who(Plan::Starter), Some(Endpoint::JobsTrends)).await.unwrap_err();
         assert_eq!(e.code(), Code::PlanUpgradeRequired, "403 even when the minute window is full");
         assert_eq!(e.status().map(|s| s.minute.limit), Some(60));
-        assert_eq!(e.to_string(), "Your starter plan does not include /jobs/trends; it needs the pro plan or higher.");
+        assert!(
+            matches!(e, AdmitError::PlanTooLow { endpoint: Endpoint::JobsTrends, required: Plan::Pro, .. }),
+            "{e:?}"
+        );
     }
 
     #[tokio::test]
@@ -173,9 +175,9 @@ mod tests {
                     (Endpoint::JobsFeed | Endpoint::JobsExpired, p) => p >= Plan::Pro,
                 };
                 match result {
-                    Ok(_) => assert!(allowed, "{plan} may not call {}", endpoint.path()),
+                    Ok(_) => assert!(allowed, "{plan} may not call {endpoint:?}"),
                     Err(AdmitError::PlanTooLow { required, .. }) => {
-                        assert!(!allowed, "{plan} may call {}", endpoint.path());
+                        assert!(!allowed, "{plan} may call {endpoint:?}");
                         assert_eq!(required, endpoint.min_plan());
                     }
                     Err(e) => panic!("{e:?}"),

@@ -19,8 +19,8 @@ use std::time::Duration;
 use crate::domain::normalize::{parse_iso_datetime, query_words};
 use crate::domain::{Country, JobFacts, Plan, SourceId};
 use crate::ports::{Cache, Clock, CorpusQuery, CorpusRow, JobStore, JobStoreError};
+use crate::services::ai::AiError;
 use crate::usecases::FieldError;
-use crate::usecases::ai::AiError;
 use crate::usecases::search::{
     PARTIAL_TTL, Search, SearchError, SearchOutcome, SearchRequest, SourceStatus, query_key,
 };

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use crate::domain::{Account, ApiKeySecret, KeyId, KeyPrefix, SecretHasher};
-use crate::ports::{Clock, KeyStore, StoreError, TokenError, TokenSigner};
-use crate::usecases::{LastUsedTracker, store_code};
+use crate::ports::{Clock, KeyStore, KeyStoreError, TokenError, TokenSigner};
+use crate::services::LastUsedTracker;
+use crate::usecases::store_code;
 use crate::{Code, ErrorCode};
 
 /// Credentials as sent by the client.
@@ -44,7 +45,7 @@ pub enum AuthError {
     #[error("This endpoint requires an API key; session tokens are accepted on /auth/* only.")]
     ApiKeyRequired,
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for AuthError {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::domain::Plan;
-use crate::ports::{BillingStore, CheckoutRequest, CheckoutSession, PaymentError, PaymentGateway, StoreError};
+use crate::ports::{BillingStore, CheckoutRequest, CheckoutSession, KeyStoreError, PaymentError, PaymentGateway};
 use crate::usecases::billing_webhook::client_reference;
 use crate::usecases::{FieldError, Principal, store_code};
 use crate::{Code, ErrorCode};
@@ -22,7 +22,7 @@ pub enum CheckoutError {
     #[error("{0}")]
     Payment(PaymentError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for CheckoutError {
@@ -116,7 +116,7 @@ pub enum PortalError {
     #[error("{0}")]
     Payment(PaymentError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for PortalError {

@@ -19,9 +19,9 @@ use serde_json::{Value, json};
 
 use crate::domain::{JobFacts, Plan, SalarySample, SalaryStats};
 use crate::ports::{InsightFacts, LlmRequest, LlmTask, SkillFact};
-use crate::usecases::ai::{AI_BUDGET, AiChoice, AiError};
+use crate::services::ai::{AI_BUDGET, AiChoice, AiError};
+use crate::services::enhance::strip_fence;
 use crate::usecases::analytics::{AnalyticsError, AnalyticsRequest, Corpus, Coverage, ratio};
-use crate::usecases::enhance::strip_fence;
 use crate::usecases::trends::{SeniorityCounts, count_skills};
 
 /// Skills given to the model as facts.
@@ -295,12 +295,12 @@ pub fn parse_insight(text: &str, facts: &InsightFacts) -> Result<(String, Vec<Sk
 #[derive(Clone)]
 pub struct Insight {
     pub corpus: Corpus,
-    pub ai: crate::usecases::ai::AiGateway,
+    pub ai: crate::services::ai::AiGateway,
     pub budget: std::time::Duration,
 }
 
 impl Insight {
-    pub fn new(corpus: Corpus, ai: crate::usecases::ai::AiGateway) -> Self {
+    pub fn new(corpus: Corpus, ai: crate::services::ai::AiGateway) -> Self {
         Self { corpus, ai, budget: AI_BUDGET }
     }
 

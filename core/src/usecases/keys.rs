@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::domain::{ApiKeyRecord, ApiKeySecret, KeyName, SecretHasher, secret::random_bytes};
-use crate::ports::{Clock, Entropy, KeyStore, NewKey, StoreError};
+use crate::ports::{Clock, Entropy, KeyStore, KeyStoreError, NewKey};
 use crate::usecases::{FieldError, Principal, store_code};
 use crate::{Code, ErrorCode};
 
@@ -36,20 +36,20 @@ impl KeyIssuer {
     }
 
     /// Runs `store_op` with fresh keys until one's display prefix is free on the account.
-    pub async fn store_unique<F, Fut>(&self, name: KeyName, mut store_op: F) -> Result<IssuedKey, StoreError>
+    pub async fn store_unique<F, Fut>(&self, name: KeyName, mut store_op: F) -> Result<IssuedKey, KeyStoreError>
     where
         F: FnMut(NewKey) -> Fut,
-        Fut: std::future::Future<Output = Result<ApiKeyRecord, StoreError>>,
+        Fut: std::future::Future<Output = Result<ApiKeyRecord, KeyStoreError>>,
     {
         for _ in 0..PREFIX_ATTEMPTS {
             let (key, new) = self.generate(name.clone());
             match store_op(new).await {
                 Ok(record) => return Ok(IssuedKey { key, record }),
-                Err(StoreError::PrefixTaken) => continue,
+                Err(KeyStoreError::PrefixTaken) => continue,
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Unknown(anyhow::anyhow!("no free display prefix after {PREFIX_ATTEMPTS} draws")))
+        Err(KeyStoreError::Unknown(anyhow::anyhow!("no free display prefix after {PREFIX_ATTEMPTS} draws")))
     }
 }
 
@@ -60,7 +60,7 @@ pub enum CreateKeyError {
     #[error("an account may have at most {MAX_ACTIVE_KEYS} active keys; revoke one first")]
     LimitReached,
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for CreateKeyError {
@@ -88,7 +88,7 @@ impl CreateKey {
         let account = who.account.id;
         self.issuer.store_unique(name, |new| self.store.insert_key(account, new, MAX_ACTIVE_KEYS, now)).await.map_err(
             |e| match e {
-                StoreError::KeyLimitReached => CreateKeyError::LimitReached,
+                KeyStoreError::KeyLimitReached => CreateKeyError::LimitReached,
                 e => CreateKeyError::Store(e),
             },
         )

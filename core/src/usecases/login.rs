@@ -4,7 +4,7 @@ use chrono::Duration;
 use std::sync::Arc;
 
 use crate::domain::{AccountId, Email, Password, SecretHasher, random_token};
-use crate::ports::{AccessClaims, Clock, Entropy, HashError, KeyStore, PasswordHasher, StoreError, TokenSigner};
+use crate::ports::{AccessClaims, Clock, Entropy, HashError, KeyStore, KeyStoreError, PasswordHasher, TokenSigner};
 use crate::usecases::store_code;
 use crate::{Code, ErrorCode};
 
@@ -35,7 +35,7 @@ impl SessionIssuer {
         random_token(self.entropy.as_ref())
     }
 
-    pub async fn issue(&self, account: AccountId, family: String) -> Result<SessionTokens, StoreError> {
+    pub async fn issue(&self, account: AccountId, family: String) -> Result<SessionTokens, KeyStoreError> {
         let now = self.clock.now();
         let refresh = random_token(self.entropy.as_ref());
         self.store
@@ -64,7 +64,7 @@ pub enum LoginError {
     #[error(transparent)]
     Hash(HashError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for LoginError {

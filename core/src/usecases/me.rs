@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-use crate::domain::{ApiKeyRecord, Plan, PlanCatalog};
-use crate::ports::{BillingStatus, BillingStore, Clock, KeyStore, MeterError, StoreError, UsageMeter};
-use crate::usecases::{LastUsedTracker, Principal, store_code};
+use crate::domain::{ApiKeyRecord, Endpoint, Plan, PlanCatalog};
+use crate::ports::{BillingStatus, BillingStore, Clock, KeyStore, KeyStoreError, MeterError, UsageMeter};
+use crate::services::LastUsedTracker;
+use crate::usecases::{Principal, store_code};
 use crate::{Code, ErrorCode};
 
 #[derive(Debug, Clone)]
@@ -13,7 +14,7 @@ pub struct MeView {
     pub plan: Plan,
     pub monthly_used: u64,
     pub monthly_limit: u64,
-    pub endpoints: Vec<&'static str>,
+    pub endpoints: Vec<Endpoint>,
     /// Active keys, oldest first, with `last_used_at` including uses not yet flushed.
     pub keys: Vec<ApiKeyRecord>,
     /// `active`, `past_due` (a payment failed; the plan is kept) or `canceled`.
@@ -23,7 +24,7 @@ pub struct MeView {
 #[derive(Debug, thiserror::Error)]
 pub enum MeError {
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
     #[error(transparent)]
     Meter(MeterError),
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::ports::{KeyStore, RefreshOutcome, StoreError};
+use crate::ports::{KeyStore, KeyStoreError, RefreshOutcome};
 use crate::usecases::{SessionIssuer, SessionTokens, store_code};
 use crate::{Code, ErrorCode};
 
@@ -16,7 +16,7 @@ pub enum RefreshError {
     #[error("This refresh token was already used; every session of its login has been revoked. Log in again.")]
     Reused,
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for RefreshError {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::domain::{Account, Email, KeyName, Password, Plan};
-use crate::ports::{Clock, HashError, KeyStore, PasswordHasher, StoreError};
+use crate::ports::{Clock, HashError, KeyStore, KeyStoreError, PasswordHasher};
 use crate::usecases::{FieldError, IssuedKey, KeyIssuer, store_code};
 use crate::{Code, ErrorCode};
 
@@ -25,7 +25,7 @@ pub enum RegisterError {
     #[error(transparent)]
     Hash(HashError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for RegisterError {
@@ -58,7 +58,7 @@ impl Register {
         let (account, record) =
             self.store.create_account(&email, &password_hash, Plan::Free, new_key, self.clock.now()).await.map_err(
                 |e| match e {
-                    StoreError::EmailTaken => RegisterError::EmailTaken,
+                    KeyStoreError::EmailTaken => RegisterError::EmailTaken,
                     e => RegisterError::Store(e),
                 },
             )?;
@@ -113,7 +113,7 @@ mod tests {
                     && *plan == Plan::Free
                     && key.name.as_str() == FIRST_KEY_NAME
             })
-            .returning(|_, _, _, _, _| Err(StoreError::EmailTaken));
+            .returning(|_, _, _, _, _| Err(KeyStoreError::EmailTaken));
         let e = register(store, pw).execute("Dev@Example.com", "longenough").await.unwrap_err();
         assert_eq!(e.code(), Code::EmailTaken);
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::domain::KeyPrefix;
-use crate::ports::{Clock, KeyStore, StoreError};
+use crate::ports::{Clock, KeyStore, KeyStoreError};
 use crate::usecases::{FieldError, Principal, store_code};
 use crate::{Code, ErrorCode};
 
@@ -15,7 +15,7 @@ pub enum RevokeError {
     #[error("No active key with prefix {0} on this account.")]
     NotFound(String),
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for RevokeError {

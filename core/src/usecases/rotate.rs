@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::KeyName;
-use crate::ports::{Clock, KeyStore, Lock, LockError, StoreError};
+use crate::ports::{Clock, KeyStore, KeyStoreError, Lock, LockError};
 use crate::usecases::{FieldError, IssuedKey, KeyIssuer, Principal, store_code};
 use crate::{Code, ErrorCode};
 
@@ -24,7 +24,7 @@ pub enum RotateError {
     #[error(transparent)]
     Lock(LockError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for RotateError {
@@ -128,7 +128,7 @@ mod tests {
             .withf(|name, t| name == "rotate-keys:4" && t.0 == "t")
             .returning(|_, _| Ok(true));
         let mut store = MockKeyStore::new();
-        store.expect_rotate_keys().times(1).returning(|_, _, _| Err(StoreError::PrefixTaken));
+        store.expect_rotate_keys().times(1).returning(|_, _, _| Err(KeyStoreError::PrefixTaken));
         store.expect_rotate_keys().times(1).returning(|acc, new, now| {
             Ok(ApiKeyRecord {
                 id: KeyId(1),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::domain::{Account, Email, Plan};
-use crate::ports::{Clock, KeyStore, StoreError};
+use crate::ports::{Clock, KeyStore, KeyStoreError};
 use crate::usecases::{FieldError, store_code};
 use crate::{Code, ErrorCode};
 
@@ -14,7 +14,7 @@ pub enum SetPlanError {
     #[error("no account with email {0}")]
     NoSuchAccount(String),
     #[error(transparent)]
-    Store(StoreError),
+    Store(KeyStoreError),
 }
 
 impl ErrorCode for SetPlanError {

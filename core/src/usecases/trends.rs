@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::domain::{Plan, Seniority};
-use crate::usecases::ai::{AiChoice, AiGateway};
+use crate::services::ai::{AiChoice, AiGateway};
 use crate::usecases::analytics::{AnalyticsError, AnalyticsRequest, Corpus, Coverage, ratio};
 
 /// Skills listed in `topSkills`.

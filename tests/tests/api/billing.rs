@@ -1,7 +1,8 @@
 //! `POST /billing/webhook` over HTTP: signed events change the plan (seen by `/auth/me` and the
 //! quota stage at once), replays and forgeries change nothing, and notices reach the outbox.
 
-use jobin_core::domain::{Email, sign_webhook};
+use jobin_adapters::payment::sign_webhook;
+use jobin_core::domain::Email;
 use jobin_tests::{STRIPE_WEBHOOK_SECRET, TestServer};
 use serde_json::{Value, json};
 
@@ -27,7 +28,7 @@ fn event(id: &str, created: i64, kind: &str, object: Value) -> Vec<u8> {
 async fn signed_events_drive_the_plan_and_forgeries_change_nothing() {
     let s = TestServer::start().await;
     let (email, key) = s.register().await;
-    let login = s.state.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
+    let login = s.state.accounts.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
     let reference = jobin_core::usecases::client_reference(login.account.id);
     let now = chrono::Utc::now().timestamp();
     let checkout = event(
@@ -191,8 +192,8 @@ async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code(
         ))
         .await;
     let id = r.body["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    let session = s.state.local_payments.as_ref().unwrap().session(&id).unwrap();
-    let login = s.state.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
+    let session = s.state.billing.stand_in.as_ref().unwrap().checkout(&id).unwrap();
+    let login = s.state.accounts.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
     assert_eq!(session.customer, Some(format!("cus_local_{}", login.account.id.0)));
     s.stop().await;
 }
@@ -240,10 +241,10 @@ async fn the_portal_is_for_paying_accounts_and_the_local_one_drives_every_lifecy
     assert!(r.header("x-ratelimit-remaining").is_some());
 
     // A plan set by the operator (no checkout): nothing to manage.
-    s.state.set_plan.execute(&email, "starter").await.unwrap();
+    s.state.accounts.set_plan.execute(&email, "starter").await.unwrap();
     let r = s.send(portal(None)).await;
     assert_eq!((r.status, r.body["code"].as_str()), (409, Some("no_billing_customer")), "{}", r.body);
-    s.state.set_plan.execute(&email, "free").await.unwrap();
+    s.state.accounts.set_plan.execute(&email, "free").await.unwrap();
 
     // Bought through (local) checkout: the portal opens; a bad return_url is a 400.
     buy_locally(&s, &key, "pro").await;
@@ -358,9 +359,9 @@ mod stripe {
         .await
         .unwrap();
         let (email, key) = s.register().await;
-        let account = s.state.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap().account;
+        let account = s.state.accounts.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap().account;
         let reference = jobin_core::usecases::client_reference(account.id);
-        assert!(s.state.local_payments.is_none(), "a Stripe key replaces the local stand-in");
+        assert!(s.state.billing.stand_in.is_none(), "a Stripe key replaces the local stand-in");
 
         // Checkout: Stripe's hosted URL, for our account and the Pro price.
         let r = s

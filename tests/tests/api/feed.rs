@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 async fn pro(s: &TestServer) -> (String, String) {
     let (email, key) = s.register().await;
-    s.state.set_plan.execute(&email, "pro").await.unwrap();
+    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
     (email, key)
 }
 
@@ -131,7 +131,7 @@ async fn the_sync_pair_behaves(s: TestServer) {
 
     // Jobs expire (a board reports them gone): they leave the feed and show in /jobs/expired.
     let gone: Vec<String> = all[..3].to_vec();
-    assert_eq!(s.state.jobs.expire_ids(&gone, chrono::Utc::now()).await.unwrap(), 3);
+    assert_eq!(s.state.jobs.store.expire_ids(&gone, chrono::Utc::now()).await.unwrap(), 3);
     let active = drain(&s, &key, json!({"batch_size": 1000})).await;
     assert_eq!(active.len(), all.len() - 3);
     assert!(gone.iter().all(|id| !active.contains(id)));
@@ -184,7 +184,7 @@ async fn the_sync_pair_on_postgres() {
 #[tokio::test]
 async fn an_ingestion_cycle_stores_the_watch_queries_and_expires_unseen_jobs() {
     let s = TestServer::start_with(Setup {
-        ingest: jobin_app::wiring::IngestSettings {
+        ingest: jobin_app::config::IngestSettings {
             every: Some(std::time::Duration::from_secs(3600)),
             watch: vec![("engineer".into(), "gb".into()), ("developer".into(), "us".into())],
             expire_after: std::time::Duration::from_secs(3600),
@@ -194,7 +194,7 @@ async fn an_ingestion_cycle_stores_the_watch_queries_and_expires_unseen_jobs() {
     .await
     .unwrap();
     let (_, key) = pro(&s).await;
-    let (ingest, _) = s.state.ingest.clone().expect("scheduled");
+    let (ingest, _) = s.state.background.ingest.clone().expect("scheduled");
     let report = ingest.run_cycle().await.unwrap();
     assert!(report.ran && report.queries == 2 && report.fetched > 0, "{report:?}");
     let stored = drain(&s, &key, json!({"batch_size": 1000})).await;
@@ -212,7 +212,7 @@ async fn an_ingestion_cycle_stores_the_watch_queries_and_expires_unseen_jobs() {
 
     // Jobs last seen over an hour ago expire in the next cycle.
     let later = chrono::Utc::now() + chrono::Duration::hours(2);
-    let n = s.state.jobs.expire_unseen(later - chrono::Duration::hours(1), later).await.unwrap();
+    let n = s.state.jobs.store.expire_unseen(later - chrono::Duration::hours(1), later).await.unwrap();
     assert_eq!(n as usize, stored.len());
     assert!(drain(&s, &key, json!({})).await.is_empty());
     s.stop().await;

@@ -25,6 +25,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
     // Plan changes (the operator tool's use case) show up.
     let email = s
         .state
+        .accounts
         .store
         .find_key_by_hash(
             &jobin_core::domain::SecretHasher::new(jobin_tests::KEY_PEPPER.as_bytes().to_vec()).hash(&key),
@@ -34,7 +35,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
         .unwrap()
         .1
         .email;
-    s.state.set_plan.execute(email.as_str(), "pro").await.unwrap();
+    s.state.accounts.set_plan.execute(email.as_str(), "pro").await.unwrap();
     let r = s.get_with_key("/auth/me", &key).await;
     assert_eq!(r.body["plan"], "pro");
     assert_eq!(r.body["monthly_limit"], 500000);
@@ -266,11 +267,11 @@ async fn last_used_is_flushed_to_the_database_on_shutdown() {
     let state = s.state.clone();
     let hash = jobin_core::domain::SecretHasher::new(jobin_tests::KEY_PEPPER.as_bytes().to_vec()).hash(&key);
     // Not written per request...
-    let before = state.store.find_key_by_hash(&hash).await.unwrap().unwrap().0.last_used_at;
+    let before = state.accounts.store.find_key_by_hash(&hash).await.unwrap().unwrap().0.last_used_at;
     assert_eq!(before, None);
     s.stop().await;
     // ...but nothing is lost at graceful shutdown.
-    let after = state.store.find_key_by_hash(&hash).await.unwrap().unwrap().0.last_used_at;
+    let after = state.accounts.store.find_key_by_hash(&hash).await.unwrap().unwrap().0.last_used_at;
     assert!(after.is_some());
 }
 
@@ -281,7 +282,7 @@ async fn me_follows_an_operators_catalog() {
         jobin_core::domain::Plan::Free,
         jobin_core::domain::PlanOverride { monthly_requests: Some(42), ..Default::default() },
     );
-    overrides.endpoints.insert("/jobs/salary".into(), jobin_core::domain::Plan::Free);
+    overrides.endpoints.insert(jobin_core::domain::Endpoint::JobsSalary, jobin_core::domain::Plan::Free);
     let catalog = jobin_core::domain::PlanCatalog::document().with_overrides(&overrides).unwrap();
     let s = TestServer::start_with(Setup { catalog, ..Setup::default() }).await.unwrap();
     let (_, key) = s.register().await;

@@ -36,7 +36,7 @@ async fn authenticated_responses_carry_rate_headers_and_the_plan() {
     assert_eq!(r.status, 404);
     assert_eq!(r.header("x-ratelimit-remaining"), Some("7"));
     // A plan change applies to the next request.
-    s.state.set_plan.execute(&email, "pro").await.unwrap();
+    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
     let r = s.get_with_key("/auth/me", &key).await;
     assert_eq!((r.header("x-plan"), r.header("x-ratelimit-limit")), (Some("pro"), Some("300")));
     // Public endpoints do not carry X-Plan.
@@ -135,9 +135,16 @@ async fn every_authenticated_request_is_in_the_usage_log_after_a_graceful_stop()
     let state = s.state.clone();
     s.stop().await;
 
-    let account =
-        state.store.find_login(&jobin_core::domain::Email::parse(&email).unwrap()).await.unwrap().unwrap().account.id;
-    let rows = state.usage_log.recent(account, 10).await.unwrap();
+    let account = state
+        .accounts
+        .store
+        .find_login(&jobin_core::domain::Email::parse(&email).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .account
+        .id;
+    let rows = state.usage.log.recent(account, 10).await.unwrap();
     let seen: Vec<(&str, u16, Option<&str>)> =
         rows.iter().rev().map(|r| (r.endpoint.as_str(), r.status, r.key_prefix.as_deref())).collect();
     let prefix = format!("{}****", &key[..12]);

@@ -210,6 +210,7 @@ async fn session_tokens_work_on_auth_endpoints_and_forged_or_expired_ones_do_not
 
     let account = AccountId(
         s.state
+            .accounts
             .store
             .find_login(&jobin_core::domain::Email::parse(&email).unwrap())
             .await

@@ -31,11 +31,11 @@ pub struct SalaryReport {
 }
 
 #[derive(Clone)]
-pub struct SalaryStatsCase {
+pub struct SalaryPercentiles {
     pub corpus: Corpus,
 }
 
-impl SalaryStatsCase {
+impl SalaryPercentiles {
     pub async fn execute(&self, req: AnalyticsRequest) -> Result<SalaryReport, AnalyticsError> {
         let subject = self.corpus.subject(&req)?;
         let key = format!("salary:v2:{}", subject.key);

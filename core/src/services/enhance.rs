@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{Fingerprint, Job, PostingText, Seniority, grounded_skills};
 use crate::ports::{Cache, ExtractItem, LlmRequest, LlmTask};
-use crate::usecases::ai::{AI_BUDGET, AiError, AiGateway, Selection};
+use crate::services::ai::{AI_BUDGET, AiError, AiGateway, Selection};
 
 /// Jobs per prompt.
 pub const BATCH_SIZE: usize = 10;
@@ -325,7 +325,7 @@ mod tests {
             Arc::new(TokioTimer),
         );
         let sel = ai
-            .select(crate::domain::Plan::Pro, &crate::usecases::AiChoice::default(), false)
+            .select(crate::domain::Plan::Pro, &crate::services::AiChoice::default(), false)
             .expect("qwen turbo for pro");
         (Enhancer { ai, cache: Arc::new(MapCache::default()), budget }, sel)
     }

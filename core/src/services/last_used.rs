@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::domain::KeyId;
-use crate::ports::{KeyStore, StoreError};
+use crate::ports::{KeyStore, KeyStoreError};
 
 #[derive(Default)]
 pub struct LastUsedTracker {
@@ -35,7 +35,7 @@ impl LastUsedTracker {
 
     /// Writes every noted use in one batch. On failure the uses are kept for the next flush.
     /// Returns how many keys were written.
-    pub async fn flush(&self, store: &dyn KeyStore) -> Result<usize, StoreError> {
+    pub async fn flush(&self, store: &dyn KeyStore) -> Result<usize, KeyStoreError> {
         let batch: Vec<(KeyId, DateTime<Utc>)> = self.map().drain().collect();
         if batch.is_empty() {
             return Ok(0);
@@ -90,7 +90,7 @@ mod tests {
         let tracker = LastUsedTracker::default();
         tracker.record(KeyId(1), t(10));
         let mut store = MockKeyStore::new();
-        store.expect_record_key_use().returning(|_| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+        store.expect_record_key_use().returning(|_| Err(KeyStoreError::Unavailable(anyhow::anyhow!("down"))));
         assert!(tracker.flush(&store).await.is_err());
         assert_eq!(tracker.pending(KeyId(1)), Some(t(10)));
     }

@@ -55,8 +55,8 @@ pub struct PlanOverride {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CatalogOverrides {
     pub plans: HashMap<Plan, PlanOverride>,
-    /// Endpoint path → minimum plan.
-    pub endpoints: HashMap<String, Plan>,
+    /// Gated endpoint → minimum plan.
+    pub endpoints: HashMap<Endpoint, Plan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,10 +65,6 @@ pub enum CatalogError {
     Zero { plan: Plan, field: &'static str },
     #[error("plans.{plan}.data_sources must be between 1 and 6, not {value}")]
     DataSources { plan: Plan, value: u8 },
-    #[error(
-        "endpoints: unknown endpoint `{0}`; known: /jobs/search, /jobs/salary, /jobs/trends, /jobs/insight, /jobs/providers, /jobs/feed, /jobs/expired"
-    )]
-    UnknownEndpoint(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,12 +144,8 @@ impl PlanCatalog {
                 return Err(CatalogError::DataSources { plan: *plan, value: terms.data_sources });
             }
         }
-        for (path, plan) in &o.endpoints {
-            let e = Endpoint::ALL
-                .into_iter()
-                .find(|e| e.path() == path)
-                .ok_or_else(|| CatalogError::UnknownEndpoint(path.clone()))?;
-            self.min_plan[endpoint_idx(e)] = *plan;
+        for (e, plan) in &o.endpoints {
+            self.min_plan[endpoint_idx(*e)] = *plan;
         }
         Ok(self)
     }
@@ -167,8 +159,8 @@ impl PlanCatalog {
     }
 
     /// The gated endpoints `plan` may call, in Quick Reference order.
-    pub fn endpoints(&self, plan: Plan) -> Vec<&'static str> {
-        Endpoint::ALL.into_iter().filter(|e| self.min_plan(*e) <= plan).map(Endpoint::path).collect()
+    pub fn endpoints(&self, plan: Plan) -> Vec<Endpoint> {
+        Endpoint::ALL.into_iter().filter(|e| self.min_plan(*e) <= plan).collect()
     }
 }
 
@@ -189,8 +181,11 @@ mod tests {
         assert_eq!(row(Plan::Scale), (3_000_000, 1_000, 6, 299));
         assert!(c.terms(Plan::Starter).ai_tiers.is_empty());
         assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite, AiTier::Flagship]);
-        assert_eq!(c.endpoints(Plan::Free), vec!["/jobs/search", "/jobs/providers"]);
-        assert_eq!(c.endpoints(Plan::Starter), vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]);
+        assert_eq!(c.endpoints(Plan::Free), vec![Endpoint::JobsSearch, Endpoint::JobsProviders]);
+        assert_eq!(
+            c.endpoints(Plan::Starter),
+            vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders]
+        );
         assert_eq!(c.min_plan(Endpoint::JobsTrends), Plan::Pro);
     }
 
@@ -198,12 +193,12 @@ mod tests {
     fn overrides_change_only_what_they_name() {
         let mut o = CatalogOverrides::default();
         o.plans.insert(Plan::Free, PlanOverride { monthly_requests: Some(5_000), ..Default::default() });
-        o.endpoints.insert("/jobs/salary".into(), Plan::Free);
+        o.endpoints.insert(Endpoint::JobsSalary, Plan::Free);
         let c = PlanCatalog::document().with_overrides(&o).unwrap();
         assert_eq!(c.terms(Plan::Free).monthly_requests, 5_000);
         assert_eq!(c.terms(Plan::Free).per_minute, 10);
         assert_eq!(c.terms(Plan::Pro), PlanCatalog::document().terms(Plan::Pro));
-        assert_eq!(c.endpoints(Plan::Free), vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]);
+        assert_eq!(c.endpoints(Plan::Free), vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders]);
     }
 
     #[test]
@@ -220,11 +215,6 @@ mod tests {
         assert_eq!(
             bad(PlanOverride { data_sources: Some(7), ..Default::default() }),
             "plans.pro.data_sources must be between 1 and 6, not 7"
-        );
-        let mut o = CatalogOverrides::default();
-        o.endpoints.insert("/jobs/nope".into(), Plan::Free);
-        assert!(
-            matches!(PlanCatalog::document().with_overrides(&o), Err(CatalogError::UnknownEndpoint(p)) if p == "/jobs/nope")
         );
     }
 }

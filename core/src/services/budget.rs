@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::SourceId;
-use crate::ports::{Clock, SourceError, UsageMeter};
+use crate::ports::{Clock, RequestBudget, SourceError, UsageMeter};
 
 /// At most `limit` requests per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,11 +70,14 @@ impl SourceBudget {
     pub fn windows(&self, source: SourceId) -> &[BudgetWindow] {
         self.windows.get(&source).map_or(&[], Vec::as_slice)
     }
+}
 
+#[async_trait::async_trait]
+impl RequestBudget for SourceBudget {
     /// Spends one request of `source`'s budget. `BudgetExhausted` (with the time until the full
     /// window resets) when a window is full; a meter failure is a `Network` error, so the board is
     /// not called blind.
-    pub async fn take(&self, source: SourceId) -> Result<(), SourceError> {
+    async fn take(&self, source: SourceId) -> Result<(), SourceError> {
         let now = self.clock.now();
         for w in self.windows(source) {
             let bucket = format!("budget:{}:{}", source.as_str(), w.window_secs);

@@ -47,10 +47,27 @@ impl Selection {
     }
 }
 
+/// The two halves of an AI choice (the HTTP layer reads each from its own header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoicePart {
+    Provider,
+    Model,
+}
+
+impl std::fmt::Display for ChoicePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChoicePart::Provider => "provider",
+            ChoicePart::Model => "model",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AiError {
-    #[error("the {0} header is required for this endpoint")]
-    HeaderRequired(&'static str),
+    /// The endpoint needs an explicit choice and this part of it is missing.
+    #[error("the AI {0} must be chosen for this endpoint")]
+    ChoiceRequired(ChoicePart),
     #[error(transparent)]
     Select(SelectError),
     #[error("{provider}/{alias} is coming soon and cannot be used yet; see GET /jobs/providers")]
@@ -78,7 +95,7 @@ impl AiError {
 impl ErrorCode for AiError {
     fn code(&self) -> Code {
         match self {
-            AiError::HeaderRequired(_) => Code::ValidationFailed,
+            AiError::ChoiceRequired(_) => Code::ValidationFailed,
             AiError::Select(SelectError::UnknownProvider { .. }) => Code::UnknownAiProvider,
             AiError::Select(SelectError::UnknownModel { .. }) => Code::UnknownAiModel,
             AiError::ComingSoon { .. } => Code::AiModelComingSoon,
@@ -174,7 +191,7 @@ impl AiGateway {
         self.inner.default_provider
     }
 
-    /// Resolves the headers for `plan`. With `required`, both headers must be present; otherwise
+    /// Resolves the choice for `plan`. With `required`, both parts must be present; otherwise
     /// a missing provider means the default provider and a missing model the provider's first
     /// model the plan may use.
     pub fn select(&self, plan: Plan, choice: &AiChoice, required: bool) -> Result<Selection, AiError> {
@@ -182,10 +199,10 @@ impl AiGateway {
         let (provider_raw, model_raw) = (blank(&choice.provider), blank(&choice.model));
         if required {
             if provider_raw.is_none() {
-                return Err(AiError::HeaderRequired("X-AI-Provider"));
+                return Err(AiError::ChoiceRequired(ChoicePart::Provider));
             }
             if model_raw.is_none() {
-                return Err(AiError::HeaderRequired("X-AI-Model"));
+                return Err(AiError::ChoiceRequired(ChoicePart::Model));
             }
         }
         let models = &self.inner.models;

@@ -1,0 +1,79 @@
+//! Scheduled ingestion and expiry (`JOBIN_INGEST_*`, `JOBIN_EXPIRE_AFTER`) and the operator's
+//! import file (`JOBIN_IMPORT_FILE`, `JOBIN_IMPORT_CURRENCY`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::env::{ConfigError, Vars, err};
+
+/// Scheduled ingestion (`JOBIN_INGEST_*`, `JOBIN_EXPIRE_AFTER`).
+#[derive(Clone, Debug)]
+pub struct IngestSettings {
+    /// `None`: no scheduled cycles (jobs are still stored by searches).
+    pub every: Option<Duration>,
+    /// `(q, country)` watch queries.
+    pub watch: Vec<(String, String)>,
+    /// A job not seen for this long expires.
+    pub expire_after: Duration,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self { every: None, watch: Vec::new(), expire_after: Duration::from_secs(7 * 86_400) }
+    }
+}
+
+impl IngestSettings {
+    pub(super) fn read(v: &Vars) -> Result<Self, ConfigError> {
+        Ok(Self {
+            every: v.duration("JOBIN_INGEST_INTERVAL", "30m")?,
+            watch: match v.var("JOBIN_INGEST_QUERIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(watch_query)
+                    .collect::<Result<_, _>>()?,
+            },
+            expire_after: v
+                .duration("JOBIN_EXPIRE_AFTER", "7d")?
+                .ok_or_else(|| err("JOBIN_EXPIRE_AFTER", "cannot be off: jobs must expire eventually"))?,
+        })
+    }
+}
+
+/// `q@country` (country `gb` when left out).
+fn watch_query(item: &str) -> Result<(String, String), ConfigError> {
+    let (q, country) = item.rsplit_once('@').unwrap_or((item, "gb"));
+    let (q, country) = (q.trim(), country.trim());
+    if q.is_empty() || q.chars().count() > 200 {
+        return Err(err("JOBIN_INGEST_QUERIES", format!("`{item}`: the query must be 1–200 characters")));
+    }
+    let c = jobin_core::domain::Country::parse(country)
+        .map_err(|e| err("JOBIN_INGEST_QUERIES", format!("`{item}`: {e}")))?;
+    Ok((q.to_owned(), c.code().to_owned()))
+}
+
+/// The operator's own postings (CSV or JSONL), searched after the boards on every plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportSettings {
+    pub file: PathBuf,
+    /// Currency of imported salaries that name none (default: the row's country's).
+    pub currency: Option<String>,
+}
+
+impl ImportSettings {
+    pub(super) fn read(v: &Vars) -> Result<Option<Self>, ConfigError> {
+        let currency = match v.var("JOBIN_IMPORT_CURRENCY") {
+            None => None,
+            Some(c) if c.len() == 3 && c.chars().all(|x| x.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
+            Some(c) => return Err(err("JOBIN_IMPORT_CURRENCY", format!("`{c}` is not an ISO 4217 code such as USD"))),
+        };
+        let Some(file) = v.var("JOBIN_IMPORT_FILE").map(PathBuf::from) else { return Ok(None) };
+        if !file.is_file() {
+            return Err(err("JOBIN_IMPORT_FILE", format!("`{}` is not a readable file", file.display())));
+        }
+        Ok(Some(Self { file, currency }))
+    }
+}

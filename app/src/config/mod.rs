@@ -1,0 +1,215 @@
+//! Configuration from `JOBIN_*` environment variables (documented in `.env.example`), read in one
+//! place: [`Config::from_lookup`] reads each area through its module (`boards`, `ai`, `billing`,
+//! `ingest`; the readers are in `env`). An invalid value stops start-up with one line naming the
+//! variable. Tests build their `Config` through the same lookup.
+
+mod ai;
+mod billing;
+mod boards;
+mod env;
+mod ingest;
+#[cfg(test)]
+mod tests;
+
+pub use ai::{AiSettings, LlmSettings};
+pub use billing::{EmailSettings, StripeSettings};
+pub use boards::{BoardsConfig, DemoSettings, SearchSettings};
+pub use env::{ConfigError, MIN_SECRET_BYTES, redact_url};
+pub use ingest::{ImportSettings, IngestSettings};
+
+use ipnet::IpNet;
+use jobin_core::domain::{AiProvider, ModelCatalog, PlanCatalog};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use env::{Vars, comma_items, err, is_http_url};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// May carry a password, so it is kept secret (never logged).
+    pub database_url: SecretString,
+    pub jwt_secret: Option<SecretString>,
+    pub key_pepper: Option<SecretString>,
+    pub log_format: LogFormat,
+    pub trusted_proxies: Vec<IpNet>,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+    /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
+    pub catalog: PlanCatalog,
+    /// The AI model catalog: the document's, or with `JOBIN_CATALOG`'s `[models]` applied.
+    pub models: ModelCatalog,
+    /// LLM providers' endpoints and keys, the default provider and the AI time budget.
+    pub ai: AiSettings,
+    /// Stripe key, API root, webhook secret and price ids.
+    pub stripe: StripeSettings,
+    /// SMTP server and sender of billing emails.
+    pub email: EmailSettings,
+    /// Scheduled ingestion and expiry.
+    pub ingest: IngestSettings,
+    /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key (deployments sharing one Redis use different ones).
+    pub redis_prefix: String,
+    /// Base URL clients reach this server at (links such as `upgrade`). Default `http://{bind}`.
+    pub public_url: String,
+    /// Where each job board is and its credentials.
+    pub boards: BoardsConfig,
+    /// Search tuning: per-board timeout, result cap, cache TTL.
+    pub search: SearchSettings,
+    /// `Some` when the server runs on the fake boards (`serve --demo` or `JOBIN_DEMO=1`).
+    pub demo: Option<DemoSettings>,
+    /// The operator's own postings (`JOBIN_IMPORT_FILE`), loaded at start-up.
+    pub import: Option<ImportSettings>,
+    /// The demo settings `serve --demo` uses (from `JOBIN_DEMO_*`), whether or not demo is on.
+    pub demo_settings: DemoSettings,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database", &redact_url(self.database_url.expose_secret()))
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("key_pepper", &self.key_pepper.as_ref().map(|_| "<set>"))
+            .field("log_format", &self.log_format)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
+            .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
+            .field("boards_with_keys", &self.boards.configured())
+            .field("search", &self.search)
+            .field("ai_providers_with_keys", &self.ai.configured())
+            .field("ai_default_provider", &self.ai.default_provider.map(AiProvider::as_str))
+            .field("ai_budget_ms", &self.ai.budget_ms)
+            .field(
+                "stripe",
+                &if self.stripe.secret_key.is_some() { self.stripe.base_url.as_str() } else { "local stand-in" },
+            )
+            .field("stripe_prices", &self.stripe.prices().keys().map(|p| p.as_str()).collect::<Vec<_>>())
+            .field("smtp", &self.email.smtp_url.as_ref().map(|u| redact_url(u.expose_secret())))
+            .field("email_from", &self.email.from)
+            .field("demo", &self.demo)
+            .field("import", &self.import)
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads every variable through `get` (tests pass a map). Empty values count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let v = Vars::new(&get);
+        let bind = match v.var("JOBIN_BIND") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(b) => b.parse().map_err(|_| {
+                err("JOBIN_BIND", format!("invalid socket address `{b}` (expected host:port, e.g. 127.0.0.1:8080)"))
+            })?,
+        };
+        let data_dir = PathBuf::from(v.var("JOBIN_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match v.var("JOBIN_DATABASE_URL") {
+            None => default_sqlite_url(&data_dir),
+            Some(u) if jobin_adapters::db::Backend::of(&u).is_some() => u,
+            Some(u) => {
+                return Err(err(
+                    "JOBIN_DATABASE_URL",
+                    format!("unsupported URL `{}` (expected sqlite:… or postgres://…)", redact_url(&u)),
+                ));
+            }
+        };
+        let (catalog, models) = match v.var("JOBIN_CATALOG") {
+            None => (PlanCatalog::document(), ModelCatalog::document()),
+            Some(path) => crate::catalog_file::load(Path::new(&path)).map_err(|e| err("JOBIN_CATALOG", e))?,
+        };
+        let (demo_settings, demo_on) = DemoSettings::read(&v)?;
+        Ok(Self {
+            bind,
+            log_format: log_format(&v)?,
+            trusted_proxies: trusted_proxies(&v)?,
+            max_body_bytes: match v.var("JOBIN_MAX_BODY_BYTES") {
+                None => 64 * 1024,
+                Some(n) => {
+                    n.parse::<usize>().ok().filter(|n| (1024..=64 * 1024 * 1024).contains(n)).ok_or_else(|| {
+                        err("JOBIN_MAX_BODY_BYTES", format!("`{n}` is not a byte count between 1024 and 67108864"))
+                    })?
+                }
+            },
+            db_max_connections: v.number("JOBIN_DB_MAX_CONNECTIONS", 10, 1, 1000)? as u32,
+            catalog,
+            models,
+            public_url: match v.var("JOBIN_PUBLIC_URL") {
+                None => format!("http://{bind}"),
+                Some(u) if is_http_url(&u) => u.trim_end_matches('/').to_owned(),
+                Some(u) => return Err(err("JOBIN_PUBLIC_URL", format!("`{u}` is not an http:// or https:// URL"))),
+            },
+            redis_url: match v.var("JOBIN_REDIS_URL") {
+                None => None,
+                Some(u) if u.starts_with("redis://") || u.starts_with("rediss://") => Some(SecretString::from(u)),
+                Some(u) => return Err(err("JOBIN_REDIS_URL", format!("`{}` is not a redis:// URL", redact_url(&u)))),
+            },
+            redis_prefix: match v.var("JOBIN_REDIS_PREFIX") {
+                None => "jobin:".to_owned(),
+                Some(p) if p.len() <= 64 && p.chars().all(|c| c.is_ascii_graphic()) => p,
+                Some(p) => {
+                    return Err(err(
+                        "JOBIN_REDIS_PREFIX",
+                        format!("`{p}` must be at most 64 printable ASCII characters"),
+                    ));
+                }
+            },
+            boards: BoardsConfig::read(&v)?,
+            ai: AiSettings::read(&v)?,
+            stripe: StripeSettings::read(&v)?,
+            ingest: IngestSettings::read(&v)?,
+            email: EmailSettings::read(&v)?,
+            search: SearchSettings::read(&v)?,
+            demo: demo_on.then(|| demo_settings.clone()),
+            demo_settings,
+            import: ImportSettings::read(&v)?,
+            data_dir,
+            database_url: SecretString::from(database_url),
+            jwt_secret: v.secret("JOBIN_JWT_SECRET")?,
+            key_pepper: v.secret("JOBIN_KEY_PEPPER")?,
+        })
+    }
+
+    pub fn uses_sqlite_in_data_dir(&self) -> bool {
+        self.database_url.expose_secret() == default_sqlite_url(&self.data_dir)
+    }
+}
+
+fn log_format(v: &Vars) -> Result<LogFormat, ConfigError> {
+    match v.var("JOBIN_LOG_FORMAT").as_deref() {
+        None | Some("pretty") => Ok(LogFormat::Pretty),
+        Some("json") => Ok(LogFormat::Json),
+        Some(other) => Err(err("JOBIN_LOG_FORMAT", format!("unknown format `{other}` (expected pretty or json)"))),
+    }
+}
+
+fn trusted_proxies(v: &Vars) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(list) = v.var("JOBIN_TRUSTED_PROXIES") else { return Ok(Vec::new()) };
+    comma_items(&list)
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| err("JOBIN_TRUSTED_PROXIES", format!("`{s}` is not an IP address or CIDR range")))
+        })
+        .collect()
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("jobin.db").display())
+}

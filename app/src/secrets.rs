@@ -1,0 +1,62 @@
+//! The server-side secrets: from the environment, or generated once and kept in the data dir
+//! (`<data_dir>/secrets/<name>`, mode 0600).
+
+use anyhow::Context;
+use jobin_core::ports::Entropy;
+use secrecy::SecretString;
+use std::path::Path;
+
+use crate::config::{Config, MIN_SECRET_BYTES};
+
+pub struct Secrets {
+    pub jwt_secret: SecretString,
+    pub key_pepper: SecretString,
+    /// The payment provider's webhook endpoint secret.
+    pub stripe_webhook_secret: SecretString,
+}
+
+impl Secrets {
+    /// Each secret from `config`, else from the data dir (generated with `entropy` the first time).
+    pub fn resolve(config: &Config, entropy: &dyn Entropy) -> anyhow::Result<Self> {
+        let get = |set: &Option<SecretString>, name: &str| match set {
+            Some(s) => Ok(s.clone()),
+            None => load_or_create(&config.data_dir, name, entropy),
+        };
+        Ok(Self {
+            jwt_secret: get(&config.jwt_secret, "jwt_secret")?,
+            key_pepper: get(&config.key_pepper, "key_pepper")?,
+            stripe_webhook_secret: get(&config.stripe.webhook_secret, "stripe_webhook_secret")?,
+        })
+    }
+}
+
+/// Reads `<data_dir>/secrets/<name>`, creating it (0600, 32 random bytes as hex) if missing.
+fn load_or_create(data_dir: &Path, name: &str, entropy: &dyn Entropy) -> anyhow::Result<SecretString> {
+    let dir = data_dir.join("secrets");
+    let path = dir.join(name);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let v = existing.trim().to_owned();
+        anyhow::ensure!(v.len() >= MIN_SECRET_BYTES, "{} is shorter than {MIN_SECRET_BYTES} bytes", path.display());
+        return Ok(SecretString::from(v));
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut bytes = [0u8; 32];
+    entropy.fill(&mut bytes);
+    let value = hex::encode(bytes);
+    write_private(&path, &value).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated {name}; set JOBIN_{} in production", name.to_uppercase());
+    Ok(SecretString::from(value))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(value.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    std::fs::write(path, value)
+}

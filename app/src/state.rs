@@ -1,0 +1,114 @@
+//! What request handlers and background tasks use, grouped by area. Every member is a use case, a
+//! service or a port (`Arc<dyn …>`); `wiring` decides which adapters stand behind them.
+
+use ipnet::IpNet;
+use jobin_core::domain::PlanCatalog;
+use jobin_core::ports::{BillingStore, Clock, JobStore, KeyStore, PaymentStandIn, Reachable, UsageLog};
+use jobin_core::services::{AiGateway, LastUsedTracker};
+use jobin_core::usecases::{
+    Admit, Authenticate, BillingWebhook, Checkout, CreateKey, Expired, Feed, Ingest, Insight, Login, Me, Portal,
+    Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan, Throttle, Trends,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::ImportSettings;
+use crate::usage_writer::UsageWriter;
+
+pub struct AppState {
+    pub accounts: Accounts,
+    pub access: Access,
+    pub jobs: Jobs,
+    pub billing: Billing,
+    pub usage: Usage,
+    pub background: Background,
+    pub health: Health,
+    pub urls: Urls,
+    pub http: HttpSettings,
+    pub catalog: Arc<PlanCatalog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// `/auth/*`: accounts, sessions and keys.
+pub struct Accounts {
+    pub register: Register,
+    pub login: Login,
+    pub refresh: Refresh,
+    pub me: Me,
+    pub create_key: CreateKey,
+    pub rotate: RotateKeys,
+    pub revoke: RevokeKey,
+    pub set_plan: SetPlan,
+    pub store: Arc<dyn KeyStore>,
+}
+
+/// The request pipeline: who is calling, per-IP limits, plan access and quotas.
+pub struct Access {
+    pub authenticate: Authenticate,
+    pub throttle: Throttle,
+    pub admit: Admit,
+    /// Keys' last-used times, flushed to the key store in the background.
+    pub last_used: Arc<LastUsedTracker>,
+}
+
+/// `/jobs/*`: search, analytics, AI providers, the feed and the job store behind them.
+pub struct Jobs {
+    pub search: SearchJobs,
+    pub salary: SalaryPercentiles,
+    pub trends: Trends,
+    pub insight: Insight,
+    pub ai: AiGateway,
+    pub feed: Feed,
+    pub expired: Expired,
+    /// Every job seen (the feed's and the analytics' store).
+    pub store: Arc<dyn JobStore>,
+}
+
+/// `/billing/*`: checkout, portal, the provider's webhook, and the offline stand-in pages.
+pub struct Billing {
+    pub webhook: BillingWebhook,
+    pub checkout: Checkout,
+    pub portal: Portal,
+    /// The stand-in for the provider's pages when no provider key is set.
+    pub stand_in: Option<Arc<dyn PaymentStandIn>>,
+    pub store: Arc<dyn BillingStore>,
+}
+
+/// The usage log: written in batches off the request path.
+pub struct Usage {
+    pub writer: UsageWriter,
+    pub log: Arc<dyn UsageLog>,
+}
+
+/// The ingestion cycle and its period.
+pub type ScheduledIngest = (Arc<Ingest>, Duration);
+
+/// Work the server runs beside requests.
+pub struct Background {
+    /// The ingestion cycle, when scheduled.
+    pub ingest: Option<ScheduledIngest>,
+    /// `JOBIN_IMPORT_FILE`: loaded into the job store at start-up.
+    pub import: Option<ImportSettings>,
+}
+
+/// What `/health` checks besides the database (pinged through the key store).
+pub struct Health {
+    /// Redis, when several nodes share one.
+    pub shared: Option<Arc<dyn Reachable>>,
+}
+
+/// Links in answers and emails.
+pub struct Urls {
+    /// `{JOBIN_PUBLIC_URL}/`: where the portal returns by default.
+    pub public: String,
+    /// `{JOBIN_PUBLIC_URL}/billing/portal`.
+    pub portal: String,
+    /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
+    pub upgrade: String,
+}
+
+/// HTTP-level settings the middleware reads.
+pub struct HttpSettings {
+    pub trusted_proxies: Vec<IpNet>,
+    pub max_body_bytes: usize,
+}
