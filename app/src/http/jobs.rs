@@ -1,12 +1,14 @@
 //! `/jobs/*`: job search across the boards, AI enhancement, salary statistics, skill trends,
-//! market insight and the AI providers. Handlers only: the answers are in `dto`, the error
-//! responses in `errors`, the work in the use cases.
+//! market insight and the AI providers. Handlers only: the answers are in `dto` and `reports`, the
+//! error responses in `errors`, the work in the use cases.
 
 mod dto;
 mod errors;
+mod reports;
 
 pub use dto::*;
 pub use errors::{AnalyticsErrorResponse, ProvidersError, SearchErrorResponse};
+pub use reports::*;
 
 use jobin_core::services::AiChoice;
 use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsRequest, SearchRequest};
