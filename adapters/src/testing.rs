@@ -1,13 +1,17 @@
-//! Test support: scratch databases. Compiled only with the `testing` feature.
+//! Test support: scratch databases, Redis prefixes, stand-ins for external services and the
+//! contract-suite mechanism (`contract`). Compiled only with the `testing` feature.
 //!
 //! PostgreSQL suites use `JOBIN_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) as an admin connection and create one fresh database
 //! per test. When no server answers, the suite is skipped with a loud message — unless `CI` or
 //! `JOBIN_REQUIRE_POSTGRES` is set, in which case it fails: CI must run it.
 
+pub mod contract;
 pub mod llm;
 pub mod smtp;
 pub mod stripe;
+
+pub use contract::Subject;
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};

@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 use chrono::{DateTime, Utc};
+use jobin_adapters::contract_suite;
 use jobin_adapters::db::{SqlBillingStore, SqlKeyStore};
-use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
+use jobin_adapters::testing::contract;
 use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyName, Plan, SecretHasher};
 use jobin_core::ports::{BillingChange, BillingStatus, BillingStore, KeyStore, NewKey};
 use sea_orm::DatabaseConnection;
@@ -96,31 +97,15 @@ async fn concurrent_deliveries_of_one_event_apply_it_once(db: DatabaseConnection
     assert_eq!(store.billing(a).await.unwrap().unwrap().account.plan, Plan::Scale);
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::sqlite_memory().await.unwrap()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(pg) = super::ScratchPostgres::create().await else { return };
-                    super::$case(pg.db.clone()).await;
-                    pg.cleanup().await;
-                }
-            )*
-        }
-    };
+fn database(db: sea_orm::DatabaseConnection) -> sea_orm::DatabaseConnection {
+    db
 }
 
-contract!(
-    accounts_start_active_without_stripe_ids,
+contract_suite! {
+    cases: [accounts_start_active_without_stripe_ids,
     an_event_applies_once_with_its_plan_change,
-    concurrent_deliveries_of_one_event_apply_it_once,
-);
+    concurrent_deliveries_of_one_event_apply_it_once];
+    sqlite => contract::sqlite(database),
+    #[ignore = "needs PostgreSQL"]
+    postgres => contract::postgres(database),
+}

@@ -2,9 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
+use jobin_adapters::contract_suite;
 use jobin_adapters::memory::MemoryCache;
 use jobin_adapters::redis::RedisCache;
-use jobin_adapters::testing;
+use jobin_adapters::testing::{Subject, contract};
 use jobin_core::ports::Cache;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,18 +34,16 @@ async fn entries_expire_after_their_ttl(cache: Arc<dyn Cache>) {
     assert_eq!(cache.get("long").await.unwrap(), Some(b"y".to_vec()));
 }
 
-mod memory {
+contract_suite! {
+    cases: [stores_replaces_and_misses, entries_expire_after_their_ttl];
+    memory => async { Some(Subject::new(Arc::new(MemoryCache::new(100)) as Arc<dyn Cache>)) },
+    #[ignore = "needs Redis"]
+    redis => contract::redis(|r| Arc::new(RedisCache::new(r)) as Arc<dyn Cache>),
+}
+
+/// The in-process cache's own bound (beyond the contract).
+mod memory_bound {
     use super::*;
-
-    #[tokio::test]
-    async fn contract_basics() {
-        stores_replaces_and_misses(Arc::new(MemoryCache::new(100))).await;
-    }
-
-    #[tokio::test]
-    async fn contract_ttl() {
-        entries_expire_after_their_ttl(Arc::new(MemoryCache::new(100))).await;
-    }
 
     #[tokio::test]
     async fn stays_within_capacity_evicting_expired_then_oldest() {
@@ -61,26 +60,5 @@ mod memory {
         for k in ["b", "c", "d"] {
             assert!(c.get(k).await.unwrap().is_some(), "{k}");
         }
-    }
-}
-
-mod redis {
-    use super::*;
-
-    async fn cache() -> Option<Arc<dyn Cache>> {
-        let (r, _) = testing::redis().await?;
-        Some(Arc::new(RedisCache::new(r)))
-    }
-
-    #[tokio::test]
-    async fn contract_basics() {
-        let Some(c) = cache().await else { return };
-        stores_replaces_and_misses(c).await;
-    }
-
-    #[tokio::test]
-    async fn contract_ttl() {
-        let Some(c) = cache().await else { return };
-        entries_expire_after_their_ttl(c).await;
     }
 }

@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 use chrono::{DateTime, Duration, Utc};
+use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlJobStore;
 use jobin_adapters::memory::MemoryJobStore;
-use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
+use jobin_adapters::testing::contract;
 use jobin_core::domain::normalize::query_words;
 use jobin_core::domain::{Job, Location, SourceId};
 use jobin_core::domain::{JobCopy, PayPeriod, Salary};
@@ -265,40 +266,12 @@ async fn a_late_writer_never_moves_last_seen_backwards(store: Arc<dyn JobStore>)
     assert_eq!(store.expire_unseen(t(20), t(40)).await.unwrap(), 0, "seen at t(30), after t(20)");
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(std::sync::Arc::new(super::MemoryJobStore::default())).await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = super::sqlite_memory().await.unwrap();
-                    super::$case(std::sync::Arc::new(super::SqlJobStore::new(db))).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(pg) = super::ScratchPostgres::create().await else { return };
-                    super::$case(std::sync::Arc::new(super::SqlJobStore::new(pg.db.clone()))).await;
-                    pg.cleanup().await;
-                }
-            )*
-        }
-    };
+fn store(db: sea_orm::DatabaseConnection) -> Arc<dyn JobStore> {
+    Arc::new(SqlJobStore::new(db))
 }
 
-contract!(
-    upserts_tell_new_from_changed_from_unchanged,
+contract_suite! {
+    cases: [upserts_tell_new_from_changed_from_unchanged,
     pages_return_every_active_job_exactly_once,
     filters_narrow_the_feed,
     expiry_and_reactivation_move_through_both_streams,
@@ -306,5 +279,9 @@ contract!(
     concurrent_upserts_of_the_same_new_jobs_do_not_fail,
     corpus_matches_what_the_reference_matches,
     a_full_listing_expires_what_it_no_longer_lists,
-    a_late_writer_never_moves_last_seen_backwards,
-);
+    a_late_writer_never_moves_last_seen_backwards];
+    memory => async { Some(jobin_adapters::testing::Subject::new(Arc::new(MemoryJobStore::default()) as Arc<dyn JobStore>)) },
+    sqlite => contract::sqlite(store),
+    #[ignore = "needs PostgreSQL"]
+    postgres => contract::postgres(store),
+}

@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 use chrono::{DateTime, Duration, Utc};
+use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlKeyStore;
-use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
+use jobin_adapters::testing::contract;
 use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyId, KeyName, Plan, SecretHasher};
 use jobin_core::ports::{KeyStore, KeyStoreError, NewKey, RefreshOutcome};
 use std::sync::Arc;
@@ -194,32 +195,12 @@ async fn plans_can_be_changed_by_email(store: Arc<dyn KeyStore>) {
     assert!(store.set_plan(&email("x@example.com"), Plan::Pro, t(5)).await.unwrap().is_none());
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = super::sqlite_memory().await.unwrap();
-                    super::$case(std::sync::Arc::new(super::SqlKeyStore::new(db))).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(pg) = super::ScratchPostgres::create().await else { return };
-                    super::$case(std::sync::Arc::new(super::SqlKeyStore::new(pg.db.clone()))).await;
-                    pg.cleanup().await;
-                }
-            )*
-        }
-    };
+fn store(db: sea_orm::DatabaseConnection) -> Arc<dyn KeyStore> {
+    Arc::new(SqlKeyStore::new(db))
 }
 
-contract!(
-    creates_accounts_with_their_first_key,
+contract_suite! {
+    cases: [creates_accounts_with_their_first_key,
     duplicate_email_is_rejected_and_writes_nothing,
     display_prefixes_are_unique_per_account_only,
     active_key_limit_is_enforced,
@@ -228,5 +209,8 @@ contract!(
     last_use_only_moves_forward,
     refresh_tokens_are_single_use_and_replay_revokes_the_family,
     concurrent_spends_of_one_token_yield_one_winner,
-    plans_can_be_changed_by_email,
-);
+    plans_can_be_changed_by_email];
+    sqlite => contract::sqlite(store),
+    #[ignore = "needs PostgreSQL"]
+    postgres => contract::postgres(store),
+}

@@ -212,6 +212,7 @@ fn check(ours: &jobin_core::domain::SalaryStats, n: usize, values: &[f64]) {
 
 mod memory {
     #[tokio::test]
+    #[ignore = "needs PostgreSQL"]
     async fn dataset_salary_matches_an_independent_computation() {
         let store = std::sync::Arc::new(jobin_adapters::memory::MemoryJobStore::default());
         super::dataset_salary_matches_an_independent_computation(store).await;

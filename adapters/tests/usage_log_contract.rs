@@ -1,12 +1,14 @@
-//! The `UsageLog` store against SQLite and PostgreSQL.
+//! The `UsageLog` contract against SQLite and PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 use chrono::{DateTime, Utc};
+use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlUsageLog;
-use jobin_adapters::testing::{ScratchPostgres, sqlite_memory};
+use jobin_adapters::testing::contract;
 use jobin_core::domain::AccountId;
 use jobin_core::ports::{UsageLog, UsageRecord};
+use std::sync::Arc;
 
 fn rec(account: i64, i: u32) -> UsageRecord {
     UsageRecord {
@@ -20,7 +22,7 @@ fn rec(account: i64, i: u32) -> UsageRecord {
     }
 }
 
-async fn appends_batches_and_reads_back_newest_first(log: &dyn UsageLog) {
+async fn appends_batches_and_reads_back_newest_first(log: Arc<dyn UsageLog>) {
     let batch: Vec<UsageRecord> = (0..1_200).map(|i| rec(1, i)).collect();
     log.append(&batch).await.unwrap();
     log.append(&[rec(2, 7)]).await.unwrap();
@@ -31,14 +33,13 @@ async fn appends_batches_and_reads_back_newest_first(log: &dyn UsageLog) {
     assert_eq!(log.recent(AccountId(2), 10).await.unwrap(), vec![rec(2, 7)]);
 }
 
-#[tokio::test]
-async fn sqlite() {
-    appends_batches_and_reads_back_newest_first(&SqlUsageLog::new(sqlite_memory().await.unwrap())).await;
+fn log(db: sea_orm::DatabaseConnection) -> Arc<dyn UsageLog> {
+    Arc::new(SqlUsageLog::new(db))
 }
 
-#[tokio::test]
-async fn postgres() {
-    let Some(pg) = ScratchPostgres::create().await else { return };
-    appends_batches_and_reads_back_newest_first(&SqlUsageLog::new(pg.db.clone())).await;
-    pg.cleanup().await;
+contract_suite! {
+    cases: [appends_batches_and_reads_back_newest_first];
+    sqlite => contract::sqlite(log),
+    #[ignore = "needs PostgreSQL"]
+    postgres => contract::postgres(log),
 }

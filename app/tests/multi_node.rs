@@ -81,6 +81,7 @@ async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis"]
 async fn two_nodes_share_limits_rotation_and_revocation() {
     let Some(pg) = ScratchPostgres::create().await else { return };
     let Some((_, prefix)) = testing::redis().await else { return };
@@ -184,6 +185,7 @@ async fn two_nodes_share_limits_rotation_and_revocation() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis"]
 async fn two_nodes_share_the_monthly_quota() {
     let Some(pg) = ScratchPostgres::create().await else { return };
     let Some((_, prefix)) = testing::redis().await else { return };

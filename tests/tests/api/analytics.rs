@@ -145,6 +145,7 @@ async fn salary_over_an_imported_table_counts_every_matching_row_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
 async fn salary_over_an_imported_table_counts_every_matching_row_on_postgres() {
     salary_over_an_imported_table_counts_every_matching_row(Backend::Postgres).await;
 }

@@ -174,6 +174,7 @@ async fn the_sync_pair_on_sqlite() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL"]
 async fn the_sync_pair_on_postgres() {
     let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else {
         return;

@@ -251,6 +251,7 @@ async fn twenty_parallel_rotations_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
 async fn twenty_parallel_rotations_on_postgres() {
     let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else {
         return;

@@ -18,6 +18,7 @@ async fn health_reports_ok_with_a_millisecond_utc_timestamp() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL"]
 async fn health_says_503_when_the_database_is_gone() {
     let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else {
         return;
