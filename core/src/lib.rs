@@ -5,6 +5,8 @@ pub mod domain;
 pub mod error;
 pub mod ports;
 pub mod services;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod usecases;
 
 pub use error::{Code, ErrorCode};

@@ -77,39 +77,3 @@ impl ErrorCode for KeyStoreError {
         store_code(self)
     }
 }
-
-#[cfg(test)]
-pub(crate) mod testing {
-    //! Small deterministic stand-ins for the synchronous ports.
-    use crate::ports::{Clock, Entropy};
-    use chrono::{DateTime, Utc};
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    pub struct FixedClock(pub Mutex<DateTime<Utc>>);
-    impl FixedClock {
-        pub fn at(ts: i64) -> Self {
-            Self(Mutex::new(DateTime::<Utc>::from_timestamp(ts, 0).unwrap()))
-        }
-    }
-    impl Clock for FixedClock {
-        fn now(&self) -> DateTime<Utc> {
-            *self.0.lock().unwrap()
-        }
-    }
-
-    /// Counts up, so each draw differs (and prefixes differ).
-    #[derive(Default)]
-    pub struct CountingEntropy(pub AtomicU64);
-    impl Entropy for CountingEntropy {
-        fn fill(&self, dest: &mut [u8]) {
-            let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-            for (i, b) in dest.iter_mut().enumerate() {
-                *b = (n >> (8 * (i % 8))) as u8 ^ (i as u8);
-            }
-            // Put the counter in the first bytes so display prefixes differ too.
-            dest[0] = n as u8;
-            dest[1] = (n >> 8) as u8;
-        }
-    }
-}

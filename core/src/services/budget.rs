@@ -100,7 +100,7 @@ mod tests {
     use super::*;
     use crate::ports::WindowDecision;
     use crate::ports::usage::MockUsageMeter;
-    use crate::usecases::testing::FixedClock;
+    use crate::testing::FixedClock;
 
     #[tokio::test]
     async fn a_full_window_exhausts_the_budget_and_says_when_it_resets() {

@@ -259,33 +259,10 @@ mod tests {
     use super::*;
     use crate::ErrorCode;
     use crate::domain::{AiProvider, ModelCatalog, PlanCatalog, SourceId};
-    use crate::ports::{CacheError, LlmAnswer, LlmError, LlmProvider, Timer};
+    use crate::ports::{LlmAnswer, LlmError, LlmProvider};
+    use crate::testing::{MapCache, TokioTimer};
     use async_trait::async_trait;
-    use futures::FutureExt;
-    use futures::future::BoxFuture;
-    use std::collections::HashMap;
-    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    struct TokioTimer;
-    impl Timer for TokioTimer {
-        fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-            tokio::time::sleep(d).boxed()
-        }
-    }
-
-    #[derive(Default)]
-    struct MapCache(Mutex<HashMap<String, Vec<u8>>>);
-    #[async_trait]
-    impl Cache for MapCache {
-        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-            Ok(self.0.lock().unwrap().get(key).cloned())
-        }
-        async fn set(&self, key: &str, value: Vec<u8>, _ttl: Duration) -> Result<(), CacheError> {
-            self.0.lock().unwrap().insert(key.to_owned(), value);
-            Ok(())
-        }
-    }
 
     /// Answers every posting with the skills "Rust", "Kubernetes" and "Invented", senior, remote;
     /// or hangs for `delay`.

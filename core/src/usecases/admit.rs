@@ -110,8 +110,8 @@ mod tests {
     use super::*;
     use crate::domain::{Account, AccountId, Email};
     use crate::ports::usage::MockUsageMeter;
+    use crate::testing::FixedClock;
     use crate::usecases::Credential;
-    use crate::usecases::testing::FixedClock;
 
     fn who(plan: Plan) -> Principal {
         Principal {

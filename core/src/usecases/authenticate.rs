@@ -114,7 +114,7 @@ mod tests {
     use crate::domain::{AccountId, ApiKeyRecord, Email, KeyName, Plan};
     use crate::ports::AccessClaims;
     use crate::ports::key_store::MockKeyStore;
-    use crate::usecases::testing::FixedClock;
+    use crate::testing::FixedClock;
     use chrono::{DateTime, Utc};
 
     struct NoSessions;

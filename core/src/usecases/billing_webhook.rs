@@ -234,7 +234,7 @@ mod tests {
     use super::*;
     use crate::domain::{Account, Email};
     use crate::ports::NotifyError;
-    use crate::usecases::testing::FixedClock;
+    use crate::testing::FixedClock;
     use async_trait::async_trait;
     use std::collections::HashSet;
     use std::sync::Mutex;

@@ -109,7 +109,7 @@ mod tests {
     use crate::ports::key_store::MockKeyStore;
     use crate::ports::password::MockPasswordHasher;
     use crate::ports::{StoredLogin, TokenError};
-    use crate::usecases::testing::{CountingEntropy, FixedClock};
+    use crate::testing::{CountingEntropy, FixedClock};
     use chrono::{DateTime, Utc};
 
     struct EchoSigner;

@@ -72,7 +72,7 @@ mod tests {
     use crate::domain::SecretHasher;
     use crate::ports::key_store::MockKeyStore;
     use crate::ports::password::MockPasswordHasher;
-    use crate::usecases::testing::{CountingEntropy, FixedClock};
+    use crate::testing::{CountingEntropy, FixedClock};
 
     fn register(store: MockKeyStore, pw: MockPasswordHasher) -> Register {
         Register {

@@ -78,8 +78,8 @@ mod tests {
     use crate::ports::LockToken;
     use crate::ports::key_store::MockKeyStore;
     use crate::ports::lock::MockLock;
+    use crate::testing::{CountingEntropy, FixedClock};
     use crate::usecases::Credential;
-    use crate::usecases::testing::{CountingEntropy, FixedClock};
     use chrono::{DateTime, Utc};
 
     fn principal() -> Principal {

@@ -367,35 +367,17 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
 
 #[cfg(test)]
 mod tests {
+    //! On paused time (`start_paused`): boards' delays and the per-board timeout advance a virtual
+    //! clock, so timing outcomes are exact and the suite never waits.
     use super::*;
     use crate::ports::job_source::MockJobSource;
     use crate::ports::{
-        CacheError, CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStoreError, UpsertReport,
+        CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStoreError, UpsertReport,
     };
-    use crate::usecases::testing::FixedClock;
+    use crate::testing::{FixedClock, MapCache, TokioTimer};
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    struct TokioTimer;
-    impl Timer for TokioTimer {
-        fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-            tokio::time::sleep(d).boxed()
-        }
-    }
-
-    #[derive(Default)]
-    struct MapCache(Mutex<HashMap<String, (Vec<u8>, Duration)>>);
-    #[async_trait]
-    impl Cache for MapCache {
-        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-            Ok(self.0.lock().unwrap().get(key).map(|(v, _)| v.clone()))
-        }
-        async fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError> {
-            self.0.lock().unwrap().insert(key.to_owned(), (value, ttl));
-            Ok(())
-        }
-    }
 
     #[derive(Default)]
     struct CountingStore(AtomicUsize);
@@ -495,7 +477,7 @@ mod tests {
         o.sources.iter().map(|s| (s.source.as_str(), s.status.as_str(), s.count)).collect()
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn search_merges_boards_in_routing_order_and_reports_every_board() {
         let w = world(SourceId::ALL.into_iter().map(|s| board(s, 5, two_jobs)).collect(), 1_000);
         let out = w.search.execute(req(Plan::Pro, "gb")).await.unwrap();
@@ -518,7 +500,7 @@ mod tests {
         assert!(!out.cache_hit);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn search_returns_partial_results_when_one_source_times_out_or_fails() {
         let boards = vec![
             board(SourceId::Reed, 5, two_jobs),
@@ -527,9 +509,10 @@ mod tests {
             board(SourceId::Findwork, 5, |_| Err(SourceError::Unconfigured)),
         ];
         let w = world(boards, 200);
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let out = w.search.execute(req(Plan::Pro, "gb")).await.unwrap();
-        assert!(started.elapsed() < Duration::from_secs(5), "bounded by the timeout, not the hanging board");
+        // On paused time: exactly the 200 ms timeout passes, never the hanging board's 10 s.
+        assert_eq!(started.elapsed(), Duration::from_millis(200), "bounded by the timeout, not the hanging board");
         assert_eq!(
             statuses(&out),
             vec![
@@ -545,7 +528,7 @@ mod tests {
         assert_eq!(ttl, PARTIAL_TTL, "a partial answer is cached briefly");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn imported_postings_are_asked_on_every_plan_after_the_boards() {
         let w = world(vec![board(SourceId::Adzuna, 1, two_jobs), board(SourceId::Import, 1, two_jobs)], 1_000);
         let out = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
@@ -555,7 +538,7 @@ mod tests {
         assert_eq!(out.jobs[0].copies.len(), 2);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_board_that_is_not_wired_reports_unconfigured() {
         let w = world(vec![], 100);
         let out = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
@@ -566,7 +549,7 @@ mod tests {
         assert!(out.jobs.is_empty());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_repeated_search_is_a_cache_hit_for_the_same_plan_only() {
         let adzuna = board(SourceId::Adzuna, 1, two_jobs);
         let w = world(vec![adzuna.clone()], 1_000);
@@ -585,7 +568,7 @@ mod tests {
         assert_eq!(adzuna.calls.load(Ordering::SeqCst), 2);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn identical_concurrent_misses_share_one_fan_out() {
         let adzuna = board(SourceId::Adzuna, 100, two_jobs);
         let w = world(vec![adzuna.clone()], 1_000);
@@ -596,7 +579,7 @@ mod tests {
         assert!(w.search.inner.flights.lock().unwrap().is_empty(), "the flight is cleared");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn bad_parameters_are_validation_errors_naming_the_field() {
         let w = world(vec![], 100);
         let field = |r: SearchRequest| {
@@ -620,7 +603,7 @@ mod tests {
         assert_eq!(field(long).await.field, "q");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_mocked_board_receives_the_mapped_query() {
         let mut m = MockJobSource::new();
         m.expect_id().return_const(SourceId::Adzuna);

@@ -81,7 +81,7 @@ impl Throttle {
 mod tests {
     use super::*;
     use crate::ports::usage::MockUsageMeter;
-    use crate::usecases::testing::FixedClock;
+    use crate::testing::FixedClock;
     use chrono::{DateTime, Utc};
 
     #[tokio::test]
