@@ -108,7 +108,7 @@ pub enum RegisterResponse {
     Created(Json<Registered>),
 }
 
-error_responses!(RegisterError {
+error_responses!(RegisterErrorResponse {
     400 => BadRequest: "Invalid email, short password, or malformed body.",
     409 => Conflict: "The email is already registered.",
     413 => PayloadTooLarge: "Body over the size limit.",
@@ -124,7 +124,7 @@ pub enum SessionResponse {
     Ok(Json<Session>),
 }
 
-error_responses!(LoginError {
+error_responses!(LoginErrorResponse {
     400 => BadRequest: "Malformed body or missing field.",
     401 => Unauthorized: "Wrong email or password (one message for both), or an invalid, expired or reused refresh token.",
     413 => PayloadTooLarge: "Body over the size limit.",
@@ -140,7 +140,7 @@ pub enum MeResponse {
     Ok(Json<MeBody>),
 }
 
-error_responses!(MeError {
+error_responses!(MeErrorResponse {
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
@@ -153,7 +153,7 @@ pub enum KeyResponse {
     Created(Json<NewKey>),
 }
 
-error_responses!(CreateKeyError {
+error_responses!(CreateKeyErrorResponse {
     400 => BadRequest: "Invalid name or malformed body.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     409 => Conflict: "The account already has 20 active keys.",
@@ -163,7 +163,7 @@ error_responses!(CreateKeyError {
     503 => Unavailable: "The database is unreachable.",
 });
 
-error_responses!(RotateError {
+error_responses!(RotateErrorResponse {
     400 => BadRequest: "Invalid name or malformed body.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     413 => PayloadTooLarge: "Body over the size limit.",
@@ -179,7 +179,7 @@ pub enum RevokeResponse {
     Ok(Json<Message>),
 }
 
-error_responses!(RevokeError {
+error_responses!(RevokeErrorResponse {
     400 => BadRequest: "The prefix is not of the form `jl_live_ab12****`.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     404 => NotFound: "The caller has no active key with this prefix.",
@@ -212,8 +212,15 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<Credentials>,
-    ) -> Result<RegisterResponse, RegisterError> {
-        let r = state.accounts.register.execute(&body.email, &body.password).await.map_err(usecase_field_error)?;
+    ) -> Result<RegisterResponse, RegisterErrorResponse> {
+        let r = state.accounts.register.execute(&body.email, &body.password).await.map_err(|e| match e {
+            // Core names no route; the answer says where to go.
+            jobin_core::usecases::RegisterError::EmailTaken => ApiError::new(
+                jobin_core::Code::EmailTaken,
+                "This email is already registered. Log in with POST /auth/login instead.",
+            ),
+            e => usecase_field_error(e),
+        })?;
         Ok(RegisterResponse::Created(Json(Registered {
             message: "Registration successful".into(),
             api_key: r.key.key.expose().to_owned(),
@@ -229,7 +236,11 @@ impl AuthApi {
     /// session token on `/auth/*` (for example to rotate a lost key). Public; 10 requests per IP
     /// per minute.
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
-    async fn login(&self, state: Data<&Arc<AppState>>, body: Json<Credentials>) -> Result<SessionResponse, LoginError> {
+    async fn login(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<Credentials>,
+    ) -> Result<SessionResponse, LoginErrorResponse> {
         let s = state.accounts.login.execute(&body.email, &body.password).await.map_err(ApiError::from_usecase)?;
         Ok(SessionResponse::Ok(Json(session_body(s))))
     }
@@ -244,7 +255,7 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<RefreshRequest>,
-    ) -> Result<SessionResponse, LoginError> {
+    ) -> Result<SessionResponse, LoginErrorResponse> {
         let s = state.accounts.refresh.execute(&body.refresh_token).await.map_err(ApiError::from_usecase)?;
         Ok(SessionResponse::Ok(Json(session_body(s))))
     }
@@ -254,7 +265,7 @@ impl AuthApi {
     /// Plan, this month's usage, the endpoints the plan may call, and the active keys (display
     /// prefixes only).
     #[oai(path = "/auth/me", method = "get", operation_id = "get_account")]
-    async fn me(&self, state: Data<&Arc<AppState>>, auth: AccountAuth) -> Result<MeResponse, MeError> {
+    async fn me(&self, state: Data<&Arc<AppState>>, auth: AccountAuth) -> Result<MeResponse, MeErrorResponse> {
         let me = state.accounts.me.execute(&auth.0).await.map_err(ApiError::from_usecase)?;
         Ok(MeResponse::Ok(Json(MeBody {
             plan: me.plan.as_str().into(),
@@ -284,7 +295,7 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         auth: AccountAuth,
         body: OptionalJson<KeyNameRequest>,
-    ) -> Result<KeyResponse, CreateKeyError> {
+    ) -> Result<KeyResponse, CreateKeyErrorResponse> {
         let name = body.0.and_then(|b| b.name);
         let issued = state.accounts.create_key.execute(&auth.0, name.as_deref()).await.map_err(usecase_field_error)?;
         Ok(KeyResponse::Created(Json(new_key_body(issued))))
@@ -301,7 +312,7 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         auth: AccountAuth,
         body: OptionalJson<KeyNameRequest>,
-    ) -> Result<KeyResponse, RotateError> {
+    ) -> Result<KeyResponse, RotateErrorResponse> {
         let name = body.0.and_then(|b| b.name);
         let issued = state.accounts.rotate.execute(&auth.0, name.as_deref()).await.map_err(|e| {
             let busy = matches!(e, jobin_core::usecases::RotateError::InProgress);
@@ -324,7 +335,7 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         auth: AccountAuth,
         prefix: Path<String>,
-    ) -> Result<RevokeResponse, RevokeError> {
+    ) -> Result<RevokeResponse, RevokeErrorResponse> {
         state.accounts.revoke.execute(&auth.0, &prefix.0).await.map_err(usecase_field_error)?;
         Ok(RevokeResponse::Ok(Json(Message { message: "Key revoked".into() })))
     }

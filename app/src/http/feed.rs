@@ -99,6 +99,11 @@ error_responses!(FeedErrorResponse {
 fn feed_error(e: FeedError) -> ApiError {
     match e {
         FeedError::Invalid(f) => ApiError::field(Code::ValidationFailed, f.field, f.reason),
+        FeedError::SinceTooOld => ApiError::field(
+            Code::ValidationFailed,
+            "expired_since",
+            "cannot be older than 7 days; run a full re-sync with POST /jobs/feed and drop the ids it no longer returns",
+        ),
         FeedError::Cursor(_) => ApiError::new(Code::InvalidCursor, "Invalid cursor"),
         FeedError::Store(e) => job_store_unavailable(&e),
     }

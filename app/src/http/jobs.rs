@@ -7,7 +7,7 @@ mod errors;
 mod reports;
 
 pub use dto::*;
-pub use errors::{AnalyticsErrorResponse, ProvidersError, SearchErrorResponse};
+pub use errors::{AnalyticsErrorResponse, ProvidersErrorResponse, SearchErrorResponse};
 pub use reports::*;
 
 use jobin_core::services::AiChoice;
@@ -217,7 +217,7 @@ impl JobsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: KeyAuth<gate::Providers>,
-    ) -> Result<ProvidersResponse, ProvidersError> {
+    ) -> Result<ProvidersResponse, ProvidersErrorResponse> {
         Ok(ProvidersResponse::Ok(Json(ProvidersBody::from(state.jobs.ai.providers(auth.0.account.plan)))))
     }
 }

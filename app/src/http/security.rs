@@ -5,7 +5,7 @@
 
 use jobin_core::Code;
 use jobin_core::domain::Endpoint;
-use jobin_core::usecases::{AdmitError, Credential, Presented, Principal};
+use jobin_core::usecases::{AdmitError, AuthError, Credential, Presented, Principal};
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSecurityScheme, Registry};
 use poem_openapi::types::ParseFromJSON;
@@ -84,7 +84,7 @@ async fn authenticate(req: &Request, allow_session: bool, endpoint: Option<Endpo
     let state =
         req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
     let creds = presented(req)?;
-    let principal = state.access.authenticate.execute(creds, allow_session).await.map_err(ApiError::from_usecase)?;
+    let principal = state.access.authenticate.execute(creds, allow_session).await.map_err(auth_error)?;
     let slot = req.extensions().get::<RequestSlot>();
     if let Some(slot) = slot {
         let key = match &principal.credential {
@@ -115,6 +115,21 @@ async fn authenticate(req: &Request, allow_session: bool, endpoint: Option<Endpo
             }
             Err(quota_error(e, &state.urls.upgrade, state.clock.now()).into())
         }
+    }
+}
+
+/// An authentication failure; where the client should go next is named here, not in core.
+fn auth_error(e: AuthError) -> ApiError {
+    match e {
+        AuthError::SessionExpired => ApiError::new(
+            Code::TokenExpired,
+            "The session token has expired; refresh it with POST /auth/refresh or log in again.",
+        ),
+        AuthError::ApiKeyRequired => ApiError::new(
+            Code::ApiKeyRequired,
+            "This endpoint requires an API key; session tokens are accepted on /auth/* only.",
+        ),
+        e => ApiError::from_usecase(e),
     }
 }
 

@@ -27,7 +27,7 @@ pub enum HealthResponse {
     Ok(Json<Health>),
 }
 
-error_responses!(HealthError {
+error_responses!(HealthErrorResponse {
     503 => Unavailable: "The database or Redis is unreachable (`details.database`, `details.redis`).",
 });
 
@@ -93,7 +93,7 @@ impl SystemApi {
     ///
     /// Pings the database: 200 when it answers, 503 when it does not. Public.
     #[oai(path = "/health", method = "get", operation_id = "get_health")]
-    async fn health(&self, state: Data<&Arc<AppState>>) -> Result<HealthResponse, HealthError> {
+    async fn health(&self, state: Data<&Arc<AppState>>) -> Result<HealthResponse, HealthErrorResponse> {
         let database = state.accounts.store.ping().await;
         if let Err(e) = &database {
             tracing::warn!(error = %e, "health check: database unreachable");

@@ -18,7 +18,7 @@ pub struct ApiKeySecret(String);
 pub enum KeyFormatError {
     #[error("API keys start with `jl_live_` followed by 64 lowercase hex characters")]
     Malformed,
-    #[error("key prefixes look like `jl_live_ab12****` (as GET /auth/me shows them)")]
+    #[error("key prefixes look like `jl_live_ab12****` (as the account's key list shows them)")]
     MalformedPrefix,
 }
 

@@ -70,11 +70,11 @@ pub enum AiError {
     ChoiceRequired(ChoicePart),
     #[error(transparent)]
     Select(SelectError),
-    #[error("{provider}/{alias} is coming soon and cannot be used yet; see GET /jobs/providers")]
+    #[error("{provider}/{alias} is coming soon and cannot be used yet")]
     ComingSoon { provider: AiProvider, alias: String },
     #[error("Your {plan} plan cannot use {provider}/{alias} ({tier} tier); it needs the {required} plan or higher.")]
     NotInPlan { plan: Plan, provider: AiProvider, alias: String, tier: &'static str, required: Plan },
-    #[error("{0} is not configured on this server (no API key); choose another provider, see GET /jobs/providers")]
+    #[error("{0} is not configured on this server (no API key); choose another provider")]
     Unconfigured(AiProvider),
     #[error("the AI provider did not answer within {}s; retry later", .0.as_secs())]
     Timeout(Duration),

@@ -12,9 +12,9 @@ use crate::{Code, ErrorCode};
 /// Credentials as sent by the client.
 #[derive(Debug, Clone)]
 pub enum Presented {
-    /// `X-API-Key: …`
+    /// An API key in its own header.
     ApiKeyHeader(String),
-    /// `Authorization: Bearer …` (an API key or a session token).
+    /// A bearer token: an API key or a session token.
     Bearer(String),
 }
 
@@ -40,9 +40,9 @@ pub enum AuthError {
     KeyRevoked,
     #[error("The session token is not valid.")]
     InvalidSession,
-    #[error("The session token has expired; refresh it with POST /auth/refresh or log in again.")]
+    #[error("The session token has expired; refresh it or log in again.")]
     SessionExpired,
-    #[error("This endpoint requires an API key; session tokens are accepted on /auth/* only.")]
+    #[error("This endpoint requires an API key; session tokens are accepted on account endpoints only.")]
     ApiKeyRequired,
     #[error(transparent)]
     Store(KeyStoreError),

@@ -27,6 +27,9 @@ pub const EXPIRED_MAX_LOOKBACK: ChronoDuration = ChronoDuration::days(7);
 pub enum FeedError {
     #[error(transparent)]
     Invalid(FieldError),
+    /// `expired_since` is further back than the expired stream keeps ids.
+    #[error("expired_since: cannot be older than 7 days")]
+    SinceTooOld,
     #[error("Invalid cursor")]
     Cursor(InvalidCursor),
     #[error("The job store is unavailable; retry later.")]
@@ -36,7 +39,7 @@ pub enum FeedError {
 impl ErrorCode for FeedError {
     fn code(&self) -> Code {
         match self {
-            FeedError::Invalid(_) => Code::ValidationFailed,
+            FeedError::Invalid(_) | FeedError::SinceTooOld => Code::ValidationFailed,
             FeedError::Cursor(_) => Code::InvalidCursor,
             FeedError::Store(_) => Code::DependencyUnavailable,
         }
@@ -174,10 +177,7 @@ impl Expired {
             (None, None) => now - EXPIRED_DEFAULT_LOOKBACK,
         };
         if since < now - EXPIRED_MAX_LOOKBACK {
-            return Err(FeedError::Invalid(invalid(
-                "expired_since",
-                "cannot be older than 7 days; run a full re-sync with POST /jobs/feed and drop the ids it no longer returns",
-            )));
+            return Err(FeedError::SinceTooOld);
         }
         let page = self.store.expired(&ExpiredQuery { after, since, limit }).await.map_err(FeedError::Store)?;
         let last = page.ids.last().map(|(_, seq)| *seq).unwrap_or(after);

@@ -20,7 +20,7 @@ pub struct Registered {
 pub enum RegisterError {
     #[error(transparent)]
     Invalid(FieldError),
-    #[error("This email is already registered. Log in with POST /auth/login instead.")]
+    #[error("This email is already registered; log in instead.")]
     EmailTaken,
     #[error(transparent)]
     Hash(HashError),

@@ -64,7 +64,9 @@ pub fn ai_error(e: AiError, upgrade: &str) -> ApiError {
             api.retry_after = Some(AI_RETRY_AFTER_SECS);
             api
         }
-        AiError::ComingSoon { .. } | AiError::Unconfigured(_) => ApiError::new(e.code(), e.to_string()),
+        AiError::ComingSoon { .. } | AiError::Unconfigured(_) => {
+            ApiError::new(e.code(), format!("{e}; see GET /jobs/providers"))
+        }
     }
 }
 
@@ -90,7 +92,7 @@ pub fn search_error(e: SearchJobsError, upgrade: &str) -> ApiError {
     }
 }
 
-error_responses!(ProvidersError {
+error_responses!(ProvidersErrorResponse {
     401 => Unauthorized: "Missing, invalid or revoked API key (session tokens are not accepted here).",
     403 => Forbidden: "The plan does not include this endpoint (`plan_upgrade_required`, with `upgrade`).",
     429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`) or per-minute limit reached (`rate_limited`, with `Retry-After`).",
