@@ -1,9 +1,9 @@
 //! The JobIn HTTP surface: configuration, wiring of adapters into use cases, and the poem /
 //! poem-openapi server. `main.rs` only parses the command line and calls in here.
 
-pub mod catalog_file;
 pub mod cli;
 pub mod config;
+pub mod endpoints;
 pub mod http;
 pub mod import;
 pub mod secrets;

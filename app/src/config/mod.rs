@@ -6,6 +6,7 @@
 mod ai;
 mod billing;
 mod boards;
+mod catalog_file;
 mod env;
 mod ingest;
 #[cfg(test)]
@@ -132,7 +133,7 @@ impl Config {
         };
         let (catalog, models) = match v.var("JOBIN_CATALOG") {
             None => (PlanCatalog::document(), ModelCatalog::document()),
-            Some(path) => crate::catalog_file::load(Path::new(&path)).map_err(|e| err("JOBIN_CATALOG", e))?,
+            Some(path) => catalog_file::load(Path::new(&path)).map_err(|e| err("JOBIN_CATALOG", e))?,
         };
         let (demo_settings, demo_on) = DemoSettings::read(&v)?;
         Ok(Self {

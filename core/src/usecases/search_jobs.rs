@@ -88,3 +88,82 @@ impl SearchJobs {
         Ok(SearchJobsOutcome { outcome, enhance })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Job, ModelCatalog, PlanCatalog, SourceId};
+    use crate::ports::job_source::MockJobSource;
+    use crate::ports::job_store::MockJobStore;
+    use crate::ports::llm::MockLlmProvider;
+    use crate::ports::{JobSource, LlmProvider, UpsertReport};
+    use crate::testing::{FixedClock, MapCache, TokioTimer};
+    use crate::usecases::{SearchConfig, SearchPorts};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// A search over one Adzuna board answering `calls` times at most, and the local provider.
+    fn search_jobs(calls: usize) -> SearchJobs {
+        let mut board = MockJobSource::new();
+        board.expect_id().return_const(SourceId::Adzuna);
+        board
+            .expect_search()
+            .times(calls)
+            .returning(|_| Ok(vec![Job::sample(SourceId::Adzuna, "1", "Rust Developer", "Acme", "London")]));
+        let mut store = MockJobStore::new();
+        store.expect_upsert().returning(|jobs, _| Ok(UpsertReport { inserted: jobs.len(), ..Default::default() }));
+        let cache = Arc::new(MapCache::default());
+        let catalog = Arc::new(PlanCatalog::document());
+        let search = Search::new(
+            SearchPorts {
+                sources: vec![Arc::new(board) as Arc<dyn JobSource>],
+                catalog: catalog.clone(),
+                cache: cache.clone(),
+                store: Arc::new(store),
+                clock: Arc::new(FixedClock::at(1_700_000_000)),
+                timer: Arc::new(TokioTimer),
+            },
+            SearchConfig::default(),
+        );
+        let mut local = MockLlmProvider::new();
+        local.expect_provider().return_const(AiProvider::Local);
+        let providers: Vec<Arc<dyn LlmProvider>> = vec![Arc::new(local)];
+        let ai = AiGateway::new(Arc::new(ModelCatalog::document()), catalog, providers, None, Arc::new(TokioTimer));
+        let enhancer = Enhancer { ai: ai.clone(), cache, budget: Duration::from_secs(15) };
+        SearchJobs { search, ai, enhancer }
+    }
+
+    fn req(plan: Plan, enhance: Option<AiChoice>) -> SearchJobsRequest {
+        SearchJobsRequest {
+            plan,
+            search: SearchRequest { q: Some("rust".into()), plan: Some(plan), ..Default::default() },
+            enhance,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_ai_choice_never_spends_a_fan_out() {
+        let s = search_jobs(0);
+        let unknown = AiChoice { provider: Some("nope".into()), model: None };
+        let e = s.execute(req(Plan::Scale, Some(unknown))).await.unwrap_err();
+        assert_eq!(e.code(), Code::UnknownAiProvider);
+        let e = s.execute(req(Plan::Free, Some(AiChoice::default()))).await.unwrap_err();
+        assert!(matches!(e, SearchJobsError::Ai(_)), "Free has no AI tier: {e:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_enhancement_the_search_answers_with_an_empty_summary() {
+        let s = search_jobs(1);
+        let r = s.execute(req(Plan::Free, None)).await.unwrap();
+        assert_eq!(r.outcome.jobs.len(), 1);
+        assert_eq!(r.enhance, EnhanceSummary::default());
+        let e = s
+            .execute(SearchJobsRequest {
+                search: SearchRequest { q: None, ..Default::default() },
+                ..req(Plan::Free, None)
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SearchJobsError::Query(_)), "{e:?}");
+    }
+}

@@ -88,8 +88,8 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
     }
     for (path, plan) in file.endpoints {
         let plan = Plan::parse(&plan).map_err(|e| format!("endpoints.\"{path}\": {e}"))?;
-        let endpoint = crate::http::gate::at_path(&path).ok_or_else(|| {
-            let known: Vec<&str> = Endpoint::ALL.into_iter().map(crate::http::gate::path).collect();
+        let endpoint = crate::endpoints::at_path(&path).ok_or_else(|| {
+            let known: Vec<&str> = Endpoint::ALL.into_iter().map(crate::endpoints::path).collect();
             format!("endpoints: unknown endpoint `{path}`; known: {}", known.join(", "))
         })?;
         overrides.endpoints.insert(endpoint, plan);
@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite]);
         assert_eq!(c.terms(Plan::Scale), PlanCatalog::document().terms(Plan::Scale));
         assert_eq!(
-            c.endpoints(Plan::Free).into_iter().map(crate::http::gate::path).collect::<Vec<_>>(),
+            c.endpoints(Plan::Free).into_iter().map(crate::endpoints::path).collect::<Vec<_>>(),
             vec!["/jobs/search", "/jobs/salary", "/jobs/providers"]
         );
         assert_eq!(parse("").unwrap(), PlanCatalog::document());

@@ -1,0 +1,40 @@
+//! The one map of each plan-gated operation ([`Endpoint`]) to its route: core gates by operation and
+//! names no path; the HTTP layer, `/pricing`, `/auth/me` and the catalog file's `[endpoints]` keys
+//! use the paths. A leaf module: it imports nothing from the app.
+
+use jobin_core::domain::Endpoint;
+
+/// The route of a gated operation, as clients call it and as the catalog file names it.
+pub const fn path(e: Endpoint) -> &'static str {
+    match e {
+        Endpoint::JobsSearch => "/jobs/search",
+        Endpoint::JobsSalary => "/jobs/salary",
+        Endpoint::JobsTrends => "/jobs/trends",
+        Endpoint::JobsInsight => "/jobs/insight",
+        Endpoint::JobsProviders => "/jobs/providers",
+        Endpoint::JobsFeed => "/jobs/feed",
+        Endpoint::JobsExpired => "/jobs/expired",
+    }
+}
+
+/// The gated operation at `path` (the catalog file's keys).
+pub fn at_path(path: &str) -> Option<Endpoint> {
+    let path = path.trim_end_matches('/');
+    Endpoint::ALL.into_iter().find(|e| self::path(*e) == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_has_its_own_path_and_round_trips() {
+        let paths: std::collections::HashSet<_> = Endpoint::ALL.iter().map(|e| path(*e)).collect();
+        assert_eq!(paths.len(), Endpoint::ALL.len());
+        for e in Endpoint::ALL {
+            assert_eq!(at_path(path(e)), Some(e));
+            assert_eq!(at_path(&format!("{}/", path(e))), Some(e));
+        }
+        assert_eq!(at_path("/auth/me"), None);
+    }
+}
