@@ -5,7 +5,6 @@ pub mod cli;
 pub mod config;
 pub mod endpoints;
 pub mod http;
-pub mod import;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -85,9 +85,8 @@ pub async fn serve(
         })
     };
     let importer = state.background.import.clone().map(|import| {
-        let jobs = state.jobs.store.clone();
         tokio::spawn(async move {
-            if let Err(e) = crate::import::import_file(jobs.as_ref(), import.file, import.currency).await {
+            if let Err(e) = import().await {
                 tracing::error!(error = format!("{e:#}"), "import failed; imported postings are not updated");
             }
         })

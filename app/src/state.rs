@@ -12,7 +12,6 @@ use jobin_core::usecases::{
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::ImportSettings;
 use crate::usage_writer::UsageWriter;
 
 pub struct AppState {
@@ -80,6 +79,10 @@ pub struct Usage {
     pub log: Arc<dyn UsageLog>,
 }
 
+/// A one-off job run in the background (its error is logged).
+pub type ImportTask =
+    Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>> + Send + Sync>;
+
 /// The ingestion cycle and its period.
 pub type ScheduledIngest = (Arc<Ingest>, Duration);
 
@@ -87,8 +90,8 @@ pub type ScheduledIngest = (Arc<Ingest>, Duration);
 pub struct Background {
     /// The ingestion cycle, when scheduled.
     pub ingest: Option<ScheduledIngest>,
-    /// `JOBIN_IMPORT_FILE`: loaded into the job store at start-up.
-    pub import: Option<ImportSettings>,
+    /// Loading `JOBIN_IMPORT_FILE` into the job store, run once at start-up.
+    pub import: Option<ImportTask>,
 }
 
 /// What `/health` checks besides the database (pinged through the key store).

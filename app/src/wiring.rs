@@ -24,7 +24,8 @@ use std::time::Duration;
 use crate::config::{AiSettings, BoardsConfig, Config, LlmSettings};
 use crate::secrets::Secrets;
 use crate::state::{
-    Access, Accounts, AppState, Background, Billing, Health, HttpSettings, Jobs, ScheduledIngest, Urls, Usage,
+    Access, Accounts, AppState, Background, Billing, Health, HttpSettings, ImportTask, Jobs, ScheduledIngest, Urls,
+    Usage,
 };
 use crate::stores::Connections;
 use crate::usage_writer::UsageWriter;
@@ -105,7 +106,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         jobs,
         billing: billing(config, &c, &secrets, &urls)?,
         usage: Usage { writer: UsageWriter::spawn(usage_log.clone()), log: usage_log },
-        background: Background { ingest, import: config.import.clone() },
+        background: Background { ingest, import: import_task(config, c.jobs.clone()) },
         health: Health { shared: conn.redis.map(|r| Arc::new(r) as Arc<dyn Reachable>) },
         urls,
         http: HttpSettings { trusted_proxies: config.trusted_proxies.clone(), max_body_bytes: config.max_body_bytes },
@@ -294,6 +295,17 @@ fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyho
         stand_in,
         store: c.billing.clone(),
     })
+}
+
+/// Loading the operator's file into the job store (`JOBIN_IMPORT_FILE`), when set.
+fn import_task(config: &Config, store: Arc<dyn JobStore>) -> Option<ImportTask> {
+    let import = config.import.clone()?;
+    Some(Arc::new(move || {
+        let (store, import) = (store.clone(), import.clone());
+        Box::pin(
+            async move { sources::file::import_file(store.as_ref(), import.file, import.currency).await.map(|_| ()) },
+        )
+    }))
 }
 
 /// `local` plus the remote providers that have keys, sharing one HTTP client.

@@ -52,7 +52,7 @@ pub struct Setup {
     /// Scheduled ingestion: off by default (tests run cycles through `state.background.ingest`).
     pub ingest: IngestSettings,
     /// `JOBIN_IMPORT_FILE`: wires the import source (the server also loads it in the background;
-    /// tests load it themselves with `jobin_app::import::import_file` to know when it is done).
+    /// tests load it themselves with `jobin_adapters::sources::file::import_file` to know when it is done).
     pub import: Option<std::path::PathBuf>,
 }
 

@@ -258,3 +258,42 @@ impl JobSource for StoredImport {
         self.store.find(&q, query.limit).await.map_err(|e| SourceError::Network(anyhow::Error::new(e)))
     }
 }
+
+/// Postings written per store transaction.
+const IMPORT_CHUNK: usize = 1_000;
+/// A progress line every this many postings.
+const IMPORT_PROGRESS_EVERY: usize = 10_000;
+
+/// Reads `path` and stores its postings; returns what loading found.
+pub async fn import_file(
+    store: &dyn JobStore,
+    path: std::path::PathBuf,
+    currency: Option<String>,
+) -> anyhow::Result<LoadReport> {
+    use anyhow::Context;
+    let shown = path.display().to_string();
+    let (file, report) = tokio::task::spawn_blocking(move || ImportFile::load(&path, currency.as_deref()))
+        .await
+        .context("the import reader stopped")?
+        .with_context(|| format!("reading JOBIN_IMPORT_FILE {shown}"))?;
+    for e in &report.first_errors {
+        tracing::warn!(file = %shown, "import row skipped: {e}");
+    }
+    if report.skipped > report.first_errors.len() {
+        tracing::warn!(file = %shown, more = report.skipped - report.first_errors.len(), "more import rows skipped");
+    }
+    tracing::info!(file = %shown, rows = report.rows, loadable = report.loaded, skipped = report.skipped, "importing postings");
+    let total = report.loaded;
+    let mut next = IMPORT_PROGRESS_EVERY;
+    let expired = file
+        .store_into(store, chrono::Utc::now(), IMPORT_CHUNK, |done| {
+            if done >= next || done == total {
+                tracing::info!(file = %shown, done, total, "import progress");
+                next = done + IMPORT_PROGRESS_EVERY;
+            }
+        })
+        .await
+        .context("writing imported postings to the job store")?;
+    tracing::info!(file = %shown, stored = total, expired, "import done");
+    Ok(report)
+}

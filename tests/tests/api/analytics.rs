@@ -111,7 +111,7 @@ async fn salary_over_an_imported_table_counts_every_matching_row(backend: Backen
     write_csv(&path, &rows);
     let setup = Setup { backend, boards: Some(vec![]), import: Some(path.clone()), ..Setup::default() };
     let Some(s) = TestServer::start_with(setup).await else { return };
-    let report = jobin_app::import::import_file(s.state.jobs.store.as_ref(), path, None).await.unwrap();
+    let report = jobin_adapters::sources::file::import_file(s.state.jobs.store.as_ref(), path, None).await.unwrap();
     assert_eq!((report.loaded, report.skipped), (600, 1));
     assert_eq!(report.first_errors, vec!["line 602: no title"]);
     let (email, key) = s.register().await;
