@@ -1,4 +1,5 @@
-//! The three LLM protocols against wiremock: auth and request shape, success, an envelope that is
+//! The LLM providers' wire protocols against wiremock (the `LlmProvider` contract runs per adapter,
+//! see `mod contract`): auth and request shape, success, an envelope that is
 //! not JSON, answers that are not JSON or violate the schema (rejected by the enhance step), 429
 //! with retry-after (retried), Anthropic 529, quota exhausted (not retried), and a timeout.
 
@@ -88,13 +89,10 @@ async fn server(p: LlmProtocol, resp: ResponseTemplate) -> MockServer {
     s
 }
 
-#[tokio::test]
-async fn success_returns_the_text_and_token_counts() {
-    for p in LlmProtocol::ALL {
-        let s = server(p, ResponseTemplate::new(200).set_body_json(p.success(r#"{"jobs":[]}"#))).await;
-        let a = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap();
-        assert_eq!((a.text.as_str(), a.input_tokens, a.output_tokens), (r#"{"jobs":[]}"#, 120, 30), "{p:?}");
-    }
+async fn success_returns_the_text_and_token_counts(p: LlmProtocol) {
+    let s = server(p, ResponseTemplate::new(200).set_body_json(p.success(r#"{"jobs":[]}"#))).await;
+    let a = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap();
+    assert_eq!((a.text.as_str(), a.input_tokens, a.output_tokens), (r#"{"jobs":[]}"#, 120, 30), "{p:?}");
 }
 
 #[tokio::test]
@@ -132,41 +130,34 @@ async fn request_shapes_follow_each_protocol() {
     }
 }
 
-#[tokio::test]
-async fn an_envelope_that_is_not_json_is_invalid_response() {
-    for p in LlmProtocol::ALL {
-        let s = server(p, ResponseTemplate::new(200).set_body_string("<html>gateway</html>")).await;
-        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
-        assert!(matches!(e, LlmError::InvalidResponse(_)), "{p:?}: {e:?}");
+async fn an_envelope_that_is_not_json_is_invalid_response(p: LlmProtocol) {
+    let s = server(p, ResponseTemplate::new(200).set_body_string("<html>gateway</html>")).await;
+    let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+    assert!(matches!(e, LlmError::InvalidResponse(_)), "{p:?}: {e:?}");
+}
+
+async fn errors_map_to_typed_variants_without_the_key(p: LlmProtocol) {
+    let s = server(p, p.rate_limited()).await;
+    let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+    assert!(matches!(e, LlmError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(1)), "{p:?}: {e:?}");
+
+    let s = server(p, p.quota()).await;
+    let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+    match p {
+        LlmProtocol::Gemini => assert!(matches!(e, LlmError::Unauthorized { status: 403 }), "{e:?}"),
+        _ => assert!(matches!(e, LlmError::QuotaExhausted), "{p:?}: {e:?}"),
     }
+    assert!(!e.retryable());
+
+    let s =
+        server(p, ResponseTemplate::new(400).set_body_json(json!({"error": {"message": format!("bad key {KEY}")}})))
+            .await;
+    let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
+    assert!(!e.to_string().contains(KEY), "{p:?} leaked the key: {e}");
 }
 
 #[tokio::test]
-async fn errors_map_to_typed_variants_without_the_key() {
-    for p in LlmProtocol::ALL {
-        let s = server(p, p.rate_limited()).await;
-        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
-        assert!(
-            matches!(e, LlmError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(1)),
-            "{p:?}: {e:?}"
-        );
-
-        let s = server(p, p.quota()).await;
-        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
-        match p {
-            LlmProtocol::Gemini => assert!(matches!(e, LlmError::Unauthorized { status: 403 }), "{e:?}"),
-            _ => assert!(matches!(e, LlmError::QuotaExhausted), "{p:?}: {e:?}"),
-        }
-        assert!(!e.retryable());
-
-        let s = server(
-            p,
-            ResponseTemplate::new(400).set_body_json(json!({"error": {"message": format!("bad key {KEY}")}})),
-        )
-        .await;
-        let e = p.adapter(&s.uri(), KEY, Duration::from_secs(5)).complete(&request()).await.unwrap_err();
-        assert!(!e.to_string().contains(KEY), "{p:?} leaked the key: {e}");
-    }
+async fn anthropic_overload_is_retryable() {
     let s = server(
         LlmProtocol::Anthropic,
         ResponseTemplate::new(529)
@@ -193,13 +184,32 @@ async fn cut_off_refused_or_empty_answers_are_no_answer() {
     }
 }
 
-#[tokio::test]
-async fn a_slow_provider_times_out() {
-    for p in [LlmProtocol::Qwen, LlmProtocol::Anthropic, LlmProtocol::Gemini] {
-        let s = server(p, ResponseTemplate::new(200).set_body_json(p.success("{}")).set_delay(Duration::from_secs(5)))
-            .await;
-        let e = p.adapter(&s.uri(), KEY, Duration::from_millis(200)).complete(&request()).await.unwrap_err();
-        assert!(matches!(e, LlmError::Timeout), "{p:?}: {e:?}");
+async fn a_slow_provider_times_out(p: LlmProtocol) {
+    let s =
+        server(p, ResponseTemplate::new(200).set_body_json(p.success("{}")).set_delay(Duration::from_secs(5))).await;
+    let e = p.adapter(&s.uri(), KEY, Duration::from_millis(200)).complete(&request()).await.unwrap_err();
+    assert!(matches!(e, LlmError::Timeout), "{p:?}: {e:?}");
+}
+
+/// The `LlmProvider` contract, run against each remote protocol's adapter (the local rules
+/// provider has its own tests: it makes no call that can fail).
+mod contract {
+    use super::*;
+    use jobin_adapters::contract_suite;
+    use jobin_adapters::testing::Subject;
+
+    contract_suite! {
+        cases: [
+            success_returns_the_text_and_token_counts,
+            an_envelope_that_is_not_json_is_invalid_response,
+            errors_map_to_typed_variants_without_the_key,
+            a_slow_provider_times_out,
+        ];
+        openai => async { Some(Subject::new(LlmProtocol::OpenAi)) },
+        qwen => async { Some(Subject::new(LlmProtocol::Qwen)) },
+        deepseek => async { Some(Subject::new(LlmProtocol::DeepSeek)) },
+        anthropic => async { Some(Subject::new(LlmProtocol::Anthropic)) },
+        gemini => async { Some(Subject::new(LlmProtocol::Gemini)) },
     }
 }
 
