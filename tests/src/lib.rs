@@ -246,6 +246,12 @@ impl TestServer {
         (r.body["access_token"].as_str().expect("token").into(), r.body["refresh_token"].as_str().expect("rt").into())
     }
 
+    /// The stored account registered with `email`.
+    pub async fn account(&self, email: &str) -> jobin_core::domain::Account {
+        let email = jobin_core::domain::Email::parse(email).expect("a valid email");
+        self.state.accounts.store.find_login(&email).await.expect("key store").expect("registered").account
+    }
+
     pub async fn get_with_key(&self, path: &str, key: &str) -> Reply {
         Reply::of(self.http.get(self.url(path)).header("x-api-key", key).send().await).await
     }

@@ -2,7 +2,6 @@
 //! quota stage at once), replays and forgeries change nothing, and notices reach the outbox.
 
 use jobin_adapters::payment::sign_webhook;
-use jobin_core::domain::Email;
 use jobin_tests::{STRIPE_WEBHOOK_SECRET, TestServer};
 use serde_json::{Value, json};
 
@@ -28,8 +27,7 @@ fn event(id: &str, created: i64, kind: &str, object: Value) -> Vec<u8> {
 async fn signed_events_drive_the_plan_and_forgeries_change_nothing() {
     let s = TestServer::start().await;
     let (email, key) = s.register().await;
-    let login = s.state.accounts.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
-    let reference = jobin_core::usecases::client_reference(login.account.id);
+    let reference = jobin_core::usecases::client_reference(s.account(&email).await.id);
     let now = chrono::Utc::now().timestamp();
     let checkout = event(
         "evt_c1",
@@ -193,8 +191,7 @@ async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code(
         .await;
     let id = r.body["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let session = s.state.billing.stand_in.as_ref().unwrap().checkout(&id).unwrap();
-    let login = s.state.accounts.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
-    assert_eq!(session.customer, Some(format!("cus_local_{}", login.account.id.0)));
+    assert_eq!(session.customer, Some(format!("cus_local_{}", s.account(&email).await.id.0)));
     s.stop().await;
 }
 
@@ -359,7 +356,7 @@ mod stripe {
         .await
         .unwrap();
         let (email, key) = s.register().await;
-        let account = s.state.accounts.store.find_login(&Email::parse(&email).unwrap()).await.unwrap().unwrap().account;
+        let account = s.account(&email).await;
         let reference = jobin_core::usecases::client_reference(account.id);
         assert!(s.state.billing.stand_in.is_none(), "a Stripe key replaces the local stand-in");
 

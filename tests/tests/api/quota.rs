@@ -133,18 +133,10 @@ async fn every_authenticated_request_is_in_the_usage_log_after_a_graceful_stop()
     assert_eq!(r.status, 404);
     // Unauthenticated requests are not logged (there is no account to log them under).
     assert_eq!(s.send(s.http.get(s.url("/auth/me"))).await.status, 401);
+    let account = s.account(&email).await.id;
     let state = s.state.clone();
     s.stop().await;
 
-    let account = state
-        .accounts
-        .store
-        .find_login(&jobin_core::domain::Email::parse(&email).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .account
-        .id;
     let rows = state.usage.log.recent(account, 10).await.unwrap();
     let seen: Vec<(&str, u16, Option<&str>)> =
         rows.iter().rev().map(|r| (r.endpoint.as_str(), r.status, r.key_prefix.as_deref())).collect();

@@ -208,18 +208,7 @@ async fn session_tokens_work_on_auth_endpoints_and_forged_or_expired_ones_do_not
     let me = s.send(s.http.get(s.url("/auth/me")).bearer_auth(&access)).await;
     assert_eq!(me.status, 200);
 
-    let account = AccountId(
-        s.state
-            .accounts
-            .store
-            .find_login(&jobin_core::domain::Email::parse(&email).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .account
-            .id
-            .0,
-    );
+    let account = AccountId(s.account(&email).await.id.0);
     let claims = |exp| AccessClaims { account_id: account, family: "f".into(), expires_at: exp };
     let now = Utc::now();
     let expired = JwtSigner::new(jobin_tests::JWT_SECRET.as_bytes())
