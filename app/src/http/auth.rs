@@ -1,105 +1,22 @@
-//! `/auth/*`: registration, login sessions, and API key management.
+//! `/auth/*`: registration, login sessions, and API key management. Handlers and their success
+//! responses; the objects are in `dto`, the error responses in `errors`.
 
-use chrono::{DateTime, Utc};
-use jobin_core::usecases::IssuedKey;
+mod dto;
+mod errors;
+
+pub use dto::*;
+pub use errors::*;
+
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
 
 use crate::http::Tag;
-use crate::http::error::{ApiError, error_responses};
+use crate::http::error::ApiError;
 use crate::http::security::{AccountAuth, OptionalJson};
 use crate::state::AppState;
-
-const KEY_NOTICE: &str = "Save this key securely. It will not be shown again.";
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct Credentials {
-    /// Account email (normalized: trimmed, lower-cased).
-    #[oai(validator(max_length = 254))]
-    pub email: String,
-    /// At least 8 characters.
-    #[oai(validator(max_length = 1024))]
-    pub password: String,
-}
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct Registered {
-    pub message: String,
-    /// The API key; shown only in this response.
-    pub api_key: String,
-    /// The key's display prefix, as `GET /auth/me` lists it.
-    pub prefix: String,
-    pub plan: String,
-    pub notice: String,
-}
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct Session {
-    /// A session token (JWT) accepted on `/auth/*` for one hour.
-    pub access_token: String,
-    /// Single use: exchange it at `POST /auth/refresh` for a new pair.
-    pub refresh_token: String,
-    /// Seconds until `access_token` expires.
-    pub expires_in: i64,
-}
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct KeyNameRequest {
-    /// Key label, 1–64 characters. Defaults to "Default Key" (create) or "Rotated Key" (rotate).
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct NewKey {
-    /// The API key; shown only in this response.
-    pub key: String,
-    pub prefix: String,
-    pub notice: String,
-}
-
-#[derive(Debug, Object)]
-pub struct KeySummary {
-    pub name: String,
-    pub key_prefix: String,
-    /// Last authenticated use (ISO-8601 UTC, whole seconds); null if never used.
-    pub last_used_at: Option<String>,
-}
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct MeBody {
-    pub plan: String,
-    /// Requests counted against this calendar month's quota (UTC).
-    pub monthly_used: u64,
-    pub monthly_limit: u64,
-    /// `active`, `past_due` (a payment failed; the plan is kept while Stripe retries) or
-    /// `canceled` (the subscription ended; back on Free).
-    pub billing_status: String,
-    /// The data endpoints this plan may call.
-    pub endpoints: Vec<String>,
-    /// Active keys, oldest first.
-    pub api_keys: Vec<KeySummary>,
-}
-
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct Message {
-    pub message: String,
-}
 
 #[derive(ApiResponse)]
 pub enum RegisterResponse {
@@ -108,30 +25,12 @@ pub enum RegisterResponse {
     Created(Json<Registered>),
 }
 
-error_responses!(RegisterErrorResponse {
-    400 => BadRequest: "Invalid email, short password, or malformed body.",
-    409 => Conflict: "The email is already registered.",
-    413 => PayloadTooLarge: "Body over the size limit.",
-    415 => UnsupportedMediaType: "Body is not application/json.",
-    429 => TooManyRequests: "More than 5 registrations from this IP in the current minute.",
-    503 => Unavailable: "The database is unreachable.",
-});
-
 #[derive(ApiResponse)]
 pub enum SessionResponse {
     /// A new session token pair.
     #[oai(status = 200)]
     Ok(Json<Session>),
 }
-
-error_responses!(LoginErrorResponse {
-    400 => BadRequest: "Malformed body or missing field.",
-    401 => Unauthorized: "Wrong email or password (one message for both), or an invalid, expired or reused refresh token.",
-    413 => PayloadTooLarge: "Body over the size limit.",
-    415 => UnsupportedMediaType: "Body is not application/json.",
-    429 => TooManyRequests: "Over the per-IP minute limit (login 10, refresh 10).",
-    503 => Unavailable: "The database is unreachable.",
-});
 
 #[derive(ApiResponse)]
 pub enum MeResponse {
@@ -140,12 +39,6 @@ pub enum MeResponse {
     Ok(Json<MeBody>),
 }
 
-error_responses!(MeErrorResponse {
-    401 => Unauthorized: "Missing, invalid or revoked credentials.",
-    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
-    503 => Unavailable: "The database is unreachable.",
-});
-
 #[derive(ApiResponse)]
 pub enum KeyResponse {
     /// The new key; shown once.
@@ -153,50 +46,11 @@ pub enum KeyResponse {
     Created(Json<NewKey>),
 }
 
-error_responses!(CreateKeyErrorResponse {
-    400 => BadRequest: "Invalid name or malformed body.",
-    401 => Unauthorized: "Missing, invalid or revoked credentials.",
-    409 => Conflict: "The account already has 20 active keys.",
-    413 => PayloadTooLarge: "Body over the size limit.",
-    415 => UnsupportedMediaType: "A body was sent that is not application/json.",
-    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
-    503 => Unavailable: "The database is unreachable.",
-});
-
-error_responses!(RotateErrorResponse {
-    400 => BadRequest: "Invalid name or malformed body.",
-    401 => Unauthorized: "Missing, invalid or revoked credentials.",
-    413 => PayloadTooLarge: "Body over the size limit.",
-    415 => UnsupportedMediaType: "A body was sent that is not application/json.",
-    429 => TooManyRequests: "Another rotation of this account is in progress (`rotation_in_progress`), or over the plan's per-minute limit (`rate_limited`).",
-    503 => Unavailable: "The database or lock backend is unreachable.",
-});
-
 #[derive(ApiResponse)]
 pub enum RevokeResponse {
     /// The key is revoked; requests with it now get 401.
     #[oai(status = 200)]
     Ok(Json<Message>),
-}
-
-error_responses!(RevokeErrorResponse {
-    400 => BadRequest: "The prefix is not of the form `jl_live_ab12****`.",
-    401 => Unauthorized: "Missing, invalid or revoked credentials.",
-    404 => NotFound: "The caller has no active key with this prefix.",
-    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
-    503 => Unavailable: "The database is unreachable.",
-});
-
-fn iso_seconds(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn new_key_body(issued: IssuedKey) -> NewKey {
-    NewKey { key: issued.key.expose().to_owned(), prefix: issued.record.prefix.display(), notice: KEY_NOTICE.into() }
-}
-
-fn session_body(s: jobin_core::usecases::SessionTokens) -> Session {
-    Session { access_token: s.access_token, refresh_token: s.refresh_token, expires_in: s.expires_in }
 }
 
 pub struct AuthApi;
@@ -242,7 +96,7 @@ impl AuthApi {
         body: Json<Credentials>,
     ) -> Result<SessionResponse, LoginErrorResponse> {
         let s = state.accounts.login.execute(&body.email, &body.password).await.map_err(ApiError::from_usecase)?;
-        Ok(SessionResponse::Ok(Json(session_body(s))))
+        Ok(SessionResponse::Ok(Json(Session::from(s))))
     }
 
     /// Refresh a session
@@ -257,7 +111,7 @@ impl AuthApi {
         body: Json<RefreshRequest>,
     ) -> Result<SessionResponse, LoginErrorResponse> {
         let s = state.accounts.refresh.execute(&body.refresh_token).await.map_err(ApiError::from_usecase)?;
-        Ok(SessionResponse::Ok(Json(session_body(s))))
+        Ok(SessionResponse::Ok(Json(Session::from(s))))
     }
 
     /// Show the account
@@ -298,7 +152,7 @@ impl AuthApi {
     ) -> Result<KeyResponse, CreateKeyErrorResponse> {
         let name = body.0.and_then(|b| b.name);
         let issued = state.accounts.create_key.execute(&auth.0, name.as_deref()).await.map_err(usecase_field_error)?;
-        Ok(KeyResponse::Created(Json(new_key_body(issued))))
+        Ok(KeyResponse::Created(Json(NewKey::from(issued))))
     }
 
     /// Rotate API keys
@@ -322,7 +176,7 @@ impl AuthApi {
             }
             api
         })?;
-        Ok(KeyResponse::Created(Json(new_key_body(issued))))
+        Ok(KeyResponse::Created(Json(NewKey::from(issued))))
     }
 
     /// Revoke an API key
@@ -338,118 +192,5 @@ impl AuthApi {
     ) -> Result<RevokeResponse, RevokeErrorResponse> {
         state.accounts.revoke.execute(&auth.0, &prefix.0).await.map_err(usecase_field_error)?;
         Ok(RevokeResponse::Ok(Json(Message { message: "Key revoked".into() })))
-    }
-}
-
-/// Use-case errors, with the invalid field in `details` for validation failures.
-fn usecase_field_error<E>(e: E) -> ApiError
-where
-    E: jobin_core::ErrorCode + std::error::Error + InvalidField,
-{
-    match e.invalid_field() {
-        Some(f) => ApiError::field(jobin_core::Code::ValidationFailed, f.field, &f.reason),
-        None => ApiError::from_usecase(e),
-    }
-}
-
-/// Use-case errors that can carry a field validation failure.
-trait InvalidField {
-    fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError>;
-}
-
-macro_rules! invalid_field {
-    ($($t:ty),*) => {$(
-        impl InvalidField for $t {
-            fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
-                match self {
-                    Self::Invalid(f) => Some(f.clone()),
-                    _ => None,
-                }
-            }
-        }
-    )*};
-}
-
-invalid_field!(
-    jobin_core::usecases::keys::CreateKeyError,
-    jobin_core::usecases::RotateError,
-    jobin_core::usecases::RevokeError,
-    jobin_core::usecases::RegisterError
-);
-
-impl poem_openapi::types::Example for Credentials {
-    fn example() -> Self {
-        Self { email: "dev@example.com".into(), password: "mypassword".into() }
-    }
-}
-
-impl poem_openapi::types::Example for Registered {
-    fn example() -> Self {
-        Self {
-            message: "Registration successful".into(),
-            api_key: "jl_live_a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
-            prefix: "jl_live_a1b2****".into(),
-            plan: "free".into(),
-            notice: "Save your API key now — it will not be shown again.".into(),
-        }
-    }
-}
-
-impl poem_openapi::types::Example for Session {
-    fn example() -> Self {
-        Self {
-            access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl".into(),
-            refresh_token: "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f".into(),
-            expires_in: 3600,
-        }
-    }
-}
-
-impl poem_openapi::types::Example for RefreshRequest {
-    fn example() -> Self {
-        Self { refresh_token: "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f".into() }
-    }
-}
-
-impl poem_openapi::types::Example for KeyNameRequest {
-    fn example() -> Self {
-        Self { name: Some("CI".into()) }
-    }
-}
-
-impl poem_openapi::types::Example for NewKey {
-    fn example() -> Self {
-        Self {
-            key: "jl_live_a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
-            prefix: "jl_live_a1b2****".into(),
-            notice: KEY_NOTICE.into(),
-        }
-    }
-}
-
-impl poem_openapi::types::Example for MeBody {
-    fn example() -> Self {
-        Self {
-            plan: "pro".into(),
-            monthly_used: 12480,
-            monthly_limit: 500000,
-            billing_status: "active".into(),
-            endpoints: jobin_core::domain::PlanCatalog::document()
-                .endpoints(jobin_core::domain::Plan::Pro)
-                .into_iter()
-                .map(|e| crate::http::gate::path(e).to_owned())
-                .collect(),
-            api_keys: vec![KeySummary {
-                name: "Default Key".into(),
-                key_prefix: "jl_live_a1b2****".into(),
-                last_used_at: Some("2025-04-12T08:32:00Z".into()),
-            }],
-        }
-    }
-}
-
-impl poem_openapi::types::Example for Message {
-    fn example() -> Self {
-        Self { message: "Key revoked".into() }
     }
 }

@@ -1,0 +1,91 @@
+//! The `/auth/*` error responses (documented per operation) and how use-case errors become the
+//! envelope.
+
+use crate::http::error::{ApiError, error_responses};
+
+error_responses!(RegisterErrorResponse {
+    400 => BadRequest: "Invalid email, short password, or malformed body.",
+    409 => Conflict: "The email is already registered.",
+    413 => PayloadTooLarge: "Body over the size limit.",
+    415 => UnsupportedMediaType: "Body is not application/json.",
+    429 => TooManyRequests: "More than 5 registrations from this IP in the current minute.",
+    503 => Unavailable: "The database is unreachable.",
+});
+
+error_responses!(LoginErrorResponse {
+    400 => BadRequest: "Malformed body or missing field.",
+    401 => Unauthorized: "Wrong email or password (one message for both), or an invalid, expired or reused refresh token.",
+    413 => PayloadTooLarge: "Body over the size limit.",
+    415 => UnsupportedMediaType: "Body is not application/json.",
+    429 => TooManyRequests: "Over the per-IP minute limit (login 10, refresh 10).",
+    503 => Unavailable: "The database is unreachable.",
+});
+
+error_responses!(MeErrorResponse {
+    401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
+    503 => Unavailable: "The database is unreachable.",
+});
+
+error_responses!(CreateKeyErrorResponse {
+    400 => BadRequest: "Invalid name or malformed body.",
+    401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    409 => Conflict: "The account already has 20 active keys.",
+    413 => PayloadTooLarge: "Body over the size limit.",
+    415 => UnsupportedMediaType: "A body was sent that is not application/json.",
+    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
+    503 => Unavailable: "The database is unreachable.",
+});
+
+error_responses!(RotateErrorResponse {
+    400 => BadRequest: "Invalid name or malformed body.",
+    401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    413 => PayloadTooLarge: "Body over the size limit.",
+    415 => UnsupportedMediaType: "A body was sent that is not application/json.",
+    429 => TooManyRequests: "Another rotation of this account is in progress (`rotation_in_progress`), or over the plan's per-minute limit (`rate_limited`).",
+    503 => Unavailable: "The database or lock backend is unreachable.",
+});
+
+error_responses!(RevokeErrorResponse {
+    400 => BadRequest: "The prefix is not of the form `jl_live_ab12****`.",
+    401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    404 => NotFound: "The caller has no active key with this prefix.",
+    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
+    503 => Unavailable: "The database is unreachable.",
+});
+
+/// Use-case errors, with the invalid field in `details` for validation failures.
+pub(super) fn usecase_field_error<E>(e: E) -> ApiError
+where
+    E: jobin_core::ErrorCode + std::error::Error + InvalidField,
+{
+    match e.invalid_field() {
+        Some(f) => ApiError::field(jobin_core::Code::ValidationFailed, f.field, &f.reason),
+        None => ApiError::from_usecase(e),
+    }
+}
+
+/// Use-case errors that can carry a field validation failure.
+pub(super) trait InvalidField {
+    fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError>;
+}
+
+macro_rules! invalid_field {
+    ($($t:ty),*) => {$(
+        impl InvalidField for $t {
+            fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
+                match self {
+                    Self::Invalid(f) => Some(f.clone()),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+invalid_field!(
+    jobin_core::usecases::keys::CreateKeyError,
+    jobin_core::usecases::RotateError,
+    jobin_core::usecases::RevokeError,
+    jobin_core::usecases::RegisterError
+);
