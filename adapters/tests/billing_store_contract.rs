@@ -45,7 +45,7 @@ async fn accounts_start_active_without_stripe_ids(db: DatabaseConnection) {
         (Plan::Free, BillingStatus::Active, None, None)
     );
     assert_eq!(store.billing(AccountId(999_999)).await.unwrap(), None);
-    assert_eq!(store.find_by_stripe(Some("sub_1".into()), Some("cus_1".into())).await.unwrap(), None);
+    assert_eq!(store.find_by_provider_ids(Some("sub_1".into()), Some("cus_1".into())).await.unwrap(), None);
 }
 
 async fn an_event_applies_once_with_its_plan_change(db: DatabaseConnection) {
@@ -54,9 +54,9 @@ async fn an_event_applies_once_with_its_plan_change(db: DatabaseConnection) {
     assert!(store.apply_event("evt_1", Some(a), &paid(Plan::Pro, 100), t(1)).await.unwrap());
     let r = store.billing(a).await.unwrap().unwrap();
     assert_eq!((r.account.plan, r.status, r.last_event_at), (Plan::Pro, BillingStatus::Active, Some(100)));
-    assert_eq!(store.find_by_stripe(Some("sub_1".into()), None).await.unwrap().unwrap().account.id, a);
+    assert_eq!(store.find_by_provider_ids(Some("sub_1".into()), None).await.unwrap().unwrap().account.id, a);
     assert_eq!(
-        store.find_by_stripe(Some("sub_other".into()), Some("cus_1".into())).await.unwrap().unwrap().account.id,
+        store.find_by_provider_ids(Some("sub_other".into()), Some("cus_1".into())).await.unwrap().unwrap().account.id,
         a
     );
     // Replay with different content: refused, nothing written.

@@ -10,6 +10,7 @@ use jobin_adapters::payment::{LocalPayments, StripeEvents, StripeGateway};
 use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
+use jobin_core::domain::billing::NoticeLinks;
 use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, SecretHasher};
 use jobin_core::ports::{
     BillingStore, Cache, Clock, Entropy, JobSource, JobStore, KeyStore, LlmProvider, Lock, Notifier, PasswordHasher,
@@ -287,8 +288,12 @@ fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyho
             clock: c.clock.clone(),
             events,
             prices: price_plans,
-            manage_url: urls.portal.clone(),
-            pricing_url: urls.upgrade.clone(),
+            links: NoticeLinks {
+                manage: urls.portal.clone(),
+                pricing: urls.upgrade.clone(),
+                limits: "GET /auth/me".into(),
+                checkout: "POST /billing/checkout".into(),
+            },
         },
         checkout: Checkout { gateway: gateway.clone(), billing: c.billing.clone() },
         portal: Portal { gateway, billing: c.billing.clone() },

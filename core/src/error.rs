@@ -14,7 +14,7 @@ pub enum Code {
     UnsupportedMediaType,
     /// The request body exceeds the configured size limit.
     PayloadTooLarge,
-    /// No credentials were sent (neither `Authorization: Bearer` nor `X-API-Key`).
+    /// No credentials were sent (neither a bearer token nor an API key).
     MissingCredentials,
     /// The credentials are malformed, unknown, or the email/password pair is wrong.
     InvalidCredentials,
@@ -48,13 +48,13 @@ pub enum Code {
     PlanUpgradeRequired,
     /// The plan's monthly request quota is spent; see `resets` and `upgrade`.
     QuotaExceeded,
-    /// `X-AI-Provider` names no known provider; `details` lists the valid ones.
+    /// The chosen AI provider is unknown; `details` lists the valid ones.
     UnknownAiProvider,
-    /// `X-AI-Model` names no model of the provider; `details` lists the valid ones.
+    /// The chosen model is not one of the provider's; `details` lists the valid ones.
     UnknownAiModel,
-    /// The model is listed but coming soon; see `GET /jobs/providers`.
+    /// The model is listed but coming soon.
     AiModelComingSoon,
-    /// The provider has no API key on this server; choose another (see `GET /jobs/providers`).
+    /// The provider has no API key on this server; choose another.
     AiProviderUnconfigured,
     /// The AI provider did not answer within the 15 s budget; see `Retry-After`.
     AiTimeout,

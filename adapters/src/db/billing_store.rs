@@ -64,7 +64,7 @@ impl BillingStore for SqlBillingStore {
         record(&self.db, account.0).await
     }
 
-    async fn find_by_stripe(
+    async fn find_by_provider_ids(
         &self,
         subscription: Option<String>,
         customer: Option<String>,

@@ -3,7 +3,7 @@
 //! in the document are retired upstream, so an operator's catalog file may replace any id, tier,
 //! minimum plan or status.
 //!
-//! Selection (`X-AI-Provider`, `X-AI-Model`): the provider by name, the model by alias or full id
+//! Selection (the client's provider and model): the provider by name, the model by alias or full id
 //! (case-insensitive). A plan may use a model when the plan is at least the model's minimum plan
 //! and the plan's AI tiers include the model's tier.
 
@@ -11,7 +11,7 @@ use std::fmt;
 
 use super::{AiTier, Plan, PlanTerms};
 
-/// An AI provider, as named in `X-AI-Provider` and `/jobs/providers`.
+/// An AI provider, as clients name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AiProvider {
     Qwen,

@@ -49,47 +49,66 @@ pub enum EventKind {
 pub struct BillingEvent {
     /// `evt_…`: each is applied once.
     pub id: String,
-    /// Unix seconds when Stripe created the event (orders events for one subscription).
+    /// Unix seconds when the provider created the event (orders events for one subscription).
     pub created: i64,
     pub kind: EventKind,
 }
 
+/// Where the billing notices send the account holder (the HTTP layer knows the routes and URLs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeLinks {
+    /// The self-service portal (paying accounts).
+    pub manage: String,
+    /// The plans and prices.
+    pub pricing: String,
+    /// Where an account's limits are shown.
+    pub limits: String,
+    /// How to start a new subscription.
+    pub checkout: String,
+}
+
 /// The plain-text messages of the billing lifecycle.
 pub mod notices {
+    use super::NoticeLinks;
     use crate::domain::Plan;
     use crate::ports::Notice;
 
-    pub fn plan_changed(to: &str, from: Plan, now: Plan, manage_url: &str) -> Notice {
+    pub fn plan_changed(to: &str, from: Plan, now: Plan, links: &NoticeLinks) -> Notice {
         Notice {
             to: to.to_owned(),
             subject: format!("Your JobIn plan is now {now}"),
             body: format!(
                 "Hello,\n\nyour JobIn plan changed from {from} to {now}. The new limits apply to every \
-                 API key at once; GET /auth/me shows them.\n\nManage your subscription: {manage_url}\n"
+                 API key at once; {limits} shows them.\n\nManage your subscription: {manage}\n",
+                limits = links.limits,
+                manage = links.manage,
             ),
         }
     }
 
-    /// `pricing_url`: the plans (the portal is for paying accounts, which this one no longer is).
-    pub fn cancelled(to: &str, from: Plan, pricing_url: &str) -> Notice {
+    /// Points at the plans (the portal is for paying accounts, which this one no longer is).
+    pub fn cancelled(to: &str, from: Plan, links: &NoticeLinks) -> Notice {
         Notice {
             to: to.to_owned(),
             subject: "Your JobIn subscription has ended".to_owned(),
             body: format!(
                 "Hello,\n\nyour {from} subscription has ended and your account is back on the free plan, \
                  with its limits. Your API keys keep working.\n\nTo subscribe again, start a checkout \
-                 (POST /billing/checkout). Plans and prices: {pricing_url}\n"
+                 ({checkout}). Plans and prices: {pricing}\n",
+                checkout = links.checkout,
+                pricing = links.pricing,
             ),
         }
     }
 
-    pub fn payment_failed(to: &str, plan: Plan, manage_url: &str) -> Notice {
+    pub fn payment_failed(to: &str, plan: Plan, links: &NoticeLinks) -> Notice {
         Notice {
             to: to.to_owned(),
             subject: "Your JobIn payment failed".to_owned(),
             body: format!(
                 "Hello,\n\nwe could not take the payment for your {plan} plan. Your plan stays active while \
-                 Stripe retries; please update your payment method.\n\nUpdate it here: {manage_url}\n"
+                 the payment is retried; please update your payment method.\n\nUpdate it here: {manage}\n",
+                manage = links.manage,
             ),
         }
     }
@@ -102,11 +121,19 @@ mod tests {
     #[test]
     fn notices_say_what_changed_and_where_to_act() {
         use crate::domain::Plan;
-        let n = notices::plan_changed("a@example.com", Plan::Starter, Plan::Pro, "https://x/billing/portal");
+        let links = NoticeLinks {
+            manage: "https://x/manage".into(),
+            pricing: "https://x/plans".into(),
+            limits: "the account page".into(),
+            checkout: "a new checkout".into(),
+        };
+        let n = notices::plan_changed("a@example.com", Plan::Starter, Plan::Pro, &links);
         assert_eq!(n.subject, "Your JobIn plan is now pro");
-        assert!(n.body.contains("from starter to pro") && n.body.contains("https://x/billing/portal"));
-        let n = notices::cancelled("a@example.com", Plan::Pro, "https://x/pricing");
-        assert!(n.body.contains("back on the free plan") && n.body.contains("https://x/pricing"), "{}", n.body);
-        assert!(notices::payment_failed("a@example.com", Plan::Pro, "u").body.contains("stays active"));
+        assert!(n.body.contains("from starter to pro") && n.body.contains("https://x/manage"), "{}", n.body);
+        assert!(n.body.contains("the account page shows them"), "{}", n.body);
+        let n = notices::cancelled("a@example.com", Plan::Pro, &links);
+        assert!(n.body.contains("back on the free plan") && n.body.contains("https://x/plans"), "{}", n.body);
+        assert!(n.body.contains("(a new checkout)"), "{}", n.body);
+        assert!(notices::payment_failed("a@example.com", Plan::Pro, &links).body.contains("stays active"));
     }
 }

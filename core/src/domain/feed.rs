@@ -1,5 +1,5 @@
 //! The feed's building blocks: a job's content hash (what "changed" means), and the opaque,
-//! tamper-evident cursors of `POST /jobs/feed` and `GET /jobs/expired`.
+//! tamper-evident cursors of the feed and the expired stream.
 //!
 //! Every stored change (a new job, an edit, a reactivation, an expiry) takes the next value of one
 //! store-wide change sequence. A cursor is the last sequence value a client has seen, bound by an

@@ -84,7 +84,7 @@ impl fmt::Display for SourceId {
     }
 }
 
-/// A country a search may target: the codes the JobIn document lists for `GET /jobs/search`.
+/// A country a search may target: the codes the JobIn document lists for search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Country {
     Gb,

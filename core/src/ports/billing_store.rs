@@ -1,5 +1,5 @@
-//! Each account's billing state (Stripe customer and subscription, status) and the webhook events
-//! already applied.
+//! Each account's billing state (the payment provider's customer and subscription, status) and
+//! the webhook events already applied.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use crate::ports::KeyStoreError;
 pub enum BillingStatus {
     /// Free, or paid and up to date.
     Active,
-    /// A payment failed; the plan is kept while Stripe retries.
+    /// A payment failed; the plan is kept while the provider retries.
     PastDue,
     /// The subscription ended (the account is on Free).
     Canceled,
@@ -55,8 +55,8 @@ pub trait BillingStore: Send + Sync {
     /// `Ok(None)` if the account does not exist.
     async fn billing(&self, account: AccountId) -> Result<Option<BillingRecord>, KeyStoreError>;
 
-    /// The record of the account whose Stripe subscription, else customer, is this one.
-    async fn find_by_stripe(
+    /// The record of the account whose provider subscription, else customer, is this one.
+    async fn find_by_provider_ids(
         &self,
         subscription: Option<String>,
         customer: Option<String>,

@@ -53,7 +53,7 @@ pub enum Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admission {
     pub verdict: Verdict,
-    /// The minute window after this request (for `X-RateLimit-*`).
+    /// The minute window after this request (for the rate-limit headers).
     pub minute: WindowDecision,
     /// Requests counted this month after this request.
     pub monthly_used: u64,

@@ -12,7 +12,7 @@ pub struct UsageRecord {
     pub account: AccountId,
     /// The key's display prefix; `None` for a login session.
     pub key_prefix: Option<String>,
-    /// Method and route, e.g. `GET /auth/me`, `DELETE /auth/keys/{prefix}`.
+    /// The operation as the HTTP layer names it (method and route).
     pub endpoint: String,
     pub status: u16,
     pub cache_hit: bool,

@@ -1,5 +1,5 @@
-//! The AI gateway: model selection from the `X-AI-Provider` / `X-AI-Model` headers against the
-//! catalog and the plan, provider health for `/jobs/providers`, and calls with retries inside a
+//! The AI gateway: model selection from the client's provider and model choice against the
+//! catalog and the plan, provider health for the providers list, and calls with retries inside a
 //! time budget.
 //!
 //! Selection errors, in this order: unknown provider or model → 400; model coming soon → 400
@@ -107,7 +107,7 @@ impl ErrorCode for AiError {
     }
 }
 
-/// A provider's live state, for `/jobs/providers`.
+/// A provider's live state, for the providers list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderStatus {
     /// Configured, and no recent failures.
@@ -313,7 +313,7 @@ impl AiGateway {
         }
     }
 
-    /// `GET /jobs/providers`: every provider with its live status and the models `plan` may use.
+    /// The providers list: every provider with its live status and the models `plan` may use.
     pub fn providers(&self, plan: Plan) -> ProvidersView {
         let terms = self.inner.plans.terms(plan);
         let available = AiProvider::ALL

@@ -3,7 +3,7 @@
 //! postings), their 6-hour result cache, and the query they answer for.
 //!
 //! Before reading the corpus, the query is searched live through the search cache (as
-//! `/jobs/search` would), so the store holds the boards' current answer for it; ingestion keeps
+//! a search would), so the store holds the boards' current answer for it; ingestion keeps
 //! the rest fresh. Matching is `CorpusQuery::matches`: word prefixes of `q` in the title,
 //! company and skills, of `location` in the city, region and country code; postings located in
 //! the country; a listing from one of the plan's sources or the import; optionally posted on or

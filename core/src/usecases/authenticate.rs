@@ -69,7 +69,7 @@ pub struct Authenticate {
 }
 
 impl Authenticate {
-    /// Resolves the caller. `allow_session` is true on `/auth/*`.
+    /// Resolves the caller. `allow_session` is true for account operations.
     pub async fn execute(&self, presented: Presented, allow_session: bool) -> Result<Principal, AuthError> {
         match presented {
             Presented::ApiKeyHeader(raw) => self.by_key(raw.trim()).await,

@@ -4,7 +4,7 @@
 //!    over the raw body and reads its event format); a bad signature or a body that is not an event
 //!    is refused and changes nothing.
 //! 2. Each event id is applied once: a replay is acknowledged and changes nothing.
-//! 3. The account is the session's `client_reference_id` (checkout), else the one whose Stripe
+//! 3. The account is the session's `client_reference_id` (checkout), else the one whose provider
 //!    subscription or customer the event names; an event for no known account is acknowledged.
 //! 4. Order: the provider may deliver events late or out of order. A subscription event older than the
 //!    newest one applied (by the provider's `created`) changes nothing, nor does an update in the same
@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::domain::billing::notices;
+use crate::domain::billing::{NoticeLinks, notices};
 use crate::domain::{AccountId, BillingEvent, EventKind, Plan, SubscriptionStatus};
 use crate::ports::{
     BillingChange, BillingRecord, BillingStatus, BillingStore, Clock, KeyStoreError, Notice, Notifier, PaymentEvents,
@@ -64,10 +64,8 @@ pub struct BillingWebhook {
     pub events: Arc<dyn PaymentEvents>,
     /// The provider's price id → plan.
     pub prices: HashMap<String, Plan>,
-    /// Where notices send users to manage their subscription.
-    pub manage_url: String,
-    /// The plans (`/pricing`), for accounts back on Free.
-    pub pricing_url: String,
+    /// Where the notices send the account holder.
+    pub links: NoticeLinks,
 }
 
 /// The account id we put in `client_reference_id` (`acct_<id>`).
@@ -212,7 +210,7 @@ impl BillingWebhook {
             EventKind::PaymentFailed { subscription, customer, .. } => (subscription.as_deref(), customer.as_deref()),
             EventKind::Other(_) => return Ok(None),
         };
-        self.store.find_by_stripe(subscription.map(str::to_owned), customer.map(str::to_owned)).await
+        self.store.find_by_provider_ids(subscription.map(str::to_owned), customer.map(str::to_owned)).await
     }
 
     fn notice(&self, before: &BillingRecord, event: &BillingEvent, change: &BillingChange) -> Option<Notice> {
@@ -220,10 +218,10 @@ impl BillingWebhook {
         let from = before.account.plan;
         match (&event.kind, change.plan, change.status) {
             (EventKind::SubscriptionDeleted { .. }, _, _) | (_, Some(Plan::Free), Some(BillingStatus::Canceled)) => {
-                (from != Plan::Free).then(|| notices::cancelled(to, from, &self.pricing_url))
+                (from != Plan::Free).then(|| notices::cancelled(to, from, &self.links))
             }
-            (EventKind::PaymentFailed { .. }, _, _) => Some(notices::payment_failed(to, from, &self.manage_url)),
-            (_, Some(plan), _) if plan != from => Some(notices::plan_changed(to, from, plan, &self.manage_url)),
+            (EventKind::PaymentFailed { .. }, _, _) => Some(notices::payment_failed(to, from, &self.links)),
+            (_, Some(plan), _) if plan != from => Some(notices::plan_changed(to, from, plan, &self.links)),
             _ => None,
         }
     }
@@ -300,7 +298,7 @@ mod tests {
             let r = self.record.lock().unwrap().clone();
             Ok((r.account.id == account).then_some(r))
         }
-        async fn find_by_stripe(
+        async fn find_by_provider_ids(
             &self,
             sub: Option<String>,
             cus: Option<String>,
@@ -374,8 +372,12 @@ mod tests {
             clock: Arc::new(FixedClock::at(NOW)),
             events: Arc::new(TestEvents),
             prices: HashMap::from([("price_pro".to_owned(), Plan::Pro), ("price_scale".to_owned(), Plan::Scale)]),
-            manage_url: "https://jobin.test/billing/portal".into(),
-            pricing_url: "https://jobin.test/pricing".into(),
+            links: NoticeLinks {
+                manage: "https://jobin.test/billing/portal".into(),
+                pricing: "https://jobin.test/pricing".into(),
+                limits: "the account page".into(),
+                checkout: "a checkout".into(),
+            },
         };
         (hook, store, outbox)
     }
@@ -424,7 +426,7 @@ mod tests {
         );
         assert_eq!(state(&store), (Plan::Scale, BillingStatus::Active));
         assert_eq!(send(&hook, &failed("evt_3", NOW - 30)).await.unwrap(), WebhookOutcome::Applied);
-        assert_eq!(state(&store), (Plan::Scale, BillingStatus::PastDue), "plan kept while Stripe retries");
+        assert_eq!(state(&store), (Plan::Scale, BillingStatus::PastDue), "plan kept while the payment is retried");
         assert_eq!(send(&hook, &deleted("evt_4", NOW - 20)).await.unwrap(), WebhookOutcome::Applied);
         assert_eq!(state(&store), (Plan::Free, BillingStatus::Canceled));
         let subjects: Vec<String> = outbox.0.lock().unwrap().iter().map(|n| n.subject.clone()).collect();

@@ -1,9 +1,9 @@
-//! `POST /billing/checkout`: a hosted checkout for a paid plan.
+//! Checkout: a hosted checkout for a paid plan.
 //!
 //! `plan` is starter, pro or scale; `success_url` (may contain `{CHECKOUT_SESSION_ID}`) and
 //! `cancel_url` must be `https://` URLs or `http://localhost` (any port); an account already on the
 //! plan or a higher one gets 409 with the portal URL. The session carries the account as client
-//! reference (`acct_<id>`), and an existing Stripe customer is reused.
+//! reference (`acct_<id>`), and an existing provider customer is reused.
 
 use std::sync::Arc;
 
@@ -131,7 +131,7 @@ impl ErrorCode for PortalError {
     }
 }
 
-/// `POST /billing/portal`: a short-lived Customer Portal URL (upgrade, downgrade, cancel, invoices;
+/// The portal: a short-lived Customer Portal URL (upgrade, downgrade, cancel, invoices;
 /// every change comes back through the webhook).
 pub struct Portal {
     pub gateway: Arc<dyn PaymentGateway>,

@@ -1,4 +1,4 @@
-//! The sync API: `POST /jobs/feed` (a cursor stream of active jobs) and `GET /jobs/expired` (a
+//! The sync API: the feed (a cursor stream of active jobs) and the expired stream (a
 //! cursor stream of expired ids), plus ingestion, which keeps the job store fresh.
 //!
 //! Both streams page by the store's change sequence (keyset, never OFFSET), so a page costs the
@@ -46,7 +46,7 @@ impl ErrorCode for FeedError {
     }
 }
 
-/// `POST /jobs/feed`'s body, before validation.
+/// A feed request, before validation.
 #[derive(Debug, Clone, Default)]
 pub struct FeedRequest {
     pub cursor: Option<String>,

@@ -1,4 +1,4 @@
-//! `GET /jobs/insight`: a market report. The figures (`salaryRange`, `remoteRatio`, `sampleSize`,
+//! Market insight: a report. The figures (`salaryRange`, `remoteRatio`, `sampleSize`,
 //! `dataQuality`) are computed from our data; the model only writes `summary`, picks `topSkills`
 //! with a trend, and states `keyFindings`, all from the facts we give it:
 //! - a skill the sample does not contain is dropped, and so is a trend other than rising,

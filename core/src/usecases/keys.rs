@@ -1,4 +1,4 @@
-//! Issuing API keys (shared by register, create and rotate) and `POST /auth/keys`.
+//! Issuing API keys (shared by register, create and rotate) and creating an additional key.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use crate::ports::{Clock, Entropy, KeyStore, KeyStoreError, NewKey};
 use crate::usecases::{FieldError, Principal, store_code};
 use crate::{Code, ErrorCode};
 
-/// Default label of `POST /auth/keys`.
+/// Default label of a key created without a name.
 pub const DEFAULT_KEY_NAME: &str = "Default Key";
 /// An account may hold this many active keys.
 pub const MAX_ACTIVE_KEYS: u32 = 20;
@@ -73,7 +73,7 @@ impl ErrorCode for CreateKeyError {
     }
 }
 
-/// `POST /auth/keys`: an additional key for the caller's account.
+/// An additional key for the caller's account.
 pub struct CreateKey {
     pub store: Arc<dyn KeyStore>,
     pub issuer: KeyIssuer,

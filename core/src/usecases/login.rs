@@ -1,4 +1,4 @@
-//! `POST /auth/login`: email + password → a one-hour access token and a rotating refresh token.
+//! Login: email + password → a one-hour access token and a rotating refresh token.
 
 use chrono::Duration;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! `GET /auth/me`: plan, usage and the account's keys (never a key or its hash).
+//! The account view: plan, usage and the account's keys (never a key or its hash).
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;

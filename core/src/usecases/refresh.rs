@@ -1,4 +1,4 @@
-//! `POST /auth/refresh`: spends a refresh token and returns a new pair in the same family. A token
+//! Session refresh: spends a refresh token and returns a new pair in the same family. A token
 //! presented twice revokes its whole family (the legitimate holder must log in again).
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! `POST /auth/register`: a Free account and its first API key, shown once.
+//! Registration: a Free account and its first API key, shown once.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use crate::ports::{Clock, HashError, KeyStore, KeyStoreError, PasswordHasher};
 use crate::usecases::{FieldError, IssuedKey, KeyIssuer, store_code};
 use crate::{Code, ErrorCode};
 
-/// Label of the key created at registration (the same default as `POST /auth/keys`).
+/// Label of the key created at registration (the same default as a key created later).
 pub const FIRST_KEY_NAME: &str = "Default Key";
 
 #[derive(Debug)]

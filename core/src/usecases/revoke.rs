@@ -1,4 +1,4 @@
-//! `DELETE /auth/keys/{prefix}`: revoke one of the caller's keys by its display prefix.
+//! Key revocation: revoke one of the caller's keys by its display prefix.
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! `POST /auth/keys/rotate`: revoke every active key and return one new key. Rotations of one
+//! Key rotation: revoke every active key and return one new key. Rotations of one
 //! account never interleave: they hold the account's rotation lock, and one that finds it held
 //! is refused (429) rather than queued.
 

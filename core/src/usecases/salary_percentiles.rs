@@ -1,4 +1,4 @@
-//! `GET /jobs/salary`: percentiles, extremes and histogram of the annual salaries stated by every
+//! Salary percentiles: percentiles, extremes and histogram of the annual salaries stated by every
 //! matching posting of the corpus (`analytics`), in the country's currency (methods:
 //! `domain::stats`). Cached 6 hours per query + plan. An empty sample answers with no figures
 //! (`null`), never zeros.

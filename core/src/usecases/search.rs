@@ -1,4 +1,4 @@
-//! `GET /jobs/search`: cache → route → parallel fan-out with a timeout per board → dedup and
+//! Job search: cache → route → parallel fan-out with a timeout per board → dedup and
 //! merge → job store → cache. A failing board becomes a status entry, never a failed call.
 //!
 //! Cache: key = normalized query + plan; a complete answer (every asked board `ok`) lives for the

@@ -1,4 +1,4 @@
-//! `GET /jobs/trends`: skill, remote and seniority counts over every matching posting of the
+//! Skill trends: skill, remote and seniority counts over every matching posting of the
 //! corpus (`analytics`), from each posting's stored facts (`domain::facts`: board tags plus the
 //! dictionary skills its text mentions; remote by flag or text; seniority stated or in the
 //! title). The selected model is checked against the plan (headers required, tiers) and keys the

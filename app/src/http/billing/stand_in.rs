@@ -99,7 +99,7 @@ async fn open_portal<'a>(
     let record = state
         .billing
         .store
-        .find_by_stripe(None, Some(portal.customer.clone()))
+        .find_by_provider_ids(None, Some(portal.customer.clone()))
         .await
         .map_err(ApiError::from_usecase)?
         .ok_or_else(|| no_session("portal"))?;
