@@ -34,7 +34,7 @@ fn assert_sane(jobs: &[Job], source: SourceId, min: usize) {
 }
 
 #[test]
-fn adzuna_gb_capture_parses_with_pounds_per_year() {
+fn shared_adzuna_gb_capture_parses_with_pounds_per_year() {
     let Some(body) = capture("adzuna/gb_search_page1_2025-07.json") else { return };
     let (jobs, count) = adzuna::parse_page(&body, Country::Gb).unwrap();
     assert_sane(&jobs, SourceId::Adzuna, 10);
@@ -51,7 +51,7 @@ fn adzuna_gb_capture_parses_with_pounds_per_year() {
 }
 
 #[test]
-fn adzuna_de_raw_capture_parses_with_euros_and_missing_fields() {
+fn shared_adzuna_de_raw_capture_parses_with_euros_and_missing_fields() {
     let Some(body) = capture("adzuna/de_search_page1_2024-03_raw.json") else { return };
     let (jobs, _) = adzuna::parse_page(&body, Country::De).unwrap();
     assert_sane(&jobs, SourceId::Adzuna, 10);
@@ -60,7 +60,7 @@ fn adzuna_de_raw_capture_parses_with_euros_and_missing_fields() {
 }
 
 #[test]
-fn reed_capture_parses_dates_postcodes_and_salary_periods() {
+fn shared_reed_capture_parses_dates_postcodes_and_salary_periods() {
     let Some(body) = capture("reed/search_100results_2025-07.json") else { return };
     let (jobs, total) = reed::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::Reed, 100);
@@ -92,7 +92,7 @@ fn reed_capture_parses_dates_postcodes_and_salary_periods() {
 }
 
 #[test]
-fn remotive_capture_parses_naive_dates_tags_and_free_text_salaries() {
+fn shared_remotive_capture_parses_naive_dates_tags_and_free_text_salaries() {
     let Some(body) = capture("remotive/remote-jobs_35jobs_2026-07.json") else { return };
     let jobs = remotive::parse_listing(&body).unwrap();
     assert_sane(&jobs, SourceId::Remotive, 35);
@@ -109,7 +109,7 @@ fn remotive_capture_parses_naive_dates_tags_and_free_text_salaries() {
 }
 
 #[test]
-fn findwork_capture_parses_roles_keywords_and_junk_locations() {
+fn shared_findwork_capture_parses_roles_keywords_and_junk_locations() {
     let Some(body) = capture("findwork/jobs_page1_2025-07.json") else { return };
     let (jobs, has_next) = findwork::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::Findwork, 100);
@@ -124,7 +124,7 @@ fn findwork_capture_parses_roles_keywords_and_junk_locations() {
 }
 
 #[test]
-fn arbeitnow_capture_parses_slugs_unix_dates_and_escaped_html() {
+fn shared_arbeitnow_capture_parses_slugs_unix_dates_and_escaped_html() {
     let Some(body) = capture("arbeitnow/job-board-api_5jobs_2026-08_data-only.json") else { return };
     let (jobs, has_next) = arbeitnow::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::Arbeitnow, 5);
@@ -134,7 +134,7 @@ fn arbeitnow_capture_parses_slugs_unix_dates_and_escaped_html() {
 }
 
 #[test]
-fn themuse_capture_parses_levels_locations_and_landing_pages() {
+fn shared_themuse_capture_parses_levels_locations_and_landing_pages() {
     let Some(body) = capture("themuse/public_jobs_page1_2025-07.json") else { return };
     let (jobs, page_count) = themuse::parse_page(&body).unwrap();
     assert_sane(&jobs, SourceId::TheMuse, 20);

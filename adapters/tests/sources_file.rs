@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use jobin_adapters::contract_suite;
 use jobin_adapters::memory::MemoryJobStore;
 use jobin_adapters::sources::{ImportFile, StoredImport};
-use jobin_adapters::testing::shared_file;
+use jobin_adapters::testing::{Subject, contract, shared_file};
 use jobin_core::domain::{Country, PayPeriod};
 use jobin_core::ports::{FeedQuery, JobSource, JobStore, SourceQuery};
 
@@ -30,7 +31,7 @@ async fn stored(file: &ImportFile) -> (Arc<dyn JobStore>, StoredImport) {
 }
 
 #[tokio::test]
-async fn the_data_jobs_2023_dataset_loads_and_searches() {
+async fn shared_dataset_loads_and_searches() {
     let Some(path) = shared_file(DATASET) else { return };
     let (file, report) = ImportFile::load(&path, Some("USD")).unwrap();
     assert!(report.rows > 30_000, "{report:?}");
@@ -120,7 +121,7 @@ fn a_missing_file_is_an_error_not_a_panic() {
 /// Data quality: salary statistics of the dataset, imported into each job store and read back
 /// as the salary endpoint reads its corpus, equal a computation straight from the CSV written here
 /// with its own parsing, filtering and percentile arithmetic.
-async fn dataset_salary_matches_an_independent_computation(store: Arc<dyn JobStore>) {
+async fn shared_dataset_salary_matches_an_independent_computation(store: Arc<dyn JobStore>) {
     use jobin_core::domain::normalize::query_words;
     use jobin_core::domain::{SalarySample, SalaryStats, SourceId};
     use jobin_core::ports::CorpusQuery;
@@ -210,30 +211,16 @@ fn check(ours: &jobin_core::domain::SalaryStats, n: usize, values: &[f64]) {
     assert_eq!(ours.histogram, histogram);
 }
 
-mod memory {
-    #[tokio::test]
+fn sql(db: sea_orm::DatabaseConnection) -> Arc<dyn JobStore> {
+    Arc::new(jobin_adapters::db::SqlJobStore::new(db))
+}
+
+contract_suite! {
+    cases: [shared_dataset_salary_matches_an_independent_computation];
+    memory => async {
+        Some(Subject::new(Arc::new(jobin_adapters::memory::MemoryJobStore::default()) as Arc<dyn JobStore>))
+    },
+    sqlite => contract::sqlite(sql),
     #[ignore = "needs PostgreSQL"]
-    async fn dataset_salary_matches_an_independent_computation() {
-        let store = std::sync::Arc::new(jobin_adapters::memory::MemoryJobStore::default());
-        super::dataset_salary_matches_an_independent_computation(store).await;
-    }
-}
-
-mod sqlite {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn dataset_salary_matches_an_independent_computation() {
-        let db = jobin_adapters::testing::sqlite_memory().await.unwrap();
-        let store = std::sync::Arc::new(jobin_adapters::db::SqlJobStore::new(db));
-        super::dataset_salary_matches_an_independent_computation(store).await;
-    }
-}
-
-mod postgres {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn dataset_salary_matches_an_independent_computation() {
-        let Some(pg) = jobin_adapters::testing::ScratchPostgres::create().await else { return };
-        let store = std::sync::Arc::new(jobin_adapters::db::SqlJobStore::new(pg.db.clone()));
-        super::dataset_salary_matches_an_independent_computation(store).await;
-        pg.cleanup().await;
-    }
+    postgres => contract::postgres(sql),
 }

@@ -211,7 +211,7 @@ async fn the_portal_is_a_session_for_the_customer_returning_where_asked() {
 /// Stripe's recorded Checkout Session and portal session objects parse through the gateway too
 /// (the other tests use the project's own objects of the same shape).
 #[tokio::test]
-async fn the_recorded_stripe_objects_parse() {
+async fn shared_recorded_stripe_objects_parse() {
     let (Some(session), Some(portal)) =
         (recorded("checkout_session.fixture.json"), recorded("billing_portal_session.fixture.json"))
     else {

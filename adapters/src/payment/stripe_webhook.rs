@@ -233,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn the_shared_stripe_events_parse_into_what_plan_sync_needs() {
+    fn shared_stripe_events_parse_into_what_plan_sync_needs() {
         let Some(completed) = payload("evt_checkout_session_completed.json") else { return };
         let (Some(updated), Some(deleted), Some(failed), Some(other)) = (
             payload("evt_customer_subscription_updated.json"),
