@@ -106,22 +106,19 @@ async fn two_nodes_share_limits_rotation_and_revocation() {
     if into_minute > 45 {
         tokio::time::sleep(Duration::from_secs((61 - into_minute) as u64)).await;
     }
-    // Free plan: 10 per minute for the account, whichever node serves it.
+    // Free plan: 10 data requests per minute for the account, whichever node serves it.
     let burst = (0..16).map(|i| {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
-        call(http.get(format!("{base}/auth/me")).header("x-api-key", &key))
+        call(http.get(format!("{base}/jobs/providers")).header("x-api-key", &key))
     });
-    let statuses: Vec<u16> = futures::future::join_all(burst).await.into_iter().map(|(s, _)| s).collect();
+    let replies: Vec<(u16, Value)> = futures::future::join_all(burst).await;
+    let statuses: Vec<u16> = replies.iter().map(|(s, _)| *s).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 6, "{statuses:?}");
+    assert!(replies.iter().filter(|(s, _)| *s == 429).all(|(_, b)| b["details"]["class"] == "data"));
 
-    // Pro (300/min) through the operator tool, then rotations race across both nodes.
-    let out = Command::new(env!("CARGO_BIN_EXE_jobin"))
-        .args(["accounts", "set-plan", "multi@example.com", "pro"])
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The data window is spent (a leaked key, say): the owner still logs in on B, rotates on A (the
+    // account class is a window of its own), and the old key is refused on both nodes at once.
     let (status, login) = call(
         http.post(format!("{}/auth/login", b.base))
             .header("x-forwarded-for", "198.18.0.2")
@@ -130,6 +127,20 @@ async fn two_nodes_share_limits_rotation_and_revocation() {
     .await;
     assert_eq!(status, 200, "{login}");
     let session = login["access_token"].as_str().unwrap().to_owned();
+    let (status, rotated) = call(http.post(format!("{}/auth/keys/rotate", a.base)).bearer_auth(&session)).await;
+    assert_eq!(status, 201, "{rotated}");
+    for node in [&a.base, &b.base] {
+        let (status, body) = call(http.get(format!("{node}/auth/me")).header("x-api-key", &key)).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("key_revoked")), "on {node}");
+    }
+
+    // Pro (300/min) through the operator tool, then rotations race across both nodes.
+    let out = Command::new(env!("CARGO_BIN_EXE_jobin"))
+        .args(["accounts", "set-plan", "multi@example.com", "pro"])
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rotations = (0..20).map(|i| {
         let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
         let req = http.post(format!("{base}/auth/keys/rotate")).bearer_auth(&session);

@@ -31,7 +31,9 @@ pub use feed::{CursorCodec, InvalidCursor, Stream, content_hash};
 pub use job::{Country, Job, JobCopy, Location, PayPeriod, Salary, Seniority, SourceId, UnsupportedCountry};
 pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
-pub use plan_catalog::{AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms};
+pub use plan_catalog::{
+    ACCOUNT_PER_MINUTE, AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms,
+};
 pub use routing::{Route, Skip, route};
 pub use secret::{SecretHash, SecretHasher, random_token};
 pub use skills::{PostingText, canonical_skill, grounded_skills};

@@ -25,7 +25,7 @@ pub mod trends;
 
 use crate::{Code, ErrorCode, ports::KeyStoreError};
 
-pub use admit::{Admit, AdmitError, RateStatus};
+pub use admit::{Admit, AdmitError, LimitClass, RateStatus};
 pub use analytics::{ANALYTICS_TTL, AnalyticsError, AnalyticsRequest, Corpus, Coverage, distinct};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};

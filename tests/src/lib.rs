@@ -76,13 +76,16 @@ impl Default for Setup {
     }
 }
 
-/// The document's catalog with per-minute limits raised, for tests that are not about limits (a
-/// Free account allows 10 requests a minute). Rate-limit tests use `PlanCatalog::document()`.
+/// The document's catalog with per-minute limits (data and account classes) raised, for tests that
+/// are not about limits (a Free account allows 10 data requests a minute). Rate-limit tests use `PlanCatalog::document()`.
 pub fn roomy_catalog() -> jobin_core::domain::PlanCatalog {
     use jobin_core::domain::{CatalogOverrides, Plan, PlanCatalog, PlanOverride};
     let mut o = CatalogOverrides::default();
     for plan in Plan::ALL {
-        o.plans.insert(plan, PlanOverride { per_minute: Some(100_000), ..Default::default() });
+        o.plans.insert(
+            plan,
+            PlanOverride { per_minute: Some(100_000), account_per_minute: Some(100_000), ..Default::default() },
+        );
     }
     PlanCatalog::document().with_overrides(&o).expect("valid overrides")
 }

@@ -5,7 +5,8 @@
 //! ```toml
 //! [plans.free]
 //! monthly_requests = 2000
-//! per_minute = 20
+//! per_minute = 20            # data requests (/jobs/*) per minute
+//! account_per_minute = 60    # account requests (/auth/*, /billing/*) per minute, a class of its own
 //!
 //! [plans.pro]
 //! ai_tiers = ["lite"]
@@ -52,6 +53,7 @@ struct ModelFile {
 struct PlanFile {
     monthly_requests: Option<u64>,
     per_minute: Option<u32>,
+    account_per_minute: Option<u32>,
     data_sources: Option<u8>,
     ai_tiers: Option<Vec<String>>,
     price_usd_per_month: Option<u32>,
@@ -80,6 +82,7 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
             PlanOverride {
                 monthly_requests: p.monthly_requests,
                 per_minute: p.per_minute,
+                account_per_minute: p.account_per_minute,
                 data_sources: p.data_sources,
                 ai_tiers,
                 price_usd_per_month: p.price_usd_per_month,

@@ -201,7 +201,7 @@ error_responses!(CheckoutErrorResponse {
     400 => BadRequest: "Unknown plan, or a redirect URL that is not https:// or http://localhost (`validation_failed`, naming the field).",
     401 => Unauthorized: "Missing, invalid or revoked API key.",
     409 => Conflict: "Already on this plan or higher (`already_on_plan`, with `portal`).",
-    429 => TooManyRequests: "Per-minute limit reached (`rate_limited`, with `Retry-After`).",
+    429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
     503 => Unavailable: "The payment provider is unreachable or has no price for the plan (`payment_unavailable`).",
 });
 
@@ -210,7 +210,7 @@ error_responses!(PortalErrorResponse {
     401 => Unauthorized: "Missing, invalid or revoked API key.",
     403 => Forbidden: "The Free plan has no subscription to manage (`plan_upgrade_required`, with `upgrade`).",
     409 => Conflict: "The plan was not bought through billing, so there is nothing to manage (`no_billing_customer`).",
-    429 => TooManyRequests: "Per-minute limit reached (`rate_limited`, with `Retry-After`).",
+    429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
     503 => Unavailable: "The payment provider is unreachable (`payment_unavailable`).",
 });
 

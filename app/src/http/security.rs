@@ -158,7 +158,8 @@ fn quota_error(e: AdmitError, upgrade: &str, now: chrono::DateTime<chrono::Utc>)
             api
         }
         AdmitError::MinuteExceeded { status } => {
-            let mut api = ApiError::new(Code::RateLimited, message).with_extra(Extra {
+            let class = serde_json::json!({"class": status.class.as_str()});
+            let mut api = ApiError::new(Code::RateLimited, message).with_details(class).with_extra(Extra {
                 limit: Some(u64::from(status.minute.limit)),
                 used: Some(u64::from(status.minute.used)),
                 resets: Some(iso_millis(status.minute.resets_at)),
@@ -279,6 +280,7 @@ mod tests {
     fn status(plan: Plan, limit: u32, used: u32) -> RateStatus {
         RateStatus {
             plan,
+            class: jobin_core::usecases::LimitClass::Data,
             minute: WindowDecision { allowed: false, limit, used, resets_at: at("2025-04-30T23:59:00Z") },
         }
     }

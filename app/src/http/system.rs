@@ -35,7 +35,11 @@ error_responses!(HealthErrorResponse {
 pub struct PlanInfo {
     pub plan: String,
     pub monthly_requests: u64,
+    /// Data requests (`/jobs/*`) per minute.
     pub per_minute: u32,
+    /// Account requests (`/auth/*`, `/billing/*`) per minute: their own limit, which data traffic
+    /// never spends.
+    pub account_per_minute: u32,
     pub data_sources: u8,
     /// AI model tiers the plan may use (`lite`, `flagship`).
     pub ai_tiers: Vec<String>,
@@ -62,8 +66,8 @@ pub struct SystemApi;
 impl SystemApi {
     /// Plans and limits
     ///
-    /// The plans this server sells: monthly requests, per-minute limit, data sources, AI tiers,
-    /// price and endpoints. Public; the `upgrade` link of 403 and 429 answers points here.
+    /// The plans this server sells: monthly requests, the per-minute limits of data requests and of
+    /// account requests (two classes), data sources, AI tiers, price and endpoints. Public; the `upgrade` link of 403 and 429 answers points here.
     #[oai(path = "/pricing", method = "get", operation_id = "get_pricing")]
     async fn pricing(&self, state: Data<&Arc<AppState>>) -> PricingResponse {
         let plans = jobin_core::domain::Plan::ALL
@@ -74,6 +78,7 @@ impl SystemApi {
                     plan: p.as_str().into(),
                     monthly_requests: t.monthly_requests,
                     per_minute: t.per_minute,
+                    account_per_minute: t.account_per_minute,
                     data_sources: t.data_sources,
                     ai_tiers: t.ai_tiers.iter().map(|a| a.as_str().to_owned()).collect(),
                     price_usd_per_month: t.price_usd_per_month,

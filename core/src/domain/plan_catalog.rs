@@ -30,11 +30,18 @@ impl AiTier {
     }
 }
 
+/// Account requests per minute on every plan unless the catalog says otherwise.
+pub const ACCOUNT_PER_MINUTE: u32 = 60;
+
 /// What one plan includes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanTerms {
     pub monthly_requests: u64,
+    /// Data requests (`Endpoint`s) per minute.
     pub per_minute: u32,
+    /// Account requests (keys, sessions, billing) per minute: a class of its own, so data traffic
+    /// (a leaked key, say) can never spend the owner's way to rotate or revoke keys.
+    pub account_per_minute: u32,
     /// How many data sources a search may use (1–6).
     pub data_sources: u8,
     pub ai_tiers: Vec<AiTier>,
@@ -46,6 +53,7 @@ pub struct PlanTerms {
 pub struct PlanOverride {
     pub monthly_requests: Option<u64>,
     pub per_minute: Option<u32>,
+    pub account_per_minute: Option<u32>,
     pub data_sources: Option<u8>,
     pub ai_tiers: Option<Vec<AiTier>>,
     pub price_usd_per_month: Option<u32>,
@@ -99,6 +107,7 @@ impl PlanCatalog {
         let t = |monthly_requests, per_minute, data_sources, ai_tiers: &[AiTier], price_usd_per_month| PlanTerms {
             monthly_requests,
             per_minute,
+            account_per_minute: ACCOUNT_PER_MINUTE,
             data_sources,
             ai_tiers: ai_tiers.to_vec(),
             price_usd_per_month,
@@ -125,6 +134,9 @@ impl PlanCatalog {
             if let Some(v) = p.per_minute {
                 terms.per_minute = v;
             }
+            if let Some(v) = p.account_per_minute {
+                terms.account_per_minute = v;
+            }
             if let Some(v) = p.data_sources {
                 terms.data_sources = v;
             }
@@ -139,6 +151,9 @@ impl PlanCatalog {
             }
             if terms.per_minute == 0 {
                 return Err(CatalogError::Zero { plan: *plan, field: "per_minute" });
+            }
+            if terms.account_per_minute == 0 {
+                return Err(CatalogError::Zero { plan: *plan, field: "account_per_minute" });
             }
             if !(1..=6).contains(&terms.data_sources) {
                 return Err(CatalogError::DataSources { plan: *plan, value: terms.data_sources });

@@ -1,9 +1,11 @@
 //! The quota stage of the request pipeline, in the document's order: endpoint access (403),
 //! monthly quota (429), per-minute limit (429).
 //!
-//! What counts: every authenticated request is counted in its account's minute window; a request
-//! to a plan-gated data endpoint (every one but the expired-ids stream, see
-//! [`Endpoint::counts_monthly`]) is also counted against the monthly quota. A request refused for its plan (403) counts in the minute window only, like an account request, so its
+//! Two limit classes ([`LimitClass`]): a request to a plan-gated data endpoint counts in the
+//! account's data window (the plan's `per_minute`) and, except the expired-ids stream (see
+//! [`Endpoint::counts_monthly`]), against the monthly quota; an account request (keys, sessions,
+//! billing) counts only in the account window (the plan's `account_per_minute`), which data traffic
+//! never spends. A data request refused for its plan (403) counts in the data window only, so its
 //! answer carries the rate headers and a client hammering a gated endpoint is still limited; it
 //! never counts against the monthly quota. A request refused with 429 counts against nothing.
 
@@ -16,11 +18,42 @@ use crate::ports::{Admission, AdmitRequest, Clock, MeterError, UsageMeter, Verdi
 use crate::usecases::Principal;
 use crate::{Code, ErrorCode};
 
-/// What the response headers report: the minute window and the plan.
+/// Which per-minute limit a request counts against: data requests (gated endpoints) against the
+/// plan's `per_minute` (and the monthly quota), account requests (keys, sessions, billing) against
+/// the plan's `account_per_minute`, a window of their own that data traffic never spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitClass {
+    Data,
+    Account,
+}
+
+impl LimitClass {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LimitClass::Data => "data",
+            LimitClass::Account => "account",
+        }
+    }
+}
+
+/// What the response headers report: the plan, the class and its minute window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateStatus {
     pub plan: Plan,
+    pub class: LimitClass,
     pub minute: WindowDecision,
+}
+
+fn minute_message(status: &RateStatus) -> String {
+    match status.class {
+        LimitClass::Data => {
+            format!("Rate limit exceeded: {} requests per minute on the {} plan.", status.minute.limit, status.plan)
+        }
+        LimitClass::Account => format!(
+            "Rate limit exceeded: {} account requests per minute (keys, sessions and billing have their own limit).",
+            status.minute.limit
+        ),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +62,7 @@ pub enum AdmitError {
     PlanTooLow { plan: Plan, required: Plan, endpoint: Endpoint, status: Option<RateStatus> },
     #[error("Monthly request limit exceeded")]
     MonthlyExceeded { limit: u64, used: u64, resets: DateTime<Utc>, status: RateStatus },
-    #[error("Rate limit exceeded: {} requests per minute on the {} plan.", .status.minute.limit, .status.plan)]
+    #[error("{}", minute_message(.status))]
     MinuteExceeded { status: RateStatus },
     #[error(transparent)]
     Meter(MeterError),
@@ -64,17 +97,26 @@ pub struct Admit {
 }
 
 impl Admit {
-    /// `endpoint` is the gated data endpoint being called, `None` for account endpoints.
+    /// `endpoint` is the gated data endpoint being called, `None` for account endpoints (the
+    /// account class).
     pub async fn execute(&self, who: &Principal, endpoint: Option<Endpoint>) -> Result<RateStatus, AdmitError> {
         let plan = who.account.plan;
         let terms = self.catalog.terms(plan);
-        if let Some(e) = endpoint {
+        let Some(e) = endpoint else {
+            let now = self.clock.now();
+            let bucket = format!("account-class:{}", who.account.id.0);
+            let minute =
+                self.meter.hit_window(&bucket, terms.account_per_minute, 60, now).await.map_err(AdmitError::Meter)?;
+            let status = RateStatus { plan, class: LimitClass::Account, minute };
+            return if minute.allowed { Ok(status) } else { Err(AdmitError::MinuteExceeded { status }) };
+        };
+        {
             let required = self.catalog.min_plan(e);
             if required > plan {
                 let req = AdmitRequest { account: who.account.id, per_minute: terms.per_minute, monthly_limit: None };
                 // The 403 stands whatever the meter says; the window only feeds the headers.
                 let status = match self.meter.admit(req, self.clock.now()).await {
-                    Ok(a) => Some(RateStatus { plan, minute: a.minute }),
+                    Ok(a) => Some(RateStatus { plan, class: LimitClass::Data, minute: a.minute }),
                     Err(e) => {
                         tracing::warn!(error = %e, "usage meter unavailable while refusing a plan-gated request");
                         None
@@ -87,11 +129,11 @@ impl Admit {
         let req = AdmitRequest {
             account: who.account.id,
             per_minute: terms.per_minute,
-            monthly_limit: endpoint.filter(|e| e.counts_monthly()).map(|_| terms.monthly_requests),
+            monthly_limit: e.counts_monthly().then_some(terms.monthly_requests),
         };
         let Admission { verdict, minute, monthly_used } =
             self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
-        let status = RateStatus { plan, minute };
+        let status = RateStatus { plan, class: LimitClass::Data, minute };
         match verdict {
             Verdict::Admitted => Ok(status),
             Verdict::MinuteExceeded => Err(AdmitError::MinuteExceeded { status }),
@@ -108,7 +150,7 @@ impl Admit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Account, AccountId, Email};
+    use crate::domain::{ACCOUNT_PER_MINUTE, Account, AccountId, Email};
     use crate::ports::usage::MockUsageMeter;
     use crate::testing::FixedClock;
     use crate::usecases::Credential;
@@ -212,8 +254,43 @@ mod tests {
             .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 2), monthly_used: 1 }));
         let a = admit(meter);
         let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsSearch)).await.unwrap();
-        assert_eq!((s.plan, s.minute.used), (Plan::Pro, 1));
-        a.execute(&who(Plan::Pro), None).await.unwrap();
+        assert_eq!((s.plan, s.class, s.minute.used), (Plan::Pro, LimitClass::Data, 1));
+        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsExpired)).await.unwrap();
+        assert_eq!(s.class, LimitClass::Data, "the expired stream is a data request, not counted monthly");
+    }
+
+    #[tokio::test]
+    async fn account_requests_have_their_own_window_that_data_traffic_never_spends() {
+        let mut meter = MockUsageMeter::new();
+        // The data window is full…
+        meter.expect_admit().never();
+        // …the account class is counted in its own bucket, with the plan's account limit.
+        meter
+            .expect_hit_window()
+            .withf(|bucket, limit, window, _| {
+                bucket == "account-class:1" && *limit == ACCOUNT_PER_MINUTE && *window == 60
+            })
+            .times(2)
+            .returning(|_, limit, _, now| {
+                Ok(WindowDecision { allowed: true, limit, used: 1, resets_at: now + chrono::Duration::seconds(10) })
+            });
+        let a = admit(meter);
+        for plan in [Plan::Free, Plan::Scale] {
+            let s = a.execute(&who(plan), None).await.unwrap();
+            assert_eq!((s.class, s.minute.limit), (LimitClass::Account, ACCOUNT_PER_MINUTE));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_account_window_is_a_429_naming_the_account_class() {
+        let mut meter = MockUsageMeter::new();
+        meter.expect_hit_window().returning(|_, limit, _, now| {
+            Ok(WindowDecision { allowed: false, limit, used: limit, resets_at: now + chrono::Duration::seconds(5) })
+        });
+        let e = admit(meter).execute(&who(Plan::Free), None).await.unwrap_err();
+        assert_eq!(e.code(), Code::RateLimited);
+        assert_eq!(e.status().map(|s| s.class), Some(LimitClass::Account));
+        assert!(e.to_string().contains("60 account requests per minute"), "{e}");
     }
 
     #[tokio::test]

@@ -1,4 +1,5 @@
-//! The quota stage on authenticated requests: headers, the per-minute limit, plan changes.
+//! The quota stage on authenticated requests: headers, the two limit classes (data, account), plan
+//! changes.
 
 use jobin_core::domain::PlanCatalog;
 use jobin_tests::{Setup, TestServer};
@@ -15,14 +16,15 @@ async fn document_limits_server() -> TestServer {
 }
 
 #[tokio::test]
-async fn authenticated_responses_carry_rate_headers_and_the_plan() {
+async fn authenticated_responses_carry_the_rate_headers_of_their_class_and_the_plan() {
     let s = document_limits_server().await;
     let (email, key) = s.register().await;
     let mut last_reset = None;
-    for remaining in (8..=9).rev() {
+    // Account requests: the account class (60 a minute on every plan).
+    for remaining in (58..=59).rev() {
         let r = s.get_with_key("/auth/me", &key).await;
         assert_eq!(r.status, 200);
-        assert_eq!(r.header("x-ratelimit-limit"), Some("10"));
+        assert_eq!(r.header("x-ratelimit-limit"), Some("60"));
         assert_eq!(r.header("x-ratelimit-remaining"), Some(&*remaining.to_string()));
         assert_eq!(r.header("x-plan"), Some("free"));
         let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
@@ -34,25 +36,30 @@ async fn authenticated_responses_carry_rate_headers_and_the_plan() {
     // Errors of authenticated requests carry them too.
     let r = s.send(s.http.delete(s.url("/auth/keys/jl_live_0000")).header("x-api-key", &key)).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.header("x-ratelimit-remaining"), Some("7"));
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("57"));
+    // Data requests: the plan's own window (Free: 10 a minute), untouched by the account requests.
+    let r = s.get_with_key("/jobs/providers", &key).await;
+    assert_eq!(r.status, 200);
+    assert_eq!((r.header("x-ratelimit-limit"), r.header("x-ratelimit-remaining")), (Some("10"), Some("9")));
     // A plan change applies to the next request.
     s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
-    let r = s.get_with_key("/auth/me", &key).await;
+    let r = s.get_with_key("/jobs/providers", &key).await;
     assert_eq!((r.header("x-plan"), r.header("x-ratelimit-limit")), (Some("pro"), Some("300")));
+    let r = s.get_with_key("/auth/me", &key).await;
+    assert_eq!((r.header("x-plan"), r.header("x-ratelimit-limit")), (Some("pro"), Some("60")));
     // Public endpoints do not carry X-Plan.
     assert_eq!(s.send(s.http.get(s.url("/health"))).await.header("x-plan"), None);
     s.stop().await;
 }
 
 #[tokio::test]
-async fn the_per_minute_limit_answers_429_with_retry_after_and_the_documented_fields() {
+async fn the_data_limit_answers_429_naming_its_class_and_never_locks_the_owner_out() {
     let s = document_limits_server().await;
     let (email, key) = s.register().await;
-    let (session, _) = s.login(&email).await;
     for i in 0..10 {
-        assert_eq!(s.get_with_key("/auth/me", &key).await.status, 200, "request {i}");
+        assert_eq!(s.get_with_key("/jobs/providers", &key).await.status, 200, "request {i}");
     }
-    let r = s.get_with_key("/auth/me", &key).await;
+    let r = s.get_with_key("/jobs/providers", &key).await;
     assert_eq!(r.status, 429, "{}", r.text);
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
@@ -61,12 +68,46 @@ async fn the_per_minute_limit_answers_429_with_retry_after_and_the_documented_fi
     assert_eq!(
         r.masked(),
         json!({"error": "Rate limit exceeded: 10 requests per minute on the free plan.", "code": "rate_limited",
-               "details": {}, "request_id": "<id>", "limit": 10, "used": 10, "resets": resets,
+               "details": {"class": "data"}, "request_id": "<id>", "limit": 10, "used": 10, "resets": resets,
                "upgrade": "https://jobin.test/pricing"})
     );
-    // The window is the account's: its login session is refused too, and refusals are not counted.
+    // Whoever holds the key keeps the data window spent; the owner still logs in, sees the account
+    // and rotates the key away: the account class is a window of its own.
+    let (session, _) = s.login(&email).await;
+    let me = s.send(s.http.get(s.url("/auth/me")).bearer_auth(&session)).await;
+    assert_eq!((me.status, me.header("x-ratelimit-limit")), (200, Some("60")));
+    let r = s.send(s.http.post(s.url("/auth/keys/rotate")).bearer_auth(&session)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let fresh = r.body["key"].as_str().unwrap().to_owned();
+    assert_eq!(s.get_with_key("/jobs/providers", &key).await.status, 401, "the leaked key is revoked");
+    assert_eq!(s.get_with_key("/auth/me", &fresh).await.status, 200);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_account_limit_answers_429_naming_its_class_and_leaves_data_requests_alone() {
+    let mut o = jobin_core::domain::CatalogOverrides::default();
+    o.plans.insert(
+        jobin_core::domain::Plan::Free,
+        jobin_core::domain::PlanOverride { account_per_minute: Some(3), ..Default::default() },
+    );
+    let catalog = PlanCatalog::document().with_overrides(&o).unwrap();
+    let into_minute = chrono::Utc::now().timestamp() % 60;
+    if into_minute > 50 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - into_minute) as u64)).await;
+    }
+    let s = TestServer::start_with(Setup { catalog, ..Setup::default() }).await.unwrap();
+    let (email, key) = s.register().await;
+    let (session, _) = s.login(&email).await;
+    for i in 0..3 {
+        assert_eq!(s.get_with_key("/auth/me", &key).await.status, 200, "request {i}");
+    }
     let r = s.send(s.http.get(s.url("/auth/me")).bearer_auth(&session)).await;
-    assert_eq!((r.status, r.body["used"].as_u64()), (429, Some(10)));
+    assert_eq!(r.status, 429, "the key and the session share the account's window: {}", r.text);
+    assert_eq!(r.body["details"], json!({"class": "account"}));
+    assert_eq!(r.body["limit"], 3);
+    assert!(r.body["error"].as_str().unwrap().contains("3 account requests per minute"), "{}", r.body);
+    assert_eq!(s.get_with_key("/jobs/providers", &key).await.status, 200, "data requests have their own window");
     s.stop().await;
 }
 
@@ -77,7 +118,7 @@ async fn pricing_lists_the_catalog() {
     assert_eq!(r.status, 200);
     assert_eq!(
         r.body["plans"][2],
-        json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "data_sources": 5,
+        json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "account_per_minute": 60, "data_sources": 5,
                "ai_tiers": ["lite", "flagship"], "price_usd_per_month": 149,
                "endpoints": ["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers", "/jobs/feed", "/jobs/expired"]})
     );

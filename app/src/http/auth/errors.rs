@@ -23,7 +23,7 @@ error_responses!(LoginErrorResponse {
 
 error_responses!(MeErrorResponse {
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
-    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
+    429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`; 60 a minute by default, never spent by data requests), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });
 
@@ -33,7 +33,7 @@ error_responses!(CreateKeyErrorResponse {
     409 => Conflict: "The account already has 20 active keys.",
     413 => PayloadTooLarge: "Body over the size limit.",
     415 => UnsupportedMediaType: "A body was sent that is not application/json.",
-    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
+    429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`; 60 a minute by default, never spent by data requests), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });
 
@@ -42,7 +42,7 @@ error_responses!(RotateErrorResponse {
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     413 => PayloadTooLarge: "Body over the size limit.",
     415 => UnsupportedMediaType: "A body was sent that is not application/json.",
-    429 => TooManyRequests: "Another rotation of this account is in progress (`rotation_in_progress`), or over the plan's per-minute limit (`rate_limited`).",
+    429 => TooManyRequests: "Another rotation of this account is in progress (`rotation_in_progress`), or over the account-request limit (`rate_limited`, `details.class` = `account`).",
     503 => Unavailable: "The database or lock backend is unreachable.",
 });
 
@@ -50,7 +50,7 @@ error_responses!(RevokeErrorResponse {
     400 => BadRequest: "The prefix is not of the form `jl_live_ab12****`.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
     404 => NotFound: "The caller has no active key with this prefix.",
-    429 => TooManyRequests: "Over the plan's per-minute limit (`rate_limited`), with `Retry-After`.",
+    429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`; 60 a minute by default, never spent by data requests), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });
 
