@@ -10,7 +10,7 @@ One run = one incremental sync:
   4. Only then save this run's start as the new checkpoint.
 
 Usage (standard library only):
-  JOBIN_API=http://127.0.0.1:8080 JOBIN_KEY=jl_live_... python3 examples/sync_client.py [state_dir]
+  JOBIN_API=http://127.0.0.1:8080/v1 JOBIN_KEY=jl_live_... python3 examples/sync_client.py [state_dir]
 Run it on a schedule (every 15-60 minutes). The copy is state_dir/jobs.json (default ./jobin-sync).
 """
 import datetime as dt
@@ -23,7 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-API = os.environ.get("JOBIN_API", "http://127.0.0.1:8080").rstrip("/")
+API = os.environ.get("JOBIN_API", "http://127.0.0.1:8080/v1").rstrip("/")
 KEY = os.environ.get("JOBIN_KEY") or sys.exit("set JOBIN_KEY to a Pro (or higher) API key")
 DIR = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "jobin-sync")
 STATE, STORE = DIR / "state.json", DIR / "jobs.json"

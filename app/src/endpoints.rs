@@ -20,6 +20,8 @@ pub const fn path(e: Endpoint) -> &'static str {
 /// The gated operation at `path` (the catalog file's keys).
 pub fn at_path(path: &str) -> Option<Endpoint> {
     let path = path.trim_end_matches('/');
+    // The versioned path names the same operation.
+    let path = path.strip_prefix("/v1").filter(|rest| rest.starts_with('/')).unwrap_or(path);
     Endpoint::ALL.into_iter().find(|e| self::path(*e) == path)
 }
 
@@ -35,6 +37,7 @@ mod tests {
             assert_eq!(at_path(path(e)), Some(e));
             assert_eq!(at_path(&format!("{}/", path(e))), Some(e));
         }
+        assert_eq!(at_path("/v1/jobs/salary"), Some(Endpoint::JobsSalary));
         assert_eq!(at_path("/auth/me"), None);
     }
 }

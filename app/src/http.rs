@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod middleware;
 pub mod security;
 pub mod system;
+pub mod versions;
 
 /// OpenAPI tags.
 #[derive(poem_openapi::Tags)]

@@ -28,15 +28,27 @@ pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, FeedApi, BillingApi, S
         )
 }
 
-/// The OpenAPI document as served at `/openapi.json` (what `jobin openapi` prints).
+/// The versioned surface: every operation is served under this prefix; the unversioned paths keep
+/// answering identically, deprecated (see `http::versions`).
+pub const API_VERSION: &str = "/v1";
+
+/// The OpenAPI document as served at `/openapi.json` (what `jobin openapi` prints): the `/v1`
+/// operations, and the unversioned paths marked deprecated.
 pub fn openapi_json() -> String {
-    api_service().spec()
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| crate::http::versions::with_deprecated_paths(&api_service().url_prefix(API_VERSION).spec()))
+        .clone()
 }
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
-    let api = api_service();
-    let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
+    let sunset: Arc<str> = state.http.sunset.as_str().into();
+    // Swagger UI with the whole document (the generated page embeds the document verbatim).
+    let v1 = api_service().url_prefix(API_VERSION);
+    let docs_html = v1.swagger_ui_html().replace(&v1.spec(), &openapi_json());
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
+    let spec = poem::endpoint::make_sync(|_| {
+        poem::Response::builder().content_type("application/json; charset=utf-8").body(openapi_json())
+    });
     Route::new()
         .at("/openapi.json", spec)
         .at("/billing/local-checkout/:id", poem::get(crate::http::billing::local_checkout_page))
@@ -44,13 +56,15 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/billing/local-checkout/:id/cancel", poem::post(crate::http::billing::local_checkout_cancel))
         .at("/billing/local-portal/:id", poem::get(crate::http::billing::local_portal_page))
         .at("/billing/local-portal/:id/:action", poem::post(crate::http::billing::local_portal_action))
-        .nest("/docs", docs)
-        .nest("/", api)
+        .at("/docs", docs)
+        .nest(API_VERSION, v1)
+        .nest("/", api_service())
         .around(account_rate_headers)
         .around(public_limits)
         .around(body_limit)
         .data(state)
         .around(envelope)
+        .around(move |next, req| crate::http::versions::deprecation_headers(next, req, sunset.clone()))
 }
 
 /// Binds `addr` (port 0 picks a free one) and returns the acceptor and its address.

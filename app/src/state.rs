@@ -114,4 +114,6 @@ pub struct Urls {
 pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     pub max_body_bytes: usize,
+    /// `Sunset` of the unversioned paths (an HTTP date).
+    pub sunset: String,
 }

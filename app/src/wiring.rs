@@ -110,7 +110,11 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         background: Background { ingest, import: import_task(config, c.jobs.clone()) },
         health: Health { shared: conn.redis.map(|r| Arc::new(r) as Arc<dyn Reachable>) },
         urls,
-        http: HttpSettings { trusted_proxies: config.trusted_proxies.clone(), max_body_bytes: config.max_body_bytes },
+        http: HttpSettings {
+            trusted_proxies: config.trusted_proxies.clone(),
+            max_body_bytes: config.max_body_bytes,
+            sunset: config.unversioned_sunset.format("%a, %d %b %Y 00:00:00 GMT").to_string(),
+        },
         catalog: c.catalog,
         clock: c.clock,
     }))

@@ -27,6 +27,12 @@ use std::path::{Path, PathBuf};
 
 use env::{Vars, comma_items, err, is_http_url};
 
+/// The default `Sunset` of the unversioned paths.
+pub const DEFAULT_SUNSET: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2027, 6, 30) {
+    Some(d) => d,
+    None => chrono::NaiveDate::MIN,
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Pretty,
@@ -73,6 +79,9 @@ pub struct Config {
     pub import: Option<ImportSettings>,
     /// The demo settings `serve --demo` uses (from `JOBIN_DEMO_*`), whether or not demo is on.
     pub demo_settings: DemoSettings,
+    /// When the unversioned paths stop answering (`JOBIN_UNVERSIONED_SUNSET`, a date; sent as
+    /// `Sunset` on their answers).
+    pub unversioned_sunset: chrono::NaiveDate,
 }
 
 impl fmt::Debug for Config {
@@ -180,6 +189,11 @@ impl Config {
             demo: demo_on.then(|| demo_settings.clone()),
             demo_settings,
             import: ImportSettings::read(&v)?,
+            unversioned_sunset: match v.var("JOBIN_UNVERSIONED_SUNSET") {
+                None => DEFAULT_SUNSET,
+                Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| err("JOBIN_UNVERSIONED_SUNSET", format!("`{d}` is not a date such as 2027-06-30")))?,
+            },
             data_dir,
             database_url: SecretString::from(database_url),
             jwt_secret: v.secret("JOBIN_JWT_SECRET")?,

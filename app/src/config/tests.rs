@@ -77,6 +77,7 @@ fn each_invalid_value_names_its_variable() {
         ("JOBIN_INGEST_INTERVAL", "soon", "not a duration"),
         ("JOBIN_INGEST_QUERIES", "rust@xx", "unsupported country"),
         ("JOBIN_EXPIRE_AFTER", "off", "cannot be off"),
+        ("JOBIN_UNVERSIONED_SUNSET", "next year", "not a date"),
     ] {
         let e = cfg(&[(var, value)]).unwrap_err();
         let var = match (var, value) {

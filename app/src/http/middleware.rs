@@ -134,7 +134,7 @@ fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
     if method != Method::POST {
         return None;
     }
-    match path.trim_end_matches('/') {
+    match crate::http::versions::unversioned(path).trim_end_matches('/') {
         "/auth/register" => Some(PublicEndpoint::Register),
         "/auth/login" => Some(PublicEndpoint::Login),
         "/auth/refresh" => Some(PublicEndpoint::Refresh),
@@ -226,8 +226,9 @@ impl RequestSlot {
 
 /// `GET /auth/keys/jl_live_ab12****` → `/auth/keys/{prefix}`: routes, not raw paths, in the log.
 fn route_of(path: &str) -> String {
-    match path.strip_prefix("/auth/keys/") {
-        Some(rest) if rest != "rotate" && !rest.is_empty() => "/auth/keys/{prefix}".into(),
+    let version = &path[..path.len() - crate::http::versions::unversioned(path).len()];
+    match crate::http::versions::unversioned(path).strip_prefix("/auth/keys/") {
+        Some(rest) if rest != "rotate" && !rest.is_empty() => format!("{version}/auth/keys/{{prefix}}"),
         _ => path.chars().take(100).collect(),
     }
 }

@@ -12,3 +12,4 @@ mod quota;
 mod register_login;
 mod search;
 mod system;
+mod versions;

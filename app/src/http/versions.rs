@@ -1,0 +1,106 @@
+//! The versioned surface: every operation is served under `/v1`; the unversioned paths of the JobIn
+//! document keep answering identically, marked deprecated in the document and in each answer
+//! (`Deprecation: true`, `Sunset`, `Link: </v1/…>; rel="successor-version"`). Policy (README): v1
+//! only changes additively; a removal goes to v2 with at least 90 days of overlap.
+
+use poem::http::HeaderValue;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use serde_json::Value;
+use std::sync::Arc;
+
+use crate::server::API_VERSION;
+
+/// Whether `path` is an unversioned API path (not `/v1/…`, the document, the docs or the local
+/// checkout pages).
+pub fn is_unversioned_api_path(path: &str) -> bool {
+    let api = ["/auth/", "/jobs/", "/billing/", "/pricing", "/health"];
+    !path.starts_with(&format!("{API_VERSION}/"))
+        && !path.starts_with("/billing/local-")
+        && api.iter().any(|p| path == p.trim_end_matches('/') || path.starts_with(p))
+}
+
+/// The path without the version prefix, for code that classifies routes.
+pub fn unversioned(path: &str) -> &str {
+    match path.strip_prefix(API_VERSION) {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+/// Adds the deprecation headers to every answer on an unversioned API path (outermost, after the
+/// error envelope has rendered errors). `sunset` is an HTTP date.
+pub async fn deprecation_headers<E: Endpoint>(next: E, req: Request, sunset: Arc<str>) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let mut resp = match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    if is_unversioned_api_path(&path) {
+        let h = resp.headers_mut();
+        h.insert("deprecation", HeaderValue::from_static("true"));
+        if let Ok(v) = HeaderValue::from_str(&sunset) {
+            h.insert("sunset", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("<{API_VERSION}{path}>; rel=\"successor-version\"")) {
+            h.insert("link", v);
+        }
+    }
+    Ok(resp)
+}
+
+/// The `/v1` document with a deprecated copy of each operation at its unversioned path (operation
+/// ids suffixed `_unversioned`, so generated clients keep unique method names).
+pub fn with_deprecated_paths(v1_spec: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<Value>(v1_spec) else { return v1_spec.to_owned() };
+    let Some(paths) = doc.get("paths").and_then(Value::as_object).cloned() else { return v1_spec.to_owned() };
+    let mut all = serde_json::Map::new();
+    for (path, item) in &paths {
+        all.insert(path.clone(), item.clone());
+    }
+    for (path, item) in paths {
+        let old = unversioned(&path).to_owned();
+        if old == path {
+            continue;
+        }
+        let mut item = item;
+        if let Some(ops) = item.as_object_mut() {
+            for op in ops.values_mut().filter_map(Value::as_object_mut) {
+                op.insert("deprecated".into(), Value::Bool(true));
+                if let Some(id) = op.get("operationId").and_then(Value::as_str).map(str::to_owned) {
+                    op.insert("operationId".into(), Value::String(format!("{id}_unversioned")));
+                }
+                let note = format!(
+                    "Deprecated: the unversioned path answers like `{path}`, with `Deprecation`, `Sunset` and \
+                     `Link` headers; use `{path}`."
+                );
+                let description = match op.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{note}\n\n{d}"),
+                    None => note,
+                };
+                op.insert("description".into(), Value::String(description));
+            }
+        }
+        all.insert(old, item);
+    }
+    doc["paths"] = Value::Object(all);
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| v1_spec.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unversioned_api_paths_are_deprecated() {
+        for p in ["/auth/me", "/jobs/search", "/billing/checkout", "/pricing", "/health", "/auth/keys/jl_live_ab12****"]
+        {
+            assert!(is_unversioned_api_path(p), "{p}");
+        }
+        for p in ["/v1/auth/me", "/v1/health", "/openapi.json", "/docs", "/billing/local-checkout/cs_1", "/nope"] {
+            assert!(!is_unversioned_api_path(p), "{p}");
+        }
+        assert_eq!(unversioned("/v1/auth/login"), "/auth/login");
+        assert_eq!(unversioned("/v1"), "/v1");
+        assert_eq!(unversioned("/auth/login"), "/auth/login");
+    }
+}
