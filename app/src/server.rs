@@ -20,9 +20,8 @@ pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
 pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, FeedApi, BillingApi, SystemApi), ()> {
     OpenApiService::new((AuthApi, JobsApi, FeedApi, BillingApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
-        .summary("Self-hostable job-market data API")
         .description(
-            "Aggregated job postings, salary statistics and market analytics. Every error response carries the \
+            "Self-hostable job-market data API. Aggregated job postings, salary statistics and market analytics. Every error response carries the \
              envelope `{\"error\", \"code\", \"details\", \"request_id\"}`; branch on `code`. Every response carries \
              `X-Request-Id`.",
         )
