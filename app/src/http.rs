@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod error;
 pub mod feed;
 pub mod gate;
+pub mod idempotency;
 pub mod jobs;
 pub mod middleware;
 pub mod security;

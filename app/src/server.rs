@@ -58,6 +58,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/docs", docs)
         .nest(API_VERSION, v1)
         .nest("/", api_service())
+        .around(crate::http::idempotency::idempotency)
         .around(account_rate_headers)
         .around(public_limits)
         .around(body_limit)

@@ -3,7 +3,7 @@
 
 use ipnet::IpNet;
 use jobin_core::domain::PlanCatalog;
-use jobin_core::ports::{BillingStore, Clock, JobStore, KeyStore, PaymentStandIn, Reachable, UsageLog};
+use jobin_core::ports::{BillingStore, Cache, Clock, JobStore, KeyStore, Lock, PaymentStandIn, Reachable, UsageLog};
 use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
     Admit, Authenticate, BillingWebhook, Checkout, CreateKey, Expired, Feed, Ingest, Insight, Login, Me, Portal,
@@ -22,6 +22,7 @@ pub struct AppState {
     pub usage: Usage,
     pub background: Background,
     pub health: Health,
+    pub idempotency: Idempotency,
     pub urls: Urls,
     pub http: HttpSettings,
     pub catalog: Arc<PlanCatalog>,
@@ -98,6 +99,13 @@ pub struct Background {
 pub struct Health {
     /// Redis, when several nodes share one.
     pub shared: Option<Arc<dyn Reachable>>,
+}
+
+/// Where `Idempotency-Key` answers are kept (24 hours) and in-flight requests are locked: the
+/// shared cache and lock, so it holds across nodes with Redis.
+pub struct Idempotency {
+    pub cache: Arc<dyn Cache>,
+    pub lock: Arc<dyn Lock>,
 }
 
 /// Links in answers and emails.

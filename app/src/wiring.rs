@@ -25,8 +25,8 @@ use std::time::Duration;
 use crate::config::{AiSettings, BoardsConfig, Config, LlmSettings};
 use crate::secrets::Secrets;
 use crate::state::{
-    Access, Accounts, AppState, Background, Billing, Health, HttpSettings, ImportTask, Jobs, ScheduledIngest, Urls,
-    Usage,
+    Access, Accounts, AppState, Background, Billing, Health, HttpSettings, Idempotency, ImportTask, Jobs,
+    ScheduledIngest, Urls, Usage,
 };
 use crate::stores::Connections;
 use crate::usage_writer::UsageWriter;
@@ -109,6 +109,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         usage: Usage { writer: UsageWriter::spawn(usage_log.clone()), log: usage_log },
         background: Background { ingest, import: import_task(config, c.jobs.clone()) },
         health: Health { shared: conn.redis.map(|r| Arc::new(r) as Arc<dyn Reachable>) },
+        idempotency: Idempotency { cache: c.cache.clone(), lock: c.lock.clone() },
         urls,
         http: HttpSettings {
             trusted_proxies: config.trusted_proxies.clone(),

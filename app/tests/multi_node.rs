@@ -1,6 +1,6 @@
 //! Two `jobin serve` processes on one PostgreSQL and one Redis: the per-minute limit, the monthly
 //! quota and key rotation hold across them, a key revoked on one is refused on the other at once,
-//! and a plan bought on one applies on the other at once.
+//! a plan bought on one applies on the other at once, and idempotency keys hold across them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
@@ -253,6 +253,64 @@ async fn two_nodes_share_the_monthly_quota() {
     assert_eq!((r.status().as_u16(), r.headers()["x-plan"].to_str().unwrap()), (200, "pro"));
     let (_, me) = call(http.get(format!("{}/auth/me", b.base)).header("x-api-key", &key)).await;
     assert_eq!((me["plan"].as_str(), me["monthly_used"].as_u64()), (Some("pro"), Some(6)), "{me}");
+    drop(a);
+    drop(b);
+    pg.cleanup().await;
+}
+
+/// An idempotent request retried on the other node replays; another request under its key is 422
+/// there; duplicates racing across both nodes apply once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn idempotency_keys_hold_across_nodes() {
+    let Some(pg) = ScratchPostgres::create().await else { return };
+    let Some((_, prefix)) = testing::redis().await else { return };
+    let data = tempfile::tempdir().unwrap();
+    let vars = env(&pg.url, &prefix, data.path());
+    let a = start(&vars).await;
+    let b = start(&vars).await;
+    let http = reqwest::Client::new();
+    let (status, reg) = call(
+        http.post(format!("{}/v1/auth/register", a.base))
+            .header("x-forwarded-for", "198.18.1.1")
+            .json(&json!({"email": "idem@example.com", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    let key = reg["api_key"].as_str().unwrap().to_owned();
+    let create = |base: &str, idem: &str, name: &str| {
+        http.post(format!("{base}/v1/auth/keys"))
+            .header("x-api-key", &key)
+            .header("idempotency-key", idem)
+            .json(&json!({"name": name}))
+    };
+
+    let idem = uuid::Uuid::new_v4().to_string();
+    let (status, first) = call(create(&a.base, &idem, "ci")).await;
+    assert_eq!(status, 201, "{first}");
+    let replayed = create(&b.base, &idem, "ci").send().await.unwrap();
+    assert_eq!(replayed.status(), 201);
+    assert_eq!(replayed.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(replayed.json::<Value>().await.unwrap(), first, "B replays A's answer");
+    let (status, body) = call(create(&b.base, &idem, "other")).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("idempotency_key_reused")), "{body}");
+
+    let idem = uuid::Uuid::new_v4().to_string();
+    let racing = (0..8).map(|i| call(create(if i % 2 == 0 { &a.base } else { &b.base }, &idem, "race")));
+    let mut created = std::collections::HashSet::new();
+    for (status, body) in futures::future::join_all(racing).await {
+        match status {
+            201 => {
+                created.insert(body["key"].as_str().unwrap().to_owned());
+            }
+            409 => assert_eq!(body["code"], "idempotency_in_progress", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "one key however the duplicates race across nodes");
+    let (_, me) = call(http.get(format!("{}/v1/auth/me", b.base)).header("x-api-key", &key)).await;
+    assert_eq!(me["api_keys"].as_array().unwrap().len(), 3, "{me}");
+
     drop(a);
     drop(b);
     pg.cleanup().await;

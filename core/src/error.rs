@@ -70,6 +70,10 @@ pub enum Code {
     NoBillingCustomer,
     /// 400: a feed or expired cursor this server did not issue for these filters; restart paging.
     InvalidCursor,
+    /// 422: this idempotency key was used with a different request; use a new key.
+    IdempotencyKeyReused,
+    /// 409: the first request with this idempotency key is still running; retry after it ends.
+    IdempotencyInProgress,
 }
 
 impl Code {
@@ -107,6 +111,8 @@ impl Code {
         Code::PaymentUnavailable,
         Code::NoBillingCustomer,
         Code::InvalidCursor,
+        Code::IdempotencyKeyReused,
+        Code::IdempotencyInProgress,
     ];
 
     /// The wire form of the code.
@@ -144,6 +150,8 @@ impl Code {
             Code::PaymentUnavailable => "payment_unavailable",
             Code::NoBillingCustomer => "no_billing_customer",
             Code::InvalidCursor => "invalid_cursor",
+            Code::IdempotencyKeyReused => "idempotency_key_reused",
+            Code::IdempotencyInProgress => "idempotency_in_progress",
         }
     }
 }

@@ -39,9 +39,12 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::ApiKeyRequired => StatusCode::UNAUTHORIZED,
         Code::NotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        Code::EmailTaken | Code::KeyLimitReached | Code::AlreadyOnPlan | Code::NoBillingCustomer => {
-            StatusCode::CONFLICT
-        }
+        Code::EmailTaken
+        | Code::KeyLimitReached
+        | Code::AlreadyOnPlan
+        | Code::NoBillingCustomer
+        | Code::IdempotencyInProgress => StatusCode::CONFLICT,
+        Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Code::PlanUpgradeRequired => StatusCode::FORBIDDEN,
         Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -52,7 +52,7 @@ fn register_schemes(registry: &mut Registry) {
     );
 }
 
-fn presented(req: &Request) -> Result<Presented, ApiError> {
+pub(crate) fn presented(req: &Request) -> Result<Presented, ApiError> {
     if let Some(v) = req.headers().get("x-api-key") {
         let v = v.to_str().map_err(|_| ApiError::new(Code::InvalidCredentials, "Invalid API key."))?;
         return Ok(Presented::ApiKeyHeader(v.to_owned()));

@@ -7,6 +7,7 @@ mod ai_remote;
 mod analytics;
 mod billing;
 mod feed;
+mod idempotency;
 mod keys;
 mod quota;
 mod register_login;
