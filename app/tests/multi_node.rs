@@ -74,6 +74,35 @@ async fn start(vars: &[(&'static str, String)]) -> Node {
     }
 }
 
+/// Two nodes on a scratch PostgreSQL database and a fresh Redis prefix, with `extra` variables
+/// (given the data dir); `None` (announced) when PostgreSQL or Redis is absent outside CI.
+struct Cluster {
+    a: Node,
+    b: Node,
+    vars: Vec<(&'static str, String)>,
+    pg: ScratchPostgres,
+    _data: tempfile::TempDir,
+}
+
+impl Cluster {
+    async fn start(extra: impl FnOnce(&std::path::Path) -> Vec<(&'static str, String)>) -> Option<Self> {
+        let pg = ScratchPostgres::create().await?;
+        let (_, prefix) = testing::redis().await?;
+        let data = tempfile::tempdir().unwrap();
+        let mut vars = env(&pg.url, &prefix, data.path());
+        vars.extend(extra(data.path()));
+        let a = start(&vars).await;
+        let b = start(&vars).await;
+        Some(Self { a, b, vars, pg, _data: data })
+    }
+
+    async fn stop(self) {
+        drop(self.a);
+        drop(self.b);
+        self.pg.cleanup().await;
+    }
+}
+
 async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
     let r = req.send().await.unwrap();
     let status = r.status().as_u16();
@@ -83,12 +112,8 @@ async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn two_nodes_share_limits_rotation_and_revocation() {
-    let Some(pg) = ScratchPostgres::create().await else { return };
-    let Some((_, prefix)) = testing::redis().await else { return };
-    let data = tempfile::tempdir().unwrap();
-    let vars = env(&pg.url, &prefix, data.path());
-    let a = start(&vars).await;
-    let b = start(&vars).await;
+    let Some(cluster) = Cluster::start(|_| vec![]).await else { return };
+    let (a, b, vars) = (&cluster.a, &cluster.b, &cluster.vars);
     let http = reqwest::Client::new();
 
     // Register on A; the key works on B.
@@ -190,25 +215,23 @@ async fn two_nodes_share_limits_rotation_and_revocation() {
     }
     eprintln!("revocation visible on the other node after {} ms", revoked_at.elapsed().as_millis());
 
-    drop(a);
-    drop(b);
-    pg.cleanup().await;
+    cluster.stop().await;
 }
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn two_nodes_share_the_monthly_quota() {
-    let Some(pg) = ScratchPostgres::create().await else { return };
-    let Some((_, prefix)) = testing::redis().await else { return };
-    let data = tempfile::tempdir().unwrap();
     // Free: 5 data requests a month, a roomy minute limit so only the monthly quota bites.
-    let catalog = data.path().join("catalog.toml");
-    std::fs::write(&catalog, "[plans.free]\nmonthly_requests = 5\nper_minute = 1000\n").unwrap();
-    let mut vars = env(&pg.url, &prefix, data.path());
-    vars.push(("JOBIN_CATALOG", catalog.display().to_string()));
-    vars.push(("JOBIN_DEMO", "1".into()));
-    let a = start(&vars).await;
-    let b = start(&vars).await;
+    let Some(cluster) = Cluster::start(|data| {
+        let catalog = data.join("catalog.toml");
+        std::fs::write(&catalog, "[plans.free]\nmonthly_requests = 5\nper_minute = 1000\n").unwrap();
+        vec![("JOBIN_CATALOG", catalog.display().to_string()), ("JOBIN_DEMO", "1".into())]
+    })
+    .await
+    else {
+        return;
+    };
+    let (a, b) = (&cluster.a, &cluster.b);
     let http = reqwest::Client::new();
     let (status, reg) = call(
         http.post(format!("{}/auth/register", a.base))
@@ -253,9 +276,7 @@ async fn two_nodes_share_the_monthly_quota() {
     assert_eq!((r.status().as_u16(), r.headers()["x-plan"].to_str().unwrap()), (200, "pro"));
     let (_, me) = call(http.get(format!("{}/auth/me", b.base)).header("x-api-key", &key)).await;
     assert_eq!((me["plan"].as_str(), me["monthly_used"].as_u64()), (Some("pro"), Some(6)), "{me}");
-    drop(a);
-    drop(b);
-    pg.cleanup().await;
+    cluster.stop().await;
 }
 
 /// An idempotent request retried on the other node replays; another request under its key is 422
@@ -263,12 +284,8 @@ async fn two_nodes_share_the_monthly_quota() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn idempotency_keys_hold_across_nodes() {
-    let Some(pg) = ScratchPostgres::create().await else { return };
-    let Some((_, prefix)) = testing::redis().await else { return };
-    let data = tempfile::tempdir().unwrap();
-    let vars = env(&pg.url, &prefix, data.path());
-    let a = start(&vars).await;
-    let b = start(&vars).await;
+    let Some(cluster) = Cluster::start(|_| vec![]).await else { return };
+    let (a, b) = (&cluster.a, &cluster.b);
     let http = reqwest::Client::new();
     let (status, reg) = call(
         http.post(format!("{}/v1/auth/register", a.base))
@@ -311,7 +328,5 @@ async fn idempotency_keys_hold_across_nodes() {
     let (_, me) = call(http.get(format!("{}/v1/auth/me", b.base)).header("x-api-key", &key)).await;
     assert_eq!(me["api_keys"].as_array().unwrap().len(), 3, "{me}");
 
-    drop(a);
-    drop(b);
-    pg.cleanup().await;
+    cluster.stop().await;
 }
