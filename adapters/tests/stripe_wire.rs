@@ -6,10 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use jobin_adapters::payment::StripeGateway;
+use jobin_adapters::payment::stripe_webhook::parse_event;
 use jobin_adapters::testing::stripe::{
     checkout_session, form_fields, portal_from, portal_session, recorded, session_from,
 };
 use jobin_core::domain::Plan;
+use jobin_core::domain::{EventKind, SubscriptionStatus};
 use jobin_core::ports::{CheckoutRequest, PaymentError, PaymentGateway};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -237,4 +239,50 @@ async fn shared_recorded_stripe_objects_parse() {
     assert_eq!(session.url, "https://checkout.stripe.com/c/pay/cs_test_recorded");
     let url = g.create_portal("cus_rec", "https://app.example.com/account").await.unwrap();
     assert_eq!(url, "https://billing.stripe.com/p/session/test_rec");
+}
+
+/// Stripe's recorded events (`../shared`) read into what plan sync needs.
+#[test]
+fn shared_stripe_events_parse_into_what_plan_sync_needs() {
+    let payload = |name: &str| recorded(name).map(|v| serde_json::to_vec(&v).unwrap());
+    let Some(completed) = payload("evt_checkout_session_completed.json") else { return };
+    let (Some(updated), Some(deleted), Some(failed), Some(other)) = (
+        payload("evt_customer_subscription_updated.json"),
+        payload("evt_customer_subscription_deleted.json"),
+        payload("evt_invoice_payment_failed.json"),
+        payload("event.fixture.json"),
+    ) else {
+        return;
+    };
+    let e = parse_event(&completed).unwrap();
+    assert_eq!((e.id.as_str(), e.created), ("evt_test_checkout_completed", 1_721_954_100));
+    let EventKind::CheckoutCompleted { client_reference_id, customer, subscription, .. } = e.kind else {
+        panic!("{e:?}")
+    };
+    assert_eq!(client_reference_id.as_deref(), Some("user_42"));
+    assert_eq!(customer.as_deref(), Some("cus_QXg1o8vcGmoR32"));
+    assert_eq!(subscription.as_deref(), Some("sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"));
+
+    let e = parse_event(&updated).unwrap();
+    assert_eq!(
+        e.kind,
+        EventKind::SubscriptionUpdated {
+            subscription: "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw".into(),
+            customer: Some("cus_QXg1o8vcGmoR32".into()),
+            status: SubscriptionStatus::Active,
+            price_ids: vec!["price_1PgafmB7WZ01zgkW6dKueIc5".into()],
+            cancel_scheduled: false,
+        }
+    );
+    let e = parse_event(&deleted).unwrap();
+    assert!(
+        matches!(e.kind, EventKind::SubscriptionDeleted { ref subscription, .. } if subscription == "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw")
+    );
+    let e = parse_event(&failed).unwrap();
+    assert!(matches!(
+        e.kind,
+        EventKind::PaymentFailed { subscription: Some(ref s), .. } if s == "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
+    ));
+    // Stripe's only shipped event fixture is a type we do not handle: acknowledged as Other.
+    assert_eq!(parse_event(&other).unwrap().kind, EventKind::Other("plan.created".into()));
 }

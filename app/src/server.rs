@@ -34,19 +34,23 @@ pub const API_VERSION: &str = "/v1";
 /// The OpenAPI document as served at `/openapi.json` (what `jobin openapi` prints): the `/v1`
 /// operations, and the unversioned paths marked deprecated.
 pub fn openapi_json() -> String {
+    document().to_owned()
+}
+
+/// The document, built once per process.
+fn document() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DOC.get_or_init(|| crate::http::versions::with_deprecated_paths(&api_service().url_prefix(API_VERSION).spec()))
-        .clone()
 }
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
     let sunset: Arc<str> = state.http.sunset.as_str().into();
     // Swagger UI with the whole document (the generated page embeds the document verbatim).
     let v1 = api_service().url_prefix(API_VERSION);
-    let docs_html = v1.swagger_ui_html().replace(&v1.spec(), &openapi_json());
+    let docs_html = v1.swagger_ui_html().replace(&v1.spec(), document());
     let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     let spec = poem::endpoint::make_sync(|_| {
-        poem::Response::builder().content_type("application/json; charset=utf-8").body(openapi_json())
+        poem::Response::builder().content_type("application/json; charset=utf-8").body(document())
     });
     Route::new()
         .at("/openapi.json", spec)

@@ -76,13 +76,6 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     if let Some(kept) = read(idem, &name).await? {
         return replay(kept, &fingerprint);
     }
-    let unavailable = |e: &dyn std::fmt::Display| {
-        tracing::warn!(error = %e, "idempotency store unavailable");
-        let mut api =
-            ApiError::new(Code::DependencyUnavailable, "A backing service is temporarily unavailable. Retry shortly.");
-        api.retry_after = Some(5);
-        poem::Error::from(api)
-    };
     let Some(token) = idem.lock.try_acquire(&name, IN_FLIGHT).await.map_err(|e| unavailable(&e))? else {
         return Err(ApiError::new(
             Code::IdempotencyInProgress,
@@ -123,15 +116,7 @@ async fn read(idem: &crate::state::Idempotency, name: &str) -> poem::Result<Opti
     match idem.cache.get(name).await {
         Ok(Some(bytes)) => Ok(serde_json::from_slice(&bytes).ok()),
         Ok(None) => Ok(None),
-        Err(e) => {
-            tracing::warn!(error = %e, "idempotency store unavailable");
-            let mut api = ApiError::new(
-                Code::DependencyUnavailable,
-                "A backing service is temporarily unavailable. Retry shortly.",
-            );
-            api.retry_after = Some(5);
-            Err(api.into())
-        }
+        Err(e) => Err(unavailable(&e)),
     }
 }
 
@@ -150,6 +135,15 @@ fn replay(kept: Kept, fingerprint: &str) -> poem::Result<Response> {
         resp = resp.content_type(ct.as_str());
     }
     Ok(resp.body(hex::decode(&kept.body).unwrap_or_default()))
+}
+
+/// 503 `dependency_unavailable` with `Retry-After` when the cache or lock does not answer.
+fn unavailable(e: &dyn std::fmt::Display) -> poem::Error {
+    tracing::warn!(error = %e, "idempotency store unavailable");
+    let mut api =
+        ApiError::new(Code::DependencyUnavailable, "A backing service is temporarily unavailable. Retry shortly.");
+    api.retry_after = Some(5);
+    api.into()
 }
 
 /// Documents `Idempotency-Key` on every operation it applies to (the middleware reads it, so no
