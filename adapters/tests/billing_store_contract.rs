@@ -21,6 +21,7 @@ async fn account(db: &DatabaseConnection, addr: &str) -> AccountId {
         name: KeyName::parse("k").unwrap(),
         hash: SecretHasher::new(b"p".to_vec()).hash(k.expose()),
         prefix: k.prefix(),
+        scopes: jobin_core::domain::Scopes::ALL,
     };
     let keys = SqlKeyStore::new(db.clone());
     keys.create_account(&Email::parse(addr).unwrap(), "$argon2id$h", Plan::Free, new, t(0)).await.unwrap().0.id

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlKeyStore;
 use jobin_adapters::testing::contract;
-use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyId, KeyName, Plan, SecretHasher};
+use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyId, KeyName, Plan, Scope, Scopes, SecretHasher};
 use jobin_core::ports::{KeyStore, KeyStoreError, NewKey, RefreshOutcome};
 use std::sync::Arc;
 
@@ -24,7 +24,12 @@ fn key(tag: u8, salt: u8) -> (ApiKeySecret, NewKey) {
     bytes[0] = tag;
     bytes[1] = tag;
     let k = ApiKeySecret::from_random(bytes);
-    let new = NewKey { name: KeyName::parse("k").unwrap(), hash: hasher().hash(k.expose()), prefix: k.prefix() };
+    let new = NewKey {
+        name: KeyName::parse("k").unwrap(),
+        hash: hasher().hash(k.expose()),
+        prefix: k.prefix(),
+        scopes: Scopes::ALL,
+    };
     (k, new)
 }
 
@@ -187,6 +192,25 @@ async fn concurrent_spends_of_one_token_yield_one_winner(store: Arc<dyn KeyStore
     assert_eq!(valid, 1);
 }
 
+async fn each_key_keeps_its_own_scopes(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let read_only = Scopes::of(&[Scope::JobsRead, Scope::AnalyticsRead]);
+    let (secret, mut k) = key(2, 0);
+    k.scopes = read_only;
+    let rec = store.insert_key(a, k, 20, t(1)).await.unwrap();
+    assert_eq!(rec.scopes, read_only);
+    let (found, _) = store.find_key_by_hash(&hasher().hash(secret.expose())).await.unwrap().unwrap();
+    assert_eq!(found.scopes, read_only);
+    let listed: Vec<_> = store.list_active_keys(a).await.unwrap().into_iter().map(|k| k.scopes).collect();
+    assert_eq!(listed, vec![Scopes::ALL, read_only]);
+
+    let (rotated, mut k) = key(3, 0);
+    k.scopes = Scopes::of(&[Scope::ApplicationsWrite]);
+    store.rotate_keys(a, k, t(2)).await.unwrap();
+    let (found, _) = store.find_key_by_hash(&hasher().hash(rotated.expose())).await.unwrap().unwrap();
+    assert_eq!(found.scopes, Scopes::of(&[Scope::ApplicationsWrite]));
+}
+
 async fn plans_can_be_changed_by_email(store: Arc<dyn KeyStore>) {
     let a = register(store.as_ref(), "a@example.com", 1).await;
     let acc = store.set_plan(&email("a@example.com"), Plan::Pro, t(5)).await.unwrap().unwrap();
@@ -209,6 +233,7 @@ contract_suite! {
     last_use_only_moves_forward,
     refresh_tokens_are_single_use_and_replay_revokes_the_family,
     concurrent_spends_of_one_token_yield_one_winner,
+    each_key_keeps_its_own_scopes,
     plans_can_be_changed_by_email];
     sqlite => contract::sqlite(store),
     #[ignore = "needs PostgreSQL"]

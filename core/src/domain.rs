@@ -16,6 +16,7 @@ pub mod password;
 pub mod plan;
 pub mod plan_catalog;
 pub mod routing;
+pub mod scope;
 pub mod secret;
 pub mod skills;
 pub mod stats;
@@ -35,6 +36,7 @@ pub use plan_catalog::{
     ACCOUNT_PER_MINUTE, AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms,
 };
 pub use routing::{Route, Skip, route};
+pub use scope::{Scope, Scopes, UnknownScope};
 pub use secret::{SecretHash, SecretHasher, random_token};
 pub use skills::{PostingText, canonical_skill, grounded_skills};
 pub use stats::{SalarySample, SalaryStats};

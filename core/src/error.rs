@@ -74,6 +74,8 @@ pub enum Code {
     IdempotencyKeyReused,
     /// 409: the first request with this idempotency key is still running; retry after it ends.
     IdempotencyInProgress,
+    /// 403: the API key does not hold the scope this operation needs (`details.required`).
+    InsufficientScope,
 }
 
 impl Code {
@@ -113,6 +115,7 @@ impl Code {
         Code::InvalidCursor,
         Code::IdempotencyKeyReused,
         Code::IdempotencyInProgress,
+        Code::InsufficientScope,
     ];
 
     /// The wire form of the code.
@@ -152,6 +155,7 @@ impl Code {
             Code::InvalidCursor => "invalid_cursor",
             Code::IdempotencyKeyReused => "idempotency_key_reused",
             Code::IdempotencyInProgress => "idempotency_in_progress",
+            Code::InsufficientScope => "insufficient_scope",
         }
     }
 }

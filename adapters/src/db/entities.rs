@@ -47,6 +47,8 @@ pub mod api_key {
         pub created_at: DateTimeUtc,
         pub last_used_at: Option<DateTimeUtc>,
         pub revoked_at: Option<DateTimeUtc>,
+        /// Scope names separated by single spaces (`Scopes::to_stored`).
+        pub scopes: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,7 +3,9 @@
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use jobin_core::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash};
+use jobin_core::domain::{
+    Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, Scopes, SecretHash,
+};
 use jobin_core::ports::{KeyStore, KeyStoreError, NewKey, RefreshOutcome, StoredLogin};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -43,6 +45,8 @@ fn to_key(m: api_key::Model) -> Result<ApiKeyRecord, KeyStoreError> {
         name: KeyName::from_stored(m.name),
         prefix: KeyPrefix::parse(&m.prefix)
             .map_err(|e| KeyStoreError::Unknown(anyhow!("stored prefix of key {}: {e}", m.id)))?,
+        scopes: Scopes::from_stored(&m.scopes)
+            .map_err(|e| KeyStoreError::Unknown(anyhow!("stored scopes of key {}: {e}", m.id)))?,
         created_at: m.created_at,
         last_used_at: m.last_used_at,
         revoked_at: m.revoked_at,
@@ -58,6 +62,7 @@ fn key_model(account: AccountId, key: &NewKey, now: DateTime<Utc>) -> api_key::A
         created_at: Set(now),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        scopes: Set(key.scopes.to_stored()),
         ..Default::default()
     }
 }

@@ -7,6 +7,7 @@ mod m20261123_000004_create_usage_log;
 mod m20261123_000005_create_billing;
 mod m20261123_000006_create_jobs;
 mod m20261129_000007_job_corpus;
+mod m20261129_000008_key_scopes;
 
 use sea_orm_migration::prelude::*;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_billing::Migration),
             Box::new(m20261123_000006_create_jobs::Migration),
             Box::new(m20261129_000007_job_corpus::Migration),
+            Box::new(m20261129_000008_key_scopes::Migration),
         ]
     }
 }
@@ -49,6 +51,7 @@ pub(crate) enum ApiKeys {
     CreatedAt,
     LastUsedAt,
     RevokedAt,
+    Scopes,
 }
 
 #[derive(DeriveIden)]

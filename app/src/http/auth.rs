@@ -13,9 +13,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
 
-use crate::http::Tag;
 use crate::http::error::ApiError;
 use crate::http::security::{AccountAuth, OptionalJson};
+use crate::http::{Tag, gate};
 use crate::state::AppState;
 
 #[derive(ApiResponse)]
@@ -54,6 +54,10 @@ pub enum RevokeResponse {
 }
 
 pub struct AuthApi;
+
+fn name_and_scopes(body: Option<KeyRequest>) -> (Option<String>, Option<Vec<String>>) {
+    body.map_or((None, None), |b| (b.name, b.scopes.map(|s| s.into_iter().map(|n| n.0).collect())))
+}
 
 #[OpenApi(tag = "Tag::Account")]
 impl AuthApi {
@@ -117,7 +121,7 @@ impl AuthApi {
     /// Show the account
     ///
     /// Plan, this month's usage, the endpoints the plan may call, and the active keys (display
-    /// prefixes only).
+    /// prefixes and scopes only).
     #[oai(path = "/auth/me", method = "get", operation_id = "get_account")]
     async fn me(&self, state: Data<&Arc<AppState>>, auth: AccountAuth) -> Result<MeResponse, MeErrorResponse> {
         let me = state.accounts.me.execute(&auth.0).await.map_err(ApiError::from_usecase)?;
@@ -133,6 +137,7 @@ impl AuthApi {
                 .map(|k| KeySummary {
                     name: k.name.as_str().into(),
                     key_prefix: k.prefix.display(),
+                    scopes: to_names(k.scopes),
                     last_used_at: k.last_used_at.map(iso_seconds),
                 })
                 .collect(),
@@ -142,33 +147,42 @@ impl AuthApi {
     /// Create an API key
     ///
     /// An additional key for the account (at most 20 active). The key is shown only in this
-    /// response. The body is optional.
+    /// response. The body is optional: `scopes` limits what the key may do (default: every scope
+    /// the caller may grant, which is all of them for a login session or a full key). An API key
+    /// may only grant scopes it holds itself.
     #[oai(path = "/auth/keys", method = "post", operation_id = "create_api_key")]
     async fn create_key(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: AccountAuth,
-        body: OptionalJson<KeyNameRequest>,
+        auth: AccountAuth<gate::Keys>,
+        body: OptionalJson<KeyRequest>,
     ) -> Result<KeyResponse, CreateKeyErrorResponse> {
-        let name = body.0.and_then(|b| b.name);
-        let issued = state.accounts.create_key.execute(&auth.0, name.as_deref()).await.map_err(usecase_field_error)?;
+        let (name, scopes) = name_and_scopes(body.0);
+        let issued = state
+            .accounts
+            .create_key
+            .execute(&auth.0, name.as_deref(), scopes.as_deref())
+            .await
+            .map_err(usecase_field_error)?;
         Ok(KeyResponse::Created(Json(NewKey::from(issued))))
     }
 
     /// Rotate API keys
     ///
-    /// Revokes every active key of the account and returns one new key. Irreversible. A
-    /// rotation that finds another one of the same account in progress gets 429. Works with a
-    /// session token from `POST /auth/login` when the key is lost.
+    /// Revokes every active key of the account and returns one new key. Irreversible. The new key
+    /// keeps the scopes of the keys it replaces (their union), or takes `scopes` from the body;
+    /// an API key may only grant scopes it holds itself. A rotation that finds another one of the
+    /// same account in progress gets 429. Works with a session token from `POST /auth/login` when
+    /// the key is lost.
     #[oai(path = "/auth/keys/rotate", method = "post", operation_id = "rotate_api_keys")]
     async fn rotate(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: AccountAuth,
-        body: OptionalJson<KeyNameRequest>,
+        auth: AccountAuth<gate::Keys>,
+        body: OptionalJson<KeyRequest>,
     ) -> Result<KeyResponse, RotateErrorResponse> {
-        let name = body.0.and_then(|b| b.name);
-        let issued = state.accounts.rotate.execute(&auth.0, name.as_deref()).await.map_err(|e| {
+        let (name, scopes) = name_and_scopes(body.0);
+        let issued = state.accounts.rotate.execute(&auth.0, name.as_deref(), scopes.as_deref()).await.map_err(|e| {
             let busy = matches!(e, jobin_core::usecases::RotateError::InProgress);
             let mut api = usecase_field_error(e);
             if busy {
@@ -187,7 +201,7 @@ impl AuthApi {
     async fn revoke(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: AccountAuth,
+        auth: AccountAuth<gate::Keys>,
         prefix: Path<String>,
     ) -> Result<RevokeResponse, RevokeErrorResponse> {
         state.accounts.revoke.execute(&auth.0, &prefix.0).await.map_err(usecase_field_error)?;

@@ -199,7 +199,8 @@ pub enum PortalResponse {
 
 error_responses!(CheckoutErrorResponse {
     400 => BadRequest: "Unknown plan, or a redirect URL that is not https:// or http://localhost (`validation_failed`, naming the field).",
-    401 => Unauthorized: "Missing, invalid or revoked API key.",
+    401 => Unauthorized: "Missing, invalid or revoked API key or session token.",
+    403 => Forbidden: "The key lacks `billing:write` (`insufficient_scope`, `details.required` names it).",
     409 => Conflict: "Already on this plan or higher (`already_on_plan`, with `portal`).",
     429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
     503 => Unavailable: "The payment provider is unreachable or has no price for the plan (`payment_unavailable`).",
@@ -207,8 +208,8 @@ error_responses!(CheckoutErrorResponse {
 
 error_responses!(PortalErrorResponse {
     400 => BadRequest: "A `return_url` that is not https:// or http://localhost (`validation_failed`).",
-    401 => Unauthorized: "Missing, invalid or revoked API key.",
-    403 => Forbidden: "The Free plan has no subscription to manage (`plan_upgrade_required`, with `upgrade`).",
+    401 => Unauthorized: "Missing, invalid or revoked API key or session token.",
+    403 => Forbidden: "The key lacks `billing:write` (`insufficient_scope`, `details.required` names it), or the Free plan has no subscription to manage (`plan_upgrade_required`, with `upgrade`).",
     409 => Conflict: "The plan was not bought through billing, so there is nothing to manage (`no_billing_customer`).",
     429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
     503 => Unavailable: "The payment provider is unreachable (`payment_unavailable`).",
@@ -234,7 +235,7 @@ impl BillingApi {
     async fn checkout(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: crate::http::security::KeyAuth,
+        auth: crate::http::security::AccountAuth<crate::http::gate::Billing>,
         body: Json<CheckoutBody>,
     ) -> Result<CheckoutResponse, CheckoutErrorResponse> {
         let b = body.0;
@@ -258,7 +259,7 @@ impl BillingApi {
     async fn portal(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: crate::http::security::KeyAuth,
+        auth: crate::http::security::AccountAuth<crate::http::gate::Billing>,
         body: PortalRequest,
     ) -> Result<PortalResponse, PortalErrorResponse> {
         let body = body.0;

@@ -45,7 +45,7 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::NoBillingCustomer
         | Code::IdempotencyInProgress => StatusCode::CONFLICT,
         Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        Code::PlanUpgradeRequired => StatusCode::FORBIDDEN,
+        Code::PlanUpgradeRequired | Code::InsufficientScope => StatusCode::FORBIDDEN,
         Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Code::DependencyUnavailable

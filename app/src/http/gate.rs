@@ -1,35 +1,173 @@
-//! Each gated handler names its plan gate in its extractor type (`KeyAuth<gate::Salary>`), so
-//! admission never looks at the request path. Core gates by [`Endpoint`]; `crate::endpoints` is the
-//! one map of each gated operation to its route.
+//! Each authenticated handler names its gate in its extractor type (`KeyAuth<gate::Salary>`): the
+//! plan-gated operation it is (if any) and the scopes a key needs to call it, so admission never
+//! looks at the request path. Core gates by [`Endpoint`]; `crate::endpoints` is the one map of each
+//! gated operation to its route. [`OPERATION_SCOPES`] states each operation's scopes in the
+//! OpenAPI document; a test holds it to the gates the handlers use.
 
-use jobin_core::domain::Endpoint;
+use jobin_core::domain::{Endpoint, Scope, Scopes};
+use poem::Request;
 
-/// A handler's plan gate: the gated operation it is, or `None` for ungated (account) operations.
+/// A handler's gate.
 pub trait Gate: Send + Sync + 'static {
+    /// The plan-gated data operation, or `None` for account operations (the account class).
     const ENDPOINT: Option<Endpoint>;
+    /// The scopes every call needs.
+    const SCOPES: Scopes;
+
+    /// The scopes this call needs: [`Gate::SCOPES`], plus any its parameters ask for.
+    fn required(_req: &Request) -> Scopes {
+        Self::SCOPES
+    }
 }
 
 macro_rules! gates {
-    ($($(#[$m:meta])* $name:ident => $endpoint:expr;)*) => {$(
+    ($($(#[$m:meta])* $name:ident => $endpoint:expr, [$($scope:ident),*];)*) => {$(
         $(#[$m])*
         #[derive(Debug, Clone, Copy)]
         pub struct $name;
         impl Gate for $name {
             const ENDPOINT: Option<Endpoint> = $endpoint;
+            const SCOPES: Scopes = Scopes::of(&[$(Scope::$scope),*]);
         }
     )*};
 }
 
 gates! {
-    /// Open to every plan; not counted against the monthly quota (account and billing operations).
-    Ungated => None;
-    Search => Some(Endpoint::JobsSearch);
-    Salary => Some(Endpoint::JobsSalary);
-    Trends => Some(Endpoint::JobsTrends);
-    Insight => Some(Endpoint::JobsInsight);
-    Providers => Some(Endpoint::JobsProviders);
-    Feed => Some(Endpoint::JobsFeed);
-    Expired => Some(Endpoint::JobsExpired);
+    /// Any valid credential, whatever its scopes; not plan-gated (the account view).
+    Ungated => None, [];
+    /// Creating, rotating and revoking keys.
+    Keys => None, [KeysWrite];
+    /// Checkouts and the billing portal.
+    Billing => None, [BillingWrite];
+    Salary => Some(Endpoint::JobsSalary), [AnalyticsRead];
+    Trends => Some(Endpoint::JobsTrends), [AnalyticsRead];
+    Insight => Some(Endpoint::JobsInsight), [AnalyticsRead];
+    Providers => Some(Endpoint::JobsProviders), [AiUse];
+    Feed => Some(Endpoint::JobsFeed), [JobsRead];
+    Expired => Some(Endpoint::JobsExpired), [JobsRead];
+}
+
+/// Job search: `jobs:read`, and `ai:use` as well with `enhance=true`.
+#[derive(Debug, Clone, Copy)]
+pub struct Search;
+
+impl Gate for Search {
+    const ENDPOINT: Option<Endpoint> = Some(Endpoint::JobsSearch);
+    const SCOPES: Scopes = Scopes::of(&[Scope::JobsRead]);
+
+    fn required(req: &Request) -> Scopes {
+        // The value the handler's boolean parameter accepts as true; anything else is either
+        // false or a 400 from the parameter itself.
+        let enhanced = req
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .any(|(name, value)| name == "enhance" && value == "true");
+        if enhanced { Self::SCOPES.union(Scopes::of(&[Scope::AiUse])) } else { Self::SCOPES }
+    }
+}
+
+/// An operation's scopes as the OpenAPI document states them.
+pub struct OperationScopes {
+    /// Always needed.
+    pub scopes: Scopes,
+    /// What a parameter adds, in words.
+    pub note: Option<&'static str>,
+}
+
+const fn always(scopes: Scopes) -> OperationScopes {
+    OperationScopes { scopes, note: None }
+}
+
+/// The scopes of each authenticated operation, by operation id (the versioned one). A test checks
+/// that every secured operation of the document is listed and that each call is refused without
+/// them.
+pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
+    ("search_jobs", OperationScopes { scopes: Search::SCOPES, note: Some("`ai:use` as well with `enhance=true`") }),
+    ("salary_stats", always(Salary::SCOPES)),
+    ("skill_trends", always(Trends::SCOPES)),
+    ("market_insight", always(Insight::SCOPES)),
+    ("ai_providers", always(Providers::SCOPES)),
+    ("jobs_feed", always(Feed::SCOPES)),
+    ("jobs_expired", always(Expired::SCOPES)),
+    ("get_account", always(Ungated::SCOPES)),
+    ("create_api_key", always(Keys::SCOPES)),
+    ("rotate_api_keys", always(Keys::SCOPES)),
+    ("revoke_api_key", always(Keys::SCOPES)),
+    ("create_checkout", always(Billing::SCOPES)),
+    ("create_portal_session", always(Billing::SCOPES)),
+];
+
+/// The scopes of the operation with this id (`_unversioned` ids name the same operation).
+pub fn operation_scopes(operation_id: &str) -> Option<&'static OperationScopes> {
+    let id = operation_id.strip_suffix("_unversioned").unwrap_or(operation_id);
+    OPERATION_SCOPES.iter().find(|(op, _)| *op == id).map(|(_, s)| s)
+}
+
+/// Adds each secured operation's scopes to the document: `x-required-scopes` (the names) and a
+/// line in its description. OpenAPI 3.0 has scopes for OAuth2 schemes only, hence the extension.
+pub fn document(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+        for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
+            if op.get("security").is_none() {
+                continue;
+            }
+            let Some(scopes) = op.get("operationId").and_then(|id| id.as_str()).and_then(operation_scopes) else {
+                continue;
+            };
+            let names = scopes.scopes.names();
+            let mut line = if names.is_empty() {
+                "**Scopes:** none; any valid key or session token.".to_owned()
+            } else {
+                let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                format!("**Scopes:** {list}")
+            };
+            if let Some(note) = scopes.note {
+                line = format!("{line}; {note}");
+            }
+            if !names.is_empty() {
+                line.push_str(" (403 `insufficient_scope` without).");
+            }
+            let description = match op.get("description").and_then(|d| d.as_str()) {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+                _ => line,
+            };
+            op.insert("description".into(), description.into());
+            op.insert("x-required-scopes".into(), serde_json::json!(names));
+        }
+    }
 }
 
 pub use crate::endpoints::{at_path, path};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(uri: &str) -> Request {
+        Request::builder().uri(uri.parse().unwrap()).finish()
+    }
+
+    #[test]
+    fn search_needs_ai_use_only_when_enhanced() {
+        let plain = Scopes::of(&[Scope::JobsRead]);
+        let enhanced = Scopes::of(&[Scope::JobsRead, Scope::AiUse]);
+        assert_eq!(Search::required(&req("/v1/jobs/search?q=rust")), plain);
+        assert_eq!(Search::required(&req("/v1/jobs/search?q=rust&enhance=false")), plain);
+        assert_eq!(Search::required(&req("/v1/jobs/search?q=rust&enhance=true")), enhanced);
+        assert_eq!(Search::required(&req("/jobs/search?enhance=true&q=x")), enhanced);
+        assert_eq!(Search::required(&req("/jobs/search?notenhance=true")), plain);
+    }
+
+    #[test]
+    fn the_documented_scopes_cover_every_scope_but_the_trackers() {
+        let documented = OPERATION_SCOPES.iter().fold(Scopes::NONE, |acc, (_, s)| acc.union(s.scopes));
+        let with_notes = documented.union(Scopes::of(&[Scope::AiUse]));
+        assert_eq!(with_notes.minus(documented), Scopes::NONE, "ai:use is a gate of its own too");
+        let unused = Scopes::ALL.minus(documented);
+        assert_eq!(unused, Scopes::of(&[Scope::ApplicationsRead, Scope::ApplicationsWrite]));
+    }
+}

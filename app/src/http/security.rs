@@ -4,7 +4,7 @@
 //! than derived so each failure gets its own envelope code instead of poem's generic 401.
 
 use jobin_core::Code;
-use jobin_core::domain::Endpoint;
+use jobin_core::domain::{Endpoint, Scopes};
 use jobin_core::usecases::{AdmitError, AuthError, Credential, Presented, Principal};
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSecurityScheme, Registry};
@@ -26,7 +26,12 @@ fn register_schemes(registry: &mut Registry) {
         API_KEY_SCHEME,
         MetaSecurityScheme {
             ty: "apiKey",
-            description: Some("An API key: `jl_live_` followed by 64 lowercase hex characters."),
+            description: Some(
+                "An API key: `jl_live_` followed by 64 lowercase hex characters. A key holds scopes \
+                 (each operation's `x-required-scopes`): `jobs:read`, `analytics:read`, `ai:use`, `keys:write`, \
+                 `billing:write`, `applications:read`, `applications:write`; without the one an operation \
+                 needs it answers 403 `insufficient_scope`.",
+            ),
             name: Some("X-API-Key"),
             key_in: Some("header"),
             scheme: None,
@@ -40,12 +45,13 @@ fn register_schemes(registry: &mut Registry) {
         MetaSecurityScheme {
             ty: "http",
             description: Some(
-                "`Authorization: Bearer <API key>` everywhere; on /auth/* also `Bearer <access_token>` from POST /auth/login.",
+                "`Authorization: Bearer <API key>` everywhere; on /auth/* and /billing/* also `Bearer <access_token>` \
+                 from POST /auth/login. A session holds the `keys:write` and `billing:write` scopes only.",
             ),
             name: None,
             key_in: None,
             scheme: Some("bearer"),
-            bearer_format: Some("jl_live_… API key, or a session JWT on /auth/*"),
+            bearer_format: Some("jl_live_… API key, or a session JWT on /auth/* and /billing/*"),
             flows: None,
             openid_connect_url: None,
         },
@@ -78,9 +84,15 @@ pub(crate) fn presented(req: &Request) -> Result<Presented, ApiError> {
     ))
 }
 
-/// Authentication, then the quota stage (access to `endpoint` → monthly quota → minute limit). The
-/// rate status goes to the response headers whether the request is admitted or not.
-async fn authenticate(req: &Request, allow_session: bool, endpoint: Option<Endpoint>) -> poem::Result<Principal> {
+/// Authentication, then the quota stage (the key's scopes → access to `endpoint` → monthly quota →
+/// minute limit). The rate status goes to the response headers whether the request is admitted or
+/// not.
+async fn authenticate(
+    req: &Request,
+    allow_session: bool,
+    endpoint: Option<Endpoint>,
+    required: Scopes,
+) -> poem::Result<Principal> {
     let state =
         req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
     let creds = presented(req)?;
@@ -102,7 +114,7 @@ async fn authenticate(req: &Request, allow_session: bool, endpoint: Option<Endpo
             s.key = key;
         });
     }
-    match state.access.admit.execute(&principal, endpoint).await {
+    match state.access.admit.execute(&principal, endpoint, required).await {
         Ok(status) => {
             if let Some(slot) = slot {
                 slot.update(|s| s.rate = Some(status));
@@ -113,7 +125,7 @@ async fn authenticate(req: &Request, allow_session: bool, endpoint: Option<Endpo
             if let (Some(slot), Some(status)) = (slot, e.status()) {
                 slot.update(|s| s.rate = Some(status));
             }
-            Err(quota_error(e, &state.urls.upgrade, state.clock.now()).into())
+            Err(quota_error(e, &principal.credential, &state.urls.upgrade, state.clock.now()).into())
         }
     }
 }
@@ -127,16 +139,27 @@ fn auth_error(e: AuthError) -> ApiError {
         ),
         AuthError::ApiKeyRequired => ApiError::new(
             Code::ApiKeyRequired,
-            "This endpoint requires an API key; session tokens are accepted on /auth/* only.",
+            "This endpoint requires an API key; session tokens are accepted on /auth/* and /billing/* only.",
         ),
         e => ApiError::from_usecase(e),
     }
 }
 
-fn quota_error(e: AdmitError, upgrade: &str, now: chrono::DateTime<chrono::Utc>) -> ApiError {
+fn quota_error(e: AdmitError, credential: &Credential, upgrade: &str, now: chrono::DateTime<chrono::Utc>) -> ApiError {
     let upgrade = Some(upgrade.to_owned());
     let message = e.to_string();
     match e {
+        AdmitError::ScopeMissing { missing, .. } => {
+            let first = missing.iter().next().map_or("", |s| s.as_str());
+            let message = match &credential {
+                Credential::Session { .. } => format!(
+                    "A login session may manage keys and billing only; call this with an API key holding the `{first}` scope."
+                ),
+                Credential::ApiKey { .. } => message,
+            };
+            ApiError::new(Code::InsufficientScope, message)
+                .with_details(serde_json::json!({"required": first, "missing": missing.names()}))
+        }
         AdmitError::PlanTooLow { plan, required, endpoint, .. } => ApiError::new(
             Code::PlanUpgradeRequired,
             format!(
@@ -202,7 +225,7 @@ macro_rules! auth_extractor {
                 _body: &mut RequestBody,
                 _opts: ExtractParamOptions<Self::ParamType>,
             ) -> poem::Result<Self> {
-                authenticate(req, $allow, G::ENDPOINT).await.map(|p| $name(p, PhantomData))
+                authenticate(req, $allow, G::ENDPOINT, G::required(req)).await.map(|p| $name(p, PhantomData))
             }
         }
     };
@@ -285,6 +308,36 @@ mod tests {
         }
     }
 
+    fn key() -> Credential {
+        let prefix = jobin_core::domain::KeyPrefix::parse("jl_live_ab12").unwrap();
+        Credential::ApiKey { id: jobin_core::domain::KeyId(1), prefix }
+    }
+
+    #[tokio::test]
+    async fn a_missing_scope_is_a_403_naming_it() {
+        use jobin_core::domain::Scope;
+        let missing = Scopes::of(&[Scope::AnalyticsRead, Scope::AiUse]);
+        let (status, retry, v) = body(quota_error(
+            AdmitError::ScopeMissing { missing, status: None },
+            &key(),
+            "u",
+            at("2025-04-30T23:00:00Z"),
+        ))
+        .await;
+        assert_eq!((status, retry), (403, None));
+        assert_eq!(
+            v,
+            json!({"error": "This API key does not have the `analytics:read` scope this operation needs.",
+                   "code": "insufficient_scope",
+                   "details": {"required": "analytics:read", "missing": ["analytics:read", "ai:use"]}})
+        );
+        let session = Credential::Session { family: "f".into() };
+        let e = AdmitError::ScopeMissing { missing: Scopes::of(&[Scope::JobsRead]), status: None };
+        let (_, _, v) = body(quota_error(e, &session, "u", at("2025-04-30T23:00:00Z"))).await;
+        assert!(v["error"].as_str().unwrap().contains("login session"), "{v}");
+        assert_eq!(v["details"]["required"], "jobs:read");
+    }
+
     async fn body(e: ApiError) -> (u16, Option<String>, serde_json::Value) {
         let resp = e.into_response();
         let status = resp.status().as_u16();
@@ -303,7 +356,7 @@ mod tests {
             status: None,
         };
         let (status, retry, v) =
-            body(quota_error(e, "https://api.example.com/pricing", at("2025-04-30T12:00:00Z"))).await;
+            body(quota_error(e, &key(), "https://api.example.com/pricing", at("2025-04-30T12:00:00Z"))).await;
         assert_eq!((status, retry), (403, None));
         assert_eq!(
             v,
@@ -322,7 +375,7 @@ mod tests {
             status: status(Plan::Starter, 60, 3),
         };
         let (status, retry, v) =
-            body(quota_error(e, "https://api.example.com/pricing", at("2025-04-30T23:00:00Z"))).await;
+            body(quota_error(e, &key(), "https://api.example.com/pricing", at("2025-04-30T23:00:00Z"))).await;
         assert_eq!((status, retry.as_deref()), (429, Some("3600")));
         assert_eq!(
             v,
@@ -335,7 +388,7 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_meter_fails_closed_with_503() {
         let e = AdmitError::Meter(jobin_core::ports::MeterError::Unavailable(anyhow::anyhow!("redis down")));
-        let (status, retry, v) = body(quota_error(e, "u", at("2025-04-30T23:00:00Z"))).await;
+        let (status, retry, v) = body(quota_error(e, &key(), "u", at("2025-04-30T23:00:00Z"))).await;
         assert_eq!((status, retry.as_deref()), (503, Some("5")));
         assert_eq!(v["code"], "dependency_unavailable");
         assert!(!v.to_string().contains("redis down"), "internal detail must not leak: {v}");

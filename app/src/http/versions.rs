@@ -53,6 +53,7 @@ pub async fn deprecation_headers<E: Endpoint>(next: E, req: Request, sunset: Arc
 pub fn with_deprecated_paths(v1_spec: &str) -> String {
     let Ok(mut doc) = serde_json::from_str::<Value>(v1_spec) else { return v1_spec.to_owned() };
     crate::http::idempotency::document(&mut doc);
+    crate::http::gate::document(&mut doc);
     let Some(paths) = doc.get("paths").and_then(Value::as_object).cloned() else { return v1_spec.to_owned() };
     let mut all = serde_json::Map::new();
     for (path, item) in &paths {

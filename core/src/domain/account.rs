@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use std::fmt;
 
-use super::{Email, KeyPrefix, Plan};
+use super::{Email, KeyPrefix, Plan, Scopes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId(pub i64);
@@ -32,6 +32,8 @@ pub struct ApiKeyRecord {
     pub account_id: AccountId,
     pub name: KeyName,
     pub prefix: KeyPrefix,
+    /// What the key may do.
+    pub scopes: Scopes,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,

@@ -3,14 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, SecretHash};
+use crate::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, Scopes, SecretHash};
 
-/// A key to store: its label, its peppered hash and its display prefix.
+/// A key to store: its label, its peppered hash, its display prefix and its scopes.
 #[derive(Debug, Clone)]
 pub struct NewKey {
     pub name: KeyName,
     pub hash: SecretHash,
     pub prefix: KeyPrefix,
+    pub scopes: Scopes,
 }
 
 /// What login needs: the account and its password hash (PHC string).

@@ -1,5 +1,5 @@
-//! The quota stage of the request pipeline, in the document's order: endpoint access (403),
-//! monthly quota (429), per-minute limit (429).
+//! The quota stage of the request pipeline, in the document's order: the key's scopes (403
+//! `insufficient_scope`), endpoint access (403), monthly quota (429), per-minute limit (429).
 //!
 //! Two limit classes ([`LimitClass`]): a request to a plan-gated data endpoint counts in the
 //! account's data window (the plan's `per_minute`) and, except the expired-ids stream (see
@@ -7,12 +7,13 @@
 //! billing) counts only in the account window (the plan's `account_per_minute`), which data traffic
 //! never spends. A data request refused for its plan (403) counts in the data window only, so its
 //! answer carries the rate headers and a client hammering a gated endpoint is still limited; it
-//! never counts against the monthly quota. A request refused with 429 counts against nothing.
+//! never counts against the monthly quota; a request refused for a missing scope counts the same
+//! way in its own class. A request refused with 429 counts against nothing.
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-use crate::domain::{Endpoint, Plan, PlanCatalog};
+use crate::domain::{Endpoint, Plan, PlanCatalog, Scope, Scopes};
 use crate::ports::usage::month_bounds;
 use crate::ports::{Admission, AdmitRequest, Clock, MeterError, UsageMeter, Verdict, WindowDecision};
 use crate::usecases::Principal;
@@ -60,6 +61,8 @@ fn minute_message(status: &RateStatus) -> String {
 pub enum AdmitError {
     #[error("Your {plan} plan does not include this endpoint; it needs the {required} plan or higher.")]
     PlanTooLow { plan: Plan, required: Plan, endpoint: Endpoint, status: Option<RateStatus> },
+    #[error("This API key does not have the `{}` scope this operation needs.", .missing.iter().next().map_or("", Scope::as_str))]
+    ScopeMissing { missing: Scopes, status: Option<RateStatus> },
     #[error("Monthly request limit exceeded")]
     MonthlyExceeded { limit: u64, used: u64, resets: DateTime<Utc>, status: RateStatus },
     #[error("{}", minute_message(.status))]
@@ -72,7 +75,7 @@ impl AdmitError {
     /// The rate status to report in headers, when the meter was consulted.
     pub fn status(&self) -> Option<RateStatus> {
         match self {
-            AdmitError::PlanTooLow { status, .. } => *status,
+            AdmitError::PlanTooLow { status, .. } | AdmitError::ScopeMissing { status, .. } => *status,
             AdmitError::MonthlyExceeded { status, .. } | AdmitError::MinuteExceeded { status } => Some(*status),
             AdmitError::Meter(_) => None,
         }
@@ -83,6 +86,7 @@ impl ErrorCode for AdmitError {
     fn code(&self) -> Code {
         match self {
             AdmitError::PlanTooLow { .. } => Code::PlanUpgradeRequired,
+            AdmitError::ScopeMissing { .. } => Code::InsufficientScope,
             AdmitError::MonthlyExceeded { .. } => Code::QuotaExceeded,
             AdmitError::MinuteExceeded { .. } => Code::RateLimited,
             AdmitError::Meter(_) => Code::DependencyUnavailable,
@@ -98,32 +102,30 @@ pub struct Admit {
 
 impl Admit {
     /// `endpoint` is the gated data endpoint being called, `None` for account endpoints (the
-    /// account class).
-    pub async fn execute(&self, who: &Principal, endpoint: Option<Endpoint>) -> Result<RateStatus, AdmitError> {
+    /// account class); `required` the scopes the operation needs. A credential without them is
+    /// refused (403) before the plan is looked at.
+    pub async fn execute(
+        &self,
+        who: &Principal,
+        endpoint: Option<Endpoint>,
+        required: Scopes,
+    ) -> Result<RateStatus, AdmitError> {
         let plan = who.account.plan;
         let terms = self.catalog.terms(plan);
+        let missing = required.minus(who.scopes);
+        if !missing.is_empty() {
+            let status = self.refusal_window(who, endpoint).await;
+            return Err(AdmitError::ScopeMissing { missing, status });
+        }
         let Some(e) = endpoint else {
-            let now = self.clock.now();
-            let bucket = format!("account-class:{}", who.account.id.0);
-            let minute =
-                self.meter.hit_window(&bucket, terms.account_per_minute, 60, now).await.map_err(AdmitError::Meter)?;
+            let minute = self.account_window(who).await.map_err(AdmitError::Meter)?;
             let status = RateStatus { plan, class: LimitClass::Account, minute };
             return if minute.allowed { Ok(status) } else { Err(AdmitError::MinuteExceeded { status }) };
         };
-        {
-            let required = self.catalog.min_plan(e);
-            if required > plan {
-                let req = AdmitRequest { account: who.account.id, per_minute: terms.per_minute, monthly_limit: None };
-                // The 403 stands whatever the meter says; the window only feeds the headers.
-                let status = match self.meter.admit(req, self.clock.now()).await {
-                    Ok(a) => Some(RateStatus { plan, class: LimitClass::Data, minute: a.minute }),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "usage meter unavailable while refusing a plan-gated request");
-                        None
-                    }
-                };
-                return Err(AdmitError::PlanTooLow { plan, required, endpoint: e, status });
-            }
+        let required = self.catalog.min_plan(e);
+        if required > plan {
+            let status = self.refusal_window(who, endpoint).await;
+            return Err(AdmitError::PlanTooLow { plan, required, endpoint: e, status });
         }
         let now = self.clock.now();
         let req = AdmitRequest {
@@ -145,6 +147,33 @@ impl Admit {
             }),
         }
     }
+
+    async fn account_window(&self, who: &Principal) -> Result<WindowDecision, MeterError> {
+        let limit = self.catalog.terms(who.account.plan).account_per_minute;
+        let bucket = format!("account-class:{}", who.account.id.0);
+        self.meter.hit_window(&bucket, limit, 60, self.clock.now()).await
+    }
+
+    /// A refused request (403) counts in its class's minute window and never monthly; the 403
+    /// stands whatever the meter says, the window only feeds the headers.
+    async fn refusal_window(&self, who: &Principal, endpoint: Option<Endpoint>) -> Option<RateStatus> {
+        let plan = who.account.plan;
+        let counted = match endpoint {
+            None => self.account_window(who).await.map(|minute| (LimitClass::Account, minute)),
+            Some(_) => {
+                let per_minute = self.catalog.terms(plan).per_minute;
+                let req = AdmitRequest { account: who.account.id, per_minute, monthly_limit: None };
+                self.meter.admit(req, self.clock.now()).await.map(|a| (LimitClass::Data, a.minute))
+            }
+        };
+        match counted {
+            Ok((class, minute)) => Some(RateStatus { plan, class, minute }),
+            Err(e) => {
+                tracing::warn!(error = %e, "usage meter unavailable while refusing a request");
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +193,7 @@ mod tests {
                 created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
             },
             credential: Credential::Session { family: "f".into() },
+            scopes: Scopes::ALL,
         }
     }
 
@@ -192,7 +222,7 @@ mod tests {
                 Ok(Admission { verdict: Verdict::MinuteExceeded, minute: window(r.per_minute, 61), monthly_used: 0 })
             },
         );
-        let e = admit(meter).execute(&who(Plan::Starter), Some(Endpoint::JobsTrends)).await.unwrap_err();
+        let e = admit(meter).execute(&who(Plan::Starter), Some(Endpoint::JobsTrends), Scopes::NONE).await.unwrap_err();
         assert_eq!(e.code(), Code::PlanUpgradeRequired, "403 even when the minute window is full");
         assert_eq!(e.status().map(|s| s.minute.limit), Some(60));
         assert!(
@@ -209,7 +239,7 @@ mod tests {
                 meter.expect_admit().returning(|r, _| {
                     Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 1), monthly_used: 1 })
                 });
-                let result = admit(meter).execute(&who(plan), Some(endpoint)).await;
+                let result = admit(meter).execute(&who(plan), Some(endpoint), Scopes::NONE).await;
                 let allowed = match (endpoint, plan) {
                     (Endpoint::JobsSearch | Endpoint::JobsProviders, _) => true,
                     (Endpoint::JobsSalary, p) => p >= Plan::Starter,
@@ -236,7 +266,7 @@ mod tests {
             .withf(|r, _| r.per_minute == 300 && r.monthly_limit.is_none())
             .times(1)
             .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 1), monthly_used: 0 }));
-        admit(meter).execute(&who(Plan::Pro), Some(Endpoint::JobsExpired)).await.unwrap();
+        admit(meter).execute(&who(Plan::Pro), Some(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
     }
 
     #[tokio::test]
@@ -253,9 +283,9 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 2), monthly_used: 1 }));
         let a = admit(meter);
-        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsSearch)).await.unwrap();
+        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsSearch), Scopes::NONE).await.unwrap();
         assert_eq!((s.plan, s.class, s.minute.used), (Plan::Pro, LimitClass::Data, 1));
-        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsExpired)).await.unwrap();
+        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
         assert_eq!(s.class, LimitClass::Data, "the expired stream is a data request, not counted monthly");
     }
 
@@ -276,7 +306,7 @@ mod tests {
             });
         let a = admit(meter);
         for plan in [Plan::Free, Plan::Scale] {
-            let s = a.execute(&who(plan), None).await.unwrap();
+            let s = a.execute(&who(plan), None, Scopes::NONE).await.unwrap();
             assert_eq!((s.class, s.minute.limit), (LimitClass::Account, ACCOUNT_PER_MINUTE));
         }
     }
@@ -287,7 +317,7 @@ mod tests {
         meter.expect_hit_window().returning(|_, limit, _, now| {
             Ok(WindowDecision { allowed: false, limit, used: limit, resets_at: now + chrono::Duration::seconds(5) })
         });
-        let e = admit(meter).execute(&who(Plan::Free), None).await.unwrap_err();
+        let e = admit(meter).execute(&who(Plan::Free), None, Scopes::NONE).await.unwrap_err();
         assert_eq!(e.code(), Code::RateLimited);
         assert_eq!(e.status().map(|s| s.class), Some(LimitClass::Account));
         assert!(e.to_string().contains("60 account requests per minute"), "{e}");
@@ -299,12 +329,67 @@ mod tests {
         meter.expect_admit().returning(|_, _| {
             Ok(Admission { verdict: Verdict::MonthlyExceeded, minute: window(10, 3), monthly_used: 1_000 })
         });
-        match admit(meter).execute(&who(Plan::Free), Some(Endpoint::JobsSearch)).await.unwrap_err() {
+        match admit(meter).execute(&who(Plan::Free), Some(Endpoint::JobsSearch), Scopes::NONE).await.unwrap_err() {
             AdmitError::MonthlyExceeded { limit, used, resets, .. } => {
                 assert_eq!((limit, used), (1_000, 1_000));
                 assert_eq!(resets.to_rfc3339(), "2025-12-01T00:00:00+00:00");
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    fn with_scopes(plan: Plan, scopes: &[Scope]) -> Principal {
+        Principal { scopes: Scopes::of(scopes), ..who(plan) }
+    }
+
+    #[tokio::test]
+    async fn a_missing_scope_is_refused_before_the_plan_and_never_counts_monthly() {
+        let mut meter = MockUsageMeter::new();
+        // A Free key without analytics:read asking for salary: the scope is named, not the plan.
+        meter.expect_admit().withf(|r, _| r.monthly_limit.is_none()).times(1).returning(|r, _| {
+            Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 4), monthly_used: 0 })
+        });
+        let e = admit(meter)
+            .execute(
+                &with_scopes(Plan::Free, &[Scope::JobsRead]),
+                Some(Endpoint::JobsSalary),
+                Scopes::of(&[Scope::AnalyticsRead]),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InsufficientScope);
+        assert!(
+            matches!(e, AdmitError::ScopeMissing { missing, .. } if missing == Scopes::of(&[Scope::AnalyticsRead]))
+        );
+        assert_eq!(e.status().map(|s| (s.class, s.minute.used)), Some((LimitClass::Data, 4)));
+        assert!(e.to_string().contains("`analytics:read`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn only_the_scopes_the_key_lacks_are_missing_and_account_refusals_count_in_the_account_class() {
+        let mut meter = MockUsageMeter::new();
+        meter.expect_admit().never();
+        meter.expect_hit_window().times(1).returning(|_, limit, _, now| {
+            Ok(WindowDecision { allowed: true, limit, used: 2, resets_at: now + chrono::Duration::seconds(5) })
+        });
+        let need = Scopes::of(&[Scope::JobsRead, Scope::KeysWrite]);
+        match admit(meter).execute(&with_scopes(Plan::Pro, &[Scope::JobsRead]), None, need).await.unwrap_err() {
+            AdmitError::ScopeMissing { missing, status } => {
+                assert_eq!(missing, Scopes::of(&[Scope::KeysWrite]));
+                assert_eq!(status.map(|s| s.class), Some(LimitClass::Account));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_holding_the_scopes_goes_on_to_the_quota() {
+        let mut meter = MockUsageMeter::new();
+        meter.expect_admit().withf(|r, _| r.monthly_limit == Some(1_000)).times(1).returning(|r, _| {
+            Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 1), monthly_used: 1 })
+        });
+        let who = with_scopes(Plan::Free, &[Scope::JobsRead, Scope::AiUse]);
+        let need = Scopes::of(&[Scope::JobsRead, Scope::AiUse]);
+        admit(meter).execute(&who, Some(Endpoint::JobsSearch), need).await.unwrap();
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::{Account, ApiKeySecret, KeyId, KeyPrefix, SecretHasher};
+use crate::domain::{Account, ApiKeySecret, KeyId, KeyPrefix, Scopes, SecretHasher};
 use crate::ports::{Clock, KeyStore, KeyStoreError, TokenError, TokenSigner};
 use crate::services::LastUsedTracker;
 use crate::usecases::store_code;
@@ -30,6 +30,19 @@ pub enum Credential {
 pub struct Principal {
     pub account: Account,
     pub credential: Credential,
+    /// What the credential may do: the key's scopes, or [`Scopes::SESSION`] for a login session.
+    pub scopes: Scopes,
+}
+
+impl Principal {
+    /// The scopes this caller may put on a key it creates: any for a login session (the owner,
+    /// who proved the password), only its own for a key (a key never mints a stronger one).
+    pub fn grantable(&self) -> Scopes {
+        match self.credential {
+            Credential::Session { .. } => Scopes::ALL,
+            Credential::ApiKey { .. } => self.scopes,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +103,11 @@ impl Authenticate {
             return Err(AuthError::KeyRevoked);
         }
         self.last_used.record(record.id, self.clock.now());
-        Ok(Principal { account, credential: Credential::ApiKey { id: record.id, prefix: record.prefix } })
+        Ok(Principal {
+            account,
+            scopes: record.scopes,
+            credential: Credential::ApiKey { id: record.id, prefix: record.prefix },
+        })
     }
 
     async fn by_session(&self, raw: &str) -> Result<Principal, AuthError> {
@@ -104,7 +121,7 @@ impl Authenticate {
             .await
             .map_err(AuthError::Store)?
             .ok_or(AuthError::InvalidSession)?;
-        Ok(Principal { account, credential: Credential::Session { family: claims.family } })
+        Ok(Principal { account, credential: Credential::Session { family: claims.family }, scopes: Scopes::SESSION })
     }
 }
 
@@ -125,6 +142,11 @@ mod tests {
         fn verify(&self, token: &str, _: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
             match token {
                 "expired" => Err(TokenError::Expired),
+                "valid" => Ok(AccessClaims {
+                    account_id: AccountId(7),
+                    family: "fam".into(),
+                    expires_at: DateTime::<Utc>::from_timestamp(2_000_000_000, 0).unwrap(),
+                }),
                 _ => Err(TokenError::Invalid),
             }
         }
@@ -159,6 +181,7 @@ mod tests {
             account_id: AccountId(7),
             name: KeyName::parse("k").unwrap(),
             prefix: key().prefix(),
+            scopes: Scopes::of(&[crate::domain::Scope::JobsRead]),
             created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
             last_used_at: None,
             revoked_at: revoked.then(|| DateTime::<Utc>::from_timestamp(5, 0).unwrap()),
@@ -187,6 +210,8 @@ mod tests {
         let a = auth(store);
         let p = a.execute(Presented::Bearer(key().expose().into()), false).await.unwrap();
         assert_eq!(p.account.id, AccountId(7));
+        assert_eq!(p.scopes, record(false).scopes, "a key carries its stored scopes");
+        assert_eq!(p.grantable(), p.scopes, "a key grants only what it holds");
         assert!(a.last_used.pending(KeyId(3)).is_some());
     }
 
@@ -211,5 +236,15 @@ mod tests {
         assert_eq!(e.code(), Code::TokenExpired);
         let e = a.execute(Presented::Bearer("forged".into()), true).await.unwrap_err();
         assert_eq!(e.code(), Code::InvalidCredentials);
+    }
+
+    #[tokio::test]
+    async fn a_session_holds_the_account_scopes_only_and_may_grant_any() {
+        let mut store = MockKeyStore::new();
+        store.expect_find_account().returning(|_| Ok(Some(account())));
+        let p = auth(store).execute(Presented::Bearer("valid".into()), true).await.unwrap();
+        assert_eq!(p.scopes, Scopes::SESSION);
+        assert!(!p.scopes.contains(crate::domain::Scope::JobsRead));
+        assert_eq!(p.grantable(), Scopes::ALL);
     }
 }

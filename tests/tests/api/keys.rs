@@ -4,6 +4,10 @@ use jobin_tests::{Backend, Setup, TestServer};
 use serde_json::json;
 use std::collections::HashSet;
 
+/// Every scope, in the documented order: what a key gets by default.
+const ALL_SCOPES: [&str; 7] =
+    ["jobs:read", "analytics:read", "ai:use", "keys:write", "billing:write", "applications:read", "applications:write"];
+
 #[tokio::test]
 async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
     let s = TestServer::start().await;
@@ -17,7 +21,8 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
         json!({
             "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "active",
             "endpoints": ["/jobs/search", "/jobs/providers"],
-            "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used}]
+            "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used,
+                          "scopes": ALL_SCOPES}]
         })
     );
     assert!(!r.text.contains(&key[12..]), "the key must not appear");
@@ -99,7 +104,7 @@ async fn keys_are_created_listed_and_revoked_by_prefix() {
     let second = r.body["key"].as_str().unwrap().to_owned();
     assert_eq!(
         r.body,
-        json!({"key": second, "prefix": format!("{}****", &second[..12]),
+        json!({"key": second, "prefix": format!("{}****", &second[..12]), "name": "Default Key", "scopes": ALL_SCOPES,
                "notice": "Save this key securely. It will not be shown again."})
     );
     let r = s.send(s.http.post(s.url("/auth/keys")).header("x-api-key", &key).json(&json!({"name": "  CI  "}))).await;

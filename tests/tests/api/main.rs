@@ -11,6 +11,7 @@ mod idempotency;
 mod keys;
 mod quota;
 mod register_login;
+mod scopes;
 mod search;
 mod system;
 mod versions;

@@ -2,8 +2,72 @@
 //! examples the document shows.
 
 use chrono::{DateTime, Utc};
+use jobin_core::domain::{Scope, Scopes};
 use jobin_core::usecases::{IssuedKey, SessionTokens};
 use poem_openapi::Object;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// A scope name. The document lists the scopes as an enum; a request naming another is answered
+/// 400 `validation_failed` by the use case, which names the field and the valid scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeName(pub String);
+
+impl Type for ScopeName {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "Scope".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference(Self::name().into_owned())
+    }
+
+    fn register(registry: &mut Registry) {
+        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| MetaSchema {
+            description: Some(scope_list()),
+            enum_items: Scope::ALL.iter().map(|s| Value::String(s.as_str().into())).collect(),
+            ..MetaSchema::new("string")
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+/// The scopes and what each allows, as the document describes the `Scope` schema.
+fn scope_list() -> &'static str {
+    static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        let lines: Vec<String> = Scope::ALL.iter().map(|s| format!("- `{}`: {}", s.as_str(), s.describe())).collect();
+        format!("What an API key may do (stable names):\n{}", lines.join("\n"))
+    })
+}
+
+impl ToJSON for ScopeName {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
+
+impl ParseFromJSON for ScopeName {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(s)) => Ok(ScopeName(s)),
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
 
 pub(super) const KEY_NOTICE: &str = "Save this key securely. It will not be shown again.";
 
@@ -49,9 +113,15 @@ pub struct RefreshRequest {
 
 #[derive(Debug, Object)]
 #[oai(example)]
-pub struct KeyNameRequest {
+pub struct KeyRequest {
     /// Key label, 1–64 characters. Defaults to "Default Key" (create) or "Rotated Key" (rotate).
     pub name: Option<String>,
+    /// What the key may do: `jobs:read`, `analytics:read`, `ai:use`, `keys:write`,
+    /// `billing:write`, `applications:read`, `applications:write` (at least one). Create:
+    /// defaults to every scope the caller may grant. Rotate: defaults to the scopes of the keys
+    /// it replaces. A login session may grant any scope, an API key only those it holds.
+    #[oai(validator(max_items = 16))]
+    pub scopes: Option<Vec<ScopeName>>,
 }
 
 #[derive(Debug, Object)]
@@ -60,6 +130,9 @@ pub struct NewKey {
     /// The API key; shown only in this response.
     pub key: String,
     pub prefix: String,
+    pub name: String,
+    /// What the key may do.
+    pub scopes: Vec<ScopeName>,
     pub notice: String,
 }
 
@@ -67,6 +140,8 @@ pub struct NewKey {
 pub struct KeySummary {
     pub name: String,
     pub key_prefix: String,
+    /// What the key may do.
+    pub scopes: Vec<ScopeName>,
     /// Last authenticated use (ISO-8601 UTC, whole seconds); null if never used.
     pub last_used_at: Option<String>,
 }
@@ -102,6 +177,8 @@ impl From<IssuedKey> for NewKey {
         NewKey {
             key: issued.key.expose().to_owned(),
             prefix: issued.record.prefix.display(),
+            name: issued.record.name.as_str().to_owned(),
+            scopes: to_names(issued.record.scopes),
             notice: KEY_NOTICE.into(),
         }
     }
@@ -147,10 +224,17 @@ impl poem_openapi::types::Example for RefreshRequest {
     }
 }
 
-impl poem_openapi::types::Example for KeyNameRequest {
+impl poem_openapi::types::Example for KeyRequest {
     fn example() -> Self {
-        Self { name: Some("CI".into()) }
+        Self {
+            name: Some("Dashboard".into()),
+            scopes: Some(to_names(Scopes::of(&[Scope::JobsRead, Scope::AnalyticsRead]))),
+        }
     }
+}
+
+pub(super) fn to_names(scopes: Scopes) -> Vec<ScopeName> {
+    scopes.names().into_iter().map(|n| ScopeName(n.to_owned())).collect()
 }
 
 impl poem_openapi::types::Example for NewKey {
@@ -158,6 +242,8 @@ impl poem_openapi::types::Example for NewKey {
         Self {
             key: "jl_live_a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
             prefix: "jl_live_a1b2****".into(),
+            name: "Dashboard".into(),
+            scopes: to_names(Scopes::of(&[Scope::JobsRead, Scope::AnalyticsRead])),
             notice: KEY_NOTICE.into(),
         }
     }
@@ -178,6 +264,7 @@ impl poem_openapi::types::Example for MeBody {
             api_keys: vec![KeySummary {
                 name: "Default Key".into(),
                 key_prefix: "jl_live_a1b2****".into(),
+                scopes: to_names(Scopes::ALL),
                 last_used_at: Some("2025-04-12T08:32:00Z".into()),
             }],
         }

@@ -28,8 +28,9 @@ error_responses!(MeErrorResponse {
 });
 
 error_responses!(CreateKeyErrorResponse {
-    400 => BadRequest: "Invalid name or malformed body.",
+    400 => BadRequest: "Invalid name, an unknown scope or an empty `scopes` list (`validation_failed`, naming the field), or a malformed body.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    403 => Forbidden: "The key lacks `keys:write` (`insufficient_scope`, `details.required` names it), or asks to grant scopes the calling key does not hold (`insufficient_scope`, `details.missing` lists them).",
     409 => Conflict: "The account already has 20 active keys.",
     413 => PayloadTooLarge: "Body over the size limit.",
     415 => UnsupportedMediaType: "A body was sent that is not application/json.",
@@ -38,8 +39,9 @@ error_responses!(CreateKeyErrorResponse {
 });
 
 error_responses!(RotateErrorResponse {
-    400 => BadRequest: "Invalid name or malformed body.",
+    400 => BadRequest: "Invalid name, an unknown scope or an empty `scopes` list (`validation_failed`, naming the field), or a malformed body.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    403 => Forbidden: "The key lacks `keys:write` (`insufficient_scope`, `details.required` names it), or asks to grant scopes the calling key does not hold (`insufficient_scope`, `details.missing` lists them).",
     413 => PayloadTooLarge: "Body over the size limit.",
     415 => UnsupportedMediaType: "A body was sent that is not application/json.",
     429 => TooManyRequests: "Another rotation of this account is in progress (`rotation_in_progress`), or over the account-request limit (`rate_limited`, `details.class` = `account`).",
@@ -49,6 +51,7 @@ error_responses!(RotateErrorResponse {
 error_responses!(RevokeErrorResponse {
     400 => BadRequest: "The prefix is not of the form `jl_live_ab12****`.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
+    403 => Forbidden: "The key lacks `keys:write` (`insufficient_scope`, `details.required` names it).",
     404 => NotFound: "The caller has no active key with this prefix.",
     429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`; 60 a minute by default, never spent by data requests), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
@@ -59,8 +62,14 @@ pub(super) fn usecase_field_error<E>(e: E) -> ApiError
 where
     E: jobin_core::ErrorCode + std::error::Error + InvalidField,
 {
-    match e.invalid_field() {
-        Some(f) => ApiError::field(jobin_core::Code::ValidationFailed, f.field, &f.reason),
+    if let Some(f) = e.invalid_field() {
+        return ApiError::field(jobin_core::Code::ValidationFailed, f.field, &f.reason);
+    }
+    match e.scopes_not_held() {
+        Some(missing) => {
+            let first = missing.iter().next().map_or("", |s| s.as_str());
+            ApiError::from_usecase(e).with_details(serde_json::json!({"required": first, "missing": missing.names()}))
+        }
         None => ApiError::from_usecase(e),
     }
 }
@@ -68,6 +77,43 @@ where
 /// Use-case errors that can carry a field validation failure.
 pub(super) trait InvalidField {
     fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError>;
+
+    /// The scopes a key asked to grant without holding them.
+    fn scopes_not_held(&self) -> Option<jobin_core::domain::Scopes> {
+        None
+    }
+}
+
+impl InvalidField for jobin_core::usecases::keys::CreateKeyError {
+    fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
+        match self {
+            Self::Invalid(f) => Some(f.clone()),
+            _ => None,
+        }
+    }
+
+    fn scopes_not_held(&self) -> Option<jobin_core::domain::Scopes> {
+        match self {
+            Self::ScopeNotHeld(missing) => Some(*missing),
+            _ => None,
+        }
+    }
+}
+
+impl InvalidField for jobin_core::usecases::RotateError {
+    fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
+        match self {
+            Self::Invalid(f) => Some(f.clone()),
+            _ => None,
+        }
+    }
+
+    fn scopes_not_held(&self) -> Option<jobin_core::domain::Scopes> {
+        match self {
+            Self::ScopeNotHeld(missing) => Some(*missing),
+            _ => None,
+        }
+    }
 }
 
 macro_rules! invalid_field {
@@ -83,9 +129,4 @@ macro_rules! invalid_field {
     )*};
 }
 
-invalid_field!(
-    jobin_core::usecases::keys::CreateKeyError,
-    jobin_core::usecases::RotateError,
-    jobin_core::usecases::RevokeError,
-    jobin_core::usecases::RegisterError
-);
+invalid_field!(jobin_core::usecases::RevokeError, jobin_core::usecases::RegisterError);

@@ -11,7 +11,7 @@ use crate::http::error::{ApiError, Extra, error_responses};
 error_responses!(SearchErrorResponse {
     400 => BadRequest: "Missing or blank `q`, a parameter over 200 characters, an unsupported `country`, or a malformed `remote`.",
     401 => Unauthorized: "Missing, invalid or revoked API key (session tokens are not accepted here).",
-    403 => Forbidden: "The plan does not include this endpoint (`plan_upgrade_required`, with `upgrade`).",
+    403 => Forbidden: "The key lacks `jobs:read`, or `ai:use` with `enhance=true` (`insufficient_scope`, `details.required` names it); or the plan does not include this endpoint (`plan_upgrade_required`, with `upgrade`).",
     429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`, with `limit`, `used`, `resets`, `upgrade`) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
     503 => Unavailable: "The usage meter (Redis) or the database is unreachable, or (`enhance=true`) the chosen AI provider has no key on this server (`ai_provider_unconfigured`).",
 });
@@ -19,7 +19,7 @@ error_responses!(SearchErrorResponse {
 error_responses!(AnalyticsErrorResponse {
     400 => BadRequest: "Missing or blank `q`, a parameter over 200 characters or an unsupported `country`; for AI endpoints also a missing `X-AI-Provider`/`X-AI-Model` (`validation_failed`), an unknown provider or model (`unknown_ai_provider`, `unknown_ai_model`, with the valid values) or a model that is coming soon (`ai_model_coming_soon`).",
     401 => Unauthorized: "Missing, invalid or revoked API key (session tokens are not accepted here).",
-    403 => Forbidden: "The plan does not include this endpoint or the model's tier (`plan_upgrade_required`, with `upgrade`).",
+    403 => Forbidden: "The key lacks `analytics:read` (`insufficient_scope`, `details.required` names it); or the plan does not include this endpoint or the model's tier (`plan_upgrade_required`, with `upgrade`).",
     429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
     503 => Unavailable: "The AI provider timed out after 15 s (`ai_timeout`) or failed (`ai_unavailable`), both with `Retry-After`; the provider has no key on this server (`ai_provider_unconfigured`); or the usage meter is unreachable.",
 });
@@ -94,7 +94,7 @@ pub fn search_error(e: SearchJobsError, upgrade: &str) -> ApiError {
 
 error_responses!(ProvidersErrorResponse {
     401 => Unauthorized: "Missing, invalid or revoked API key (session tokens are not accepted here).",
-    403 => Forbidden: "The plan does not include this endpoint (`plan_upgrade_required`, with `upgrade`).",
+    403 => Forbidden: "The key lacks `ai:use` (`insufficient_scope`, `details.required` names it); or the plan does not include this endpoint (`plan_upgrade_required`, with `upgrade`).",
     429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
     503 => Unavailable: "The usage meter (Redis) or the database is unreachable.",
 });
