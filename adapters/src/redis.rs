@@ -80,21 +80,31 @@ return {1, n}
 "#;
 
 /// KEYS[1] = minute bucket, KEYS[2] = month counter (same hash slot);
-/// ARGV = per-minute limit, monthly limit (-1: not metered), minute ttl ms, month ttl s.
-/// Returns {verdict 0 admitted | 1 monthly exceeded | 2 minute exceeded, minute count, month count}.
+/// ARGV = per-minute limit, monthly limit (-1: not metered), minute ttl ms. The month counter is
+/// created only by `SEED_MONTH`, with its expiry.
+/// Returns {verdict 0 admitted | 1 monthly exceeded | 2 minute exceeded | 3 unseeded, minute count,
+/// month count}. A metered request finding no month counter (Redis lost it, or a new month) counts
+/// nothing: the caller seeds the counter from the durable count and asks again.
 const ADMIT: &str = r#"
 local minute = tonumber(redis.call('GET', KEYS[1]) or '0')
-local month = tonumber(redis.call('GET', KEYS[2]) or '0')
+local held = redis.call('GET', KEYS[2])
+local month = tonumber(held or '0')
 local monthly_limit = tonumber(ARGV[2])
+if monthly_limit >= 0 and not held then return {3, minute, 0} end
 if monthly_limit >= 0 and month >= monthly_limit then return {1, minute, month} end
 if minute >= tonumber(ARGV[1]) then return {2, minute, month} end
 minute = redis.call('INCR', KEYS[1])
 if minute == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 if monthly_limit >= 0 then
   month = redis.call('INCR', KEYS[2])
-  if month == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
 end
 return {0, minute, month}
+"#;
+
+/// KEYS[1] = month counter; ARGV = count, ttl s. Sets the counter unless it exists; returns it.
+const SEED_MONTH: &str = r#"
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+return tonumber(redis.call('GET', KEYS[1]))
 "#;
 
 /// `UsageMeter` shared by every node using the same Redis.
@@ -102,17 +112,28 @@ pub struct RedisMeter {
     redis: Redis,
     hit_window: Script,
     admit: Script,
+    seed_month: Script,
 }
 
 impl RedisMeter {
     pub fn new(redis: Redis) -> Self {
-        Self { redis, hit_window: Script::from_lua(HIT_WINDOW), admit: Script::from_lua(ADMIT) }
+        Self {
+            redis,
+            hit_window: Script::from_lua(HIT_WINDOW),
+            admit: Script::from_lua(ADMIT),
+            seed_month: Script::from_lua(SEED_MONTH),
+        }
     }
 
     fn month_key(&self, account: AccountId, now: DateTime<Utc>) -> String {
         // `{acct:N}` is a hash tag: both keys of one account land in one cluster slot.
         self.redis.key(format_args!("mq:{{acct:{}}}:{}-{:02}", account, now.year(), now.month()))
     }
+}
+
+/// A month's counter is kept until well after the month ends (for `/auth/me` and audits).
+fn month_ttl_s(now: DateTime<Utc>) -> i64 {
+    (month_bounds(now).1 - now).num_seconds().max(1) + 40 * 86_400
 }
 
 fn as_u32(v: i64) -> u32 {
@@ -145,21 +166,20 @@ impl UsageMeter for RedisMeter {
         let minute_key = self.redis.key(format_args!("rl:{{acct:{}}}:{}", req.account, start.timestamp()));
         let month_key = self.month_key(req.account, now);
         let minute_ttl_ms = (resets_at - now).num_milliseconds().max(1) + 5_000;
-        // Keep a month's counter until well after the month ends (for /auth/me and audits).
-        let month_ttl_s = (month_bounds(now).1 - now).num_seconds().max(1) + 40 * 86_400;
         let monthly_limit = req.monthly_limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1);
         let (verdict, minute, month): (i64, i64, i64) = self
             .admit
             .evalsha_with_reload(
                 &self.redis.client,
                 vec![minute_key, month_key],
-                vec![i64::from(req.per_minute), monthly_limit, minute_ttl_ms, month_ttl_s],
+                vec![i64::from(req.per_minute), monthly_limit, minute_ttl_ms],
             )
             .await
             .map_err(unavailable)?;
         let verdict = match verdict {
             0 => Verdict::Admitted,
             1 => Verdict::MonthlyExceeded,
+            3 => Verdict::Unseeded,
             _ => Verdict::MinuteExceeded,
         };
         Ok(Admission {
@@ -174,9 +194,19 @@ impl UsageMeter for RedisMeter {
         })
     }
 
-    async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, MeterError> {
+    async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<Option<u64>, MeterError> {
         let n: Option<i64> = self.redis.client.get(self.month_key(account, now)).await.map_err(unavailable)?;
-        Ok(n.map(|n| u64::try_from(n.max(0)).unwrap_or(0)).unwrap_or(0))
+        Ok(n.map(|n| u64::try_from(n.max(0)).unwrap_or(0)))
+    }
+
+    async fn seed_monthly(&self, account: AccountId, now: DateTime<Utc>, count: u64) -> Result<u64, MeterError> {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        let held: i64 = self
+            .seed_month
+            .evalsha_with_reload(&self.redis.client, vec![self.month_key(account, now)], vec![count, month_ttl_s(now)])
+            .await
+            .map_err(unavailable)?;
+        Ok(u64::try_from(held.max(0)).unwrap_or(0))
     }
 }
 

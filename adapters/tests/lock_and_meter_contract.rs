@@ -93,7 +93,13 @@ fn acct(n: i64, per_minute: u32, monthly: Option<u64>) -> AdmitRequest {
     AdmitRequest { account: AccountId(n), per_minute, monthly_limit: monthly }
 }
 
+/// Seeds an account's month with `count` (what the usage log would say).
+async fn seed(meter: &Arc<dyn UsageMeter>, account: i64, at: DateTime<Utc>, count: u64) {
+    assert_eq!(meter.seed_monthly(AccountId(account), at, count).await.unwrap(), count);
+}
+
 async fn admit_is_exact_under_concurrency(meter: Arc<dyn UsageMeter>) {
+    seed(&meter, 1, t(0), 0).await;
     let tasks: Vec<_> = (0..40)
         .map(|_| {
             let meter = meter.clone();
@@ -106,15 +112,17 @@ async fn admit_is_exact_under_concurrency(meter: Arc<dyn UsageMeter>) {
         match a.verdict {
             Verdict::Admitted => admitted += 1,
             Verdict::MonthlyExceeded => assert_eq!(a.monthly_used, 13),
-            Verdict::MinuteExceeded => panic!("minute limit not reached"),
+            other => panic!("{other:?}"),
         }
     }
     assert_eq!(admitted, 13);
-    assert_eq!(meter.monthly_used(AccountId(1), t(0)).await.unwrap(), 13);
+    assert_eq!(meter.monthly_used(AccountId(1), t(0)).await.unwrap(), Some(13));
 }
 
 async fn rejected_requests_count_against_nothing(meter: Arc<dyn UsageMeter>) {
     // Minute window of 3, month of 5.
+    seed(&meter, 2, t(0), 0).await;
+    seed(&meter, 3, t(0), 0).await;
     for i in 1..=3u32 {
         let a = meter.admit(acct(2, 3, Some(5)), t(0)).await.unwrap();
         assert_eq!(
@@ -134,20 +142,56 @@ async fn rejected_requests_count_against_nothing(meter: Arc<dyn UsageMeter>) {
     // Month spent: 429 before the minute limit, and nothing more counted.
     let a = meter.admit(acct(2, 3, Some(5)), t(120)).await.unwrap();
     assert_eq!((a.verdict, a.monthly_used, a.minute.used), (Verdict::MonthlyExceeded, 5, 0));
-    assert_eq!(meter.monthly_used(AccountId(2), t(120)).await.unwrap(), 5);
+    assert_eq!(meter.monthly_used(AccountId(2), t(120)).await.unwrap(), Some(5));
     // Another account is separate.
     assert_eq!(meter.admit(acct(3, 3, Some(5)), t(120)).await.unwrap().verdict, Verdict::Admitted);
 }
 
 async fn the_month_resets_on_the_first(meter: Arc<dyn UsageMeter>) {
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    seed(&meter, 4, at("2025-12-31T23:59:59Z"), 0).await;
     assert_eq!(meter.admit(acct(4, 10, Some(1)), at("2025-12-31T23:59:59Z")).await.unwrap().verdict, Verdict::Admitted);
     assert_eq!(
         meter.admit(acct(4, 10, Some(1)), at("2025-12-31T23:59:59Z")).await.unwrap().verdict,
         Verdict::MonthlyExceeded
     );
+    // A new month has no count until it is seeded.
+    let jan = meter.admit(acct(4, 10, Some(1)), at("2026-01-01T00:00:00Z")).await.unwrap();
+    assert_eq!(jan.verdict, Verdict::Unseeded);
+    seed(&meter, 4, at("2026-01-01T00:00:00Z"), 0).await;
     let jan = meter.admit(acct(4, 10, Some(1)), at("2026-01-01T00:00:00Z")).await.unwrap();
     assert_eq!((jan.verdict, jan.monthly_used), (Verdict::Admitted, 1));
+}
+
+async fn an_unseeded_month_counts_nothing_and_the_first_seed_stands(meter: Arc<dyn UsageMeter>) {
+    assert_eq!(meter.monthly_used(AccountId(5), t(0)).await.unwrap(), None);
+    let a = meter.admit(acct(5, 10, Some(5)), t(0)).await.unwrap();
+    assert_eq!((a.verdict, a.minute.used), (Verdict::Unseeded, 0), "nothing counted");
+    // Unmetered requests need no month.
+    assert_eq!(meter.admit(acct(5, 10, None), t(0)).await.unwrap().verdict, Verdict::Admitted);
+    // Concurrent seeds (several nodes after a Redis restart): one value wins, all see it.
+    let seeds: Vec<_> = (0..8u64)
+        .map(|n| {
+            let meter = meter.clone();
+            tokio::spawn(async move { meter.seed_monthly(AccountId(5), t(0), 4 + n).await.unwrap() })
+        })
+        .collect();
+    let mut held = vec![];
+    for s in seeds {
+        held.push(s.await.unwrap());
+    }
+    held.dedup();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let seeded = held[0];
+    assert_eq!(meter.seed_monthly(AccountId(5), t(0), 0).await.unwrap(), seeded, "a held count stands");
+    assert_eq!(meter.monthly_used(AccountId(5), t(0)).await.unwrap(), Some(seeded));
+    let mut last = meter.admit(acct(5, 100, Some(12)), t(0)).await.unwrap();
+    let mut admitted = 0;
+    while last.verdict == Verdict::Admitted {
+        admitted += 1;
+        last = meter.admit(acct(5, 100, Some(12)), t(0)).await.unwrap();
+    }
+    assert_eq!((last.verdict, admitted), (Verdict::MonthlyExceeded, 12 - seeded));
 }
 
 /// The `Lock` contract.
@@ -177,6 +221,7 @@ mod meter {
             admit_is_exact_under_concurrency,
             rejected_requests_count_against_nothing,
             the_month_resets_on_the_first,
+            an_unseeded_month_counts_nothing_and_the_first_seed_stands,
         ];
         memory => async { Some(Subject::new(Arc::new(MemoryMeter::default()) as Arc<dyn UsageMeter>)) },
         #[ignore = "needs Redis"]
@@ -198,6 +243,7 @@ mod redis_nodes {
         let b = testing::redis_peer(&prefix).await.unwrap();
         let meters: [Arc<dyn UsageMeter>; 2] =
             [Arc::new(RedisMeter::new(a.clone())), Arc::new(RedisMeter::new(b.clone()))];
+        seed(&meters[0], 9, t(0), 0).await;
         let tasks: Vec<_> = (0..60)
             .map(|i| {
                 let m = meters[i % 2].clone();
@@ -209,7 +255,7 @@ mod redis_nodes {
             admitted += usize::from(task.await.unwrap() == Verdict::Admitted);
         }
         assert_eq!(admitted, 17);
-        assert_eq!(meters[1].monthly_used(AccountId(9), t(0)).await.unwrap(), 17);
+        assert_eq!(meters[1].monthly_used(AccountId(9), t(0)).await.unwrap(), Some(17));
 
         let la = RedisLock::new(a, Arc::new(OsEntropy));
         let lb = RedisLock::new(b, Arc::new(OsEntropy));

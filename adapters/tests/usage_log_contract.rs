@@ -19,6 +19,7 @@ fn rec(account: i64, i: u32) -> UsageRecord {
         status: 200,
         cache_hit: i.is_multiple_of(3),
         latency_ms: i,
+        monthly: !i.is_multiple_of(4),
     }
 }
 
@@ -33,12 +34,30 @@ async fn appends_batches_and_reads_back_newest_first(log: Arc<dyn UsageLog>) {
     assert_eq!(log.recent(AccountId(2), 10).await.unwrap(), vec![rec(2, 7)]);
 }
 
+async fn monthly_counts_are_durable_per_account_and_month(log: Arc<dyn UsageLog>) {
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let nov = at("2023-11-14T22:13:20Z"); // rec(_, i).at for small i
+    assert_eq!(log.monthly_count(AccountId(7), nov).await.unwrap(), 0);
+    // 40 records, 30 of them counted monthly.
+    let batch: Vec<UsageRecord> = (0..40).map(|i| rec(7, i)).collect();
+    log.append(&batch).await.unwrap();
+    assert_eq!(log.monthly_count(AccountId(7), nov).await.unwrap(), 30);
+    // Later batches add; another account and another month are separate.
+    log.append(&[rec(7, 1), rec(8, 1)]).await.unwrap();
+    let dec = UsageRecord { at: at("2023-12-01T00:00:00Z"), ..rec(7, 1) };
+    log.append(&[dec.clone(), dec]).await.unwrap();
+    assert_eq!(log.monthly_count(AccountId(7), nov).await.unwrap(), 31);
+    assert_eq!(log.monthly_count(AccountId(8), nov).await.unwrap(), 1);
+    assert_eq!(log.monthly_count(AccountId(7), at("2023-12-31T23:59:59Z")).await.unwrap(), 2);
+    assert_eq!(log.monthly_count(AccountId(7), at("2023-10-31T23:59:59Z")).await.unwrap(), 0);
+}
+
 fn log(db: sea_orm::DatabaseConnection) -> Arc<dyn UsageLog> {
     Arc::new(SqlUsageLog::new(db))
 }
 
 contract_suite! {
-    cases: [appends_batches_and_reads_back_newest_first];
+    cases: [appends_batches_and_reads_back_newest_first, monthly_counts_are_durable_per_account_and_month];
     sqlite => contract::sqlite(log),
     #[ignore = "needs PostgreSQL"]
     postgres => contract::postgres(log),

@@ -128,6 +128,9 @@ mod tests {
         async fn recent(&self, _: AccountId, _: u64) -> Result<Vec<UsageRecord>, KeyStoreError> {
             Ok(vec![])
         }
+        async fn monthly_count(&self, _: AccountId, _: chrono::DateTime<chrono::Utc>) -> Result<u64, KeyStoreError> {
+            Ok(0)
+        }
     }
 
     fn rec(i: u32) -> UsageRecord {
@@ -139,6 +142,7 @@ mod tests {
             status: 200,
             cache_hit: false,
             latency_ms: i,
+            monthly: false,
         }
     }
 

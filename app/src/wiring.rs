@@ -16,7 +16,7 @@ use jobin_core::ports::{
     BillingStore, Cache, Clock, Entropy, JobSource, JobStore, KeyStore, LlmProvider, Lock, Notifier, PasswordHasher,
     PaymentGateway, PaymentStandIn, Reachable, TokenSigner, UsageLog, UsageMeter,
 };
-use jobin_core::services::{AiGateway, Enhancer, LastUsedTracker, SourceBudget};
+use jobin_core::services::{AiGateway, Enhancer, LastUsedTracker, MonthlyCounts, SourceBudget};
 use jobin_core::usecases::*;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -50,6 +50,8 @@ struct Common {
     catalog: Arc<PlanCatalog>,
     lock: Arc<dyn Lock>,
     meter: Arc<dyn UsageMeter>,
+    /// The meter's monthly counts, seeded from the usage log's durable ones.
+    monthly: Arc<MonthlyCounts>,
     cache: Arc<dyn Cache>,
     keys: Arc<dyn KeyStore>,
     jobs: Arc<dyn JobStore>,
@@ -72,12 +74,15 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
         ),
     };
+    let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(conn.db.clone()));
+    let monthly = Arc::new(MonthlyCounts { meter: meter.clone(), log: usage_log.clone() });
     let c = Common {
         clock: Arc::new(SystemClock),
         entropy,
         catalog: Arc::new(config.catalog.clone()),
         lock,
         meter,
+        monthly,
         cache,
         keys: Arc::new(SqlKeyStore::new(conn.db.clone())),
         jobs: Arc::new(SqlJobStore::new(conn.db.clone())),
@@ -87,7 +92,6 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     let urls = Urls { portal: format!("{public}billing/portal"), upgrade: format!("{public}pricing"), public };
     let hasher = SecretHasher::new(secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let last_used = Arc::new(LastUsedTracker::default());
-    let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(conn.db.clone()));
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
     let (jobs, ingest) = jobs(config, &c, &secrets, overrides)?;
     Ok(Arc::new(AppState {
@@ -101,7 +105,12 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
                 last_used: last_used.clone(),
             },
             throttle: Throttle { meter: c.meter.clone(), clock: c.clock.clone() },
-            admit: Admit { catalog: c.catalog.clone(), meter: c.meter.clone(), clock: c.clock.clone() },
+            admit: Admit {
+                catalog: c.catalog.clone(),
+                meter: c.meter.clone(),
+                monthly: c.monthly.clone(),
+                clock: c.clock.clone(),
+            },
             last_used,
         },
         jobs,
@@ -152,7 +161,7 @@ fn accounts(
         me: Me {
             catalog: c.catalog.clone(),
             store: store.clone(),
-            meter: c.meter.clone(),
+            monthly: c.monthly.clone(),
             last_used,
             clock: clock.clone(),
             billing: c.billing.clone(),

@@ -5,6 +5,7 @@ pub mod ai;
 pub mod budget;
 pub mod enhance;
 pub mod last_used;
+pub mod monthly;
 
 pub use ai::{
     AI_BUDGET, AiChoice, AiError, AiGateway, ChoicePart, ProviderStatus, ProviderView, ProvidersView, Selection,
@@ -12,3 +13,4 @@ pub use ai::{
 pub use budget::{BudgetWindow, SourceBudget, default_budget};
 pub use enhance::{Enhanced, Enhancer, Extraction};
 pub use last_used::LastUsedTracker;
+pub use monthly::MonthlyCounts;

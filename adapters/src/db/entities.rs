@@ -105,6 +105,8 @@ pub mod usage_log {
         pub status: i32,
         pub cache_hit: bool,
         pub latency_ms: i32,
+        /// Counted against the account's monthly quota.
+        pub monthly: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

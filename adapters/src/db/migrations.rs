@@ -8,6 +8,7 @@ mod m20261123_000005_create_billing;
 mod m20261123_000006_create_jobs;
 mod m20261129_000007_job_corpus;
 mod m20261129_000008_key_scopes;
+mod m20261130_000009_usage_monthly;
 
 use sea_orm_migration::prelude::*;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_jobs::Migration),
             Box::new(m20261129_000007_job_corpus::Migration),
             Box::new(m20261129_000008_key_scopes::Migration),
+            Box::new(m20261130_000009_usage_monthly::Migration),
         ]
     }
 }
@@ -78,6 +80,15 @@ pub(crate) enum UsageLog {
     Status,
     CacheHit,
     LatencyMs,
+    Monthly,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum UsageMonthly {
+    Table,
+    AccountId,
+    Month,
+    Count,
 }
 
 #[derive(DeriveIden)]

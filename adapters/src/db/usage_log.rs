@@ -1,14 +1,46 @@
 //! `UsageLog` over sea-orm.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Utc};
 use jobin_core::domain::AccountId;
 use jobin_core::ports::{KeyStoreError, UsageLog, UsageRecord};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
+use std::collections::BTreeMap;
 
 use super::entities::usage_log;
+use super::migrations::UsageMonthly;
 use super::store_err;
+
+/// The calendar month (UTC) of `t` as stored: `yyyymm`.
+fn month_of(t: DateTime<Utc>) -> i32 {
+    t.year() * 100 + t.month() as i32
+}
+
+/// Adds each account's counted records to its durable monthly count.
+async fn add_monthly(conn: &impl ConnectionTrait, records: &[UsageRecord]) -> Result<(), KeyStoreError> {
+    let mut counts: BTreeMap<(i64, i32), i64> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.monthly) {
+        *counts.entry((r.account.0, month_of(r.at))).or_default() += 1;
+    }
+    for ((account, month), n) in counts {
+        let upsert = Query::insert()
+            .into_table(UsageMonthly::Table)
+            .columns([UsageMonthly::AccountId, UsageMonthly::Month, UsageMonthly::Count])
+            .values_panic([account.into(), month.into(), n.into()])
+            .on_conflict(
+                OnConflict::columns([UsageMonthly::AccountId, UsageMonthly::Month])
+                    .value(UsageMonthly::Count, Expr::col((UsageMonthly::Table, UsageMonthly::Count)).add(n))
+                    .to_owned(),
+            )
+            .to_owned();
+        conn.execute(&upsert).await.map_err(store_err("adding to the monthly counts"))?;
+    }
+    Ok(())
+}
 
 #[derive(Clone)]
 pub struct SqlUsageLog {
@@ -38,10 +70,12 @@ impl UsageLog for SqlUsageLog {
                 status: Set(i32::from(r.status)),
                 cache_hit: Set(r.cache_hit),
                 latency_ms: Set(i32::try_from(r.latency_ms).unwrap_or(i32::MAX)),
+                monthly: Set(r.monthly),
                 ..Default::default()
             });
             usage_log::Entity::insert_many(rows).exec(&txn).await.map_err(store_err("writing usage-log batch"))?;
         }
+        add_monthly(&txn, records).await?;
         txn.commit().await.map_err(store_err("committing usage-log batch"))
     }
 
@@ -63,7 +97,23 @@ impl UsageLog for SqlUsageLog {
                 status: u16::try_from(m.status).unwrap_or(0),
                 cache_hit: m.cache_hit,
                 latency_ms: u32::try_from(m.latency_ms).unwrap_or(0),
+                monthly: m.monthly,
             })
             .collect())
+    }
+
+    async fn monthly_count(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, KeyStoreError> {
+        let select = Query::select()
+            .column(UsageMonthly::Count)
+            .from(UsageMonthly::Table)
+            .and_where(Expr::col(UsageMonthly::AccountId).eq(account.0))
+            .and_where(Expr::col(UsageMonthly::Month).eq(month_of(now)))
+            .to_owned();
+        let row = self.db.query_one(&select).await.map_err(store_err("reading the monthly count"))?;
+        let count: i64 = match row {
+            Some(row) => row.try_get("", "count").map_err(store_err("reading the monthly count"))?,
+            None => 0,
+        };
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 }

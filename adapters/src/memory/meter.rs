@@ -1,5 +1,7 @@
 //! An in-process `UsageMeter` for the embedded default (one node): fixed-window and monthly
 //! counters in maps, exact under concurrency because each check-and-count happens under one mutex.
+//! A restart empties them; the monthly counts are seeded again from the usage log
+//! ([`Verdict::Unseeded`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
@@ -72,10 +74,14 @@ impl UsageMeter for MemoryMeter {
         let (_, resets_at) = window_bounds(now, 60);
         let mut c = self.counters();
         let month = month_key(req.account, now);
-        let monthly_used = c.monthly.get(&month).copied().unwrap_or(0);
+        let held = c.monthly.get(&month).copied();
+        let monthly_used = held.unwrap_or(0);
         let bucket = format!("acct:{}", req.account);
         let minute_used = *c.window(&bucket, resets_at, now);
         let decision = |used, allowed| WindowDecision { allowed, limit: req.per_minute, used, resets_at };
+        if req.monthly_limit.is_some() && held.is_none() {
+            return Ok(Admission { verdict: Verdict::Unseeded, minute: decision(minute_used, false), monthly_used });
+        }
         if req.monthly_limit.is_some_and(|limit| monthly_used >= limit) {
             return Ok(Admission {
                 verdict: Verdict::MonthlyExceeded,
@@ -101,7 +107,11 @@ impl UsageMeter for MemoryMeter {
         Ok(Admission { verdict: Verdict::Admitted, minute: decision(minute_used + 1, true), monthly_used })
     }
 
-    async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, MeterError> {
-        Ok(self.counters().monthly.get(&month_key(account, now)).copied().unwrap_or(0))
+    async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<Option<u64>, MeterError> {
+        Ok(self.counters().monthly.get(&month_key(account, now)).copied())
+    }
+
+    async fn seed_monthly(&self, account: AccountId, now: DateTime<Utc>, count: u64) -> Result<u64, MeterError> {
+        Ok(*self.counters().monthly.entry(month_key(account, now)).or_insert(count))
     }
 }

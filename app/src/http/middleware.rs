@@ -263,6 +263,7 @@ pub async fn account_rate_headers<E: Endpoint>(next: Arc<E>, mut req: Request) -
                 status: resp.status().as_u16(),
                 cache_hit: resp.headers().get("x-cache").is_some_and(|v| v == "HIT"),
                 latency_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+                monthly: seen.rate.is_some_and(|r| r.monthly),
             })
             .await;
     }

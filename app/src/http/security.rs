@@ -305,6 +305,7 @@ mod tests {
             plan,
             class: jobin_core::usecases::LimitClass::Data,
             minute: WindowDecision { allowed: false, limit, used, resets_at: at("2025-04-30T23:59:00Z") },
+            monthly: false,
         }
     }
 

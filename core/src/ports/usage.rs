@@ -48,6 +48,10 @@ pub enum Verdict {
     MonthlyExceeded,
     /// The minute window is full; nothing was counted.
     MinuteExceeded,
+    /// The request counts monthly but the meter holds no count for this account's month (a
+    /// restart of an in-process meter, a Redis that lost its data, a new month): nothing was
+    /// counted. Seed it from the durable count ([`UsageMeter::seed_monthly`]) and ask again.
+    Unseeded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +108,12 @@ pub trait UsageMeter: Send + Sync {
     async fn admit(&self, req: AdmitRequest, now: DateTime<Utc>) -> Result<Admission, MeterError>;
 
     /// Requests counted against `account`'s monthly quota in the calendar month (UTC) containing
-    /// `now`; 0 when none were counted.
-    async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, MeterError>;
+    /// `now`; `None` when the meter holds no count for that month (see [`Verdict::Unseeded`]).
+    async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<Option<u64>, MeterError>;
+
+    /// Sets the month's count to `count` unless the meter already holds one (which then stands:
+    /// another node may have seeded and counted meanwhile). Returns the count the meter holds.
+    async fn seed_monthly(&self, account: AccountId, now: DateTime<Utc>, count: u64) -> Result<u64, MeterError>;
 }
 
 #[cfg(test)]

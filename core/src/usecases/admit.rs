@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::domain::{Endpoint, Plan, PlanCatalog, Scope, Scopes};
 use crate::ports::usage::month_bounds;
 use crate::ports::{Admission, AdmitRequest, Clock, MeterError, UsageMeter, Verdict, WindowDecision};
+use crate::services::MonthlyCounts;
 use crate::usecases::Principal;
 use crate::{Code, ErrorCode};
 
@@ -37,12 +38,14 @@ impl LimitClass {
     }
 }
 
-/// What the response headers report: the plan, the class and its minute window.
+/// What the response headers report: the plan, the class and its minute window; and whether the
+/// request was counted against the monthly quota (for the usage log's durable count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateStatus {
     pub plan: Plan,
     pub class: LimitClass,
     pub minute: WindowDecision,
+    pub monthly: bool,
 }
 
 fn minute_message(status: &RateStatus) -> String {
@@ -97,6 +100,8 @@ impl ErrorCode for AdmitError {
 pub struct Admit {
     pub catalog: Arc<PlanCatalog>,
     pub meter: Arc<dyn UsageMeter>,
+    /// Seeds the meter's monthly count from the durable one when the meter has none.
+    pub monthly: Arc<MonthlyCounts>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -119,7 +124,7 @@ impl Admit {
         }
         let Some(e) = endpoint else {
             let minute = self.account_window(who).await.map_err(AdmitError::Meter)?;
-            let status = RateStatus { plan, class: LimitClass::Account, minute };
+            let status = RateStatus { plan, class: LimitClass::Account, minute, monthly: false };
             return if minute.allowed { Ok(status) } else { Err(AdmitError::MinuteExceeded { status }) };
         };
         let required = self.catalog.min_plan(e);
@@ -133,11 +138,20 @@ impl Admit {
             per_minute: terms.per_minute,
             monthly_limit: e.counts_monthly().then_some(terms.monthly_requests),
         };
-        let Admission { verdict, minute, monthly_used } =
-            self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
-        let status = RateStatus { plan, class: LimitClass::Data, minute };
+        let mut admission = self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
+        if admission.verdict == Verdict::Unseeded {
+            // Nothing was counted: seed the month from the durable count, then ask again.
+            self.monthly.seed(who.account.id, now).await.map_err(AdmitError::Meter)?;
+            admission = self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
+        }
+        let Admission { verdict, minute, monthly_used } = admission;
+        let monthly = verdict == Verdict::Admitted && req.monthly_limit.is_some();
+        let status = RateStatus { plan, class: LimitClass::Data, minute, monthly };
         match verdict {
             Verdict::Admitted => Ok(status),
+            Verdict::Unseeded => Err(AdmitError::Meter(MeterError::Unavailable(anyhow::anyhow!(
+                "the monthly count was missing again right after seeding"
+            )))),
             Verdict::MinuteExceeded => Err(AdmitError::MinuteExceeded { status }),
             Verdict::MonthlyExceeded => Err(AdmitError::MonthlyExceeded {
                 limit: terms.monthly_requests,
@@ -167,7 +181,7 @@ impl Admit {
             }
         };
         match counted {
-            Ok((class, minute)) => Some(RateStatus { plan, class, minute }),
+            Ok((class, minute)) => Some(RateStatus { plan, class, minute, monthly: false }),
             Err(e) => {
                 tracing::warn!(error = %e, "usage meter unavailable while refusing a request");
                 None
@@ -181,6 +195,7 @@ mod tests {
     use super::*;
     use crate::domain::{ACCOUNT_PER_MINUTE, Account, AccountId, Email};
     use crate::ports::usage::MockUsageMeter;
+    use crate::ports::usage_log::MockUsageLog;
     use crate::testing::FixedClock;
     use crate::usecases::Credential;
 
@@ -207,11 +222,56 @@ mod tests {
     }
 
     fn admit(meter: MockUsageMeter) -> Admit {
+        admit_with(meter, MockUsageLog::new())
+    }
+
+    fn admit_with(meter: MockUsageMeter, log: MockUsageLog) -> Admit {
+        let meter: Arc<dyn UsageMeter> = Arc::new(meter);
         Admit {
             catalog: Arc::new(PlanCatalog::document()),
-            meter: Arc::new(meter),
+            meter: meter.clone(),
+            monthly: Arc::new(MonthlyCounts { meter, log: Arc::new(log) }),
             clock: Arc::new(FixedClock::at(1_764_547_200 - 10)), // 2025-11-30T23:59:50Z
         }
+    }
+
+    #[tokio::test]
+    async fn an_unseeded_month_is_seeded_from_the_durable_count_before_anything_is_admitted() {
+        let mut seq = mockall::Sequence::new();
+        let mut meter = MockUsageMeter::new();
+        meter.expect_admit().times(1).in_sequence(&mut seq).returning(|r, _| {
+            Ok(Admission { verdict: Verdict::Unseeded, minute: window(r.per_minute, 0), monthly_used: 0 })
+        });
+        meter
+            .expect_seed_monthly()
+            .withf(|a, _, n| *a == AccountId(1) && *n == 1_000)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, n| Ok(n));
+        // The Free plan's 1,000 were spent before the restart: the second ask is refused.
+        meter.expect_admit().times(1).in_sequence(&mut seq).returning(|r, _| {
+            Ok(Admission { verdict: Verdict::MonthlyExceeded, minute: window(r.per_minute, 0), monthly_used: 1_000 })
+        });
+        let mut log = MockUsageLog::new();
+        log.expect_monthly_count().times(1).returning(|_, _| Ok(1_000));
+        let e = admit_with(meter, log)
+            .execute(&who(Plan::Free), Some(Endpoint::JobsSearch), Scopes::NONE)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::QuotaExceeded);
+    }
+
+    #[tokio::test]
+    async fn only_requests_admitted_against_the_month_are_marked_monthly() {
+        let mut meter = MockUsageMeter::new();
+        meter.expect_admit().returning(|r, _| {
+            Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 1), monthly_used: 1 })
+        });
+        let a = admit(meter);
+        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsSearch), Scopes::NONE).await.unwrap();
+        assert!(s.monthly);
+        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
+        assert!(!s.monthly, "the expired stream is not counted monthly");
     }
 
     #[tokio::test]

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 use crate::domain::{ApiKeyRecord, Endpoint, Plan, PlanCatalog};
-use crate::ports::{BillingStatus, BillingStore, Clock, KeyStore, KeyStoreError, MeterError, UsageMeter};
-use crate::services::LastUsedTracker;
+use crate::ports::{BillingStatus, BillingStore, Clock, KeyStore, KeyStoreError, MeterError};
+use crate::services::{LastUsedTracker, MonthlyCounts};
 use crate::usecases::{Principal, store_code};
 use crate::{Code, ErrorCode};
 
@@ -41,7 +41,8 @@ impl ErrorCode for MeError {
 pub struct Me {
     pub catalog: Arc<PlanCatalog>,
     pub store: Arc<dyn KeyStore>,
-    pub meter: Arc<dyn UsageMeter>,
+    /// The month's count, seeded from the durable one when the meter has none.
+    pub monthly: Arc<MonthlyCounts>,
     pub last_used: Arc<LastUsedTracker>,
     pub clock: Arc<dyn Clock>,
     pub billing: Arc<dyn BillingStore>,
@@ -58,7 +59,7 @@ impl Me {
         for key in &mut keys {
             key.last_used_at = latest(key.last_used_at, self.last_used.pending(key.id));
         }
-        let monthly_used = self.meter.monthly_used(account.id, self.clock.now()).await.map_err(MeError::Meter)?;
+        let monthly_used = self.monthly.used(account.id, self.clock.now()).await.map_err(MeError::Meter)?;
         let billing_status =
             self.billing.billing(account.id).await.map_err(MeError::Store)?.map_or(BillingStatus::Active, |b| b.status);
         Ok(MeView {

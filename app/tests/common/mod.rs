@@ -1,0 +1,109 @@
+//! What the process tests share: `jobin serve` children on free ports, their environment, and a
+//! two-node cluster on a scratch PostgreSQL database and a fresh Redis prefix.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use jobin_adapters::testing::{self, ScratchPostgres};
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Node {
+    pub base: String,
+    pub child: Child,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn env(db: &str, prefix: &str, data: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("JOBIN_DATABASE_URL", db.to_owned()),
+        (
+            "JOBIN_REDIS_URL",
+            std::env::var("JOBIN_TEST_REDIS_URL").unwrap_or_else(|_| testing::DEFAULT_REDIS_URL.into()),
+        ),
+        ("JOBIN_REDIS_PREFIX", prefix.to_owned()),
+        ("JOBIN_JWT_SECRET", "multi-node-jwt-secret-0123456789abcdef".into()),
+        ("JOBIN_KEY_PEPPER", "multi-node-key-pepper-0123456789abcdef".into()),
+        ("JOBIN_DATA_DIR", data.display().to_string()),
+        ("JOBIN_TRUSTED_PROXIES", "127.0.0.1".into()),
+        ("JOBIN_LOG_FORMAT", "json".into()),
+        ("RUST_LOG", "warn".into()),
+    ]
+}
+
+pub async fn start(vars: &[(&'static str, String)]) -> Node {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_jobin"))
+        .arg("serve")
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("JOBIN_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let node = Node { base: format!("http://127.0.0.1:{port}"), child };
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http.get(format!("{}/health", node.base)).send().await
+            && r.status() == 200
+        {
+            return node;
+        }
+        assert!(Instant::now() < deadline, "node on {port} did not become healthy");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Two nodes on a scratch PostgreSQL database and a fresh Redis prefix, with `extra` variables
+/// (given the data dir); `None` (announced) when PostgreSQL or Redis is absent outside CI.
+pub struct Cluster {
+    pub a: Node,
+    pub b: Node,
+    pub vars: Vec<(&'static str, String)>,
+    pub pg: ScratchPostgres,
+    _data: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub async fn start(extra: impl FnOnce(&std::path::Path) -> Vec<(&'static str, String)>) -> Option<Self> {
+        let pg = ScratchPostgres::create().await?;
+        let (_, prefix) = testing::redis().await?;
+        let data = tempfile::tempdir().unwrap();
+        let mut vars = env(&pg.url, &prefix, data.path());
+        vars.extend(extra(data.path()));
+        let a = start(&vars).await;
+        let b = start(&vars).await;
+        Some(Self { a, b, vars, pg, _data: data })
+    }
+
+    pub async fn stop(self) {
+        drop(self.a);
+        drop(self.b);
+        self.pg.cleanup().await;
+    }
+}
+
+pub async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
