@@ -81,11 +81,27 @@ pub async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Whether a driver error means the database cannot be reached (vs. a query problem).
+/// Whether a driver error means the database cannot be reached or cannot serve now (vs. a problem
+/// with the query or its values, which is not an outage): connection and pool failures, and the
+/// server's own SQLSTATEs for that — class 08 (connection exception), 53 (insufficient resources),
+/// 57P01–57P03 (shutting down, crashed, starting).
 pub(crate) fn is_unavailable(e: &DbErr) -> bool {
-    matches!(e, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
-        || matches!(e, DbErr::Exec(sea_orm::RuntimeErr::SqlxError(s)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(s))
-            if matches!(**s, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed | sea_orm::sqlx::Error::Tls(_)))
+    use sea_orm::sqlx::Error as Sqlx;
+    if matches!(e, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(s)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(s))) = e else {
+        return false;
+    };
+    match &**s {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Tls(_) | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(d) => d.code().is_some_and(|c| unavailable_sqlstate(&c)),
+        _ => false,
+    }
+}
+
+fn unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("53") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 pub(crate) fn store_err(context: &'static str) -> impl FnOnce(DbErr) -> KeyStoreError {
@@ -100,4 +116,20 @@ pub(crate) fn store_err(context: &'static str) -> impl FnOnce(DbErr) -> KeyStore
 
 pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outage_sqlstates_are_told_from_bad_queries() {
+        for code in ["08006", "08001", "53300", "57P01", "57P03"] {
+            assert!(unavailable_sqlstate(code), "{code}");
+        }
+        // 22021: invalid byte sequence (a NUL in text); 42601: syntax error; 23505: unique violation.
+        for code in ["22021", "42601", "23505", "40001"] {
+            assert!(!unavailable_sqlstate(code), "{code}");
+        }
+    }
 }

@@ -270,8 +270,26 @@ fn store(db: sea_orm::DatabaseConnection) -> Arc<dyn JobStore> {
     Arc::new(SqlJobStore::new(db))
 }
 
+/// A value the backend cannot hold (PostgreSQL text has no NUL) is refused as a failed operation,
+/// never as an outage; the HTTP edge rejects such input before it gets here.
+async fn a_value_the_store_cannot_hold_is_not_an_outage(store: Arc<dyn JobStore>) {
+    store.upsert(&[job(1, "Python Engineer")], t(0)).await.unwrap();
+    let q = FeedQuery { words: vec!["python\u{0}".into()], limit: 10, ..Default::default() };
+    match store.feed(&q).await {
+        Ok(page) => assert!(page.jobs.is_empty(), "no job has a NUL in its words"),
+        Err(e) => assert!(!e.is_outage(), "{e:#}"),
+    }
+    let q = CorpusQuery { words: vec!["python\u{0}".into()], ..Default::default() };
+    if let Err(e) = store.corpus(&q).await {
+        assert!(!e.is_outage(), "{e:#}");
+    }
+    // The store serves on afterwards (a refused query poisons no connection or transaction).
+    assert_eq!(store.feed(&all(10)).await.unwrap().jobs.len(), 1);
+}
+
 contract_suite! {
-    cases: [upserts_tell_new_from_changed_from_unchanged,
+    cases: [a_value_the_store_cannot_hold_is_not_an_outage,
+    upserts_tell_new_from_changed_from_unchanged,
     pages_return_every_active_job_exactly_once,
     filters_narrow_the_feed,
     expiry_and_reactivation_move_through_both_streams,

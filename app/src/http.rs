@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod middleware;
 pub mod security;
 pub mod system;
+pub mod text_guard;
 pub mod versions;
 
 /// OpenAPI tags.

@@ -65,6 +65,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .around(crate::http::idempotency::idempotency)
         .around(account_rate_headers)
         .around(public_limits)
+        .around(crate::http::text_guard::reject_nul)
         .around(body_limit)
         .data(state)
         .around(envelope)

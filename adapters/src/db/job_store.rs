@@ -34,8 +34,16 @@ impl SqlJobStore {
     }
 }
 
+/// An outage when the database cannot be reached; otherwise a failed operation (the database
+/// refused the query or a value), which is not reported as an outage.
 fn err(context: &'static str) -> impl FnOnce(DbErr) -> JobStoreError {
-    move |e| JobStoreError::Unavailable(anyhow::Error::new(e).context(context))
+    move |e| {
+        if super::is_unavailable(&e) {
+            JobStoreError::Unavailable(anyhow::Error::new(e).context(context))
+        } else {
+            JobStoreError::Failed(anyhow::Error::new(e).context(context))
+        }
+    }
 }
 
 /// Both backends keep microseconds; storing exactly that keeps reads equal to writes.
@@ -53,9 +61,8 @@ async fn lock_seq<C: ConnectionTrait>(tx: &C) -> Result<i64, JobStoreError> {
         .await
         .map_err(err("locking the job change sequence"))?;
     let row = job_seq::Entity::find_by_id(1).one(tx).await.map_err(err("reading the job change sequence"))?;
-    row.map(|r| r.value).ok_or_else(|| {
-        JobStoreError::Unavailable(anyhow::anyhow!("the job_seq row is missing (migrations not applied?)"))
-    })
+    row.map(|r| r.value)
+        .ok_or_else(|| JobStoreError::Failed(anyhow::anyhow!("the job_seq row is missing (migrations not applied?)")))
 }
 
 async fn store_seq<C: ConnectionTrait>(tx: &C, value: i64) -> Result<(), JobStoreError> {
@@ -69,12 +76,12 @@ async fn store_seq<C: ConnectionTrait>(tx: &C, value: i64) -> Result<(), JobStor
 }
 
 fn body(job: &Job) -> Result<String, JobStoreError> {
-    serde_json::to_string(job).map_err(|e| JobStoreError::Unavailable(anyhow::Error::new(e).context("encoding a job")))
+    serde_json::to_string(job).map_err(|e| JobStoreError::Failed(anyhow::Error::new(e).context("encoding a job")))
 }
 
 fn stored(row: job::Model) -> Result<StoredJob, JobStoreError> {
     let job: Job = serde_json::from_str(&row.body)
-        .map_err(|e| JobStoreError::Unavailable(anyhow::Error::new(e).context(format!("stored job {}", row.id))))?;
+        .map_err(|e| JobStoreError::Failed(anyhow::Error::new(e).context(format!("stored job {}", row.id))))?;
     Ok(StoredJob {
         job,
         seq: row.seq,

@@ -105,12 +105,17 @@ fn feed_error(e: FeedError) -> ApiError {
             "cannot be older than 7 days; run a full re-sync with POST /jobs/feed and drop the ids it no longer returns",
         ),
         FeedError::Cursor(_) => ApiError::new(Code::InvalidCursor, "Invalid cursor"),
-        FeedError::Store(e) => job_store_unavailable(&e),
+        FeedError::Store(e) => job_store_error(&e),
     }
 }
 
-/// 503 `dependency_unavailable` with `Retry-After` for a job store failure (feed and analytics).
-pub(crate) fn job_store_unavailable(e: &jobin_core::ports::JobStoreError) -> ApiError {
+/// A job store failure (feed and analytics): an outage is 503 `dependency_unavailable` with
+/// `Retry-After`; anything else is our defect, a 500 `internal` logged as an error.
+pub(crate) fn job_store_error(e: &jobin_core::ports::JobStoreError) -> ApiError {
+    if !e.is_outage() {
+        tracing::error!(error = format!("{e:#}"), "job store operation failed");
+        return ApiError::new(Code::Internal, "The job store failed this request; it has been logged.");
+    }
     tracing::warn!(error = %e, "job store unavailable");
     let mut api = ApiError::new(Code::DependencyUnavailable, "The job store is unavailable; retry later.");
     api.retry_after = Some(5);

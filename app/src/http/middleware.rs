@@ -122,7 +122,14 @@ pub async fn body_limit<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
         Some(n) if n > max as u64 => return Err(too_large(max)),
         Some(_) => {}
         None if req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) => {
-            let bytes = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large(max))?;
+            let bytes = req.take_body().into_bytes_limit(max).await.map_err(|e| match e {
+                poem::error::ReadBodyError::PayloadTooLarge => too_large(max),
+                // A broken chunked encoding or a body cut short is a bad request, not a big one.
+                _ => poem::Error::from(ApiError::new(
+                    Code::ValidationFailed,
+                    "The request body could not be read (malformed chunked encoding or an incomplete body).",
+                )),
+            })?;
             req.set_body(bytes);
         }
         None => {}

@@ -15,8 +15,19 @@ use crate::domain::{Job, JobFacts, SourceId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobStoreError {
+    /// The store cannot be reached (connection refused or lost, pool exhausted): an outage.
     #[error("the job store is unreachable")]
     Unavailable(#[source] anyhow::Error),
+    /// The store answered but refused or failed the operation (a value it cannot hold, a stored
+    /// row that does not decode): a defect, not an outage.
+    #[error("the job store failed the operation")]
+    Failed(#[source] anyhow::Error),
+}
+
+impl JobStoreError {
+    pub fn is_outage(&self) -> bool {
+        matches!(self, JobStoreError::Unavailable(_))
+    }
 }
 
 /// A stored job with its bookkeeping.

@@ -67,7 +67,8 @@ impl ErrorCode for AnalyticsError {
         match self {
             AnalyticsError::Query(e) => e.code(),
             AnalyticsError::Ai(e) => e.code(),
-            AnalyticsError::Store(_) => Code::DependencyUnavailable,
+            AnalyticsError::Store(e) if e.is_outage() => Code::DependencyUnavailable,
+            AnalyticsError::Store(_) => Code::Internal,
         }
     }
 }

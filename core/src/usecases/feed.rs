@@ -41,7 +41,8 @@ impl ErrorCode for FeedError {
         match self {
             FeedError::Invalid(_) | FeedError::SinceTooOld => Code::ValidationFailed,
             FeedError::Cursor(_) => Code::InvalidCursor,
-            FeedError::Store(_) => Code::DependencyUnavailable,
+            FeedError::Store(e) if e.is_outage() => Code::DependencyUnavailable,
+            FeedError::Store(_) => Code::Internal,
         }
     }
 }

@@ -74,7 +74,7 @@ pub fn analytics_error(e: AnalyticsError, upgrade: &str) -> ApiError {
     match e {
         AnalyticsError::Query(e) => query_error(e),
         AnalyticsError::Ai(e) => ai_error(e, upgrade),
-        AnalyticsError::Store(e) => crate::http::feed::job_store_unavailable(&e),
+        AnalyticsError::Store(e) => crate::http::feed::job_store_error(&e),
     }
 }
 

@@ -1,0 +1,122 @@
+//! Text a store cannot hold is bad input: a NUL character (PostgreSQL text has none) in the path,
+//! in a query parameter or in a string of a JSON body is answered 400 `validation_failed` naming
+//! the parameter or field, before any handler or store sees it. Raw control bytes in JSON are
+//! already invalid JSON; HTTP header values cannot carry NUL at all.
+
+use poem::{Endpoint, IntoResponse, Request, Response};
+use serde_json::Value;
+use std::sync::Arc;
+
+use crate::http::error::ApiError;
+use jobin_core::Code;
+
+const REASON: &str = "must not contain NUL (U+0000) characters";
+
+/// Percent-decodes `raw` (and `+` as space in a query), lossy: only a NUL matters here.
+fn decode(raw: &str, plus_is_space: bool) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b == b'%'
+            && let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|c| hex(*c)), bytes.get(i + 2).and_then(|c| hex(*c)))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(if b == b'+' && plus_is_space { b' ' } else { b });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first query parameter whose name or value holds a NUL.
+fn nul_in_query(query: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(name, true);
+        (name.contains('\0') || decode(value, true).contains('\0')).then(|| name.replace('\0', "\\u0000"))
+    })
+}
+
+/// The path (`q`, `scopes[1]`, `filters.title`) of the first string or key holding a NUL.
+fn nul_in_json(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::String(s) => s.contains('\0').then(|| at.to_owned()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_in_json(v, &format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if at.is_empty() { k.replace('\0', "\\u0000") } else { format!("{at}.{k}") };
+            if k.contains('\0') { Some(here) } else { nul_in_json(v, &here) }
+        }),
+        _ => None,
+    }
+}
+
+fn is_json(req: &Request) -> bool {
+    req.content_type().is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"))
+}
+
+fn refuse(field: &str) -> Response {
+    ApiError::field(Code::ValidationFailed, field, REASON).into_response()
+}
+
+/// Rejects NUL in the path, the query and JSON bodies (not the Stripe webhook, whose body is
+/// Stripe's and is checked by its signature).
+pub async fn reject_nul<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    if decode(req.uri().path(), false).contains('\0') {
+        return Ok(refuse("path"));
+    }
+    if let Some(field) = req.uri().query().and_then(nul_in_query) {
+        return Ok(refuse(&field));
+    }
+    let webhook = crate::http::versions::unversioned(req.uri().path()) == "/billing/webhook";
+    if is_json(&req) && !webhook {
+        let bytes = req.take_body().into_bytes().await?;
+        // Only a `\u0000` escape can put a NUL in a JSON string; parse only then.
+        if bytes.windows(6).any(|w| w == b"\\u0000")
+            && let Ok(value) = serde_json::from_slice::<Value>(&bytes)
+            && let Some(field) = nul_in_json(&value, "")
+        {
+            return Ok(refuse(if field.is_empty() { "body" } else { &field }));
+        }
+        req.set_body(bytes);
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_nul_wherever_the_query_puts_it() {
+        assert_eq!(nul_in_query("q=python%00&country=gb"), Some("q".into()));
+        assert_eq!(nul_in_query("country=gb&location=Lon%00don"), Some("location".into()));
+        assert_eq!(nul_in_query("a%00b=1"), Some("a\\u0000b".into()));
+        assert_eq!(nul_in_query("q=python%2500"), None, "%25 is a literal percent sign");
+        assert_eq!(nul_in_query("q=rust+dev&remote=true"), None);
+        assert_eq!(nul_in_query("q=%ZZ"), None);
+    }
+
+    #[test]
+    fn names_the_json_field() {
+        assert_eq!(nul_in_json(&json!({"q": "python\u{0}"}), ""), Some("q".into()));
+        assert_eq!(nul_in_json(&json!({"scopes": ["jobs:read", "x\u{0}"]}), ""), Some("scopes[1]".into()));
+        assert_eq!(nul_in_json(&json!({"a": {"b": "\u{0}"}}), ""), Some("a.b".into()));
+        assert_eq!(nul_in_json(&json!("\u{0}"), ""), Some(String::new()));
+        assert_eq!(nul_in_json(&json!({"q": "python", "n": 1, "x": null}), ""), None);
+    }
+
+    #[test]
+    fn decodes_percent_escapes_only() {
+        assert_eq!(decode("a%20b+c", true), "a b c");
+        assert_eq!(decode("a%20b+c", false), "a b+c");
+        assert_eq!(decode("%", true), "%");
+        assert_eq!(decode("%0", true), "%0");
+        assert_eq!(decode("%00", false), "\0");
+    }
+}
