@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod endpoints;
 pub mod http;
+pub mod listener;
 pub mod secrets;
 pub mod server;
 pub mod state;

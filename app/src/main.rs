@@ -6,6 +6,12 @@ use jobin_app::config::Config;
 use jobin_app::{server, stores, telemetry, wiring};
 use std::process::ExitCode;
 
+/// mimalloc gives freed memory back to the system: under glibc's allocator each blocking thread's
+/// arena kept the 19 MiB argon2 buffers of a login burst, and the process stayed at 0.7 GB
+/// (BENCHMARKS.md, "Login burst").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // One rustls crypto provider for the whole process (see shared/reference/dependencies.md G2).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -56,9 +62,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             let connections = stores::Connections::open(&config).await?;
             let state = wiring::build(&config, connections, wiring::Overrides::default())?;
-            let (acceptor, addr) = server::bind(config.bind).await?;
+            let (listener, addr) = server::bind(config.bind).await?;
             tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "JobIn listening");
-            server::serve(state, acceptor, server::shutdown_signal()).await
+            server::serve(state, listener, server::shutdown_signal()).await
         }
         Command::Migrate => {
             stores::open_database(&config).await?;

@@ -1,7 +1,6 @@
 //! The route tree and the server loop (graceful shutdown, background flushes).
 
-use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::{EndpointExt, Route, Server};
+use poem::{EndpointExt, Route};
 use poem_openapi::OpenApiService;
 use std::future::Future;
 use std::sync::Arc;
@@ -65,6 +64,8 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .around(crate::http::idempotency::idempotency)
         .around(account_rate_headers)
         .around(public_limits)
+        // Boxed here so the nested middleware types stay within the compiler's depth limit.
+        .boxed()
         .around(crate::http::text_guard::reject_nul)
         .around(body_limit)
         .data(state)
@@ -72,24 +73,31 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .around(move |next, req| crate::http::versions::deprecation_headers(next, req, sunset.clone()))
 }
 
-/// Binds `addr` (port 0 picks a free one) and returns the acceptor and its address.
-pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<(impl Acceptor, std::net::SocketAddr)> {
-    let acceptor = TcpListener::bind(addr).into_acceptor().await?;
-    let local = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .ok_or_else(|| anyhow::anyhow!("listener has no socket address"))?;
-    Ok((acceptor, local))
+/// Binds `addr` (port 0 picks a free one) and returns the listener and its address.
+pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests (at most 10 s), writes the
-/// rest of the usage log and flushes pending last-used times.
+/// rest of the usage log and flushes pending last-used times. Raises the open-files limit first
+/// and serves at most as many connections as it leaves room for.
 pub async fn serve(
     state: Arc<AppState>,
-    acceptor: impl Acceptor + 'static,
+    listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let mut connections = state.http.connections;
+    let open_files = crate::listener::raise_fd_limit();
+    connections.max_connections = crate::listener::connection_cap(connections.max_connections, open_files);
+    tracing::info!(
+        open_files_limit = open_files,
+        max_connections = connections.max_connections,
+        header_read_timeout_s = connections.header_read_timeout.as_secs_f32(),
+        idle_timeout_s = connections.idle_timeout.as_secs_f32(),
+        "connection limits"
+    );
     let flusher = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -129,9 +137,7 @@ pub async fn serve(
             }
         })
     });
-    let result = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(routes(state.clone()), shutdown, Some(Duration::from_secs(10)))
-        .await;
+    let result = crate::listener::serve(listener, routes(state.clone()), connections, shutdown).await;
     flusher.abort();
     for task in [ingester, importer].into_iter().flatten() {
         task.abort();

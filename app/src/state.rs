@@ -122,6 +122,8 @@ pub struct Urls {
 pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     pub max_body_bytes: usize,
+    /// Connection bounds (the listener's).
+    pub connections: crate::listener::ConnectionSettings,
     /// `Sunset` of the unversioned paths (an HTTP date).
     pub sunset: String,
 }

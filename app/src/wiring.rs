@@ -95,7 +95,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
     let (jobs, ingest) = jobs(config, &c, &secrets, overrides)?;
     Ok(Arc::new(AppState {
-        accounts: accounts(&c, &hasher, signer.clone(), last_used.clone())?,
+        accounts: accounts(&c, &hasher, signer.clone(), last_used.clone(), config.password_hash_concurrency)?,
         access: Access {
             authenticate: Authenticate {
                 store: c.keys.clone(),
@@ -123,6 +123,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         http: HttpSettings {
             trusted_proxies: config.trusted_proxies.clone(),
             max_body_bytes: config.max_body_bytes,
+            connections: config.connections,
             sunset: config.unversioned_sunset.format("%a, %d %b %Y 00:00:00 GMT").to_string(),
         },
         catalog: c.catalog,
@@ -135,9 +136,9 @@ fn accounts(
     hasher: &SecretHasher,
     signer: Arc<dyn TokenSigner>,
     last_used: Arc<LastUsedTracker>,
+    hash_concurrency: usize,
 ) -> anyhow::Result<Accounts> {
     // Concurrent argon2 hashes (19 MiB each).
-    let hash_concurrency = std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4);
     let passwords: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(hash_concurrency)?);
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: c.entropy.clone() };
     let sessions = SessionIssuer {

@@ -54,6 +54,8 @@ pub struct Setup {
     /// `JOBIN_IMPORT_FILE`: wires the import source (the server also loads it in the background;
     /// tests load it themselves with `jobin_adapters::sources::file::import_file` to know when it is done).
     pub import: Option<std::path::PathBuf>,
+    /// More `JOBIN_*` variables, read like the server's environment (e.g. connection limits).
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for Setup {
@@ -72,6 +74,7 @@ impl Default for Setup {
             smtp_url: None,
             ingest: IngestSettings::default(),
             import: None,
+            env: vec![],
         }
     }
 }
@@ -125,6 +128,7 @@ impl Setup {
         if let Some(path) = &self.import {
             env.push(("JOBIN_IMPORT_FILE", path.display().to_string()));
         }
+        env.extend(self.env.iter().cloned());
         env
     }
 
@@ -190,9 +194,9 @@ impl TestServer {
         let config = setup.config(dir.path());
         let overrides = Overrides { boards: setup.boards, llms: setup.llm };
         let state = wiring::build(&config, Connections { db, redis: setup.redis }, overrides).expect("wiring");
-        let (acceptor, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
+        let (listener, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(jobin_app::server::serve(state.clone(), acceptor, async {
+        let task = tokio::spawn(jobin_app::server::serve(state.clone(), listener, async {
             let _ = rx.await;
         }));
         Some(Self {

@@ -9,6 +9,7 @@ mod boards;
 mod catalog_file;
 mod env;
 mod ingest;
+mod limits;
 #[cfg(test)]
 mod tests;
 
@@ -50,6 +51,10 @@ pub struct Config {
     pub log_format: LogFormat,
     pub trusted_proxies: Vec<IpNet>,
     pub max_body_bytes: usize,
+    /// Connection bounds: how many at once, header-read and idle timeouts.
+    pub connections: crate::listener::ConnectionSettings,
+    /// argon2 hashes run at once (`JOBIN_PASSWORD_HASH_CONCURRENCY`, default the CPU count).
+    pub password_hash_concurrency: usize,
     pub db_max_connections: u32,
     /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
     pub catalog: PlanCatalog,
@@ -95,6 +100,8 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("connections", &self.connections)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
             .field("boards_with_keys", &self.boards.configured())
@@ -157,6 +164,8 @@ impl Config {
                     })?
                 }
             },
+            connections: limits::connections(&v)?,
+            password_hash_concurrency: limits::hash_concurrency(&v)?,
             db_max_connections: v.number("JOBIN_DB_MAX_CONNECTIONS", 10, 1, 1000)? as u32,
             catalog,
             models,

@@ -147,3 +147,117 @@ async fn a_broken_chunked_body_is_a_400_and_a_big_one_a_413() {
     assert!(too_big.starts_with("HTTP/1.1 413"), "{}", &too_big[..too_big.len().min(200)]);
     s.stop().await;
 }
+
+mod connections {
+    use super::*;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn server(vars: &[(&'static str, &str)]) -> TestServer {
+        let env = vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        TestServer::start_with(Setup { env, ..Setup::default() }).await.unwrap()
+    }
+
+    async fn connect(s: &TestServer) -> TcpStream {
+        TcpStream::connect(s.base.trim_start_matches("http://")).await.unwrap()
+    }
+
+    /// Reads until the server closes the connection; returns what it sent and how long that took.
+    async fn until_closed(sock: &mut TcpStream, limit: Duration) -> (String, Duration) {
+        let started = Instant::now();
+        let mut out = vec![];
+        let mut buf = [0u8; 4096];
+        loop {
+            match tokio::time::timeout_at((started + limit).into(), sock.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+                Err(_) => panic!("the server kept the connection open past {limit:?}"),
+            }
+        }
+        (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+    }
+
+    #[tokio::test]
+    async fn silent_slow_and_idle_keep_alive_connections_are_closed() {
+        let s = server(&[("JOBIN_HEADER_READ_TIMEOUT_SECS", "1"), ("JOBIN_IDLE_TIMEOUT_SECS", "2")]).await;
+        // A connection that never sends a byte.
+        let mut silent = connect(&s).await;
+        let (_, took) = until_closed(&mut silent, Duration::from_secs(6)).await;
+        assert!(took >= Duration::from_millis(900), "closed too early: {took:?}");
+
+        // A head sent one byte at a time (slowloris): cut off before it completes.
+        let mut slow = connect(&s).await;
+        let head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+        let started = Instant::now();
+        let mut cut_off = false;
+        for byte in head {
+            if slow.write_all(&[*byte]).await.is_err() {
+                cut_off = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !cut_off {
+            let (answer, _) = until_closed(&mut slow, Duration::from_secs(3)).await;
+            assert!(!answer.starts_with("HTTP/1.1 200"), "a head that took {:?} was served", started.elapsed());
+        }
+        assert!(started.elapsed() < Duration::from_secs(6));
+
+        // A keep-alive connection left idle after its answer.
+        let mut idle = connect(&s).await;
+        idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let (answer, took) = until_closed(&mut idle, Duration::from_secs(6)).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(took >= Duration::from_millis(900), "closed too early: {took:?}");
+
+        // A body that stalls half-way: the idle timeout ends it.
+        let mut stalled = connect(&s).await;
+        stalled
+            .write_all(b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"em")
+            .await
+            .unwrap();
+        let (_, took) = until_closed(&mut stalled, Duration::from_secs(8)).await;
+        assert!(took >= Duration::from_millis(1_500), "closed too early: {took:?}");
+
+        // The node serves on.
+        assert_eq!(s.send(s.http.get(s.url("/health"))).await.status, 200);
+        s.stop().await;
+    }
+
+    #[tokio::test]
+    async fn past_its_connection_cap_the_node_answers_503_and_serves_on() {
+        let s = server(&[("JOBIN_MAX_CONNECTIONS", "4")]).await;
+        let fresh = || reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().unwrap();
+        // Four connections take every slot (each answered once, then held open).
+        let mut held = vec![];
+        for _ in 0..4 {
+            let mut sock = connect(&s).await;
+            sock.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+            let mut buf = [0u8; 1024];
+            let n = sock.read(&mut buf).await.unwrap();
+            assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+            held.push(sock);
+        }
+        let r = fresh().get(s.url("/health")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 503);
+        assert_eq!(r.headers()["retry-after"], "1");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "dependency_unavailable");
+        assert_eq!(body["details"]["reason"], "connection_limit");
+
+        // A slot freed is a slot served.
+        drop(held.pop());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let r = fresh().get(s.url("/health")).send().await.unwrap();
+            if r.status() == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the freed slot was never reused");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(held);
+        s.stop().await;
+    }
+}

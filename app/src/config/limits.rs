@@ -1,0 +1,37 @@
+//! Process limits: connection bounds and concurrent password hashes.
+
+use std::time::Duration;
+
+use super::ConfigError;
+use super::env::Vars;
+use crate::listener::{ConnectionSettings, DEFAULT_MAX_CONNECTIONS};
+
+/// `JOBIN_MAX_CONNECTIONS` (default 4096, lowered at start-up to what the open-files limit holds),
+/// `JOBIN_HEADER_READ_TIMEOUT_SECS` (default 10: a request head must arrive within this of the
+/// server waiting for it, which also closes idle keep-alive connections), `JOBIN_IDLE_TIMEOUT_SECS`
+/// (default 60: no byte either way for this long closes the connection).
+pub fn connections(v: &Vars<'_>) -> Result<ConnectionSettings, ConfigError> {
+    let defaults = ConnectionSettings::default();
+    Ok(ConnectionSettings {
+        max_connections: v.number("JOBIN_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS as u64, 1, 1_000_000)? as usize,
+        header_read_timeout: Duration::from_secs(v.number(
+            "JOBIN_HEADER_READ_TIMEOUT_SECS",
+            defaults.header_read_timeout.as_secs(),
+            1,
+            3_600,
+        )?),
+        idle_timeout: Duration::from_secs(v.number(
+            "JOBIN_IDLE_TIMEOUT_SECS",
+            defaults.idle_timeout.as_secs(),
+            1,
+            3_600,
+        )?),
+    })
+}
+
+/// `JOBIN_PASSWORD_HASH_CONCURRENCY`: argon2 hashes run at once (19 MiB each); default the number
+/// of CPUs, so a login burst costs at most that many buffers.
+pub fn hash_concurrency(v: &Vars<'_>) -> Result<usize, ConfigError> {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
+    Ok(v.number("JOBIN_PASSWORD_HASH_CONCURRENCY", cpus, 1, 256)? as usize)
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Fault benchmarks (not tests; loopback only; release build), each on a fresh embedded server:
+#   login-burst  RSS of the server before, at the end of, and 5/30/60 s after 400 failed logins
+#                sent 32 at a time (distinct X-Forwarded-For, so the per-IP limit is not what answers)
+#   connections  RSS with 1,000 open keep-alive connections (each has made one request), and whether
+#                the server still answers a new client while they are open
+#   idle         1,100 idle sockets from one client against a server whose open-files limit is 1,024:
+#                does the node keep answering other clients, and how much CPU does it burn meanwhile
+#
+#   bench/faults.sh [login-burst|connections|idle|all]   (default all; JOBIN_BENCH_BIN=path measures that binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WHAT="${1:-all}"
+# JOBIN_BENCH_BIN: measure another build (e.g. an earlier commit's) instead of building this tree.
+if [ -n "${JOBIN_BENCH_BIN:-}" ]; then
+  BIN="$JOBIN_BENCH_BIN"
+else
+  cargo build --release --locked -q -p jobin-app
+  BIN=target/release/jobin
+fi
+WORK=$(mktemp -d)
+PID=""
+cleanup() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$PID/status"; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$PID/stat"; }
+
+# start [extra env…]: a fresh embedded server on a free port; sets PID and BASE.
+start() {
+  [ -n "$PID" ] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
+  local p; p=$(port)
+  rm -rf "$WORK/data"
+  env "$@" JOBIN_BIND="127.0.0.1:$p" JOBIN_DATA_DIR="$WORK/data" JOBIN_TRUSTED_PROXIES=127.0.0.1 \
+    JOBIN_LOG_FORMAT=json RUST_LOG=error JOBIN_DEMO=1 "$BIN" serve 2>"$WORK/server.log" &
+  PID=$!
+  BASE="http://127.0.0.1:$p"
+  for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
+}
+
+login_burst() {
+  start
+  curl -sf -X POST "$BASE/v1/auth/register" -H 'Content-Type: application/json' \
+    -d '{"email":"burst@example.com","password":"correct horse"}' >/dev/null
+  local before; before=$(rss_mb)
+  local t0; t0=$(date +%s.%N)
+  seq 1 400 | xargs -P 32 -I{} sh -c \
+    'curl -s -o /dev/null -X POST "$0/v1/auth/login" -H "Content-Type: application/json" \
+       -H "X-Forwarded-For: 10.9.$(({} / 250)).$(({} % 250))" \
+       -d "{\"email\":\"burst@example.com\",\"password\":\"wrong password {}\"}"' "$BASE"
+  local t1; t1=$(date +%s.%N)
+  local peak; peak=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$PID/status")
+  local end; end=$(rss_mb)
+  sleep 5; local s5; s5=$(rss_mb)
+  sleep 25; local s30; s30=$(rss_mb)
+  sleep 30; local s60; s60=$(rss_mb)
+  printf 'login-burst: 400 failed logins, 32 at a time, in %.1f s\n' "$(echo "$t1 - $t0" | bc)"
+  echo "login-burst RSS MB: before=$before peak=$peak end=$end +5s=$s5 +30s=$s30 +60s=$s60"
+}
+
+connections() {
+  start JOBIN_HEADER_READ_TIMEOUT_SECS=300 JOBIN_IDLE_TIMEOUT_SECS=300
+  local before; before=$(rss_mb)
+  python3 - "$BASE" "$WORK/ready" <<'PY' &
+import resource, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+host, port = sys.argv[1].removeprefix("http://").split(":")
+socks = []
+for i in range(1000):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(4096)
+    socks.append(s)
+open(sys.argv[2], "w").write(str(len(socks)))
+time.sleep(20)
+PY
+  local client=$!
+  for _ in $(seq 1 300); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
+  sleep 1
+  local open; open=$(cat "$WORK/ready")
+  local during; during=$(rss_mb)
+  local code; code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health")
+  echo "connections: $open keep-alive connections open; RSS MB before=$before with-them=$during; a new client got $code"
+  kill "$client" 2>/dev/null || true; wait "$client" 2>/dev/null || true
+}
+
+idle() {
+  # The report's set-up: an open-files limit of 1,024 (systemd's default soft and hard).
+  [ -n "$PID" ] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=""; }
+  local p; p=$(port)
+  rm -rf "$WORK/data"
+  (ulimit -n 1024; exec env JOBIN_BIND="127.0.0.1:$p" JOBIN_DATA_DIR="$WORK/data" JOBIN_LOG_FORMAT=json \
+    RUST_LOG=warn JOBIN_DEMO=1 "$BIN" serve 2>"$WORK/server.log") &
+  PID=$!
+  BASE="http://127.0.0.1:$p"
+  for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
+  python3 - "$BASE" "$WORK/ready" <<'PY' &
+import resource, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+host, port = sys.argv[1].removeprefix("http://").split(":")
+socks = []
+for i in range(1100):
+    try:
+        socks.append(socket.create_connection((host, int(port)), timeout=2))
+    except OSError:
+        pass
+open(sys.argv[2], "w").write(str(len(socks)))
+time.sleep(15)
+PY
+  local client=$!
+  for _ in $(seq 1 300); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
+  local c0; c0=$(cpu_ticks)
+  local ok=0
+  for _ in $(seq 1 5); do
+    [ "$(curl -s -m 3 -o /dev/null -w '%{http_code}' "$BASE/health")" = "200" ] && ok=$((ok + 1))
+    sleep 1
+  done
+  local c1; c1=$(cpu_ticks)
+  local hz; hz=$(getconf CLK_TCK)
+  printf 'idle: %s idle sockets open; %d of 5 /health calls answered 200; server CPU %.0f%% over those 5 s\n' \
+    "$(cat "$WORK/ready")" "$ok" "$(echo "($c1 - $c0) * 100 / $hz / 5" | bc -l)"
+  kill "$client" 2>/dev/null || true; wait "$client" 2>/dev/null || true
+  grep -o '"limits[^}]*' "$WORK/server.log" | head -1 || true
+  grep -c 'connection limit\|backing off' "$WORK/server.log" | sed 's/^/idle: warnings logged: /' || true
+}
+
+case "$WHAT" in
+  login-burst) login_burst ;;
+  connections) connections ;;
+  idle) idle ;;
+  all) login_burst; connections; idle ;;
+  *) echo "usage: bench/faults.sh [login-burst|connections|idle|all]" >&2; exit 2 ;;
+esac
