@@ -3,7 +3,9 @@
 //!
 //! Failure behaviour: commands time out after `COMMAND_TIMEOUT` while Redis is unreachable and map
 //! to the port's `Unavailable` error (callers fail closed with 503); fred reconnects in the
-//! background, so service resumes by itself when Redis returns.
+//! background, so service resumes by itself when Redis returns. After a command fails for want of
+//! Redis, the others fail at once for [`FAST_FAIL`] instead of each waiting out the timeout; then
+//! one command probes, and its success closes the breaker.
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -22,12 +24,76 @@ use std::time::Duration;
 /// How long a command may wait (including while reconnecting) before it fails.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(750);
 
+/// How long commands fail at once after one failed for want of Redis.
+pub const FAST_FAIL: Duration = Duration::from_secs(1);
+
+/// Fails commands fast while Redis is known to be unreachable; one probe at a time after that.
+struct Breaker {
+    base: std::time::Instant,
+    /// Milliseconds since `base` until which commands fail at once; 0 when closed.
+    open_until: std::sync::atomic::AtomicU64,
+    probing: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Pass {
+    Go,
+    Probe,
+    FailFast,
+}
+
+impl Breaker {
+    fn new() -> Self {
+        Self {
+            base: std::time::Instant::now(),
+            open_until: std::sync::atomic::AtomicU64::new(0),
+            probing: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
+    }
+
+    fn pass(&self) -> Pass {
+        use std::sync::atomic::Ordering::*;
+        let until = self.open_until.load(Acquire);
+        if until == 0 {
+            return Pass::Go;
+        }
+        if self.now_ms() < until || self.probing.compare_exchange(false, true, AcqRel, Acquire).is_err() {
+            return Pass::FailFast;
+        }
+        Pass::Probe
+    }
+
+    fn record(&self, pass: &Pass, outage: bool) {
+        use std::sync::atomic::Ordering::*;
+        if outage {
+            let until = self.now_ms() + u64::try_from(FAST_FAIL.as_millis()).unwrap_or(1_000);
+            self.open_until.store(until, Release);
+        } else {
+            self.open_until.store(0, Release);
+        }
+        if *pass == Pass::Probe {
+            self.probing.store(false, Release);
+        }
+    }
+}
+
+/// Errors that mean Redis cannot be reached (not a bad command).
+fn is_outage(e: &fred::error::Error) -> bool {
+    use fred::error::ErrorKind::*;
+    matches!(e.kind(), IO | Timeout | Canceled | Routing | Backpressure)
+}
+
 /// A connected client, shared by the Redis adapters.
 #[derive(Clone)]
 pub struct Redis {
     client: Client,
     /// Prepended to every key (tests use a unique one per run).
     prefix: String,
+    breaker: Arc<Breaker>,
 }
 
 impl Redis {
@@ -47,7 +113,27 @@ impl Redis {
             .await
             .context("Redis did not answer within 3 s")?
             .context("connecting to Redis")?;
-        Ok(Self { client, prefix: prefix.to_owned() })
+        Ok(Self { client, prefix: prefix.to_owned(), breaker: Arc::new(Breaker::new()) })
+    }
+
+    /// Runs one command through the breaker.
+    async fn run<T>(
+        &self,
+        command: impl std::future::Future<Output = Result<T, fred::error::Error>>,
+    ) -> Result<T, fred::error::Error> {
+        let pass = self.breaker.pass();
+        if pass == Pass::FailFast {
+            return Err(fred::error::Error::new(
+                fred::error::ErrorKind::IO,
+                "Redis is unreachable (failing fast after the last failure)",
+            ));
+        }
+        let result = command.await;
+        let outage = result.as_ref().err().is_some_and(is_outage);
+        if outage || pass == Pass::Probe {
+            self.breaker.record(&pass, outage);
+        }
+        result
     }
 
     fn key(&self, parts: std::fmt::Arguments<'_>) -> String {
@@ -154,8 +240,8 @@ impl UsageMeter for RedisMeter {
         // Keep the key a little past its window so a slow clock on another node still sees it.
         let ttl_ms = (resets_at - now).num_milliseconds().max(1) + 5_000;
         let (allowed, n): (i64, i64) = self
-            .hit_window
-            .evalsha_with_reload(&self.redis.client, vec![key], vec![i64::from(limit), ttl_ms])
+            .redis
+            .run(self.hit_window.evalsha_with_reload(&self.redis.client, vec![key], vec![i64::from(limit), ttl_ms]))
             .await
             .map_err(unavailable)?;
         Ok(WindowDecision { allowed: allowed == 1, limit, used: as_u32(n), resets_at })
@@ -168,12 +254,12 @@ impl UsageMeter for RedisMeter {
         let minute_ttl_ms = (resets_at - now).num_milliseconds().max(1) + 5_000;
         let monthly_limit = req.monthly_limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1);
         let (verdict, minute, month): (i64, i64, i64) = self
-            .admit
-            .evalsha_with_reload(
+            .redis
+            .run(self.admit.evalsha_with_reload(
                 &self.redis.client,
                 vec![minute_key, month_key],
                 vec![i64::from(req.per_minute), monthly_limit, minute_ttl_ms],
-            )
+            ))
             .await
             .map_err(unavailable)?;
         let verdict = match verdict {
@@ -195,15 +281,20 @@ impl UsageMeter for RedisMeter {
     }
 
     async fn monthly_used(&self, account: AccountId, now: DateTime<Utc>) -> Result<Option<u64>, MeterError> {
-        let n: Option<i64> = self.redis.client.get(self.month_key(account, now)).await.map_err(unavailable)?;
+        let n: Option<i64> =
+            self.redis.run(self.redis.client.get(self.month_key(account, now))).await.map_err(unavailable)?;
         Ok(n.map(|n| u64::try_from(n.max(0)).unwrap_or(0)))
     }
 
     async fn seed_monthly(&self, account: AccountId, now: DateTime<Utc>, count: u64) -> Result<u64, MeterError> {
         let count = i64::try_from(count).unwrap_or(i64::MAX);
         let held: i64 = self
-            .seed_month
-            .evalsha_with_reload(&self.redis.client, vec![self.month_key(account, now)], vec![count, month_ttl_s(now)])
+            .redis
+            .run(self.seed_month.evalsha_with_reload(
+                &self.redis.client,
+                vec![self.month_key(account, now)],
+                vec![count, month_ttl_s(now)],
+            ))
             .await
             .map_err(unavailable)?;
         Ok(u64::try_from(held.max(0)).unwrap_or(0))
@@ -229,7 +320,7 @@ fn cache_unavailable(e: fred::error::Error) -> CacheError {
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let key = self.redis.key(format_args!("cache:{key}"));
-        let v: Option<Vec<u8>> = self.redis.client.get(key).await.map_err(cache_unavailable)?;
+        let v: Option<Vec<u8>> = self.redis.run(self.redis.client.get(key)).await.map_err(cache_unavailable)?;
         Ok(v)
     }
 
@@ -238,8 +329,7 @@ impl Cache for RedisCache {
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
         let _: Option<String> = self
             .redis
-            .client
-            .set(key, value.as_slice(), Some(Expiration::PX(ttl_ms)), None, false)
+            .run(self.redis.client.set(key, value.as_slice(), Some(Expiration::PX(ttl_ms)), None, false))
             .await
             .map_err(cache_unavailable)?;
         Ok(())
@@ -276,8 +366,7 @@ impl Lock for RedisLock {
         let key = self.redis.key(format_args!("lock:{name}"));
         let set: Option<String> = self
             .redis
-            .client
-            .set(key, token.as_str(), Some(Expiration::PX(ttl_ms)), Some(SetOptions::NX), false)
+            .run(self.redis.client.set(key, token.as_str(), Some(Expiration::PX(ttl_ms)), Some(SetOptions::NX), false))
             .await
             .map_err(lock_unavailable)?;
         Ok(set.map(|_| LockToken(token)))
@@ -286,10 +375,33 @@ impl Lock for RedisLock {
     async fn release(&self, name: &str, token: &LockToken) -> Result<bool, LockError> {
         let key = self.redis.key(format_args!("lock:{name}"));
         let deleted: i64 = self
-            .release
-            .evalsha_with_reload(&self.redis.client, vec![key], vec![token.0.clone()])
+            .redis
+            .run(self.release.evalsha_with_reload(&self.redis.client, vec![key], vec![token.0.clone()]))
             .await
             .map_err(lock_unavailable)?;
         Ok(deleted == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_breaker_fails_fast_after_an_outage_and_lets_one_probe_through() {
+        let b = Breaker::new();
+        assert_eq!(b.pass(), Pass::Go);
+        b.record(&Pass::Go, true);
+        assert_eq!(b.pass(), Pass::FailFast, "right after a failure");
+        // Once the fast-fail period is over, exactly one caller probes.
+        b.open_until.store(1, std::sync::atomic::Ordering::Release);
+        assert_eq!(b.pass(), Pass::Probe);
+        assert_eq!(b.pass(), Pass::FailFast, "one probe at a time");
+        b.record(&Pass::Probe, true);
+        assert_eq!(b.pass(), Pass::FailFast, "a failed probe opens it again");
+        b.open_until.store(1, std::sync::atomic::Ordering::Release);
+        let probe = b.pass();
+        b.record(&probe, false);
+        assert_eq!(b.pass(), Pass::Go, "a good probe closes it");
     }
 }

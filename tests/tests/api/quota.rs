@@ -147,6 +147,15 @@ async fn a_redis_outage_fails_closed_and_service_recovers_by_itself() {
     let h = s.send(s.http.get(s.url("/health"))).await;
     assert_eq!(h.status, 503);
     assert_eq!(h.body["details"], json!({"database": "ok", "redis": "unreachable"}));
+    // After the first failures the others fail fast: twenty more refusals take far less than the
+    // twenty command timeouts (750 ms each) they would without the breaker.
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        assert_eq!(s.get_with_key("/auth/me", &key).await.status, 503);
+    }
+    let took = started.elapsed();
+    eprintln!("20 refusals during the outage took {} ms", took.as_millis());
+    assert!(took < std::time::Duration::from_millis(20 * 750 / 2), "{took:?}");
 
     own.spawn().await.unwrap();
     let started = std::time::Instant::now();
