@@ -42,6 +42,30 @@ start() {
   for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
 }
 
+# hold_sockets COUNT request|idle SECONDS: opens COUNT connections to $BASE (each making one request,
+# or sending nothing), writes how many opened to $WORK/ready, and holds them SECONDS.
+hold_sockets() {
+  python3 - "$BASE" "$WORK/ready" "$1" "$2" "$3" <<'PY'
+import resource, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+host, port = sys.argv[1].removeprefix("http://").split(":")
+count, mode, hold = int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+socks = []
+for i in range(count):
+    try:
+        s = socket.create_connection((host, int(port)), timeout=2)
+        if mode == "request":
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.recv(4096)
+        socks.append(s)
+    except OSError:
+        pass
+open(sys.argv[2], "w").write(str(len(socks)))
+time.sleep(hold)
+PY
+}
+
 login_burst() {
   start
   curl -sf -X POST "$BASE/v1/auth/register" -H 'Content-Type: application/json' \
@@ -65,20 +89,7 @@ login_burst() {
 connections() {
   start JOBIN_HEADER_READ_TIMEOUT_SECS=300 JOBIN_IDLE_TIMEOUT_SECS=300
   local before; before=$(rss_mb)
-  python3 - "$BASE" "$WORK/ready" <<'PY' &
-import resource, socket, sys, time
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-host, port = sys.argv[1].removeprefix("http://").split(":")
-socks = []
-for i in range(1000):
-    s = socket.create_connection((host, int(port)))
-    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-    s.recv(4096)
-    socks.append(s)
-open(sys.argv[2], "w").write(str(len(socks)))
-time.sleep(20)
-PY
+  hold_sockets 1000 request 20 &
   local client=$!
   for _ in $(seq 1 300); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
   sleep 1
@@ -99,20 +110,7 @@ idle() {
   PID=$!
   BASE="http://127.0.0.1:$p"
   for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
-  python3 - "$BASE" "$WORK/ready" <<'PY' &
-import resource, socket, sys, time
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-host, port = sys.argv[1].removeprefix("http://").split(":")
-socks = []
-for i in range(1100):
-    try:
-        socks.append(socket.create_connection((host, int(port)), timeout=2))
-    except OSError:
-        pass
-open(sys.argv[2], "w").write(str(len(socks)))
-time.sleep(15)
-PY
+  hold_sockets 1100 idle 15 &
   local client=$!
   for _ in $(seq 1 300); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
   local c0; c0=$(cpu_ticks)
@@ -129,7 +127,8 @@ PY
   printf 'idle: %s idle sockets open; /health answered:%s; server CPU %.0f%% of one core over those %.1f s\n' \
     "$(cat "$WORK/ready")" "$codes" "$(echo "($c1 - $c0) * 100 / $hz / ($w1 - $w0)" | bc -l)" "$(echo "$w1 - $w0" | bc -l)"
   kill "$client" 2>/dev/null || true; wait "$client" 2>/dev/null || true
-  echo "idle: after the idle sockets closed, /health answered $(curl -s -m 3 -o /dev/null -w '%{http_code}' "$BASE/health" || true)"
+  sleep 1
+  echo "idle: a second after the idle sockets closed, /health answered $(curl -s -m 3 -o /dev/null -w '%{http_code}' "$BASE/health" || true)"
 }
 
 case "$WHAT" in

@@ -5,10 +5,8 @@
 use jobin_core::{Code, ErrorCode};
 use poem::http::StatusCode;
 use poem_openapi::Object;
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
 use serde_json::{Value, json};
-use std::borrow::Cow;
 
 tokio::task_local! {
     /// The id of the request being served (set by the envelope middleware).
@@ -60,35 +58,50 @@ pub const fn status_of(code: Code) -> StatusCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiCode(pub Code);
 
-impl Type for ApiCode {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+/// The `poem_openapi::types::Type` of a string enum whose values come from the domain:
+/// `string_enum_type!(Rust type, "SchemaName", description, values)` (description: `&'static str`,
+/// values: an iterator of `&'static str`, both evaluated when the document is built).
+macro_rules! string_enum_type {
+    ($t:ty, $name:literal, $description:expr, $values:expr) => {
+        impl poem_openapi::types::Type for $t {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
 
-    fn name() -> Cow<'static, str> {
-        "ErrorCode".into()
-    }
+            fn name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
 
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Reference(Self::name().into_owned())
-    }
+            fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+                poem_openapi::registry::MetaSchemaRef::Reference($name.to_owned())
+            }
 
-    fn register(registry: &mut Registry) {
-        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| MetaSchema {
-            description: Some("Stable machine-readable error code (snake_case, append-only)."),
-            enum_items: Code::ALL.iter().map(|c| Value::String(c.as_str().into())).collect(),
-            ..MetaSchema::new("string")
-        });
-    }
+            fn register(registry: &mut poem_openapi::registry::Registry) {
+                registry.create_schema::<Self, _>($name.to_owned(), |_| poem_openapi::registry::MetaSchema {
+                    description: Some($description),
+                    enum_items: $values.map(|v: &'static str| serde_json::Value::String(v.into())).collect(),
+                    ..poem_openapi::registry::MetaSchema::new("string")
+                });
+            }
 
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
+            fn as_raw_value(&self) -> Option<&Self> {
+                Some(self)
+            }
 
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+                Box::new(std::iter::once(self))
+            }
+        }
+    };
 }
+pub(crate) use string_enum_type;
+
+string_enum_type!(
+    ApiCode,
+    "ErrorCode",
+    "Stable machine-readable error code (snake_case, append-only).",
+    Code::ALL.iter().map(|c| c.as_str())
+);
 
 impl ToJSON for ApiCode {
     fn to_json(&self) -> Option<Value> {

@@ -5,45 +5,15 @@ use chrono::{DateTime, Utc};
 use jobin_core::domain::{Scope, Scopes};
 use jobin_core::usecases::{IssuedKey, SessionTokens};
 use poem_openapi::Object;
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
 use serde_json::Value;
-use std::borrow::Cow;
 
 /// A scope name. The document lists the scopes as an enum; a request naming another is answered
 /// 400 `validation_failed` by the use case, which names the field and the valid scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeName(pub String);
 
-impl Type for ScopeName {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "Scope".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Reference(Self::name().into_owned())
-    }
-
-    fn register(registry: &mut Registry) {
-        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| MetaSchema {
-            description: Some(scope_list()),
-            enum_items: Scope::ALL.iter().map(|s| Value::String(s.as_str().into())).collect(),
-            ..MetaSchema::new("string")
-        });
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
+crate::http::error::string_enum_type!(ScopeName, "Scope", scope_list(), Scope::ALL.iter().map(|s| s.as_str()));
 
 /// The scopes and what each allows, as the document describes the `Scope` schema.
 fn scope_list() -> &'static str {

@@ -84,49 +84,35 @@ pub(super) trait InvalidField {
     }
 }
 
-impl InvalidField for jobin_core::usecases::keys::CreateKeyError {
-    fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
-        match self {
-            Self::Invalid(f) => Some(f.clone()),
-            _ => None,
-        }
-    }
-
-    fn scopes_not_held(&self) -> Option<jobin_core::domain::Scopes> {
-        match self {
-            Self::ScopeNotHeld(missing) => Some(*missing),
-            _ => None,
-        }
-    }
-}
-
-impl InvalidField for jobin_core::usecases::RotateError {
-    fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
-        match self {
-            Self::Invalid(f) => Some(f.clone()),
-            _ => None,
-        }
-    }
-
-    fn scopes_not_held(&self) -> Option<jobin_core::domain::Scopes> {
-        match self {
-            Self::ScopeNotHeld(missing) => Some(*missing),
-            _ => None,
-        }
-    }
-}
-
+/// `invalid_field!(T, …)` for errors with an `Invalid(FieldError)` variant; `scopes: T, …` for those
+/// that also have `ScopeNotHeld(Scopes)`.
 macro_rules! invalid_field {
-    ($($t:ty),*) => {$(
+    (@field) => {
+        fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
+            match self {
+                Self::Invalid(f) => Some(f.clone()),
+                _ => None,
+            }
+        }
+    };
+    (scopes: $($t:ty),*) => {$(
         impl InvalidField for $t {
-            fn invalid_field(&self) -> Option<jobin_core::usecases::FieldError> {
+            invalid_field!(@field);
+
+            fn scopes_not_held(&self) -> Option<jobin_core::domain::Scopes> {
                 match self {
-                    Self::Invalid(f) => Some(f.clone()),
+                    Self::ScopeNotHeld(missing) => Some(*missing),
                     _ => None,
                 }
             }
         }
     )*};
+    ($($t:ty),*) => {$(
+        impl InvalidField for $t {
+            invalid_field!(@field);
+        }
+    )*};
 }
 
+invalid_field!(scopes: jobin_core::usecases::keys::CreateKeyError, jobin_core::usecases::RotateError);
 invalid_field!(jobin_core::usecases::RevokeError, jobin_core::usecases::RegisterError);
