@@ -122,6 +122,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         urls,
         http: HttpSettings {
             trusted_proxies: config.trusted_proxies.clone(),
+            forwarded_header: config.forwarded_header,
             max_body_bytes: config.max_body_bytes,
             connections: config.connections,
             sunset: config.unversioned_sunset.format("%a, %d %b %Y 00:00:00 GMT").to_string(),

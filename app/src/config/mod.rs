@@ -50,6 +50,8 @@ pub struct Config {
     pub key_pepper: Option<SecretString>,
     pub log_format: LogFormat,
     pub trusted_proxies: Vec<IpNet>,
+    /// The header trusted proxies write the client's address in (`JOBIN_FORWARDED_HEADER`).
+    pub forwarded_header: crate::http::client_ip::ForwardedHeader,
     pub max_body_bytes: usize,
     /// Connection bounds: how many at once, header-read and idle timeouts.
     pub connections: crate::listener::ConnectionSettings,
@@ -99,6 +101,7 @@ impl fmt::Debug for Config {
             .field("key_pepper", &self.key_pepper.as_ref().map(|_| "<set>"))
             .field("log_format", &self.log_format)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("forwarded_header", &self.forwarded_header)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("connections", &self.connections)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
@@ -156,6 +159,12 @@ impl Config {
             bind,
             log_format: log_format(&v)?,
             trusted_proxies: trusted_proxies(&v)?,
+            forwarded_header: match v.var("JOBIN_FORWARDED_HEADER") {
+                None => Default::default(),
+                Some(h) => crate::http::client_ip::ForwardedHeader::parse(&h).ok_or_else(|| {
+                    err("JOBIN_FORWARDED_HEADER", format!("`{h}` is not x-forwarded-for or forwarded"))
+                })?,
+            },
             max_body_bytes: match v.var("JOBIN_MAX_BODY_BYTES") {
                 None => 64 * 1024,
                 Some(n) => {

@@ -57,6 +57,7 @@ fn each_invalid_value_names_its_variable() {
         ("JOBIN_KEY_PEPPER", "short", "at least 32 bytes"),
         ("JOBIN_LOG_FORMAT", "xml", "pretty or json"),
         ("JOBIN_TRUSTED_PROXIES", "10.0.0.1,bogus", "`bogus`"),
+        ("JOBIN_FORWARDED_HEADER", "x-real-ip", "x-forwarded-for or forwarded"),
         ("JOBIN_MAX_BODY_BYTES", "12", "byte count"),
         ("JOBIN_DB_MAX_CONNECTIONS", "0", "between 1 and 1000"),
         ("JOBIN_MAX_CONNECTIONS", "0", "between 1 and 1000000"),

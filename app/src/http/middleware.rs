@@ -165,9 +165,10 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
     let Some(state) = req.data::<Arc<AppState>>().cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let header = state.http.forwarded_header;
+    let hops = header.hops(req.headers().get_all(header.name()).iter().filter_map(|v| v.to_str().ok()));
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let Some(ip) = client_ip(peer, forwarded, &state.http.trusted_proxies) else {
+    let Some(ip) = client_ip(peer, &hops, &state.http.trusted_proxies) else {
         // No socket address (not over TCP): nothing to key a per-IP limit on.
         return next.call(req).await.map(IntoResponse::into_response);
     };

@@ -14,5 +14,6 @@ mod quota;
 mod register_login;
 mod scopes;
 mod search;
+mod security;
 mod system;
 mod versions;
