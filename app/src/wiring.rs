@@ -6,7 +6,7 @@ use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{SqlBillingStore, SqlJobStore, SqlKeyStore, SqlUsageLog};
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
-use jobin_adapters::payment::{LocalPayments, StripeEvents, StripeGateway};
+use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
 use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
@@ -22,7 +22,7 @@ use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{AiSettings, BoardsConfig, Config, LlmSettings};
+use crate::config::{AiSettings, BillingMode, BoardsConfig, Config, LlmSettings};
 use crate::secrets::Secrets;
 use crate::state::{
     Access, Accounts, AppState, Background, Billing, Health, HttpSettings, Idempotency, ImportTask, Jobs,
@@ -269,11 +269,17 @@ fn jobs(
 fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyhow::Result<Billing> {
     let prices = config.stripe.prices();
     let events = Arc::new(StripeEvents::new(secrets.stripe_webhook_secret.clone()));
-    let (gateway, stand_in, price_plans): (Arc<dyn PaymentGateway>, Option<Arc<dyn PaymentStandIn>>, _) = match &config
-        .stripe
-        .secret_key
-    {
-        Some(key) => {
+    let mode = match (config.stripe.mode, &config.stripe.secret_key) {
+        (BillingMode::Auto, Some(_)) => BillingMode::Stripe,
+        (BillingMode::Auto, None) if config.demo.is_some() => BillingMode::Local,
+        (BillingMode::Auto, None) => BillingMode::Off,
+        (mode, _) => mode,
+    };
+    let (gateway, stand_in, price_plans): (Arc<dyn PaymentGateway>, Option<Arc<dyn PaymentStandIn>>, _) = match (
+        mode,
+        &config.stripe.secret_key,
+    ) {
+        (BillingMode::Stripe, Some(key)) => {
             for plan in [Plan::Starter, Plan::Pro, Plan::Scale] {
                 if !prices.contains_key(&plan) {
                     tracing::warn!(%plan, "no JOBIN_STRIPE_PRICE_{} set: checkout for this plan answers 503", plan.as_str().to_uppercase());
@@ -283,14 +289,22 @@ fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyho
             tracing::info!(api = %config.stripe.base_url, "billing through Stripe");
             (Arc::new(stripe), None, prices.iter().map(|(plan, id)| (id.clone(), *plan)).collect())
         }
-        None => {
+        (BillingMode::Local, _) => {
             let local = Arc::new(LocalPayments::new(&config.public_url, &prices, events.clone()));
-            tracing::info!(
-                "no JOBIN_STRIPE_SECRET_KEY: billing through the local checkout and portal pages (no money moves)"
+            tracing::warn!(
+                "billing through the local checkout and portal pages (demo or JOBIN_BILLING=local): no money moves and \
+                 anyone can buy any plan for free; never on a server with real accounts"
             );
             // Price id → plan for the webhook: the configured prices, plus the stand-in's own.
             let price_plans = local.price_plans();
             (local.clone(), Some(local), price_plans)
+        }
+        _ => {
+            tracing::warn!(
+                "billing is off: no JOBIN_STRIPE_SECRET_KEY (and no JOBIN_BILLING=local or --demo); checkout and \
+                 portal answer 503 billing_unconfigured"
+            );
+            (Arc::new(NoPayments), None, std::collections::HashMap::new())
         }
     };
     let notifier: Arc<dyn Notifier> = match (&config.email.smtp_url, &config.email.from) {

@@ -76,6 +76,8 @@ pub enum Code {
     IdempotencyInProgress,
     /// 403: the API key does not hold the scope this operation needs (`details.required`).
     InsufficientScope,
+    /// 503: this server takes no payments (no payment provider configured); ask its operator.
+    BillingUnconfigured,
 }
 
 impl Code {
@@ -116,6 +118,7 @@ impl Code {
         Code::IdempotencyKeyReused,
         Code::IdempotencyInProgress,
         Code::InsufficientScope,
+        Code::BillingUnconfigured,
     ];
 
     /// The wire form of the code.
@@ -156,6 +159,7 @@ impl Code {
             Code::IdempotencyKeyReused => "idempotency_key_reused",
             Code::IdempotencyInProgress => "idempotency_in_progress",
             Code::InsufficientScope => "insufficient_scope",
+            Code::BillingUnconfigured => "billing_unconfigured",
         }
     }
 }

@@ -45,7 +45,7 @@ pub struct Setup {
     /// The LLM providers: `None` = only `local` (no keys are configured, so no network).
     pub llm: Option<Vec<Arc<dyn jobin_core::ports::LlmProvider>>>,
     pub ai_budget: std::time::Duration,
-    /// Stripe's API root (a mock): `None` = the offline stand-in pages.
+    /// Stripe's API root (a mock): `None` = the offline stand-in pages (`JOBIN_BILLING=local`).
     pub stripe_base_url: Option<String>,
     /// An SMTP server for billing emails: `None` = the log outbox in the scratch dir.
     pub smtp_url: Option<String>,
@@ -113,11 +113,13 @@ impl Setup {
         if self.boards.is_none() {
             env.extend([("JOBIN_DEMO", "1".to_owned()), ("JOBIN_DEMO_LATENCY_MS", "0".to_owned())]);
         }
-        if let Some(url) = &self.stripe_base_url {
-            env.extend([
+        match &self.stripe_base_url {
+            Some(url) => env.extend([
                 ("JOBIN_STRIPE_SECRET_KEY", STRIPE_SECRET_KEY.to_owned()),
                 ("JOBIN_STRIPE_BASE_URL", url.clone()),
-            ]);
+            ]),
+            // The offline stand-in, asked for explicitly as an operator would.
+            None => env.push(("JOBIN_BILLING", "local".to_owned())),
         }
         if let Some(url) = &self.smtp_url {
             env.extend([

@@ -6,12 +6,28 @@ use std::collections::HashMap;
 
 use super::env::{ConfigError, Vars, err};
 
-/// Stripe: the API key (none: the offline stand-in), the API root, the webhook endpoint secret
-/// (`whsec_…`; generated into the data dir when unset, for the offline checkout) and the price id
-/// of each paid plan.
+/// Who takes payments (`JOBIN_BILLING`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BillingMode {
+    /// Stripe when it has a key; the offline stand-in in demo mode; otherwise none.
+    #[default]
+    Auto,
+    /// `JOBIN_BILLING=local`: the offline checkout and portal pages (no money moves). Anyone can
+    /// buy any plan for free, so never on a server holding real accounts.
+    Local,
+    /// `JOBIN_BILLING=stripe`: Stripe (requires its key).
+    Stripe,
+    /// `JOBIN_BILLING=off`: no payments; checkout and portal answer 503 `billing_unconfigured`.
+    Off,
+}
+
+/// Stripe: the API key, the API root, the webhook endpoint secret (`whsec_…`; generated into the
+/// data dir when unset, for the offline checkout) and the price id of each paid plan; and who
+/// takes payments.
 #[derive(Clone, Default)]
 pub struct StripeSettings {
-    /// `sk_…` or `rk_…`; `None` runs the local checkout and portal pages instead of Stripe.
+    pub mode: BillingMode,
+    /// `sk_…` or `rk_…`.
     pub secret_key: Option<SecretString>,
     pub base_url: String,
     pub webhook_secret: Option<SecretString>,
@@ -34,7 +50,24 @@ impl StripeSettings {
                 ));
             }
         }
+        let mode = match v.var("JOBIN_BILLING").as_deref().map(str::trim) {
+            None | Some("auto") => BillingMode::Auto,
+            Some("local") if secret_key.is_some() => {
+                return Err(err(
+                    "JOBIN_BILLING",
+                    "is `local` (free offline checkout) while JOBIN_STRIPE_SECRET_KEY is set: choose one",
+                ));
+            }
+            Some("local") => BillingMode::Local,
+            Some("stripe") if secret_key.is_none() => {
+                return Err(err("JOBIN_BILLING", "is `stripe` but JOBIN_STRIPE_SECRET_KEY is not set"));
+            }
+            Some("stripe") => BillingMode::Stripe,
+            Some("off") => BillingMode::Off,
+            Some(other) => return Err(err("JOBIN_BILLING", format!("`{other}` is not stripe, local, off or auto"))),
+        };
         Ok(Self {
+            mode,
             secret_key,
             base_url: v.base_url("JOBIN_STRIPE_BASE_URL", jobin_adapters::payment::STRIPE_API_URL)?,
             webhook_secret: v.key("JOBIN_STRIPE_WEBHOOK_SECRET"),

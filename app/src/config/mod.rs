@@ -14,7 +14,7 @@ mod limits;
 mod tests;
 
 pub use ai::{AiSettings, LlmSettings};
-pub use billing::{EmailSettings, StripeSettings};
+pub use billing::{BillingMode, EmailSettings, StripeSettings};
 pub use boards::{BoardsConfig, DemoSettings, SearchSettings};
 pub use env::{ConfigError, MIN_SECRET_BYTES, redact_url};
 pub use ingest::{ImportSettings, IngestSettings};

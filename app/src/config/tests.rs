@@ -77,6 +77,8 @@ fn each_invalid_value_names_its_variable() {
         ("JOBIN_STRIPE_SECRET_KEY", "pk_test_publishable", "sk_… or rk_…"),
         ("JOBIN_STRIPE_SECRET_KEY", "sk_test_123", "required with JOBIN_STRIPE_SECRET_KEY"),
         ("JOBIN_STRIPE_BASE_URL", "stripe.local", "http:// or https://"),
+        ("JOBIN_BILLING", "free", "not stripe, local, off or auto"),
+        ("JOBIN_BILLING", "stripe", "JOBIN_STRIPE_SECRET_KEY is not set"),
         ("JOBIN_SMTP_URL", "mail.example.com:25", "smtp:// or smtps://"),
         ("JOBIN_SMTP_URL", "smtp://127.0.0.1:25", "JOBIN_SMTP_URL"),
         ("JOBIN_INGEST_INTERVAL", "soon", "not a duration"),

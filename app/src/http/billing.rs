@@ -203,7 +203,7 @@ error_responses!(CheckoutErrorResponse {
     403 => Forbidden: "The key lacks `billing:write` (`insufficient_scope`, `details.required` names it).",
     409 => Conflict: "Already on this plan or higher (`already_on_plan`, with `portal`).",
     429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
-    503 => Unavailable: "The payment provider is unreachable or has no price for the plan (`payment_unavailable`).",
+    503 => Unavailable: "The payment provider is unreachable or has no price for the plan (`payment_unavailable`, with `Retry-After`), or this server takes no payments (`billing_unconfigured`).",
 });
 
 error_responses!(PortalErrorResponse {
@@ -212,10 +212,17 @@ error_responses!(PortalErrorResponse {
     403 => Forbidden: "The key lacks `billing:write` (`insufficient_scope`, `details.required` names it), or the Free plan has no subscription to manage (`plan_upgrade_required`, with `upgrade`).",
     409 => Conflict: "The plan was not bought through billing, so there is nothing to manage (`no_billing_customer`).",
     429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
-    503 => Unavailable: "The payment provider is unreachable (`payment_unavailable`).",
+    503 => Unavailable: "The payment provider is unreachable (`payment_unavailable`, with `Retry-After`), or this server takes no payments (`billing_unconfigured`).",
 });
 
 fn provider_unavailable(e: impl ErrorCode + std::fmt::Display) -> ApiError {
+    if e.code() == Code::BillingUnconfigured {
+        // Not transient: no Retry-After; the operator has to configure billing.
+        return ApiError::new(
+            Code::BillingUnconfigured,
+            "This server takes no payments: billing is not configured. Ask its operator.",
+        );
+    }
     tracing::warn!(error = %e, "payment provider call failed");
     let mut api = ApiError::new(e.code(), "The payment provider is unavailable; retry later.");
     api.retry_after = Some(30);
@@ -229,8 +236,10 @@ impl BillingApi {
     /// Start a checkout
     ///
     /// A checkout URL for a paid plan. After payment the plan changes through Stripe's webhook;
-    /// poll `GET /auth/me` until `plan` changes. Without a Stripe key on this server the URL is a
-    /// local page where the payment is simulated (no money moves) through the same plan sync.
+    /// poll `GET /auth/me` until `plan` changes. A server running the offline stand-in (`--demo` or
+    /// `JOBIN_BILLING=local`) answers a local page where the payment is simulated (no money moves)
+    /// through the same plan sync; a server with neither Stripe nor the stand-in answers 503
+    /// `billing_unconfigured`.
     #[oai(path = "/billing/checkout", method = "post", operation_id = "create_checkout")]
     async fn checkout(
         &self,
@@ -253,8 +262,8 @@ impl BillingApi {
     /// Open the customer portal
     ///
     /// A Stripe Customer Portal URL where the user upgrades, downgrades, cancels and sees invoices
-    /// (Starter and up). Every change comes back through the webhook. Without a Stripe key on this
-    /// server the URL is a local page that simulates those actions through the same plan sync.
+    /// (Starter and up). Every change comes back through the webhook. With the offline stand-in the
+    /// URL is a local page that simulates those actions through the same plan sync.
     #[oai(path = "/billing/portal", method = "post", operation_id = "create_portal_session")]
     async fn portal(
         &self,

@@ -50,7 +50,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::AiProviderUnconfigured
         | Code::AiTimeout
         | Code::AiUnavailable
-        | Code::PaymentUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        | Code::PaymentUnavailable
+        | Code::BillingUnconfigured => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

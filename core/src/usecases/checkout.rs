@@ -33,6 +33,7 @@ impl ErrorCode for CheckoutError {
             CheckoutError::Payment(PaymentError::NoPrice(_)) => Code::PaymentUnavailable,
             CheckoutError::Payment(PaymentError::NoCustomer) => Code::ValidationFailed,
             CheckoutError::Payment(PaymentError::Unavailable(_)) => Code::PaymentUnavailable,
+            CheckoutError::Payment(PaymentError::Unconfigured) => Code::BillingUnconfigured,
             CheckoutError::Store(e) => store_code(e),
         }
     }
@@ -125,6 +126,7 @@ impl ErrorCode for PortalError {
             PortalError::PlanTooLow { .. } => Code::PlanUpgradeRequired,
             PortalError::Invalid(_) => Code::ValidationFailed,
             PortalError::NoCustomer | PortalError::Payment(PaymentError::NoCustomer) => Code::NoBillingCustomer,
+            PortalError::Payment(PaymentError::Unconfigured) => Code::BillingUnconfigured,
             PortalError::Payment(_) => Code::PaymentUnavailable,
             PortalError::Store(e) => store_code(e),
         }

@@ -50,3 +50,32 @@ async fn rfc_7239_forwarded_when_configured() {
     assert_eq!(r.status, 429, "{}", r.text);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_plain_server_without_stripe_takes_no_payments() {
+    // Real boards (no demo) and no Stripe key: what a plain `jobin serve` runs.
+    let setup = Setup { boards: Some(vec![]), env: vec![("JOBIN_BILLING", "auto".into())], ..Setup::default() };
+    let s = TestServer::start_with(setup).await.unwrap();
+    let (_, key) = s.register().await;
+    let body =
+        json!({"plan": "scale", "success_url": "https://example.com/ok", "cancel_url": "https://example.com/no"});
+    let r = s.send(s.http.post(s.url("/v1/billing/checkout")).header("x-api-key", &key).json(&body)).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (503, Some("billing_unconfigured")), "{}", r.text);
+    assert!(r.header("retry-after").is_none(), "not transient");
+    assert_eq!(s.send(s.http.get(s.url("/billing/local-checkout/cs_local_x"))).await.status, 404);
+    let me = s.get_with_key("/v1/auth/me", &key).await;
+    assert_eq!(me.body["plan"], "free", "nothing was granted");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_offline_stand_in_runs_when_asked_for() {
+    let setup = Setup { boards: Some(vec![]), env: vec![("JOBIN_BILLING", "local".into())], ..Setup::default() };
+    let s = TestServer::start_with(setup).await.unwrap();
+    let (_, key) = s.register().await;
+    let body = json!({"plan": "pro", "success_url": "https://example.com/ok", "cancel_url": "https://example.com/no"});
+    let r = s.send(s.http.post(s.url("/v1/billing/checkout")).header("x-api-key", &key).json(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["url"].as_str().unwrap().contains("/billing/local-checkout/"), "{}", r.text);
+    s.stop().await;
+}
