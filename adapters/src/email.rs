@@ -34,7 +34,12 @@ impl Notifier for LogOutbox {
             if let Some(dir) = self.path.parent() {
                 tokio::fs::create_dir_all(dir).await?;
             }
-            let mut f = tokio::fs::OpenOptions::new().create(true).append(true).open(&self.path).await?;
+            // Owner-only: notices carry account emails.
+            let mut options = tokio::fs::OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            options.mode(0o600);
+            let mut f = options.open(&self.path).await?;
             f.write_all(format!("{line}\n").as_bytes()).await?;
             f.flush().await
         };

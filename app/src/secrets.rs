@@ -39,13 +39,36 @@ fn load_or_create(data_dir: &Path, name: &str, entropy: &dyn Entropy) -> anyhow:
         anyhow::ensure!(v.len() >= MIN_SECRET_BYTES, "{} is shorter than {MIN_SECRET_BYTES} bytes", path.display());
         return Ok(SecretString::from(v));
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    private_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut bytes = [0u8; 32];
     entropy.fill(&mut bytes);
     let value = hex::encode(bytes);
     write_private(&path, &value).with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated {name}; set JOBIN_{} in production", name.to_uppercase());
     Ok(SecretString::from(value))
+}
+
+/// Creates `dir` (and missing parents) readable by this user only (0700 on Unix). An existing
+/// directory keeps its mode: it is the operator's.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates `file` empty and owner-only (0600 on Unix) unless it exists.
+pub fn private_file(file: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(unix)]

@@ -25,8 +25,11 @@ impl Connections {
 /// Connects to the configured database and applies migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
     if config.uses_sqlite_in_data_dir() {
-        std::fs::create_dir_all(&config.data_dir)
+        crate::secrets::private_dir(&config.data_dir)
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        // Created owner-only before SQLite opens it; its -wal and -shm files take its mode.
+        let file = config.data_dir.join("jobin.db");
+        crate::secrets::private_file(&file).with_context(|| format!("creating {}", file.display()))?;
     }
     let url = config.database_url.expose_secret();
     let db = db::connect(url, config.db_max_connections).await?;

@@ -85,7 +85,8 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<R
         .get(REQUEST_ID_HEADER)
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(&path));
     let started = Instant::now();
     let inner = REQUEST_ID.scope(id.clone(), async move {
         match next.call(req).await {
@@ -97,10 +98,42 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<R
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
+    security_headers(&path, &mut resp);
     span.in_scope(|| {
         tracing::info!(status = resp.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "served");
     });
     Ok(resp)
+}
+
+/// The stand-in's checkout and portal links carry their only credential in the path: the log gets
+/// the route (`/billing/local-portal/{id}/cancel`), never the id.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for route in ["/billing/local-checkout/", "/billing/local-portal/"] {
+        if let Some(rest) = path.strip_prefix(route) {
+            let after = rest.split_once('/').map(|(_, a)| format!("/{a}")).unwrap_or_default();
+            return format!("{route}{{id}}{after}").into();
+        }
+    }
+    path.into()
+}
+
+/// `X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` on account and billing
+/// answers (keys, tokens, payment links); a strict policy on the stand-in's HTML pages.
+fn security_headers(path: &str, resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    let route = crate::http::versions::unversioned(path);
+    if route.starts_with("/auth/") || route.starts_with("/billing/") {
+        h.insert(poem::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if route.starts_with("/billing/local-") {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    }
 }
 
 fn too_large(max: usize) -> poem::Error {
@@ -276,4 +309,20 @@ pub async fn account_rate_headers<E: Endpoint>(next: Arc<E>, mut req: Request) -
             .await;
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_link_ids_never_reach_the_log() {
+        assert_eq!(loggable_path("/billing/local-checkout/cs_local_secret"), "/billing/local-checkout/{id}");
+        assert_eq!(
+            loggable_path("/billing/local-checkout/cs_local_secret/complete"),
+            "/billing/local-checkout/{id}/complete"
+        );
+        assert_eq!(loggable_path("/billing/local-portal/bps_secret/cancel"), "/billing/local-portal/{id}/cancel");
+        assert_eq!(loggable_path("/v1/jobs/search"), "/v1/jobs/search");
+    }
 }

@@ -79,3 +79,62 @@ async fn the_offline_stand_in_runs_when_asked_for() {
     assert!(r.body["url"].as_str().unwrap().contains("/billing/local-checkout/"), "{}", r.text);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn answers_carry_the_security_headers() {
+    let s = TestServer::start().await;
+    let health = s.send(s.http.get(s.url("/health"))).await;
+    assert_eq!(health.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(health.header("cache-control"), None);
+    // Keys and tokens are never cached.
+    let r = s
+        .post_json("/v1/auth/register", &json!({"email": jobin_tests::fresh_email(), "password": "correct horse"}))
+        .await;
+    assert_eq!((r.status, r.header("cache-control")), (201, Some("no-store")));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    let key = r.body["api_key"].as_str().unwrap().to_owned();
+    let body = json!({"plan": "pro", "success_url": "https://example.com/ok", "cancel_url": "https://example.com/no"});
+    let r = s.send(s.http.post(s.url("/v1/billing/checkout")).header("x-api-key", &key).json(&body)).await;
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    // The stand-in's page: no framing, no referrer, nothing loaded.
+    let page = s.send(s.http.get(r.body["url"].as_str().unwrap().replace("https://jobin.test", &s.base))).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert!(page.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
+    s.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_dir_and_its_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let vars: std::collections::HashMap<&str, String> = [
+        ("JOBIN_DATA_DIR", data.display().to_string()),
+        ("JOBIN_BILLING", "local".to_owned()),
+        ("JOBIN_DEMO", "1".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let config = jobin_app::Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    let conn = jobin_app::stores::Connections::open(&config).await.unwrap();
+    let state = jobin_app::wiring::build(&config, conn, Default::default()).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("jobin.db")), 0o600);
+    assert_eq!(mode(&data.join("secrets")), 0o700);
+    for f in std::fs::read_dir(data.join("secrets")).unwrap() {
+        assert_eq!(mode(&f.unwrap().path()), 0o600);
+    }
+    // A billing notice goes to the outbox, owner-only.
+    let notifier = jobin_adapters::email::LogOutbox::new(data.join("outbox.jsonl"));
+    use jobin_core::ports::Notifier;
+    notifier
+        .send(&jobin_core::ports::Notice { to: "a@example.com".into(), subject: "s".into(), body: "b".into() })
+        .await
+        .unwrap();
+    assert_eq!(mode(&data.join("outbox.jsonl")), 0o600);
+    state.usage.writer.close().await;
+}
