@@ -193,12 +193,20 @@ redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
 return tonumber(redis.call('GET', KEYS[1]))
 "#;
 
+/// KEYS[1] = bucket. Takes one hit back, never below zero.
+const UNDO_HIT: &str = r#"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+"#;
+
 /// `UsageMeter` shared by every node using the same Redis.
 pub struct RedisMeter {
     redis: Redis,
     hit_window: Script,
     admit: Script,
     seed_month: Script,
+    undo_hit: Script,
 }
 
 impl RedisMeter {
@@ -208,6 +216,7 @@ impl RedisMeter {
             hit_window: Script::from_lua(HIT_WINDOW),
             admit: Script::from_lua(ADMIT),
             seed_month: Script::from_lua(SEED_MONTH),
+            undo_hit: Script::from_lua(UNDO_HIT),
         }
     }
 
@@ -245,6 +254,17 @@ impl UsageMeter for RedisMeter {
             .await
             .map_err(unavailable)?;
         Ok(WindowDecision { allowed: allowed == 1, limit, used: as_u32(n), resets_at })
+    }
+
+    async fn undo_hit(&self, bucket: &str, window_secs: u32, now: DateTime<Utc>) -> Result<(), MeterError> {
+        let (start, _) = window_bounds(now, window_secs);
+        let key = self.redis.key(format_args!("rl:{bucket}:{}", start.timestamp()));
+        let _: i64 = self
+            .redis
+            .run(self.undo_hit.evalsha_with_reload(&self.redis.client, vec![key], Vec::<i64>::new()))
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn admit(&self, req: AdmitRequest, now: DateTime<Utc>) -> Result<Admission, MeterError> {

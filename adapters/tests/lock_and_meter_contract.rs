@@ -93,6 +93,20 @@ fn acct(n: i64, per_minute: u32, monthly: Option<u64>) -> AdmitRequest {
     AdmitRequest { account: AccountId(n), per_minute, monthly_limit: monthly }
 }
 
+async fn undo_hit_takes_back_one_hit_and_never_goes_below_zero(meter: Arc<dyn UsageMeter>) {
+    for _ in 0..3 {
+        assert!(meter.hit_window("undo", 3, 60, t(0)).await.unwrap().allowed);
+    }
+    assert!(!meter.hit_window("undo", 3, 60, t(1)).await.unwrap().allowed);
+    meter.undo_hit("undo", 60, t(2)).await.unwrap();
+    let d = meter.hit_window("undo", 3, 60, t(3)).await.unwrap();
+    assert_eq!((d.allowed, d.used), (true, 3));
+    // An empty window stays at zero.
+    meter.undo_hit("undo-empty", 60, t(0)).await.unwrap();
+    meter.undo_hit("undo-empty", 60, t(0)).await.unwrap();
+    assert_eq!(meter.hit_window("undo-empty", 3, 60, t(0)).await.unwrap().used, 1);
+}
+
 /// Seeds an account's month with `count` (what the usage log would say).
 async fn seed(meter: &Arc<dyn UsageMeter>, account: i64, at: DateTime<Utc>, count: u64) {
     assert_eq!(meter.seed_monthly(AccountId(account), at, count).await.unwrap(), count);
@@ -222,6 +236,7 @@ mod meter {
             rejected_requests_count_against_nothing,
             the_month_resets_on_the_first,
             an_unseeded_month_counts_nothing_and_the_first_seed_stands,
+            undo_hit_takes_back_one_hit_and_never_goes_below_zero,
         ];
         memory => async { Some(Subject::new(Arc::new(MemoryMeter::default()) as Arc<dyn UsageMeter>)) },
         #[ignore = "needs Redis"]

@@ -158,7 +158,7 @@ fn accounts(
             issuer: issuer.clone(),
             clock: clock.clone(),
         },
-        login: Login { store: store.clone(), passwords, sessions: sessions.clone() },
+        login: Login { store: store.clone(), passwords, sessions: sessions.clone(), meter: c.meter.clone() },
         refresh: Refresh { store: store.clone(), sessions },
         me: Me {
             catalog: c.catalog.clone(),

@@ -70,6 +70,14 @@ impl UsageMeter for MemoryMeter {
         Ok(WindowDecision { allowed, limit, used: *used, resets_at })
     }
 
+    async fn undo_hit(&self, bucket: &str, window_secs: u32, now: DateTime<Utc>) -> Result<(), MeterError> {
+        let (_, resets_at) = window_bounds(now, window_secs);
+        let mut c = self.counters();
+        let used = c.window(bucket, resets_at, now);
+        *used = used.saturating_sub(1);
+        Ok(())
+    }
+
     async fn admit(&self, req: AdmitRequest, now: DateTime<Utc>) -> Result<Admission, MeterError> {
         let (_, resets_at) = window_bounds(now, 60);
         let mut c = self.counters();

@@ -99,7 +99,18 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         body: Json<Credentials>,
     ) -> Result<SessionResponse, LoginErrorResponse> {
-        let s = state.accounts.login.execute(&body.email, &body.password).await.map_err(ApiError::from_usecase)?;
+        let s = state.accounts.login.execute(&body.email, &body.password).await.map_err(|e| match e {
+            jobin_core::usecases::LoginError::TooManyFailures { retry_after_secs } => {
+                let mut api = ApiError::from_usecase(e).with_details(serde_json::json!({
+                    "reason": "login_failures",
+                    "limit": jobin_core::usecases::login::LOGIN_FAILURES_ALLOWED,
+                    "window_seconds": jobin_core::usecases::login::LOGIN_FAILURE_WINDOW_SECS,
+                }));
+                api.retry_after = Some(retry_after_secs);
+                api
+            }
+            e => ApiError::from_usecase(e),
+        })?;
         Ok(SessionResponse::Ok(Json(Session::from(s))))
     }
 

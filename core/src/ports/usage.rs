@@ -100,6 +100,10 @@ pub trait UsageMeter: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<WindowDecision, MeterError>;
 
+    /// Takes back one hit counted on `bucket` in the window containing `now` (never below zero):
+    /// for attempts counted before their outcome was known that turned out not to count.
+    async fn undo_hit(&self, bucket: &str, window_secs: u32, now: DateTime<Utc>) -> Result<(), MeterError>;
+
     /// Checks and counts one request of an account atomically (one step, also across nodes with a
     /// shared backend): when `monthly_limit` is set and the month's count has reached it →
     /// `MonthlyExceeded`; else when the minute window holds `per_minute` hits → `MinuteExceeded`;

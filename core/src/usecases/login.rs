@@ -4,7 +4,10 @@ use chrono::Duration;
 use std::sync::Arc;
 
 use crate::domain::{AccountId, Email, Password, SecretHasher, random_token};
-use crate::ports::{AccessClaims, Clock, Entropy, HashError, KeyStore, KeyStoreError, PasswordHasher, TokenSigner};
+use crate::ports::{
+    AccessClaims, Clock, Entropy, HashError, KeyStore, KeyStoreError, MeterError, PasswordHasher, TokenSigner,
+    UsageMeter,
+};
 use crate::usecases::store_code;
 use crate::{Code, ErrorCode};
 
@@ -12,6 +15,10 @@ use crate::{Code, ErrorCode};
 pub const ACCESS_TTL_SECS: i64 = 3600;
 /// Refresh tokens live 30 days, and each can be spent once.
 pub const REFRESH_TTL_DAYS: i64 = 30;
+/// Failed logins one account (one email, registered or not) may take per window…
+pub const LOGIN_FAILURES_ALLOWED: u32 = 10;
+/// …of this many seconds (fixed windows aligned to the epoch, shared by every node).
+pub const LOGIN_FAILURE_WINDOW_SECS: u32 = 15 * 60;
 
 #[derive(Debug, Clone)]
 pub struct SessionTokens {
@@ -61,6 +68,11 @@ pub enum LoginError {
     /// One message for unknown email and wrong password.
     #[error("Invalid email or password.")]
     InvalidCredentials,
+    /// The account's failed-login allowance is spent until `retry_after_secs` from now.
+    #[error("Too many failed logins for this account; retry in {retry_after_secs} s.")]
+    TooManyFailures { retry_after_secs: u64 },
+    #[error(transparent)]
+    Meter(MeterError),
     #[error(transparent)]
     Hash(HashError),
     #[error(transparent)]
@@ -71,6 +83,8 @@ impl ErrorCode for LoginError {
     fn code(&self) -> Code {
         match self {
             LoginError::InvalidCredentials => Code::InvalidCredentials,
+            LoginError::TooManyFailures { .. } => Code::RateLimited,
+            LoginError::Meter(_) => Code::DependencyUnavailable,
             LoginError::Hash(_) => Code::Internal,
             LoginError::Store(e) => store_code(e),
         }
@@ -81,12 +95,29 @@ pub struct Login {
     pub store: Arc<dyn KeyStore>,
     pub passwords: Arc<dyn PasswordHasher>,
     pub sessions: SessionIssuer,
+    /// Counts failed logins per account (exact across nodes with a shared meter).
+    pub meter: Arc<dyn UsageMeter>,
 }
 
 impl Login {
+    /// Each attempt is counted against the account's failure allowance before the password is
+    /// checked (so concurrent guesses cannot overrun it) and given back when it succeeds. Unknown
+    /// emails are counted alike, so the refusal reveals nothing about registration.
     pub async fn execute(&self, email: &str, password: &str) -> Result<SessionTokens, LoginError> {
         let password = Password::for_login(password).ok_or(LoginError::InvalidCredentials)?;
-        let stored = match Email::parse(email) {
+        let parsed = Email::parse(email);
+        let who = parsed.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_else(|_| email.trim().to_lowercase());
+        let bucket = format!("login-failures:{who}");
+        let now = self.sessions.clock.now();
+        let window = self
+            .meter
+            .hit_window(&bucket, LOGIN_FAILURES_ALLOWED, LOGIN_FAILURE_WINDOW_SECS, now)
+            .await
+            .map_err(LoginError::Meter)?;
+        if !window.allowed {
+            return Err(LoginError::TooManyFailures { retry_after_secs: window.retry_after_secs(now) });
+        }
+        let stored = match parsed {
             Ok(email) => self.store.find_login(&email).await.map_err(LoginError::Store)?,
             Err(_) => None,
         };
@@ -95,6 +126,9 @@ impl Login {
         let ok = self.passwords.verify(&password, hash).await.map_err(LoginError::Hash)?;
         match stored {
             Some(s) if ok => {
+                if let Err(e) = self.meter.undo_hit(&bucket, LOGIN_FAILURE_WINDOW_SECS, now).await {
+                    tracing::warn!(error = %e, "could not take back a successful login's attempt");
+                }
                 self.sessions.issue(s.account.id, self.sessions.new_family()).await.map_err(LoginError::Store)
             }
             _ => Err(LoginError::InvalidCredentials),
@@ -124,7 +158,13 @@ mod tests {
 
     fn login(store: MockKeyStore, passwords: MockPasswordHasher) -> Login {
         let store: Arc<dyn KeyStore> = Arc::new(store);
+        let mut meter = crate::ports::usage::MockUsageMeter::new();
+        meter.expect_hit_window().returning(|_, limit, _, now| {
+            Ok(crate::ports::WindowDecision { allowed: true, limit, used: 1, resets_at: now })
+        });
+        meter.expect_undo_hit().returning(|_, _, _| Ok(()));
         Login {
+            meter: Arc::new(meter),
             store: store.clone(),
             passwords: Arc::new(passwords),
             sessions: SessionIssuer {
@@ -183,5 +223,32 @@ mod tests {
         assert_eq!(tokens.access_token, "session-for-9");
         assert_eq!(tokens.expires_in, 3600);
         assert_eq!(tokens.refresh_token.len(), 64);
+    }
+
+    #[tokio::test]
+    async fn a_spent_failure_allowance_refuses_before_any_password_check() {
+        let mut passwords = MockPasswordHasher::new();
+        passwords.expect_verify().never();
+        let mut store = MockKeyStore::new();
+        store.expect_find_login().never();
+        let mut l = login(store, passwords);
+        let mut meter = crate::ports::usage::MockUsageMeter::new();
+        meter
+            .expect_hit_window()
+            .withf(|bucket, limit, window, _| {
+                bucket == "login-failures:dev@example.com" && *limit == 10 && *window == 900
+            })
+            .returning(|_, limit, _, now| {
+                Ok(crate::ports::WindowDecision {
+                    allowed: false,
+                    limit,
+                    used: limit,
+                    resets_at: now + chrono::Duration::seconds(300),
+                })
+            });
+        l.meter = Arc::new(meter);
+        let e = l.execute(" Dev@Example.com ", "whatever123").await.unwrap_err();
+        assert!(matches!(e, LoginError::TooManyFailures { retry_after_secs: 300 }), "{e:?}");
+        assert_eq!(e.code(), Code::RateLimited);
     }
 }

@@ -1,11 +1,12 @@
 //! Issue 22's hardening, over HTTP: honest client IPs behind proxies (every `X-Forwarded-For`
 //! line, or RFC 7239 `Forwarded`), …
 
-use jobin_tests::{Setup, TestServer, fresh_ip};
+use jobin_tests::{Setup, TestServer, fresh_email, fresh_ip};
 use serde_json::json;
 
+/// Wrong credentials for a fresh email each time, so only the per-IP limit can refuse them.
 fn creds() -> serde_json::Value {
-    json!({"email": "nobody@example.com", "password": "whatever1"})
+    json!({"email": fresh_email(), "password": "whatever1"})
 }
 
 /// Sends ten logins from the client the proxy saw (`real`), each with a different client-chosen
@@ -137,4 +138,37 @@ async fn the_data_dir_and_its_files_are_owner_only() {
         .unwrap();
     assert_eq!(mode(&data.join("outbox.jsonl")), 0o600);
     state.usage.writer.close().await;
+}
+
+#[tokio::test]
+async fn ten_failed_logins_lock_the_account_for_its_window_from_any_address() {
+    let s = TestServer::start().await;
+    let (email, _) = s.register().await;
+    let (other, _) = s.register().await;
+    let login = |email: &str, password: &str| {
+        s.http
+            .post(s.url("/v1/auth/login"))
+            .header("x-forwarded-for", fresh_ip())
+            .json(&json!({"email": email, "password": password}))
+    };
+    // Successes do not count against the allowance.
+    for _ in 0..3 {
+        assert_eq!(s.send(login(&email, "correct horse")).await.status, 200);
+    }
+    for i in 0..10 {
+        let r = s.send(login(&email, &format!("guess number {i}"))).await;
+        assert_eq!(r.status, 401, "guess {i}: {}", r.text);
+    }
+    // The eleventh try, even with the right password and from yet another address, is refused.
+    let r = s.send(login(&email, "correct horse")).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (429, Some("rate_limited")), "{}", r.text);
+    assert_eq!(r.body["details"]["reason"], "login_failures");
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // The same email in other case and spacing is the same account.
+    let r = s.send(login(&format!("  {}  ", email.to_uppercase()), "correct horse")).await;
+    assert_eq!(r.status, 429);
+    // Another account is unaffected.
+    assert_eq!(s.send(login(&other, "correct horse")).await.status, 200);
+    s.stop().await;
 }

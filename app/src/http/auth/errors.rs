@@ -17,7 +17,7 @@ error_responses!(LoginErrorResponse {
     401 => Unauthorized: "Wrong email or password (one message for both), or an invalid, expired or reused refresh token.",
     413 => PayloadTooLarge: "Body over the size limit.",
     415 => UnsupportedMediaType: "Body is not application/json.",
-    429 => TooManyRequests: "Over the per-IP minute limit (login 10, refresh 10).",
+    429 => TooManyRequests: "Over the per-IP minute limit (login 10, refresh 10), or (login) 10 failed logins for this account in the current 15-minute window (`rate_limited`, `details.reason` = `login_failures`); both with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });
 
