@@ -98,6 +98,23 @@ async fn concurrent_deliveries_of_one_event_apply_it_once(db: DatabaseConnection
     assert_eq!(store.billing(a).await.unwrap().unwrap().account.plan, Plan::Scale);
 }
 
+/// The store refuses a second account for one Stripe customer (the webhook checks first; this is
+/// the backstop for a race), and writes nothing of that event.
+async fn one_stripe_customer_belongs_to_one_account(db: DatabaseConnection) {
+    let store = SqlBillingStore::new(db.clone());
+    let a = account(&db, "a@example.com").await;
+    let b = account(&db, "bb@example.com").await;
+    assert!(store.apply_event("evt_a", Some(a), &paid(Plan::Pro, 100), t(1)).await.unwrap());
+    let stolen = BillingChange { subscription: Some("sub_b".into()), ..paid(Plan::Scale, 200) };
+    assert!(store.apply_event("evt_b", Some(b), &stolen, t(2)).await.is_err());
+    let r = store.billing(b).await.unwrap().unwrap();
+    assert_eq!((r.account.plan, r.customer), (Plan::Free, None));
+    assert_eq!(store.find_by_provider_ids(None, Some("cus_1".into())).await.unwrap().unwrap().account.id, a);
+    // Nothing of the refused event was kept: it can be delivered again.
+    let fine = BillingChange { customer: Some("cus_b".into()), ..stolen };
+    assert!(store.apply_event("evt_b", Some(b), &fine, t(3)).await.unwrap());
+}
+
 fn database(db: sea_orm::DatabaseConnection) -> sea_orm::DatabaseConnection {
     db
 }
@@ -105,7 +122,8 @@ fn database(db: sea_orm::DatabaseConnection) -> sea_orm::DatabaseConnection {
 contract_suite! {
     cases: [accounts_start_active_without_stripe_ids,
     an_event_applies_once_with_its_plan_change,
-    concurrent_deliveries_of_one_event_apply_it_once];
+    concurrent_deliveries_of_one_event_apply_it_once,
+    one_stripe_customer_belongs_to_one_account];
     sqlite => contract::sqlite(database),
     #[ignore = "needs PostgreSQL"]
     postgres => contract::postgres(database),

@@ -9,6 +9,7 @@ mod m20261123_000006_create_jobs;
 mod m20261129_000007_job_corpus;
 mod m20261129_000008_key_scopes;
 mod m20261130_000009_usage_monthly;
+mod m20261130_000010_unique_customer;
 
 use sea_orm_migration::prelude::*;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_job_corpus::Migration),
             Box::new(m20261129_000008_key_scopes::Migration),
             Box::new(m20261130_000009_usage_monthly::Migration),
+            Box::new(m20261130_000010_unique_customer::Migration),
         ]
     }
 }

@@ -38,7 +38,7 @@ pub enum PaymentError {
     /// The provider refused or could not be reached.
     #[error("the payment provider is unavailable")]
     Unavailable(#[source] anyhow::Error),
-    /// This server has no payment provider (no Stripe key, and the offline stand-in not asked for).
+    /// This server has no payment provider configured (and no offline stand-in asked for).
     #[error("billing is not configured on this server")]
     Unconfigured,
 }

@@ -105,6 +105,23 @@ impl BillingWebhook {
             tracing::info!(event = %event.id, "webhook event for no known account; acknowledged");
             return self.record_only(&event, now, WebhookOutcome::Ignored).await;
         };
+        // One provider customer belongs to one account: a checkout naming another account for a
+        // customer already attached is refused (logged, acknowledged so the provider stops retrying).
+        if let EventKind::CheckoutCompleted { customer: Some(customer), .. } = &event.kind
+            && record.customer.as_deref() != Some(customer.as_str())
+            && let Some(owner) =
+                self.store.find_by_provider_ids(None, Some(customer.clone())).await.map_err(WebhookError::Store)?
+            && owner.account.id != record.account.id
+        {
+            tracing::error!(
+                event = %event.id,
+                customer = %customer,
+                owner = %owner.account.id,
+                account = %record.account.id,
+                "checkout names a payment customer that belongs to another account; not applied (acknowledged)"
+            );
+            return self.record_only(&event, now, WebhookOutcome::Ignored).await;
+        }
         let stale = |created: i64| match record.last_event_at {
             Some(last) => created < last || (created == last && record.status == BillingStatus::Canceled),
             None => false,

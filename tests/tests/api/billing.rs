@@ -431,3 +431,33 @@ mod stripe {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_stripe_customer_is_never_attached_to_a_second_account() {
+    let s = TestServer::start().await;
+    let (owner_email, _) = s.register().await;
+    let (other_email, other_key) = s.register().await;
+    let now = chrono::Utc::now().timestamp();
+    let checkout = |id: &str, email_ref: String, sub: &str| {
+        event(
+            id,
+            now - 10,
+            "checkout.session.completed",
+            json!({"id": format!("cs_{id}"), "client_reference_id": email_ref, "customer": "cus_shared",
+                   "subscription": sub, "metadata": {"plan": "pro"}}),
+        )
+    };
+    let owner_ref = jobin_core::usecases::client_reference(s.account(&owner_email).await.id);
+    let first = checkout("evt_owner", owner_ref, "sub_owner");
+    assert_eq!(post_event(&s, &first, signed(&first)).await.status, 200);
+    // A signed checkout naming another account with the same customer: acknowledged, not applied.
+    let other_ref = jobin_core::usecases::client_reference(s.account(&other_email).await.id);
+    let second = checkout("evt_other", other_ref, "sub_other");
+    let r = post_event(&s, &second, signed(&second)).await;
+    assert_eq!(r.status, 200, "acknowledged so Stripe stops retrying: {}", r.text);
+    assert_eq!(s.get_with_key("/v1/auth/me", &other_key).await.body["plan"], "free");
+    let owner = s.state.billing.store.find_by_provider_ids(None, Some("cus_shared".into())).await.unwrap().unwrap();
+    assert_eq!(owner.account.email.as_str(), owner_email);
+    assert_eq!(s.account(&owner_email).await.plan.as_str(), "pro");
+    s.stop().await;
+}
