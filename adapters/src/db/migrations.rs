@@ -146,3 +146,14 @@ pub(crate) enum JobSeq {
     Id,
     Value,
 }
+
+/// Applies every migration before `name` (a migration's tests put rows in the old schema, then run
+/// the rest).
+#[cfg(test)]
+pub(crate) async fn up_to_before(db: &sea_orm::DatabaseConnection, name: &str) {
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration named {name}"));
+    Migrator::up(db, Some(before as u32)).await.expect("the earlier migrations apply");
+}

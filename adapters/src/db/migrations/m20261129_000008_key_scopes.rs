@@ -33,7 +33,7 @@ mod tests {
     use jobin_core::domain::{Scopes, SecretHash};
     use jobin_core::ports::KeyStore;
     use sea_orm::{ConnectionTrait, Statement};
-    use sea_orm_migration::MigratorTrait;
+    use sea_orm_migration::{MigrationName, MigratorTrait};
 
     #[test]
     fn the_default_names_every_scope() {
@@ -43,8 +43,7 @@ mod tests {
     #[tokio::test]
     async fn keys_made_before_scopes_keep_doing_everything() {
         let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
-        let before = Migrator::migrations().len() as u32 - 1;
-        Migrator::up(&db, Some(before)).await.unwrap();
+        crate::db::migrations::up_to_before(&db, super::Migration.name()).await;
         let hash = "h".repeat(64);
         for sql in [
             "INSERT INTO accounts (email, password_hash, plan, created_at, updated_at) \

@@ -65,13 +65,12 @@ mod tests {
     use jobin_core::domain::AccountId;
     use jobin_core::ports::UsageLog;
     use sea_orm::{ConnectionTrait, Statement, Value};
-    use sea_orm_migration::MigratorTrait;
+    use sea_orm_migration::{MigrationName, MigratorTrait};
 
     #[tokio::test]
     async fn rows_logged_before_are_counted_when_they_look_admitted() {
         let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
-        let before = Migrator::migrations().len() as u32 - 1;
-        Migrator::up(&db, Some(before)).await.unwrap();
+        crate::db::migrations::up_to_before(&db, super::Migration.name()).await;
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let rows = [
             (1, "2026-10-31T23:59:59Z", "GET /v1/jobs/search", 200), // October
