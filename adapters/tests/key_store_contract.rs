@@ -211,6 +211,27 @@ async fn each_key_keeps_its_own_scopes(store: Arc<dyn KeyStore>) {
     assert_eq!(found.scopes, Scopes::of(&[Scope::ApplicationsWrite]));
 }
 
+async fn logins_end_by_family_or_all_at_once(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let b = register(store.as_ref(), "b@example.com", 2).await;
+    for (account, family, n) in [(a, "fa1", 1u8), (a, "fa2", 2), (b, "fb1", 3)] {
+        store.insert_refresh_token(account, family, &hasher().hash(&format!("rt{n}")), t(3_600), t(0)).await.unwrap();
+    }
+    assert!(store.session_active("fa1").await.unwrap());
+    assert!(!store.session_active("no-such-family").await.unwrap());
+    // Another account's family is not ended through this one.
+    assert_eq!(store.revoke_sessions(a, Some("fb1".into()), t(1)).await.unwrap(), 0);
+    assert_eq!(store.revoke_sessions(a, Some("fa1".into()), t(1)).await.unwrap(), 1);
+    assert!(!store.session_active("fa1").await.unwrap());
+    assert!(store.session_active("fa2").await.unwrap());
+    assert_eq!(store.revoke_sessions(a, None, t(2)).await.unwrap(), 1);
+    assert!(!store.session_active("fa2").await.unwrap());
+    assert!(store.session_active("fb1").await.unwrap());
+    // A revoked family's refresh token is a replay.
+    let spent = store.consume_refresh_token(&hasher().hash("rt2"), t(3)).await.unwrap();
+    assert!(matches!(spent, RefreshOutcome::Reused { .. }), "{spent:?}");
+}
+
 async fn plans_can_be_changed_by_email(store: Arc<dyn KeyStore>) {
     let a = register(store.as_ref(), "a@example.com", 1).await;
     let acc = store.set_plan(&email("a@example.com"), Plan::Pro, t(5)).await.unwrap().unwrap();
@@ -234,6 +255,7 @@ contract_suite! {
     refresh_tokens_are_single_use_and_replay_revokes_the_family,
     concurrent_spends_of_one_token_yield_one_winner,
     each_key_keeps_its_own_scopes,
+    logins_end_by_family_or_all_at_once,
     plans_can_be_changed_by_email];
     sqlite => contract::sqlite(store),
     #[ignore = "needs PostgreSQL"]

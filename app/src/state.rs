@@ -6,8 +6,8 @@ use jobin_core::domain::PlanCatalog;
 use jobin_core::ports::{BillingStore, Cache, Clock, JobStore, KeyStore, Lock, PaymentStandIn, Reachable, UsageLog};
 use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
-    Admit, Authenticate, BillingWebhook, Checkout, CreateKey, Expired, Feed, Ingest, Insight, Login, Me, Portal,
-    Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan, Throttle, Trends,
+    Admit, Authenticate, BillingWebhook, Checkout, CreateKey, Expired, Feed, Ingest, Insight, Login, Logout, Me,
+    Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan, Throttle, Trends,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +33,7 @@ pub struct AppState {
 pub struct Accounts {
     pub register: Register,
     pub login: Login,
+    pub logout: Logout,
     pub refresh: Refresh,
     pub me: Me,
     pub create_key: CreateKey,

@@ -160,6 +160,7 @@ fn accounts(
         },
         login: Login { store: store.clone(), passwords, sessions: sessions.clone(), meter: c.meter.clone() },
         refresh: Refresh { store: store.clone(), sessions },
+        logout: Logout { store: store.clone(), clock: clock.clone() },
         me: Me {
             catalog: c.catalog.clone(),
             store: store.clone(),

@@ -78,6 +78,8 @@ pub enum Code {
     InsufficientScope,
     /// 503: this server takes no payments (no payment provider configured); ask its operator.
     BillingUnconfigured,
+    /// 401: the login this session token belongs to has ended (logout, or a reused refresh token).
+    SessionRevoked,
 }
 
 impl Code {
@@ -119,6 +121,7 @@ impl Code {
         Code::IdempotencyInProgress,
         Code::InsufficientScope,
         Code::BillingUnconfigured,
+        Code::SessionRevoked,
     ];
 
     /// The wire form of the code.
@@ -160,6 +163,7 @@ impl Code {
             Code::IdempotencyInProgress => "idempotency_in_progress",
             Code::InsufficientScope => "insufficient_scope",
             Code::BillingUnconfigured => "billing_unconfigured",
+            Code::SessionRevoked => "session_revoked",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod insight;
 pub mod keys;
 pub mod login;
+pub mod logout;
 pub mod me;
 pub mod refresh;
 pub mod register;
@@ -34,6 +35,7 @@ pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, In
 pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use login::{Login, LoginError, SessionIssuer, SessionTokens};
+pub use logout::{Logout, LogoutError};
 pub use me::{Me, MeView};
 pub use refresh::{Refresh, RefreshError};
 pub use register::{Register, RegisterError, Registered};

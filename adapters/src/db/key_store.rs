@@ -280,6 +280,33 @@ impl KeyStore for SqlKeyStore {
         Ok(())
     }
 
+    async fn session_active(&self, family: &str) -> Result<bool, KeyStoreError> {
+        let live = refresh_token::Entity::find()
+            .filter(refresh_token::Column::Family.eq(family))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .count(&self.db)
+            .await
+            .map_err(store_err("reading a login"))?;
+        Ok(live > 0)
+    }
+
+    async fn revoke_sessions(
+        &self,
+        account: AccountId,
+        family: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, KeyStoreError> {
+        let mut update = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::AccountId.eq(account.0))
+            .filter(refresh_token::Column::RevokedAt.is_null());
+        if let Some(family) = family {
+            update = update.filter(refresh_token::Column::Family.eq(family));
+        }
+        let done = update.exec(&self.db).await.map_err(store_err("ending logins"))?;
+        Ok(done.rows_affected)
+    }
+
     async fn consume_refresh_token(
         &self,
         hash: &SecretHash,

@@ -129,6 +129,35 @@ impl AuthApi {
         Ok(SessionResponse::Ok(Json(Session::from(s))))
     }
 
+    /// Log out
+    ///
+    /// Ends the login whose session token is sent: its refresh tokens stop working and its access
+    /// tokens are refused (401 `session_revoked`) from the next request on, on every node. An API
+    /// key is not a login: it answers 400 (revoke the key, or end every login).
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth,
+    ) -> Result<RevokeResponse, LogoutErrorResponse> {
+        state.accounts.logout.this_login(&auth.0).await.map_err(ApiError::from_usecase)?;
+        Ok(RevokeResponse::Ok(Json(Message { message: "Logged out".into() })))
+    }
+
+    /// Log out everywhere
+    ///
+    /// Ends every login of the account (for example after a password leak): every session token
+    /// and refresh token of the account stops working. API keys are untouched (rotate them).
+    #[oai(path = "/auth/logout-all", method = "post", operation_id = "logout_all")]
+    async fn logout_all(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::Keys>,
+    ) -> Result<RevokeResponse, LogoutErrorResponse> {
+        state.accounts.logout.every_login(&auth.0).await.map_err(ApiError::from_usecase)?;
+        Ok(RevokeResponse::Ok(Json(Message { message: "Every login ended".into() })))
+    }
+
     /// Show the account
     ///
     /// Plan, this month's usage, the endpoints the plan may call, and the active keys (display

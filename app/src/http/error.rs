@@ -34,7 +34,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::KeyRevoked
         | Code::TokenExpired
         | Code::RefreshTokenReused
-        | Code::ApiKeyRequired => StatusCode::UNAUTHORIZED,
+        | Code::ApiKeyRequired
+        | Code::SessionRevoked => StatusCode::UNAUTHORIZED,
         Code::NotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Code::EmailTaken

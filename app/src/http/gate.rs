@@ -93,6 +93,8 @@ pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
     ("jobs_feed", always(Feed::SCOPES)),
     ("jobs_expired", always(Expired::SCOPES)),
     ("get_account", always(Ungated::SCOPES)),
+    ("logout", always(Ungated::SCOPES)),
+    ("logout_all", always(Keys::SCOPES)),
     ("create_api_key", always(Keys::SCOPES)),
     ("rotate_api_keys", always(Keys::SCOPES)),
     ("revoke_api_key", always(Keys::SCOPES)),

@@ -121,6 +121,19 @@ pub trait KeyStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), KeyStoreError>;
 
+    /// Whether the login (refresh-token family) is still on: it has a refresh token not revoked.
+    /// A login ends when its family is revoked (reuse detected, logout).
+    async fn session_active(&self, family: &str) -> Result<bool, KeyStoreError>;
+
+    /// Ends logins of `account`: the one with this family, or (`None`) every one. Returns how
+    /// many refresh tokens were revoked.
+    async fn revoke_sessions(
+        &self,
+        account: AccountId,
+        family: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, KeyStoreError>;
+
     /// Spends a refresh token atomically: of two concurrent calls with one token, at most one
     /// gets `Valid`. A spent token or one in a revoked family yields `Reused` after the family has
     /// been revoked. Expiry is the caller's check on `Valid.expires_at`.

@@ -55,6 +55,8 @@ pub enum AuthError {
     InvalidSession,
     #[error("The session token has expired; refresh it or log in again.")]
     SessionExpired,
+    #[error("This login has ended (logged out, or its refresh token was reused); log in again.")]
+    SessionRevoked,
     #[error("This endpoint requires an API key; session tokens are accepted on account endpoints only.")]
     ApiKeyRequired,
     #[error(transparent)]
@@ -67,6 +69,7 @@ impl ErrorCode for AuthError {
             AuthError::InvalidKey | AuthError::InvalidSession => Code::InvalidCredentials,
             AuthError::KeyRevoked => Code::KeyRevoked,
             AuthError::SessionExpired => Code::TokenExpired,
+            AuthError::SessionRevoked => Code::SessionRevoked,
             AuthError::ApiKeyRequired => Code::ApiKeyRequired,
             AuthError::Store(e) => store_code(e),
         }
@@ -121,6 +124,10 @@ impl Authenticate {
             .await
             .map_err(AuthError::Store)?
             .ok_or(AuthError::InvalidSession)?;
+        // An access token lives an hour; the login it belongs to can end before that.
+        if !self.store.session_active(&claims.family).await.map_err(AuthError::Store)? {
+            return Err(AuthError::SessionRevoked);
+        }
         Ok(Principal { account, credential: Credential::Session { family: claims.family }, scopes: Scopes::SESSION })
     }
 }
@@ -242,6 +249,7 @@ mod tests {
     async fn a_session_holds_the_account_scopes_only_and_may_grant_any() {
         let mut store = MockKeyStore::new();
         store.expect_find_account().returning(|_| Ok(Some(account())));
+        store.expect_session_active().withf(|f| f == "fam").returning(|_| Ok(true));
         let p = auth(store).execute(Presented::Bearer("valid".into()), true).await.unwrap();
         assert_eq!(p.scopes, Scopes::SESSION);
         assert!(!p.scopes.contains(crate::domain::Scope::JobsRead));

@@ -172,3 +172,44 @@ async fn ten_failed_logins_lock_the_account_for_its_window_from_any_address() {
     assert_eq!(s.send(login(&other, "correct horse")).await.status, 200);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn logins_end_on_logout_logout_all_and_refresh_token_reuse() {
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let me = |token: &str| s.send(s.http.get(s.url("/v1/auth/me")).bearer_auth(token));
+    let post = |path: &str, token: &str| s.send(s.http.post(s.url(path)).bearer_auth(token));
+    let (t1, r1) = s.login(&email).await;
+    let (t2, _) = s.login(&email).await;
+    assert_eq!(me(&t1).await.status, 200);
+
+    // Logout ends this login only.
+    assert_eq!(post("/v1/auth/logout", &t1).await.status, 200);
+    let r = me(&t1).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (401, Some("session_revoked")), "{}", r.text);
+    assert_eq!(post("/v1/auth/keys", &t1).await.status, 401, "an ended login mints no key");
+    let refreshed = s.post_json("/v1/auth/refresh", &json!({"refresh_token": r1})).await;
+    assert_eq!(refreshed.status, 401, "{}", refreshed.text);
+    assert_eq!(me(&t2).await.status, 200, "the other login goes on");
+    // An API key is not a login.
+    let r = s.send(s.http.post(s.url("/v1/auth/logout")).header("x-api-key", &key)).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("validation_failed")), "{}", r.text);
+
+    // A reused refresh token ends its login: the access tokens of that login stop working too.
+    let (t3, r3) = s.login(&email).await;
+    let next = s.post_json("/v1/auth/refresh", &json!({"refresh_token": r3})).await;
+    assert_eq!(next.status, 200, "{}", next.text);
+    let t4 = next.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(s.post_json("/v1/auth/refresh", &json!({"refresh_token": r3})).await.status, 401, "reuse");
+    for token in [&t3, &t4] {
+        assert_eq!(me(token).await.body["code"], "session_revoked");
+        assert_eq!(post("/v1/auth/keys", token).await.status, 401);
+    }
+
+    // Logout everywhere (with a key holding keys:write) ends the rest.
+    let r = s.send(s.http.post(s.url("/v1/auth/logout-all")).header("x-api-key", &key)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(me(&t2).await.body["code"], "session_revoked");
+    assert_eq!(s.get_with_key("/v1/auth/me", &key).await.status, 200, "keys are untouched");
+    s.stop().await;
+}

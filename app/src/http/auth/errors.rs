@@ -27,6 +27,14 @@ error_responses!(MeErrorResponse {
     503 => Unavailable: "The database is unreachable.",
 });
 
+error_responses!(LogoutErrorResponse {
+    400 => BadRequest: "`/auth/logout` called with an API key instead of a session token (`validation_failed`).",
+    401 => Unauthorized: "Missing, invalid, expired or already ended credentials (`session_revoked`).",
+    403 => Forbidden: "`/auth/logout-all` with a key that lacks `keys:write` (`insufficient_scope`).",
+    429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
+    503 => Unavailable: "The database is unreachable.",
+});
+
 error_responses!(CreateKeyErrorResponse {
     400 => BadRequest: "Invalid name, an unknown scope or an empty `scopes` list (`validation_failed`, naming the field), or a malformed body.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
