@@ -78,10 +78,14 @@ async fn every_secured_operation_enforces_the_scopes_the_document_states() {
             assert!(ALL.contains(scope), "{id}: unknown scope {scope}");
         }
         if needed.is_empty() {
-            // Any key at all, here one holding a scope unrelated to the account view.
+            // Any key at all, here one holding an unrelated scope: no refusal for want of one (the
+            // account view answers 200; logout answers 400, an API key not being a login).
             let key = mint(&s, &owner, &["applications:read"]).await;
             let r = call(&s, method, path, &key).await;
-            assert_eq!(r.status, 200, "{id} with any key: {}", r.text);
+            assert!(![401, 403].contains(&r.status), "{id} with any key: {}", r.text);
+            if id == "get_account" {
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
             let r = s
                 .send(s.http.delete(s.url(&format!("/v1/auth/keys/{}", &key[..12]))).header("x-api-key", &owner))
                 .await;
