@@ -27,7 +27,7 @@ const IN_FLIGHT: Duration = Duration::from_secs(60);
 /// A kept answer and the request it answered.
 #[derive(Serialize, Deserialize)]
 struct Kept {
-    /// Hex of method, operation and body: another request under the same key is refused.
+    /// SHA-256 (hex) of method, operation and body: another request under the same key is refused.
     request: String,
     status: u16,
     content_type: Option<String>,
@@ -58,18 +58,27 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     let Some(state) = req.data::<Arc<AppState>>().cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
-    // The account the key belongs to; unresolvable credentials are the handler's to refuse.
-    let account = match crate::http::security::presented(&req) {
+    // The account the key belongs to; unresolvable credentials are the handler's to refuse. The
+    // principal is handed on, so the handler does not look the credentials up again.
+    let principal = match crate::http::security::presented(&req) {
         Ok(creds) => match state.access.authenticate.execute(creds, true).await {
-            Ok(p) => p.account.id.0,
+            Ok(p) => p,
             Err(_) => return next.call(req).await.map(IntoResponse::into_response),
         },
         Err(_) => return next.call(req).await.map(IntoResponse::into_response),
     };
+    let account = principal.account.id.0;
+    req.extensions_mut().insert(crate::http::security::Authenticated(principal));
     let body = req.take_body().into_bytes().await?;
     let operation = crate::http::versions::unversioned(req.uri().path()).to_owned();
-    let fingerprint =
-        hex::encode([req.method().as_str().as_bytes(), b" ", operation.as_bytes(), b"\n", &body].concat());
+    let fingerprint = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for part in [req.method().as_str().as_bytes(), b" ", operation.as_bytes(), b"\n", &body] {
+            h.update(part);
+        }
+        hex::encode(h.finalize())
+    };
     req.set_body(Body::from(body));
     let name = format!("idempotency:{account}:{key}");
     let idem = &state.idempotency;

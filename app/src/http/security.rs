@@ -84,6 +84,11 @@ pub(crate) fn presented(req: &Request) -> Result<Presented, ApiError> {
     ))
 }
 
+/// A principal an outer middleware has already resolved for this request (sessions allowed); the
+/// extractors take it instead of looking the credentials up a second time.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
 /// Authentication, then the quota stage (the key's scopes → access to `endpoint` → monthly quota →
 /// minute limit). The rate status goes to the response headers whether the request is admitted or
 /// not.
@@ -95,8 +100,14 @@ async fn authenticate(
 ) -> poem::Result<Principal> {
     let state =
         req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
-    let creds = presented(req)?;
-    let principal = state.access.authenticate.execute(creds, allow_session).await.map_err(auth_error)?;
+    let principal = match req.extensions().get::<Authenticated>() {
+        // Already resolved by the idempotency middleware (with sessions allowed).
+        Some(Authenticated(p)) if !allow_session && matches!(p.credential, Credential::Session { .. }) => {
+            return Err(auth_error(AuthError::ApiKeyRequired).into());
+        }
+        Some(Authenticated(p)) => p.clone(),
+        None => state.access.authenticate.execute(presented(req)?, allow_session).await.map_err(auth_error)?,
+    };
     let slot = req.extensions().get::<RequestSlot>();
     if let Some(slot) = slot {
         let key = match &principal.credential {
