@@ -141,6 +141,11 @@ async fn authenticate(
     }
 }
 
+/// `details` of an `insufficient_scope` refusal: the first scope missing and all of them.
+pub(crate) fn scope_details(missing: Scopes) -> serde_json::Value {
+    serde_json::json!({"required": missing.first().map_or("", |s| s.as_str()), "missing": missing.names()})
+}
+
 /// An authentication failure; where the client should go next is named here, not in core.
 fn auth_error(e: AuthError) -> ApiError {
     match e {
@@ -161,15 +166,14 @@ fn quota_error(e: AdmitError, credential: &Credential, upgrade: &str, now: chron
     let message = e.to_string();
     match e {
         AdmitError::ScopeMissing { missing, .. } => {
-            let first = missing.iter().next().map_or("", |s| s.as_str());
             let message = match &credential {
                 Credential::Session { .. } => format!(
-                    "A login session may manage keys and billing only; call this with an API key holding the `{first}` scope."
+                    "A login session may manage keys and billing only; call this with an API key holding the `{}` scope.",
+                    missing.first().map_or("", |s| s.as_str())
                 ),
                 Credential::ApiKey { .. } => message,
             };
-            ApiError::new(Code::InsufficientScope, message)
-                .with_details(serde_json::json!({"required": first, "missing": missing.names()}))
+            ApiError::new(Code::InsufficientScope, message).with_details(scope_details(missing))
         }
         AdmitError::PlanTooLow { plan, required, endpoint, .. } => ApiError::new(
             Code::PlanUpgradeRequired,

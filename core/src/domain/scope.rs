@@ -131,6 +131,11 @@ impl Scopes {
         self.iter().map(Scope::as_str).collect()
     }
 
+    /// The first scope in [`Scope::ALL`] order, if any.
+    pub fn first(self) -> Option<Scope> {
+        self.iter().next()
+    }
+
     /// Parses a list of names; duplicates are folded. An empty list is an empty set (the caller
     /// decides whether that is allowed).
     pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Scopes, UnknownScope> {

@@ -64,7 +64,7 @@ fn minute_message(status: &RateStatus) -> String {
 pub enum AdmitError {
     #[error("Your {plan} plan does not include this endpoint; it needs the {required} plan or higher.")]
     PlanTooLow { plan: Plan, required: Plan, endpoint: Endpoint, status: Option<RateStatus> },
-    #[error("This API key does not have the `{}` scope this operation needs.", .missing.iter().next().map_or("", Scope::as_str))]
+    #[error("This API key does not have the `{}` scope this operation needs.", .missing.first().map_or("", Scope::as_str))]
     ScopeMissing { missing: Scopes, status: Option<RateStatus> },
     #[error("Monthly request limit exceeded")]
     MonthlyExceeded { limit: u64, used: u64, resets: DateTime<Utc>, status: RateStatus },

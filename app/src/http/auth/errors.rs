@@ -74,10 +74,7 @@ where
         return ApiError::field(jobin_core::Code::ValidationFailed, f.field, &f.reason);
     }
     match e.scopes_not_held() {
-        Some(missing) => {
-            let first = missing.iter().next().map_or("", |s| s.as_str());
-            ApiError::from_usecase(e).with_details(serde_json::json!({"required": first, "missing": missing.names()}))
-        }
+        Some(missing) => ApiError::from_usecase(e).with_details(crate::http::security::scope_details(missing)),
         None => ApiError::from_usecase(e),
     }
 }
