@@ -105,12 +105,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
                 last_used: last_used.clone(),
             },
             throttle: Throttle { meter: c.meter.clone(), clock: c.clock.clone() },
-            admit: Admit {
-                catalog: c.catalog.clone(),
-                meter: c.meter.clone(),
-                monthly: c.monthly.clone(),
-                clock: c.clock.clone(),
-            },
+            admit: Admit { catalog: c.catalog.clone(), monthly: c.monthly.clone(), clock: c.clock.clone() },
             last_used,
         },
         jobs,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::domain::{Endpoint, Plan, PlanCatalog, Scope, Scopes};
 use crate::ports::usage::month_bounds;
-use crate::ports::{Admission, AdmitRequest, Clock, MeterError, UsageMeter, Verdict, WindowDecision};
+use crate::ports::{Admission, AdmitRequest, Clock, MeterError, Verdict, WindowDecision};
 use crate::services::MonthlyCounts;
 use crate::usecases::Principal;
 use crate::{Code, ErrorCode};
@@ -99,8 +99,7 @@ impl ErrorCode for AdmitError {
 
 pub struct Admit {
     pub catalog: Arc<PlanCatalog>,
-    pub meter: Arc<dyn UsageMeter>,
-    /// Seeds the meter's monthly count from the durable one when the meter has none.
+    /// The usage meter, and the durable monthly counts it is seeded from when it has none.
     pub monthly: Arc<MonthlyCounts>,
     pub clock: Arc<dyn Clock>,
 }
@@ -138,11 +137,11 @@ impl Admit {
             per_minute: terms.per_minute,
             monthly_limit: e.counts_monthly().then_some(terms.monthly_requests),
         };
-        let mut admission = self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
+        let mut admission = self.monthly.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
         if admission.verdict == Verdict::Unseeded {
             // Nothing was counted: seed the month from the durable count, then ask again.
             self.monthly.seed(who.account.id, now).await.map_err(AdmitError::Meter)?;
-            admission = self.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
+            admission = self.monthly.meter.admit(req, now).await.map_err(AdmitError::Meter)?;
         }
         let Admission { verdict, minute, monthly_used } = admission;
         let monthly = verdict == Verdict::Admitted && req.monthly_limit.is_some();
@@ -165,7 +164,7 @@ impl Admit {
     async fn account_window(&self, who: &Principal) -> Result<WindowDecision, MeterError> {
         let limit = self.catalog.terms(who.account.plan).account_per_minute;
         let bucket = format!("account-class:{}", who.account.id.0);
-        self.meter.hit_window(&bucket, limit, 60, self.clock.now()).await
+        self.monthly.meter.hit_window(&bucket, limit, 60, self.clock.now()).await
     }
 
     /// A refused request (403) counts in its class's minute window and never monthly; the 403
@@ -177,7 +176,7 @@ impl Admit {
             Some(_) => {
                 let per_minute = self.catalog.terms(plan).per_minute;
                 let req = AdmitRequest { account: who.account.id, per_minute, monthly_limit: None };
-                self.meter.admit(req, self.clock.now()).await.map(|a| (LimitClass::Data, a.minute))
+                self.monthly.meter.admit(req, self.clock.now()).await.map(|a| (LimitClass::Data, a.minute))
             }
         };
         match counted {
@@ -226,11 +225,9 @@ mod tests {
     }
 
     fn admit_with(meter: MockUsageMeter, log: MockUsageLog) -> Admit {
-        let meter: Arc<dyn UsageMeter> = Arc::new(meter);
         Admit {
             catalog: Arc::new(PlanCatalog::document()),
-            meter: meter.clone(),
-            monthly: Arc::new(MonthlyCounts { meter, log: Arc::new(log) }),
+            monthly: Arc::new(MonthlyCounts { meter: Arc::new(meter), log: Arc::new(log) }),
             clock: Arc::new(FixedClock::at(1_764_547_200 - 10)), // 2025-11-30T23:59:50Z
         }
     }
