@@ -22,6 +22,7 @@ async fn account(db: &DatabaseConnection, addr: &str) -> AccountId {
         hash: SecretHasher::new(b"p".to_vec()).hash(k.expose()),
         prefix: k.prefix(),
         scopes: jobin_core::domain::Scopes::ALL,
+        minted_by_login: None,
     };
     let keys = SqlKeyStore::new(db.clone());
     keys.create_account(&Email::parse(addr).unwrap(), "$argon2id$h", Plan::Free, new, t(0)).await.unwrap().0.id

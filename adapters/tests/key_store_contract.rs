@@ -7,7 +7,7 @@ use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlKeyStore;
 use jobin_adapters::testing::contract;
 use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyId, KeyName, Plan, Scope, Scopes, SecretHasher};
-use jobin_core::ports::{KeyStore, KeyStoreError, NewKey, RefreshOutcome};
+use jobin_core::ports::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome};
 use std::sync::Arc;
 
 fn t(s: i64) -> DateTime<Utc> {
@@ -29,8 +29,23 @@ fn key(tag: u8, salt: u8) -> (ApiKeySecret, NewKey) {
         hash: hasher().hash(k.expose()),
         prefix: k.prefix(),
         scopes: Scopes::ALL,
+        minted_by_login: None,
     };
     (k, new)
+}
+
+/// Stores refresh token `secret` of login `family` (begun at `started`), expiring at `expires`,
+/// written at `now`.
+async fn refresh_token(store: &dyn KeyStore, account: AccountId, family: &str, secret: &str, at: [i64; 3]) {
+    let [started, expires, now] = at;
+    let token = NewRefreshToken {
+        account,
+        family: family.into(),
+        hash: hasher().hash(secret),
+        login_started_at: t(started),
+        expires_at: t(expires),
+    };
+    store.insert_refresh_token(token, t(now)).await.unwrap();
 }
 
 fn email(s: &str) -> Email {
@@ -107,12 +122,12 @@ async fn rotation_revokes_every_active_key_atomically(store: Arc<dyn KeyStore>) 
     let b = register(store.as_ref(), "b@example.com", 2).await;
     store.insert_key(a, key(3, 0).1, 20, t(1)).await.unwrap();
     // A rotation whose new prefix collides (with the revoked-to-be key 3) writes nothing.
-    let err = store.rotate_keys(a, key(3, 5).1, t(2)).await.unwrap_err();
+    let err = store.rotate_keys(a, key(3, 5).1, Logins::All, t(2)).await.unwrap_err();
     assert!(matches!(err, KeyStoreError::PrefixTaken), "{err:?}");
     assert_eq!(store.list_active_keys(a).await.unwrap().len(), 2);
 
     let (secret, k) = key(4, 0);
-    let rec = store.rotate_keys(a, k, t(3)).await.unwrap();
+    let rec = store.rotate_keys(a, k, Logins::All, t(3)).await.unwrap();
     let active = store.list_active_keys(a).await.unwrap();
     assert_eq!(active, vec![rec.clone()]);
     assert_eq!(rec.prefix, secret.prefix());
@@ -151,20 +166,27 @@ async fn last_use_only_moves_forward(store: Arc<dyn KeyStore>) {
 async fn refresh_tokens_are_single_use_and_replay_revokes_the_family(store: Arc<dyn KeyStore>) {
     let a = register(store.as_ref(), "a@example.com", 1).await;
     let h = hasher();
-    store.insert_refresh_token(a, "fam1", &h.hash("r1"), t(100), t(0)).await.unwrap();
-    store.insert_refresh_token(a, "fam2", &h.hash("other"), t(100), t(0)).await.unwrap();
+    refresh_token(store.as_ref(), a, "fam1", "r1", [0, 100, 0]).await;
+    refresh_token(store.as_ref(), a, "fam2", "other", [0, 100, 0]).await;
     assert_eq!(
         store.consume_refresh_token(&h.hash("r1"), t(1)).await.unwrap(),
-        RefreshOutcome::Valid { account_id: a, family: "fam1".into(), expires_at: t(100) }
+        RefreshOutcome::Valid { account_id: a, family: "fam1".into(), login_started_at: t(0), expires_at: t(100) }
     );
-    store.insert_refresh_token(a, "fam1", &h.hash("r2"), t(200), t(1)).await.unwrap();
-    // Replaying r1 revokes fam1, so its successor r2 is dead too.
+    // The successor keeps the login's start, not its own creation time.
+    refresh_token(store.as_ref(), a, "fam1", "r2", [0, 200, 1]).await;
+    let next = store.consume_refresh_token(&h.hash("r2"), t(2)).await.unwrap();
     assert_eq!(
-        store.consume_refresh_token(&h.hash("r1"), t(2)).await.unwrap(),
+        next,
+        RefreshOutcome::Valid { account_id: a, family: "fam1".into(), login_started_at: t(0), expires_at: t(200) }
+    );
+    refresh_token(store.as_ref(), a, "fam1", "r3", [0, 300, 2]).await;
+    // Replaying r1 revokes fam1, so its latest successor r3 is dead too.
+    assert_eq!(
+        store.consume_refresh_token(&h.hash("r1"), t(3)).await.unwrap(),
         RefreshOutcome::Reused { family: "fam1".into() }
     );
     assert_eq!(
-        store.consume_refresh_token(&h.hash("r2"), t(3)).await.unwrap(),
+        store.consume_refresh_token(&h.hash("r3"), t(3)).await.unwrap(),
         RefreshOutcome::Reused { family: "fam1".into() }
     );
     // Another family of the same account is unaffected.
@@ -175,7 +197,7 @@ async fn refresh_tokens_are_single_use_and_replay_revokes_the_family(store: Arc<
 async fn concurrent_spends_of_one_token_yield_one_winner(store: Arc<dyn KeyStore>) {
     let a = register(store.as_ref(), "a@example.com", 1).await;
     let h = hasher();
-    store.insert_refresh_token(a, "fam", &h.hash("tok"), t(100), t(0)).await.unwrap();
+    refresh_token(store.as_ref(), a, "fam", "tok", [0, 100, 0]).await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
@@ -206,7 +228,7 @@ async fn each_key_keeps_its_own_scopes(store: Arc<dyn KeyStore>) {
 
     let (rotated, mut k) = key(3, 0);
     k.scopes = Scopes::of(&[Scope::ApplicationsWrite]);
-    store.rotate_keys(a, k, t(2)).await.unwrap();
+    store.rotate_keys(a, k, Logins::All, t(2)).await.unwrap();
     let (found, _) = store.find_key_by_hash(&hasher().hash(rotated.expose())).await.unwrap().unwrap();
     assert_eq!(found.scopes, Scopes::of(&[Scope::ApplicationsWrite]));
 }
@@ -214,22 +236,55 @@ async fn each_key_keeps_its_own_scopes(store: Arc<dyn KeyStore>) {
 async fn logins_end_by_family_or_all_at_once(store: Arc<dyn KeyStore>) {
     let a = register(store.as_ref(), "a@example.com", 1).await;
     let b = register(store.as_ref(), "b@example.com", 2).await;
-    for (account, family, n) in [(a, "fa1", 1u8), (a, "fa2", 2), (b, "fb1", 3)] {
-        store.insert_refresh_token(account, family, &hasher().hash(&format!("rt{n}")), t(3_600), t(0)).await.unwrap();
+    for (account, family, n) in [(a, "fa1", 1u8), (a, "fa2", 2), (b, "fb1", 3), (a, "fa2", 4)] {
+        refresh_token(store.as_ref(), account, family, &format!("rt{n}"), [0, 3_600, 0]).await;
     }
     assert!(store.session_active("fa1").await.unwrap());
     assert!(!store.session_active("no-such-family").await.unwrap());
     // Another account's family is not ended through this one.
-    assert_eq!(store.revoke_sessions(a, Some("fb1".into()), t(1)).await.unwrap(), 0);
-    assert_eq!(store.revoke_sessions(a, Some("fa1".into()), t(1)).await.unwrap(), 1);
+    assert_eq!(store.revoke_sessions(a, Logins::One("fb1".into()), t(1)).await.unwrap(), 0);
+    assert_eq!(store.revoke_sessions(a, Logins::One("fa1".into()), t(1)).await.unwrap(), 1);
     assert!(!store.session_active("fa1").await.unwrap());
     assert!(store.session_active("fa2").await.unwrap());
-    assert_eq!(store.revoke_sessions(a, None, t(2)).await.unwrap(), 1);
+    // Logins are counted, not tokens: fa2 has two.
+    assert_eq!(store.revoke_sessions(a, Logins::All, t(2)).await.unwrap(), 1);
     assert!(!store.session_active("fa2").await.unwrap());
     assert!(store.session_active("fb1").await.unwrap());
     // A revoked family's refresh token is a replay.
     let spent = store.consume_refresh_token(&hasher().hash("rt2"), t(3)).await.unwrap();
     assert!(matches!(spent, RefreshOutcome::Reused { .. }), "{spent:?}");
+}
+
+async fn rotation_and_password_change_end_every_login_but_the_callers(store: Arc<dyn KeyStore>) {
+    let a = register(store.as_ref(), "a@example.com", 1).await;
+    let b = register(store.as_ref(), "b@example.com", 2).await;
+    for (account, family, n) in [(a, "mine", 1u8), (a, "other1", 2), (a, "other2", 3), (b, "theirs", 4)] {
+        refresh_token(store.as_ref(), account, family, &format!("rt{n}"), [0, 3_600, 0]).await;
+    }
+    // A rotation keeping the caller's login; the new key records that login.
+    let (secret, mut k) = key(5, 0);
+    k.minted_by_login = Some("mine".into());
+    store.rotate_keys(a, k, Logins::AllExcept("mine".into()), t(1)).await.unwrap();
+    let (found, _) = store.find_key_by_hash(&hasher().hash(secret.expose())).await.unwrap().unwrap();
+    assert_eq!(found.minted_by_login.as_deref(), Some("mine"));
+    assert!(store.session_active("mine").await.unwrap());
+    assert!(!store.session_active("other1").await.unwrap());
+    assert!(!store.session_active("other2").await.unwrap());
+    assert!(store.session_active("theirs").await.unwrap(), "another account's login is untouched");
+
+    // A failed rotation ends nothing.
+    refresh_token(store.as_ref(), a, "later", "rt5", [1, 3_600, 1]).await;
+    let err = store.rotate_keys(a, key(5, 9).1, Logins::All, t(2)).await.unwrap_err();
+    assert!(matches!(err, KeyStoreError::PrefixTaken), "{err:?}");
+    assert!(store.session_active("later").await.unwrap());
+
+    // A password change: the new hash, and every login but the caller's ends.
+    assert_eq!(store.set_password(a, "$argon2id$new", Logins::AllExcept("mine".into()), t(3)).await.unwrap(), Some(1));
+    assert_eq!(store.find_login(&email("a@example.com")).await.unwrap().unwrap().password_hash, "$argon2id$new");
+    assert!(store.session_active("mine").await.unwrap());
+    assert!(!store.session_active("later").await.unwrap());
+    assert_eq!(store.find_login(&email("b@example.com")).await.unwrap().unwrap().password_hash, "$argon2id$h");
+    assert_eq!(store.set_password(AccountId(999_999), "$x", Logins::All, t(4)).await.unwrap(), None);
 }
 
 async fn plans_can_be_changed_by_email(store: Arc<dyn KeyStore>) {
@@ -256,6 +311,7 @@ contract_suite! {
     concurrent_spends_of_one_token_yield_one_winner,
     each_key_keeps_its_own_scopes,
     logins_end_by_family_or_all_at_once,
+    rotation_and_password_change_end_every_login_but_the_callers,
     plans_can_be_changed_by_email];
     sqlite => contract::sqlite(store),
     #[ignore = "needs PostgreSQL"]

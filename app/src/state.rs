@@ -6,8 +6,9 @@ use jobin_core::domain::PlanCatalog;
 use jobin_core::ports::{BillingStore, Cache, Clock, JobStore, KeyStore, Lock, PaymentStandIn, Reachable, UsageLog};
 use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
-    Admit, Authenticate, BillingWebhook, Checkout, CreateKey, Expired, Feed, Ingest, Insight, Login, Logout, Me,
-    Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan, Throttle, Trends,
+    Admit, Authenticate, BillingWebhook, ChangePassword, Checkout, CreateKey, Expired, Feed, Ingest, Insight, Login,
+    Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan, Throttle,
+    Trends,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub struct Accounts {
     pub register: Register,
     pub login: Login,
     pub logout: Logout,
+    pub change_password: ChangePassword,
     pub refresh: Refresh,
     pub me: Me,
     pub create_key: CreateKey,

@@ -95,7 +95,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
     let (jobs, ingest) = jobs(config, &c, &secrets, overrides)?;
     Ok(Arc::new(AppState {
-        accounts: accounts(&c, &hasher, signer.clone(), last_used.clone(), config.password_hash_concurrency)?,
+        accounts: accounts(&c, &hasher, signer.clone(), last_used.clone(), config)?,
         access: Access {
             authenticate: Authenticate {
                 store: c.keys.clone(),
@@ -132,10 +132,11 @@ fn accounts(
     hasher: &SecretHasher,
     signer: Arc<dyn TokenSigner>,
     last_used: Arc<LastUsedTracker>,
-    hash_concurrency: usize,
+    config: &Config,
 ) -> anyhow::Result<Accounts> {
     // Concurrent argon2 hashes (19 MiB each).
-    let passwords: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(hash_concurrency)?);
+    let passwords: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(config.password_hash_concurrency)?);
+    let max_login_age = chrono::Duration::from_std(config.session_max_age)?;
     let issuer = KeyIssuer { hasher: hasher.clone(), entropy: c.entropy.clone() };
     let sessions = SessionIssuer {
         store: c.keys.clone(),
@@ -143,7 +144,9 @@ fn accounts(
         hasher: hasher.clone(),
         entropy: c.entropy.clone(),
         clock: c.clock.clone(),
+        max_login_age,
     };
+    let failures = FailureAllowance { meter: c.meter.clone() };
     let store = c.keys.clone();
     let clock = c.clock.clone();
     Ok(Accounts {
@@ -153,7 +156,13 @@ fn accounts(
             issuer: issuer.clone(),
             clock: clock.clone(),
         },
-        login: Login { store: store.clone(), passwords, sessions: sessions.clone(), meter: c.meter.clone() },
+        login: Login {
+            store: store.clone(),
+            passwords: passwords.clone(),
+            sessions: sessions.clone(),
+            failures: failures.clone(),
+        },
+        change_password: ChangePassword { store: store.clone(), passwords, failures, clock: clock.clone() },
         refresh: Refresh { store: store.clone(), sessions },
         logout: Logout { store: store.clone(), clock: clock.clone() },
         me: Me {

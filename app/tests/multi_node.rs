@@ -1,6 +1,8 @@
 //! Two `jobin serve` processes on one PostgreSQL and one Redis: the per-minute limit, the monthly
 //! quota and key rotation hold across them, a key revoked on one is refused on the other at once,
-//! a plan bought on one applies on the other at once, and idempotency keys hold across them.
+//! a plan bought on one applies on the other at once, idempotency keys hold across them, logins
+//! ended on one (logout, password change, rotation) are refused on the other at once, and the
+//! per-account allowance of wrong passwords is exact across them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
@@ -230,5 +232,83 @@ async fn idempotency_keys_hold_across_nodes() {
     let (_, me) = call(http.get(format!("{}/v1/auth/me", b.base)).header("x-api-key", &key)).await;
     assert_eq!(me["api_keys"].as_array().unwrap().len(), 3, "{me}");
 
+    cluster.stop().await;
+}
+
+/// Logins ended on one node are refused on the other at once; wrong passwords racing across both
+/// nodes spend the account's allowance of 10 exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn logins_end_and_wrong_passwords_count_across_nodes() {
+    let Some(cluster) = Cluster::start(|_| vec![]).await else { return };
+    let (a, b) = (&cluster.a, &cluster.b);
+    let http = reqwest::Client::new();
+    let email = "sessions@example.com";
+    let (status, reg) = call(
+        http.post(format!("{}/v1/auth/register", a.base))
+            .header("x-forwarded-for", "198.18.2.1")
+            .json(&json!({"email": email, "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    let key = reg["api_key"].as_str().unwrap().to_owned();
+    let ip = std::sync::atomic::AtomicU32::new(2);
+    let login = |base: &str, password: &str| {
+        let n = ip.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        call(
+            http.post(format!("{base}/v1/auth/login"))
+                .header("x-forwarded-for", format!("198.18.{}.{}", 3 + n / 250, 1 + n % 250))
+                .json(&json!({"email": email, "password": password})),
+        )
+    };
+    let token = |reply: (u16, Value)| {
+        assert_eq!(reply.0, 200, "{}", reply.1);
+        reply.1["access_token"].as_str().unwrap().to_owned()
+    };
+    let me = |base: &str, token: &str| call(http.get(format!("{base}/v1/auth/me")).bearer_auth(token));
+    let revoked = |reply: (u16, Value)| reply.0 == 401 && reply.1["code"] == "session_revoked";
+
+    // Logout on B: the login is refused on A at once.
+    let t1 = token(login(&a.base, "correct horse").await);
+    assert_eq!(me(&a.base, &t1).await.0, 200);
+    assert_eq!(call(http.post(format!("{}/v1/auth/logout", b.base)).bearer_auth(&t1)).await.0, 200);
+    assert!(revoked(me(&a.base, &t1).await), "A still accepts a login ended on B");
+
+    // Password change on A with one login: the login made on B ends on B, the caller's goes on.
+    let mine = token(login(&a.base, "correct horse").await);
+    let other = token(login(&b.base, "correct horse").await);
+    let (status, body) = call(
+        http.post(format!("{}/v1/auth/password", a.base))
+            .bearer_auth(&mine)
+            .json(&json!({"current_password": "correct horse", "new_password": "battery staple"})),
+    )
+    .await;
+    assert_eq!((status, body["logins_ended"].as_u64()), (200, Some(1)), "{body}");
+    assert!(revoked(me(&b.base, &other).await), "B still accepts a login ended by a password change on A");
+    assert_eq!(me(&b.base, &mine).await.0, 200);
+    assert_eq!(login(&b.base, "correct horse").await.0, 401, "the old password is gone on B too");
+
+    // Rotation on B ends the login made on A; logout-all on A (with the new key) ends the rest.
+    let other = token(login(&a.base, "battery staple").await);
+    let (status, rotated) = call(http.post(format!("{}/v1/auth/keys/rotate", b.base)).bearer_auth(&mine)).await;
+    assert_eq!(status, 201, "{rotated}");
+    assert!(revoked(me(&a.base, &other).await), "a rotation on B leaves a login on A on");
+    let new_key = rotated["key"].as_str().unwrap().to_owned();
+    assert_eq!(call(http.get(format!("{}/v1/auth/me", a.base)).header("x-api-key", &key)).await.0, 401);
+    let (status, _) = call(http.post(format!("{}/v1/auth/logout-all", a.base)).header("x-api-key", &new_key)).await;
+    assert_eq!(status, 200);
+    assert!(revoked(me(&b.base, &mine).await), "logout-all on A leaves a login on B on");
+
+    // Fourteen wrong passwords at once, half on each node, each from its own address. The old
+    // password above spent one of the ten: exactly nine are checked (401) and five refused (429);
+    // then the right password is refused on both nodes.
+    let guesses = (0..14).map(|i| login(if i % 2 == 0 { &a.base } else { &b.base }, "a wrong guess"));
+    let statuses: Vec<u16> = futures::future::join_all(guesses).await.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 9, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5, "{statuses:?}");
+    for node in [&a.base, &b.base] {
+        let (status, body) = login(node, "battery staple").await;
+        assert_eq!((status, body["details"]["reason"].as_str()), (429, Some("login_failures")), "{body}");
+    }
     cluster.stop().await;
 }

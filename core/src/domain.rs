@@ -21,7 +21,7 @@ pub mod secret;
 pub mod skills;
 pub mod stats;
 
-pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError};
+pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError, LoginId};
 pub use ai::{AiProvider, ModelCatalog, ModelCatalogError, ModelEntry, ModelOverride, ModelStatus, SelectError};
 pub use api_key::{ApiKeySecret, KeyFormatError, KeyPrefix};
 pub use billing::{BillingEvent, EventKind, SubscriptionStatus};

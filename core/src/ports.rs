@@ -31,7 +31,7 @@ pub use job_store::{
     CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
     UpsertReport,
 };
-pub use key_store::{KeyStore, KeyStoreError, NewKey, RefreshOutcome, StoredLogin};
+pub use key_store::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome, StoredLogin};
 #[cfg(any(test, feature = "mocks"))]
 pub use llm::MockLlmProvider;
 pub use llm::{ExtractItem, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};

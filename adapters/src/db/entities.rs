@@ -49,6 +49,8 @@ pub mod api_key {
         pub revoked_at: Option<DateTimeUtc>,
         /// Scope names separated by single spaces (`Scopes::to_stored`).
         pub scopes: String,
+        /// The refresh-token family of the login session that minted the key.
+        pub minted_by_login: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -82,6 +84,9 @@ pub mod refresh_token {
         pub expires_at: DateTimeUtc,
         pub used_at: Option<DateTimeUtc>,
         pub revoked_at: Option<DateTimeUtc>,
+        /// When the login began; NULL only in rows no migration or write has reached (read as
+        /// `created_at`, the latest it can have begun).
+        pub login_started_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,11 +6,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use jobin_core::domain::{
     Account, AccountId, ApiKeyRecord, Email, KeyId, KeyName, KeyPrefix, Plan, Scopes, SecretHash,
 };
-use jobin_core::ports::{KeyStore, KeyStoreError, NewKey, RefreshOutcome, StoredLogin};
+use jobin_core::ports::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome, StoredLogin};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::entities::{account, api_key, refresh_token};
@@ -50,6 +50,7 @@ fn to_key(m: api_key::Model) -> Result<ApiKeyRecord, KeyStoreError> {
         created_at: m.created_at,
         last_used_at: m.last_used_at,
         revoked_at: m.revoked_at,
+        minted_by_login: m.minted_by_login,
     })
 }
 
@@ -63,8 +64,45 @@ fn key_model(account: AccountId, key: &NewKey, now: DateTime<Utc>) -> api_key::A
         last_used_at: Set(None),
         revoked_at: Set(None),
         scopes: Set(key.scopes.to_stored()),
+        minted_by_login: Set(key.minted_by_login.clone()),
         ..Default::default()
     }
+}
+
+/// Ends the logins of `account` that `which` names; returns how many ended.
+async fn end_logins(
+    conn: &impl ConnectionTrait,
+    account: AccountId,
+    which: Logins,
+    now: DateTime<Utc>,
+) -> Result<u64, KeyStoreError> {
+    let mut live = Condition::all()
+        .add(refresh_token::Column::AccountId.eq(account.0))
+        .add(refresh_token::Column::RevokedAt.is_null());
+    live = match which {
+        Logins::One(family) => live.add(refresh_token::Column::Family.eq(family)),
+        Logins::All => live,
+        Logins::AllExcept(family) => live.add(refresh_token::Column::Family.ne(family)),
+    };
+    let families: Vec<String> = refresh_token::Entity::find()
+        .filter(live.clone())
+        .select_only()
+        .column(refresh_token::Column::Family)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(store_err("listing logins"))?;
+    if families.is_empty() {
+        return Ok(0);
+    }
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(live)
+        .exec(conn)
+        .await
+        .map_err(store_err("ending logins"))?;
+    Ok(families.len() as u64)
 }
 
 /// Inserts a key; a unique violation can only be the per-account prefix (hashes of 256-bit
@@ -207,6 +245,7 @@ impl KeyStore for SqlKeyStore {
         &self,
         account: AccountId,
         key: NewKey,
+        end: Logins,
         now: DateTime<Utc>,
     ) -> Result<ApiKeyRecord, KeyStoreError> {
         let txn = self.db.begin().await.map_err(store_err("beginning rotation"))?;
@@ -218,8 +257,32 @@ impl KeyStore for SqlKeyStore {
             .await
             .map_err(store_err("revoking keys"))?;
         let record = insert_key_row(&txn, account, &key, now).await?;
+        end_logins(&txn, account, end, now).await?;
         txn.commit().await.map_err(store_err("committing rotation"))?;
         Ok(record)
+    }
+
+    async fn set_password(
+        &self,
+        account: AccountId,
+        password_hash: &str,
+        end: Logins,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, KeyStoreError> {
+        let txn = self.db.begin().await.map_err(store_err("beginning a password change"))?;
+        let updated = account::Entity::update_many()
+            .col_expr(account::Column::PasswordHash, Expr::value(password_hash))
+            .col_expr(account::Column::UpdatedAt, Expr::value(now))
+            .filter(account::Column::Id.eq(account.0))
+            .exec(&txn)
+            .await
+            .map_err(store_err("changing a password"))?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        let ended = end_logins(&txn, account, end, now).await?;
+        txn.commit().await.map_err(store_err("committing a password change"))?;
+        Ok(Some(ended))
     }
 
     async fn revoke_key(
@@ -256,22 +319,16 @@ impl KeyStore for SqlKeyStore {
         txn.commit().await.map_err(store_err("committing last-used flush"))
     }
 
-    async fn insert_refresh_token(
-        &self,
-        account: AccountId,
-        family: &str,
-        hash: &SecretHash,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), KeyStoreError> {
+    async fn insert_refresh_token(&self, token: NewRefreshToken, now: DateTime<Utc>) -> Result<(), KeyStoreError> {
         refresh_token::ActiveModel {
-            account_id: Set(account.0),
-            family: Set(family.to_owned()),
-            token_hash: Set(hash.as_str().to_owned()),
+            account_id: Set(token.account.0),
+            family: Set(token.family),
+            token_hash: Set(token.hash.as_str().to_owned()),
             created_at: Set(now),
-            expires_at: Set(expires_at),
+            expires_at: Set(token.expires_at),
             used_at: Set(None),
             revoked_at: Set(None),
+            login_started_at: Set(Some(token.login_started_at)),
             ..Default::default()
         }
         .insert(&self.db)
@@ -293,18 +350,13 @@ impl KeyStore for SqlKeyStore {
     async fn revoke_sessions(
         &self,
         account: AccountId,
-        family: Option<String>,
+        which: Logins,
         now: DateTime<Utc>,
     ) -> Result<u64, KeyStoreError> {
-        let mut update = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_token::Column::AccountId.eq(account.0))
-            .filter(refresh_token::Column::RevokedAt.is_null());
-        if let Some(family) = family {
-            update = update.filter(refresh_token::Column::Family.eq(family));
-        }
-        let done = update.exec(&self.db).await.map_err(store_err("ending logins"))?;
-        Ok(done.rows_affected)
+        let txn = self.db.begin().await.map_err(store_err("beginning to end logins"))?;
+        let ended = end_logins(&txn, account, which, now).await?;
+        txn.commit().await.map_err(store_err("committing ended logins"))?;
+        Ok(ended)
     }
 
     async fn consume_refresh_token(
@@ -333,6 +385,7 @@ impl KeyStore for SqlKeyStore {
             return Ok(RefreshOutcome::Valid {
                 account_id: AccountId(row.account_id),
                 family: row.family,
+                login_started_at: row.login_started_at.unwrap_or(row.created_at),
                 expires_at: row.expires_at,
             });
         }

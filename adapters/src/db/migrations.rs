@@ -10,6 +10,7 @@ mod m20261129_000007_job_corpus;
 mod m20261129_000008_key_scopes;
 mod m20261130_000009_usage_monthly;
 mod m20261130_000010_unique_customer;
+mod m20261130_000011_login_lineage;
 
 use sea_orm_migration::prelude::*;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_key_scopes::Migration),
             Box::new(m20261130_000009_usage_monthly::Migration),
             Box::new(m20261130_000010_unique_customer::Migration),
+            Box::new(m20261130_000011_login_lineage::Migration),
         ]
     }
 }
@@ -56,6 +58,7 @@ pub(crate) enum ApiKeys {
     LastUsedAt,
     RevokedAt,
     Scopes,
+    MintedByLogin,
 }
 
 #[derive(DeriveIden)]
@@ -69,6 +72,7 @@ pub(crate) enum RefreshTokens {
     ExpiresAt,
     UsedAt,
     RevokedAt,
+    LoginStartedAt,
 }
 
 #[derive(DeriveIden)]

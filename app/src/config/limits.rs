@@ -1,4 +1,4 @@
-//! Process limits: connection bounds and concurrent password hashes.
+//! Process limits: connection bounds, concurrent password hashes, the longest a login lasts.
 
 use std::time::Duration;
 
@@ -34,4 +34,16 @@ pub fn connections(v: &Vars<'_>) -> Result<ConnectionSettings, ConfigError> {
 pub fn hash_concurrency(v: &Vars<'_>) -> Result<usize, ConfigError> {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
     Ok(v.number("JOBIN_PASSWORD_HASH_CONCURRENCY", cpus, 1, 256)? as usize)
+}
+
+/// `JOBIN_SESSION_MAX_AGE` (default `30d`): the longest a login lasts from its password being
+/// proved, however often it is refreshed; then the owner logs in again. Between 5 minutes and
+/// 365 days; `off` is refused (a login must end).
+pub fn session_max_age(v: &Vars<'_>) -> Result<Duration, ConfigError> {
+    const NAME: &str = "JOBIN_SESSION_MAX_AGE";
+    let default = format!("{}d", jobin_core::usecases::login::DEFAULT_MAX_LOGIN_AGE_DAYS);
+    match v.duration(NAME, &default)? {
+        Some(d) if (300..=365 * 86_400).contains(&d.as_secs()) => Ok(d),
+        _ => Err(super::env::err(NAME, "must be a duration between 5m and 365d (such as 12h, 7d or 30d)")),
+    }
 }

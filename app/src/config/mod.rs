@@ -57,6 +57,8 @@ pub struct Config {
     pub connections: crate::listener::ConnectionSettings,
     /// argon2 hashes run at once (`JOBIN_PASSWORD_HASH_CONCURRENCY`, default the CPU count).
     pub password_hash_concurrency: usize,
+    /// The longest a login lasts, refreshes included (`JOBIN_SESSION_MAX_AGE`).
+    pub session_max_age: std::time::Duration,
     pub db_max_connections: u32,
     /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
     pub catalog: PlanCatalog,
@@ -105,6 +107,7 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("connections", &self.connections)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("session_max_age_secs", &self.session_max_age.as_secs())
             .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
             .field("boards_with_keys", &self.boards.configured())
@@ -175,6 +178,7 @@ impl Config {
             },
             connections: limits::connections(&v)?,
             password_hash_concurrency: limits::hash_concurrency(&v)?,
+            session_max_age: limits::session_max_age(&v)?,
             db_max_connections: v.number("JOBIN_DB_MAX_CONNECTIONS", 10, 1, 1000)? as u32,
             catalog,
             models,

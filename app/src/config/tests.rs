@@ -28,6 +28,8 @@ fn defaults_are_the_embedded_setup() {
     assert!(c.boards.configured().is_empty());
     assert_eq!(c.search, SearchSettings { source_timeout_ms: 8_000, per_source_limit: 50, cache_secs: 900 });
     assert!(c.demo.is_none());
+    assert_eq!(c.session_max_age, std::time::Duration::from_secs(30 * 86_400));
+    assert_eq!(cfg(&[("JOBIN_SESSION_MAX_AGE", "12h")]).unwrap().session_max_age.as_secs(), 12 * 3_600);
 }
 
 #[test]
@@ -64,6 +66,10 @@ fn each_invalid_value_names_its_variable() {
         ("JOBIN_HEADER_READ_TIMEOUT_SECS", "0", "between 1 and 3600"),
         ("JOBIN_IDLE_TIMEOUT_SECS", "forever", "between 1 and 3600"),
         ("JOBIN_PASSWORD_HASH_CONCURRENCY", "0", "between 1 and 256"),
+        ("JOBIN_SESSION_MAX_AGE", "off", "between 5m and 365d"),
+        ("JOBIN_SESSION_MAX_AGE", "60s", "between 5m and 365d"),
+        ("JOBIN_SESSION_MAX_AGE", "400d", "between 5m and 365d"),
+        ("JOBIN_SESSION_MAX_AGE", "a month", "not a duration"),
         ("JOBIN_PUBLIC_URL", "ftp://x", "http:// or https://"),
         ("JOBIN_REDIS_URL", "http://x", "not a redis:// URL"),
         ("JOBIN_ADZUNA_BASE_URL", "api.adzuna.com", "http:// or https://"),

@@ -17,6 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::security::{AccountAuth, OptionalJson};
 use crate::http::{Tag, gate};
 use crate::state::AppState;
+use jobin_core::domain::LoginId;
 
 #[derive(ApiResponse)]
 pub enum RegisterResponse {
@@ -53,7 +54,25 @@ pub enum RevokeResponse {
     Ok(Json<Message>),
 }
 
+#[derive(ApiResponse)]
+pub enum PasswordResponse {
+    /// The new password is in force; other logins have ended.
+    #[oai(status = 200)]
+    Ok(Json<PasswordChanged>),
+}
+
 pub struct AuthApi;
+
+/// The 429 for a spent wrong-password allowance: what the allowance is, and when it comes back.
+fn login_failures(api: ApiError, retry_after_secs: u64) -> ApiError {
+    let mut api = api.with_details(serde_json::json!({
+        "reason": "login_failures",
+        "limit": jobin_core::usecases::login::LOGIN_FAILURES_ALLOWED,
+        "window_seconds": jobin_core::usecases::login::LOGIN_FAILURE_WINDOW_SECS,
+    }));
+    api.retry_after = Some(retry_after_secs);
+    api
+}
 
 fn name_and_scopes(body: Option<KeyRequest>) -> (Option<String>, Option<Vec<String>>) {
     body.map_or((None, None), |b| (b.name, b.scopes.map(|s| s.into_iter().map(|n| n.0).collect())))
@@ -101,13 +120,7 @@ impl AuthApi {
     ) -> Result<SessionResponse, LoginErrorResponse> {
         let s = state.accounts.login.execute(&body.email, &body.password).await.map_err(|e| match e {
             jobin_core::usecases::LoginError::TooManyFailures { retry_after_secs } => {
-                let mut api = ApiError::from_usecase(e).with_details(serde_json::json!({
-                    "reason": "login_failures",
-                    "limit": jobin_core::usecases::login::LOGIN_FAILURES_ALLOWED,
-                    "window_seconds": jobin_core::usecases::login::LOGIN_FAILURE_WINDOW_SECS,
-                }));
-                api.retry_after = Some(retry_after_secs);
-                api
+                login_failures(ApiError::from_usecase(e), retry_after_secs)
             }
             e => ApiError::from_usecase(e),
         })?;
@@ -158,6 +171,31 @@ impl AuthApi {
         Ok(RevokeResponse::Ok(Json(Message { message: "Every login ended".into() })))
     }
 
+    /// Change the password
+    ///
+    /// Checks the current password (wrong guesses count against the same per-account allowance
+    /// as login: 10 per 15 minutes) and sets the new one. Every other login of the account ends
+    /// at once, on every node; the caller's own login, when it is a session token, stays on. API
+    /// keys are untouched (rotate them too if they may have leaked).
+    #[oai(path = "/auth/password", method = "post", operation_id = "change_password")]
+    async fn change_password(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::Keys>,
+        body: Json<PasswordChange>,
+    ) -> Result<PasswordResponse, PasswordErrorResponse> {
+        let ended =
+            state.accounts.change_password.execute(&auth.0, &body.current_password, &body.new_password).await.map_err(
+                |e| match e {
+                    jobin_core::usecases::ChangePasswordError::TooManyFailures { retry_after_secs } => {
+                        login_failures(ApiError::from_usecase(e), retry_after_secs)
+                    }
+                    e => usecase_field_error(e),
+                },
+            )?;
+        Ok(PasswordResponse::Ok(Json(PasswordChanged { message: "Password changed".into(), logins_ended: ended })))
+    }
+
     /// Show the account
     ///
     /// Plan, this month's usage, the endpoints the plan may call, and the active keys (display
@@ -179,8 +217,10 @@ impl AuthApi {
                     key_prefix: k.prefix.display(),
                     scopes: to_names(k.scopes),
                     last_used_at: k.last_used_at.map(iso_seconds),
+                    minted_by_login: k.minted_by_login.as_deref().map(|f| LoginId::of(f).as_str().to_owned()),
                 })
                 .collect(),
+            login_id: auth.0.login().map(|f| LoginId::of(f).as_str().to_owned()),
         })))
     }
 
@@ -213,7 +253,8 @@ impl AuthApi {
     /// keeps the scopes of the keys it replaces (their union), or takes `scopes` from the body;
     /// an API key may only grant scopes it holds itself. A rotation that finds another one of the
     /// same account in progress gets 429. Works with a session token from `POST /auth/login` when
-    /// the key is lost.
+    /// the key is lost. Rotation also ends every login of the account but the caller's own (all of
+    /// them when called with a key), so a leaked session cannot mint a replacement.
     #[oai(path = "/auth/keys/rotate", method = "post", operation_id = "rotate_api_keys")]
     async fn rotate(
         &self,

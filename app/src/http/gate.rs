@@ -95,6 +95,7 @@ pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
     ("get_account", always(Ungated::SCOPES)),
     ("logout", always(Ungated::SCOPES)),
     ("logout_all", always(Keys::SCOPES)),
+    ("change_password", always(Keys::SCOPES)),
     ("create_api_key", always(Keys::SCOPES)),
     ("rotate_api_keys", always(Keys::SCOPES)),
     ("revoke_api_key", always(Keys::SCOPES)),

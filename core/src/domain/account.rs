@@ -37,6 +37,26 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The login (refresh-token family) whose session minted the key; `None` for the key made at
+    /// registration and for keys minted or rotated in by another key.
+    pub minted_by_login: Option<String>,
+}
+
+/// The public name of a login: derived from its refresh-token family so that listing it (with
+/// the account) hands out nothing a request could use, while still telling logins apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LoginId(String);
+
+impl LoginId {
+    pub fn of(family: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new().chain_update(b"jobin-login:").chain_update(family.as_bytes()).finalize();
+        Self(format!("login_{}", hex::encode(&digest[..8])))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A key label: 1 to 64 characters after trimming, no control characters.

@@ -12,6 +12,40 @@ pub struct NewKey {
     pub hash: SecretHash,
     pub prefix: KeyPrefix,
     pub scopes: Scopes,
+    /// The login (refresh-token family) whose session mints the key, if a session does.
+    pub minted_by_login: Option<String>,
+}
+
+/// A refresh token to store (by hash) in its login's family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    pub account: AccountId,
+    pub family: String,
+    pub hash: SecretHash,
+    /// When the login began (the password was proved); carried from token to token.
+    pub login_started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Which logins of an account to end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Logins {
+    /// The one with this refresh-token family.
+    One(String),
+    /// Every one.
+    All,
+    /// Every one but this family (the caller's own, when it is a login session).
+    AllExcept(String),
+}
+
+impl Logins {
+    /// Every login but the caller's: `family` is the caller's login if it is a session.
+    pub fn all_but(family: Option<&str>) -> Self {
+        match family {
+            Some(f) => Logins::AllExcept(f.to_owned()),
+            None => Logins::All,
+        }
+    }
 }
 
 /// What login needs: the account and its password hash (PHC string).
@@ -25,7 +59,7 @@ pub struct StoredLogin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
     /// The token was valid and is now spent; issue a successor in the same family.
-    Valid { account_id: AccountId, family: String, expires_at: DateTime<Utc> },
+    Valid { account_id: AccountId, family: String, login_started_at: DateTime<Utc>, expires_at: DateTime<Utc> },
     /// The token had already been spent (or its family revoked): a replay. The store has revoked
     /// the whole family by the time this is returned.
     Reused { family: String },
@@ -90,14 +124,26 @@ pub trait KeyStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<ApiKeyRecord, KeyStoreError>;
 
-    /// Revokes every active key of the account and adds `key`, in one transaction.
-    /// `Err(PrefixTaken)` as for `insert_key`; nothing is written on error.
+    /// Revokes every active key of the account, adds `key` and ends the logins `end_logins`
+    /// names, in one transaction. `Err(PrefixTaken)` as for `insert_key`; nothing is written on
+    /// error.
     async fn rotate_keys(
         &self,
         account: AccountId,
         key: NewKey,
+        end_logins: Logins,
         now: DateTime<Utc>,
     ) -> Result<ApiKeyRecord, KeyStoreError>;
+
+    /// Replaces the account's password hash and ends the logins `end_logins` names, in one
+    /// transaction. Returns how many logins ended; `Ok(None)` if the account does not exist.
+    async fn set_password(
+        &self,
+        account: AccountId,
+        password_hash: &str,
+        end_logins: Logins,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, KeyStoreError>;
 
     /// Revokes the account's active key with this prefix. `Ok(false)` if the account has no
     /// active key with it (including keys of other accounts).
@@ -111,26 +157,19 @@ pub trait KeyStore: Send + Sync {
     /// Records last-use times in one batch; a time never moves backwards.
     async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), KeyStoreError>;
 
-    /// Stores a refresh token (by hash) in a token family.
-    async fn insert_refresh_token(
-        &self,
-        account: AccountId,
-        family: &str,
-        hash: &SecretHash,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), KeyStoreError>;
+    /// Stores a refresh token.
+    async fn insert_refresh_token(&self, token: NewRefreshToken, now: DateTime<Utc>) -> Result<(), KeyStoreError>;
 
     /// Whether the login (refresh-token family) is still on: it has a refresh token not revoked.
-    /// A login ends when its family is revoked (reuse detected, logout).
+    /// A login ends when its family is revoked (reuse detected, logout, key rotation, password
+    /// change).
     async fn session_active(&self, family: &str) -> Result<bool, KeyStoreError>;
 
-    /// Ends logins of `account`: the one with this family, or (`None`) every one. Returns how
-    /// many refresh tokens were revoked.
+    /// Ends the logins of `account` that `which` names. Returns how many logins ended.
     async fn revoke_sessions(
         &self,
         account: AccountId,
-        family: Option<String>,
+        which: Logins,
         now: DateTime<Utc>,
     ) -> Result<u64, KeyStoreError>;
 

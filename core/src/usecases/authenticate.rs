@@ -43,6 +43,14 @@ impl Principal {
             Credential::ApiKey { .. } => self.scopes,
         }
     }
+
+    /// The caller's login (refresh-token family) when it is a login session.
+    pub fn login(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Session { family } => Some(family),
+            Credential::ApiKey { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +200,7 @@ mod tests {
             created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
             last_used_at: None,
             revoked_at: revoked.then(|| DateTime::<Utc>::from_timestamp(5, 0).unwrap()),
+            minted_by_login: None,
         }
     }
 

@@ -29,9 +29,16 @@ pub struct KeyIssuer {
 }
 
 impl KeyIssuer {
-    pub fn generate(&self, name: KeyName, scopes: Scopes) -> (ApiKeySecret, NewKey) {
+    /// `minted_by_login`: the refresh-token family of the login session minting the key, if any.
+    pub fn generate(&self, name: KeyName, scopes: Scopes, minted_by_login: Option<&str>) -> (ApiKeySecret, NewKey) {
         let key = ApiKeySecret::from_random(random_bytes::<32>(self.entropy.as_ref()));
-        let new = NewKey { name, hash: self.hasher.hash(key.expose()), prefix: key.prefix(), scopes };
+        let new = NewKey {
+            name,
+            hash: self.hasher.hash(key.expose()),
+            prefix: key.prefix(),
+            scopes,
+            minted_by_login: minted_by_login.map(str::to_owned),
+        };
         (key, new)
     }
 
@@ -40,6 +47,7 @@ impl KeyIssuer {
         &self,
         name: KeyName,
         scopes: Scopes,
+        minted_by_login: Option<&str>,
         mut store_op: F,
     ) -> Result<IssuedKey, KeyStoreError>
     where
@@ -47,7 +55,7 @@ impl KeyIssuer {
         Fut: std::future::Future<Output = Result<ApiKeyRecord, KeyStoreError>>,
     {
         for _ in 0..PREFIX_ATTEMPTS {
-            let (key, new) = self.generate(name.clone(), scopes);
+            let (key, new) = self.generate(name.clone(), scopes, minted_by_login);
             match store_op(new).await {
                 Ok(record) => return Ok(IssuedKey { key, record }),
                 Err(KeyStoreError::PrefixTaken) => continue,
@@ -147,7 +155,7 @@ impl CreateKey {
         let now = self.clock.now();
         let account = who.account.id;
         self.issuer
-            .store_unique(name, scopes, |new| self.store.insert_key(account, new, MAX_ACTIVE_KEYS, now))
+            .store_unique(name, scopes, who.login(), |new| self.store.insert_key(account, new, MAX_ACTIVE_KEYS, now))
             .await
             .map_err(|e| match e {
                 KeyStoreError::KeyLimitReached => CreateKeyError::LimitReached,

@@ -1,12 +1,12 @@
 //! Login: email + password → a one-hour access token and a rotating refresh token.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
-use crate::domain::{AccountId, Email, Password, SecretHasher, random_token};
+use crate::domain::{AccountId, Email, LoginId, Password, SecretHasher, random_token};
 use crate::ports::{
-    AccessClaims, Clock, Entropy, HashError, KeyStore, KeyStoreError, MeterError, PasswordHasher, TokenSigner,
-    UsageMeter,
+    AccessClaims, Clock, Entropy, HashError, KeyStore, KeyStoreError, MeterError, NewRefreshToken, PasswordHasher,
+    TokenSigner, UsageMeter,
 };
 use crate::usecases::store_code;
 use crate::{Code, ErrorCode};
@@ -15,6 +15,9 @@ use crate::{Code, ErrorCode};
 pub const ACCESS_TTL_SECS: i64 = 3600;
 /// Refresh tokens live 30 days, and each can be spent once.
 pub const REFRESH_TTL_DAYS: i64 = 30;
+/// A login lasts at most this long from the password being proved, however often it is
+/// refreshed (the server configuration may set another).
+pub const DEFAULT_MAX_LOGIN_AGE_DAYS: i64 = 30;
 /// Failed logins one account (one email, registered or not) may take per window…
 pub const LOGIN_FAILURES_ALLOWED: u32 = 10;
 /// …of this many seconds (fixed windows aligned to the epoch, shared by every node).
@@ -24,7 +27,11 @@ pub const LOGIN_FAILURE_WINDOW_SECS: u32 = 15 * 60;
 pub struct SessionTokens {
     pub access_token: String,
     pub refresh_token: String,
+    /// Seconds the access token lives: an hour, less when the login reaches its maximum age sooner.
     pub expires_in: i64,
+    pub login: LoginId,
+    /// When the login ends at the latest (its maximum age); refreshing does not move it.
+    pub login_expires_at: DateTime<Utc>,
 }
 
 /// Mints the token pair for a session family (new at login, kept on refresh).
@@ -35,6 +42,8 @@ pub struct SessionIssuer {
     pub hasher: SecretHasher,
     pub entropy: Arc<dyn Entropy>,
     pub clock: Arc<dyn Clock>,
+    /// How long a login lasts from `login_started_at` at most.
+    pub max_login_age: Duration,
 }
 
 impl SessionIssuer {
@@ -42,23 +51,39 @@ impl SessionIssuer {
         random_token(self.entropy.as_ref())
     }
 
-    pub async fn issue(&self, account: AccountId, family: String) -> Result<SessionTokens, KeyStoreError> {
+    /// When a login that began at `started` ends at the latest.
+    pub fn login_ends_at(&self, started: DateTime<Utc>) -> DateTime<Utc> {
+        started + self.max_login_age
+    }
+
+    /// A token pair for the login `family`, which began at `login_started_at`. Neither token
+    /// outlives the login's maximum age. The caller checks that the login has not reached it.
+    pub async fn issue(
+        &self,
+        account: AccountId,
+        family: String,
+        login_started_at: DateTime<Utc>,
+    ) -> Result<SessionTokens, KeyStoreError> {
         let now = self.clock.now();
+        let ends = self.login_ends_at(login_started_at);
         let refresh = random_token(self.entropy.as_ref());
-        self.store
-            .insert_refresh_token(
-                account,
-                &family,
-                &self.hasher.hash(&refresh),
-                now + Duration::days(REFRESH_TTL_DAYS),
-                now,
-            )
-            .await?;
-        let claims = AccessClaims { account_id: account, family, expires_at: now + Duration::seconds(ACCESS_TTL_SECS) };
+        let token = NewRefreshToken {
+            account,
+            family: family.clone(),
+            hash: self.hasher.hash(&refresh),
+            login_started_at,
+            expires_at: (now + Duration::days(REFRESH_TTL_DAYS)).min(ends),
+        };
+        self.store.insert_refresh_token(token, now).await?;
+        let access_expires = (now + Duration::seconds(ACCESS_TTL_SECS)).min(ends);
+        let login = LoginId::of(&family);
+        let claims = AccessClaims { account_id: account, family, expires_at: access_expires };
         Ok(SessionTokens {
             access_token: self.signer.issue(&claims, now),
             refresh_token: refresh,
-            expires_in: ACCESS_TTL_SECS,
+            expires_in: (access_expires - now).num_seconds().max(0),
+            login,
+            login_expires_at: ends,
         })
     }
 }
@@ -91,32 +116,58 @@ impl ErrorCode for LoginError {
     }
 }
 
-pub struct Login {
-    pub store: Arc<dyn KeyStore>,
-    pub passwords: Arc<dyn PasswordHasher>,
-    pub sessions: SessionIssuer,
-    /// Counts failed logins per account (exact across nodes with a shared meter).
+/// The per-account allowance of wrong passwords, shared by login and password change: an attempt
+/// is counted before the password is checked (so concurrent guesses cannot overrun it) and given
+/// back when it succeeds.
+#[derive(Clone)]
+pub struct FailureAllowance {
+    /// Exact across nodes with a shared meter.
     pub meter: Arc<dyn UsageMeter>,
 }
 
-impl Login {
-    /// Each attempt is counted against the account's failure allowance before the password is
-    /// checked (so concurrent guesses cannot overrun it) and given back when it succeeds. Unknown
-    /// emails are counted alike, so the refusal reveals nothing about registration.
-    pub async fn execute(&self, email: &str, password: &str) -> Result<SessionTokens, LoginError> {
-        let password = Password::for_login(password).ok_or(LoginError::InvalidCredentials)?;
-        let parsed = Email::parse(email);
-        let who = parsed.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_else(|_| email.trim().to_lowercase());
-        let bucket = format!("login-failures:{who}");
-        let now = self.sessions.clock.now();
+impl FailureAllowance {
+    fn bucket(who: &str) -> String {
+        format!("login-failures:{who}")
+    }
+
+    /// Counts an attempt for `who` (a normalized email); refused once the allowance is spent.
+    pub async fn charge(&self, who: &str, now: DateTime<Utc>) -> Result<(), LoginError> {
         let window = self
             .meter
-            .hit_window(&bucket, LOGIN_FAILURES_ALLOWED, LOGIN_FAILURE_WINDOW_SECS, now)
+            .hit_window(&Self::bucket(who), LOGIN_FAILURES_ALLOWED, LOGIN_FAILURE_WINDOW_SECS, now)
             .await
             .map_err(LoginError::Meter)?;
         if !window.allowed {
             return Err(LoginError::TooManyFailures { retry_after_secs: window.retry_after_secs(now) });
         }
+        Ok(())
+    }
+
+    /// Gives back an attempt that proved the password.
+    pub async fn forgive(&self, who: &str, now: DateTime<Utc>) {
+        if let Err(e) = self.meter.undo_hit(&Self::bucket(who), LOGIN_FAILURE_WINDOW_SECS, now).await {
+            tracing::warn!(error = %e, "could not take back a successful password check");
+        }
+    }
+}
+
+pub struct Login {
+    pub store: Arc<dyn KeyStore>,
+    pub passwords: Arc<dyn PasswordHasher>,
+    pub sessions: SessionIssuer,
+    /// Counts failed logins per account.
+    pub failures: FailureAllowance,
+}
+
+impl Login {
+    /// Each attempt is counted against the account's failure allowance ([`FailureAllowance`]).
+    /// Unknown emails are counted alike, so the refusal reveals nothing about registration.
+    pub async fn execute(&self, email: &str, password: &str) -> Result<SessionTokens, LoginError> {
+        let password = Password::for_login(password).ok_or(LoginError::InvalidCredentials)?;
+        let parsed = Email::parse(email);
+        let who = parsed.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_else(|_| email.trim().to_lowercase());
+        let now = self.sessions.clock.now();
+        self.failures.charge(&who, now).await?;
         let stored = match parsed {
             Ok(email) => self.store.find_login(&email).await.map_err(LoginError::Store)?,
             Err(_) => None,
@@ -126,10 +177,8 @@ impl Login {
         let ok = self.passwords.verify(&password, hash).await.map_err(LoginError::Hash)?;
         match stored {
             Some(s) if ok => {
-                if let Err(e) = self.meter.undo_hit(&bucket, LOGIN_FAILURE_WINDOW_SECS, now).await {
-                    tracing::warn!(error = %e, "could not take back a successful login's attempt");
-                }
-                self.sessions.issue(s.account.id, self.sessions.new_family()).await.map_err(LoginError::Store)
+                self.failures.forgive(&who, now).await;
+                self.sessions.issue(s.account.id, self.sessions.new_family(), now).await.map_err(LoginError::Store)
             }
             _ => Err(LoginError::InvalidCredentials),
         }
@@ -164,7 +213,7 @@ mod tests {
         });
         meter.expect_undo_hit().returning(|_, _, _| Ok(()));
         Login {
-            meter: Arc::new(meter),
+            failures: FailureAllowance { meter: Arc::new(meter) },
             store: store.clone(),
             passwords: Arc::new(passwords),
             sessions: SessionIssuer {
@@ -173,6 +222,7 @@ mod tests {
                 hasher: SecretHasher::new(b"p".to_vec()),
                 entropy: Arc::new(CountingEntropy::default()),
                 clock: Arc::new(FixedClock::at(1_000)),
+                max_login_age: Duration::days(DEFAULT_MAX_LOGIN_AGE_DAYS),
             },
         }
     }
@@ -213,10 +263,13 @@ mod tests {
         store
             .expect_insert_refresh_token()
             .times(1)
-            .withf(|acc, _fam, hash, exp, now| {
-                *acc == AccountId(9) && hash.as_str().len() == 64 && (*exp - *now) == Duration::days(REFRESH_TTL_DAYS)
+            .withf(|t, now| {
+                t.account == AccountId(9)
+                    && t.hash.as_str().len() == 64
+                    && t.login_started_at == *now
+                    && (t.expires_at - *now) == Duration::days(REFRESH_TTL_DAYS)
             })
-            .returning(|_, _, _, _, _| Ok(()));
+            .returning(|_, _| Ok(()));
         let mut pw = MockPasswordHasher::new();
         pw.expect_verify().returning(|_, _| Ok(true));
         let tokens = login(store, pw).execute(" DEV@example.com ", "right-pass").await.unwrap();
@@ -246,7 +299,7 @@ mod tests {
                     resets_at: now + chrono::Duration::seconds(300),
                 })
             });
-        l.meter = Arc::new(meter);
+        l.failures = FailureAllowance { meter: Arc::new(meter) };
         let e = l.execute(" Dev@Example.com ", "whatever123").await.unwrap_err();
         assert!(matches!(e, LoginError::TooManyFailures { retry_after_secs: 300 }), "{e:?}");
         assert_eq!(e.code(), Code::RateLimited);

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::ports::{Clock, KeyStore, KeyStoreError};
+use crate::ports::{Clock, KeyStore, KeyStoreError, Logins};
 use crate::usecases::{Credential, Principal, store_code};
 use crate::{Code, ErrorCode};
 
@@ -37,7 +37,7 @@ impl Logout {
     pub async fn this_login(&self, who: &Principal) -> Result<(), LogoutError> {
         let Credential::Session { family } = &who.credential else { return Err(LogoutError::NotASession) };
         self.store
-            .revoke_sessions(who.account.id, Some(family.clone()), self.clock.now())
+            .revoke_sessions(who.account.id, Logins::One(family.clone()), self.clock.now())
             .await
             .map_err(LogoutError::Store)?;
         Ok(())
@@ -45,7 +45,7 @@ impl Logout {
 
     /// Ends every login of the caller's account.
     pub async fn every_login(&self, who: &Principal) -> Result<(), LogoutError> {
-        self.store.revoke_sessions(who.account.id, None, self.clock.now()).await.map_err(LogoutError::Store)?;
+        self.store.revoke_sessions(who.account.id, Logins::All, self.clock.now()).await.map_err(LogoutError::Store)?;
         Ok(())
     }
 }

@@ -54,7 +54,7 @@ impl Register {
         let name =
             KeyName::parse_or(None, FIRST_KEY_NAME).map_err(|e| RegisterError::Invalid(FieldError::new("name", e)))?;
         // A new account has no keys, so the first prefix cannot collide.
-        let (key, new_key) = self.issuer.generate(name, Scopes::ALL);
+        let (key, new_key) = self.issuer.generate(name, Scopes::ALL, None);
         let (account, record) =
             self.store.create_account(&email, &password_hash, Plan::Free, new_key, self.clock.now()).await.map_err(
                 |e| match e {

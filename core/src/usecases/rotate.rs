@@ -1,13 +1,14 @@
 //! Key rotation: revoke every active key and return one new key. The new key keeps the scopes of
 //! the keys it replaces (their union), or takes the ones asked for; a key rotating never grants
-//! more than it holds. Rotations of one account never interleave: they hold the account's
+//! more than it holds. Rotation is what an owner does after a leak, so it also ends every login
+//! of the account but the caller's own (in the same transaction). Rotations of one account never interleave: they hold the account's
 //! rotation lock, and one that finds it held is refused (429) rather than queued.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::{KeyName, Scopes};
-use crate::ports::{Clock, KeyStore, KeyStoreError, Lock, LockError};
+use crate::ports::{Clock, KeyStore, KeyStoreError, Lock, LockError, Logins};
 use crate::usecases::keys::{ScopeRequestError, granted_scopes, scope_not_held_message};
 use crate::usecases::{FieldError, IssuedKey, KeyIssuer, Principal, store_code};
 use crate::{Code, ErrorCode};
@@ -87,7 +88,9 @@ impl RotateKeys {
                 None => self.replaced_scopes(who).await?,
             };
             self.issuer
-                .store_unique(name, scopes, |new| self.store.rotate_keys(account, new, now))
+                .store_unique(name, scopes, who.login(), |new| {
+                    self.store.rotate_keys(account, new, Logins::all_but(who.login()), now)
+                })
                 .await
                 .map_err(RotateError::Store)
         }
@@ -142,13 +145,14 @@ mod tests {
             created_at: now,
             last_used_at: None,
             revoked_at: None,
+            minted_by_login: new.minted_by_login,
         }
     }
 
     fn active(scopes: &[Scope]) -> ApiKeyRecord {
         let (_, new) =
             KeyIssuer { hasher: SecretHasher::new(b"p".to_vec()), entropy: Arc::new(CountingEntropy::default()) }
-                .generate(KeyName::parse("k").unwrap(), Scopes::of(scopes));
+                .generate(KeyName::parse("k").unwrap(), Scopes::of(scopes), None);
         record(AccountId(4), new, DateTime::<Utc>::from_timestamp(0, 0).unwrap())
     }
 
@@ -194,12 +198,43 @@ mod tests {
             .returning(|_, _| Ok(true));
         let mut store = MockKeyStore::new();
         store.expect_list_active_keys().returning(|_| Ok(vec![]));
-        store.expect_rotate_keys().times(1).returning(|_, _, _| Err(KeyStoreError::PrefixTaken));
-        store.expect_rotate_keys().times(1).returning(|acc, new, now| Ok(record(acc, new, now)));
+        store.expect_rotate_keys().times(1).returning(|_, _, _, _| Err(KeyStoreError::PrefixTaken));
+        store.expect_rotate_keys().times(1).returning(|acc, new, _, now| Ok(record(acc, new, now)));
         let issued = rotate(store, lock).execute(&principal(), None, None).await.unwrap();
         assert_eq!(issued.record.name.as_str(), ROTATED_KEY_NAME);
         assert_eq!(issued.record.prefix, issued.key.prefix());
         assert_eq!(issued.record.scopes, Scopes::ALL, "no key to replace: a session grants every scope");
+    }
+
+    #[tokio::test]
+    async fn rotation_ends_every_other_login_and_records_the_minting_login() {
+        // A session rotating keeps its own login and ends the others.
+        let mut store = MockKeyStore::new();
+        store.expect_list_active_keys().returning(|_| Ok(vec![]));
+        store
+            .expect_rotate_keys()
+            .times(1)
+            .withf(|_, new, end, _| {
+                *end == Logins::AllExcept("f".into()) && new.minted_by_login.as_deref() == Some("f")
+            })
+            .returning(|acc, new, _, now| Ok(record(acc, new, now)));
+        let issued = rotate(store, held_lock()).execute(&principal(), None, None).await.unwrap();
+        assert_eq!(issued.record.minted_by_login.as_deref(), Some("f"));
+
+        // A key rotating ends every login; the new key was minted by no login.
+        let mut store = MockKeyStore::new();
+        store.expect_list_active_keys().returning(|_| Ok(vec![]));
+        store
+            .expect_rotate_keys()
+            .times(1)
+            .withf(|_, new, end, _| *end == Logins::All && new.minted_by_login.is_none())
+            .returning(|acc, new, _, now| Ok(record(acc, new, now)));
+        let key = Principal {
+            credential: Credential::ApiKey { id: KeyId(9), prefix: active(&[]).prefix },
+            scopes: Scopes::of(&[Scope::KeysWrite]),
+            ..principal()
+        };
+        rotate(store, held_lock()).execute(&key, None, None).await.unwrap();
     }
 
     #[tokio::test]
@@ -208,7 +243,7 @@ mod tests {
         store
             .expect_list_active_keys()
             .returning(|_| Ok(vec![active(&[Scope::JobsRead]), active(&[Scope::AnalyticsRead, Scope::KeysWrite])]));
-        store.expect_rotate_keys().times(1).returning(|acc, new, now| Ok(record(acc, new, now)));
+        store.expect_rotate_keys().times(1).returning(|acc, new, _, now| Ok(record(acc, new, now)));
         let issued = rotate(store, held_lock()).execute(&principal(), None, None).await.unwrap();
         assert_eq!(issued.record.scopes, Scopes::of(&[Scope::JobsRead, Scope::AnalyticsRead, Scope::KeysWrite]));
     }
@@ -217,7 +252,7 @@ mod tests {
     async fn asked_scopes_replace_the_default_and_a_key_never_grants_beyond_its_own() {
         let mut store = MockKeyStore::new();
         store.expect_list_active_keys().never();
-        store.expect_rotate_keys().times(1).returning(|acc, new, now| Ok(record(acc, new, now)));
+        store.expect_rotate_keys().times(1).returning(|acc, new, _, now| Ok(record(acc, new, now)));
         let asked = vec!["jobs:read".to_owned()];
         let issued = rotate(store, held_lock()).execute(&principal(), None, Some(&asked)).await.unwrap();
         assert_eq!(issued.record.scopes, Scopes::of(&[Scope::JobsRead]));
@@ -241,7 +276,7 @@ mod tests {
     async fn a_key_rotating_by_default_keeps_no_more_than_it_holds() {
         let mut store = MockKeyStore::new();
         store.expect_list_active_keys().returning(|_| Ok(vec![active(&Scope::ALL), active(&[Scope::KeysWrite])]));
-        store.expect_rotate_keys().times(1).returning(|acc, new, now| Ok(record(acc, new, now)));
+        store.expect_rotate_keys().times(1).returning(|acc, new, _, now| Ok(record(acc, new, now)));
         let key = Principal {
             credential: Credential::ApiKey { id: KeyId(9), prefix: active(&[]).prefix },
             scopes: Scopes::of(&[Scope::KeysWrite, Scope::JobsRead]),

@@ -22,7 +22,8 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
             "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "active",
             "endpoints": ["/jobs/search", "/jobs/providers"],
             "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used,
-                          "scopes": ALL_SCOPES}]
+                          "scopes": ALL_SCOPES, "minted_by_login": null}],
+            "login_id": null
         })
     );
     assert!(!r.text.contains(&key[12..]), "the key must not appear");

@@ -213,3 +213,123 @@ async fn logins_end_on_logout_logout_all_and_refresh_token_reuse() {
     assert_eq!(s.get_with_key("/v1/auth/me", &key).await.status, 200, "keys are untouched");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn rotation_and_password_change_end_every_other_login() {
+    let s = TestServer::start().await;
+    let (email, _) = s.register().await;
+    let me = |token: &str| s.send(s.http.get(s.url("/v1/auth/me")).bearer_auth(token));
+    let (mine, _) = s.login(&email).await;
+    let (other, other_refresh) = s.login(&email).await;
+
+    // Rotating with a session keeps that login and ends the other; the new key names its login.
+    let r = s.send(s.http.post(s.url("/v1/auth/keys/rotate")).bearer_auth(&mine)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let new_key = r.body["key"].as_str().unwrap().to_owned();
+    assert_eq!(me(&other).await.body["code"], "session_revoked");
+    let refreshed = s.post_json("/v1/auth/refresh", &json!({"refresh_token": other_refresh})).await;
+    assert_eq!(refreshed.status, 401, "{}", refreshed.text);
+    let mine_me = me(&mine).await;
+    assert_eq!(mine_me.status, 200, "{}", mine_me.text);
+    let login_id = mine_me.body["login_id"].as_str().unwrap().to_owned();
+    assert!(login_id.starts_with("login_"), "{login_id}");
+    assert_eq!(mine_me.body["api_keys"][0]["minted_by_login"], login_id.as_str());
+    // A key minted by a key names no login; a key rotating ends every login, its caller has none.
+    let r = s.send(s.http.post(s.url("/v1/auth/keys")).header("x-api-key", &new_key)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let listed = s.get_with_key("/v1/auth/me", &new_key).await;
+    assert_eq!(listed.body["login_id"], serde_json::Value::Null, "an API key is not a login");
+    assert_eq!(listed.body["api_keys"][1]["minted_by_login"], serde_json::Value::Null);
+    let r = s.send(s.http.post(s.url("/v1/auth/keys/rotate")).header("x-api-key", &new_key)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(me(&mine).await.body["code"], "session_revoked");
+
+    // Password change: a wrong current password and a too-short new one change nothing.
+    let (mine, _) = s.login(&email).await;
+    let (other, _) = s.login(&email).await;
+    let change = |token: &str, current: &str, new: &str| {
+        s.send(
+            s.http
+                .post(s.url("/v1/auth/password"))
+                .bearer_auth(token)
+                .json(&json!({"current_password": current, "new_password": new})),
+        )
+    };
+    let r = change(&mine, "not the password", "a brand new passphrase").await;
+    assert_eq!((r.status, r.body["code"].as_str()), (401, Some("invalid_credentials")), "{}", r.text);
+    let r = change(&mine, "correct horse", "short").await;
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("validation_failed")), "{}", r.text);
+    assert_eq!(r.body["details"]["field"], "new_password", "{}", r.text);
+    assert_eq!(me(&other).await.status, 200, "refused changes end no login");
+
+    let r = change(&mine, "correct horse", "a brand new passphrase").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["logins_ended"], 1, "{}", r.text);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(me(&other).await.body["code"], "session_revoked");
+    assert_eq!(me(&mine).await.status, 200, "the caller's own login stays on");
+    let old = s.post_json("/v1/auth/login", &json!({"email": email, "password": "correct horse"})).await;
+    assert_eq!(old.status, 401, "{}", old.text);
+    let new = s.post_json("/v1/auth/login", &json!({"email": email, "password": "a brand new passphrase"})).await;
+    assert_eq!(new.status, 200, "{}", new.text);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_spend_the_login_failure_allowance() {
+    let s = TestServer::start().await;
+    let (email, _) = s.register().await;
+    let (token, _) = s.login(&email).await;
+    for i in 0..10 {
+        let r = s
+            .send(
+                s.http
+                    .post(s.url("/v1/auth/password"))
+                    .bearer_auth(&token)
+                    .json(&json!({"current_password": format!("guess {i}"), "new_password": "whatever-new-1"})),
+            )
+            .await;
+        assert_eq!(r.status, 401, "guess {i}: {}", r.text);
+    }
+    // The allowance is the account's: login is locked too, even with the right password.
+    let r = s
+        .send(
+            s.http
+                .post(s.url("/v1/auth/login"))
+                .header("x-forwarded-for", fresh_ip())
+                .json(&json!({"email": email, "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!((r.status, r.body["details"]["reason"].as_str()), (429, Some("login_failures")), "{}", r.text);
+    assert!(r.header("retry-after").is_some());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_login_ends_at_its_maximum_age_however_often_it_is_refreshed() {
+    let s = TestServer::start_with(Setup { env: vec![("JOBIN_SESSION_MAX_AGE", "10m".into())], ..Setup::default() })
+        .await
+        .expect("a SQLite server starts");
+    let (email, _) = s.register().await;
+    let before = chrono::Utc::now();
+    let login = s.post_json("/v1/auth/login", &json!({"email": email, "password": "correct horse"})).await;
+    assert_eq!(login.status, 200, "{}", login.text);
+    let ends = login.body["login_expires_at"].as_str().unwrap().to_owned();
+    let ends_at = chrono::DateTime::parse_from_rfc3339(&ends).unwrap().to_utc();
+    let age = (ends_at - before).num_seconds();
+    assert!((598..=601).contains(&age), "the login lasts the configured 10 minutes: {age} s");
+    let expires_in = login.body["expires_in"].as_i64().unwrap();
+    assert!((598..=600).contains(&expires_in), "the access token ends with the login: {expires_in}");
+
+    // Refreshing, twice, keeps the login's end: it never moves past ten minutes from logging in.
+    let mut refresh = login.body["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let next = s.post_json("/v1/auth/refresh", &json!({"refresh_token": refresh})).await;
+        assert_eq!(next.status, 200, "{}", next.text);
+        assert_eq!(next.body["login_expires_at"], ends.as_str());
+        assert_eq!(next.body["login_id"], login.body["login_id"]);
+        assert!(next.body["expires_in"].as_i64().unwrap() <= expires_in);
+        refresh = next.body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    s.stop().await;
+}

@@ -71,8 +71,13 @@ pub struct Session {
     pub access_token: String,
     /// Single use: exchange it at `POST /auth/refresh` for a new pair.
     pub refresh_token: String,
-    /// Seconds until `access_token` expires.
+    /// Seconds until `access_token` expires: 3600, less when the login ends sooner.
     pub expires_in: i64,
+    /// This login's public id (as `GET /auth/me` shows it, and on the keys it mints).
+    pub login_id: String,
+    /// When this login ends at the latest (ISO-8601 UTC): its maximum age from logging in
+    /// (30 days by default). Refreshing does not move it; log in again after it.
+    pub login_expires_at: String,
 }
 
 #[derive(Debug, Object)]
@@ -114,6 +119,9 @@ pub struct KeySummary {
     pub scopes: Vec<ScopeName>,
     /// Last authenticated use (ISO-8601 UTC, whole seconds); null if never used.
     pub last_used_at: Option<String>,
+    /// The login (its `login_id`) whose session token minted the key; null for the key made at
+    /// registration and keys made with another key. After a leak, the keys a stolen login made.
+    pub minted_by_login: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -130,6 +138,27 @@ pub struct MeBody {
     pub endpoints: Vec<String>,
     /// Active keys, oldest first.
     pub api_keys: Vec<KeySummary>,
+    /// The caller's login when called with a session token; null with an API key.
+    pub login_id: Option<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct PasswordChange {
+    /// The password in use now.
+    #[oai(validator(max_length = 1024))]
+    pub current_password: String,
+    /// At least 8 characters.
+    #[oai(validator(max_length = 1024))]
+    pub new_password: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct PasswordChanged {
+    pub message: String,
+    /// How many logins were ended: every login of the account but the caller's own.
+    pub logins_ended: u64,
 }
 
 #[derive(Debug, Object)]
@@ -156,7 +185,13 @@ impl From<IssuedKey> for NewKey {
 
 impl From<SessionTokens> for Session {
     fn from(s: SessionTokens) -> Self {
-        Session { access_token: s.access_token, refresh_token: s.refresh_token, expires_in: s.expires_in }
+        Session {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            expires_in: s.expires_in,
+            login_id: s.login.as_str().to_owned(),
+            login_expires_at: iso_seconds(s.login_expires_at),
+        }
     }
 }
 
@@ -184,6 +219,8 @@ impl poem_openapi::types::Example for Session {
             access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl".into(),
             refresh_token: "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f".into(),
             expires_in: 3600,
+            login_id: "login_3f9a0c5e7b21d846".into(),
+            login_expires_at: "2025-05-12T08:30:00Z".into(),
         }
     }
 }
@@ -236,8 +273,22 @@ impl poem_openapi::types::Example for MeBody {
                 key_prefix: "jl_live_a1b2****".into(),
                 scopes: to_names(Scopes::ALL),
                 last_used_at: Some("2025-04-12T08:32:00Z".into()),
+                minted_by_login: None,
             }],
+            login_id: Some("login_3f9a0c5e7b21d846".into()),
         }
+    }
+}
+
+impl poem_openapi::types::Example for PasswordChange {
+    fn example() -> Self {
+        Self { current_password: "mypassword".into(), new_password: "a-longer-passphrase".into() }
+    }
+}
+
+impl poem_openapi::types::Example for PasswordChanged {
+    fn example() -> Self {
+        Self { message: "Password changed".into(), logins_ended: 2 }
     }
 }
 

@@ -35,6 +35,16 @@ error_responses!(LogoutErrorResponse {
     503 => Unavailable: "The database is unreachable.",
 });
 
+error_responses!(PasswordErrorResponse {
+    400 => BadRequest: "The new password is shorter than 8 characters (`validation_failed`, `details.field` = `new_password`), or a malformed body.",
+    401 => Unauthorized: "Missing, invalid or ended credentials, or a wrong `current_password` (`invalid_credentials`).",
+    403 => Forbidden: "The key lacks `keys:write` (`insufficient_scope`).",
+    413 => PayloadTooLarge: "Body over the size limit.",
+    415 => UnsupportedMediaType: "Body is not application/json.",
+    429 => TooManyRequests: "10 wrong passwords for this account in the current 15-minute window, counted with failed logins (`rate_limited`, `details.reason` = `login_failures`), or over the account-request limit (`details.class` = `account`); both with `Retry-After`.",
+    503 => Unavailable: "The database is unreachable.",
+});
+
 error_responses!(CreateKeyErrorResponse {
     400 => BadRequest: "Invalid name, an unknown scope or an empty `scopes` list (`validation_failed`, naming the field), or a malformed body.",
     401 => Unauthorized: "Missing, invalid or revoked credentials.",
@@ -120,4 +130,8 @@ macro_rules! invalid_field {
 }
 
 invalid_field!(scopes: jobin_core::usecases::keys::CreateKeyError, jobin_core::usecases::RotateError);
-invalid_field!(jobin_core::usecases::RevokeError, jobin_core::usecases::RegisterError);
+invalid_field!(
+    jobin_core::usecases::RevokeError,
+    jobin_core::usecases::RegisterError,
+    jobin_core::usecases::ChangePasswordError
+);
