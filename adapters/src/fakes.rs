@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use crate::sources::filter_locally;
 use jobin_core::domain::normalize::seniority_from_title;
-use jobin_core::domain::{Country, Job, Location, PayPeriod, Salary, SourceId};
+use jobin_core::domain::{
+    Country, EmploymentType, Job, JobDetails, Location, PayPeriod, Salary, SourceId, WorkplaceType,
+};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
 
 /// How a fake board misbehaves.
@@ -260,6 +262,7 @@ fn listing(source: SourceId, p: &Posting, rng: &mut Rng) -> Job {
         (p.country.iso().to_owned(), p.region.to_owned())
     };
     let id = Job::make_id(source, &native);
+    let location = Location { city, country, region };
     Job {
         url: format!("https://{}.example.test/jobs/{native}", source.as_str()),
         source,
@@ -272,7 +275,6 @@ fn listing(source: SourceId, p: &Posting, rng: &mut Rng) -> Job {
         ),
         title,
         company,
-        location: Location { city, country, region },
         salary,
         skills,
         remote,
@@ -280,6 +282,23 @@ fn listing(source: SourceId, p: &Posting, rng: &mut Rng) -> Job {
         valid_through: None,
         fetched_at: p.posted_at,
         copies: vec![],
+        details: JobDetails {
+            // Adzuna and Reed give snippets; here every board gives the whole (short) text.
+            description_truncated: false,
+            apply_url: None,
+            // Every seventh posting a contract (not drawn: the other fields' draws stay as they were).
+            employment_type: Some(if p.n.is_multiple_of(7) {
+                EmploymentType::Contract
+            } else {
+                EmploymentType::FullTime
+            }),
+            workplace_type: remote.then_some(WorkplaceType::Remote),
+            locations: crate::sources::places(&location),
+            visa_sponsorship: None,
+            company: Default::default(),
+            categories: vec![],
+        },
+        location,
         id,
     }
 }

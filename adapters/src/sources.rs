@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jobin_core::domain::normalize::matches_keywords;
-use jobin_core::domain::{Job, SourceId};
+use jobin_core::domain::{Job, Location, SourceId, WorkplaceType};
 use jobin_core::ports::{RequestBudget, SourceError, SourceQuery};
 
 pub use adzuna::Adzuna;
@@ -138,13 +138,14 @@ impl Feed {
 }
 
 /// Local filtering for boards that ignore the keyword or the location: every keyword must occur
-/// in the title, company, skills or description; a location must occur in the job's city, region
+/// in the title, company, skills, categories or description; a location must occur in the job's city, region
 /// or country.
 pub(crate) fn filter_locally(jobs: &[Job], query: &SourceQuery, keep: impl Fn(&Job) -> bool) -> Vec<Job> {
     jobs.iter()
         .filter(|j| {
             let skills = j.skills.join(" ");
-            matches_keywords(&query.q, &[&j.title, &j.company, &skills, &j.description])
+            let categories = j.details.categories.join(" ");
+            matches_keywords(&query.q, &[&j.title, &j.company, &skills, &categories, &j.description])
         })
         .filter(|j| match &query.location {
             None => true,
@@ -162,4 +163,62 @@ pub(crate) fn says_remote(texts: &[&str]) -> bool {
         let f = jobin_core::domain::normalize::fold(t);
         f.split(' ').any(|w| w == "remote" || w == "homeoffice" || w == "telecommute")
     })
+}
+
+/// Where the work is done, as a posting's short texts (title, place, board tags) state it: hybrid
+/// when one says so, else remote when `remote`, else on-site when one says so; `None` otherwise
+/// (a board's `remote: false` does not say on-site).
+pub(crate) fn workplace(remote: bool, texts: &[&str]) -> Option<WorkplaceType> {
+    let says = |phrases: &[&str]| {
+        texts.iter().any(|t| {
+            let f = format!(" {} ", jobin_core::domain::normalize::fold(t));
+            phrases.iter().any(|p| f.contains(&format!(" {p} ")))
+        })
+    };
+    if says(&["hybrid", "hybride", "hybrides", "hybrid remote", "teilweise remote"]) {
+        Some(WorkplaceType::Hybrid)
+    } else if remote {
+        Some(WorkplaceType::Remote)
+    } else if says(&["onsite", "on site", "in office", "office based", "vor ort", "sur site"]) {
+        Some(WorkplaceType::Onsite)
+    } else {
+        None
+    }
+}
+
+/// `Some(true)` when a board's tags say the employer sponsors visas; `None` otherwise (no tag is
+/// not a "no").
+pub(crate) fn visa_from_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Option<bool> {
+    tags.into_iter()
+        .map(jobin_core::domain::normalize::fold)
+        .any(|t| t.contains("visa sponsor") || t == "visa" || t.contains("visum"))
+        .then_some(true)
+}
+
+/// The posting's one place as a list: empty when it names none.
+pub(crate) fn places(location: &Location) -> Vec<Location> {
+    let named = [&location.city, &location.region, &location.country].iter().any(|f| !f.trim().is_empty());
+    if named { vec![location.clone()] } else { vec![] }
+}
+
+#[cfg(test)]
+mod detail_tests {
+    use super::*;
+
+    #[test]
+    fn workplace_is_what_the_texts_state_and_nothing_more() {
+        assert_eq!(workplace(false, &["Data Engineer (Hybrid)", "London"]), Some(WorkplaceType::Hybrid));
+        assert_eq!(workplace(true, &["Hybrides Arbeiten", ""]), Some(WorkplaceType::Hybrid));
+        assert_eq!(workplace(true, &["Backend Engineer", "Worldwide"]), Some(WorkplaceType::Remote));
+        assert_eq!(workplace(false, &["Nurse - on-site", "Leeds"]), Some(WorkplaceType::Onsite));
+        assert_eq!(workplace(false, &["Backend Engineer", "Berlin"]), None, "remote: false is not on-site");
+    }
+
+    #[test]
+    fn visa_sponsorship_only_from_a_tag_that_says_so() {
+        assert_eq!(visa_from_tags(["Visa Sponsorship", "IT"]), Some(true));
+        assert_eq!(visa_from_tags(["visa"]), Some(true));
+        assert_eq!(visa_from_tags(["IT", "English"]), None);
+        assert_eq!(visa_from_tags([]), None);
+    }
 }

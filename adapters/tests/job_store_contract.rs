@@ -40,6 +40,7 @@ fn job(n: u32, title: &str) -> Job {
         fetched_at: t(0),
         description: "text".into(),
         copies: vec![],
+        details: Default::default(),
     }
 }
 

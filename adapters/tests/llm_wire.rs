@@ -290,6 +290,7 @@ fn job() -> Job {
         fetched_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
         description: "Rust and Kubernetes".into(),
         copies: vec![],
+        details: Default::default(),
     }
 }
 

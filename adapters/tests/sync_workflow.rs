@@ -69,6 +69,7 @@ fn job(n: u8, variant: u8, at: DateTime<Utc>) -> Job {
         fetched_at: at,
         description: String::new(),
         copies: vec![],
+        details: Default::default(),
     }
 }
 

@@ -56,6 +56,7 @@ fn job(n: usize) -> Job {
         fetched_at: Utc::now(),
         description: "Pipelines in SQL and Spark on Kubernetes.".into(),
         copies: vec![],
+        details: Default::default(),
     }
 }
 

@@ -44,6 +44,7 @@ fn template() -> Job {
         fetched_at: chrono::Utc::now(),
         description: "We are looking for a data engineer to build pipelines in Python and SQL. ".repeat(8),
         copies: vec![],
+        details: Default::default(),
     }
 }
 

@@ -8,8 +8,10 @@ pub mod api_key;
 pub mod billing;
 pub mod dedup;
 pub mod email;
+mod entities;
 pub mod facts;
 pub mod feed;
+pub mod html;
 pub mod job;
 pub mod normalize;
 pub mod password;
@@ -29,7 +31,10 @@ pub use dedup::{Fingerprint, merge};
 pub use email::{Email, EmailError};
 pub use facts::{AnnualSalary, JobFacts};
 pub use feed::{CursorCodec, InvalidCursor, Stream, content_hash};
-pub use job::{Country, Job, JobCopy, Location, PayPeriod, Salary, Seniority, SourceId, UnsupportedCountry};
+pub use job::{
+    CompanyDetails, Country, EmploymentType, Job, JobCopy, JobDetails, Location, PayPeriod, Salary, Seniority,
+    SourceId, UnsupportedCountry, WorkplaceType,
+};
 pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
 pub use plan_catalog::{

@@ -8,9 +8,11 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{BoardContext, parse_json, says_remote};
+use super::{BoardContext, parse_json, places, says_remote, workplace};
 use jobin_core::domain::normalize::{clean_text, html_to_text, parse_iso_datetime, seniority_from_title};
-use jobin_core::domain::{Country, Job, Location, PayPeriod, Salary, SourceId};
+use jobin_core::domain::{
+    CompanyDetails, Country, EmploymentType, Job, JobDetails, Location, PayPeriod, Salary, SourceId, html,
+};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
 
 /// Adzuna's page-size maximum.
@@ -49,6 +51,17 @@ struct Wire {
     salary_max: Option<f64>,
     /// "0"/"1" in every capture; the docs show a number.
     salary_is_predicted: Option<serde_json::Value>,
+    /// `permanent` or `contract`.
+    contract_type: Option<String>,
+    /// `full_time` or `part_time`.
+    contract_time: Option<String>,
+    category: Option<Category>,
+}
+
+#[derive(Deserialize)]
+struct Category {
+    label: Option<String>,
+    tag: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -96,15 +109,41 @@ impl Wire {
         } else {
             Salary::from_bounds(self.salary_min, self.salary_max, country.currency(), PayPeriod::Year)
         };
-        let description = html_to_text(self.description.as_deref().unwrap_or_default());
+        let description = html::to_text(self.description.as_deref().unwrap_or_default());
         let display = loc.display_name.unwrap_or_default();
+        let location = Location { city, country: country.iso().to_owned(), region };
+        let remote = says_remote(&[&title, &display]);
+        // A contract is a contract whatever its hours; `permanent` alone says nothing of hours.
+        let employment_type = match self.contract_type.as_deref().map(str::trim) {
+            Some("contract") => Some(EmploymentType::Contract),
+            _ => self.contract_time.as_deref().and_then(EmploymentType::from_board),
+        };
+        let categories = self
+            .category
+            .filter(|c| c.tag.as_deref() != Some("unknown"))
+            .and_then(|c| c.label)
+            .map(|l| clean_text(&l))
+            .filter(|l| !l.is_empty())
+            .into_iter()
+            .collect();
+        let details = JobDetails {
+            // Adzuna's search gives the first 500 characters; the rest is on the redirect page.
+            description_truncated: true,
+            apply_url: None,
+            employment_type,
+            workplace_type: workplace(remote, &[&title, &display]),
+            locations: places(&location),
+            visa_sponsorship: None,
+            company: CompanyDetails::default(),
+            categories,
+        };
         Some(Job {
             id: Job::make_id(SourceId::Adzuna, &native),
             source: SourceId::Adzuna,
             seniority: seniority_from_title(&title),
-            remote: says_remote(&[&title, &display]),
+            remote,
             company: clean_text(&self.company.and_then(|c| c.display_name).unwrap_or_default()),
-            location: Location { city, country: country.iso().to_owned(), region },
+            location,
             salary,
             skills: vec![],
             url: self.redirect_url.unwrap_or_default(),
@@ -113,6 +152,7 @@ impl Wire {
             fetched_at: Utc::now(),
             description,
             copies: vec![],
+            details,
             title,
         })
     }

@@ -9,11 +9,11 @@ use chrono::Utc;
 use serde::Deserialize;
 use std::time::Duration;
 
-use super::{BoardContext, Feed, filter_locally, parse_json, says_remote};
+use super::{BoardContext, Feed, filter_locally, parse_json, says_remote, visa_from_tags, workplace};
 use jobin_core::domain::normalize::{
-    clean_skills, clean_text, country_in_text, from_unix_seconds, html_to_text, seniority_from_title,
+    clean_skills, clean_text, country_in_text, from_unix_seconds, seniority_from_title,
 };
-use jobin_core::domain::{Country, Job, Location, SourceId};
+use jobin_core::domain::{Country, EmploymentType, Job, JobDetails, Location, SourceId, html};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
@@ -70,6 +70,23 @@ struct Wire {
     tags: Vec<String>,
     location: Option<String>,
     created_at: Option<i64>,
+    /// Free text: `Full-time`, `Internship`, `professional / experienced`, …
+    #[serde(default)]
+    job_types: Vec<String>,
+    /// Not in any capture (it is a request filter), read should the board add it.
+    visa_sponsorship: Option<bool>,
+}
+
+/// Every place a location names (`Hamburg, Berlin`), without country names and remote words; the
+/// country is the one the text names, else Germany.
+fn named_places(place: &str, country: Country) -> Vec<Location> {
+    place
+        .split([',', '/', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !says_remote(&[p]))
+        .filter(|p| !country_in_text(p).is_some_and(|c| c.names().iter().any(|n| n.eq_ignore_ascii_case(p))))
+        .map(|city| Location { city: city.to_owned(), country: country.iso().to_owned(), region: String::new() })
+        .collect()
 }
 
 impl Wire {
@@ -87,6 +104,14 @@ impl Wire {
         } else {
             place.split(',').next().unwrap_or_default().trim().to_owned()
         };
+        let locations = named_places(&place, country);
+        let details = JobDetails {
+            employment_type: self.job_types.iter().find_map(|t| EmploymentType::from_board(t)),
+            workplace_type: workplace(remote, &[&title, &place]),
+            locations,
+            visa_sponsorship: self.visa_sponsorship.or_else(|| visa_from_tags(self.tags.iter().map(String::as_str))),
+            ..JobDetails::default()
+        };
         Some(Job {
             id: Job::make_id(SourceId::Arbeitnow, &native),
             source: SourceId::Arbeitnow,
@@ -100,8 +125,9 @@ impl Wire {
             posted_at: self.created_at.and_then(from_unix_seconds),
             valid_through: None,
             fetched_at: Utc::now(),
-            description: html_to_text(self.description.as_deref().unwrap_or_default()),
+            description: html::to_text(self.description.as_deref().unwrap_or_default()),
             copies: vec![],
+            details,
             title,
         })
     }

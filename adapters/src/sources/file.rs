@@ -32,7 +32,9 @@ use std::sync::Arc;
 use jobin_core::domain::normalize::{
     clean_skills, clean_text, fold, parse_iso_datetime, query_words, seniority_from_title,
 };
-use jobin_core::domain::{Country, Job, Location, PayPeriod, Salary, SourceId};
+use jobin_core::domain::{
+    Country, EmploymentType, Job, JobDetails, Location, PayPeriod, Salary, SourceId, WorkplaceType, html,
+};
 use jobin_core::ports::{CorpusQuery, JobSource, JobStore, JobStoreError, SourceError, SourceQuery};
 
 /// The postings of a dump, parsed.
@@ -209,12 +211,22 @@ fn to_job(m: &Map<String, Value>, row: usize, default_currency: Option<&str>) ->
         .or_else(|| default_currency.map(str::to_owned))
         .or_else(|| country.map(|c| c.currency().to_owned()));
     let salary = currency.and_then(|c| Salary::from_bounds(min, max, &c, period));
+    let location = Location { city, country: country.map(|c| c.iso().to_owned()).unwrap_or_default(), region };
+    let details = JobDetails {
+        apply_url: text(m, &["apply_url", "job_apply_link"]).filter(|u| u.starts_with("http")),
+        // `Full-time`, or several joined (`Full-time and Part-time`): the first that reads as one.
+        employment_type: text(m, &["employment_type", "job_schedule_type"])
+            .and_then(|t| t.split([',', '/']).flat_map(|p| p.split(" and ")).find_map(EmploymentType::from_board)),
+        workplace_type: remote.then_some(WorkplaceType::Remote),
+        locations: super::places(&location),
+        ..JobDetails::default()
+    };
     Ok(Job {
         id: Job::make_id(SourceId::Import, &native),
         source: SourceId::Import,
         seniority: seniority_from_title(&title),
         company: clean_text(&text(m, &["company", "company_name"]).unwrap_or_default()),
-        location: Location { city, country: country.map(|c| c.iso().to_owned()).unwrap_or_default(), region },
+        location,
         salary,
         skills: skills(m),
         remote,
@@ -222,8 +234,9 @@ fn to_job(m: &Map<String, Value>, row: usize, default_currency: Option<&str>) ->
         posted_at: text(m, &["posted_at", "job_posted_date"]).as_deref().and_then(parse_iso_datetime),
         valid_through: None,
         fetched_at: Utc::now(),
-        description: String::new(),
+        description: text(m, &["description", "job_description"]).map(|d| html::to_text(&d)).unwrap_or_default(),
         copies: vec![],
+        details,
         title,
     })
 }

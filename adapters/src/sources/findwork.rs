@@ -7,11 +7,11 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{BoardContext, parse_json, says_remote};
+use super::{BoardContext, parse_json, places, says_remote, workplace};
 use jobin_core::domain::normalize::{
-    clean_skills, clean_text, country_in_text, html_to_text, parse_iso_datetime, seniority_from_title,
+    clean_skills, clean_text, country_in_text, parse_iso_datetime, seniority_from_title,
 };
-use jobin_core::domain::{Country, Job, Location, SourceId};
+use jobin_core::domain::{CompanyDetails, Country, EmploymentType, Job, JobDetails, Location, SourceId, html};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
 
 pub struct Findwork {
@@ -45,6 +45,11 @@ struct Wire {
     date_posted: Option<String>,
     #[serde(default)]
     keywords: Vec<String>,
+    /// `full time`, `contract`, …, or null.
+    employment_type: Option<String>,
+    logo: Option<String>,
+    /// Head-count bucket (`11-50`), or null.
+    company_num_employees: Option<String>,
 }
 
 impl Wire {
@@ -68,25 +73,38 @@ impl Wire {
         } else {
             place.split(',').next().unwrap_or_default().trim().to_owned()
         };
+        let location = Location {
+            city,
+            country: country.map(|c| c.iso().to_owned()).unwrap_or_default(),
+            region: if remote { place.clone() } else { String::new() },
+        };
+        let details = JobDetails {
+            employment_type: self.employment_type.as_deref().and_then(EmploymentType::from_board),
+            workplace_type: workplace(remote, &[&title, &place]),
+            locations: places(&location),
+            company: CompanyDetails {
+                logo_url: self.logo.filter(|u| u.starts_with("http")),
+                url: None,
+                size: self.company_num_employees.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+            },
+            ..JobDetails::default()
+        };
         Some(Job {
             id: Job::make_id(SourceId::Findwork, &native),
             source: SourceId::Findwork,
             seniority: seniority_from_title(&title),
             remote,
             company: clean_text(self.company_name.as_deref().unwrap_or_default()),
-            location: Location {
-                city,
-                country: country.map(|c| c.iso().to_owned()).unwrap_or_default(),
-                region: if remote { place } else { String::new() },
-            },
+            location,
             salary: None,
             skills: clean_skills(self.keywords.iter().map(String::as_str)),
             url: self.url.unwrap_or_default(),
             posted_at: self.date_posted.as_deref().and_then(parse_iso_datetime),
             valid_through: None,
             fetched_at: Utc::now(),
-            description: html_to_text(self.text.as_deref().unwrap_or_default()),
+            description: html::to_text(self.text.as_deref().unwrap_or_default()),
             copies: vec![],
+            details,
             title,
         })
     }

@@ -8,11 +8,9 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{BoardContext, parse_json, says_remote};
-use jobin_core::domain::normalize::{
-    clean_text, html_to_text, infer_period, parse_day_month_year, seniority_from_title,
-};
-use jobin_core::domain::{Country, Job, Location, Salary, SourceId};
+use super::{BoardContext, parse_json, places, says_remote, workplace};
+use jobin_core::domain::normalize::{clean_text, infer_period, parse_day_month_year, seniority_from_title};
+use jobin_core::domain::{Country, EmploymentType, Job, JobDetails, Location, Salary, SourceId, html};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
 
 const PAGE_SIZE: usize = 100;
@@ -51,6 +49,13 @@ struct Wire {
     expiration_date: Option<String>,
     job_description: Option<String>,
     job_url: Option<String>,
+    // Only in the details answer (`/jobs/{id}`), read when present.
+    full_time: Option<bool>,
+    part_time: Option<bool>,
+    /// `Permanent`, `Contract`, `Temporary`.
+    contract_type: Option<String>,
+    /// The employer's own application page.
+    external_url: Option<String>,
 }
 
 /// A UK postcode written without a space (`CH11DA`, `SW1A1AA`): letters and digits mixed, no
@@ -78,14 +83,33 @@ impl Wire {
         let currency = self.currency.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| Country::Gb.currency().into());
         let top = self.maximum_salary.or(self.minimum_salary).unwrap_or(0.0);
         let salary = Salary::from_bounds(self.minimum_salary, self.maximum_salary, &currency, infer_period(top));
-        let description = html_to_text(self.job_description.as_deref().unwrap_or_default());
+        let description = html::to_text(self.job_description.as_deref().unwrap_or_default());
+        let location = Location { city, country: Country::Gb.iso().into(), region: String::new() };
+        let remote = says_remote(&[&title, &place]);
+        let employment_type = match self.contract_type.as_deref().and_then(EmploymentType::from_board) {
+            Some(t) => Some(t),
+            None => match (self.full_time, self.part_time) {
+                (Some(true), _) => Some(EmploymentType::FullTime),
+                (_, Some(true)) => Some(EmploymentType::PartTime),
+                _ => None,
+            },
+        };
+        let details = JobDetails {
+            // The search answer's description is a snippet of about 450 characters.
+            description_truncated: true,
+            apply_url: self.external_url.filter(|u| u.starts_with("http")),
+            employment_type,
+            workplace_type: workplace(remote, &[&title, &place]),
+            locations: places(&location),
+            ..JobDetails::default()
+        };
         Some(Job {
             id: Job::make_id(SourceId::Reed, &native),
             source: SourceId::Reed,
             seniority: seniority_from_title(&title),
-            remote: says_remote(&[&title, &place]),
+            remote,
             company: clean_text(self.employer_name.as_deref().unwrap_or_default()),
-            location: Location { city, country: Country::Gb.iso().into(), region: String::new() },
+            location,
             salary,
             skills: vec![],
             url: self.job_url.unwrap_or_default(),
@@ -98,6 +122,7 @@ impl Wire {
                 .map(|d| d + chrono::Duration::days(1)),
             fetched_at: Utc::now(),
             description,
+            details,
             copies: vec![],
             title,
         })

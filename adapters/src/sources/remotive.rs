@@ -8,12 +8,12 @@ use chrono::Utc;
 use serde::Deserialize;
 use std::time::Duration;
 
-use super::{BoardContext, Feed, filter_locally, parse_json};
+use super::{BoardContext, Feed, filter_locally, parse_json, visa_from_tags};
 use jobin_core::domain::normalize::{
-    clean_skills, clean_text, country_in_text, html_to_text, location_admits, parse_iso_datetime, parse_salary_text,
+    clean_skills, clean_text, country_in_text, location_admits, parse_iso_datetime, parse_salary_text,
     seniority_from_title,
 };
-use jobin_core::domain::{Job, Location, SourceId};
+use jobin_core::domain::{CompanyDetails, EmploymentType, Job, JobDetails, Location, SourceId, WorkplaceType, html};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
 
 /// How long a fetched listing is reused by default (four fetches a day at most).
@@ -48,6 +48,12 @@ struct Wire {
     candidate_required_location: Option<String>,
     salary: Option<String>,
     description: Option<String>,
+    /// `full_time`, `contract`, `part_time`, `freelance`, `internship` or "".
+    job_type: Option<String>,
+    category: Option<String>,
+    company_logo: Option<String>,
+    /// Older name of `company_logo`, on some jobs only.
+    company_logo_url: Option<String>,
 }
 
 impl Wire {
@@ -59,21 +65,34 @@ impl Wire {
         }
         let region = clean_text(self.candidate_required_location.as_deref().unwrap_or_default());
         let country = country_in_text(&region).map(|c| c.iso().to_owned()).unwrap_or_default();
+        let location = Location { city: String::new(), country, region };
+        let logo = self.company_logo.or(self.company_logo_url).filter(|u| u.starts_with("http"));
+        let details = JobDetails {
+            employment_type: self.job_type.as_deref().and_then(EmploymentType::from_board),
+            // Remotive lists remote jobs only; the place is where candidates may live.
+            workplace_type: Some(WorkplaceType::Remote),
+            locations: super::places(&location),
+            visa_sponsorship: visa_from_tags(self.tags.iter().map(String::as_str)),
+            company: CompanyDetails { logo_url: logo, ..CompanyDetails::default() },
+            categories: self.category.map(|c| clean_text(&c)).filter(|c| !c.is_empty()).into_iter().collect(),
+            ..JobDetails::default()
+        };
         Some(Job {
             id: Job::make_id(SourceId::Remotive, &native),
             source: SourceId::Remotive,
             seniority: seniority_from_title(&title),
             remote: true,
             company: clean_text(self.company_name.as_deref().unwrap_or_default()),
-            location: Location { city: String::new(), country, region },
+            location,
             salary: self.salary.as_deref().and_then(parse_salary_text),
             skills: clean_skills(self.tags.iter().map(String::as_str)),
             url: self.url.unwrap_or_default(),
             posted_at: self.publication_date.as_deref().and_then(parse_iso_datetime),
             valid_through: None,
             fetched_at: Utc::now(),
-            description: html_to_text(self.description.as_deref().unwrap_or_default()),
+            description: html::to_text(self.description.as_deref().unwrap_or_default()),
             copies: vec![],
+            details,
             title,
         })
     }

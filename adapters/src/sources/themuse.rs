@@ -9,11 +9,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::time::Duration;
 
-use super::{BoardContext, Feed, filter_locally, parse_json, says_remote};
+use super::{BoardContext, Feed, filter_locally, parse_json, says_remote, workplace};
 use jobin_core::domain::normalize::{
-    clean_skills, clean_text, country_in_text, html_to_text, parse_iso_datetime, seniority_from_title,
+    clean_skills, clean_text, country_in_text, parse_iso_datetime, seniority_from_title,
 };
-use jobin_core::domain::{Job, Location, Seniority, SourceId};
+use jobin_core::domain::{EmploymentType, Job, JobDetails, Location, Seniority, SourceId, html};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
@@ -116,21 +116,33 @@ impl Wire {
         }
         let places: Vec<String> = self.locations.into_iter().filter_map(|l| l.name).map(|n| clean_text(&n)).collect();
         let remote = places.iter().any(|p| says_remote(&[p]));
-        // The first named place that is not "Flexible / Remote" is the job's location.
-        let place = places.iter().find(|p| !says_remote(&[p])).cloned().unwrap_or_default();
-        let country = country_in_text(&place);
-        let mut parts = place.split(',').map(str::trim);
-        let city = parts.next().unwrap_or_default().to_owned();
-        let region = parts.next().filter(|r| country_in_text(r).is_none()).unwrap_or_default().to_owned();
-        let level = self.levels.iter().filter_map(|l| l.short_name.as_deref()).find_map(level_seniority);
-        let categories: Vec<String> = self.categories.into_iter().filter_map(|c| c.name).collect();
+        // Every named place but "Flexible / Remote"; the first is the job's location.
+        let locations: Vec<Location> = places.iter().filter(|p| !says_remote(&[p])).map(|p| place(p)).collect();
+        let location = locations.first().cloned().unwrap_or_default();
+        let shorts: Vec<&str> = self.levels.iter().filter_map(|l| l.short_name.as_deref()).collect();
+        let level = shorts.iter().copied().find_map(level_seniority);
+        let categories: Vec<String> = self
+            .categories
+            .into_iter()
+            .filter_map(|c| c.name)
+            .map(|c| clean_text(&c))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let details = JobDetails {
+            // "Internship" is The Muse's level for internships: the one term of employment it states.
+            employment_type: shorts.contains(&"internship").then_some(EmploymentType::Internship),
+            workplace_type: workplace(remote, &[&title]),
+            locations,
+            categories,
+            ..JobDetails::default()
+        };
         Some(Job {
             id: Job::make_id(SourceId::TheMuse, &native),
             source: SourceId::TheMuse,
             seniority: level.or_else(|| seniority_from_title(&title)),
             remote,
             company: clean_text(&self.company.and_then(|c| c.name).unwrap_or_default()),
-            location: Location { city, country: country.map(|c| c.iso().to_owned()).unwrap_or_default(), region },
+            location,
             salary: None,
             // Categories ("Data and Analytics") are fields, not skills; The Muse's tags are empty.
             skills: clean_skills(std::iter::empty()),
@@ -138,15 +150,22 @@ impl Wire {
             posted_at: self.publication_date.as_deref().and_then(parse_iso_datetime),
             valid_through: None,
             fetched_at: Utc::now(),
-            description: format!(
-                "{} {}",
-                categories.join(" "),
-                html_to_text(self.contents.as_deref().unwrap_or_default())
-            ),
+            description: html::to_text(self.contents.as_deref().unwrap_or_default()),
             copies: vec![],
+            details,
             title,
         })
     }
+}
+
+/// A place as The Muse names it (`New York, NY`, `London, United Kingdom`): city, then region
+/// unless it is the country.
+fn place(name: &str) -> Location {
+    let country = country_in_text(name);
+    let mut parts = name.split(',').map(str::trim);
+    let city = parts.next().unwrap_or_default().to_owned();
+    let region = parts.next().filter(|r| country_in_text(r).is_none()).unwrap_or_default().to_owned();
+    Location { city, country: country.map(|c| c.iso().to_owned()).unwrap_or_default(), region }
 }
 
 /// Parses one page into jobs and the page count.

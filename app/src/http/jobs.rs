@@ -92,7 +92,11 @@ impl JobsApi {
         /// plan may use).
         #[oai(name = "X-AI-Model")]
         ai_model: Header<Option<String>>,
+        /// `description`: each job carries its whole `description` too (default: `summary` only,
+        /// to keep answers light).
+        include: Query<Option<String>>,
     ) -> Result<SearchResponse, SearchErrorResponse> {
+        let with_description = includes_description(include.0.as_deref())?;
         let plan = auth.0.account.plan;
         let req = SearchJobsRequest {
             plan,
@@ -107,7 +111,11 @@ impl JobsApi {
         };
         let r = state.jobs.search.execute(req).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
         let cache = cache_header(r.outcome.cache_hit);
-        Ok(SearchResponse::Ok(Json(SearchBody::from(r)), cache))
+        let mut body = SearchBody::from(r);
+        if !with_description {
+            body.jobs.iter_mut().for_each(|j| j.description = None);
+        }
+        Ok(SearchResponse::Ok(Json(body), cache))
     }
 
     /// Salary percentiles and histogram
@@ -220,4 +228,22 @@ impl JobsApi {
     ) -> Result<ProvidersResponse, ProvidersErrorResponse> {
         Ok(ProvidersResponse::Ok(Json(ProvidersBody::from(state.jobs.ai.providers(auth.0.account.plan)))))
     }
+}
+
+/// `include`: a comma-separated list of extras; `description` is the one there is.
+fn includes_description(include: Option<&str>) -> Result<bool, ApiError> {
+    let Some(raw) = include else { return Ok(false) };
+    let mut with = false;
+    for item in raw.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        if item.eq_ignore_ascii_case("description") {
+            with = true;
+        } else {
+            return Err(ApiError::field(
+                jobin_core::Code::ValidationFailed,
+                "include",
+                format!("unknown value `{item}`; the one value is `description`"),
+            ));
+        }
+    }
+    Ok(with)
 }

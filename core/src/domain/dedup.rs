@@ -317,8 +317,31 @@ fn fill_from(primary: &mut Job, other: Job) {
     if primary.posted_at.is_none() {
         primary.posted_at = other.posted_at;
     }
-    if empty(&primary.description) {
+    // A whole description is better than a board's snippet of it.
+    let other_better = !empty(&other.description)
+        && (empty(&primary.description)
+            || (primary.details.description_truncated && !other.details.description_truncated));
+    if other_better {
         primary.description = other.description;
+        primary.details.description_truncated = other.details.description_truncated;
+    }
+    let (d, o) = (&mut primary.details, other.details);
+    d.apply_url = d.apply_url.take().or(o.apply_url);
+    d.employment_type = d.employment_type.or(o.employment_type);
+    d.workplace_type = d.workplace_type.or(o.workplace_type);
+    d.visa_sponsorship = d.visa_sponsorship.or(o.visa_sponsorship);
+    d.company.logo_url = d.company.logo_url.take().or(o.company.logo_url);
+    d.company.url = d.company.url.take().or(o.company.url);
+    d.company.size = d.company.size.take().or(o.company.size);
+    for place in o.locations {
+        if !d.locations.contains(&place) {
+            d.locations.push(place);
+        }
+    }
+    for category in o.categories {
+        if !d.categories.iter().any(|c| c.eq_ignore_ascii_case(&category)) {
+            d.categories.push(category);
+        }
     }
     primary.remote |= other.remote;
     for skill in other.skills {
@@ -373,6 +396,33 @@ mod tests {
         assert!(m.remote);
         let ids: Vec<_> = m.copies.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["reed:9", "adzuna:1"]);
+    }
+
+    #[test]
+    fn a_snippet_gives_way_to_a_whole_description_and_details_are_filled_not_overwritten() {
+        use crate::domain::{EmploymentType, Location, WorkplaceType};
+        let mut reed = job(SourceId::Reed, "9", "Data Engineer", "Acme", "London");
+        reed.description = "We are hiring a data engineer to... ".into();
+        reed.details.description_truncated = true;
+        reed.details.employment_type = Some(EmploymentType::Contract);
+        let place = |city: &str| Location { city: city.into(), country: "GB".into(), region: String::new() };
+        reed.details.locations = vec![place("London")];
+        let mut muse = job(SourceId::TheMuse, "5", "Data Engineer", "Acme", "London");
+        muse.description = "We are hiring a data engineer to build pipelines.\n\n- Python\n- SQL".into();
+        muse.details.employment_type = Some(EmploymentType::FullTime);
+        muse.details.workplace_type = Some(WorkplaceType::Hybrid);
+        muse.details.locations = vec![place("London"), place("Leeds")];
+        muse.details.categories = vec!["Data and Analytics".into()];
+        let out = merge(vec![muse, reed], |s| if s == SourceId::Reed { 0 } else { 1 });
+        assert_eq!(out.len(), 1);
+        let m = &out[0];
+        assert_eq!(m.id, "reed:9");
+        assert!(m.description.ends_with("- SQL"), "{}", m.description);
+        assert!(!m.details.description_truncated);
+        assert_eq!(m.details.employment_type, Some(EmploymentType::Contract), "the primary's own statement stays");
+        assert_eq!(m.details.workplace_type, Some(WorkplaceType::Hybrid));
+        assert_eq!(m.details.locations, vec![place("London"), place("Leeds")]);
+        assert_eq!(m.details.categories, vec!["Data and Analytics"]);
     }
 
     fn located(mut j: Job, country: &str, region: &str, remote: bool) -> Job {

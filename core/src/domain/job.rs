@@ -273,6 +273,90 @@ impl Seniority {
     }
 }
 
+impl Seniority {
+    /// The coarser experience level sync clients use: intern and junior are `entry`.
+    pub const fn experience_level(self) -> &'static str {
+        match self {
+            Seniority::Intern | Seniority::Junior => "entry",
+            Seniority::Mid => "mid",
+            Seniority::Senior => "senior",
+            Seniority::Lead => "lead",
+            Seniority::Executive => "executive",
+        }
+    }
+}
+
+/// The terms of employment a board states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmploymentType {
+    FullTime,
+    PartTime,
+    Contract,
+    Internship,
+    Temporary,
+}
+
+impl EmploymentType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EmploymentType::FullTime => "full_time",
+            EmploymentType::PartTime => "part_time",
+            EmploymentType::Contract => "contract",
+            EmploymentType::Internship => "internship",
+            EmploymentType::Temporary => "temporary",
+        }
+    }
+
+    /// A board's own wording (`full_time`, `Full-time`, `full time`, `Teilzeit`, `freelance`,
+    /// `Praktikum`, …); `None` for anything that is not a term of employment (`permanent` says
+    /// nothing about hours, `professional / experienced` is a level).
+    pub fn from_board(raw: &str) -> Option<Self> {
+        let folded: String =
+            raw.trim().to_lowercase().chars().map(|c| if c == '-' || c == '_' { ' ' } else { c }).collect();
+        match folded.split_whitespace().collect::<Vec<_>>().join(" ").as_str() {
+            "full time" | "fulltime" | "vollzeit" | "temps plein" | "cdi" => Some(EmploymentType::FullTime),
+            "part time" | "parttime" | "teilzeit" | "temps partiel" => Some(EmploymentType::PartTime),
+            "contract" | "contractor" | "freelance" | "freelancer" | "freiberuflich" => Some(EmploymentType::Contract),
+            "internship" | "intern" | "praktikum" | "stage" | "werkstudent" | "working student" => {
+                Some(EmploymentType::Internship)
+            }
+            "temporary" | "temp" | "befristet" | "cdd" | "interim" => Some(EmploymentType::Temporary),
+            _ => None,
+        }
+    }
+}
+
+/// Where the work is done, when the posting says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkplaceType {
+    Remote,
+    Hybrid,
+    Onsite,
+}
+
+impl WorkplaceType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WorkplaceType::Remote => "remote",
+            WorkplaceType::Hybrid => "hybrid",
+            WorkplaceType::Onsite => "onsite",
+        }
+    }
+}
+
+/// What a board says about the hiring company beyond its name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CompanyDetails {
+    /// The company's logo, as the board hosts it.
+    pub logo_url: Option<String>,
+    /// The company's page (its site, or its profile on the board).
+    pub url: Option<String>,
+    /// Head-count bucket as the board states it (`11-50`).
+    pub size: Option<String>,
+}
+
 /// One board's listing of a job that was merged into another (or the job itself).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobCopy {
@@ -281,6 +365,9 @@ pub struct JobCopy {
     pub id: String,
     pub url: String,
 }
+
+/// The longest [`Job::summary`], in characters (the ellipsis aside).
+pub const SUMMARY_CHARS: usize = 300;
 
 /// A normalized job posting. Serde is for the search cache's own encoding, not the API shape
 /// (the app maps it to the documented DTO).
@@ -303,10 +390,36 @@ pub struct Job {
     #[serde(default)]
     pub valid_through: Option<DateTime<Utc>>,
     pub fetched_at: DateTime<Utc>,
-    /// Plain text (HTML stripped), used for keyword filtering and AI; not part of the response.
+    /// Plain text: HTML and tracking images stripped, entities decoded, paragraphs and list items
+    /// on their own lines.
     pub description: String,
     /// Every board listing merged into this job, this one included, ordered by source priority.
     pub copies: Vec<JobCopy>,
+    /// The rest of what the posting states (jobs stored before these existed read as unknown).
+    #[serde(default)]
+    pub details: JobDetails,
+}
+
+/// What a posting states beyond the fields every board has. Unknown is `None` or empty, never a
+/// guess.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobDetails {
+    /// The board gives only the start of the description (Adzuna, Reed): the full text is on the
+    /// listing page.
+    pub description_truncated: bool,
+    /// Where to apply when the board gives a link apart from its listing page (`Job::url`).
+    pub apply_url: Option<String>,
+    pub employment_type: Option<EmploymentType>,
+    /// Stated by the board or the posting's title or place (`Job::remote` stays as it was).
+    pub workplace_type: Option<WorkplaceType>,
+    /// Every place the posting names (`Job::location` is the first); empty when it names none.
+    pub locations: Vec<Location>,
+    /// Whether the employer sponsors visas, where the board tags it.
+    pub visa_sponsorship: Option<bool>,
+    pub company: CompanyDetails,
+    /// The board's categories ("Data and Analytics"): matched by keyword filters, not skills.
+    pub categories: Vec<String>,
 }
 
 impl Job {
@@ -324,6 +437,21 @@ impl Job {
     /// The folded text a `location` is matched in: city, region and country code.
     pub fn place_text(&self) -> String {
         super::normalize::fold(&format!("{} {} {}", self.location.city, self.location.region, self.location.country))
+    }
+
+    /// The description's start on one line: at most [`SUMMARY_CHARS`] characters, cut at a word
+    /// boundary and ended with `…` when cut.
+    pub fn summary(&self) -> String {
+        let flat = self.description.split_whitespace().collect::<Vec<_>>().join(" ");
+        if flat.chars().count() <= SUMMARY_CHARS {
+            return flat;
+        }
+        let cut: String = flat.chars().take(SUMMARY_CHARS).collect();
+        let at_word = match cut.rfind(' ') {
+            Some(i) if i > SUMMARY_CHARS / 2 => &cut[..i],
+            _ => cut.as_str(),
+        };
+        format!("{}…", at_word.trim_end_matches([',', ';', ':', '-', ' ']))
     }
 
     /// The ids of the other listings merged into this job (its `copies` but itself).
@@ -362,6 +490,7 @@ impl Job {
             fetched_at: DateTime::<Utc>::UNIX_EPOCH,
             description: String::new(),
             copies: vec![],
+            details: JobDetails::default(),
         }
     }
 }
@@ -390,6 +519,41 @@ mod tests {
         assert_eq!(covering(Country::Us), vec![Adzuna, Remotive, Findwork, TheMuse]);
         assert_eq!(covering(Country::De), vec![Adzuna, Remotive, Arbeitnow, TheMuse]);
         assert_eq!(covering(Country::Au), vec![Adzuna, Remotive, TheMuse]);
+    }
+
+    #[test]
+    fn employment_types_are_read_from_each_boards_wording_and_nothing_else() {
+        use EmploymentType::*;
+        for (raw, want) in [
+            ("full_time", Some(FullTime)),
+            ("Full-time", Some(FullTime)),
+            ("full time", Some(FullTime)),
+            ("Part-Time", Some(PartTime)),
+            ("Teilzeit", Some(PartTime)),
+            ("freelance", Some(Contract)),
+            ("contract", Some(Contract)),
+            ("Internship", Some(Internship)),
+            ("Werkstudent", Some(Internship)),
+            ("temporary", Some(Temporary)),
+            ("permanent", None),
+            ("professional / experienced", None),
+            ("berufseinstieg", None),
+            ("", None),
+        ] {
+            assert_eq!(EmploymentType::from_board(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_summary_is_the_descriptions_start_cut_at_a_word() {
+        let mut j = Job::sample(SourceId::Reed, "1", "T", "C", "");
+        j.description = "Short.\n\n- One".into();
+        assert_eq!(j.summary(), "Short. - One");
+        j.description = format!("{} tail", "word ".repeat(70));
+        let s = j.summary();
+        assert!(s.ends_with("word…") && s.chars().count() <= SUMMARY_CHARS + 1, "{s}");
+        j.description = "é".repeat(400);
+        assert_eq!(j.summary().chars().count(), SUMMARY_CHARS + 1, "no word boundary: cut at the limit");
     }
 
     #[test]

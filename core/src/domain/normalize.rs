@@ -55,7 +55,7 @@ pub fn fold(text: &str) -> String {
     out
 }
 
-/// Decodes the HTML entities boards use (named basics and numeric).
+/// Decodes character references: numeric ones and the HTML 4 named set.
 pub fn decode_entities(text: &str) -> String {
     if !text.contains('&') {
         return text.to_owned();
@@ -70,17 +70,17 @@ pub fn decode_entities(text: &str) -> String {
         let decoded = end.and_then(|e| {
             let ent = &rest[1..e];
             let ch = match ent {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
+                // Spaces as spaces, so that text folds and splits as it reads.
                 "nbsp" => Some(' '),
+                "apos" => Some('\''),
                 _ if ent.starts_with("#x") || ent.starts_with("#X") => {
                     u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
                 }
                 _ if ent.starts_with('#') => ent[1..].parse::<u32>().ok().and_then(char::from_u32),
-                _ => None,
+                _ => super::entities::NAMED
+                    .binary_search_by(|(n, _)| (*n).cmp(ent))
+                    .ok()
+                    .map(|i| super::entities::NAMED[i].1),
             };
             ch.map(|c| (c, e))
         });

@@ -242,3 +242,55 @@ async fn searches_count_against_the_monthly_quota_and_the_429_is_as_documented()
     let me = s.get_with_key("/auth/me", &key).await;
     assert_eq!(me.body["monthly_used"], 3, "the refused search counted nothing");
 }
+
+#[tokio::test]
+async fn search_is_light_unless_asked_and_the_feed_carries_whole_jobs() {
+    let (_, dyns) = boards(|_, b| b);
+    let s = server_with(dyns).await;
+    let key = account(&s, "scale").await;
+
+    let light = s.get_with_key("/jobs/search?q=developer&country=gb", &key).await;
+    assert_eq!(light.status, 200, "{}", light.text);
+    let jobs = light.body["jobs"].as_array().unwrap();
+    assert!(!jobs.is_empty());
+    for j in jobs {
+        assert!(j.get("description").is_none(), "no description without include: {j}");
+        let summary = j["summary"].as_str().unwrap();
+        assert!(!summary.is_empty() && summary.chars().count() <= 301 && !summary.contains('\n'), "{summary}");
+        assert_eq!(j["listingUrl"], j["url"]);
+        assert!(j["applyUrl"].as_str().unwrap().starts_with("https://"));
+        assert!(j["descriptionTruncated"].is_boolean() && j["locations"].is_array() && j["categories"].is_array());
+        assert_eq!(j["companyDetails"]["name"], j["company"]);
+        for (field, allowed) in [
+            ("employmentType", &["full_time", "part_time", "contract", "internship", "temporary"][..]),
+            ("workplaceType", &["remote", "hybrid", "onsite"][..]),
+            ("experienceLevel", &["entry", "mid", "senior", "lead", "executive"][..]),
+        ] {
+            assert!(j[field].is_null() || allowed.contains(&j[field].as_str().unwrap()), "{field} in {j}");
+        }
+        // `remote` stays, and agrees with a stated remote workplace.
+        if j["workplaceType"] == "remote" {
+            assert_eq!(j["remote"], true, "{j}");
+        }
+    }
+    assert!(jobs.iter().any(|j| j["employmentType"].is_string()), "the fake boards state employment types");
+
+    let full = s.get_with_key("/jobs/search?q=developer&country=gb&include=description", &key).await;
+    assert_eq!(full.status, 200);
+    for j in full.body["jobs"].as_array().unwrap() {
+        let d = j["description"].as_str().unwrap();
+        assert!(d.starts_with(j["summary"].as_str().unwrap().trim_end_matches('…')), "{j}");
+    }
+    let bad = s.get_with_key("/jobs/search?q=developer&include=salary", &key).await;
+    assert_eq!((bad.status, bad.body["code"].as_str()), (400, Some("validation_failed")), "{}", bad.text);
+    assert_eq!(bad.body["details"]["field"], "include");
+
+    // The feed returns whole objects.
+    let feed =
+        s.send(s.http.post(s.url("/jobs/feed")).header("x-api-key", &key).json(&json!({"batch_size": 50}))).await;
+    assert_eq!(feed.status, 200, "{}", feed.text);
+    let jobs = feed.body["jobs"].as_array().unwrap();
+    assert!(!jobs.is_empty());
+    assert!(jobs.iter().all(|j| j["description"].is_string() && j["summary"].is_string()), "{}", feed.text);
+    s.stop().await;
+}

@@ -28,6 +28,20 @@ pub struct JobSalary {
     pub period: String,
 }
 
+/// What a board says about the hiring company.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct JobCompany {
+    /// The name, as in `company`.
+    pub name: String,
+    /// The logo as the board hosts it; null when the board gives none.
+    pub logo_url: Option<String>,
+    /// The company's page; null when the board gives none.
+    pub url: Option<String>,
+    /// Head-count bucket as the board states it (`11-50`); null when it does not.
+    pub size: Option<String>,
+}
+
 /// One board's listing of a merged job.
 #[derive(Debug, Object)]
 pub struct JobCopy {
@@ -57,6 +71,37 @@ pub struct JobItem {
     pub remote: bool,
     /// The board's page for the job: send users here (boards' terms require the link-back).
     pub url: String,
+    /// The same page as `url`, by the name sync clients use.
+    pub listing_url: String,
+    /// Where to apply: the employer's page when the board gives one, else the listing.
+    pub apply_url: String,
+    /// The description's first 300 characters or so, on one line (cut at a word, `…` when cut).
+    pub summary: String,
+    /// The whole description as plain text (HTML and tracking images stripped, entities decoded,
+    /// paragraphs and `- ` list items on their own lines). In the feed and `GET /jobs/{id}`
+    /// always; in search only with `include=description`.
+    #[oai(skip_serializing_if_is_none)]
+    pub description: Option<String>,
+    /// True when the board gives only the start of the description (Adzuna, Reed): the rest is
+    /// on the listing page.
+    pub description_truncated: bool,
+    /// `full_time`, `part_time`, `contract`, `internship` or `temporary`; null when the board
+    /// does not say (never guessed).
+    pub employment_type: Option<String>,
+    /// `remote`, `hybrid` or `onsite` as the posting states it; null when it does not (`remote`
+    /// is kept beside it).
+    pub workplace_type: Option<String>,
+    /// `entry`, `mid`, `senior`, `lead` or `executive`: `seniority` in the coarser scale (intern
+    /// and junior are `entry`); null when unknown.
+    pub experience_level: Option<String>,
+    /// Every place the posting names (`location` is the first); empty when it names none.
+    pub locations: Vec<JobLocation>,
+    /// True when the board tags the job as sponsoring visas; null when it does not say.
+    pub visa_sponsorship: Option<bool>,
+    /// The company's name and what the board gives about it.
+    pub company_details: JobCompany,
+    /// The board's categories (`Data and Analytics`); empty when it gives none.
+    pub categories: Vec<String>,
     /// When the board published it (ISO-8601 UTC); null when the board does not say.
     pub posted_at: Option<String>,
     /// When the board says the posting closes (ISO-8601 UTC); null when it does not say.
@@ -177,11 +222,33 @@ pub enum ProvidersResponse {
 }
 
 impl From<Job> for JobItem {
+    /// The whole object, description included.
     fn from(j: Job) -> Self {
+        let place =
+            |l: jobin_core::domain::Location| JobLocation { city: l.city, country: l.country, region: l.region };
+        let summary = j.summary();
+        let d = j.details;
         JobItem {
+            summary,
+            listing_url: j.url.clone(),
+            apply_url: d.apply_url.unwrap_or_else(|| j.url.clone()),
+            description: Some(j.description),
+            description_truncated: d.description_truncated,
+            employment_type: d.employment_type.map(|t| t.as_str().to_owned()),
+            workplace_type: d.workplace_type.map(|t| t.as_str().to_owned()),
+            experience_level: j.seniority.map(|s| s.experience_level().to_owned()),
+            locations: d.locations.into_iter().map(place).collect(),
+            visa_sponsorship: d.visa_sponsorship,
+            company_details: JobCompany {
+                name: j.company.clone(),
+                logo_url: d.company.logo_url,
+                url: d.company.url,
+                size: d.company.size,
+            },
+            categories: d.categories,
             attribution: j.source.attribution().to_owned(),
             source: j.source.as_str().to_owned(),
-            location: JobLocation { city: j.location.city, country: j.location.country, region: j.location.region },
+            location: place(j.location),
             salary: j.salary.map(|s| JobSalary {
                 min: round_cents(s.min),
                 max: round_cents(s.max),

@@ -9,7 +9,7 @@ use jobin_core::usecases::{AnalyticsError, SearchError, SearchJobsError};
 use crate::http::error::{ApiError, Extra, error_responses};
 
 error_responses!(SearchErrorResponse {
-    400 => BadRequest: "Missing or blank `q`, a parameter over 200 characters, an unsupported `country`, or a malformed `remote`.",
+    400 => BadRequest: "Missing or blank `q`, a parameter over 200 characters, an unsupported `country`, a malformed `remote`, or an `include` other than `description` (`validation_failed`, naming the field).",
     401 => Unauthorized: "Missing, invalid or revoked API key (session tokens are not accepted here).",
     403 => Forbidden: "The key lacks `jobs:read`, or `ai:use` with `enhance=true` (`insufficient_scope`, `details.required` names it); or the plan does not include this endpoint (`plan_upgrade_required`, with `upgrade`).",
     429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`, with `limit`, `used`, `resets`, `upgrade`) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
