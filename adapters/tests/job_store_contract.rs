@@ -288,8 +288,34 @@ async fn a_value_the_store_cannot_hold_is_not_an_outage(store: Arc<dyn JobStore>
     assert_eq!(store.feed(&all(10)).await.unwrap().jobs.len(), 1);
 }
 
+async fn a_job_is_found_by_its_id_or_a_merged_listings_id(store: Arc<dyn JobStore>) {
+    let mut merged = job(1, "Data Engineer");
+    // Ids may hold characters that mean something to SQL patterns.
+    let odd = "findwork:50%_off\\x";
+    merged.copies = vec![
+        merged.own_copy(),
+        JobCopy { source: SourceId::Findwork, id: odd.into(), url: "https://findwork.dev/x".into() },
+        JobCopy { source: SourceId::Reed, id: "reed:77".into(), url: "https://reed.co.uk/77".into() },
+    ];
+    merged.details.description_truncated = true;
+    store.upsert(&[merged.clone(), job(2, "Analyst")], t(0)).await.unwrap();
+    let own = store.get(&merged.id).await.unwrap().unwrap();
+    assert_eq!((own.stored.job.clone(), own.expired_at), (merged.clone(), None), "every field comes back");
+    for copy in [odd, "reed:77"] {
+        assert_eq!(store.get(copy).await.unwrap().unwrap().stored.job.id, merged.id, "{copy}");
+    }
+    for absent in ["reed:7", "findwork:50", "%", "reed:77\nx", ""] {
+        assert!(store.get(absent).await.unwrap().is_none(), "{absent:?}");
+    }
+    // Expired: found, with when.
+    store.expire_ids(&[job(2, "").id], t(5)).await.unwrap();
+    let gone = store.get(&job(2, "").id).await.unwrap().unwrap();
+    assert_eq!(gone.expired_at, Some(t(5)));
+}
+
 contract_suite! {
     cases: [a_value_the_store_cannot_hold_is_not_an_outage,
+    a_job_is_found_by_its_id_or_a_merged_listings_id,
     upserts_tell_new_from_changed_from_unchanged,
     pages_return_every_active_job_exactly_once,
     filters_narrow_the_feed,

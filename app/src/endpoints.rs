@@ -14,6 +14,7 @@ pub const fn path(e: Endpoint) -> &'static str {
         Endpoint::JobsProviders => "/jobs/providers",
         Endpoint::JobsFeed => "/jobs/feed",
         Endpoint::JobsExpired => "/jobs/expired",
+        Endpoint::JobsGet => "/jobs/{id}",
     }
 }
 

@@ -6,9 +6,9 @@ use jobin_core::domain::PlanCatalog;
 use jobin_core::ports::{BillingStore, Cache, Clock, JobStore, KeyStore, Lock, PaymentStandIn, Reachable, UsageLog};
 use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
-    Admit, Authenticate, BillingWebhook, ChangePassword, Checkout, CreateKey, Expired, Feed, Ingest, Insight, Login,
-    Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan, Throttle,
-    Trends,
+    Admit, Authenticate, BillingWebhook, ChangePassword, Checkout, CreateKey, Expired, Feed, GetJob, Ingest, Insight,
+    Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan,
+    Throttle, Trends,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +63,7 @@ pub struct Jobs {
     pub ai: AiGateway,
     pub feed: Feed,
     pub expired: Expired,
+    pub get: GetJob,
     /// Every job seen (the feed's and the analytics' store).
     pub store: Arc<dyn JobStore>,
 }

@@ -264,6 +264,7 @@ fn jobs(
         ai,
         feed: Feed { store: c.jobs.clone(), cursors: cursors.clone() },
         expired: Expired { store: c.jobs.clone(), cursors, clock: c.clock.clone() },
+        get: GetJob { store: c.jobs.clone() },
         store: c.jobs.clone(),
     };
     Ok((jobs, ingest))

@@ -80,6 +80,10 @@ pub enum Code {
     BillingUnconfigured,
     /// 401: the login this session token belongs to has ended (logout, or a reused refresh token).
     SessionRevoked,
+    /// 404: no stored job has this id (nor lists it among its merged copies).
+    JobNotFound,
+    /// 410: the job expired (`details.expiredAt`); the feed's expired stream lists it.
+    JobExpired,
 }
 
 impl Code {
@@ -122,6 +126,8 @@ impl Code {
         Code::InsufficientScope,
         Code::BillingUnconfigured,
         Code::SessionRevoked,
+        Code::JobNotFound,
+        Code::JobExpired,
     ];
 
     /// The wire form of the code.
@@ -164,6 +170,8 @@ impl Code {
             Code::InsufficientScope => "insufficient_scope",
             Code::BillingUnconfigured => "billing_unconfigured",
             Code::SessionRevoked => "session_revoked",
+            Code::JobNotFound => "job_not_found",
+            Code::JobExpired => "job_expired",
         }
     }
 }

@@ -28,8 +28,8 @@ pub use clock::Clock;
 pub use entropy::Entropy;
 pub use job_source::{JobSource, SourceError, SourceQuery};
 pub use job_store::{
-    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
-    UpsertReport,
+    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStore, JobStoreError,
+    StoredJob, UpsertReport,
 };
 pub use key_store::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome, StoredLogin};
 #[cfg(any(test, feature = "mocks"))]

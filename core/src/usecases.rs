@@ -9,6 +9,7 @@ pub mod billing_webhook;
 pub mod change_password;
 pub mod checkout;
 pub mod feed;
+pub mod get_job;
 pub mod insight;
 pub mod keys;
 pub mod login;
@@ -34,6 +35,7 @@ pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_r
 pub use change_password::{ChangePassword, ChangePasswordError};
 pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError, redirect_allowed};
 pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, Ingest, IngestReport};
+pub use get_job::{GetJob, GetJobError};
 pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use login::{FailureAllowance, Login, LoginError, SessionIssuer, SessionTokens};

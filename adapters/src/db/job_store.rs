@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use jobin_core::domain::{AnnualSalary, Fingerprint, Job, JobFacts, Seniority, SourceId, content_hash};
 use jobin_core::ports::{
-    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
-    UpsertReport,
+    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStore, JobStoreError,
+    StoredJob, UpsertReport,
 };
 use sea_orm::sea_query::{Expr, NullOrdering, SimpleExpr};
 use sea_orm::{
@@ -470,6 +470,37 @@ impl JobStore for SqlJobStore {
             .await
             .map_err(err("finding jobs"))?;
         rows.into_iter().map(|r| stored(r).map(|s| s.job)).collect()
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<FoundJob>, JobStoreError> {
+        let own = job::Entity::find_by_id(id.to_owned()).one(&self.db).await.map_err(err("reading a job"))?;
+        let row = match own {
+            Some(row) => Some(row),
+            // No listing id is empty or spans lines.
+            None if id.is_empty() || id.contains('\n') => None,
+            None => {
+                // `copy_ids` holds one id per line: look for the whole line, whatever the id holds.
+                let line = format!("\n{id}\n");
+                let holds = match self.db.get_database_backend() {
+                    DbBackend::Postgres => {
+                        Expr::cust_with_values("strpos(E'\\n' || copy_ids || E'\\n', $1) > 0", [line])
+                    }
+                    _ => Expr::cust_with_values("instr(char(10) || copy_ids || char(10), ?) > 0", [line]),
+                };
+                job::Entity::find()
+                    .filter(holds)
+                    .order_by_with_nulls(job::Column::ExpiredAt, Order::Desc, NullOrdering::First)
+                    .order_by_desc(job::Column::Seq)
+                    .one(&self.db)
+                    .await
+                    .map_err(err("reading a merged job"))?
+            }
+        };
+        row.map(|r| {
+            let expired_at = r.expired_at;
+            stored(r).map(|stored| FoundJob { stored, expired_at })
+        })
+        .transpose()
     }
 }
 

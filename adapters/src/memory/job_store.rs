@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use jobin_core::domain::normalize::words_match;
 use jobin_core::domain::{Job, SourceId, content_hash};
 use jobin_core::ports::{
-    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStore, JobStoreError, StoredJob,
-    UpsertReport,
+    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStore, JobStoreError,
+    StoredJob, UpsertReport,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -226,5 +226,20 @@ impl JobStore for MemoryJobStore {
             .collect();
         jobs.sort_by(|a, b| b.posted_at.cmp(&a.posted_at).then_with(|| a.id.cmp(&b.id)));
         Ok(jobs.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<FoundJob>, JobStoreError> {
+        let st = self.state();
+        let found = |r: &Row| FoundJob { stored: r.stored.clone(), expired_at: r.expired_at };
+        if let Some(r) = st.rows.get(id) {
+            return Ok(Some(found(r)));
+        }
+        // A listing merged into another job: the active holder first, then the latest change.
+        let holder = st
+            .rows
+            .values()
+            .filter(|r| r.stored.job.merged_ids().any(|c| c == id))
+            .max_by_key(|r| (r.expired_at.is_none(), r.stored.seq));
+        Ok(holder.map(found))
     }
 }

@@ -36,7 +36,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::RefreshTokenReused
         | Code::ApiKeyRequired
         | Code::SessionRevoked => StatusCode::UNAUTHORIZED,
-        Code::NotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
+        Code::NotFound | Code::KeyNotFound | Code::JobNotFound => StatusCode::NOT_FOUND,
+        Code::JobExpired => StatusCode::GONE,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Code::EmailTaken
         | Code::KeyLimitReached

@@ -122,11 +122,13 @@ pub(crate) fn job_store_error(e: &jobin_core::ports::JobStoreError) -> ApiError 
     api
 }
 
-fn feed_job(s: StoredJob) -> FeedJob {
-    FeedJob {
-        first_seen_at: iso_seconds(s.first_seen_at),
-        updated_at: iso_seconds(s.updated_at),
-        job: JobItem::from(s.job),
+impl From<StoredJob> for FeedJob {
+    fn from(s: StoredJob) -> Self {
+        FeedJob {
+            first_seen_at: iso_seconds(s.first_seen_at),
+            updated_at: iso_seconds(s.updated_at),
+            job: JobItem::from(s.job),
+        }
     }
 }
 
@@ -160,7 +162,7 @@ impl FeedApi {
         let page = state.jobs.feed.execute(req).await.map_err(feed_error)?;
         let has_more = page.has_more.to_string();
         let body = FeedPageBody {
-            jobs: page.items.into_iter().map(feed_job).collect(),
+            jobs: page.items.into_iter().map(FeedJob::from).collect(),
             next_cursor: page.next_cursor,
             has_more: page.has_more,
         };

@@ -45,6 +45,8 @@ gates! {
     Providers => Some(Endpoint::JobsProviders), [AiUse];
     Feed => Some(Endpoint::JobsFeed), [JobsRead];
     Expired => Some(Endpoint::JobsExpired), [JobsRead];
+    /// One job by id.
+    JobGet => Some(Endpoint::JobsGet), [JobsRead];
 }
 
 /// Job search: `jobs:read`, and `ai:use` as well with `enhance=true`.
@@ -92,6 +94,7 @@ pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
     ("ai_providers", always(Providers::SCOPES)),
     ("jobs_feed", always(Feed::SCOPES)),
     ("jobs_expired", always(Expired::SCOPES)),
+    ("get_job", always(JobGet::SCOPES)),
     ("get_account", always(Ungated::SCOPES)),
     ("logout", always(Ungated::SCOPES)),
     ("logout_all", always(Keys::SCOPES)),

@@ -7,14 +7,14 @@ mod errors;
 mod reports;
 
 pub use dto::*;
-pub use errors::{AnalyticsErrorResponse, ProvidersErrorResponse, SearchErrorResponse};
+pub use errors::{AnalyticsErrorResponse, GetJobErrorResponse, ProvidersErrorResponse, SearchErrorResponse};
 pub use reports::*;
 
 use jobin_core::services::AiChoice;
 use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsRequest, SearchRequest};
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::{Header, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use std::sync::Arc;
 
@@ -116,6 +116,33 @@ impl JobsApi {
             body.jobs.iter_mut().for_each(|j| j.description = None);
         }
         Ok(SearchResponse::Ok(Json(body), cache))
+    }
+
+    /// One job by id
+    ///
+    /// The stored job with every field, its whole `description` and its `copies`. `id` is a job's
+    /// `id` (`source:native`, e.g. `reed:55012345`) or the id of any of its `copies` (the answer's
+    /// `id` is then the job the listing was merged into). Ids contain `:`, which may be sent as
+    /// is or percent-encoded (`reed%3A55012345`); other reserved characters in an id (`/`, `?`,
+    /// `#`, `%`) must be percent-encoded. An expired job answers 410 `job_expired` with
+    /// `details.expiredAt`. Every plan; counts against the monthly quota like a search.
+    #[oai(path = "/jobs/:id", method = "get", operation_id = "get_job")]
+    async fn get_job(
+        &self,
+        state: Data<&Arc<AppState>>,
+        _auth: KeyAuth<gate::JobGet>,
+        /// A job id or a merged listing's id, e.g. `reed:55012345`.
+        id: Path<String>,
+    ) -> Result<JobResponse, GetJobErrorResponse> {
+        let stored = state.jobs.get.execute(&id.0).await.map_err(|e| match e {
+            jobin_core::usecases::GetJobError::Expired { ref id, expired_at } => {
+                let details = serde_json::json!({"id": id, "expiredAt": iso_seconds(expired_at)});
+                ApiError::from_usecase(e).with_details(details)
+            }
+            jobin_core::usecases::GetJobError::Store(ref store) => crate::http::feed::job_store_error(store),
+            e => ApiError::from_usecase(e),
+        })?;
+        Ok(JobResponse::Ok(Json(crate::http::feed::FeedJob::from(stored))))
     }
 
     /// Salary percentiles and histogram

@@ -56,10 +56,12 @@ pub enum Endpoint {
     JobsProviders,
     JobsFeed,
     JobsExpired,
+    /// One stored job by id.
+    JobsGet,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 7] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::JobsSearch,
         Endpoint::JobsSalary,
         Endpoint::JobsTrends,
@@ -67,12 +69,13 @@ impl Endpoint {
         Endpoint::JobsProviders,
         Endpoint::JobsFeed,
         Endpoint::JobsExpired,
+        Endpoint::JobsGet,
     ];
 
     /// Minimum plan from the Quick Reference.
     pub const fn min_plan(self) -> Plan {
         match self {
-            Endpoint::JobsSearch | Endpoint::JobsProviders => Plan::Free,
+            Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet => Plan::Free,
             Endpoint::JobsSalary => Plan::Starter,
             Endpoint::JobsTrends | Endpoint::JobsInsight | Endpoint::JobsFeed | Endpoint::JobsExpired => Plan::Pro,
         }

@@ -196,10 +196,10 @@ mod tests {
         assert_eq!(row(Plan::Scale), (3_000_000, 1_000, 6, 299));
         assert!(c.terms(Plan::Starter).ai_tiers.is_empty());
         assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite, AiTier::Flagship]);
-        assert_eq!(c.endpoints(Plan::Free), vec![Endpoint::JobsSearch, Endpoint::JobsProviders]);
+        assert_eq!(c.endpoints(Plan::Free), vec![Endpoint::JobsSearch, Endpoint::JobsProviders, Endpoint::JobsGet]);
         assert_eq!(
             c.endpoints(Plan::Starter),
-            vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders]
+            vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders, Endpoint::JobsGet]
         );
         assert_eq!(c.min_plan(Endpoint::JobsTrends), Plan::Pro);
     }
@@ -213,7 +213,10 @@ mod tests {
         assert_eq!(c.terms(Plan::Free).monthly_requests, 5_000);
         assert_eq!(c.terms(Plan::Free).per_minute, 10);
         assert_eq!(c.terms(Plan::Pro), PlanCatalog::document().terms(Plan::Pro));
-        assert_eq!(c.endpoints(Plan::Free), vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders]);
+        assert_eq!(
+            c.endpoints(Plan::Free),
+            vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders, Endpoint::JobsGet]
+        );
     }
 
     #[test]

@@ -42,6 +42,14 @@ pub struct StoredJob {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A stored job looked up by id, active or not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundJob {
+    pub stored: StoredJob,
+    /// When it expired; `None` while active.
+    pub expired_at: Option<DateTime<Utc>>,
+}
+
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UpsertReport {
@@ -177,4 +185,8 @@ pub trait JobStore: Send + Sync {
 
     /// Up to `limit` active jobs `q` matches, newest posting first (undated last), then by id.
     async fn find(&self, q: &CorpusQuery, limit: usize) -> Result<Vec<Job>, JobStoreError>;
+
+    /// The job with this id, active or expired; failing that, the job that lists `id` among
+    /// its merged copies (an active one first). `Ok(None)` when neither exists.
+    async fn get(&self, id: &str) -> Result<Option<FoundJob>, JobStoreError>;
 }

@@ -298,7 +298,7 @@ mod tests {
                 });
                 let result = admit(meter).execute(&who(plan), Some(endpoint), Scopes::NONE).await;
                 let allowed = match (endpoint, plan) {
-                    (Endpoint::JobsSearch | Endpoint::JobsProviders, _) => true,
+                    (Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet, _) => true,
                     (Endpoint::JobsSalary, p) => p >= Plan::Starter,
                     (Endpoint::JobsTrends | Endpoint::JobsInsight, p) => p >= Plan::Pro,
                     (Endpoint::JobsFeed | Endpoint::JobsExpired, p) => p >= Plan::Pro,

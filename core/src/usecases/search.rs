@@ -413,6 +413,9 @@ mod tests {
         async fn find(&self, _q: &CorpusQuery, _limit: usize) -> Result<Vec<Job>, JobStoreError> {
             Ok(vec![])
         }
+        async fn get(&self, _id: &str) -> Result<Option<crate::ports::FoundJob>, JobStoreError> {
+            Ok(None)
+        }
     }
 
     /// A board that answers `jobs` after `delay`, or fails.

@@ -20,7 +20,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
         r.body,
         json!({
             "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "active",
-            "endpoints": ["/jobs/search", "/jobs/providers"],
+            "endpoints": ["/jobs/search", "/jobs/providers", "/jobs/{id}"],
             "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used,
                           "scopes": ALL_SCOPES, "minted_by_login": null}],
             "login_id": null
@@ -54,7 +54,8 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
             "/jobs/insight",
             "/jobs/providers",
             "/jobs/feed",
-            "/jobs/expired"
+            "/jobs/expired",
+            "/jobs/{id}"
         ])
     );
     s.stop().await;
@@ -295,6 +296,6 @@ async fn me_follows_an_operators_catalog() {
     let (_, key) = s.register().await;
     let me = s.get_with_key("/auth/me", &key).await;
     assert_eq!(me.body["monthly_limit"], 42);
-    assert_eq!(me.body["endpoints"], json!(["/jobs/search", "/jobs/salary", "/jobs/providers"]));
+    assert_eq!(me.body["endpoints"], json!(["/jobs/search", "/jobs/salary", "/jobs/providers", "/jobs/{id}"]));
     s.stop().await;
 }

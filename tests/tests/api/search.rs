@@ -294,3 +294,44 @@ async fn search_is_light_unless_asked_and_the_feed_carries_whole_jobs() {
     assert!(jobs.iter().all(|j| j["description"].is_string() && j["summary"].is_string()), "{}", feed.text);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn one_job_by_id_whole_by_any_of_its_listing_ids_and_gone_once_expired() {
+    let (_, dyns) = boards(|_, b| b);
+    let s = server_with(dyns).await;
+    let key = account(&s, "free").await;
+    let scale = account(&s, "scale").await;
+    let r = s.get_with_key("/v1/jobs/search?q=developer&country=gb", &scale).await;
+    assert_eq!(r.status, 200);
+    let jobs = r.body["jobs"].as_array().unwrap();
+    let merged = jobs.iter().find(|j| j["copies"].as_array().unwrap().len() > 1).expect("a merged job");
+    let id = merged["id"].as_str().unwrap();
+    let before = s.get_with_key("/v1/auth/me", &key).await.body["monthly_used"].as_u64().unwrap();
+
+    // The raw id and the percent-encoded one name the same job; the Free plan may read it.
+    for path in [format!("/v1/jobs/{id}"), format!("/v1/jobs/{}", id.replace(':', "%3A")), format!("/jobs/{id}")] {
+        let one = s.get_with_key(&path, &key).await;
+        assert_eq!(one.status, 200, "{path}: {}", one.text);
+        assert_eq!(one.body["id"], id);
+        assert!(one.body["description"].is_string() && one.body["firstSeenAt"].is_string(), "{}", one.text);
+        assert_eq!(one.body["copies"], merged["copies"]);
+        assert_eq!(one.body["summary"], merged["summary"]);
+    }
+    let after = s.get_with_key("/v1/auth/me", &key).await.body["monthly_used"].as_u64().unwrap();
+    assert_eq!(after, before + 3, "each read counts like a search");
+
+    // A merged listing's own id leads to the job it was merged into.
+    let copy = merged["copies"][1]["id"].as_str().unwrap();
+    let via_copy = s.get_with_key(&format!("/v1/jobs/{copy}"), &key).await;
+    assert_eq!((via_copy.status, via_copy.body["id"].as_str()), (200, Some(id)), "{}", via_copy.text);
+
+    let missing = s.get_with_key("/v1/jobs/reed:does-not-exist", &key).await;
+    assert_eq!((missing.status, missing.body["code"].as_str()), (404, Some("job_not_found")), "{}", missing.text);
+
+    s.state.jobs.store.expire_ids(&[id.to_owned()], Utc::now()).await.unwrap();
+    let gone = s.get_with_key(&format!("/v1/jobs/{id}"), &key).await;
+    assert_eq!((gone.status, gone.body["code"].as_str()), (410, Some("job_expired")), "{}", gone.text);
+    assert_eq!(gone.body["details"]["id"], id);
+    assert!(gone.body["details"]["expiredAt"].as_str().unwrap().ends_with('Z'));
+    s.stop().await;
+}

@@ -152,6 +152,13 @@ pub struct SearchBody {
 }
 
 #[derive(ApiResponse)]
+pub enum JobResponse {
+    /// The whole job, with when JobIn first saw it and its last change.
+    #[oai(status = 200)]
+    Ok(Json<crate::http::feed::FeedJob>),
+}
+
+#[derive(ApiResponse)]
 pub enum SearchResponse {
     /// Merged results from the plan's boards; boards that failed are listed with their status.
     #[oai(status = 200)]
