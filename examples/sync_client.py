@@ -5,7 +5,7 @@ One run = one incremental sync:
   1. Record this run's start time before the first request.
   2. Page POST /jobs/feed (posted_after = last run's start - 15 min; nothing on the first run,
      which is the backfill), upserting every job by id. The cursor is checkpointed after each page,
-     so a crash resumes mid-stream.
+     so a crash resumes mid-stream. On 400 invalid_cursor the cursor is dropped and paging restarts.
   3. Page GET /jobs/expired?expired_since=<last run's start> and delete every id returned.
   4. Only then save this run's start as the new checkpoint.
 
@@ -30,6 +30,10 @@ STATE, STORE = DIR / "state.json", DIR / "jobs.json"
 OVERLAP = dt.timedelta(minutes=15)
 
 
+class InvalidCursor(Exception):
+    """400 invalid_cursor: the cursor is garbled or belongs to other filters; restart without it."""
+
+
 def call(method, path, body=None):
     """One request; waits out 429/503 (Retry-After) and raises on other errors."""
     while True:
@@ -46,6 +50,8 @@ def call(method, path, body=None):
             if e.code in (429, 503) and err.get("code") != "quota_exceeded":
                 time.sleep(int(e.headers.get("Retry-After", "5")))
                 continue
+            if e.code == 400 and err.get("code") == "invalid_cursor":
+                raise InvalidCursor() from None
             raise SystemExit(f"{method} {path}: {e.code} {err.get('code')}: {err.get('error')}")
 
 
@@ -67,9 +73,17 @@ def main():
     body = {"batch_size": 1000}
     if last:
         body["posted_after"] = (dt.datetime.fromisoformat(last) - OVERLAP).isoformat()
-    cursor, upserted = state.get("cursor"), 0
+    cursor, upserted, restarts = state.get("cursor"), 0, 0
     while True:
-        page = call("POST", "/jobs/feed", {**body, **({"cursor": cursor} if cursor else {})})
+        try:
+            page = call("POST", "/jobs/feed", {**body, **({"cursor": cursor} if cursor else {})})
+        except InvalidCursor:
+            # Drop the cursor and restart paging (never loop on the same value).
+            restarts += 1
+            if restarts > 3:
+                raise SystemExit("the feed keeps refusing a fresh cursor")
+            cursor = None
+            continue
         for job in page["jobs"]:
             old = store.get(job["id"])
             if old is None or old.get("updatedAt") != job["updatedAt"]:
@@ -88,7 +102,11 @@ def main():
             q = {"expired_since": last, "batch_size": 10000}
             if cursor:
                 q["cursor"] = cursor
-            page = call("GET", "/jobs/expired?" + urllib.parse.urlencode(q))
+            try:
+                page = call("GET", "/jobs/expired?" + urllib.parse.urlencode(q))
+            except InvalidCursor:
+                cursor = None
+                continue
             for job_id in page["job_ids"]:
                 removed += store.pop(job_id, None) is not None
             cursor = page["next_cursor"]

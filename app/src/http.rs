@@ -7,6 +7,7 @@ pub mod error;
 pub mod feed;
 pub mod gate;
 pub mod idempotency;
+pub mod jobo;
 pub mod jobs;
 pub mod middleware;
 pub mod security;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::http::auth::AuthApi;
 use crate::http::billing::BillingApi;
 use crate::http::feed::FeedApi;
+use crate::http::jobo::JoboApi;
 use crate::http::jobs::JobsApi;
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
@@ -17,8 +18,12 @@ use crate::state::AppState;
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
-pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, FeedApi, BillingApi, SystemApi), ()> {
-    OpenApiService::new((AuthApi, JobsApi, FeedApi, BillingApi, SystemApi), "JobIn API", env!("CARGO_PKG_VERSION"))
+pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), ()> {
+    OpenApiService::new(
+        (AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi),
+        "JobIn API",
+        env!("CARGO_PKG_VERSION"),
+    )
         .description(
             "Self-hostable job-market data API. Aggregated job postings, salary statistics and market analytics. Every error response carries the \
              envelope `{\"error\", \"code\", \"details\", \"request_id\"}`; branch on `code`. Every response carries \

@@ -96,7 +96,7 @@ error_responses!(FeedErrorResponse {
     503 => Unavailable: "The database or the usage meter is unreachable (`dependency_unavailable`, with `Retry-After`).",
 });
 
-fn feed_error(e: FeedError) -> ApiError {
+pub(crate) fn feed_error(e: FeedError) -> ApiError {
     match e {
         FeedError::Invalid(f) => ApiError::field(Code::ValidationFailed, f.field, f.reason),
         FeedError::SinceTooOld => ApiError::field(

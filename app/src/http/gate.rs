@@ -95,6 +95,8 @@ pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
     ("jobs_feed", always(Feed::SCOPES)),
     ("jobs_expired", always(Expired::SCOPES)),
     ("get_job", always(JobGet::SCOPES)),
+    ("jobo_jobs_feed", always(Feed::SCOPES)),
+    ("jobo_jobs_expired", always(Expired::SCOPES)),
     ("get_account", always(Ungated::SCOPES)),
     ("logout", always(Ungated::SCOPES)),
     ("logout_all", always(Keys::SCOPES)),

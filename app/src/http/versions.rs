@@ -19,6 +19,9 @@ pub fn is_unversioned_api_path(path: &str) -> bool {
         && api.iter().any(|p| path == p.trim_end_matches('/') || path.starts_with(p))
 }
 
+/// Where the Jobo-compatible sync pair lives (Jobo's own paths, unversioned and not deprecated).
+pub const JOBO_PREFIX: &str = "/api/";
+
 /// The path without the version prefix, for code that classifies routes.
 pub fn unversioned(path: &str) -> &str {
     match path.strip_prefix(API_VERSION) {
@@ -57,11 +60,16 @@ pub fn with_deprecated_paths(v1_spec: &str) -> String {
     let Some(paths) = doc.get("paths").and_then(Value::as_object).cloned() else { return v1_spec.to_owned() };
     let mut all = serde_json::Map::new();
     for (path, item) in &paths {
-        all.insert(path.clone(), item.clone());
+        // The Jobo-compatible pair lives at Jobo's own paths (`/api/…`), outside the versioning.
+        let path = match path.strip_prefix(API_VERSION) {
+            Some(jobo) if jobo.starts_with(JOBO_PREFIX) => jobo.to_owned(),
+            _ => path.clone(),
+        };
+        all.insert(path, item.clone());
     }
     for (path, item) in paths {
         let old = unversioned(&path).to_owned();
-        if old == path {
+        if old == path || old.starts_with(JOBO_PREFIX) {
             continue;
         }
         let mut item = item;

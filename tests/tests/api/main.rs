@@ -9,6 +9,7 @@ mod billing;
 mod faults;
 mod feed;
 mod idempotency;
+mod jobo;
 mod keys;
 mod quota;
 mod register_login;
