@@ -365,3 +365,13 @@ impl Drop for OwnRedis {
         self.kill();
     }
 }
+
+/// Scheduled ingestion (hourly, run by hand in tests) watching `engineer` in gb and `developer` in
+/// us, expiring jobs unseen for an hour.
+pub fn watching_ingest() -> jobin_app::config::IngestSettings {
+    jobin_app::config::IngestSettings {
+        every: Some(std::time::Duration::from_secs(3600)),
+        watch: vec![("engineer".into(), "gb".into()), ("developer".into(), "us".into())],
+        expire_after: std::time::Duration::from_secs(3600),
+    }
+}

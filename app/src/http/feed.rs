@@ -186,14 +186,24 @@ impl FeedApi {
         /// `next_cursor` of the previous page (only valid with the same `expired_since`).
         cursor: Query<Option<String>>,
     ) -> Result<ExpiredResponse, FeedErrorResponse> {
-        let page = state
-            .jobs
-            .expired
-            .execute(expired_since.0.as_deref(), batch_size.0, cursor.0.as_deref())
-            .await
-            .map_err(feed_error)?;
-        let has_more = page.has_more.to_string();
-        let body = ExpiredBody { job_ids: page.items, next_cursor: page.next_cursor, has_more: page.has_more };
-        Ok(ExpiredResponse::Ok(Json(body), has_more))
+        expired_page(&state, expired_since.0, batch_size.0, cursor.0).await
     }
+}
+
+/// One page of the expired stream (this API's and the Jobo-compatible one, which share it).
+pub(crate) async fn expired_page(
+    state: &AppState,
+    expired_since: Option<String>,
+    batch_size: Option<i64>,
+    cursor: Option<String>,
+) -> Result<ExpiredResponse, FeedErrorResponse> {
+    let page = state
+        .jobs
+        .expired
+        .execute(expired_since.as_deref(), batch_size, cursor.as_deref())
+        .await
+        .map_err(feed_error)?;
+    let has_more = page.has_more.to_string();
+    let body = ExpiredBody { job_ids: page.items, next_cursor: page.next_cursor, has_more: page.has_more };
+    Ok(ExpiredResponse::Ok(Json(body), has_more))
 }

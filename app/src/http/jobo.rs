@@ -14,7 +14,7 @@ use poem_openapi::{Object, OpenApi};
 use std::sync::Arc;
 
 use crate::http::Tag;
-use crate::http::feed::{ExpiredBody, ExpiredResponse, FeedErrorResponse, feed_error};
+use crate::http::feed::{ExpiredResponse, FeedErrorResponse, expired_page, feed_error};
 use crate::http::gate;
 use crate::http::jobs::iso_seconds;
 use crate::http::security::KeyAuth;
@@ -238,14 +238,6 @@ impl JoboApi {
         /// `next_cursor` of the previous page (only valid with the same `expired_since`).
         cursor: Query<Option<String>>,
     ) -> Result<ExpiredResponse, FeedErrorResponse> {
-        let page = state
-            .jobs
-            .expired
-            .execute(expired_since.0.as_deref(), batch_size.0, cursor.0.as_deref())
-            .await
-            .map_err(feed_error)?;
-        let has_more = page.has_more.to_string();
-        let body = ExpiredBody { job_ids: page.items, next_cursor: page.next_cursor, has_more: page.has_more };
-        Ok(ExpiredResponse::Ok(Json(body), has_more))
+        expired_page(&state, expired_since.0, batch_size.0, cursor.0).await
     }
 }

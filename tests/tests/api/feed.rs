@@ -184,16 +184,7 @@ async fn the_sync_pair_on_postgres() {
 
 #[tokio::test]
 async fn an_ingestion_cycle_stores_the_watch_queries_and_expires_unseen_jobs() {
-    let s = TestServer::start_with(Setup {
-        ingest: jobin_app::config::IngestSettings {
-            every: Some(std::time::Duration::from_secs(3600)),
-            watch: vec![("engineer".into(), "gb".into()), ("developer".into(), "us".into())],
-            expire_after: std::time::Duration::from_secs(3600),
-        },
-        ..Setup::default()
-    })
-    .await
-    .unwrap();
+    let s = TestServer::start_with(Setup { ingest: jobin_tests::watching_ingest(), ..Setup::default() }).await.unwrap();
     let (_, key) = pro(&s).await;
     let (ingest, _) = s.state.background.ingest.clone().expect("scheduled");
     let report = ingest.run_cycle().await.unwrap();

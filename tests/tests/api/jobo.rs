@@ -3,21 +3,12 @@
 //! workflow (`examples/jobo_sync.py`, run as a client would) keeping a copy equal to the server's
 //! active set while ingestion runs, jobs expire and a checkpointed cursor goes bad.
 
-use jobin_tests::{Setup, TestServer};
+use jobin_tests::{Setup, TestServer, watching_ingest};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 async fn server() -> TestServer {
-    TestServer::start_with(Setup {
-        ingest: jobin_app::config::IngestSettings {
-            every: Some(std::time::Duration::from_secs(3600)),
-            watch: vec![("engineer".into(), "gb".into()), ("developer".into(), "us".into())],
-            expire_after: std::time::Duration::from_secs(3600),
-        },
-        ..Setup::default()
-    })
-    .await
-    .unwrap()
+    TestServer::start_with(Setup { ingest: watching_ingest(), ..Setup::default() }).await.unwrap()
 }
 
 async fn pro(s: &TestServer) -> String {
@@ -159,6 +150,12 @@ async fn the_jobo_documents_sync_workflow_keeps_a_copy_equal_to_the_active_set()
     let (copy, summary) = run_client(&s, &key, dir.path()).await;
     assert_eq!(summary["removed"], 3, "{summary}");
     assert_eq!(copy, active_ids(&s, &key).await, "after an incremental run");
+
+    // A run while an ingestion cycle writes: whatever the pass missed, the next run picks up.
+    let (racing, cycle) = tokio::join!(run_client(&s, &key, dir.path()), ingest.run_cycle());
+    assert!(cycle.unwrap().ran && !racing.0.is_empty());
+    let (copy, _) = run_client(&s, &key, dir.path()).await;
+    assert_eq!(copy, active_ids(&s, &key).await, "after a run that raced an ingestion cycle");
 
     // A checkpointed cursor the server no longer accepts: the client drops it and restarts.
     let state_file = dir.path().join("sync_state.json");
