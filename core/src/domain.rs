@@ -5,6 +5,7 @@
 pub mod account;
 pub mod ai;
 pub mod api_key;
+pub mod application;
 pub mod billing;
 pub mod dedup;
 pub mod email;

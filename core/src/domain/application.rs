@@ -1,0 +1,284 @@
+//! The application tracker's vocabulary: an application's status (its pipeline), the events of
+//! its timeline, and the checks every written field passes. Storage and operations build on it.
+
+use chrono::{DateTime, Utc};
+
+use super::{PayPeriod, Salary};
+
+/// Where an application stands. The order is the pipeline's (`saved` first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApplicationStatus {
+    Saved,
+    Applied,
+    Screening,
+    Interviewing,
+    Offer,
+    Accepted,
+    Rejected,
+    Withdrawn,
+}
+
+impl ApplicationStatus {
+    pub const ALL: [ApplicationStatus; 8] = [
+        ApplicationStatus::Saved,
+        ApplicationStatus::Applied,
+        ApplicationStatus::Screening,
+        ApplicationStatus::Interviewing,
+        ApplicationStatus::Offer,
+        ApplicationStatus::Accepted,
+        ApplicationStatus::Rejected,
+        ApplicationStatus::Withdrawn,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Saved => "saved",
+            ApplicationStatus::Applied => "applied",
+            ApplicationStatus::Screening => "screening",
+            ApplicationStatus::Interviewing => "interviewing",
+            ApplicationStatus::Offer => "offer",
+            ApplicationStatus::Accepted => "accepted",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldCheck> {
+        let raw = raw.trim();
+        Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(raw)).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+            FieldCheck::new("status", format!("`{raw}` is not one of {}", names.join(", ")))
+        })
+    }
+
+    /// Whether reaching this status means the employer answered an application: screening and
+    /// later stages, or a rejection. `saved`, `applied` and `withdrawn` are not answers.
+    pub const fn is_employer_response(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Screening
+                | ApplicationStatus::Interviewing
+                | ApplicationStatus::Offer
+                | ApplicationStatus::Accepted
+                | ApplicationStatus::Rejected
+        )
+    }
+}
+
+/// What an entry of an application's timeline records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// Recorded by the tracker when the status changes (never sent by a client).
+    StatusChange,
+    Interview,
+    Note,
+    FollowUp,
+}
+
+impl EventKind {
+    /// The kinds a client may add.
+    pub const USER: [EventKind; 3] = [EventKind::Interview, EventKind::Note, EventKind::FollowUp];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::StatusChange => "status_change",
+            EventKind::Interview => "interview",
+            EventKind::Note => "note",
+            EventKind::FollowUp => "follow_up",
+        }
+    }
+
+    /// A kind read back from storage (any kind).
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        [EventKind::StatusChange, EventKind::Interview, EventKind::Note, EventKind::FollowUp]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+
+    /// A kind a client sends: `interview`, `note` or `follow_up`.
+    pub fn parse_user(raw: &str) -> Result<Self, FieldCheck> {
+        let raw = raw.trim();
+        Self::USER
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(raw))
+            .ok_or_else(|| FieldCheck::new("kind", format!("`{raw}` is not one of interview, note, follow_up")))
+    }
+}
+
+/// One entry of an application's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationEvent {
+    pub id: i64,
+    pub kind: EventKind,
+    /// When it happens or happened (a status change: when it was recorded).
+    pub at: DateTime<Utc>,
+    /// Status changes: the status before and after.
+    pub from_status: Option<ApplicationStatus>,
+    pub to_status: Option<ApplicationStatus>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A field that fails its check: which one, and why (the API's 400 names it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldCheck {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl FieldCheck {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self { field, reason: reason.into() }
+    }
+}
+
+/// Longest title, company and location, in characters.
+pub const TEXT_MAX_CHARS: usize = 200;
+/// Longest notes, in characters.
+pub const NOTES_MAX_CHARS: usize = 10_000;
+/// Longest URL, in bytes.
+pub const URL_MAX_BYTES: usize = 2_048;
+/// At most this many tags, each at most [`TAG_MAX_CHARS`].
+pub const TAGS_MAX: usize = 20;
+pub const TAG_MAX_CHARS: usize = 50;
+
+/// A required one-line text (title, company): trimmed, 1 to 200 characters, no control characters.
+pub fn required_text(field: &'static str, raw: &str) -> Result<String, FieldCheck> {
+    let text = optional_text(field, raw, TEXT_MAX_CHARS)?;
+    if text.is_empty() {
+        return Err(FieldCheck::new(field, "must not be empty"));
+    }
+    Ok(text)
+}
+
+/// An optional text: trimmed, at most `max` characters; line breaks and tabs are allowed in
+/// multi-line fields (`max` above one line's), other control characters never.
+pub fn optional_text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldCheck> {
+    let text = raw.trim();
+    if text.chars().count() > max {
+        return Err(FieldCheck::new(field, format!("must be at most {max} characters")));
+    }
+    let multi_line = max > TEXT_MAX_CHARS;
+    if text.chars().any(|c| c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'))) {
+        return Err(FieldCheck::new(field, "must not contain control characters"));
+    }
+    Ok(text.to_owned())
+}
+
+/// An `http://` or `https://` URL without spaces, at most 2,048 bytes; empty means none.
+pub fn optional_url(raw: &str) -> Result<Option<String>, FieldCheck> {
+    let url = raw.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    if !scheme_ok || url.len() > URL_MAX_BYTES || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(FieldCheck::new("url", "must be an http:// or https:// URL of at most 2048 bytes"));
+    }
+    Ok(Some(url.to_owned()))
+}
+
+/// Tags: trimmed, lower-cased, duplicates dropped (first kept), empty ones refused; at most 20 of
+/// at most 50 characters each.
+pub fn tags(raw: &[String]) -> Result<Vec<String>, FieldCheck> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in raw {
+        let tag = tag.trim().to_lowercase();
+        if tag.is_empty() || tag.chars().count() > TAG_MAX_CHARS || tag.chars().any(char::is_control) {
+            return Err(FieldCheck::new("tags", format!("each tag must be 1 to {TAG_MAX_CHARS} characters")));
+        }
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > TAGS_MAX {
+        return Err(FieldCheck::new("tags", format!("at most {TAGS_MAX} tags")));
+    }
+    Ok(out)
+}
+
+/// A salary as a client states it: `min <= max`, both positive and finite (one may be absent),
+/// a three-letter currency (upper-cased), a period (`year` by default).
+pub fn salary(min: Option<f64>, max: Option<f64>, currency: &str, period: Option<&str>) -> Result<Salary, FieldCheck> {
+    let bad = |v: Option<f64>| v.is_some_and(|x| !x.is_finite() || x <= 0.0);
+    if bad(min) || bad(max) {
+        return Err(FieldCheck::new("salary", "amounts must be positive numbers"));
+    }
+    if let (Some(a), Some(b)) = (min, max)
+        && a > b
+    {
+        return Err(FieldCheck::new("salary", "min must not exceed max"));
+    }
+    let currency = currency.trim().to_ascii_uppercase();
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(FieldCheck::new("salary", "currency must be a three-letter ISO 4217 code"));
+    }
+    let period = match period.map(str::trim) {
+        None | Some("") => PayPeriod::Year,
+        Some(p) => PayPeriod::parse(&p.to_ascii_lowercase())
+            .ok_or_else(|| FieldCheck::new("salary", "period must be hour, day, week, month or year"))?,
+    };
+    Salary::from_bounds(min, max, &currency, period).ok_or_else(|| FieldCheck::new("salary", "give min, max or both"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_an_unknown_one_names_the_choices() {
+        for s in ApplicationStatus::ALL {
+            assert_eq!(ApplicationStatus::parse(s.as_str()), Ok(s));
+        }
+        assert_eq!(ApplicationStatus::parse(" Applied "), Ok(ApplicationStatus::Applied));
+        let e = ApplicationStatus::parse("hired").unwrap_err();
+        assert_eq!(e.field, "status");
+        assert!(e.reason.contains("saved, applied, screening"), "{e}");
+        let answers: Vec<_> = ApplicationStatus::ALL.into_iter().filter(|s| s.is_employer_response()).collect();
+        assert_eq!(answers.len(), 5);
+        assert!(!ApplicationStatus::Withdrawn.is_employer_response());
+    }
+
+    #[test]
+    fn clients_add_interviews_notes_and_follow_ups_but_never_status_changes() {
+        assert_eq!(EventKind::parse_user("follow_up"), Ok(EventKind::FollowUp));
+        assert_eq!(EventKind::parse_user("status_change").unwrap_err().field, "kind");
+        for k in [EventKind::StatusChange, EventKind::Interview, EventKind::Note, EventKind::FollowUp] {
+            assert_eq!(EventKind::from_stored(k.as_str()), Some(k));
+        }
+    }
+
+    #[test]
+    fn texts_urls_and_tags_are_checked_and_normalized() {
+        assert_eq!(required_text("job_title", "  Data Engineer ").unwrap(), "Data Engineer");
+        assert_eq!(required_text("job_title", "   ").unwrap_err().reason, "must not be empty");
+        assert!(required_text("company_name", &"x".repeat(201)).is_err());
+        assert!(required_text("company_name", "Acme\u{0}").is_err());
+        assert_eq!(optional_text("notes", "line 1\nline 2", NOTES_MAX_CHARS).unwrap(), "line 1\nline 2");
+        assert!(optional_text("location", "Leeds\nUK", TEXT_MAX_CHARS).is_err(), "one-line fields stay one line");
+        assert_eq!(optional_url(" ").unwrap(), None);
+        assert!(optional_url("ftp://x").is_err() && optional_url("https://a b").is_err());
+        assert_eq!(optional_url("https://reed.co.uk/jobs/1").unwrap().as_deref(), Some("https://reed.co.uk/jobs/1"));
+        assert_eq!(tags(&["Remote".into(), " remote ".into(), "Rust".into()]).unwrap(), ["remote", "rust"]);
+        assert!(tags(&["".into()]).is_err());
+        assert!(tags(&(0..21).map(|i| format!("t{i}")).collect::<Vec<_>>()).is_err());
+    }
+
+    #[test]
+    fn salaries_are_ordered_positive_and_in_a_currency() {
+        let s = salary(Some(50_000.0), Some(60_000.0), "gbp", None).unwrap();
+        assert_eq!((s.min, s.max, s.currency.as_str(), s.period), (50_000.0, 60_000.0, "GBP", PayPeriod::Year));
+        assert_eq!(salary(None, Some(30.0), "USD", Some("hour")).unwrap().min, 30.0);
+        for (min, max, cur, period) in [
+            (Some(60.0), Some(50.0), "GBP", None),
+            (Some(-1.0), None, "GBP", None),
+            (Some(f64::NAN), None, "GBP", None),
+            (Some(1.0), None, "pounds", None),
+            (Some(1.0), None, "GBP", Some("fortnight")),
+            (None, None, "GBP", None),
+        ] {
+            assert_eq!(salary(min, max, cur, period).unwrap_err().field, "salary", "{min:?} {max:?} {cur} {period:?}");
+        }
+    }
+}
