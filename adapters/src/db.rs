@@ -1,5 +1,6 @@
 //! Persistence through sea-orm: one code path for SQLite (embedded default) and PostgreSQL.
 
+pub mod application_store;
 pub mod billing_store;
 pub mod entities;
 pub mod job_store;
@@ -7,6 +8,7 @@ pub mod key_store;
 pub mod migrations;
 pub mod usage_log;
 
+pub use application_store::SqlApplicationStore;
 pub use billing_store::SqlBillingStore;
 pub use job_store::SqlJobStore;
 pub use key_store::SqlKeyStore;

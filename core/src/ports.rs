@@ -2,6 +2,7 @@
 //! Ports are held as `Arc<dyn Port>`; with the `mocks` feature (or in this crate's tests) each
 //! async port also has a mockall `Mock*` type.
 
+pub mod application_store;
 pub mod billing_store;
 pub mod budget;
 pub mod cache;
@@ -21,6 +22,7 @@ pub mod token;
 pub mod usage;
 pub mod usage_log;
 
+pub use application_store::{Application, ApplicationFields, ApplicationStore, ApplicationStoreError, NewEvent};
 pub use billing_store::{BillingChange, BillingRecord, BillingStatus, BillingStore};
 pub use budget::RequestBudget;
 pub use cache::{Cache, CacheError};

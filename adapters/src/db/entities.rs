@@ -214,3 +214,62 @@ pub mod job_seq {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod application {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "applications")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub job_title: String,
+        pub company_name: String,
+        pub company_sort: String,
+        pub job_id: Option<String>,
+        pub url: Option<String>,
+        pub location: Option<String>,
+        #[sea_orm(column_type = "Double", nullable)]
+        pub salary_min: Option<f64>,
+        #[sea_orm(column_type = "Double", nullable)]
+        pub salary_max: Option<f64>,
+        pub salary_currency: Option<String>,
+        pub salary_period: Option<String>,
+        pub status: String,
+        pub applied_at: Option<DateTimeUtc>,
+        pub notes: Option<String>,
+        /// One tag per line.
+        pub tags: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod application_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "application_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub application_id: i64,
+        pub kind: String,
+        pub at: DateTimeUtc,
+        pub from_status: Option<String>,
+        pub to_status: Option<String>,
+        pub note: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

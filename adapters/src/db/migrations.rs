@@ -11,6 +11,7 @@ mod m20261129_000008_key_scopes;
 mod m20261130_000009_usage_monthly;
 mod m20261130_000010_unique_customer;
 mod m20261130_000011_login_lineage;
+mod m20261130_000012_applications;
 
 use sea_orm_migration::prelude::*;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_usage_monthly::Migration),
             Box::new(m20261130_000010_unique_customer::Migration),
             Box::new(m20261130_000011_login_lineage::Migration),
+            Box::new(m20261130_000012_applications::Migration),
         ]
     }
 }
@@ -73,6 +75,44 @@ pub(crate) enum RefreshTokens {
     UsedAt,
     RevokedAt,
     LoginStartedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Applications {
+    Table,
+    Id,
+    AccountId,
+    JobTitle,
+    CompanyName,
+    /// `company_name` folded (lower case, accents dropped) for sorting.
+    CompanySort,
+    JobId,
+    Url,
+    Location,
+    SalaryMin,
+    SalaryMax,
+    SalaryCurrency,
+    SalaryPeriod,
+    Status,
+    AppliedAt,
+    Notes,
+    /// Tags, one per line.
+    Tags,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum ApplicationEvents {
+    Table,
+    Id,
+    ApplicationId,
+    Kind,
+    At,
+    FromStatus,
+    ToStatus,
+    Note,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]
