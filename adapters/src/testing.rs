@@ -166,3 +166,27 @@ pub fn shared_file(relative: &str) -> Option<std::path::PathBuf> {
     eprintln!("\n!!!!! SKIPPED: needs ../shared/{relative}, absent (a bare clone); CI requires it.\n");
     None
 }
+
+/// A Free account registered at `email` in `db` (with a first key derived from the address), for
+/// contract suites of stores that hang off accounts.
+#[allow(clippy::expect_used)] // test support: an account that cannot be made should fail the test
+pub async fn account(db: &DatabaseConnection, email: &str) -> jobin_core::domain::AccountId {
+    use jobin_core::domain::{ApiKeySecret, Email, KeyName, Plan, Scopes, SecretHasher};
+    use jobin_core::ports::{KeyStore, NewKey};
+    let k = ApiKeySecret::from_random([email.bytes().fold(7u8, |h, b| h.wrapping_mul(31).wrapping_add(b)); 32]);
+    let new = NewKey {
+        name: KeyName::parse("k").expect("a valid name"),
+        hash: SecretHasher::new(b"contract".to_vec()).hash(k.expose()),
+        prefix: k.prefix(),
+        scopes: Scopes::ALL,
+        minted_by_login: None,
+    };
+    let email = Email::parse(email).expect("a valid email");
+    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    crate::db::SqlKeyStore::new(db.clone())
+        .create_account(&email, "$argon2id$h", Plan::Free, new, at)
+        .await
+        .expect("the account is created")
+        .0
+        .id
+}

@@ -5,28 +5,15 @@
 
 use chrono::{DateTime, Utc};
 use jobin_adapters::contract_suite;
-use jobin_adapters::db::{SqlApplicationStore, SqlKeyStore};
-use jobin_adapters::testing::contract;
+use jobin_adapters::db::SqlApplicationStore;
+use jobin_adapters::testing::{account, contract};
 use jobin_core::domain::application::{ApplicationStatus, EventKind};
-use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyName, PayPeriod, Plan, Salary, SecretHasher};
-use jobin_core::ports::{ApplicationFields, ApplicationStore, KeyStore, NewEvent, NewKey};
+use jobin_core::domain::{AccountId, PayPeriod, Salary};
+use jobin_core::ports::{Application, ApplicationFields, ApplicationStore, NewEvent};
 use sea_orm::DatabaseConnection;
 
 fn t(s: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap()
-}
-
-async fn account(db: &DatabaseConnection, addr: &str) -> AccountId {
-    let k = ApiKeySecret::from_random([addr.bytes().fold(7u8, |h, b| h.wrapping_mul(31).wrapping_add(b)); 32]);
-    let new = NewKey {
-        name: KeyName::parse("k").unwrap(),
-        hash: SecretHasher::new(b"p".to_vec()).hash(k.expose()),
-        prefix: k.prefix(),
-        scopes: jobin_core::domain::Scopes::ALL,
-        minted_by_login: None,
-    };
-    let keys = SqlKeyStore::new(db.clone());
-    keys.create_account(&Email::parse(addr).unwrap(), "$argon2id$h", Plan::Free, new, t(0)).await.unwrap().0.id
 }
 
 fn fields(title: &str, status: ApplicationStatus) -> ApplicationFields {
@@ -44,6 +31,12 @@ fn fields(title: &str, status: ApplicationStatus) -> ApplicationFields {
     }
 }
 
+/// A new application of `a` in `saved`, with its first timeline entry.
+async fn saved(store: &SqlApplicationStore, a: AccountId, title: &str) -> Application {
+    let first = vec![status_change(None, ApplicationStatus::Saved, 1)];
+    store.create(a, fields(title, ApplicationStatus::Saved), first, t(1)).await.unwrap()
+}
+
 fn status_change(from: Option<ApplicationStatus>, to: ApplicationStatus, at: i64) -> NewEvent {
     NewEvent { kind: EventKind::StatusChange, at: t(at), from_status: from, to_status: Some(to), note: None }
 }
@@ -51,15 +44,7 @@ fn status_change(from: Option<ApplicationStatus>, to: ApplicationStatus, at: i64
 async fn applications_round_trip_every_field(db: DatabaseConnection) {
     let store = SqlApplicationStore::new(db.clone());
     let a = account(&db, "a@example.com").await;
-    let created = store
-        .create(
-            a,
-            fields("Data Engineer", ApplicationStatus::Saved),
-            vec![status_change(None, ApplicationStatus::Saved, 1)],
-            t(1),
-        )
-        .await
-        .unwrap();
+    let created = saved(&store, a, "Data Engineer").await;
     assert_eq!((created.account, created.created_at, created.updated_at), (a, t(1), t(1)));
     assert_eq!(created.fields, fields("Data Engineer", ApplicationStatus::Saved));
     assert_eq!(store.get(a, created.id).await.unwrap(), Some(created.clone()));
@@ -99,15 +84,7 @@ async fn an_application_belongs_to_its_account_only(db: DatabaseConnection) {
 async fn changes_append_to_the_timeline_in_order(db: DatabaseConnection) {
     let store = SqlApplicationStore::new(db.clone());
     let a = account(&db, "a@example.com").await;
-    let app = store
-        .create(
-            a,
-            fields("Data Engineer", ApplicationStatus::Saved),
-            vec![status_change(None, ApplicationStatus::Saved, 1)],
-            t(1),
-        )
-        .await
-        .unwrap();
+    let app = saved(&store, a, "Data Engineer").await;
     let mut applied = fields("Data Engineer", ApplicationStatus::Applied);
     applied.applied_at = Some(t(10));
     let updated = store
@@ -150,24 +127,8 @@ async fn changes_append_to_the_timeline_in_order(db: DatabaseConnection) {
 async fn deleting_removes_the_application_and_its_timeline(db: DatabaseConnection) {
     let store = SqlApplicationStore::new(db.clone());
     let a = account(&db, "a@example.com").await;
-    let app = store
-        .create(
-            a,
-            fields("Data Engineer", ApplicationStatus::Saved),
-            vec![status_change(None, ApplicationStatus::Saved, 1)],
-            t(1),
-        )
-        .await
-        .unwrap();
-    let keep = store
-        .create(
-            a,
-            fields("Analyst", ApplicationStatus::Saved),
-            vec![status_change(None, ApplicationStatus::Saved, 1)],
-            t(1),
-        )
-        .await
-        .unwrap();
+    let app = saved(&store, a, "Data Engineer").await;
+    let keep = saved(&store, a, "Analyst").await;
     assert!(store.delete(a, app.id).await.unwrap());
     assert_eq!(store.get(a, app.id).await.unwrap(), None);
     assert_eq!(store.events(a, app.id).await.unwrap(), None);

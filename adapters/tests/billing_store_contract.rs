@@ -4,28 +4,15 @@
 
 use chrono::{DateTime, Utc};
 use jobin_adapters::contract_suite;
-use jobin_adapters::db::{SqlBillingStore, SqlKeyStore};
-use jobin_adapters::testing::contract;
-use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyName, Plan, SecretHasher};
-use jobin_core::ports::{BillingChange, BillingStatus, BillingStore, KeyStore, NewKey};
+use jobin_adapters::db::SqlBillingStore;
+use jobin_adapters::testing::{account, contract};
+use jobin_core::domain::{AccountId, Plan};
+use jobin_core::ports::{BillingChange, BillingStatus, BillingStore};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 fn t(s: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap()
-}
-
-async fn account(db: &DatabaseConnection, addr: &str) -> AccountId {
-    let k = ApiKeySecret::from_random([addr.len() as u8; 32]);
-    let new = NewKey {
-        name: KeyName::parse("k").unwrap(),
-        hash: SecretHasher::new(b"p".to_vec()).hash(k.expose()),
-        prefix: k.prefix(),
-        scopes: jobin_core::domain::Scopes::ALL,
-        minted_by_login: None,
-    };
-    let keys = SqlKeyStore::new(db.clone());
-    keys.create_account(&Email::parse(addr).unwrap(), "$argon2id$h", Plan::Free, new, t(0)).await.unwrap().0.id
 }
 
 fn paid(plan: Plan, at: i64) -> BillingChange {
