@@ -169,12 +169,9 @@ pub(crate) fn says_remote(texts: &[&str]) -> bool {
 /// when one says so, else remote when `remote`, else on-site when one says so; `None` otherwise
 /// (a board's `remote: false` does not say on-site).
 pub(crate) fn workplace(remote: bool, texts: &[&str]) -> Option<WorkplaceType> {
-    let says = |phrases: &[&str]| {
-        texts.iter().any(|t| {
-            let f = format!(" {} ", jobin_core::domain::normalize::fold(t));
-            phrases.iter().any(|p| f.contains(&format!(" {p} ")))
-        })
-    };
+    // Folded once, padded so that phrases match whole words only.
+    let folded: Vec<String> = texts.iter().map(|t| format!(" {} ", jobin_core::domain::normalize::fold(t))).collect();
+    let says = |phrases: &[&str]| folded.iter().any(|f| phrases.iter().any(|p| f.contains(&format!(" {p} "))));
     if says(&["hybrid", "hybride", "hybrides", "hybrid remote", "teilweise remote"]) {
         Some(WorkplaceType::Hybrid)
     } else if remote {
