@@ -7,7 +7,7 @@ TEST_REDIS_URL := $(or $(JOBIN_TEST_REDIS_URL),redis://127.0.0.1:6379)
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed bench-analytics
+.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -81,6 +81,10 @@ bench-feed:
 ## bench-analytics: uncached salary + trends over 100,000 stored postings (JOBIN_BENCH_CORPUS_JOBS), SQLite and PostgreSQL
 bench-analytics:
 	$(CARGO) bench --locked -p jobin-benches --bench analytics
+
+## bench-tracker: tracker list pages over 100,000 applications in one account (JOBIN_BENCH_APPLICATIONS), SQLite and PostgreSQL
+bench-tracker:
+	$(CARGO) bench --locked -p jobin-benches --bench tracker
 
 ## bench: load benchmark (wrk; release build): authenticated vs /health, embedded and PostgreSQL+Redis
 bench:

@@ -46,3 +46,17 @@ pub use scope::{Scope, Scopes, UnknownScope};
 pub use secret::{SecretHash, SecretHasher, random_token};
 pub use skills::{PostingText, canonical_skill, grounded_skills};
 pub use stats::{SalarySample, SalaryStats};
+
+/// A field that failed validation: which one and why (the API's 400 names it in `details`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: impl ToString) -> Self {
+        Self { field, reason: reason.to_string() }
+    }
+}

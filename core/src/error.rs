@@ -84,6 +84,10 @@ pub enum Code {
     JobNotFound,
     /// 410: the job expired (`details.expiredAt`); the feed's expired stream lists it.
     JobExpired,
+    /// 404: the account has no application with this id (another account's is reported the same).
+    ApplicationNotFound,
+    /// 409: the application is not linked to a stored job (`job_id`), so there is nothing to score.
+    NoLinkedJob,
 }
 
 impl Code {
@@ -128,6 +132,8 @@ impl Code {
         Code::SessionRevoked,
         Code::JobNotFound,
         Code::JobExpired,
+        Code::ApplicationNotFound,
+        Code::NoLinkedJob,
     ];
 
     /// The wire form of the code.
@@ -172,6 +178,8 @@ impl Code {
             Code::SessionRevoked => "session_revoked",
             Code::JobNotFound => "job_not_found",
             Code::JobExpired => "job_expired",
+            Code::ApplicationNotFound => "application_not_found",
+            Code::NoLinkedJob => "no_linked_job",
         }
     }
 }

@@ -22,7 +22,10 @@ pub mod token;
 pub mod usage;
 pub mod usage_log;
 
-pub use application_store::{Application, ApplicationFields, ApplicationStore, ApplicationStoreError, NewEvent};
+pub use application_store::{
+    Application, ApplicationFields, ApplicationHistory, ApplicationPage, ApplicationQuery, ApplicationStore,
+    ApplicationStoreError, NewEvent,
+};
 pub use billing_store::{BillingChange, BillingRecord, BillingStatus, BillingStore};
 pub use budget::RequestBudget;
 pub use cache::{Cache, CacheError};

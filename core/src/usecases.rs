@@ -4,6 +4,7 @@
 
 pub mod admit;
 pub mod analytics;
+pub mod applications;
 pub mod authenticate;
 pub mod billing_webhook;
 pub mod change_password;
@@ -24,12 +25,17 @@ pub mod search;
 pub mod search_jobs;
 pub mod set_plan;
 pub mod throttle;
+pub mod tracker_analytics;
 pub mod trends;
 
+pub use crate::domain::FieldError;
 use crate::{Code, ErrorCode, ports::KeyStoreError};
 
 pub use admit::{Admit, AdmitError, LimitClass, RateStatus};
 pub use analytics::{ANALYTICS_TTL, AnalyticsError, AnalyticsRequest, Corpus, Coverage, distinct};
+pub use applications::{
+    ApplicationDraft, ApplicationError, ApplicationPatch, Applications, EventDraft, ListPage, ListRequest, SalaryInput,
+};
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};
 pub use change_password::{ChangePassword, ChangePasswordError};
@@ -52,21 +58,8 @@ pub use search::{
 pub use search_jobs::{EnhanceSummary, SearchJobs, SearchJobsError, SearchJobsOutcome, SearchJobsRequest};
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};
+pub use tracker_analytics::{TrackerAnalytics, TrackerAnalyticsError, TrackerReport, WeekCount};
 pub use trends::{SeniorityCounts, SkillCount, Trends, TrendsReport};
-
-/// A field that failed validation: which one and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct FieldError {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, reason: impl ToString) -> Self {
-        Self { field, reason: reason.to_string() }
-    }
-}
 
 /// The code for a store failure that reaches a client.
 pub(crate) fn store_code(e: &KeyStoreError) -> Code {

@@ -3,13 +3,17 @@
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use jobin_core::domain::application::{ApplicationEvent, ApplicationStatus, EventKind};
+use jobin_core::domain::application::{ApplicationEvent, ApplicationSort, ApplicationStatus, EventKind, SortOrder};
 use jobin_core::domain::normalize::fold;
 use jobin_core::domain::{AccountId, PayPeriod, Salary};
-use jobin_core::ports::{Application, ApplicationFields, ApplicationStore, ApplicationStoreError, NewEvent};
+use jobin_core::ports::{
+    Application, ApplicationFields, ApplicationHistory, ApplicationPage, ApplicationQuery, ApplicationStore,
+    ApplicationStoreError, NewEvent,
+};
+use sea_orm::sea_query::{LikeExpr, NullOrdering, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 
 use super::entities::{application, application_event};
@@ -86,8 +90,22 @@ fn to_event(m: application_event::Model) -> Result<ApplicationEvent, Application
     })
 }
 
+/// What word search looks in: title, company, notes and tags, folded, with a space at each end so
+/// `LIKE '% word%'` matches the start of a word.
+pub(crate) fn search_text(title: &str, company: &str, notes: Option<&str>, tags: &[String]) -> String {
+    let all = [title, company, notes.unwrap_or_default(), &tags.join(" ")].join(" ");
+    format!(" {} ", fold(&all))
+}
+
+/// `raw` inside a LIKE pattern, its wildcards and the escape character escaped (escape `\\`).
+fn like_escaped(raw: &str) -> String {
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// The columns `fields` sets (all but id, account and the timestamps).
 fn set_fields(row: &mut application::ActiveModel, f: ApplicationFields) {
+    row.search_text = Set(search_text(&f.job_title, &f.company_name, f.notes.as_deref(), &f.tags));
+    row.status_rank = Set(f.status.rank());
     row.company_sort = Set(fold(&f.company_name));
     row.job_title = Set(f.job_title);
     row.company_name = Set(f.company_name);
@@ -136,6 +154,66 @@ async fn owned<C: ConnectionTrait>(
         .one(conn)
         .await
         .map_err(err("reading an application"))
+}
+
+/// The filters of `query`, for `account`.
+fn condition(account: AccountId, query: &ApplicationQuery) -> Condition {
+    use application::Column as C;
+    let mut cond = Condition::all().add(C::AccountId.eq(account.0));
+    if !query.statuses.is_empty() {
+        cond = cond.add(C::Status.is_in(query.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(tag) = &query.tag {
+        // Tags are stored one per line: the tag is a whole line of them.
+        let t = like_escaped(tag);
+        let line = |pattern: String| C::Tags.like(LikeExpr::new(pattern).escape('\\'));
+        cond = cond.add(
+            Condition::any()
+                .add(C::Tags.eq(tag.as_str()))
+                .add(line(format!("{t}\n%")))
+                .add(line(format!("%\n{t}")))
+                .add(line(format!("%\n{t}\n%"))),
+        );
+    }
+    for word in &query.words {
+        cond = cond.add(C::SearchText.like(LikeExpr::new(format!("% {}%", like_escaped(word))).escape('\\')));
+    }
+    if let Some(after) = query.applied_after {
+        cond = cond.add(C::AppliedAt.gte(after));
+    }
+    if let Some(before) = query.applied_before {
+        cond = cond.add(C::AppliedAt.lt(before));
+    }
+    cond
+}
+
+/// One row of the analytics query.
+#[derive(Debug, FromQueryResult)]
+struct HistoryRow {
+    id: i64,
+    status: String,
+    applied_at: Option<DateTime<Utc>>,
+    first_response_at: Option<DateTime<Utc>>,
+    offers: i64,
+}
+
+/// Status names as an SQL list (the names are the domain's constants, never client text).
+fn sql_list(statuses: impl Iterator<Item = ApplicationStatus>) -> String {
+    statuses.map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+fn history_sql(backend: DbBackend) -> String {
+    let responses = sql_list(ApplicationStatus::ALL.into_iter().filter(|s| s.is_employer_response()));
+    let offers = sql_list([ApplicationStatus::Offer, ApplicationStatus::Accepted].into_iter());
+    let param = if backend == DbBackend::Postgres { "$1" } else { "?" };
+    format!(
+        "SELECT a.id, a.status, a.applied_at, \
+           (SELECT MIN(e.at) FROM application_events e WHERE e.application_id = a.id \
+              AND e.kind = 'status_change' AND e.to_status IN ({responses})) AS first_response_at, \
+           (SELECT COUNT(*) FROM application_events e WHERE e.application_id = a.id \
+              AND e.kind = 'status_change' AND e.to_status IN ({offers})) AS offers \
+         FROM applications a WHERE a.account_id = {param}"
+    )
 }
 
 #[async_trait]
@@ -236,5 +314,74 @@ impl ApplicationStore for SqlApplicationStore {
             .await
             .map_err(err("reading an application's timeline"))?;
         rows.into_iter().map(to_event).collect::<Result<Vec<_>, _>>().map(Some)
+    }
+
+    async fn list(
+        &self,
+        account: AccountId,
+        query: &ApplicationQuery,
+    ) -> Result<ApplicationPage, ApplicationStoreError> {
+        use application::Column as C;
+        let cond = condition(account, query);
+        // COUNT over the id alone: an index-only count when there is no filter beyond the account.
+        let total: Option<i64> = application::Entity::find()
+            .select_only()
+            .column_as(C::Id.count(), "total")
+            .filter(cond.clone())
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(err("counting applications"))?;
+        let total = total.unwrap_or(0).max(0) as u64;
+        if query.offset >= total || query.limit == 0 {
+            return Ok(ApplicationPage { items: vec![], total });
+        }
+        let order = match query.order {
+            SortOrder::Asc => Order::Asc,
+            SortOrder::Desc => Order::Desc,
+        };
+        // The page's ids first, from the sort key's index alone (account, key, id), then their rows:
+        // a deep page skips index entries, not table rows.
+        let ids = application::Entity::find().select_only().column(C::Id).filter(cond);
+        let ids = match query.sort {
+            ApplicationSort::CreatedAt => ids.order_by(C::CreatedAt, order.clone()),
+            ApplicationSort::UpdatedAt => ids.order_by(C::UpdatedAt, order.clone()),
+            ApplicationSort::AppliedAt => ids.order_by_with_nulls(C::AppliedAt, order.clone(), NullOrdering::Last),
+            ApplicationSort::CompanyName => ids.order_by(C::CompanySort, order.clone()),
+            ApplicationSort::Status => ids.order_by(C::StatusRank, order.clone()),
+        };
+        let ids: Vec<i64> = ids
+            .order_by(C::Id, order)
+            .offset(query.offset)
+            .limit(query.limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(err("listing applications"))?;
+        let mut rows = application::Entity::find()
+            .filter(C::AccountId.eq(account.0))
+            .filter(C::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(err("reading listed applications"))?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        let items = rows.into_iter().map(to_application).collect::<Result<Vec<_>, _>>()?;
+        Ok(ApplicationPage { items, total })
+    }
+
+    async fn history(&self, account: AccountId) -> Result<Vec<ApplicationHistory>, ApplicationStoreError> {
+        let backend = self.db.get_database_backend();
+        let stmt = Statement::from_sql_and_values(backend, history_sql(backend), [account.0.into()]);
+        let rows = HistoryRow::find_by_statement(stmt).all(&self.db).await.map_err(err("reading tracker history"))?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ApplicationHistory {
+                    status: status(&r.status, r.id)?,
+                    applied_at: r.applied_at,
+                    first_response_at: r.first_response_at,
+                    reached_offer: r.offers > 0,
+                })
+            })
+            .collect()
     }
 }

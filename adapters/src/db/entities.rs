@@ -243,6 +243,8 @@ pub mod application {
         pub tags: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub search_text: String,
+        pub status_rank: i16,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

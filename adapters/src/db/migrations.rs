@@ -12,6 +12,7 @@ mod m20261130_000009_usage_monthly;
 mod m20261130_000010_unique_customer;
 mod m20261130_000011_login_lineage;
 mod m20261130_000012_applications;
+mod m20261130_000013_application_search;
 
 use sea_orm_migration::prelude::*;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_unique_customer::Migration),
             Box::new(m20261130_000011_login_lineage::Migration),
             Box::new(m20261130_000012_applications::Migration),
+            Box::new(m20261130_000013_application_search::Migration),
         ]
     }
 }
@@ -100,6 +102,11 @@ pub(crate) enum Applications {
     Tags,
     CreatedAt,
     UpdatedAt,
+    /// Title, company, notes and tags folded, space-separated, with a space at each end: each
+    /// search word matches the start of a word (`LIKE '% word%'`).
+    SearchText,
+    /// The status's place in the pipeline (`saved` = 0): the `status` sort.
+    StatusRank,
 }
 
 #[derive(DeriveIden)]

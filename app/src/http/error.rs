@@ -36,14 +36,15 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::RefreshTokenReused
         | Code::ApiKeyRequired
         | Code::SessionRevoked => StatusCode::UNAUTHORIZED,
-        Code::NotFound | Code::KeyNotFound | Code::JobNotFound => StatusCode::NOT_FOUND,
+        Code::NotFound | Code::KeyNotFound | Code::JobNotFound | Code::ApplicationNotFound => StatusCode::NOT_FOUND,
         Code::JobExpired => StatusCode::GONE,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Code::EmailTaken
         | Code::KeyLimitReached
         | Code::AlreadyOnPlan
         | Code::NoBillingCustomer
-        | Code::IdempotencyInProgress => StatusCode::CONFLICT,
+        | Code::IdempotencyInProgress
+        | Code::NoLinkedJob => StatusCode::CONFLICT,
         Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Code::PlanUpgradeRequired | Code::InsufficientScope => StatusCode::FORBIDDEN,
         Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,

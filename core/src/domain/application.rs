@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PayPeriod, Salary};
+use super::{FieldError, PayPeriod, Salary};
 
 /// Where an application stands. The order is the pipeline's (`saved` first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,11 +43,11 @@ impl ApplicationStatus {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, FieldCheck> {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let raw = raw.trim();
         Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(raw)).ok_or_else(|| {
             let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
-            FieldCheck::new("status", format!("`{raw}` is not one of {}", names.join(", ")))
+            FieldError::new("status", format!("`{raw}` is not one of {}", names.join(", ")))
         })
     }
 
@@ -62,6 +62,77 @@ impl ApplicationStatus {
                 | ApplicationStatus::Accepted
                 | ApplicationStatus::Rejected
         )
+    }
+}
+
+/// What a list of applications is ordered by. Every order ends with the id (same direction), so
+/// pages never overlap or skip under ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationSort {
+    CreatedAt,
+    UpdatedAt,
+    /// Applications never applied to come last in either direction.
+    AppliedAt,
+    /// Case- and accent-insensitive.
+    CompanyName,
+    /// In pipeline order (`saved` first), not alphabetically.
+    Status,
+}
+
+impl ApplicationSort {
+    pub const ALL: [ApplicationSort; 5] = [
+        ApplicationSort::CreatedAt,
+        ApplicationSort::UpdatedAt,
+        ApplicationSort::AppliedAt,
+        ApplicationSort::CompanyName,
+        ApplicationSort::Status,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApplicationSort::CreatedAt => "created_at",
+            ApplicationSort::UpdatedAt => "updated_at",
+            ApplicationSort::AppliedAt => "applied_at",
+            ApplicationSort::CompanyName => "company_name",
+            ApplicationSort::Status => "status",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw.trim()).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+            FieldError::new("sort", format!("`{raw}` is not one of {}", names.join(", ")))
+        })
+    }
+}
+
+/// The direction of a sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+impl SortOrder {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw.trim() {
+            "asc" => Ok(SortOrder::Asc),
+            "desc" => Ok(SortOrder::Desc),
+            other => Err(FieldError::new("order", format!("`{other}` is not one of asc, desc"))),
+        }
+    }
+}
+
+impl ApplicationStatus {
+    /// Whether an application in this status has been sent: every status but `saved` and
+    /// `withdrawn` (one may withdraw before applying).
+    pub const fn implies_applied(self) -> bool {
+        !matches!(self, ApplicationStatus::Saved | ApplicationStatus::Withdrawn)
+    }
+
+    /// The status's place in the pipeline (`saved` = 0), the `status` sort key.
+    pub fn rank(self) -> i16 {
+        Self::ALL.iter().position(|s| *s == self).map_or(0, |i| i as i16)
     }
 }
 
@@ -96,12 +167,12 @@ impl EventKind {
     }
 
     /// A kind a client sends: `interview`, `note` or `follow_up`.
-    pub fn parse_user(raw: &str) -> Result<Self, FieldCheck> {
+    pub fn parse_user(raw: &str) -> Result<Self, FieldError> {
         let raw = raw.trim();
         Self::USER
             .into_iter()
             .find(|k| k.as_str().eq_ignore_ascii_case(raw))
-            .ok_or_else(|| FieldCheck::new("kind", format!("`{raw}` is not one of interview, note, follow_up")))
+            .ok_or_else(|| FieldError::new("kind", format!("`{raw}` is not one of interview, note, follow_up")))
     }
 }
 
@@ -119,20 +190,6 @@ pub struct ApplicationEvent {
     pub created_at: DateTime<Utc>,
 }
 
-/// A field that fails its check: which one, and why (the API's 400 names it).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct FieldCheck {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-impl FieldCheck {
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self { field, reason: reason.into() }
-    }
-}
-
 /// Longest title, company and location, in characters.
 pub const TEXT_MAX_CHARS: usize = 200;
 /// Longest notes, in characters.
@@ -144,82 +201,82 @@ pub const TAGS_MAX: usize = 20;
 pub const TAG_MAX_CHARS: usize = 50;
 
 /// A required one-line text (title, company): trimmed, 1 to 200 characters, no control characters.
-pub fn required_text(field: &'static str, raw: &str) -> Result<String, FieldCheck> {
+pub fn required_text(field: &'static str, raw: &str) -> Result<String, FieldError> {
     let text = optional_text(field, raw, TEXT_MAX_CHARS)?;
     if text.is_empty() {
-        return Err(FieldCheck::new(field, "must not be empty"));
+        return Err(FieldError::new(field, "must not be empty"));
     }
     Ok(text)
 }
 
 /// An optional text: trimmed, at most `max` characters; line breaks and tabs are allowed in
 /// multi-line fields (`max` above one line's), other control characters never.
-pub fn optional_text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldCheck> {
+pub fn optional_text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
     let text = raw.trim();
     if text.chars().count() > max {
-        return Err(FieldCheck::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
     }
     let multi_line = max > TEXT_MAX_CHARS;
     if text.chars().any(|c| c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'))) {
-        return Err(FieldCheck::new(field, "must not contain control characters"));
+        return Err(FieldError::new(field, "must not contain control characters"));
     }
     Ok(text.to_owned())
 }
 
 /// An `http://` or `https://` URL without spaces, at most 2,048 bytes; empty means none.
-pub fn optional_url(raw: &str) -> Result<Option<String>, FieldCheck> {
+pub fn optional_url(raw: &str) -> Result<Option<String>, FieldError> {
     let url = raw.trim();
     if url.is_empty() {
         return Ok(None);
     }
     let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
     if !scheme_ok || url.len() > URL_MAX_BYTES || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(FieldCheck::new("url", "must be an http:// or https:// URL of at most 2048 bytes"));
+        return Err(FieldError::new("url", "must be an http:// or https:// URL of at most 2048 bytes"));
     }
     Ok(Some(url.to_owned()))
 }
 
 /// Tags: trimmed, lower-cased, duplicates dropped (first kept), empty ones refused; at most 20 of
 /// at most 50 characters each.
-pub fn tags(raw: &[String]) -> Result<Vec<String>, FieldCheck> {
+pub fn tags(raw: &[String]) -> Result<Vec<String>, FieldError> {
     let mut out: Vec<String> = Vec::new();
     for tag in raw {
         let tag = tag.trim().to_lowercase();
         if tag.is_empty() || tag.chars().count() > TAG_MAX_CHARS || tag.chars().any(char::is_control) {
-            return Err(FieldCheck::new("tags", format!("each tag must be 1 to {TAG_MAX_CHARS} characters")));
+            return Err(FieldError::new("tags", format!("each tag must be 1 to {TAG_MAX_CHARS} characters")));
         }
         if !out.contains(&tag) {
             out.push(tag);
         }
     }
     if out.len() > TAGS_MAX {
-        return Err(FieldCheck::new("tags", format!("at most {TAGS_MAX} tags")));
+        return Err(FieldError::new("tags", format!("at most {TAGS_MAX} tags")));
     }
     Ok(out)
 }
 
 /// A salary as a client states it: `min <= max`, both positive and finite (one may be absent),
 /// a three-letter currency (upper-cased), a period (`year` by default).
-pub fn salary(min: Option<f64>, max: Option<f64>, currency: &str, period: Option<&str>) -> Result<Salary, FieldCheck> {
+pub fn salary(min: Option<f64>, max: Option<f64>, currency: &str, period: Option<&str>) -> Result<Salary, FieldError> {
     let bad = |v: Option<f64>| v.is_some_and(|x| !x.is_finite() || x <= 0.0);
     if bad(min) || bad(max) {
-        return Err(FieldCheck::new("salary", "amounts must be positive numbers"));
+        return Err(FieldError::new("salary", "amounts must be positive numbers"));
     }
     if let (Some(a), Some(b)) = (min, max)
         && a > b
     {
-        return Err(FieldCheck::new("salary", "min must not exceed max"));
+        return Err(FieldError::new("salary", "min must not exceed max"));
     }
     let currency = currency.trim().to_ascii_uppercase();
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(FieldCheck::new("salary", "currency must be a three-letter ISO 4217 code"));
+        return Err(FieldError::new("salary", "currency must be a three-letter ISO 4217 code"));
     }
     let period = match period.map(str::trim) {
         None | Some("") => PayPeriod::Year,
         Some(p) => PayPeriod::parse(&p.to_ascii_lowercase())
-            .ok_or_else(|| FieldCheck::new("salary", "period must be hour, day, week, month or year"))?,
+            .ok_or_else(|| FieldError::new("salary", "period must be hour, day, week, month or year"))?,
     };
-    Salary::from_bounds(min, max, &currency, period).ok_or_else(|| FieldCheck::new("salary", "give min, max or both"))
+    Salary::from_bounds(min, max, &currency, period).ok_or_else(|| FieldError::new("salary", "give min, max or both"))
 }
 
 #[cfg(test)]

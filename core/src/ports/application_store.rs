@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::application::{ApplicationEvent, ApplicationStatus, EventKind};
+use crate::domain::application::{ApplicationEvent, ApplicationSort, ApplicationStatus, EventKind, SortOrder};
 use crate::domain::{AccountId, Salary};
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,44 @@ pub struct NewEvent {
     pub note: Option<String>,
 }
 
+/// Which of an account's applications to list, in what order, and which slice of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationQuery {
+    pub sort: ApplicationSort,
+    pub order: SortOrder,
+    pub offset: u64,
+    pub limit: u64,
+    /// Folded words (see `normalize::fold`); each must occur in the title, company, notes or tags.
+    pub words: Vec<String>,
+    /// Any of these statuses (empty: all).
+    pub statuses: Vec<ApplicationStatus>,
+    /// This exact tag (tags are stored lower-cased).
+    pub tag: Option<String>,
+    /// `applied_at >= applied_after`.
+    pub applied_after: Option<DateTime<Utc>>,
+    /// `applied_at < applied_before`.
+    pub applied_before: Option<DateTime<Utc>>,
+}
+
+/// One slice of a list, and how many applications match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationPage {
+    pub items: Vec<Application>,
+    pub total: u64,
+}
+
+/// What the analytics need of one application: its status now, when it was applied to, and from
+/// its timeline when the employer first answered and whether it ever reached an offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationHistory {
+    pub status: ApplicationStatus,
+    pub applied_at: Option<DateTime<Utc>>,
+    /// The earliest status change to an employer answer (see `is_employer_response`).
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// Whether a status change ever reached `offer` or `accepted`.
+    pub reached_offer: bool,
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
@@ -96,4 +134,14 @@ pub trait ApplicationStore: Send + Sync {
     /// application.
     async fn events(&self, account: AccountId, id: i64)
     -> Result<Option<Vec<ApplicationEvent>>, ApplicationStoreError>;
+
+    /// The applications matching `query`, sorted, one slice of them, with the total that match.
+    async fn list(
+        &self,
+        account: AccountId,
+        query: &ApplicationQuery,
+    ) -> Result<ApplicationPage, ApplicationStoreError>;
+
+    /// Every application of `account`, as the analytics need it.
+    async fn history(&self, account: AccountId) -> Result<Vec<ApplicationHistory>, ApplicationStoreError>;
 }
