@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod security;
 pub mod system;
 pub mod text_guard;
+pub mod tracker;
 pub mod versions;
 
 /// OpenAPI tags.
@@ -26,6 +27,8 @@ pub enum Tag {
     Feed,
     /// Checkout, the customer portal and Stripe webhooks.
     Billing,
+    /// The application tracker: applications, their timelines, analytics and fit scores (`/v1` only).
+    Tracker,
     /// Health and service metadata.
     System,
 }

@@ -13,17 +13,35 @@ use crate::http::jobo::JoboApi;
 use crate::http::jobs::JobsApi;
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::http::system::SystemApi;
+use crate::http::tracker::TrackerApi;
 use crate::state::AppState;
 
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
-pub fn api_service() -> OpenApiService<(AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), ()> {
-    OpenApiService::new(
+/// The operations of the JobIn document (also served at their unversioned, deprecated paths).
+type Documented = (AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi);
+
+/// Every operation, as served under `/v1` (the tracker exists under `/v1` only).
+pub fn api_service() -> OpenApiService<(Documented, TrackerApi), ()> {
+    described(OpenApiService::new(
+        ((AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), TrackerApi),
+        "JobIn API",
+        env!("CARGO_PKG_VERSION"),
+    ))
+}
+
+/// The operations also served at their unversioned paths.
+fn unversioned_service() -> OpenApiService<Documented, ()> {
+    described(OpenApiService::new(
         (AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi),
         "JobIn API",
         env!("CARGO_PKG_VERSION"),
-    )
+    ))
+}
+
+fn described<T: poem_openapi::OpenApi>(service: OpenApiService<T, ()>) -> OpenApiService<T, ()> {
+    service
         .description(
             "Self-hostable job-market data API. Aggregated job postings, salary statistics and market analytics. Every error response carries the \
              envelope `{\"error\", \"code\", \"details\", \"request_id\"}`; branch on `code`. Every response carries \
@@ -65,7 +83,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/billing/local-portal/:id/:action", poem::post(crate::http::billing::local_portal_action))
         .at("/docs", docs)
         .nest(API_VERSION, v1)
-        .nest("/", api_service())
+        .nest("/", unversioned_service())
         .around(crate::http::idempotency::idempotency)
         .around(account_rate_headers)
         .around(public_limits)

@@ -8,8 +8,9 @@ use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
     Admit, Authenticate, BillingWebhook, ChangePassword, Checkout, CreateKey, Expired, Feed, GetJob, Ingest, Insight,
     Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan,
-    Throttle, Trends,
+    Throttle, TrackerAnalytics, Trends,
 };
+use jobin_core::usecases::{Applications, ScoreApplication};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub access: Access,
     pub jobs: Jobs,
+    pub tracker: Tracker,
     pub billing: Billing,
     pub usage: Usage,
     pub background: Background,
@@ -66,6 +68,13 @@ pub struct Jobs {
     pub get: GetJob,
     /// Every job seen (the feed's and the analytics' store).
     pub store: Arc<dyn JobStore>,
+}
+
+/// `/v1/applications*`: the application tracker.
+pub struct Tracker {
+    pub applications: Applications,
+    pub analytics: TrackerAnalytics,
+    pub score: ScoreApplication,
 }
 
 /// `/billing/*`: checkout, portal, the provider's webhook, and the offline stand-in pages.

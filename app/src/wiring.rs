@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
-use jobin_adapters::db::{SqlBillingStore, SqlJobStore, SqlKeyStore, SqlUsageLog};
+use jobin_adapters::db::{SqlApplicationStore, SqlBillingStore, SqlJobStore, SqlKeyStore, SqlUsageLog};
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
 use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
@@ -26,7 +26,7 @@ use crate::config::{AiSettings, BillingMode, BoardsConfig, Config, LlmSettings};
 use crate::secrets::Secrets;
 use crate::state::{
     Access, Accounts, AppState, Background, Billing, Health, HttpSettings, Idempotency, ImportTask, Jobs,
-    ScheduledIngest, Urls, Usage,
+    ScheduledIngest, Tracker, Urls, Usage,
 };
 use crate::stores::Connections;
 use crate::usage_writer::UsageWriter;
@@ -94,6 +94,18 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     let last_used = Arc::new(LastUsedTracker::default());
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
     let (jobs, ingest) = jobs(config, &c, &secrets, overrides)?;
+    let applications: Arc<dyn jobin_core::ports::ApplicationStore> =
+        Arc::new(SqlApplicationStore::new(conn.db.clone()));
+    let tracker = Tracker {
+        applications: Applications { store: applications.clone(), jobs: c.jobs.clone(), clock: c.clock.clone() },
+        analytics: TrackerAnalytics { store: applications.clone(), clock: c.clock.clone() },
+        score: ScoreApplication {
+            applications,
+            jobs: c.jobs.clone(),
+            ai: jobs.ai.clone(),
+            budget: Duration::from_millis(config.ai.budget_ms),
+        },
+    };
     Ok(Arc::new(AppState {
         accounts: accounts(&c, &hasher, signer.clone(), last_used.clone(), config)?,
         access: Access {
@@ -109,6 +121,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             last_used,
         },
         jobs,
+        tracker,
         billing: billing(config, &c, &secrets, &urls)?,
         usage: Usage { writer: UsageWriter::spawn(usage_log.clone()), log: usage_log },
         background: Background { ingest, import: import_task(config, c.jobs.clone()) },

@@ -39,7 +39,8 @@ pub use job::{
 pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
 pub use plan_catalog::{
-    ACCOUNT_PER_MINUTE, AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms,
+    ACCOUNT_PER_MINUTE, AI_PER_HOUR, AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms,
+    TRACKER_PER_MINUTE,
 };
 pub use routing::{Route, Skip, route};
 pub use scope::{Scope, Scopes, UnknownScope};

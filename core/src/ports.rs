@@ -39,7 +39,7 @@ pub use job_store::{
 pub use key_store::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome, StoredLogin};
 #[cfg(any(test, feature = "mocks"))]
 pub use llm::MockLlmProvider;
-pub use llm::{ExtractItem, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};
+pub use llm::{ExtractItem, FitFacts, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};
 pub use lock::{Lock, LockError, LockToken};
 pub use notifier::{Notice, Notifier, NotifyError};
 pub use password::{HashError, PasswordHasher};

@@ -10,6 +10,7 @@ pub mod billing_webhook;
 pub mod change_password;
 pub mod checkout;
 pub mod feed;
+pub mod fit_score;
 pub mod get_job;
 pub mod insight;
 pub mod keys;
@@ -31,7 +32,7 @@ pub mod trends;
 pub use crate::domain::FieldError;
 use crate::{Code, ErrorCode, ports::KeyStoreError};
 
-pub use admit::{Admit, AdmitError, LimitClass, RateStatus};
+pub use admit::{Admit, AdmitError, LimitClass, Metered, RateStatus};
 pub use analytics::{ANALYTICS_TTL, AnalyticsError, AnalyticsRequest, Corpus, Coverage, distinct};
 pub use applications::{
     ApplicationDraft, ApplicationError, ApplicationPatch, Applications, EventDraft, ListPage, ListRequest, SalaryInput,
@@ -41,6 +42,7 @@ pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_r
 pub use change_password::{ChangePassword, ChangePasswordError};
 pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError, redirect_allowed};
 pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, Ingest, IngestReport};
+pub use fit_score::{FitScore, FitScoreError, Profile, ScoreApplication};
 pub use get_job::{GetJob, GetJobError};
 pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};

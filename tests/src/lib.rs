@@ -79,7 +79,7 @@ impl Default for Setup {
     }
 }
 
-/// The document's catalog with per-minute limits (data and account classes) raised, for tests that
+/// The document's catalog with its per-class limits (data, account, tracker, AI) raised, for tests that
 /// are not about limits (a Free account allows 10 data requests a minute). Rate-limit tests use `PlanCatalog::document()`.
 pub fn roomy_catalog() -> jobin_core::domain::PlanCatalog {
     use jobin_core::domain::{CatalogOverrides, Plan, PlanCatalog, PlanOverride};
@@ -87,7 +87,13 @@ pub fn roomy_catalog() -> jobin_core::domain::PlanCatalog {
     for plan in Plan::ALL {
         o.plans.insert(
             plan,
-            PlanOverride { per_minute: Some(100_000), account_per_minute: Some(100_000), ..Default::default() },
+            PlanOverride {
+                per_minute: Some(100_000),
+                account_per_minute: Some(100_000),
+                tracker_per_minute: Some(100_000),
+                ai_per_hour: Some(100_000),
+                ..Default::default()
+            },
         );
     }
     PlanCatalog::document().with_overrides(&o).expect("valid overrides")

@@ -1,7 +1,8 @@
 //! `local`: deterministic rules instead of a model, so every AI endpoint works offline and without
 //! keys (labelled `local` / `local-rules` in answers). Extraction: dictionary skills (with aliases)
 //! found in the title, text and tags, plus the tags; seniority from the title; remote from the
-//! text. Insight: template sentences over the computed facts, so nothing is invented.
+//! text. Insight: template sentences over the computed facts, so nothing is invented. Fit score:
+//! the rules score and its reasons (`fit_score::rules`).
 
 use async_trait::async_trait;
 use jobin_core::domain::normalize::seniority_from_title;
@@ -108,6 +109,10 @@ impl LlmProvider for LocalRules {
         let v = match &req.task {
             LlmTask::Extract(items) => extract(items),
             LlmTask::Insight(facts) => insight(facts),
+            LlmTask::Fit(facts) => {
+                let (score, reasons) = jobin_core::usecases::fit_score::rules(facts);
+                json!({ "score": score, "reasons": reasons })
+            }
         };
         Ok(LlmAnswer { text: v.to_string(), input_tokens: 0, output_tokens: 0 })
     }

@@ -7,6 +7,8 @@
 //! monthly_requests = 2000
 //! per_minute = 20            # data requests (/jobs/*) per minute
 //! account_per_minute = 60    # account requests (/auth/*, /billing/*) per minute, a class of its own
+//! tracker_per_minute = 100   # application-tracker requests (/v1/applications*) per minute
+//! ai_per_hour = 20           # tracker AI requests (fit scores) per hour
 //!
 //! [plans.pro]
 //! ai_tiers = ["lite"]
@@ -54,6 +56,8 @@ struct PlanFile {
     monthly_requests: Option<u64>,
     per_minute: Option<u32>,
     account_per_minute: Option<u32>,
+    tracker_per_minute: Option<u32>,
+    ai_per_hour: Option<u32>,
     data_sources: Option<u8>,
     ai_tiers: Option<Vec<String>>,
     price_usd_per_month: Option<u32>,
@@ -83,6 +87,8 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
                 monthly_requests: p.monthly_requests,
                 per_minute: p.per_minute,
                 account_per_minute: p.account_per_minute,
+                tracker_per_minute: p.tracker_per_minute,
+                ai_per_hour: p.ai_per_hour,
                 data_sources: p.data_sources,
                 ai_tiers,
                 price_usd_per_month: p.price_usd_per_month,

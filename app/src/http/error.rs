@@ -151,6 +151,9 @@ pub struct ErrorBody {
     /// Where to manage the subscription (409 on checkout).
     #[oai(skip_serializing_if_is_none)]
     pub portal: Option<String>,
+    /// Seconds to wait before retrying, as the `Retry-After` header (429 and 503).
+    #[oai(skip_serializing_if_is_none)]
+    pub retry_after: Option<u64>,
 }
 
 impl poem_openapi::types::Example for ErrorBody {
@@ -165,6 +168,7 @@ impl poem_openapi::types::Example for ErrorBody {
             resets: None,
             upgrade: None,
             portal: None,
+            retry_after: None,
         }
     }
 }
@@ -245,6 +249,7 @@ impl ApiError {
             resets: self.extra.as_ref().and_then(|x| x.resets.clone()),
             upgrade: self.extra.as_ref().and_then(|x| x.upgrade.clone()),
             portal: self.extra.as_ref().and_then(|x| x.portal.clone()),
+            retry_after: self.retry_after,
         }
     }
 

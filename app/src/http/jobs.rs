@@ -3,7 +3,7 @@
 //! error responses in `errors`, the work in the use cases.
 
 mod dto;
-mod errors;
+pub(crate) mod errors;
 mod reports;
 
 pub use dto::*;

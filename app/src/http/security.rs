@@ -4,8 +4,8 @@
 //! than derived so each failure gets its own envelope code instead of poem's generic 401.
 
 use jobin_core::Code;
-use jobin_core::domain::{Endpoint, Scopes};
-use jobin_core::usecases::{AdmitError, AuthError, Credential, Presented, Principal};
+use jobin_core::domain::Scopes;
+use jobin_core::usecases::{AdmitError, AuthError, Credential, Metered, Presented, Principal};
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSecurityScheme, Registry};
 use poem_openapi::types::ParseFromJSON;
@@ -45,13 +45,14 @@ fn register_schemes(registry: &mut Registry) {
         MetaSecurityScheme {
             ty: "http",
             description: Some(
-                "`Authorization: Bearer <API key>` everywhere; on /auth/* and /billing/* also `Bearer <access_token>` \
-                 from POST /auth/login. A session holds the `keys:write` and `billing:write` scopes only.",
+                "`Authorization: Bearer <API key>` everywhere; on /auth/*, /billing/* and /v1/applications* also \
+                 `Bearer <access_token>` from POST /auth/login. A session holds the `keys:write`, `billing:write`, \
+                 `applications:read`, `applications:write` and `ai:use` scopes (no job data).",
             ),
             name: None,
             key_in: None,
             scheme: Some("bearer"),
-            bearer_format: Some("jl_live_… API key, or a session JWT on /auth/* and /billing/*"),
+            bearer_format: Some("jl_live_… API key, or a session JWT on /auth/*, /billing/* and /v1/applications*"),
             flows: None,
             openid_connect_url: None,
         },
@@ -95,7 +96,7 @@ pub struct Authenticated(pub Principal);
 async fn authenticate(
     req: &Request,
     allow_session: bool,
-    endpoint: Option<Endpoint>,
+    metered: Metered,
     required: Scopes,
 ) -> poem::Result<Principal> {
     let state =
@@ -125,7 +126,7 @@ async fn authenticate(
             s.key = key;
         });
     }
-    match state.access.admit.execute(&principal, endpoint, required).await {
+    match state.access.admit.execute(&principal, metered, required).await {
         Ok(status) => {
             if let Some(slot) = slot {
                 slot.update(|s| s.rate = Some(status));
@@ -155,7 +156,7 @@ fn auth_error(e: AuthError) -> ApiError {
         ),
         AuthError::ApiKeyRequired => ApiError::new(
             Code::ApiKeyRequired,
-            "This endpoint requires an API key; session tokens are accepted on /auth/* and /billing/* only.",
+            "This endpoint requires an API key; session tokens are accepted on /auth/*, /billing/* and /v1/applications* only.",
         ),
         e => ApiError::from_usecase(e),
     }
@@ -168,7 +169,7 @@ fn quota_error(e: AdmitError, credential: &Credential, upgrade: &str, now: chron
         AdmitError::ScopeMissing { missing, .. } => {
             let message = match &credential {
                 Credential::Session { .. } => format!(
-                    "A login session may manage keys and billing only; call this with an API key holding the `{}` scope.",
+                    "A login session may manage keys and billing and use the tracker only; call this with an API key holding the `{}` scope.",
                     missing.first().map_or("", |s| s.as_str())
                 ),
                 Credential::ApiKey { .. } => message,
@@ -240,7 +241,7 @@ macro_rules! auth_extractor {
                 _body: &mut RequestBody,
                 _opts: ExtractParamOptions<Self::ParamType>,
             ) -> poem::Result<Self> {
-                authenticate(req, $allow, G::ENDPOINT, G::required(req)).await.map(|p| $name(p, PhantomData))
+                authenticate(req, $allow, G::METERED, G::required(req)).await.map(|p| $name(p, PhantomData))
             }
         }
     };
@@ -368,7 +369,7 @@ mod tests {
         let e = AdmitError::PlanTooLow {
             plan: Plan::Free,
             required: Plan::Starter,
-            endpoint: Endpoint::JobsSalary,
+            endpoint: jobin_core::domain::Endpoint::JobsSalary,
             status: None,
         };
         let (status, retry, v) =
@@ -397,7 +398,7 @@ mod tests {
             v,
             json!({"error": "Monthly request limit exceeded", "code": "quota_exceeded", "details": {},
                    "limit": 50000, "used": 50000, "resets": "2025-05-01T00:00:00.000Z",
-                   "upgrade": "https://api.example.com/pricing"})
+                   "upgrade": "https://api.example.com/pricing", "retry_after": 3600})
         );
     }
 

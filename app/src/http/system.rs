@@ -40,6 +40,10 @@ pub struct PlanInfo {
     /// Account requests (`/auth/*`, `/billing/*`) per minute: their own limit, which data traffic
     /// never spends.
     pub account_per_minute: u32,
+    /// Application-tracker requests (`/v1/applications*`) per minute: their own limit.
+    pub tracker_per_minute: u32,
+    /// The tracker's AI requests (`POST /v1/applications/{id}/score`) per hour: their own limit.
+    pub ai_per_hour: u32,
     pub data_sources: u8,
     /// AI model tiers the plan may use (`lite`, `flagship`).
     pub ai_tiers: Vec<String>,
@@ -67,7 +71,7 @@ impl SystemApi {
     /// Plans and limits
     ///
     /// The plans this server sells: monthly requests, the per-minute limits of data requests and of
-    /// account requests (two classes), data sources, AI tiers, price and endpoints. Public; the `upgrade` link of 403 and 429 answers points here.
+    /// account requests, tracker requests per minute and tracker AI requests per hour (each class its own limit), data sources, AI tiers, price and endpoints. Public; the `upgrade` link of 403 and 429 answers points here.
     #[oai(path = "/pricing", method = "get", operation_id = "get_pricing")]
     async fn pricing(&self, state: Data<&Arc<AppState>>) -> PricingResponse {
         let plans = jobin_core::domain::Plan::ALL
@@ -79,6 +83,8 @@ impl SystemApi {
                     monthly_requests: t.monthly_requests,
                     per_minute: t.per_minute,
                     account_per_minute: t.account_per_minute,
+                    tracker_per_minute: t.tracker_per_minute,
+                    ai_per_hour: t.ai_per_hour,
                     data_sources: t.data_sources,
                     ai_tiers: t.ai_tiers.iter().map(|a| a.as_str().to_owned()).collect(),
                     price_usd_per_month: t.price_usd_per_month,

@@ -22,6 +22,9 @@ pub fn is_unversioned_api_path(path: &str) -> bool {
 /// Where the Jobo-compatible sync pair lives (Jobo's own paths, unversioned and not deprecated).
 pub const JOBO_PREFIX: &str = "/api/";
 
+/// Operations that exist under `/v1` only (added after versioning): no unversioned copy.
+pub const V1_ONLY_PREFIXES: &[&str] = &["/applications"];
+
 /// The path without the version prefix, for code that classifies routes.
 pub fn unversioned(path: &str) -> &str {
     match path.strip_prefix(API_VERSION) {
@@ -69,7 +72,7 @@ pub fn with_deprecated_paths(v1_spec: &str) -> String {
     }
     for (path, item) in paths {
         let old = unversioned(&path).to_owned();
-        if old == path || old.starts_with(JOBO_PREFIX) {
+        if old == path || old.starts_with(JOBO_PREFIX) || V1_ONLY_PREFIXES.iter().any(|p| old.starts_with(p)) {
             continue;
         }
         let mut item = item;

@@ -33,6 +33,11 @@ impl AiTier {
 /// Account requests per minute on every plan unless the catalog says otherwise.
 pub const ACCOUNT_PER_MINUTE: u32 = 60;
 
+/// Application-tracker requests per minute (the Pipeline document's standard class).
+pub const TRACKER_PER_MINUTE: u32 = 100;
+/// AI requests of the tracker (fit scores) per hour (the Pipeline document's AI class).
+pub const AI_PER_HOUR: u32 = 20;
+
 /// What one plan includes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanTerms {
@@ -42,6 +47,10 @@ pub struct PlanTerms {
     /// Account requests (keys, sessions, billing) per minute: a class of its own, so data traffic
     /// (a leaked key, say) can never spend the owner's way to rotate or revoke keys.
     pub account_per_minute: u32,
+    /// Application-tracker requests per minute: a class of its own, never counted monthly.
+    pub tracker_per_minute: u32,
+    /// The tracker's AI requests (fit scores) per hour: a class of its own.
+    pub ai_per_hour: u32,
     /// How many data sources a search may use (1–6).
     pub data_sources: u8,
     pub ai_tiers: Vec<AiTier>,
@@ -54,6 +63,8 @@ pub struct PlanOverride {
     pub monthly_requests: Option<u64>,
     pub per_minute: Option<u32>,
     pub account_per_minute: Option<u32>,
+    pub tracker_per_minute: Option<u32>,
+    pub ai_per_hour: Option<u32>,
     pub data_sources: Option<u8>,
     pub ai_tiers: Option<Vec<AiTier>>,
     pub price_usd_per_month: Option<u32>,
@@ -108,6 +119,8 @@ impl PlanCatalog {
             monthly_requests,
             per_minute,
             account_per_minute: ACCOUNT_PER_MINUTE,
+            tracker_per_minute: TRACKER_PER_MINUTE,
+            ai_per_hour: AI_PER_HOUR,
             data_sources,
             ai_tiers: ai_tiers.to_vec(),
             price_usd_per_month,
@@ -137,6 +150,12 @@ impl PlanCatalog {
             if let Some(v) = p.account_per_minute {
                 terms.account_per_minute = v;
             }
+            if let Some(v) = p.tracker_per_minute {
+                terms.tracker_per_minute = v;
+            }
+            if let Some(v) = p.ai_per_hour {
+                terms.ai_per_hour = v;
+            }
             if let Some(v) = p.data_sources {
                 terms.data_sources = v;
             }
@@ -154,6 +173,12 @@ impl PlanCatalog {
             }
             if terms.account_per_minute == 0 {
                 return Err(CatalogError::Zero { plan: *plan, field: "account_per_minute" });
+            }
+            if terms.tracker_per_minute == 0 {
+                return Err(CatalogError::Zero { plan: *plan, field: "tracker_per_minute" });
+            }
+            if terms.ai_per_hour == 0 {
+                return Err(CatalogError::Zero { plan: *plan, field: "ai_per_hour" });
             }
             if !(1..=6).contains(&terms.data_sources) {
                 return Err(CatalogError::DataSources { plan: *plan, value: terms.data_sources });

@@ -89,8 +89,15 @@ pub struct Scopes(u16);
 impl Scopes {
     pub const NONE: Scopes = Scopes(0);
     pub const ALL: Scopes = Scopes::of(&Scope::ALL);
-    /// What a login session may do: manage keys and billing (the key-recovery flow), no data.
-    pub const SESSION: Scopes = Scopes::of(&[Scope::KeysWrite, Scope::BillingWrite]);
+    /// What a login session may do: manage keys and billing (the key-recovery flow) and use the
+    /// application tracker (with its AI fit scores); no job data.
+    pub const SESSION: Scopes = Scopes::of(&[
+        Scope::AiUse,
+        Scope::KeysWrite,
+        Scope::BillingWrite,
+        Scope::ApplicationsRead,
+        Scope::ApplicationsWrite,
+    ]);
 
     pub const fn of(scopes: &[Scope]) -> Scopes {
         let mut bits = 0;
@@ -178,7 +185,10 @@ mod tests {
                 "applications:write"
             ]
         );
-        assert_eq!(Scopes::SESSION.names(), ["keys:write", "billing:write"]);
+        assert_eq!(
+            Scopes::SESSION.names(),
+            ["ai:use", "keys:write", "billing:write", "applications:read", "applications:write"]
+        );
         for s in Scope::ALL {
             assert_eq!(Scope::parse(s.as_str()), Ok(s));
         }

@@ -53,6 +53,34 @@ pub struct InsightFacts {
     pub data_quality: String,
 }
 
+/// How one posting fits a job seeker's profile, computed from the posting and the profile; the
+/// model explains (and may weigh) these, it never adds to them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitFacts {
+    pub title: String,
+    pub company: String,
+    /// Skills the posting names (its stated skills and dictionary skills in its text).
+    pub posting_skills: Vec<String>,
+    /// Posting skills the profile has / lacks.
+    pub matched_skills: Vec<String>,
+    pub missing_skills: Vec<String>,
+    /// How many skills the profile lists.
+    pub profile_skill_count: usize,
+    pub posting_seniority: Option<String>,
+    pub profile_seniority: Option<String>,
+    /// Levels between the two (0 = same), when both are known.
+    pub seniority_gap: Option<u8>,
+    pub posting_location: Option<String>,
+    pub posting_remote: bool,
+    pub profile_locations: Vec<String>,
+    /// Whether the profile wants remote work (`None`: not said).
+    pub profile_remote: Option<bool>,
+    /// Whether the posting's place is one of the profile's locations (`None`: the profile names none).
+    pub location_match: Option<bool>,
+    /// The start of the posting's text, for the model's reading.
+    pub excerpt: String,
+}
+
 /// What the model is asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LlmTask {
@@ -60,6 +88,8 @@ pub enum LlmTask {
     Extract(Vec<ExtractItem>),
     /// Answer `{"summary","topSkills":[{"skill","trend"}],"keyFindings":[…]}`.
     Insight(InsightFacts),
+    /// Answer `{"score": 0–100, "reasons": […]}`.
+    Fit(FitFacts),
 }
 
 #[derive(Debug, Clone, PartialEq)]

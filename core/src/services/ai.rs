@@ -238,6 +238,23 @@ impl AiGateway {
         Ok(Selection { model: entry })
     }
 
+    /// The built-in `local` rules, whatever the plan: they run no model and cost nothing, so every
+    /// plan may use them where an AI step is optional (the tracker's fit score).
+    pub fn local_rules(&self) -> Result<Selection, AiError> {
+        let local = AiProvider::Local;
+        let entry = self
+            .inner
+            .models
+            .of(local)
+            .find(|m| m.status == ModelStatus::Available)
+            .cloned()
+            .ok_or(AiError::Unconfigured(local))?;
+        if !self.inner.providers.contains_key(&local) {
+            return Err(AiError::Unconfigured(local));
+        }
+        Ok(Selection { model: entry })
+    }
+
     /// Runs `req` on the selected model, retrying what is retryable while `budget` lasts.
     pub async fn complete(&self, sel: &Selection, mut req: LlmRequest, budget: Duration) -> Result<LlmAnswer, AiError> {
         let provider =

@@ -20,13 +20,17 @@ use crate::services::MonthlyCounts;
 use crate::usecases::Principal;
 use crate::{Code, ErrorCode};
 
-/// Which per-minute limit a request counts against: data requests (gated endpoints) against the
-/// plan's `per_minute` (and the monthly quota), account requests (keys, sessions, billing) against
-/// the plan's `account_per_minute`, a window of their own that data traffic never spends.
+/// Which limit a request counts against: data requests (gated endpoints) against the plan's
+/// `per_minute` (and the monthly quota), account requests (keys, sessions, billing) against the
+/// plan's `account_per_minute`, application-tracker requests against `tracker_per_minute`, and the
+/// tracker's AI requests against `ai_per_hour`; each class a window of its own that no other class
+/// spends. Only data requests count monthly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitClass {
     Data,
     Account,
+    Tracker,
+    Ai,
 }
 
 impl LimitClass {
@@ -34,8 +38,22 @@ impl LimitClass {
         match self {
             LimitClass::Data => "data",
             LimitClass::Account => "account",
+            LimitClass::Tracker => "tracker",
+            LimitClass::Ai => "ai",
         }
     }
+}
+
+/// What a request is, for admission: a plan-gated data endpoint, or a request of another class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metered {
+    Data(Endpoint),
+    /// Keys, sessions, billing.
+    Account,
+    /// The application tracker (all plans).
+    Tracker,
+    /// The tracker's AI requests (all plans; the model is chosen by plan).
+    Ai,
 }
 
 /// What the response headers report: the plan, the class and its minute window; and whether the
@@ -49,14 +67,18 @@ pub struct RateStatus {
 }
 
 fn minute_message(status: &RateStatus) -> String {
+    let limit = status.minute.limit;
     match status.class {
         LimitClass::Data => {
             format!("Rate limit exceeded: {} requests per minute on the {} plan.", status.minute.limit, status.plan)
         }
         LimitClass::Account => format!(
-            "Rate limit exceeded: {} account requests per minute (keys, sessions and billing have their own limit).",
-            status.minute.limit
+            "Rate limit exceeded: {limit} account requests per minute (keys, sessions and billing have their own limit)."
         ),
+        LimitClass::Tracker => format!("Rate limit exceeded: {limit} application-tracker requests per minute."),
+        LimitClass::Ai => {
+            format!("Rate limit exceeded: {limit} AI requests per hour (fit scores have their own limit).")
+        }
     }
 }
 
@@ -105,30 +127,28 @@ pub struct Admit {
 }
 
 impl Admit {
-    /// `endpoint` is the gated data endpoint being called, `None` for account endpoints (the
-    /// account class); `required` the scopes the operation needs. A credential without them is
-    /// refused (403) before the plan is looked at.
-    pub async fn execute(
-        &self,
-        who: &Principal,
-        endpoint: Option<Endpoint>,
-        required: Scopes,
-    ) -> Result<RateStatus, AdmitError> {
+    /// `what` is the request's class (and, for data, the gated endpoint); `required` the scopes
+    /// the operation needs. A credential without them is refused (403) before the plan is looked
+    /// at.
+    pub async fn execute(&self, who: &Principal, what: Metered, required: Scopes) -> Result<RateStatus, AdmitError> {
         let plan = who.account.plan;
         let terms = self.catalog.terms(plan);
         let missing = required.minus(who.scopes);
         if !missing.is_empty() {
-            let status = self.refusal_window(who, endpoint).await;
+            let status = self.refusal_window(who, what).await;
             return Err(AdmitError::ScopeMissing { missing, status });
         }
-        let Some(e) = endpoint else {
-            let minute = self.account_window(who).await.map_err(AdmitError::Meter)?;
-            let status = RateStatus { plan, class: LimitClass::Account, minute, monthly: false };
-            return if minute.allowed { Ok(status) } else { Err(AdmitError::MinuteExceeded { status }) };
+        let e = match what {
+            Metered::Data(e) => e,
+            other => {
+                let (class, minute) = self.class_window(who, other).await.map_err(AdmitError::Meter)?;
+                let status = RateStatus { plan, class, minute, monthly: false };
+                return if minute.allowed { Ok(status) } else { Err(AdmitError::MinuteExceeded { status }) };
+            }
         };
         let required = self.catalog.min_plan(e);
         if required > plan {
-            let status = self.refusal_window(who, endpoint).await;
+            let status = self.refusal_window(who, what).await;
             return Err(AdmitError::PlanTooLow { plan, required, endpoint: e, status });
         }
         let now = self.clock.now();
@@ -161,19 +181,26 @@ impl Admit {
         }
     }
 
-    async fn account_window(&self, who: &Principal) -> Result<WindowDecision, MeterError> {
-        let limit = self.catalog.terms(who.account.plan).account_per_minute;
-        let bucket = format!("account-class:{}", who.account.id.0);
-        self.monthly.meter.hit_window(&bucket, limit, 60, self.clock.now()).await
+    /// Counts a request of a class with a window of its own (not data) in that window.
+    async fn class_window(&self, who: &Principal, what: Metered) -> Result<(LimitClass, WindowDecision), MeterError> {
+        let terms = self.catalog.terms(who.account.plan);
+        let (class, limit, secs) = match what {
+            Metered::Tracker => (LimitClass::Tracker, terms.tracker_per_minute, 60),
+            Metered::Ai => (LimitClass::Ai, terms.ai_per_hour, 3_600),
+            Metered::Account | Metered::Data(_) => (LimitClass::Account, terms.account_per_minute, 60),
+        };
+        let bucket = format!("{}-class:{}", class.as_str(), who.account.id.0);
+        let window = self.monthly.meter.hit_window(&bucket, limit, secs, self.clock.now()).await?;
+        Ok((class, window))
     }
 
-    /// A refused request (403) counts in its class's minute window and never monthly; the 403
-    /// stands whatever the meter says, the window only feeds the headers.
-    async fn refusal_window(&self, who: &Principal, endpoint: Option<Endpoint>) -> Option<RateStatus> {
+    /// A refused request (403) counts in its class's window and never monthly; the 403 stands
+    /// whatever the meter says, the window only feeds the headers.
+    async fn refusal_window(&self, who: &Principal, what: Metered) -> Option<RateStatus> {
         let plan = who.account.plan;
-        let counted = match endpoint {
-            None => self.account_window(who).await.map(|minute| (LimitClass::Account, minute)),
-            Some(_) => {
+        let counted = match what {
+            Metered::Account | Metered::Tracker | Metered::Ai => self.class_window(who, what).await,
+            Metered::Data(_) => {
                 let per_minute = self.catalog.terms(plan).per_minute;
                 let req = AdmitRequest { account: who.account.id, per_minute, monthly_limit: None };
                 self.monthly.meter.admit(req, self.clock.now()).await.map(|a| (LimitClass::Data, a.minute))
@@ -252,7 +279,7 @@ mod tests {
         let mut log = MockUsageLog::new();
         log.expect_monthly_count().times(1).returning(|_, _| Ok(1_000));
         let e = admit_with(meter, log)
-            .execute(&who(Plan::Free), Some(Endpoint::JobsSearch), Scopes::NONE)
+            .execute(&who(Plan::Free), Metered::Data(Endpoint::JobsSearch), Scopes::NONE)
             .await
             .unwrap_err();
         assert_eq!(e.code(), Code::QuotaExceeded);
@@ -265,9 +292,9 @@ mod tests {
             Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 1), monthly_used: 1 })
         });
         let a = admit(meter);
-        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsSearch), Scopes::NONE).await.unwrap();
+        let s = a.execute(&who(Plan::Pro), Metered::Data(Endpoint::JobsSearch), Scopes::NONE).await.unwrap();
         assert!(s.monthly);
-        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
+        let s = a.execute(&who(Plan::Pro), Metered::Data(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
         assert!(!s.monthly, "the expired stream is not counted monthly");
     }
 
@@ -279,7 +306,10 @@ mod tests {
                 Ok(Admission { verdict: Verdict::MinuteExceeded, minute: window(r.per_minute, 61), monthly_used: 0 })
             },
         );
-        let e = admit(meter).execute(&who(Plan::Starter), Some(Endpoint::JobsTrends), Scopes::NONE).await.unwrap_err();
+        let e = admit(meter)
+            .execute(&who(Plan::Starter), Metered::Data(Endpoint::JobsTrends), Scopes::NONE)
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Code::PlanUpgradeRequired, "403 even when the minute window is full");
         assert_eq!(e.status().map(|s| s.minute.limit), Some(60));
         assert!(
@@ -296,7 +326,7 @@ mod tests {
                 meter.expect_admit().returning(|r, _| {
                     Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 1), monthly_used: 1 })
                 });
-                let result = admit(meter).execute(&who(plan), Some(endpoint), Scopes::NONE).await;
+                let result = admit(meter).execute(&who(plan), Metered::Data(endpoint), Scopes::NONE).await;
                 let allowed = match (endpoint, plan) {
                     (Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet, _) => true,
                     (Endpoint::JobsSalary, p) => p >= Plan::Starter,
@@ -323,7 +353,7 @@ mod tests {
             .withf(|r, _| r.per_minute == 300 && r.monthly_limit.is_none())
             .times(1)
             .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 1), monthly_used: 0 }));
-        admit(meter).execute(&who(Plan::Pro), Some(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
+        admit(meter).execute(&who(Plan::Pro), Metered::Data(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
     }
 
     #[tokio::test]
@@ -340,9 +370,9 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(Admission { verdict: Verdict::Admitted, minute: window(300, 2), monthly_used: 1 }));
         let a = admit(meter);
-        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsSearch), Scopes::NONE).await.unwrap();
+        let s = a.execute(&who(Plan::Pro), Metered::Data(Endpoint::JobsSearch), Scopes::NONE).await.unwrap();
         assert_eq!((s.plan, s.class, s.minute.used), (Plan::Pro, LimitClass::Data, 1));
-        let s = a.execute(&who(Plan::Pro), Some(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
+        let s = a.execute(&who(Plan::Pro), Metered::Data(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();
         assert_eq!(s.class, LimitClass::Data, "the expired stream is a data request, not counted monthly");
     }
 
@@ -363,7 +393,7 @@ mod tests {
             });
         let a = admit(meter);
         for plan in [Plan::Free, Plan::Scale] {
-            let s = a.execute(&who(plan), None, Scopes::NONE).await.unwrap();
+            let s = a.execute(&who(plan), Metered::Account, Scopes::NONE).await.unwrap();
             assert_eq!((s.class, s.minute.limit), (LimitClass::Account, ACCOUNT_PER_MINUTE));
         }
     }
@@ -374,7 +404,7 @@ mod tests {
         meter.expect_hit_window().returning(|_, limit, _, now| {
             Ok(WindowDecision { allowed: false, limit, used: limit, resets_at: now + chrono::Duration::seconds(5) })
         });
-        let e = admit(meter).execute(&who(Plan::Free), None, Scopes::NONE).await.unwrap_err();
+        let e = admit(meter).execute(&who(Plan::Free), Metered::Account, Scopes::NONE).await.unwrap_err();
         assert_eq!(e.code(), Code::RateLimited);
         assert_eq!(e.status().map(|s| s.class), Some(LimitClass::Account));
         assert!(e.to_string().contains("60 account requests per minute"), "{e}");
@@ -386,7 +416,11 @@ mod tests {
         meter.expect_admit().returning(|_, _| {
             Ok(Admission { verdict: Verdict::MonthlyExceeded, minute: window(10, 3), monthly_used: 1_000 })
         });
-        match admit(meter).execute(&who(Plan::Free), Some(Endpoint::JobsSearch), Scopes::NONE).await.unwrap_err() {
+        match admit(meter)
+            .execute(&who(Plan::Free), Metered::Data(Endpoint::JobsSearch), Scopes::NONE)
+            .await
+            .unwrap_err()
+        {
             AdmitError::MonthlyExceeded { limit, used, resets, .. } => {
                 assert_eq!((limit, used), (1_000, 1_000));
                 assert_eq!(resets.to_rfc3339(), "2025-12-01T00:00:00+00:00");
@@ -409,7 +443,7 @@ mod tests {
         let e = admit(meter)
             .execute(
                 &with_scopes(Plan::Free, &[Scope::JobsRead]),
-                Some(Endpoint::JobsSalary),
+                Metered::Data(Endpoint::JobsSalary),
                 Scopes::of(&[Scope::AnalyticsRead]),
             )
             .await
@@ -430,7 +464,11 @@ mod tests {
             Ok(WindowDecision { allowed: true, limit, used: 2, resets_at: now + chrono::Duration::seconds(5) })
         });
         let need = Scopes::of(&[Scope::JobsRead, Scope::KeysWrite]);
-        match admit(meter).execute(&with_scopes(Plan::Pro, &[Scope::JobsRead]), None, need).await.unwrap_err() {
+        match admit(meter)
+            .execute(&with_scopes(Plan::Pro, &[Scope::JobsRead]), Metered::Account, need)
+            .await
+            .unwrap_err()
+        {
             AdmitError::ScopeMissing { missing, status } => {
                 assert_eq!(missing, Scopes::of(&[Scope::KeysWrite]));
                 assert_eq!(status.map(|s| s.class), Some(LimitClass::Account));
@@ -447,6 +485,28 @@ mod tests {
         });
         let who = with_scopes(Plan::Free, &[Scope::JobsRead, Scope::AiUse]);
         let need = Scopes::of(&[Scope::JobsRead, Scope::AiUse]);
-        admit(meter).execute(&who, Some(Endpoint::JobsSearch), need).await.unwrap();
+        admit(meter).execute(&who, Metered::Data(Endpoint::JobsSearch), need).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn tracker_and_ai_requests_count_in_windows_of_their_own_and_never_monthly() {
+        let mut meter = MockUsageMeter::new();
+        meter
+            .expect_hit_window()
+            .withf(|bucket, limit, secs, _| bucket == "tracker-class:1" && *limit == 100 && *secs == 60)
+            .times(1)
+            .returning(|_, limit, _, _| Ok(window(limit, 1)));
+        meter
+            .expect_hit_window()
+            .withf(|bucket, limit, secs, _| bucket == "ai-class:1" && *limit == 20 && *secs == 3_600)
+            .times(1)
+            .returning(|_, limit, _, _| Ok(window(limit, 21)));
+        meter.expect_admit().never();
+        let a = admit(meter);
+        let s = a.execute(&who(Plan::Free), Metered::Tracker, Scopes::NONE).await.unwrap();
+        assert_eq!((s.class, s.monthly, s.minute.limit), (LimitClass::Tracker, false, 100));
+        let e = a.execute(&who(Plan::Free), Metered::Ai, Scopes::NONE).await.unwrap_err();
+        assert_eq!(e.code(), Code::RateLimited);
+        assert_eq!(e.to_string(), "Rate limit exceeded: 20 AI requests per hour (fit scores have their own limit).");
     }
 }

@@ -88,7 +88,8 @@ async fn walk(s: &TestServer) -> usize {
             r.text
         );
         let field = r.body["details"]["field"].as_str().unwrap_or_default();
-        let expected = if *array { format!("{name}[0]") } else { name.clone() };
+        // A repeated query parameter is named as sent; a JSON array's item by its index.
+        let expected = if *array && *place == "body" { format!("{name}[0]") } else { name.clone() };
         assert!(field == expected || (*place == "path" && field == "path"), "{method} {path} {name}: {}", r.text);
         assert!(r.text.contains("NUL"), "{}", r.text);
     }

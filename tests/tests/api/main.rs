@@ -17,4 +17,5 @@ mod scopes;
 mod search;
 mod security;
 mod system;
+mod tracker;
 mod versions;

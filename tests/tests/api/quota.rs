@@ -69,7 +69,7 @@ async fn the_data_limit_answers_429_naming_its_class_and_never_locks_the_owner_o
         r.masked(),
         json!({"error": "Rate limit exceeded: 10 requests per minute on the free plan.", "code": "rate_limited",
                "details": {"class": "data"}, "request_id": "<id>", "limit": 10, "used": 10, "resets": resets,
-               "upgrade": "https://jobin.test/pricing"})
+               "upgrade": "https://jobin.test/pricing", "retry_after": retry})
     );
     // Whoever holds the key keeps the data window spent; the owner still logs in, sees the account
     // and rotates the key away: the account class is a window of its own.
@@ -118,7 +118,8 @@ async fn pricing_lists_the_catalog() {
     assert_eq!(r.status, 200);
     assert_eq!(
         r.body["plans"][2],
-        json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "account_per_minute": 60, "data_sources": 5,
+        json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "account_per_minute": 60,
+               "tracker_per_minute": 100, "ai_per_hour": 20, "data_sources": 5,
                "ai_tiers": ["lite", "flagship"], "price_usd_per_month": 149,
                "endpoints": ["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers", "/jobs/feed", "/jobs/expired", "/jobs/{id}"]})
     );
@@ -141,7 +142,7 @@ async fn a_redis_outage_fails_closed_and_service_recovers_by_itself() {
     assert_eq!(
         r.masked(),
         json!({"error": "A backing service is temporarily unavailable. Retry shortly.",
-               "code": "dependency_unavailable", "details": {}, "request_id": "<id>"})
+               "code": "dependency_unavailable", "details": {}, "request_id": "<id>", "retry_after": 5})
     );
     assert_eq!(r.header("retry-after"), Some("5"));
     let h = s.send(s.http.get(s.url("/health"))).await;

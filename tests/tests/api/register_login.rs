@@ -161,7 +161,8 @@ async fn register_flood_from_one_ip_gets_429_after_five() {
     assert_eq!(
         r.masked(),
         json!({"error": format!("Too many requests from this address: the limit is 5 per minute. Retry in {retry} s."),
-               "code": "rate_limited", "details": {}, "request_id": "<id>", "limit": 5, "used": 5, "resets": resets})
+               "code": "rate_limited", "details": {}, "request_id": "<id>", "limit": 5, "used": 5, "resets": resets,
+               "retry_after": retry})
     );
     // Another client is unaffected.
     assert_eq!(s.post_json("/auth/register", &creds(&fresh_email(), "mypassword")).await.status, 201);

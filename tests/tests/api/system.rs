@@ -30,7 +30,7 @@ async fn health_says_503_when_the_database_is_gone() {
     assert_eq!(
         r.masked(),
         json!({"error": "The database is unreachable.", "code": "dependency_unavailable",
-               "details": {"database": "unreachable"}, "request_id": "<id>"})
+               "details": {"database": "unreachable"}, "request_id": "<id>", "retry_after": 5})
     );
     assert_eq!(r.header("retry-after"), Some("5"));
     s.stop().await;
