@@ -300,6 +300,14 @@ impl AiGateway {
         }
     }
 
+    /// A model's answer that failed validation (`reason`) for `task`: counted as a failed call of
+    /// the provider and reported as the provider's failure.
+    pub fn rejected_answer(&self, sel: &Selection, task: &'static str, reason: String) -> AiError {
+        self.record(sel.provider(), false);
+        tracing::warn!(provider = %sel.provider(), task, %reason, "AI answer rejected");
+        AiError::Provider(format!("invalid answer: {reason}"))
+    }
+
     /// Records a call outcome for the provider's live status.
     pub fn record(&self, provider: AiProvider, ok: bool) {
         let mut health = self.inner.health.lock().unwrap_or_else(|p| p.into_inner());

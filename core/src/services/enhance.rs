@@ -131,11 +131,8 @@ impl Enhancer {
         let items: Vec<ExtractItem> = batch.iter().map(|i| extract_item(&jobs[*i])).collect();
         let req = extract_request(items);
         let answer = self.ai.complete(sel, req, budget).await?;
-        let parsed = parse_answer(&answer.text, batch.iter().map(|i| &jobs[*i])).map_err(|reason| {
-            self.ai.record(sel.provider(), false);
-            tracing::warn!(provider = %sel.provider(), %reason, "AI answer rejected");
-            AiError::Provider(format!("invalid answer: {reason}"))
-        })?;
+        let parsed = parse_answer(&answer.text, batch.iter().map(|i| &jobs[*i]))
+            .map_err(|reason| self.ai.rejected_answer(sel, "extract", reason))?;
         Ok(batch.iter().copied().zip(parsed).collect())
     }
 }
@@ -198,6 +195,13 @@ fn extract_request(items: Vec<ExtractItem>) -> LlmRequest {
         max_tokens: 200 + 120 * items.len() as u32,
         task: LlmTask::Extract(items),
     }
+}
+
+/// The trimmed, non-empty strings of the array `key` of a model's JSON answer (other items are
+/// skipped); an error naming `key` when it is not an array.
+pub fn answer_strings<'a>(root: &'a serde_json::Value, key: &str) -> Result<impl Iterator<Item = &'a str>, String> {
+    let items = root.get(key).and_then(serde_json::Value::as_array).ok_or_else(|| format!("no `{key}` array"))?;
+    Ok(items.iter().filter_map(serde_json::Value::as_str).map(str::trim).filter(|s| !s.is_empty()))
 }
 
 /// Strips a Markdown code fence some models wrap JSON in.

@@ -15,7 +15,7 @@ use crate::domain::normalize::{fold, query_words, words_match};
 use crate::domain::{AccountId, FieldError, Job, Plan, PostingText, Seniority, canonical_skill};
 use crate::ports::{ApplicationStore, ApplicationStoreError, FitFacts, JobStore, JobStoreError, LlmRequest, LlmTask};
 use crate::services::ai::{AI_BUDGET, AiChoice, AiError, AiGateway};
-use crate::services::enhance::strip_fence;
+use crate::services::enhance::{answer_strings, strip_fence};
 use crate::{Code, ErrorCode};
 
 pub const PROFILE_SKILLS_MAX: usize = 50;
@@ -276,14 +276,8 @@ pub fn parse_answer(text: &str, facts: &FitFacts, profile_skills: &[String]) -> 
     if !(0.0..=100.0).contains(&score) || score.fract() != 0.0 {
         return Err(format!("score {score} is not a whole number from 0 to 100"));
     }
-    let reasons = root
-        .get("reasons")
-        .and_then(Value::as_array)
-        .ok_or("no `reasons` array")?
-        .iter()
-        .filter_map(Value::as_str)
-        .map(str::trim)
-        .filter(|r| !r.is_empty() && r.chars().count() <= REASON_MAX_CHARS)
+    let reasons = answer_strings(&root, "reasons")?
+        .filter(|r| r.chars().count() <= REASON_MAX_CHARS)
         .filter(|r| grounded_reason(r, facts, profile_skills))
         .take(REASONS_MAX)
         .map(str::to_owned)
@@ -354,11 +348,8 @@ impl ScoreApplication {
         };
         let f = facts(&job, &skills, seniority, &locations, profile.remote);
         let answer = self.ai.complete(&sel, request(f.clone()), self.budget).await?;
-        let (score, mut reasons) = parse_answer(&answer.text, &f, &skills).map_err(|reason| {
-            self.ai.record(sel.provider(), false);
-            tracing::warn!(provider = %sel.provider(), %reason, "AI fit-score answer rejected");
-            AiError::Provider(format!("invalid answer: {reason}"))
-        })?;
+        let (score, mut reasons) = parse_answer(&answer.text, &f, &skills)
+            .map_err(|reason| self.ai.rejected_answer(&sel, "fit_score", reason))?;
         if reasons.is_empty() {
             reasons = rules(&f).1;
         }

@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 
 use crate::domain::{JobFacts, Plan, SalarySample, SalaryStats};
 use crate::ports::{InsightFacts, LlmRequest, LlmTask, SkillFact};
-use crate::services::ai::{AI_BUDGET, AiChoice, AiError};
-use crate::services::enhance::strip_fence;
+use crate::services::ai::{AI_BUDGET, AiChoice};
+use crate::services::enhance::{answer_strings, strip_fence};
 use crate::usecases::analytics::{AnalyticsError, AnalyticsRequest, Corpus, Coverage, ratio};
 use crate::usecases::trends::{SeniorityCounts, count_skills};
 
@@ -278,14 +278,8 @@ pub fn parse_insight(text: &str, facts: &InsightFacts) -> Result<(String, Vec<Sk
         top.push(SkillTrend { skill: known.skill.clone(), trend: trend.to_owned() });
     }
     let allowed = allowed_numbers(facts);
-    let findings = root
-        .get("keyFindings")
-        .and_then(Value::as_array)
-        .ok_or("no `keyFindings` array")?
-        .iter()
-        .filter_map(Value::as_str)
-        .map(str::trim)
-        .filter(|f| !f.is_empty() && grounded_finding(f, &allowed))
+    let findings = answer_strings(&root, "keyFindings")?
+        .filter(|f| grounded_finding(f, &allowed))
         .take(MAX_FINDINGS)
         .map(str::to_owned)
         .collect();
@@ -324,11 +318,7 @@ impl Insight {
             )
         } else {
             let answer = self.ai.complete(&sel, insight_request(f.clone()), self.budget).await?;
-            parse_insight(&answer.text, &f).map_err(|reason| {
-                self.ai.record(sel.provider(), false);
-                tracing::warn!(provider = %sel.provider(), %reason, "AI insight answer rejected");
-                AiError::Provider(format!("invalid answer: {reason}"))
-            })?
+            parse_insight(&answer.text, &f).map_err(|reason| self.ai.rejected_answer(&sel, "insight", reason))?
         };
         let report = InsightReport {
             query: subject.q,
