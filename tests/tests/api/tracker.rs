@@ -49,7 +49,18 @@ async fn a_job(s: &TestServer, key: &str) -> Value {
 
 #[tokio::test]
 async fn an_application_lives_from_a_search_result_to_an_accepted_offer() {
-    let s = TestServer::start().await;
+    a_whole_life(TestServer::start().await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn an_application_lives_its_whole_life_on_postgres() {
+    let setup = Setup { backend: jobin_tests::Backend::Postgres, ..Setup::default() };
+    let Some(s) = TestServer::start_with(setup).await else { return };
+    a_whole_life(s).await;
+}
+
+async fn a_whole_life(s: TestServer) {
     let (_, key) = s.register().await;
     let job = a_job(&s, &key).await;
     let job_id = job["id"].as_str().unwrap();
@@ -114,6 +125,7 @@ async fn an_application_lives_from_a_search_result_to_an_accepted_offer() {
     assert_eq!(call(&s, "GET", &format!("{API}/{id}/events"), &key, None).await.status, 404);
     // Not served at an unversioned path.
     assert_eq!(call(&s, "GET", "/applications", &key, None).await.status, 404);
+    s.stop().await;
 }
 
 #[tokio::test]
