@@ -7,11 +7,15 @@ TEST_REDIS_URL := $(or $(JOBIN_TEST_REDIS_URL),redis://127.0.0.1:6379)
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
+.PHONY: run install demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
 	$(CARGO) run --locked -p jobin-app --bin jobin -- serve
+
+## install: put the `jobin` binary on PATH (cargo install into ~/.cargo/bin); `jobin serve` then runs the server
+install:
+	$(CARGO) install --locked --path app --bin jobin
 
 ## demo: the same server on seeded fake job boards (no keys, no network): every search answers offline
 demo:

@@ -60,9 +60,15 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     "job boards: keyless ones (remotive, arbeitnow, themuse) are on; keyed ones need their keys"
                 ),
             }
+            // The address first: a busy port is reported before anything is created on disk.
+            let (listener, addr) = server::bind(config.bind).await.map_err(|e| {
+                e.context(format!(
+                    "cannot listen on {} (is another server running there? set JOBIN_BIND, e.g. JOBIN_BIND=127.0.0.1:8081)",
+                    config.bind
+                ))
+            })?;
             let connections = stores::Connections::open(&config).await?;
             let state = wiring::build(&config, connections, wiring::Overrides::default())?;
-            let (listener, addr) = server::bind(config.bind).await?;
             tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "JobIn listening");
             server::serve(state, listener, server::shutdown_signal()).await
         }

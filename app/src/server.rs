@@ -89,11 +89,21 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .around(public_limits)
         // Boxed here so the nested middleware types stay within the compiler's depth limit.
         .boxed()
+        .around(root_to_docs)
         .around(crate::http::text_guard::reject_nul)
         .around(body_limit)
         .data(state)
         .around(envelope)
         .around(move |next, req| crate::http::versions::deprecation_headers(next, req, sunset.clone()))
+}
+
+/// `GET /` sends a browser to the docs (the API has nothing at the root).
+async fn root_to_docs<E: poem::Endpoint>(next: E, req: poem::Request) -> poem::Result<poem::Response> {
+    use poem::IntoResponse;
+    if req.uri().path() == "/" && req.method() == poem::http::Method::GET {
+        return Ok(poem::web::Redirect::see_other("/docs").into_response());
+    }
+    next.call(req).await.map(IntoResponse::into_response)
 }
 
 /// Binds `addr` (port 0 picks a free one) and returns the listener and its address.

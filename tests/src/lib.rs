@@ -56,6 +56,9 @@ pub struct Setup {
     pub import: Option<std::path::PathBuf>,
     /// More `JOBIN_*` variables, read like the server's environment (e.g. connection limits).
     pub env: Vec<(&'static str, String)>,
+    /// Serve on this loopback port and announce it as the public URL (links the server hands out,
+    /// like the local checkout pages, then work); `None` = any free port and `https://jobin.test`.
+    pub port: Option<u16>,
 }
 
 impl Default for Setup {
@@ -75,8 +78,14 @@ impl Default for Setup {
             ingest: IngestSettings::default(),
             import: None,
             env: vec![],
+            port: None,
         }
     }
+}
+
+/// A loopback port free right now (for [`Setup::port`]).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 /// The document's catalog with its per-class limits (data, account, tracker, AI) raised, for tests that
@@ -107,7 +116,10 @@ impl Setup {
             ("JOBIN_JWT_SECRET", JWT_SECRET.to_owned()),
             ("JOBIN_KEY_PEPPER", KEY_PEPPER.to_owned()),
             ("JOBIN_STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET.to_owned()),
-            ("JOBIN_PUBLIC_URL", "https://jobin.test".to_owned()),
+            (
+                "JOBIN_PUBLIC_URL",
+                self.port.map_or_else(|| "https://jobin.test".to_owned(), |p| format!("http://127.0.0.1:{p}")),
+            ),
             ("JOBIN_TRUSTED_PROXIES", self.trusted_proxies.join(",")),
             ("JOBIN_MAX_BODY_BYTES", self.max_body_bytes.to_string()),
             ("JOBIN_SOURCE_TIMEOUT_MS", "2000".to_owned()),
@@ -202,7 +214,8 @@ impl TestServer {
         let config = setup.config(dir.path());
         let overrides = Overrides { boards: setup.boards, llms: setup.llm };
         let state = wiring::build(&config, Connections { db, redis: setup.redis }, overrides).expect("wiring");
-        let (listener, addr) = jobin_app::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
+        let at = std::net::SocketAddr::from(([127, 0, 0, 1], setup.port.unwrap_or(0)));
+        let (listener, addr) = jobin_app::server::bind(at).await.expect("bind");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(jobin_app::server::serve(state.clone(), listener, async {
             let _ = rx.await;

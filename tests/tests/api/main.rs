@@ -12,6 +12,7 @@ mod idempotency;
 mod jobo;
 mod keys;
 mod quota;
+mod readme;
 mod register_login;
 mod scopes;
 mod search;

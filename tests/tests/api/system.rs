@@ -74,6 +74,9 @@ async fn docs_ui_is_served_offline_and_the_spec_matches_the_committed_file() {
     let s = TestServer::start().await;
     let docs = s.send(s.http.get(s.url("/docs"))).await;
     assert_eq!(docs.status, 200);
+    // The server's root sends a browser to the docs (reqwest follows the redirect).
+    let root = s.send(s.http.get(s.url("/"))).await;
+    assert_eq!((root.status, root.text.contains("swagger")), (200, true));
     assert!(docs.text.contains("swagger"), "docs page should embed Swagger UI");
     assert!(!docs.text.contains("unpkg.com") && !docs.text.contains("cdn.jsdelivr"), "docs must not need a CDN");
 
