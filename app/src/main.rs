@@ -45,6 +45,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// Which boards each plan's searches can reach with this configuration; a plan that reaches none
+/// answers every search empty, which the log says with the settings that fix it.
+fn log_plan_boards(config: &Config) {
+    use jobin_core::domain::{Plan, SourceId};
+    for plan in Plan::ALL {
+        let n = usize::from(config.catalog.terms(plan).data_sources);
+        let (on, off): (Vec<SourceId>, Vec<SourceId>) =
+            SourceId::ALL.iter().take(n).copied().partition(|s| config.boards.reachable(*s));
+        let on: Vec<&str> = on.iter().map(|s| s.as_str()).collect();
+        let off: Vec<&str> = off.iter().map(|s| s.as_str()).collect();
+        if on.is_empty() {
+            tracing::warn!(
+                %plan, needs_keys = ?off,
+                "this plan's searches reach no board and answer empty: set JOBIN_ADZUNA_APP_ID and JOBIN_ADZUNA_APP_KEY \
+                 (the board of every plan), or try `--demo`"
+            );
+        } else {
+            tracing::info!(%plan, reachable = ?on, needs_keys = ?off, "boards this plan's searches reach");
+        }
+    }
+}
+
 async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo } => {
@@ -55,10 +77,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 Some(d) => {
                     tracing::info!(latency_ms = d.latency_ms, failing = ?d.failing, "demo mode: searches use the fake job boards")
                 }
-                None => tracing::info!(
-                    keyed_boards = ?config.boards.configured(),
-                    "job boards: keyless ones (remotive, arbeitnow, themuse) are on; keyed ones need their keys"
-                ),
+                None => {
+                    tracing::info!(
+                        keyed_boards = ?config.boards.configured(),
+                        "job boards: keyless ones (remotive, arbeitnow, themuse) are on; keyed ones need their keys"
+                    );
+                    log_plan_boards(&config);
+                }
             }
             // The address first: a busy port is reported before anything is created on disk.
             let (listener, addr) = server::bind(config.bind).await.map_err(|e| {

@@ -44,6 +44,19 @@ impl BoardsConfig {
         })
     }
 
+    /// Whether searches can ask `source` with this configuration (keyless boards always can; The
+    /// Muse's key is optional).
+    pub fn reachable(&self, source: jobin_core::domain::SourceId) -> bool {
+        use jobin_core::domain::SourceId;
+        match source {
+            SourceId::Adzuna => self.adzuna_credentials.is_some(),
+            SourceId::Reed => self.reed_api_key.is_some(),
+            SourceId::Findwork => self.findwork_api_key.is_some(),
+            SourceId::Remotive | SourceId::Arbeitnow | SourceId::TheMuse => true,
+            SourceId::Import => false,
+        }
+    }
+
     /// The keyed boards that have their credentials (for logs: names only, never keys).
     pub fn configured(&self) -> Vec<&'static str> {
         let mut out = Vec::new();

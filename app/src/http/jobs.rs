@@ -4,10 +4,12 @@
 
 mod dto;
 pub(crate) mod errors;
+mod notices;
 mod reports;
 
 pub use dto::*;
 pub use errors::{AnalyticsErrorResponse, GetJobErrorResponse, ProvidersErrorResponse, SearchErrorResponse};
+pub use notices::Notice;
 pub use reports::*;
 
 use jobin_core::services::AiChoice;
@@ -111,7 +113,9 @@ impl JobsApi {
         };
         let r = state.jobs.search.execute(req).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
         let cache = cache_header(r.outcome.cache_hit);
+        let notices = notices::for_search(&r.outcome.sources, r.outcome.jobs.len(), plan, &state.catalog);
         let mut body = SearchBody::from(r);
+        body.meta.notices = notices;
         if !with_description {
             body.jobs.iter_mut().for_each(|j| j.description = None);
         }

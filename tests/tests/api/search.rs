@@ -335,3 +335,30 @@ async fn one_job_by_id_whole_by_any_of_its_listing_ids_and_gone_once_expired() {
     assert!(gone.body["details"]["expiredAt"].as_str().unwrap().ends_with('Z'));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn an_empty_or_incomplete_answer_says_why_and_what_fixes_it() {
+    let (_, dyns) = boards(|id, b| if id == SourceId::Adzuna { b.failing(Failure::Status(500)) } else { b });
+    let s = server_with(dyns).await;
+    let free = account(&s, "free").await;
+    let r = s.get_with_key("/v1/jobs/search?q=engineer", &free).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["jobs"], json!([]));
+    let notices = r.body["meta"]["notices"].as_array().unwrap();
+    let codes: Vec<&str> = notices.iter().map(|n| n["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["source_failed", "plan_limits_sources"], "{}", r.text);
+    assert_eq!(notices[0]["source"], "adzuna");
+    assert!(notices[1]["message"].as_str().unwrap().contains("The starter plan adds"), "{}", r.text);
+    // A Scale search that found jobs: only the failed board is noted.
+    let scale = account(&s, "scale").await;
+    let r = s.get_with_key("/v1/jobs/search?q=engineer", &scale).await;
+    assert!(!r.body["jobs"].as_array().unwrap().is_empty(), "{}", r.text);
+    let codes: Vec<&str> =
+        r.body["meta"]["notices"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["source_failed"]);
+    // Nothing matched on boards that answered.
+    let r = s.get_with_key("/v1/jobs/search?q=zzzqqqxxx", &scale).await;
+    let codes: Vec<&str> =
+        r.body["meta"]["notices"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["source_failed", "no_match"], "{}", r.text);
+}

@@ -143,6 +143,9 @@ pub struct SearchMeta {
     /// The plan's boards that can serve the country, asked ones first in priority order, then the
     /// boards the plan does not include.
     pub sources: Vec<SourceMeta>,
+    /// Why the answer is empty or incomplete, each with what fixes it (empty when every board asked
+    /// served and something matched).
+    pub notices: Vec<super::Notice>,
 }
 
 #[derive(Debug, Object)]
@@ -310,6 +313,7 @@ impl From<SearchJobsOutcome> for SearchBody {
                         latency_ms: s.latency_ms,
                     })
                     .collect(),
+                notices: vec![],
             },
             jobs: outcome.jobs.into_iter().map(JobItem::from).collect(),
         }
