@@ -106,8 +106,8 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
     PlanCatalog::document().with_overrides(&overrides).map_err(|e| e.to_string())
 }
 
-/// Parses the `[models]` part of a catalog file's text into a model catalog.
-pub fn parse_models(text: &str) -> Result<ModelCatalog, String> {
+/// Parses the `[models]` part of a catalog file's text into changes of `base`.
+pub fn parse_models_over(text: &str, base: ModelCatalog) -> Result<ModelCatalog, String> {
     let file: File = toml::from_str(text).map_err(|e| e.to_string().replace('\n', " ").trim().to_owned())?;
     let mut overrides = Vec::new();
     for (provider_name, models) in file.models {
@@ -139,14 +139,20 @@ pub fn parse_models(text: &str) -> Result<ModelCatalog, String> {
             overrides.push((provider, alias, ModelOverride { model_id: m.model_id, tier, min_plan, status }));
         }
     }
-    ModelCatalog::document().with_overrides(&overrides).map_err(|e| e.to_string())
+    base.with_overrides(&overrides).map_err(|e| e.to_string())
 }
 
-/// Reads and parses the file at `path`: the plan catalog and the model catalog.
-pub fn load(path: &Path) -> Result<(PlanCatalog, ModelCatalog), String> {
+#[cfg(test)]
+/// Parses the `[models]` part of a catalog file's text into changes of the document's catalog.
+pub fn parse_models(text: &str) -> Result<ModelCatalog, String> {
+    parse_models_over(text, ModelCatalog::document())
+}
+
+/// Reads and parses the file at `path`: the plan catalog and changes of the model catalog `base`.
+pub fn load(path: &Path, base: ModelCatalog) -> Result<(PlanCatalog, ModelCatalog), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let plans = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let models = parse_models(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let models = parse_models_over(&text, base).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((plans, models))
 }
 

@@ -153,9 +153,14 @@ impl Config {
                 ));
             }
         };
+        let ai = AiSettings::read(&v)?;
+        // A provider with a key is available with the catalog's defaults; the file may still say otherwise.
+        let keyed: Vec<jobin_core::domain::AiProvider> =
+            ai.configured().into_iter().filter_map(jobin_core::domain::AiProvider::parse).collect();
+        let models = ModelCatalog::document().with_providers_enabled(&keyed);
         let (catalog, models) = match v.var("JOBIN_CATALOG") {
-            None => (PlanCatalog::document(), ModelCatalog::document()),
-            Some(path) => catalog_file::load(Path::new(&path)).map_err(|e| err("JOBIN_CATALOG", e))?,
+            None => (PlanCatalog::document(), models),
+            Some(path) => catalog_file::load(Path::new(&path), models).map_err(|e| err("JOBIN_CATALOG", e))?,
         };
         let (demo_settings, demo_on) = DemoSettings::read(&v)?;
         Ok(Self {
@@ -203,7 +208,7 @@ impl Config {
                 }
             },
             boards: BoardsConfig::read(&v)?,
-            ai: AiSettings::read(&v)?,
+            ai,
             stripe: StripeSettings::read(&v)?,
             ingest: IngestSettings::read(&v)?,
             email: EmailSettings::read(&v)?,

@@ -175,3 +175,26 @@ fn proxies_accept_addresses_and_ranges() {
     assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
     assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
 }
+
+#[test]
+fn a_providers_key_makes_its_models_available_unless_the_catalog_file_says_otherwise() {
+    use jobin_core::domain::{AiProvider, ModelStatus};
+    let status = |c: &Config, alias: &str| {
+        c.models.models().iter().find(|m| m.provider == AiProvider::OpenAi && m.alias == alias).unwrap().status
+    };
+    let plain = cfg(&[]).unwrap();
+    assert_eq!(status(&plain, "gpt-4o"), ModelStatus::ComingSoon, "the document's default");
+    let keyed = cfg(&[("JOBIN_OPENAI_API_KEY", "sk-test")]).unwrap();
+    assert_eq!(
+        (status(&keyed, "gpt-4o"), status(&keyed, "gpt-4o-mini")),
+        (ModelStatus::Available, ModelStatus::Available)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog.toml");
+    std::fs::write(&file, "[models.openai.gpt-4o]\nstatus = \"coming_soon\"\n").unwrap();
+    let held = cfg(&[("JOBIN_OPENAI_API_KEY", "sk-test"), ("JOBIN_CATALOG", file.to_str().unwrap())]).unwrap();
+    assert_eq!(
+        (status(&held, "gpt-4o"), status(&held, "gpt-4o-mini")),
+        (ModelStatus::ComingSoon, ModelStatus::Available)
+    );
+}

@@ -165,6 +165,16 @@ impl ModelCatalog {
         }
     }
 
+    /// The catalog with every model of `providers` available: a provider the operator holds a key
+    /// for is meant to be used (models the document lists as coming soon included). A catalog
+    /// file's explicit `status` still wins: apply it after.
+    pub fn with_providers_enabled(mut self, providers: &[AiProvider]) -> Self {
+        for m in self.models.iter_mut().filter(|m| providers.contains(&m.provider)) {
+            m.status = ModelStatus::Available;
+        }
+        self
+    }
+
     pub fn with_overrides(
         mut self,
         overrides: &[(AiProvider, String, ModelOverride)],
