@@ -125,7 +125,8 @@ pub struct Idempotency {
 pub struct Urls {
     /// `{JOBIN_PUBLIC_URL}/`: where the portal returns by default.
     pub public: String,
-    /// `{JOBIN_PUBLIC_URL}/billing/portal`.
+    /// The documentation of `POST /v1/billing/portal` (a page a browser opens; the portal itself
+    /// is reached through that call).
     pub portal: String,
     /// Where 403 and quota 429 answers send clients (`{JOBIN_PUBLIC_URL}/pricing`).
     pub upgrade: String,

@@ -89,7 +89,13 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         billing: Arc::new(SqlBillingStore::new(conn.db.clone())),
     };
     let public = format!("{}/", config.public_url.trim_end_matches('/'));
-    let urls = Urls { portal: format!("{public}billing/portal"), upgrade: format!("{public}pricing"), public };
+    // The portal is opened through an API call (POST /v1/billing/portal answers its address), so
+    // links for people point at that operation's documentation, a page a browser can open.
+    let urls = Urls {
+        portal: format!("{public}docs#/Billing/create_portal_session"),
+        upgrade: format!("{public}pricing"),
+        public,
+    };
     let hasher = SecretHasher::new(secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let last_used = Arc::new(LastUsedTracker::default());
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
@@ -338,7 +344,10 @@ fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyho
             events,
             prices: price_plans,
             links: NoticeLinks {
-                manage: urls.portal.clone(),
+                manage: format!(
+                    "POST /v1/billing/portal with your API key answers the customer portal's address (how: {})",
+                    urls.portal
+                ),
                 pricing: urls.upgrade.clone(),
                 limits: "GET /auth/me".into(),
                 checkout: "POST /billing/checkout".into(),

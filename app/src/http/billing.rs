@@ -251,9 +251,13 @@ impl BillingApi {
         match state.billing.checkout.execute(&auth.0, &b.plan, &b.success_url, &b.cancel_url).await {
             Ok(session) => Ok(CheckoutResponse::Ok(Json(UrlBody { url: session.url }))),
             Err(CheckoutError::Invalid(f)) => Err(ApiError::field(Code::ValidationFailed, f.field, f.reason).into()),
-            Err(e @ CheckoutError::AlreadyOnPlan { .. }) => Err(ApiError::from_usecase(e)
-                .with_extra(Extra { portal: Some(state.urls.portal.clone()), ..Default::default() })
-                .into()),
+            Err(CheckoutError::AlreadyOnPlan { .. }) => Err(ApiError::new(
+                Code::AlreadyOnPlan,
+                "Already on this plan or higher. To change or cancel it, open the customer portal: POST /v1/billing/portal \
+                 answers its address (`portal` links to how).",
+            )
+            .with_extra(Extra { portal: Some(state.urls.portal.clone()), ..Default::default() })
+            .into()),
             Err(CheckoutError::Store(e)) => Err(ApiError::from_usecase(e).into()),
             Err(e) => Err(provider_unavailable(e).into()),
         }

@@ -148,7 +148,8 @@ pub struct ErrorBody {
     /// Where to upgrade the plan (403 and quota 429).
     #[oai(skip_serializing_if_is_none)]
     pub upgrade: Option<String>,
-    /// Where to manage the subscription (409 on checkout).
+    /// How to reach the customer portal (409 on checkout): the documentation of `POST /v1/billing/portal`,
+    /// which answers the portal's address.
     #[oai(skip_serializing_if_is_none)]
     pub portal: Option<String>,
     /// Seconds to wait before retrying, as the `Retry-After` header (429 and 503).
