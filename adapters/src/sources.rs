@@ -50,7 +50,16 @@ impl BoardContext {
     /// 2xx answer; every other outcome is the matching [`SourceError`].
     pub(crate) async fn fetch(&self, source: SourceId, req: reqwest::RequestBuilder) -> Result<Vec<u8>, SourceError> {
         self.budget.take(source).await?;
-        let resp = req.send().await.map_err(transport_error)?;
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                // No connection: the board never saw the request, so it costs none of its budget.
+                if e.is_connect() {
+                    self.budget.give_back(source).await;
+                }
+                return Err(transport_error(e));
+            }
+        };
         let status = resp.status().as_u16();
         match status {
             200..=299 => {}

@@ -165,6 +165,22 @@ async fn a_spent_budget_stops_requests_before_they_are_made() {
     assert!(matches!(r, Err(SourceError::BudgetExhausted { retry_after: Some(_) })), "{r:?}");
 }
 
+#[tokio::test]
+async fn a_request_that_never_reached_the_board_costs_none_of_its_budget() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    // One request a minute: three failed connections later it is still there to spend.
+    let budget = budget(HashMap::from([(SourceId::Adzuna, vec![BudgetWindow::per_minute(1)])]));
+    let ctx = BoardContext::new(&url, board_client(Duration::from_secs(2)).unwrap(), budget);
+    let board = Adzuna::new(ctx, Some(("i".into(), SecretString::from("k"))));
+    let q = query("rust", Country::Gb, 10);
+    for _ in 0..3 {
+        let r = board.search(&q).await;
+        assert!(matches!(r, Err(SourceError::Network(_))), "{r:?}");
+    }
+}
+
 fn reed_job(i: usize) -> Value {
     json!({"jobId": 500 + i, "employerId": 1, "employerName": "Acme ", "jobTitle": format!("Data Analyst {i}"),
            "locationName": "Leeds", "minimumSalary": 12.5, "maximumSalary": 14.0, "currency": "GBP",

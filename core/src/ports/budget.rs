@@ -14,4 +14,8 @@ pub trait RequestBudget: Send + Sync {
     /// the full window resets) when a window is full, and `Network` when the budget cannot be
     /// counted, so the board is never called blind.
     async fn take(&self, source: SourceId) -> Result<(), SourceError>;
+
+    /// Returns the request [`RequestBudget::take`] spent when it never reached the board (no
+    /// connection was made), so an outage on our side does not use up the board's budget.
+    async fn give_back(&self, source: SourceId);
 }

@@ -93,6 +93,16 @@ impl RequestBudget for SourceBudget {
         }
         Ok(())
     }
+
+    async fn give_back(&self, source: SourceId) {
+        let now = self.clock.now();
+        for w in self.windows(source) {
+            let bucket = format!("budget:{}:{}", source.as_str(), w.window_secs);
+            if let Err(e) = self.meter.undo_hit(&bucket, w.window_secs, now).await {
+                tracing::warn!(%source, error = %e, "could not give back a board request that never left");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +126,20 @@ mod tests {
             matches!(err, SourceError::BudgetExhausted { retry_after: Some(d) } if d == Duration::from_secs(42)),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_request_that_never_left_is_given_back_in_every_window() {
+        let mut meter = MockUsageMeter::new();
+        meter
+            .expect_undo_hit()
+            .withf(|bucket, secs, _| {
+                (bucket, *secs) == ("budget:remotive:60", 60) || (bucket, *secs) == ("budget:remotive:86400", 86_400)
+            })
+            .times(2)
+            .returning(|_, _, _| Ok(()));
+        let budget = SourceBudget::new(Arc::new(meter), Arc::new(FixedClock::at(1_000)), HashMap::new());
+        budget.give_back(SourceId::Remotive).await;
     }
 
     #[tokio::test]

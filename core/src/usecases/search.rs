@@ -332,7 +332,13 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
             }
             Err(e) => {
                 let status = status_of(&e);
-                tracing::warn!(source = %id, error = %e, status = status.as_str(), "job board did not answer");
+                let mut cause = e.to_string();
+                let mut next = std::error::Error::source(&e);
+                while let Some(inner) = next {
+                    cause = format!("{cause}: {inner}");
+                    next = inner.source();
+                }
+                tracing::warn!(source = %id, error = %cause, status = status.as_str(), "job board did not answer");
                 reports.push(SourceReport { source: id, status, count: 0, latency_ms });
             }
         }
