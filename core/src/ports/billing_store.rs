@@ -10,7 +10,10 @@ use crate::ports::KeyStoreError;
 /// Whether the account's payments are in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BillingStatus {
-    /// Free, or paid and up to date.
+    /// On Free and never subscribed (nothing to pay or manage). Never stored: what `/auth/me`
+    /// reports for such an account.
+    None,
+    /// Paid and up to date (or a plan the operator set).
     Active,
     /// A payment failed; the plan is kept while the provider retries.
     PastDue,
@@ -21,6 +24,7 @@ pub enum BillingStatus {
 impl BillingStatus {
     pub const fn as_str(self) -> &'static str {
         match self {
+            BillingStatus::None => "none",
             BillingStatus::Active => "active",
             BillingStatus::PastDue => "past_due",
             BillingStatus::Canceled => "canceled",

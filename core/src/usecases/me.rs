@@ -60,8 +60,14 @@ impl Me {
             key.last_used_at = latest(key.last_used_at, self.last_used.pending(key.id));
         }
         let monthly_used = self.monthly.used(account.id, self.clock.now()).await.map_err(MeError::Meter)?;
-        let billing_status =
-            self.billing.billing(account.id).await.map_err(MeError::Store)?.map_or(BillingStatus::Active, |b| b.status);
+        let stored = self.billing.billing(account.id).await.map_err(MeError::Store)?.map(|b| b.status);
+        let billing_status = match (account.plan, stored) {
+            // Free with no subscription (never paid, or a checkout never completed).
+            (crate::domain::Plan::Free, None | Some(BillingStatus::Active)) => BillingStatus::None,
+            (_, Some(status)) => status,
+            // A plan the operator set, with no subscription behind it.
+            (_, None) => BillingStatus::Active,
+        };
         Ok(MeView {
             billing_status,
             plan: account.plan,

@@ -19,7 +19,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
     assert_eq!(
         r.body,
         json!({
-            "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "active",
+            "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "none",
             "endpoints": ["/jobs/search", "/jobs/providers", "/jobs/{id}"],
             "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used,
                           "scopes": ALL_SCOPES, "minted_by_login": null}],

@@ -131,8 +131,8 @@ pub struct MeBody {
     /// Requests counted against this calendar month's quota (UTC).
     pub monthly_used: u64,
     pub monthly_limit: u64,
-    /// `active`, `past_due` (a payment failed; the plan is kept while Stripe retries) or
-    /// `canceled` (the subscription ended; back on Free).
+    /// `none` (Free, never subscribed), `active`, `past_due` (a payment failed; the plan is kept
+    /// while Stripe retries) or `canceled` (the subscription ended; back on Free).
     pub billing_status: String,
     /// The data endpoints this plan may call.
     pub endpoints: Vec<String>,
