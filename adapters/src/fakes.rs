@@ -170,18 +170,31 @@ fn country_data(c: Country) -> CountryData {
 }
 
 /// Role, skills, salary factor.
+/// Each role with the skills its postings draw from (each posting names 2 to 5 of them, so skill
+/// shares vary like a market's) and its salary factor.
 const ROLES: &[(&str, &[&str], f64)] = &[
-    ("Rust Developer", &["Rust", "Tokio", "PostgreSQL", "Docker"], 1.1),
-    ("Python Developer", &["Python", "Django", "FastAPI", "AWS"], 1.0),
-    ("Data Engineer", &["Python", "SQL", "Spark", "Airflow"], 1.05),
-    ("Data Analyst", &["SQL", "Excel", "Tableau", "Python"], 0.75),
-    ("Frontend Engineer", &["TypeScript", "React", "CSS"], 0.95),
-    ("DevOps Engineer", &["Kubernetes", "Terraform", "AWS", "Linux"], 1.05),
-    ("Machine Learning Engineer", &["Python", "PyTorch", "MLOps"], 1.2),
-    ("Backend Engineer", &["Go", "PostgreSQL", "Kafka", "gRPC"], 1.05),
-    ("Product Manager", &["Roadmapping", "Analytics", "Agile"], 1.0),
-    ("QA Engineer", &["Selenium", "Cypress", "Python"], 0.8),
+    ("Rust Developer", &["Rust", "Tokio", "PostgreSQL", "Docker", "Kubernetes", "gRPC", "Linux", "AWS"], 1.1),
+    ("Python Developer", &["Python", "Django", "FastAPI", "AWS", "PostgreSQL", "Docker", "Redis", "Celery"], 1.0),
+    ("Data Engineer", &["Python", "SQL", "Spark", "Airflow", "dbt", "Kafka", "AWS", "Snowflake"], 1.05),
+    ("Data Analyst", &["SQL", "Excel", "Tableau", "Python", "Power BI", "Looker", "R"], 0.75),
+    ("Frontend Engineer", &["TypeScript", "React", "CSS", "JavaScript", "Next.js", "GraphQL", "Vue"], 0.95),
+    ("DevOps Engineer", &["Kubernetes", "Terraform", "AWS", "Linux", "Docker", "Ansible", "Azure", "GCP"], 1.05),
+    ("Machine Learning Engineer", &["Python", "PyTorch", "MLOps", "TensorFlow", "SQL", "AWS", "Docker"], 1.2),
+    ("Backend Engineer", &["Go", "PostgreSQL", "Kafka", "gRPC", "Java", "Docker", "Redis", "AWS"], 1.05),
+    ("Product Manager", &["Roadmapping", "Analytics", "Agile", "SQL", "Jira"], 1.0),
+    ("QA Engineer", &["Selenium", "Cypress", "Python", "Java", "Playwright", "Jenkins"], 0.8),
 ];
+
+/// 2 to 5 distinct skills of `pool`, in a seeded order.
+fn some_skills(pool: &[&str], rng: &mut Rng) -> Vec<String> {
+    let mut pool: Vec<&str> = pool.to_vec();
+    let n = (2 + rng.below(4)).min(pool.len());
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(pool.remove(rng.below(pool.len())).to_owned());
+    }
+    out
+}
 
 const LEVELS: &[(&str, f64)] = &[("", 1.0), ("Senior ", 1.3), ("Junior ", 0.7), ("Lead ", 1.5)];
 
@@ -325,11 +338,14 @@ pub fn generate(seed: u64, per_country: usize, now: DateTime<Utc>) -> HashMap<So
                 company,
                 city,
                 region,
-                skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+                skills: some_skills(skills, &mut rng),
                 salary: (data.base_salary * factor * level_factor / 1000.0).round() * 1000.0,
                 remote: rng.chance(20),
                 posted_at: now - ChronoDuration::hours(rng.below(24 * 30) as i64),
             };
+            // Remotive lists remote jobs only.
+            let boards: Vec<SourceId> =
+                boards.iter().copied().filter(|s| *s != SourceId::Remotive || p.remote).collect();
             let first = *rng.pick(&boards);
             out.entry(first).or_default().push(listing(first, &p, &mut rng));
             if rng.chance(33) {
@@ -364,6 +380,26 @@ pub fn demo_boards(seed: u64, base_latency: Duration, failing: &[SourceId]) -> V
 mod tests {
     use super::*;
     use jobin_core::domain::{Fingerprint, merge};
+
+    #[test]
+    fn postings_of_one_role_name_varied_skills_so_shares_look_like_a_market() {
+        let now = DateTime::<Utc>::from_timestamp(1_763_000_000, 0).unwrap();
+        let all = generate(42, 400, now);
+        let tagged: Vec<&Job> = [SourceId::Findwork, SourceId::Remotive]
+            .iter()
+            .flat_map(|s| all[s].iter())
+            .filter(|j| j.title.contains("Data Engineer"))
+            .collect();
+        assert!(tagged.len() >= 10, "{}", tagged.len());
+        let share = |skill: &str| {
+            tagged.iter().filter(|j| j.skills.iter().any(|s| s == skill)).count() as f64 / tagged.len() as f64
+        };
+        let shares: Vec<f64> = ["Python", "SQL", "Spark", "Airflow", "dbt", "Kafka"].map(share).to_vec();
+        assert!(shares.iter().all(|s| *s < 1.0), "no skill is in every posting: {shares:?}");
+        assert!(shares.iter().any(|s| *s > 0.3) && shares.iter().any(|s| *s < 0.7), "{shares:?}");
+        // Remotive lists remote jobs only.
+        assert!(all[&SourceId::Remotive].iter().all(|j| j.remote));
+    }
 
     #[test]
     fn generation_is_deterministic_per_seed() {
