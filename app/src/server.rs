@@ -79,6 +79,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/billing/local-checkout/:id", poem::get(crate::http::billing::local_checkout_page))
         .at("/billing/local-checkout/:id/complete", poem::post(crate::http::billing::local_checkout_complete))
         .at("/billing/local-checkout/:id/cancel", poem::post(crate::http::billing::local_checkout_cancel))
+        .at("/billing/local-done", poem::get(crate::http::billing::local_done_page))
         .at("/billing/local-portal/:id", poem::get(crate::http::billing::local_portal_page))
         .at("/billing/local-portal/:id/:action", poem::post(crate::http::billing::local_portal_action))
         .at("/docs", docs)

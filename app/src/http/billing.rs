@@ -18,7 +18,8 @@ use crate::state::AppState;
 
 mod stand_in;
 pub use stand_in::{
-    local_checkout_cancel, local_checkout_complete, local_checkout_page, local_portal_action, local_portal_page,
+    local_checkout_cancel, local_checkout_complete, local_checkout_page, local_done_page, local_portal_action,
+    local_portal_page,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! Checkout: a hosted checkout for a paid plan.
 //!
 //! `plan` is starter, pro or scale; `success_url` (may contain `{CHECKOUT_SESSION_ID}`) and
-//! `cancel_url` must be `https://` URLs or `http://localhost` (any port); an account already on the
+//! `cancel_url` must be `https://` URLs or `http://` to this machine (localhost, 127.0.0.1, [::1]; any port); an account already on the
 //! plan or a higher one gets 409 with the portal URL. The session carries the account as client
 //! reference (`acct_<id>`), and an existing provider customer is reused.
 
@@ -39,7 +39,8 @@ impl ErrorCode for CheckoutError {
     }
 }
 
-/// Whether `url` may receive a redirect: `https://…`, or `http://localhost[:port][/…]`.
+/// Whether `url` may receive a redirect: `https://…`, or `http://` to this machine
+/// (`localhost`, `127.0.0.1`, `[::1]`, any port).
 pub fn redirect_allowed(url: &str) -> bool {
     let url = url.trim();
     if url.len() > 2_048 || url.chars().any(char::is_whitespace) {
@@ -48,7 +49,9 @@ pub fn redirect_allowed(url: &str) -> bool {
     if let Some(rest) = url.strip_prefix("https://") {
         return rest.split(['/', '?', '#']).next().is_some_and(|host| !host.is_empty());
     }
-    match url.strip_prefix("http://localhost") {
+    // Plain http only to this machine (development): localhost and the loopback addresses.
+    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"].into_iter().find_map(|p| url.strip_prefix(p));
+    match local {
         Some(rest) => {
             rest.is_empty()
                 || rest.starts_with(['/', '?', '#'])
@@ -81,7 +84,7 @@ impl Checkout {
         };
         for (field, url) in [("success_url", success_url), ("cancel_url", cancel_url)] {
             if !redirect_allowed(url) {
-                return Err(invalid(field, "must be an https:// URL or http://localhost"));
+                return Err(invalid(field, "must be an https:// URL, or http:// to localhost, 127.0.0.1 or [::1]"));
             }
         }
         let current = who.account.plan;
@@ -156,7 +159,7 @@ impl Portal {
             Some(url) if !redirect_allowed(url) => {
                 return Err(PortalError::Invalid(FieldError::new(
                     "return_url",
-                    "must be an https:// URL or http://localhost",
+                    "must be an https:// URL, or http:// to localhost, 127.0.0.1 or [::1]",
                 )));
             }
             Some(url) => url,
@@ -179,12 +182,16 @@ mod tests {
             "http://localhost",
             "http://localhost:3000/cb",
             "http://localhost/cb",
+            "http://127.0.0.1:8080/billing/local-done",
+            "http://[::1]:8080/",
         ] {
             assert!(redirect_allowed(ok), "{ok}");
         }
         for bad in [
             "http://app.example.com",
             "http://localhost.evil.com/",
+            "http://127.0.0.1.evil.com/",
+            "http://127.0.0.10/",
             "http://localhost:abc",
             "https://",
             "javascript:alert(1)",

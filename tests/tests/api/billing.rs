@@ -170,8 +170,15 @@ async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code(
         400,
         "Pro endpoints open at once (the AI headers are missing)"
     );
-    // A session completes once.
+    // A session completes once; its used link answers a page a browser can read.
     assert_eq!(no_redirects.post(format!("{url}/complete")).send().await.unwrap().status().as_u16(), 404);
+    let used = no_redirects.get(&url).send().await.unwrap();
+    assert_eq!(used.status().as_u16(), 404);
+    assert!(used.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(used.text().await.unwrap().contains("POST /v1/billing/checkout"));
+    // The server's own page may receive the redirects (loopback http is allowed).
+    let done = no_redirects.get(s.url("/billing/local-done")).send().await.unwrap();
+    assert_eq!(done.status().as_u16(), 200);
 
     // Already on this plan or higher: 409 with the portal link.
     let r = s

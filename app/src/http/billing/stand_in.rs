@@ -28,8 +28,29 @@ fn page(title: &str, body: &str) -> Response {
     .into_response()
 }
 
+/// A page for a checkout or portal link that is used up or unknown: readable in a browser, 404.
 fn no_session(what: &str) -> poem::Error {
-    ApiError::new(Code::NotFound, format!("No open local {what} session with this id (it may have expired).")).into()
+    let next = if what == "checkout" { "POST /v1/billing/checkout" } else { "POST /v1/billing/portal" };
+    let body = page(
+        &format!("This local {what} has ended"),
+        &format!(
+            "<p>This {what} link was completed, cancelled or has expired (the server keeps them in memory until \
+             it restarts). Start a new one with <code>{next}</code>; <code>GET /v1/auth/me</code> shows your plan \
+             and billing status.</p><p><a href=\"/docs\">API docs</a></p>"
+        ),
+    );
+    poem::Error::from_response(body.with_status(poem::http::StatusCode::NOT_FOUND).into_response())
+}
+
+/// Where a local checkout can send the browser when the client has no page of its own:
+/// `success_url` / `cancel_url` = `{JOBIN_PUBLIC_URL}/billing/local-done`.
+#[handler]
+pub async fn local_done_page() -> Response {
+    page(
+        "JobIn local checkout: done",
+        "<p>The local checkout has ended. <code>GET /v1/auth/me</code> shows your plan and billing status.</p>\
+         <p><a href=\"/docs\">API docs</a></p>",
+    )
 }
 
 /// Applies a stand-in delivery through the webhook use case, exactly as a delivery from Stripe.
@@ -127,8 +148,11 @@ pub async fn local_portal_page(
             actions +=
                 &form(&format!("switch-{other}"), &format!("Switch to {other} (${}/month)", terms.price_usd_per_month));
         }
-        actions += &form("fail-payment", "Simulate a failed renewal payment");
-        actions += &form("pay", "Pay the overdue invoice");
+        // Only what applies now: a renewal can fail while paid up; an overdue invoice can be paid.
+        match record.status {
+            jobin_core::ports::BillingStatus::PastDue => actions += &form("pay", "Pay the overdue invoice"),
+            _ => actions += &form("fail-payment", "Simulate a failed renewal payment"),
+        }
         actions += &form("cancel", "Cancel subscription");
     } else {
         actions += "<p>No active subscription: start one with <code>POST /billing/checkout</code>.</p>";
