@@ -39,16 +39,7 @@ fn extract(items: &[ExtractItem]) -> Value {
 }
 
 fn money(v: f64) -> String {
-    let n = v.round() as i64;
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    jobin_core::domain::normalize::thousands(v.round() as i64)
 }
 
 fn insight(f: &InsightFacts) -> Value {

@@ -3,6 +3,7 @@
 
 use jobin_core::Code;
 use jobin_core::domain::Plan;
+use jobin_core::domain::normalize::thousands;
 use jobin_core::ports::{PaymentStandIn, PortalAction, PortalVisit, WebhookDelivery};
 use jobin_core::usecases::WebhookOutcome;
 use poem::web::Data;
@@ -77,8 +78,8 @@ pub async fn local_checkout_page(
              <form method=\"post\" action=\"/billing/local-checkout/{id}/complete\"><button>Complete payment</button></form>\
              <form method=\"post\" action=\"/billing/local-checkout/{id}/cancel\"><button>Cancel</button></form>",
             plan = session.plan,
-            monthly = terms.monthly_requests,
-            minute = terms.per_minute,
+            monthly = thousands(terms.monthly_requests as i64),
+            minute = thousands(i64::from(terms.per_minute)),
             price = terms.price_usd_per_month,
             email = html_escape(&session.email),
         ),
