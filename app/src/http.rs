@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod billing;
+pub mod body_fields;
 pub mod client_ip;
 pub mod error;
 pub mod feed;

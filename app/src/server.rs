@@ -85,6 +85,8 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/docs", docs)
         .nest(API_VERSION, v1)
         .nest("/", unversioned_service())
+        // Innermost: it sees the handlers' body errors before any layer renders them.
+        .around(crate::http::body_fields::name_body_fields)
         .around(crate::http::idempotency::idempotency)
         .around(account_rate_headers)
         .around(public_limits)

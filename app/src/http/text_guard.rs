@@ -33,7 +33,7 @@ fn nul_in_json(value: &Value, at: &str) -> Option<String> {
     }
 }
 
-fn is_json(req: &Request) -> bool {
+pub(crate) fn is_json(req: &Request) -> bool {
     req.content_type().is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"))
 }
 

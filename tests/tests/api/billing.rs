@@ -140,6 +140,10 @@ async fn the_offline_checkout_runs_the_whole_lifecycle_through_the_webhook_code(
         .await;
     assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("cancel_url")));
 
+    // A missing field is named, like any invalid one.
+    let r = s.send(checkout(json!({"plan": "pro", "cancel_url": "https://a.example/no"}))).await;
+    assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("success_url")), "{}", r.body);
+
     // Cancelling changes nothing and returns to cancel_url.
     let r = s.send(checkout(json!({"plan": "pro", "success_url": "https://a.example/ok?s={CHECKOUT_SESSION_ID}", "cancel_url": "http://localhost:3000/no"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
