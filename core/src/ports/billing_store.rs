@@ -10,7 +10,7 @@ use crate::ports::KeyStoreError;
 /// Whether the account's payments are in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BillingStatus {
-    /// On Free and never subscribed (nothing to pay or manage). Never stored: what `/auth/me`
+    /// On Free and never subscribed (nothing to pay or manage). Never stored: what the account view
     /// reports for such an account.
     None,
     /// Paid and up to date (or a plan the operator set).

@@ -182,7 +182,7 @@ mod tests {
             "http://localhost",
             "http://localhost:3000/cb",
             "http://localhost/cb",
-            "http://127.0.0.1:8080/billing/local-done",
+            "http://127.0.0.1:8080/done",
             "http://[::1]:8080/",
         ] {
             assert!(redirect_allowed(ok), "{ok}");
