@@ -7,7 +7,7 @@ TEST_REDIS_URL := $(or $(JOBIN_TEST_REDIS_URL),redis://127.0.0.1:6379)
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run install demo test lint fmt fmt-check openapi openapi-check arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
+.PHONY: run install demo test lint fmt fmt-check openapi openapi-check openapi-lint arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -57,6 +57,10 @@ openapi:
 openapi-check:
 	$(CARGO) run --locked -q -p jobin-openapi -- target/openapi.generated.json
 	diff -u openapi/openapi.json target/openapi.generated.json
+
+## openapi-lint: validate openapi/openapi.json (openapi-spec-validator) and lint it (redocly, 0 errors); installs both under target/tools
+openapi-lint:
+	openapi/lint.sh
 
 ## arch-check: jobin-core depends on no I/O crate and names no route, header or payment provider
 arch-check:

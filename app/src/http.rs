@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing;
 pub mod body_fields;
 pub mod client_ip;
+pub mod doc_headers;
 pub mod error;
 pub mod feed;
 pub mod gate;

@@ -170,6 +170,11 @@ pub async fn body_limit<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
     next.call(req).await
 }
 
+/// Whether the public operation at `method` `path` has a per-IP limit (for the document).
+pub(crate) fn per_ip_limited(method: &str, path: &str) -> bool {
+    Method::from_bytes(method.to_ascii_uppercase().as_bytes()).is_ok_and(|m| public_endpoint(&m, path).is_some())
+}
+
 fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
     if method != Method::POST {
         return None;

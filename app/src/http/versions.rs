@@ -95,7 +95,16 @@ pub fn with_deprecated_paths(v1_spec: &str) -> String {
         }
         all.insert(old, item);
     }
+    // Public operations say so (`security: []`) rather than leaving it unsaid.
+    for item in all.values_mut().filter_map(Value::as_object_mut) {
+        for op in item.values_mut().filter_map(Value::as_object_mut) {
+            op.entry("security").or_insert_with(|| Value::Array(vec![]));
+        }
+    }
     doc["paths"] = Value::Object(all);
+    crate::http::doc_headers::document(&mut doc, crate::http::middleware::per_ip_limited);
+    // Paths are relative to the server that serves the document (every deployment has its own).
+    doc["servers"] = serde_json::json!([{"url": "/", "description": "The server this document is served from."}]);
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| v1_spec.to_owned())
 }
 

@@ -111,10 +111,31 @@ async fn the_spec_documents_security_errors_and_every_code() {
         assert!(me["responses"][status].is_object(), "/auth/me lacks {status}");
     }
     let register = &spec["paths"]["/auth/register"]["post"];
-    assert!(register.get("security").is_none(), "register is public");
+    assert_eq!(register["security"], json!([]), "register is public, and says so");
     for status in ["201", "400", "409", "413", "415", "429", "500", "503"] {
         assert!(register["responses"][status].is_object(), "/auth/register lacks {status}");
     }
+    // The headers each answer carries, in their usual spelling; paths relative to the serving host.
+    let names = |op: &serde_json::Value, status: &str| -> Vec<String> {
+        op["responses"][status]["headers"].as_object().map(|h| h.keys().cloned().collect()).unwrap_or_default()
+    };
+    let me_ok = names(me, "200");
+    for h in ["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-Plan"] {
+        assert!(me_ok.iter().any(|n| n == h), "/auth/me 200 lacks {h}: {me_ok:?}");
+    }
+    assert!(names(me, "503").iter().any(|n| n == "Retry-After"));
+    let reg = names(register, "429");
+    assert!(reg.iter().any(|n| n == "X-RateLimit-Limit") && !reg.iter().any(|n| n == "X-Plan"), "{reg:?}");
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for r in op["responses"].as_object().unwrap().values() {
+                for name in r["headers"].as_object().into_iter().flat_map(|h| h.keys()) {
+                    assert_ne!(name.to_ascii_uppercase(), *name, "{name} is spelled upper-case");
+                }
+            }
+        }
+    }
+    assert_eq!(spec["servers"][0]["url"], "/");
     for schema in ["Credentials", "Registered", "Session", "MeBody", "NewKey", "ErrorBody", "Health"] {
         assert!(spec["components"]["schemas"][schema]["example"].is_object(), "{schema} has no example");
     }
