@@ -106,6 +106,28 @@ pub struct LlmRequest {
     pub task: LlmTask,
 }
 
+impl LlmRequest {
+    /// A request whose user message is `{"facts": facts}` (the model is the gateway's to set).
+    pub fn over_facts(
+        system: &str,
+        facts: &impl Serialize,
+        schema_name: &'static str,
+        schema: serde_json::Value,
+        max_tokens: u32,
+        task: LlmTask,
+    ) -> Self {
+        Self {
+            model: String::new(),
+            system: system.to_owned(),
+            user: serde_json::json!({ "facts": facts }).to_string(),
+            schema_name,
+            schema,
+            max_tokens,
+            task,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LlmAnswer {
     /// The answer text (JSON, not yet validated).

@@ -245,18 +245,8 @@ fn schema() -> Value {
 fn request(facts: FitFacts) -> LlmRequest {
     let system = "You assess how well a job posting fits a job seeker. Using ONLY the facts given, answer JSON \
         {\"score\": integer 0-100, \"reasons\": [short sentences]}. Skills weigh most, then seniority, then place. \
-        Name only skills from posting_skills; never mention a skill the posting does not name."
-        .to_owned();
-    let user = serde_json::to_string(&json!({ "facts": facts })).unwrap_or_default();
-    LlmRequest {
-        model: String::new(),
-        system,
-        user,
-        schema_name: "fit_score",
-        schema: schema(),
-        max_tokens: 600,
-        task: LlmTask::Fit(facts),
-    }
+        Name only skills from posting_skills; never mention a skill the posting does not name.";
+    LlmRequest::over_facts(system, &facts, "fit_score", schema(), 600, LlmTask::Fit(facts.clone()))
 }
 
 /// Whether `reason` names only skills the posting names: no dictionary skill and no profile skill

@@ -177,18 +177,8 @@ fn insight_request(facts: InsightFacts) -> LlmRequest {
         invented numbers), reply with JSON only: {\"summary\":\"2-4 sentences\",\"topSkills\":[{\"skill\":\"<one of \
         the given skills>\",\"trend\":\"rising|stable|declining\"}],\"keyFindings\":[\"up to 5 short findings, \
         quoting only numbers from the facts\"]}. The trend of a skill compares its share of the newer half of \
-        postings (share_newer) with the older half (share_older)."
-        .to_owned();
-    let user = serde_json::to_string(&json!({ "facts": facts })).unwrap_or_default();
-    LlmRequest {
-        model: String::new(),
-        system,
-        user,
-        schema_name: "market_insight",
-        schema: insight_schema(),
-        max_tokens: 900,
-        task: LlmTask::Insight(facts),
-    }
+        postings (share_newer) with the older half (share_older).";
+    LlmRequest::over_facts(system, &facts, "market_insight", insight_schema(), 900, LlmTask::Insight(facts.clone()))
 }
 
 /// Numbers a finding may quote: every figure of the facts, as written or rounded, as a percentage
