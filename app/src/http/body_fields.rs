@@ -8,14 +8,10 @@ use jobin_core::Code;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::ParseRequestPayloadError;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
+use crate::http::doc_headers::served as document;
 use crate::http::error::ApiError;
-
-fn document() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::from_str(&crate::server::openapi_json()).unwrap_or(Value::Null))
-}
 
 /// The schema named in a parse error's reason (`… (occurred while parsing "CheckoutBody")` or
 /// `failed to parse "CheckoutBody": …`).

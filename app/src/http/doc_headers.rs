@@ -5,6 +5,41 @@
 //! header name in its usual spelling (the framework writes them upper-cased).
 
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+
+/// The served document, parsed once.
+pub fn served() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| serde_json::from_str(&crate::server::openapi_json()).unwrap_or(Value::Null))
+}
+
+/// The methods `doc` documents at `path`, upper-case and sorted, for a 405's `Allow`. `{param}`
+/// segments match any one segment; like the router, the template with the most literal segments
+/// wins (`/applications/analytics` over `/applications/{id}`).
+pub fn allowed_methods(doc: &Value, path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut best: Option<(usize, &Value)> = None;
+    for (template, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        let t: Vec<&str> = template.split('/').collect();
+        let param = |a: &&str| a.starts_with('{') && a.ends_with('}');
+        let fits =
+            t.len() == segments.len() && t.iter().zip(&segments).all(|(a, b)| (param(a) && !b.is_empty()) || a == b);
+        let literal = t.iter().filter(|a| !param(a)).count();
+        if fits && best.is_none_or(|(n, _)| literal > n) {
+            best = Some((literal, item));
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    if let Some((_, item)) = best {
+        for method in item.as_object().into_iter().flatten().map(|(m, _)| m.to_ascii_uppercase()) {
+            if !out.contains(&method) {
+                out.push(method);
+            }
+        }
+    }
+    out.sort();
+    out
+}
 
 /// `RETRY-AFTER` → `Retry-After`.
 fn canonical(name: &str) -> String {
@@ -75,6 +110,15 @@ pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_allowed_methods_of_a_path_come_from_its_template() {
+        let doc = json!({"paths": {"/v1/applications/{id}": {"get": {}, "patch": {}, "delete": {}},
+                                   "/v1/applications/analytics": {"get": {}}}});
+        assert_eq!(allowed_methods(&doc, "/v1/applications/7"), ["DELETE", "GET", "PATCH"]);
+        assert_eq!(allowed_methods(&doc, "/v1/applications/analytics"), ["GET"]);
+        assert!(allowed_methods(&doc, "/v1/nothing").is_empty());
+    }
 
     #[test]
     fn header_names_take_their_usual_spelling() {

@@ -79,7 +79,7 @@ pub fn render_error(err: poem::Error) -> Response {
 
 /// Outermost layer: request id (echoed or generated) on every response, a tracing span per
 /// request, and the envelope for every error.
-pub async fn envelope<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
+pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -88,6 +88,9 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<R
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(&path));
     let started = Instant::now();
+    // Filled by the authentication layers: the log line names the account and key prefix.
+    let slot = RequestSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let inner = REQUEST_ID.scope(id.clone(), async move {
         match next.call(req).await {
             Ok(r) => r.into_response(),
@@ -99,8 +102,22 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<R
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     security_headers(&path, &mut resp);
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = crate::http::doc_headers::allowed_methods(crate::http::doc_headers::served(), &path).join(", ");
+        if let Ok(v) = HeaderValue::from_str(&allow) {
+            resp.headers_mut().insert(poem::http::header::ALLOW, v);
+        }
+    }
+    let seen = slot.get();
+    let key = seen.key.map(|k| String::from_utf8_lossy(&k.0).into_owned());
     span.in_scope(|| {
-        tracing::info!(status = resp.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "served");
+        tracing::info!(
+            status = resp.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            account = seen.account.map(|a| a.0),
+            key = key.as_deref(),
+            "served"
+        );
     });
     Ok(resp)
 }
@@ -283,7 +300,8 @@ fn route_of(path: &str) -> String {
 /// (the account's minute window) and `X-Plan` on the response, errors included; and a usage-log
 /// row (account, key prefix, route, status, cache hit, latency).
 pub async fn account_rate_headers<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
-    let slot = RequestSlot::default();
+    // The envelope's slot when there is one (its log line reads it too).
+    let slot = req.extensions().get::<RequestSlot>().cloned().unwrap_or_default();
     req.extensions_mut().insert(slot.clone());
     let state = req.data::<Arc<AppState>>().cloned();
     let endpoint = format!("{} {}", req.method(), route_of(req.uri().path()));

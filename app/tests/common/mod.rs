@@ -50,13 +50,18 @@ pub fn env(db: &str, prefix: &str, data: &std::path::Path) -> Vec<(&'static str,
 }
 
 pub async fn start(vars: &[(&'static str, String)]) -> Node {
+    start_with_stderr(vars, Stdio::inherit()).await
+}
+
+/// A node whose standard error goes to `stderr` (a file, to read its log).
+pub async fn start_with_stderr(vars: &[(&'static str, String)], stderr: Stdio) -> Node {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_jobin"))
         .arg("serve")
         .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .env("JOBIN_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let node = Node { base: format!("http://127.0.0.1:{port}"), child };

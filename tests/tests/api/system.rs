@@ -66,6 +66,9 @@ async fn unknown_routes_and_methods_get_the_envelope() {
     let r = s.send(s.http.delete(s.url("/health"))).await;
     assert_eq!(r.status, 405);
     assert_eq!(r.body["code"], "method_not_allowed");
+    assert_eq!(r.header("allow"), Some("GET"), "a 405 says what is allowed");
+    let r = s.send(s.http.put(s.url("/v1/applications/7"))).await;
+    assert_eq!((r.status, r.header("allow")), (405, Some("DELETE, GET, PATCH")));
     s.stop().await;
 }
 
