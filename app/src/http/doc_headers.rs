@@ -74,6 +74,71 @@ fn rate_headers(plan: bool) -> Vec<(&'static str, Value)> {
     h
 }
 
+/// `{"allOf": [{"$ref": …}, {"description": …}], …}` → `{"$ref": …}` for every schema property
+/// (the framework wraps a described reference so): generators refuse `allOf` over an enum (a string),
+/// and a lone `allOf` says nothing a plain reference does not.
+pub fn plain_refs(doc: &mut Value) {
+    fn unwrap(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                // One reference, the other parts only words (`description`, `title`).
+                let words =
+                    |p: &Value| p.as_object().is_some_and(|o| o.keys().all(|k| k == "description" || k == "title"));
+                let single = map.get("allOf").and_then(Value::as_array).and_then(|parts| {
+                    let refs: Vec<&Value> = parts.iter().filter_map(|p| p.get("$ref")).collect();
+                    let rest_words = parts.iter().filter(|p| p.get("$ref").is_none()).all(words);
+                    (refs.len() == 1 && rest_words).then(|| refs[0].clone())
+                });
+                if let Some(r) = single {
+                    *v = json!({ "$ref": r });
+                    return;
+                }
+                for child in map.values_mut() {
+                    unwrap(child);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(unwrap),
+            _ => {}
+        }
+    }
+    if let Some(schemas) = doc.pointer_mut("/components/schemas") {
+        unwrap(schemas);
+    }
+}
+
+/// One rule for optional fields, stated in the document: a property an object does not require
+/// may be absent or `null` (`nullable: true`). A reference to an object becomes
+/// `type: object, allOf: [$ref], nullable: true`; a reference to an enum is inlined with `nullable: true`
+/// (generators refuse `allOf` over a string).
+pub fn nullable_optionals(doc: &mut Value) {
+    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object).cloned() else { return };
+    let target = |r: &str| r.strip_prefix("#/components/schemas/").and_then(|n| schemas.get(n));
+    let Some(out) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    for schema in out.values_mut().filter_map(Value::as_object_mut) {
+        let required: Vec<String> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else { continue };
+        for (_, prop) in props.iter_mut().filter(|(n, _)| !required.contains(n)) {
+            let Some(p) = prop.as_object_mut() else { continue };
+            if let Some(r) = p.get("$ref").and_then(Value::as_str).map(str::to_owned) {
+                match target(&r) {
+                    Some(t) if t.get("enum").is_some() => {
+                        let mut inline = t.clone();
+                        inline["nullable"] = Value::Bool(true);
+                        *prop = inline;
+                    }
+                    _ => *prop = json!({"type": "object", "allOf": [{"$ref": r}], "nullable": true}),
+                }
+            } else if p.contains_key("type") {
+                p.insert("nullable".into(), Value::Bool(true));
+            }
+        }
+    }
+}
+
 /// Adds the headers to every response of every operation of `doc`. `per_ip_limited` tells the
 /// public operations with per-IP limits by method and path.
 pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
@@ -118,6 +183,29 @@ mod tests {
         assert_eq!(allowed_methods(&doc, "/v1/applications/7"), ["DELETE", "GET", "PATCH"]);
         assert_eq!(allowed_methods(&doc, "/v1/applications/analytics"), ["GET"]);
         assert!(allowed_methods(&doc, "/v1/nothing").is_empty());
+    }
+
+    #[test]
+    fn described_references_are_plain_and_optional_fields_nullable() {
+        let mut doc = json!({"components": {"schemas": {
+            "Kind": {"type": "string", "enum": ["a", "b"]},
+            "Money": {"type": "object", "properties": {"min": {"type": "number"}}, "required": ["min"]},
+            "Thing": {"type": "object", "required": ["code"], "properties": {
+                "code": {"allOf": [{"$ref": "#/components/schemas/Kind"}, {"description": "A code."}], "description": "A code."},
+                "kind": {"$ref": "#/components/schemas/Kind"},
+                "salary": {"$ref": "#/components/schemas/Money"},
+                "note": {"type": "string"}}}}}});
+        plain_refs(&mut doc);
+        nullable_optionals(&mut doc);
+        let p = &doc["components"]["schemas"]["Thing"]["properties"];
+        assert_eq!(p["code"], json!({"$ref": "#/components/schemas/Kind"}), "required: a plain reference");
+        assert_eq!(p["kind"], json!({"type": "string", "enum": ["a", "b"], "nullable": true}));
+        assert_eq!(
+            p["salary"],
+            json!({"type": "object", "allOf": [{"$ref": "#/components/schemas/Money"}], "nullable": true})
+        );
+        assert_eq!(p["note"], json!({"type": "string", "nullable": true}));
+        assert!(doc["components"]["schemas"]["Money"]["properties"]["min"].get("nullable").is_none());
     }
 
     #[test]
