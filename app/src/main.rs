@@ -50,16 +50,18 @@ fn main() -> ExitCode {
 fn log_plan_boards(config: &Config) {
     use jobin_core::domain::{Plan, SourceId};
     for plan in Plan::ALL {
-        let n = usize::from(config.catalog.terms(plan).data_sources);
-        let (on, off): (Vec<SourceId>, Vec<SourceId>) =
-            SourceId::ALL.iter().take(n).copied().partition(|s| config.boards.reachable(*s));
+        let n = config.catalog.terms(plan).data_sources;
+        let (on, off): (Vec<SourceId>, Vec<SourceId>) = SourceId::ALL
+            .into_iter()
+            .filter(|s| jobin_core::domain::in_plan(*s, n))
+            .partition(|s| config.boards.reachable(*s));
+        let set: Vec<&str> = off.iter().map(|s| jobin_app::config::BoardsConfig::settings(*s)).collect();
         let on: Vec<&str> = on.iter().map(|s| s.as_str()).collect();
         let off: Vec<&str> = off.iter().map(|s| s.as_str()).collect();
         if on.is_empty() {
             tracing::warn!(
-                %plan, needs_keys = ?off,
-                "this plan's searches reach no board and answer empty: set JOBIN_ADZUNA_APP_ID and JOBIN_ADZUNA_APP_KEY \
-                 (the board of every plan), or try `--demo`"
+                %plan, needs_keys = ?off, settings = %set.join("; "),
+                "this plan's searches reach no board and answer empty: set the settings named, or try `--demo`"
             );
         } else {
             tracing::info!(%plan, reachable = ?on, needs_keys = ?off, "boards this plan's searches reach");

@@ -42,7 +42,7 @@ pub use plan_catalog::{
     ACCOUNT_PER_MINUTE, AI_PER_HOUR, AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms,
     TRACKER_PER_MINUTE,
 };
-pub use routing::{Route, Skip, route};
+pub use routing::{Route, Skip, in_plan, route};
 pub use scope::{Scope, Scopes, UnknownScope};
 pub use secret::{SecretHash, SecretHasher, random_token};
 pub use skills::{PostingText, canonical_skill, grounded_skills};

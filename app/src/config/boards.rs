@@ -44,6 +44,19 @@ impl BoardsConfig {
         })
     }
 
+    /// The settings that configure `source` (for messages that say what to set).
+    pub fn settings(source: jobin_core::domain::SourceId) -> &'static str {
+        use jobin_core::domain::SourceId;
+        match source {
+            SourceId::Adzuna => "JOBIN_ADZUNA_APP_ID and JOBIN_ADZUNA_APP_KEY",
+            SourceId::Reed => "JOBIN_REED_API_KEY",
+            SourceId::Findwork => "JOBIN_FINDWORK_API_KEY",
+            SourceId::TheMuse => "JOBIN_THEMUSE_API_KEY",
+            SourceId::Remotive | SourceId::Arbeitnow => "no key (it is keyless)",
+            SourceId::Import => "JOBIN_IMPORT_FILE",
+        }
+    }
+
     /// Whether searches can ask `source` with this configuration (keyless boards always can; The
     /// Muse's key is optional).
     pub fn reachable(&self, source: jobin_core::domain::SourceId) -> bool {

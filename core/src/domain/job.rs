@@ -190,6 +190,15 @@ pub struct Location {
     pub region: String,
 }
 
+impl Location {
+    /// The place as one line for people: city, region, country, the known ones, comma-separated.
+    pub fn line(&self) -> Option<String> {
+        let parts: Vec<&str> =
+            [&self.city, &self.region, &self.country].into_iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
 /// The period a salary amount is paid per.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

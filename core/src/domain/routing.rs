@@ -29,17 +29,22 @@ impl Route {
     }
 }
 
+/// Whether a plan that includes `data_sources` boards includes `source`: the first ones in the
+/// document's order.
+pub fn in_plan(source: SourceId, data_sources: u8) -> bool {
+    (source as usize) < usize::from(data_sources)
+}
+
 /// The route for a plan that includes `data_sources` boards (1–6, the first ones in the
 /// document's order).
 pub fn route(data_sources: u8, country: Country, remote: bool) -> Route {
-    let in_plan = |s: SourceId| (s as usize) < usize::from(data_sources);
     let mut ask = Vec::new();
     let mut skipped = Vec::new();
     for s in SourceId::ALL {
         // Coverage first: upgrading would not make a board serve a country it does not cover.
         if !s.covers(country) {
             skipped.push((s, Skip::NotCovered));
-        } else if !in_plan(s) {
+        } else if !in_plan(s, data_sources) {
             skipped.push((s, Skip::NotInPlan));
         } else {
             ask.push(s);

@@ -183,19 +183,6 @@ fn salary(s: &SalaryInput) -> Result<Salary, FieldError> {
     application::salary(s.min, s.max, &s.currency, s.period.as_deref())
 }
 
-/// Where a stored job is, as one line.
-fn location_line(job: &Job) -> Option<String> {
-    let l = &job.location;
-    let parts: Vec<&str> = [l.city.as_str(), l.region.as_str(), l.country.as_str()]
-        .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    let mut line: String = parts.join(", ").chars().filter(|c| !c.is_control()).take(TEXT_MAX_CHARS).collect();
-    line = line.trim().to_owned();
-    (!line.is_empty()).then_some(line)
-}
-
 /// A snapshot text from a posting: one line, within the field's length.
 fn snapshot_text(raw: &str) -> String {
     raw.chars().map(|c| if c.is_control() { ' ' } else { c }).take(TEXT_MAX_CHARS).collect::<String>().trim().to_owned()
@@ -244,7 +231,7 @@ impl Applications {
         };
         let location = match (&d.location, &job) {
             (Some(l), _) => c.take(optional("location", Some(l), TEXT_MAX_CHARS)),
-            (None, Some(j)) => location_line(j),
+            (None, Some(j)) => j.location.line().map(|l| snapshot_text(&l)).filter(|l| !l.is_empty()),
             (None, None) => None,
         };
         let salary = match (&d.salary, &job) {
@@ -405,7 +392,7 @@ impl Applications {
             }
         }
         let tag = match r.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => c.take(application::tags(&[t.to_owned()]).map(|t| t.into_iter().next())).map(|t| t.to_owned()),
+            Some(t) => c.take(application::tags(&[t.to_owned()]).map(|t| t.into_iter().next())),
             None => None,
         };
         let after = match r.applied_after.as_deref().filter(|s| !s.trim().is_empty()) {

@@ -115,13 +115,6 @@ pub fn posting_skills(job: &Job) -> Vec<String> {
     out
 }
 
-fn place(job: &Job) -> Option<String> {
-    let l = &job.location;
-    let parts: Vec<&str> =
-        [l.city.as_str(), l.region.as_str(), l.country.as_str()].into_iter().filter(|p| !p.trim().is_empty()).collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
-}
-
 /// The facts of `job` against a checked profile.
 pub fn facts(
     job: &Job,
@@ -138,7 +131,7 @@ pub fn facts(
         (Some(a), Some(b)) => Some((a as u8).abs_diff(b as u8)),
         _ => None,
     };
-    let posting_location = place(job);
+    let posting_location = job.location.line();
     let folded_place = posting_location.as_deref().map(fold).unwrap_or_default();
     let location_match = (!locations.is_empty())
         .then(|| !folded_place.is_empty() && locations.iter().any(|l| words_match(&query_words(l), &folded_place)));

@@ -2,7 +2,7 @@
 //! board that did not serve (not configured on this server, failed, out of request budget), for a
 //! plan whose boards found nothing, and for a query nothing matched.
 
-use jobin_core::domain::{Plan, PlanCatalog, SourceId};
+use jobin_core::domain::{Plan, PlanCatalog, SourceId, in_plan};
 use jobin_core::usecases::{SourceReport, SourceStatus};
 use poem_openapi::Object;
 
@@ -23,18 +23,6 @@ fn notice(code: &str, source: Option<SourceId>, message: String) -> Notice {
     Notice { code: code.to_owned(), source: source.map(|s| s.as_str().to_owned()), message }
 }
 
-/// The settings that configure a keyed board.
-fn settings(source: SourceId) -> &'static str {
-    match source {
-        SourceId::Adzuna => "JOBIN_ADZUNA_APP_ID and JOBIN_ADZUNA_APP_KEY",
-        SourceId::Reed => "JOBIN_REED_API_KEY",
-        SourceId::Findwork => "JOBIN_FINDWORK_API_KEY",
-        SourceId::TheMuse => "JOBIN_THEMUSE_API_KEY",
-        SourceId::Remotive | SourceId::Arbeitnow => "no key (it is keyless)",
-        SourceId::Import => "JOBIN_IMPORT_FILE",
-    }
-}
-
 fn names(sources: &[SourceId]) -> String {
     sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -48,7 +36,10 @@ pub fn for_search(sources: &[SourceReport], found: usize, plan: Plan, catalog: &
             SourceStatus::Unconfigured => out.push(notice(
                 "source_unconfigured",
                 Some(s),
-                format!("{s} is in your plan but not configured on this server: its operator sets {}.", settings(s)),
+                format!(
+                    "{s} is in your plan but not configured on this server: its operator sets {}.",
+                    crate::config::BoardsConfig::settings(s)
+                ),
             )),
             SourceStatus::Timeout | SourceStatus::Error => out.push(notice(
                 "source_failed",
@@ -78,15 +69,13 @@ pub fn for_search(sources: &[SourceReport], found: usize, plan: Plan, catalog: &
     if !outside.is_empty() {
         let asked: Vec<SourceId> =
             sources.iter().filter(|r| !matches!(r.status, SourceStatus::NotInPlan)).map(|r| r.source).collect();
-        let next = Plan::ALL.into_iter().find(|p| {
-            *p > plan && {
-                let n = usize::from(catalog.terms(*p).data_sources);
-                outside.iter().any(|s| (*s as usize) < n)
-            }
-        });
+        let adds = |p: Plan| -> Vec<SourceId> {
+            let n = catalog.terms(p).data_sources;
+            outside.iter().copied().filter(|s| in_plan(*s, n)).collect()
+        };
+        let next = Plan::ALL.into_iter().find(|p| *p > plan && !adds(*p).is_empty());
         let upgrade = next.map_or_else(String::new, |p| {
-            let n = usize::from(catalog.terms(p).data_sources);
-            let adds: Vec<SourceId> = outside.iter().copied().filter(|s| (*s as usize) < n).collect();
+            let adds = adds(p);
             format!(" The {p} plan adds {} (see /pricing).", names(&adds))
         });
         out.push(notice(
