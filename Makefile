@@ -7,7 +7,7 @@ TEST_REDIS_URL := $(or $(JOBIN_TEST_REDIS_URL),redis://127.0.0.1:6379)
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run install demo test lint fmt fmt-check openapi openapi-check openapi-lint arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
+.PHONY: run install demo test lint fmt fmt-check openapi openapi-check openapi-lint sdk sdk-test fuzz arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -61,6 +61,18 @@ openapi-check:
 ## openapi-lint: validate openapi/openapi.json (openapi-spec-validator) and lint it (redocly, 0 errors); installs both under target/tools
 openapi-lint:
 	openapi/lint.sh
+
+## sdk: generate a Python client and TypeScript types from openapi/openapi.json into target/sdk (not committed)
+sdk:
+	openapi/sdk/generate.sh
+
+## sdk-test: generate both clients, then run their smoke tests against a live demo server
+sdk-test:
+	openapi/sdk/smoke.sh
+
+## fuzz: contract fuzzing (schemathesis) of every operation against a live demo server; FUZZ_EXAMPLES per operation
+fuzz:
+	openapi/fuzz/run.sh
 
 ## arch-check: jobin-core depends on no I/O crate and names no route, header or payment provider
 arch-check:

@@ -9,6 +9,7 @@ pub mod email;
 pub mod fakes;
 pub mod llm;
 pub mod memory;
+pub mod metrics;
 pub mod payment;
 pub mod redis;
 pub mod sources;

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod body_fields;
 pub mod client_ip;
 pub mod doc_headers;
+pub mod doc_rules;
 pub mod error;
 pub mod feed;
 pub mod gate;

@@ -83,9 +83,14 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/billing/local-portal/:id", poem::get(crate::http::billing::local_portal_page))
         .at("/billing/local-portal/:id/:action", poem::post(crate::http::billing::local_portal_action))
         .at("/docs", docs)
+        .at(
+            "/metrics",
+            poem::get(poem::endpoint::make(|req: poem::Request| async move { crate::metrics::endpoint(&req).await })),
+        )
         .nest(API_VERSION, v1)
         .nest("/", unversioned_service())
-        // Innermost: it sees the handlers' body errors before any layer renders them.
+        // Innermost: they see the handlers' answers and errors before any layer renders them.
+        .around(crate::http::middleware::operation_of)
         .around(crate::http::body_fields::name_body_fields)
         .around(crate::http::idempotency::idempotency)
         .around(account_rate_headers)
@@ -134,6 +139,7 @@ pub async fn serve(
         idle_timeout_s = connections.idle_timeout.as_secs_f32(),
         "connection limits"
     );
+    let upkeep = tokio::spawn(crate::metrics::upkeep());
     let flusher = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -175,6 +181,7 @@ pub async fn serve(
     });
     let result = crate::listener::serve(listener, routes(state.clone()), connections, shutdown).await;
     flusher.abort();
+    upkeep.abort();
     for task in [ingester, importer].into_iter().flatten() {
         task.abort();
     }

@@ -141,4 +141,6 @@ pub struct HttpSettings {
     pub connections: crate::listener::ConnectionSettings,
     /// `Sunset` of the unversioned paths (an HTTP date).
     pub sunset: String,
+    /// The bearer token `GET /metrics` requires (`None`: not served).
+    pub metrics_token: Option<secrecy::SecretString>,
 }

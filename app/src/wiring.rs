@@ -6,6 +6,7 @@ use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{SqlApplicationStore, SqlBillingStore, SqlJobStore, SqlKeyStore, SqlUsageLog};
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
+use jobin_adapters::metrics::{MeteredCache, MeteredLlm, MeteredSource};
 use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
 use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
@@ -74,6 +75,8 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
         ),
     };
+    crate::metrics::install();
+    let cache: Arc<dyn Cache> = Arc::new(MeteredCache(cache));
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(conn.db.clone()));
     let monthly = Arc::new(MonthlyCounts { meter: meter.clone(), log: usage_log.clone() });
     let c = Common {
@@ -122,7 +125,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
                 clock: c.clock.clone(),
                 last_used: last_used.clone(),
             },
-            throttle: Throttle { meter: c.meter.clone(), clock: c.clock.clone() },
+            throttle: Throttle { meter: c.meter.clone(), clock: c.clock.clone(), limits: c.catalog.public_limits() },
             admit: Admit { catalog: c.catalog.clone(), monthly: c.monthly.clone(), clock: c.clock.clone() },
             last_used,
         },
@@ -140,6 +143,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             max_body_bytes: config.max_body_bytes,
             connections: config.connections,
             sunset: config.unversioned_sunset.format("%a, %d %b %Y 00:00:00 GMT").to_string(),
+            metrics_token: config.metrics_token.clone(),
         },
         catalog: c.catalog,
         clock: c.clock,
@@ -229,6 +233,10 @@ fn jobs(
         Some(llms) => llms,
         None => real_llms(&config.ai, ai_budget)?,
     };
+    let boards: Vec<Arc<dyn JobSource>> =
+        boards.into_iter().map(|b| Arc::new(MeteredSource(b)) as Arc<dyn JobSource>).collect();
+    let llms: Vec<Arc<dyn LlmProvider>> =
+        llms.into_iter().map(|l| Arc::new(MeteredLlm(l)) as Arc<dyn LlmProvider>).collect();
     let search = Search::new(
         SearchPorts {
             sources: boards,

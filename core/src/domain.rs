@@ -40,7 +40,7 @@ pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
 pub use plan_catalog::{
     ACCOUNT_PER_MINUTE, AI_PER_HOUR, AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms,
-    TRACKER_PER_MINUTE,
+    PublicLimits, PublicOverride, TRACKER_PER_MINUTE,
 };
 pub use routing::{Route, Skip, in_plan, route};
 pub use scope::{Scope, Scopes, UnknownScope};

@@ -16,6 +16,12 @@
 //! [endpoints]
 //! "/jobs/salary" = "free"
 //!
+//! # Per-client-IP limits of the public account operations (per minute; defaults 5, 10, 10).
+//! [public]
+//! register_per_minute = 5
+//! login_per_minute = 10
+//! refresh_per_minute = 10
+//!
 //! # AI models: any of model_id, tier, min_plan, status per provider and alias.
 //! [models.google.flash]
 //! model_id = "gemini-3.5-flash"      # the document's id is retired upstream
@@ -24,7 +30,7 @@
 
 use jobin_core::domain::{
     AiProvider, AiTier, CatalogOverrides, Endpoint, ModelCatalog, ModelOverride, ModelStatus, Plan, PlanCatalog,
-    PlanOverride,
+    PlanOverride, PublicOverride,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -39,6 +45,16 @@ struct File {
     endpoints: BTreeMap<String, String>,
     #[serde(default)]
     models: BTreeMap<String, BTreeMap<String, ModelFile>>,
+    #[serde(default)]
+    public: PublicFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicFile {
+    register_per_minute: Option<u32>,
+    login_per_minute: Option<u32>,
+    refresh_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +119,11 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
         })?;
         overrides.endpoints.insert(endpoint, plan);
     }
+    overrides.public = PublicOverride {
+        register_per_minute: file.public.register_per_minute,
+        login_per_minute: file.public.login_per_minute,
+        refresh_per_minute: file.public.refresh_per_minute,
+    };
     PlanCatalog::document().with_overrides(&overrides).map_err(|e| e.to_string())
 }
 
@@ -184,6 +205,15 @@ mod tests {
             vec!["/jobs/search", "/jobs/salary", "/jobs/providers", "/jobs/{id}"]
         );
         assert_eq!(parse("").unwrap(), PlanCatalog::document());
+    }
+
+    #[test]
+    fn public_limits_default_to_the_document_and_may_be_lifted() {
+        assert_eq!(parse("").unwrap().public_limits(), jobin_core::domain::PublicLimits::default());
+        let c = parse("[public]\nregister_per_minute = 100000\nlogin_per_minute = 7").unwrap().public_limits();
+        assert_eq!((c.register_per_minute, c.login_per_minute, c.refresh_per_minute), (100_000, 7, 10));
+        assert_eq!(parse("[public]\nlogin_per_minute = 0").unwrap_err(), "public.login_per_minute must be at least 1");
+        assert!(parse("[public]\nsignup_per_minute = 1").unwrap_err().contains("signup_per_minute"));
     }
 
     #[test]

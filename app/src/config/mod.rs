@@ -74,6 +74,8 @@ pub struct Config {
     pub ingest: IngestSettings,
     /// `redis://…`: meter and lock in Redis, shared by every node. `None`: in-process (one node).
     pub redis_url: Option<SecretString>,
+    /// `JOBIN_METRICS_TOKEN`: the bearer token `GET /metrics` requires; unset, `/metrics` answers 404.
+    pub metrics_token: Option<SecretString>,
     /// Prefix of every Redis key (deployments sharing one Redis use different ones).
     pub redis_prefix: String,
     /// Base URL clients reach this server at (links such as `upgrade`). Default `http://{bind}`.
@@ -109,6 +111,7 @@ impl fmt::Debug for Config {
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("session_max_age_secs", &self.session_max_age.as_secs())
             .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "[set]"))
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
             .field("boards_with_keys", &self.boards.configured())
             .field("search", &self.search)
@@ -191,6 +194,16 @@ impl Config {
                 None => format!("http://{bind}"),
                 Some(u) if is_http_url(&u) => u.trim_end_matches('/').to_owned(),
                 Some(u) => return Err(err("JOBIN_PUBLIC_URL", format!("`{u}` is not an http:// or https:// URL"))),
+            },
+            metrics_token: match v.var("JOBIN_METRICS_TOKEN") {
+                None => None,
+                Some(t) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(SecretString::from(t)),
+                Some(_) => {
+                    return Err(err(
+                        "JOBIN_METRICS_TOKEN",
+                        "must be at least 16 printable characters without spaces (the value is not shown)",
+                    ));
+                }
             },
             redis_url: match v.var("JOBIN_REDIS_URL") {
                 None => None,

@@ -4,6 +4,7 @@
 //! The webhook's signature covers the raw body bytes, so its body is read as bytes (`RawEvent`),
 //! never re-serialized, yet it is still an OpenAPI operation documented in the spec.
 
+use jobin_adapters::metrics;
 use jobin_core::usecases::{CheckoutError, PORTAL_MIN_PLAN, PortalError, WebhookOutcome};
 use jobin_core::{Code, ErrorCode};
 use poem::web::Data;
@@ -101,6 +102,17 @@ pub enum Outcome {
     Stale,
     /// A type that changes no plan, or no account of ours: acknowledged.
     Ignored,
+}
+
+impl Outcome {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Replayed => "replayed",
+            Outcome::Stale => "stale",
+            Outcome::Ignored => "ignored",
+        }
+    }
 }
 
 #[derive(Debug, poem_openapi::Object)]
@@ -310,18 +322,27 @@ impl BillingApi {
         body: RawEvent,
     ) -> Result<WebhookResponse, WebhookErrorResponse> {
         let Some(signature) = signature.0 else {
+            metrics::webhook_event("unverified", Code::InvalidSignature.as_str());
             return Err(ApiError::new(Code::InvalidSignature, "The Stripe-Signature header is missing.").into());
         };
         let outcome = state.billing.webhook.execute(&signature, &body.0).await.map_err(|e| {
             tracing::warn!(error = %e, "webhook refused");
-            ApiError::from_usecase(e)
+            let api = ApiError::from_usecase(e);
+            // A refused event's type is the sender's word, not Stripe's: never a label.
+            metrics::webhook_event("unverified", api.code.as_str());
+            api
         })?;
+        let kind = serde_json::from_slice::<serde_json::Value>(body.0.as_ref())
+            .ok()
+            .and_then(|v| v.get("type").and_then(serde_json::Value::as_str).map(str::to_owned))
+            .unwrap_or_default();
         let outcome = match outcome {
             WebhookOutcome::Applied => Outcome::Applied,
             WebhookOutcome::Replayed => Outcome::Replayed,
             WebhookOutcome::Stale => Outcome::Stale,
             WebhookOutcome::Ignored => Outcome::Ignored,
         };
+        metrics::webhook_event(&kind, outcome.as_str());
         Ok(WebhookResponse::Ok(Json(WebhookAck { received: true, outcome })))
     }
 }

@@ -107,9 +107,11 @@ pub fn plain_refs(doc: &mut Value) {
 }
 
 /// One rule for optional fields, stated in the document: a property an object does not require
-/// may be absent or `null` (`nullable: true`). A reference to an object becomes
-/// `type: object, allOf: [$ref], nullable: true`; a reference to an enum is inlined with `nullable: true`
-/// (generators refuse `allOf` over a string).
+/// may be absent or `null`. A plain property says so with `nullable: true`. OpenAPI 3.0.3 lets
+/// `nullable` widen only a `type` beside it, so a reference (to an object or a value set) becomes
+/// `oneOf: [$ref, {type: …, nullable: true, enum: [null]}]`, the form the OpenAPI clarification
+/// gives, which linters, validators and generators read as "that, or null"; its description stays
+/// on the wrapper. A required reference is a plain `$ref` (3.0 ignores a reference's siblings).
 pub fn nullable_optionals(doc: &mut Value) {
     let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object).cloned() else { return };
     let target = |r: &str| r.strip_prefix("#/components/schemas/").and_then(|n| schemas.get(n));
@@ -121,19 +123,28 @@ pub fn nullable_optionals(doc: &mut Value) {
             .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default();
         let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else { continue };
-        for (_, prop) in props.iter_mut().filter(|(n, _)| !required.contains(n)) {
+        for (name, prop) in props.iter_mut() {
             let Some(p) = prop.as_object_mut() else { continue };
+            let optional = !required.contains(name);
             if let Some(r) = p.get("$ref").and_then(Value::as_str).map(str::to_owned) {
-                match target(&r) {
-                    Some(t) if t.get("enum").is_some() => {
-                        let mut inline = t.clone();
-                        inline["nullable"] = Value::Bool(true);
-                        *prop = inline;
-                    }
-                    _ => *prop = json!({"type": "object", "allOf": [{"$ref": r}], "nullable": true}),
+                if !optional {
+                    *prop = json!({ "$ref": r });
+                    continue;
                 }
-            } else if p.contains_key("type") {
+                let ty = target(&r).and_then(|t| t.get("type")).and_then(Value::as_str).unwrap_or("object");
+                let mut wrapper = json!({"oneOf": [{"$ref": r}, {"type": ty, "nullable": true, "enum": [null]}]});
+                if let Some(d) = p.get("description") {
+                    wrapper["description"] = d.clone();
+                }
+                *prop = wrapper;
+            } else if optional && p.contains_key("type") {
                 p.insert("nullable".into(), Value::Bool(true));
+            } else if let Some(choices) = p.get_mut("anyOf").and_then(Value::as_array_mut).filter(|_| optional) {
+                // Alternatives (a date or a date-time): `null` is one more.
+                if !choices.iter().any(|c| c.get("nullable") == Some(&Value::Bool(true))) {
+                    let ty = choices.first().and_then(|c| c.get("type")).cloned().unwrap_or(json!("string"));
+                    choices.push(json!({"type": ty, "nullable": true, "enum": [null]}));
+                }
             }
         }
     }
@@ -199,10 +210,13 @@ mod tests {
         nullable_optionals(&mut doc);
         let p = &doc["components"]["schemas"]["Thing"]["properties"];
         assert_eq!(p["code"], json!({"$ref": "#/components/schemas/Kind"}), "required: a plain reference");
-        assert_eq!(p["kind"], json!({"type": "string", "enum": ["a", "b"], "nullable": true}));
+        assert_eq!(
+            p["kind"],
+            json!({"oneOf": [{"$ref": "#/components/schemas/Kind"}, {"type": "string", "nullable": true, "enum": [null]}]})
+        );
         assert_eq!(
             p["salary"],
-            json!({"type": "object", "allOf": [{"$ref": "#/components/schemas/Money"}], "nullable": true})
+            json!({"oneOf": [{"$ref": "#/components/schemas/Money"}, {"type": "object", "nullable": true, "enum": [null]}]})
         );
         assert_eq!(p["note"], json!({"type": "string", "nullable": true}));
         assert!(doc["components"]["schemas"]["Money"]["properties"]["min"].get("nullable").is_none());

@@ -4,7 +4,7 @@
 
 mod dto;
 pub(crate) mod errors;
-mod notices;
+pub(crate) mod notices;
 mod reports;
 
 pub use dto::*;

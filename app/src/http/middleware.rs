@@ -86,6 +86,7 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let path = req.uri().path().to_owned();
+    let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(&path));
     let started = Instant::now();
     // Filled by the authentication layers: the log line names the account and key prefix.
@@ -109,6 +110,12 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
         }
     }
     let seen = slot.get();
+    let route = match seen.operation {
+        Some(op) if crate::http::versions::is_unversioned_api_path(&path) => unversioned_operation(op),
+        Some(op) => op,
+        None => page_route(&path),
+    };
+    jobin_adapters::metrics::http_request(route, method.as_str(), resp.status().as_u16(), started.elapsed());
     let key = seen.key.map(|k| String::from_utf8_lossy(&k.0).into_owned());
     span.in_scope(|| {
         tracing::info!(
@@ -238,6 +245,7 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
             Ok(resp)
         }
         Err(ThrottleError::Limited(d)) => {
+            jobin_adapters::metrics::rate_limit_refusal("per_ip");
             let retry = d.retry_after_secs(now);
             let mut e = ApiError::new(
                 Code::RateLimited,
@@ -268,6 +276,8 @@ pub struct Seen {
     pub rate: Option<RateStatus>,
     pub account: Option<AccountId>,
     pub key: Option<KeyPrefixShown>,
+    /// The operation that answered (its OpenAPI operation id), for the metrics' `route` label.
+    pub operation: Option<&'static str>,
 }
 
 /// A display prefix (`jl_live_ab12****`, 16 bytes), kept `Copy` for the slot.
@@ -284,6 +294,59 @@ impl RequestSlot {
 
     fn get(&self) -> Seen {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Innermost: notes which operation answered (the framework marks its answers and errors with
+/// the operation id) in the request's slot, for the metrics of the outermost layer.
+pub async fn operation_of<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
+    let slot = req.extensions().get::<RequestSlot>().cloned();
+    let result = next.call(req).await.map(IntoResponse::into_response);
+    let id = match &result {
+        Ok(resp) => resp.data::<poem_openapi::OperationId>().map(|o| o.0),
+        Err(e) => e.data::<poem_openapi::OperationId>().map(|o| o.0),
+    };
+    if let (Some(slot), Some(id)) = (slot, id) {
+        slot.update(|s| s.operation = Some(id));
+    }
+    result
+}
+
+/// The document's id of an operation served at its deprecated unversioned path (`search_jobs` →
+/// `search_jobs_unversioned`), so that the metrics name each documented operation apart.
+fn unversioned_operation(op: &'static str) -> &'static str {
+    static NAMES: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let doc = crate::http::doc_headers::served();
+        let mut names = std::collections::HashMap::new();
+        for item in doc.get("paths").and_then(serde_json::Value::as_object).into_iter().flat_map(|p| p.values()) {
+            for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+                if let Some(id) = op.get("operationId").and_then(serde_json::Value::as_str)
+                    && let Some(base) = id.strip_suffix("_unversioned")
+                {
+                    // Leaked once per documented operation: a fixed, small set.
+                    let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
+                    let base: &'static str = Box::leak(base.to_owned().into_boxed_str());
+                    names.insert(base, id);
+                }
+            }
+        }
+        names
+    });
+    names.get(op).copied().unwrap_or(op)
+}
+
+/// The `route` label of a request no operation answered: the server's own pages by name, anything
+/// else `unmatched` (a label never carries a raw path).
+fn page_route(path: &str) -> &'static str {
+    match path {
+        "/" => "root",
+        "/docs" => "docs",
+        "/openapi.json" => "openapi_json",
+        "/metrics" => "metrics",
+        p if p.starts_with("/billing/local-") => "local_billing_pages",
+        _ => "unmatched",
     }
 }
 

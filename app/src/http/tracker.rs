@@ -328,7 +328,12 @@ impl TrackerApi {
         ai_model: Header<Option<String>>,
     ) -> Result<ScoreResponse, ScoreErrorResponse> {
         let p = body.0;
-        let profile = Profile { skills: p.skills, seniority: p.seniority, locations: p.locations, remote: p.remote };
+        let profile = Profile {
+            skills: p.skills.unwrap_or_default(),
+            seniority: p.seniority,
+            locations: p.locations.unwrap_or_default(),
+            remote: p.remote,
+        };
         let choice = jobin_core::services::AiChoice { provider: ai_provider.0, model: ai_model.0 };
         let who = &auth.0.account;
         let score = state

@@ -104,6 +104,8 @@ pub fn with_deprecated_paths(v1_spec: &str) -> String {
     doc["paths"] = Value::Object(all);
     crate::http::doc_headers::document(&mut doc, crate::http::middleware::per_ip_limited);
     crate::http::doc_headers::plain_refs(&mut doc);
+    let missed = crate::http::doc_rules::declare(&mut doc);
+    debug_assert!(missed.is_empty(), "document rules naming nothing: {missed:?}");
     crate::http::doc_headers::nullable_optionals(&mut doc);
     // Paths are relative to the server that serves the document (every deployment has its own).
     doc["servers"] = serde_json::json!([{"url": "/", "description": "The server this document is served from."}]);

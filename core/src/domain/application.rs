@@ -114,6 +114,16 @@ pub enum SortOrder {
 }
 
 impl SortOrder {
+    /// Both directions.
+    pub const ALL: [SortOrder; 2] = [SortOrder::Asc, SortOrder::Desc];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "asc",
+            SortOrder::Desc => "desc",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         match raw.trim() {
             "asc" => Ok(SortOrder::Asc),

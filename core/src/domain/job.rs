@@ -211,6 +211,10 @@ pub enum PayPeriod {
 }
 
 impl PayPeriod {
+    /// Every period, for the documents that list them.
+    pub const ALL: [PayPeriod; 5] =
+        [PayPeriod::Hour, PayPeriod::Day, PayPeriod::Week, PayPeriod::Month, PayPeriod::Year];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             PayPeriod::Hour => "hour",
@@ -264,6 +268,16 @@ pub enum Seniority {
 }
 
 impl Seniority {
+    /// Every level, junior to senior.
+    pub const ALL: [Seniority; 6] = [
+        Seniority::Intern,
+        Seniority::Junior,
+        Seniority::Mid,
+        Seniority::Senior,
+        Seniority::Lead,
+        Seniority::Executive,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Seniority::Intern => "intern",
@@ -307,6 +321,15 @@ pub enum EmploymentType {
 }
 
 impl EmploymentType {
+    /// Every type.
+    pub const ALL: [EmploymentType; 5] = [
+        EmploymentType::FullTime,
+        EmploymentType::PartTime,
+        EmploymentType::Contract,
+        EmploymentType::Internship,
+        EmploymentType::Temporary,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             EmploymentType::FullTime => "full_time",
@@ -346,6 +369,9 @@ pub enum WorkplaceType {
 }
 
 impl WorkplaceType {
+    /// Every type.
+    pub const ALL: [WorkplaceType; 3] = [WorkplaceType::Remote, WorkplaceType::Hybrid, WorkplaceType::Onsite];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             WorkplaceType::Remote => "remote",

@@ -14,6 +14,9 @@ pub enum AiTier {
 }
 
 impl AiTier {
+    /// Every tier.
+    pub const ALL: [AiTier; 2] = [AiTier::Lite, AiTier::Flagship];
+
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "lite" => Some(AiTier::Lite),
@@ -76,12 +79,39 @@ pub struct CatalogOverrides {
     pub plans: HashMap<Plan, PlanOverride>,
     /// Gated endpoint → minimum plan.
     pub endpoints: HashMap<Endpoint, Plan>,
+    /// The per-IP limits of the public account operations.
+    pub public: PublicOverride,
+}
+
+/// Per-client-IP limits of the public account operations (register, login, refresh), per minute:
+/// 5, 10 and 10 by the JobIn document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicLimits {
+    pub register_per_minute: u32,
+    pub login_per_minute: u32,
+    pub refresh_per_minute: u32,
+}
+
+impl Default for PublicLimits {
+    fn default() -> Self {
+        Self { register_per_minute: 5, login_per_minute: 10, refresh_per_minute: 10 }
+    }
+}
+
+/// An operator's changes to [`PublicLimits`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublicOverride {
+    pub register_per_minute: Option<u32>,
+    pub login_per_minute: Option<u32>,
+    pub refresh_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
     #[error("plans.{plan}.{field} must be at least 1")]
     Zero { plan: Plan, field: &'static str },
+    #[error("public.{field} must be at least 1")]
+    PublicZero { field: &'static str },
     #[error("plans.{plan}.data_sources must be between 1 and 6, not {value}")]
     DataSources { plan: Plan, value: u8 },
 }
@@ -90,6 +120,7 @@ pub enum CatalogError {
 pub struct PlanCatalog {
     terms: [PlanTerms; 4],
     min_plan: [Plan; Endpoint::ALL.len()],
+    public: PublicLimits,
 }
 
 fn idx(plan: Plan) -> usize {
@@ -134,6 +165,7 @@ impl PlanCatalog {
                 t(3_000_000, 1_000, 6, &[Lite, Flagship], 299),
             ],
             min_plan: Endpoint::ALL.map(Endpoint::min_plan),
+            public: PublicLimits::default(),
         }
     }
 
@@ -187,7 +219,24 @@ impl PlanCatalog {
         for (e, plan) in &o.endpoints {
             self.min_plan[endpoint_idx(*e)] = *plan;
         }
+        let p = o.public;
+        for (field, value, slot) in [
+            ("register_per_minute", p.register_per_minute, &mut self.public.register_per_minute),
+            ("login_per_minute", p.login_per_minute, &mut self.public.login_per_minute),
+            ("refresh_per_minute", p.refresh_per_minute, &mut self.public.refresh_per_minute),
+        ] {
+            match value {
+                Some(0) => return Err(CatalogError::PublicZero { field }),
+                Some(v) => *slot = v,
+                None => {}
+            }
+        }
         Ok(self)
+    }
+
+    /// The per-IP limits of the public account operations.
+    pub fn public_limits(&self) -> PublicLimits {
+        self.public
     }
 
     pub fn terms(&self, plan: Plan) -> &PlanTerms {

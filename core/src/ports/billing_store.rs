@@ -22,6 +22,10 @@ pub enum BillingStatus {
 }
 
 impl BillingStatus {
+    /// Every status.
+    pub const ALL: [BillingStatus; 4] =
+        [BillingStatus::None, BillingStatus::Active, BillingStatus::PastDue, BillingStatus::Canceled];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             BillingStatus::None => "none",

@@ -120,6 +120,10 @@ pub enum ProviderStatus {
 }
 
 impl ProviderStatus {
+    /// Every status.
+    pub const ALL: [ProviderStatus; 4] =
+        [ProviderStatus::Available, ProviderStatus::Degraded, ProviderStatus::Unconfigured, ProviderStatus::ComingSoon];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             ProviderStatus::Available => "available",

@@ -20,7 +20,7 @@ use crate::{Code, ErrorCode};
 
 pub const PROFILE_SKILLS_MAX: usize = 50;
 pub const PROFILE_LOCATIONS_MAX: usize = 10;
-const ENTRY_MAX_CHARS: usize = 100;
+pub const PROFILE_ENTRY_MAX_CHARS: usize = 100;
 const REASONS_MAX: usize = 6;
 const REASON_MAX_CHARS: usize = 300;
 const EXCERPT_CHARS: usize = 1_500;
@@ -83,8 +83,11 @@ fn entries(field: &'static str, raw: &[String], max: usize) -> Result<Vec<String
     let mut out: Vec<String> = Vec::new();
     for e in raw {
         let e = e.trim();
-        if e.is_empty() || e.chars().count() > ENTRY_MAX_CHARS || e.chars().any(char::is_control) {
-            return Err(FieldError::new(field, format!("each entry must be 1 to {ENTRY_MAX_CHARS} characters")));
+        if e.is_empty() || e.chars().count() > PROFILE_ENTRY_MAX_CHARS || e.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                format!("each entry must be 1 to {PROFILE_ENTRY_MAX_CHARS} characters"),
+            ));
         }
         if !out.iter().any(|x| x.eq_ignore_ascii_case(e)) {
             out.push(e.to_owned());

@@ -64,6 +64,9 @@ pub struct InsightReport {
     pub cache_hit: bool,
 }
 
+/// Every skill `trend`.
+pub const TRENDS: [&str; 3] = ["rising", "stable", "declining"];
+
 /// The trend of a skill from its shares in the newer and older halves of the sample.
 pub fn skill_trend(f: &SkillFact) -> &'static str {
     let delta = f.share_newer - f.share_older;
@@ -75,6 +78,9 @@ pub fn skill_trend(f: &SkillFact) -> &'static str {
         "stable"
     }
 }
+
+/// Every `dataQuality` band, lowest first.
+pub const DATA_QUALITY: [&str; 4] = ["none", "low", "medium", "high"];
 
 /// `none`, `low`, `medium` or `high` (see the module doc).
 pub fn data_quality(postings: usize, with_salary: usize) -> &'static str {
@@ -260,9 +266,7 @@ pub fn parse_insight(text: &str, facts: &InsightFacts) -> Result<(String, Vec<Sk
         let Some(known) = facts.top_skills.iter().find(|f| f.skill.eq_ignore_ascii_case(skill.trim())) else {
             continue;
         };
-        if !["rising", "stable", "declining"].contains(&trend)
-            || top.iter().any(|t: &SkillTrend| t.skill == known.skill)
-        {
+        if !TRENDS.contains(&trend) || top.iter().any(|t: &SkillTrend| t.skill == known.skill) {
             continue;
         }
         top.push(SkillTrend { skill: known.skill.clone(), trend: trend.to_owned() });

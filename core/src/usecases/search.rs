@@ -48,6 +48,17 @@ pub enum SourceStatus {
 }
 
 impl SourceStatus {
+    /// Every status.
+    pub const ALL: [SourceStatus; 7] = [
+        SourceStatus::Ok,
+        SourceStatus::Cached,
+        SourceStatus::Timeout,
+        SourceStatus::Error,
+        SourceStatus::Unconfigured,
+        SourceStatus::NotInPlan,
+        SourceStatus::BudgetExhausted,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             SourceStatus::Ok => "ok",

@@ -1,9 +1,11 @@
 //! Per-client-IP limits on the public account endpoints (the document: register 5/IP/min,
-//! login 10/IP/min; refresh shares login's budget size in its own bucket).
+//! login 10/IP/min; refresh shares login's budget size in its own bucket); the operator's
+//! catalog may change them (`[public]`), e.g. to lift them for a test run.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::domain::PublicLimits;
 use crate::ports::{Clock, MeterError, UsageMeter, WindowDecision};
 use crate::{Code, ErrorCode};
 
@@ -15,10 +17,11 @@ pub enum PublicEndpoint {
 }
 
 impl PublicEndpoint {
-    pub const fn per_minute(self) -> u32 {
+    pub const fn per_minute(self, limits: PublicLimits) -> u32 {
         match self {
-            PublicEndpoint::Register => 5,
-            PublicEndpoint::Login | PublicEndpoint::Refresh => 10,
+            PublicEndpoint::Register => limits.register_per_minute,
+            PublicEndpoint::Login => limits.login_per_minute,
+            PublicEndpoint::Refresh => limits.refresh_per_minute,
         }
     }
 
@@ -51,6 +54,7 @@ impl ErrorCode for ThrottleError {
 pub struct Throttle {
     pub meter: Arc<dyn UsageMeter>,
     pub clock: Arc<dyn Clock>,
+    pub limits: PublicLimits,
 }
 
 impl Throttle {
@@ -70,7 +74,7 @@ impl Throttle {
         let bucket = format!("ip:{}:{client}", endpoint.bucket());
         let decision = self
             .meter
-            .hit_window(&bucket, endpoint.per_minute(), 60, self.clock.now())
+            .hit_window(&bucket, endpoint.per_minute(self.limits), 60, self.clock.now())
             .await
             .map_err(ThrottleError::Meter)?;
         if decision.allowed { Ok(decision) } else { Err(ThrottleError::Limited(decision)) }
@@ -97,12 +101,27 @@ mod tests {
             .withf(|bucket, limit, _, _| bucket == "ip:login:10.0.0.1" && *limit == 10)
             .times(1)
             .returning(|_, limit, _, now| Ok(WindowDecision { allowed: false, limit, used: limit, resets_at: now }));
-        let t = Throttle { meter: Arc::new(meter), clock: Arc::new(FixedClock::at(0)) };
+        let t =
+            Throttle { meter: Arc::new(meter), clock: Arc::new(FixedClock::at(0)), limits: PublicLimits::default() };
         for ip in ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9"] {
             t.execute(PublicEndpoint::Register, ip.parse().unwrap()).await.unwrap();
         }
         let e = t.execute(PublicEndpoint::Login, "10.0.0.1".parse().unwrap()).await.unwrap_err();
         assert_eq!(e.code(), Code::RateLimited);
         let _ = DateTime::<Utc>::from_timestamp(0, 0);
+    }
+
+    #[tokio::test]
+    async fn the_operator_sets_the_limits() {
+        let mut meter = MockUsageMeter::new();
+        meter
+            .expect_hit_window()
+            .withf(|bucket, limit, _, _| bucket == "ip:refresh:10.0.0.2" && *limit == 100_000)
+            .times(1)
+            .returning(|_, limit, _, now| Ok(WindowDecision { allowed: true, limit, used: 1, resets_at: now }));
+        let limits = PublicLimits { register_per_minute: 1, login_per_minute: 2, refresh_per_minute: 100_000 };
+        let t = Throttle { meter: Arc::new(meter), clock: Arc::new(FixedClock::at(0)), limits };
+        let d = t.execute(PublicEndpoint::Refresh, "10.0.0.2".parse().unwrap()).await.unwrap();
+        assert_eq!(d.limit, 100_000);
     }
 }

@@ -19,7 +19,12 @@ pub struct Notice {
     pub message: String,
 }
 
+/// Every notice code.
+pub const CODES: [&str; 5] =
+    ["source_unconfigured", "source_failed", "source_budget_exhausted", "plan_limits_sources", "no_match"];
+
 fn notice(code: &str, source: Option<SourceId>, message: String) -> Notice {
+    debug_assert!(CODES.contains(&code), "{code} is listed in CODES");
     Notice { code: code.to_owned(), source: source.map(|s| s.as_str().to_owned()), message }
 }
 

@@ -427,14 +427,12 @@ pub struct AnalyticsEnvelope {
 /// The job seeker's profile to score against.
 #[derive(Debug, Default, Object)]
 pub struct ScoreRequest {
-    /// At most 50 skills.
-    #[oai(default)]
-    pub skills: Vec<String>,
+    /// At most 50 skills (default none).
+    pub skills: Option<Vec<String>>,
     /// `intern`, `junior`, `mid`, `senior`, `lead` or `executive`.
     pub seniority: Option<String>,
-    /// Places the seeker would work in (at most 10), e.g. `Leeds` or `GB`.
-    #[oai(default)]
-    pub locations: Vec<String>,
+    /// Places the seeker would work in (at most 10), e.g. `Leeds` or `GB` (default none).
+    pub locations: Option<Vec<String>>,
     /// Whether the seeker wants remote work.
     pub remote: Option<bool>,
 }

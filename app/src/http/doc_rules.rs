@@ -1,0 +1,412 @@
+//! What the server enforces and sends, declared in the document where the handlers' types cannot
+//! say it: the value sets of string fields and parameters (taken from the domain's own lists, so a
+//! new value reaches the document with the code), `date-time` formats, ranges and lengths, and the
+//! parameters a handler requires although its type is optional. A rule that names a schema,
+//! property or parameter the document lacks fails the tests (a rename never drops a rule silently).
+
+use jobin_core::domain::application::{
+    ApplicationSort, ApplicationStatus, EventKind, NOTES_MAX_CHARS, SortOrder, TAG_MAX_CHARS, TAGS_MAX, TEXT_MAX_CHARS,
+    URL_MAX_BYTES,
+};
+use jobin_core::domain::{
+    AiProvider, AiTier, Country, EmploymentType, PayPeriod, Plan, Seniority, SourceId, WorkplaceType,
+};
+use jobin_core::ports::BillingStatus;
+use jobin_core::services::ProviderStatus;
+use jobin_core::usecases::SourceStatus;
+use jobin_core::usecases::fit_score::{PROFILE_ENTRY_MAX_CHARS, PROFILE_LOCATIONS_MAX, PROFILE_SKILLS_MAX};
+use jobin_core::usecases::insight::{DATA_QUALITY, TRENDS};
+use serde_json::{Map, Value, json};
+
+/// A value set, as a named schema of the document (generators make one type of it).
+fn named<T: Copy>(name: &'static str, description: &str, all: &[T], value: impl Fn(T) -> &'static str) -> Value {
+    let values: Vec<&str> = all.iter().map(|v| value(*v)).collect();
+    json!({ NAMED: name, "type": "string", "description": description, "enum": values })
+}
+
+/// The key that marks a rule as a named value set (never left in the document).
+const NAMED: &str = "x-named";
+
+fn countries() -> Value {
+    named("Country", "Country code, lower case.", &Country::ALL, Country::code)
+}
+fn boards() -> Value {
+    named("Board", "A job board.", &SourceId::ALL, SourceId::as_str)
+}
+fn plans() -> Value {
+    named("Plan", "A plan.", &Plan::ALL, Plan::as_str)
+}
+fn seniorities() -> Value {
+    named("Seniority", "Seniority, junior to senior.", &Seniority::ALL, Seniority::as_str)
+}
+fn experience_levels() -> Value {
+    let mut levels: Vec<&'static str> = Vec::new();
+    for s in Seniority::ALL {
+        if !levels.contains(&s.experience_level()) {
+            levels.push(s.experience_level());
+        }
+    }
+    named("ExperienceLevel", "Seniority in the coarser scale of sync clients.", &levels, |l| l)
+}
+fn employment_types() -> Value {
+    named("EmploymentType", "Terms of employment.", &EmploymentType::ALL, EmploymentType::as_str)
+}
+fn workplace_types() -> Value {
+    named("WorkplaceType", "Where the work happens.", &WorkplaceType::ALL, WorkplaceType::as_str)
+}
+fn periods() -> Value {
+    named("PeriodName", "Pay period of a salary.", &PayPeriod::ALL, PayPeriod::as_str)
+}
+fn statuses() -> Value {
+    named(
+        "StatusName",
+        "Where an application stands, in pipeline order.",
+        &ApplicationStatus::ALL,
+        ApplicationStatus::as_str,
+    )
+}
+fn providers() -> Value {
+    named("AiProvider", "An AI provider.", &AiProvider::ALL, AiProvider::as_str)
+}
+fn date_time() -> Value {
+    json!({"format": "date-time"})
+}
+/// Text the server trims and then requires: at least one character that is not white space.
+fn words(max: u32) -> Value {
+    json!({"minLength": 1, "maxLength": max, "pattern": "\\S"})
+}
+
+/// No control character (Unicode `Cc`) anywhere.
+const NO_CONTROL: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// One line the server trims and requires: no control character and not only white space.
+const ONE_LINE: &str =
+    "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// Several lines: line breaks and tabs, no other control character.
+const MULTI_LINE: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+fn line(max: usize) -> Value {
+    json!({"minLength": 1, "maxLength": max, "pattern": ONE_LINE})
+}
+fn optional_line(max: usize) -> Value {
+    json!({"maxLength": max, "pattern": NO_CONTROL})
+}
+fn lines(max: usize) -> Value {
+    json!({"maxLength": max, "pattern": MULTI_LINE})
+}
+/// A list of one-line entries.
+fn entries(max_items: usize, max_chars: usize) -> Value {
+    json!({"maxItems": max_items, "items": {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": ONE_LINE}})
+}
+/// An ISO 8601 date (`2026-01-31`) or date-time: either form.
+fn date_or_time() -> Value {
+    json!({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
+}
+/// A redirect target the server accepts: https://, or http:// to the machine itself.
+fn redirect_url() -> Value {
+    json!({"format": "uri", "maxLength": 2048,
+           "pattern": "^(https://[^/\\s]+|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]{1,5})?)(/[^\\s]*)?$"})
+}
+
+/// `(schema, property, keywords)`: the keywords are merged into the property (into its `items`
+/// when the property is `name[]`).
+fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
+    let paid: Vec<Plan> = Plan::ALL.into_iter().filter(|p| *p != Plan::Free).collect();
+    let mut rules = vec![
+        ("CheckoutBody", "plan", named("PaidPlan", "A plan one subscribes to.", &paid, Plan::as_str)),
+        ("FeedBody", "country", countries()),
+        ("FeedBody", "source", boards()),
+        ("FeedBody", "batch_size", json!({"minimum": 1, "maximum": 1000})),
+        ("FeedBody", "posted_after", date_time()),
+        ("JoboFeedRequest", "batch_size", json!({"minimum": 1, "maximum": 1000})),
+        ("JoboFeedRequest", "posted_after", date_time()),
+        ("MeBody", "plan", plans()),
+        (
+            "MeBody",
+            "billing_status",
+            named("BillingStatus", "The subscription's state.", &BillingStatus::ALL, BillingStatus::as_str),
+        ),
+        ("PlanInfo", "plan", plans()),
+        ("ProvidersBody", "plan", plans()),
+        ("Registered", "plan", plans()),
+        ("ProvidersBody", "defaultProvider", providers()),
+        ("ProviderItem", "provider", providers()),
+        (
+            "ProviderItem",
+            "status",
+            named("ProviderStatus", "A provider's live status.", &ProviderStatus::ALL, ProviderStatus::as_str),
+        ),
+        ("ModelItem", "tier", named("AiTier", "A model tier.", &AiTier::ALL, AiTier::as_str)),
+        (
+            "InsightItem",
+            "dataQuality",
+            named("DataQuality", "How far the figures can be trusted.", &DATA_QUALITY, |q| q),
+        ),
+        ("SkillTrendItem", "trend", named("Trend", "A skill's trend.", &TRENDS, |t| t)),
+        (
+            "Notice",
+            "code",
+            named("NoticeCode", "Why an answer is empty or incomplete.", &crate::http::jobs::notices::CODES, |c| c),
+        ),
+        ("Notice", "source", boards()),
+        ("SourceMeta", "name", boards()),
+        (
+            "SourceMeta",
+            "status",
+            named("SourceStatus", "How a board served a search.", &SourceStatus::ALL, SourceStatus::as_str),
+        ),
+        ("SalaryBody", "country", countries()),
+        ("JobSalary", "period", periods()),
+        ("JoboCompensation", "period", periods()),
+        ("SalaryIn", "period", periods()),
+        ("ScoreRequest", "seniority", seniorities()),
+        ("NewApplication", "status", statuses()),
+        ("ApplicationChange", "status", statuses()),
+        ("NewEvent", "kind", named("NewEventKind", "An event a client may add.", &EventKind::USER, EventKind::as_str)),
+        ("KeyRequest", "name", line(64)),
+        ("StripeEvent", "object", json!({"enum": ["event"]})),
+        (
+            "StripeEventData",
+            "object",
+            json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}),
+        ),
+        ("KeyRequest", "scopes", json!({"minItems": 1})),
+        ("Credentials", "email", json!({"format": "email"})),
+        ("CheckoutBody", "success_url", redirect_url()),
+        ("CheckoutBody", "cancel_url", redirect_url()),
+        ("PortalBody", "return_url", redirect_url()),
+        ("ScoreRequest", "skills", entries(PROFILE_SKILLS_MAX, PROFILE_ENTRY_MAX_CHARS)),
+        ("ScoreRequest", "locations", entries(PROFILE_LOCATIONS_MAX, PROFILE_ENTRY_MAX_CHARS)),
+        ("NewEvent", "note", lines(NOTES_MAX_CHARS)),
+        ("NewEvent", "at", date_or_time()),
+        ("SalaryIn", "currency", json!({"pattern": "^\\s*[A-Za-z]{3}\\s*$"})),
+        ("SalaryIn", "min", json!({"minimum": 0, "exclusiveMinimum": true})),
+        ("SalaryIn", "max", json!({"minimum": 0, "exclusiveMinimum": true})),
+        ("Credentials", "password", json!({"minLength": 8})),
+        ("PasswordChange", "new_password", json!({"minLength": 8})),
+        ("ApplicationOut", "applied_at", date_time()),
+        ("ApplicationOut", "created_at", date_time()),
+        ("ApplicationOut", "updated_at", date_time()),
+        ("EventOut", "at", date_time()),
+        ("EventOut", "created_at", date_time()),
+        ("CoverageItem", "asOf", date_time()),
+        ("ErrorBody", "resets", date_time()),
+        ("Health", "ts", date_time()),
+        ("KeySummary", "last_used_at", date_time()),
+        ("Session", "login_expires_at", date_time()),
+        ("WeekOut", "week_start", json!({"format": "date"})),
+    ];
+    // An application as a client writes it (a change may clear what a new one may omit).
+    for schema in ["NewApplication", "ApplicationChange"] {
+        rules.extend([
+            (schema, "job_title", line(TEXT_MAX_CHARS)),
+            (schema, "company_name", line(TEXT_MAX_CHARS)),
+            (schema, "location", optional_line(TEXT_MAX_CHARS)),
+            (schema, "notes", lines(NOTES_MAX_CHARS)),
+            (schema, "url", json!({"maxLength": URL_MAX_BYTES, "pattern": "^\\s*https?://[^\\s\\u0000-\\u001F\\u007F-\\u009F]+\\s*$"})),
+            (schema, "tags", entries(TAGS_MAX, TAG_MAX_CHARS)),
+            (schema, "applied_at", date_or_time()),
+        ]);
+    }
+    // The two job shapes of the JobIn API and the Jobo-compatible one.
+    for schema in ["JobItem", "FeedJob"] {
+        rules.extend([
+            (schema, "source", boards()),
+            (schema, "seniority", seniorities()),
+            (schema, "experienceLevel", experience_levels()),
+            (schema, "employmentType", employment_types()),
+            (schema, "workplaceType", workplace_types()),
+            (schema, "postedAt", date_time()),
+            (schema, "fetchedAt", date_time()),
+            (schema, "validThrough", date_time()),
+        ]);
+    }
+    rules.extend([
+        ("FeedJob", "firstSeenAt", date_time()),
+        ("FeedJob", "updatedAt", date_time()),
+        ("JobCopy", "source", boards()),
+        ("JoboJob", "source", boards()),
+        ("JoboJob", "experience_level", experience_levels()),
+        ("JoboJob", "employment_type", employment_types()),
+        ("JoboJob", "workplace_type", workplace_types()),
+        ("JoboJob", "created_at", date_time()),
+        ("JoboJob", "date_posted", date_time()),
+        ("JoboJob", "updated_at", date_time()),
+        ("JoboJob", "valid_through", date_time()),
+    ]);
+    rules
+}
+
+/// `(operation ids, parameter, keywords)`: merged into the parameter (`required`) or its schema
+/// (every other keyword; into `items` when the parameter is `name[]`). No operation ids: every
+/// operation with that parameter.
+fn parameter_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
+    const ANALYTICS: &[&str] = &["search_jobs", "salary_stats", "skill_trends", "market_insight"];
+    const MODEL_REPORTS: &[&str] = &["skill_trends", "market_insight"];
+    vec![
+        (ANALYTICS, "q", json!({"required": true})),
+        (ANALYTICS, "q", words(200)),
+        (ANALYTICS, "location", json!({"maxLength": 200})),
+        (&[], "country", countries()),
+        (MODEL_REPORTS, "X-AI-Provider", json!({"required": true})),
+        (MODEL_REPORTS, "X-AI-Model", json!({"required": true})),
+        (&["search_jobs"], "include", named("Include", "Parts to include.", &["description"], |i| i)),
+        (&["jobs_expired", "jobo_jobs_expired"], "expired_since", date_time()),
+        (&["jobs_expired", "jobo_jobs_expired"], "batch_size", json!({"minimum": 1, "maximum": 10000})),
+        (&["list_applications"], "page", json!({"minimum": 1})),
+        (&["list_applications"], "per_page", json!({"minimum": 1, "maximum": 500})),
+        (
+            &["list_applications"],
+            "sort",
+            named("ApplicationSort", "A sort key.", &ApplicationSort::ALL, ApplicationSort::as_str),
+        ),
+        (&["list_applications"], "order", named("SortOrder", "Sort direction.", &SortOrder::ALL, SortOrder::as_str)),
+        (&["list_applications"], "search", json!({"maxLength": 200})),
+        (ANALYTICS, "since", date_or_time()),
+        (&["list_applications"], "applied_after", date_or_time()),
+        (&["list_applications"], "applied_before", date_or_time()),
+        (&["list_applications"], "tag", optional_line(TAG_MAX_CHARS)),
+        (MODEL_REPORTS, "X-AI-Provider", providers()),
+        (MODEL_REPORTS, "X-AI-Model", words(200)),
+        (&["search_jobs", "score_application"], "X-AI-Provider", providers()),
+        (&["search_jobs", "score_application"], "X-AI-Model", words(200)),
+        // Repeated or comma-separated; none means every status.
+        (&["list_applications"], "status", json!({"required": false})),
+        (&["list_applications"], "status[]", statuses()),
+        (&["application_analytics"], "weeks", json!({"minimum": 1, "maximum": 104})),
+    ]
+}
+
+/// Merges `keywords` into `target`. A named value set becomes a schema of the document (`named`)
+/// and `target` a reference to it, keeping its description (`nullable_optionals` then makes an
+/// optional one nullable).
+fn merge(target: &mut Value, keywords: &Value, named: &mut Map<String, Value>) {
+    if let Some(name) = keywords.get(NAMED).and_then(Value::as_str) {
+        let mut schema = keywords.clone();
+        schema.as_object_mut().map(|o| o.remove(NAMED));
+        named.insert(name.to_owned(), schema);
+        let mut reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        if let Some(d) = target.get("description") {
+            reference["description"] = d.clone();
+        }
+        *target = reference;
+        return;
+    }
+    if let (Some(t), Some(k)) = (target.as_object_mut(), keywords.as_object()) {
+        if let Some((any, Value::Array(choices))) = k.get_key_value("anyOf") {
+            // Alternatives replace the type; an optional field's `null` becomes one more of them
+            // (`nullable` only widens a `type` beside it).
+            let mut choices = choices.clone();
+            if t.remove("nullable") == Some(Value::Bool(true)) {
+                choices.push(json!({"type": "string", "nullable": true, "enum": [null]}));
+            }
+            t.remove("type");
+            t.insert(any.clone(), Value::Array(choices));
+            return;
+        }
+        for (key, v) in k {
+            t.insert(key.clone(), v.clone());
+        }
+    }
+}
+
+/// The place a rule for `name` (or `name[]`, its items) lands inside `schema`.
+fn slot<'a>(schema: &'a mut Value, name: &str) -> Option<&'a mut Value> {
+    if name.ends_with("[]") { schema.get_mut("items") } else { Some(schema) }
+}
+
+/// Applies every rule to `doc`; returns the rules that found nothing to apply to.
+pub fn declare(doc: &mut Value) -> Vec<String> {
+    let mut missed = Vec::new();
+    let mut named = Map::new();
+    for (schema, property, keywords) in property_rules() {
+        let name = property.trim_end_matches("[]");
+        let at = doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{name}"));
+        match at.and_then(|p| slot(p, property)) {
+            Some(p) => merge(p, &keywords, &mut named),
+            None => missed.push(format!("{schema}.{property}")),
+        }
+    }
+    let rules = parameter_rules();
+    let mut used = vec![false; rules.len()];
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return missed };
+    for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|i| i.values_mut()) {
+        let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default();
+        let id = id.trim_end_matches("_unversioned").to_owned();
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+        for param in params.iter_mut() {
+            let pname = param.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+            for (i, (ops, name, keywords)) in rules.iter().enumerate() {
+                if name.trim_end_matches("[]") != pname || !(ops.is_empty() || ops.contains(&id.as_str())) {
+                    continue;
+                }
+                used[i] = true;
+                if keywords.get("required").is_some() {
+                    merge(param, keywords, &mut named);
+                } else if let Some(s) = param.get_mut("schema").and_then(|s| slot(s, name)) {
+                    merge(s, keywords, &mut named);
+                }
+            }
+        }
+    }
+    for ((ops, name, _), used) in rules.iter().zip(used) {
+        if !used {
+            missed.push(format!("{ops:?} {name}"));
+        }
+    }
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for (name, schema) in named {
+            // A value set the framework already names must be the same set.
+            match schemas.get(&name) {
+                Some(existing) if existing.get("enum") != schema.get("enum") => {
+                    missed.push(format!("{name}: the document's values differ from the domain's"))
+                }
+                Some(_) => {}
+                None => {
+                    schemas.insert(name, schema);
+                }
+            }
+        }
+    }
+    missed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_lands_in_the_served_document() {
+        // `served()` already carries the rules: apply them to the framework's own document.
+        let spec = crate::server::api_service().url_prefix(crate::server::API_VERSION).spec();
+        let mut doc: Value = serde_json::from_str(&spec).expect("the v1 document parses");
+        let missed = declare(&mut doc);
+        assert!(missed.is_empty(), "rules naming nothing in the document: {missed:?}");
+    }
+
+    #[test]
+    fn value_sets_come_from_the_domain() {
+        let doc = crate::http::doc_headers::served();
+        let job = &doc["components"]["schemas"]["JobItem"]["properties"];
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["Seniority"]["enum"], json!(["intern", "junior", "mid", "senior", "lead", "executive"]));
+        assert_eq!(schemas["ExperienceLevel"]["enum"], json!(["entry", "mid", "senior", "lead", "executive"]));
+        assert_eq!(schemas["Plan"]["enum"], json!(["free", "starter", "pro", "scale"]));
+        assert_eq!(
+            job["seniority"]["oneOf"],
+            json!([{"$ref": "#/components/schemas/Seniority"}, {"type": "string", "nullable": true, "enum": [null]}]),
+            "optional: the value set or null"
+        );
+        assert!(job["seniority"]["description"].is_string(), "the field keeps its description");
+        let me = &schemas["MeBody"]["properties"];
+        assert_eq!(me["plan"], json!({"$ref": "#/components/schemas/Plan"}), "required: the value set alone");
+        let search = &doc["paths"]["/v1/jobs/search"]["get"]["parameters"];
+        let q = search.as_array().unwrap().iter().find(|p| p["name"] == "q").unwrap();
+        assert_eq!(q["required"], json!(true));
+        assert_eq!(q["schema"]["maxLength"], json!(200));
+        let list = &doc["paths"]["/v1/applications"]["get"]["parameters"];
+        let status = list.as_array().unwrap().iter().find(|p| p["name"] == "status").unwrap();
+        assert_eq!(status["required"], json!(false));
+        assert_eq!(status["schema"]["items"], json!({"$ref": "#/components/schemas/StatusName"}));
+        assert!(!serde_json::to_string(doc).unwrap().contains(NAMED), "the marker never reaches the document");
+    }
+}

@@ -1,0 +1,134 @@
+"""Schemathesis hooks for the contract fuzz run (openapi/fuzz/run.sh).
+
+The document states every rule a schema can state. What no schema can state is supplied here,
+so that a schema-valid request is one the server must accept:
+  - server-issued values: a fresh Idempotency-Key per request (a reused key with another body
+    is rightly refused), refresh tokens and cursors the server handed out, the run's own login;
+  - relations between fields or with the clock: an application's `applied_at` not in the
+    future, `applied_after` before `applied_before`, a salary's `min` <= `max` with one given,
+    a new application with its title and company or a job to copy them from;
+Each fix is made just before the call (`before_call`), so it holds in every phase.
+  - Stripe's signature over the exact bytes of a webhook event (JOBIN_FUZZ_WEBHOOK_SECRET).
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+
+import requests
+import schemathesis
+
+BASE = os.environ["JOBIN_FUZZ_URL"]
+EMAIL = os.environ["JOBIN_FUZZ_EMAIL"]
+PASSWORD = os.environ["JOBIN_FUZZ_PASSWORD"]
+WEBHOOK_SECRET = os.environ["JOBIN_FUZZ_WEBHOOK_SECRET"]
+JOB_ID = os.environ["JOBIN_FUZZ_JOB_ID"]
+
+
+def op_id(ctx):
+    op = getattr(ctx, "operation", None)
+    definition = getattr(op, "definition", None)
+    raw = getattr(definition, "raw", None) or {}
+    return (raw.get("operationId") or "").removesuffix("_unversioned")
+
+
+def parse_when(raw):
+    if not isinstance(raw, str):
+        return None
+    try:
+        if "T" in raw or "t" in raw:
+            value = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.timezone.utc)
+            return value
+        d = datetime.date.fromisoformat(raw)
+        return datetime.datetime(d.year, d.month, d.day, tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
+def in_future(raw):
+    when = parse_when(raw)
+    return when is not None and when > datetime.datetime.now(datetime.timezone.utc)
+
+
+def past(raw):
+    """`raw`, or a moment in the past when `raw` lies ahead."""
+    when = parse_when(raw)
+    if when is not None and when > datetime.datetime.now(datetime.timezone.utc):
+        return "2020-01-01T00:00:00Z"
+    return raw
+
+
+def fix_body(op, body):
+    """Only for schema-valid cases: an invalid one (negative mode) is sent as generated."""
+    if not isinstance(body, dict):
+        return
+    if op in ("jobs_feed", "jobo_jobs_feed"):
+        body.pop("cursor", None)  # only a cursor the server issued is valid
+    if op == "login":
+        body.update(email=EMAIL, password=PASSWORD)
+    if op == "change_password":
+        body["current_password"] = PASSWORD
+        body["new_password"] = PASSWORD  # the run keeps logging in with it
+    if op in ("create_application", "update_application") and "applied_at" in body:
+        body["applied_at"] = past(body["applied_at"])
+    if op == "create_application" and not body.get("job_id"):
+        body["job_title"] = body.get("job_title") or "Engineer"
+        body["company_name"] = body.get("company_name") or "Acme"
+    if op in ("create_application", "update_application") and isinstance(body.get("job_id"), str):
+        body["job_id"] = JOB_ID  # a job the store holds
+    salary = body.get("salary")
+    if isinstance(salary, dict):
+        lo, hi = salary.get("min"), salary.get("max")
+        number = (int, float)
+        if lo is None and hi is None:
+            salary["min"] = 1.0
+        elif isinstance(lo, number) and isinstance(hi, number) and lo > hi:
+            salary["min"], salary["max"] = hi, lo
+
+
+def fix_query(op, query):
+    if not isinstance(query, dict):
+        return
+    if op in ("jobs_expired", "jobo_jobs_expired"):
+        query.pop("cursor", None)
+    after, before = parse_when(query.get("applied_after")), parse_when(query.get("applied_before"))
+    if after is not None and before is not None and after >= before:
+        query.pop("applied_before")
+
+
+def fresh_refresh_token():
+    r = requests.post(f"{BASE}/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=30)
+    r.raise_for_status()
+    return r.json()["refresh_token"]
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    op = op_id(ctx)
+    headers = dict(case.headers or {})
+    if any(k.lower() == "idempotency-key" for k in headers):
+        headers = {k: v for k, v in headers.items() if k.lower() != "idempotency-key"}
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    if mode is None or getattr(mode, "is_positive", True):
+        fix_body(op, case.body)
+        fix_query(op, case.query)
+    if op == "refresh_session" and isinstance(case.body, dict):
+        case.body["refresh_token"] = fresh_refresh_token()
+    if op == "stripe_webhook":
+        try:
+            raw = case.body if isinstance(case.body, bytes) else json.dumps(case.body).encode()
+        except TypeError:
+            raw = None  # no body (a negative case): sent unsigned
+    if op == "stripe_webhook" and raw is not None:
+        stamp = int(time.time())
+        mac = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
+        headers["Stripe-Signature"] = f"t={stamp},v1={mac}"
+        case.body = raw
+    case.headers = headers

@@ -1,0 +1,159 @@
+//! `GET /metrics`: opt-in behind `JOBIN_METRICS_TOKEN`, the Prometheus text format, and every
+//! series the README lists moving when its event happens. The recorder is one per process (tests
+//! run side by side), so each check is on a label set this test owns or on a value's growth.
+
+use jobin_core::domain::{CatalogOverrides, Plan, PlanOverride};
+use jobin_tests::{Setup, TestServer};
+use serde_json::json;
+
+const TOKEN: &str = "scrape-token-0123456789";
+
+/// The value of the series `name` whose labels include every `labels` pair (summed over the other
+/// labels), or `None` when no such line exists.
+fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some(rest) = line.strip_prefix(name) else { continue };
+        let (set, number) = match rest.strip_prefix('{') {
+            Some(r) => match r.split_once("} ") {
+                Some((set, number)) => (set, number),
+                None => continue,
+            },
+            None if rest.starts_with(' ') => ("", rest.trim()),
+            None => continue,
+        };
+        if labels.iter().all(|(k, v)| set.split(',').any(|p| p == format!("{k}=\"{v}\""))) {
+            *found.get_or_insert(0.0) += number.trim().parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    found
+}
+
+async fn scrape(s: &TestServer) -> String {
+    let r = s.send(s.http.get(s.url("/metrics")).bearer_auth(TOKEN)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    r.text
+}
+
+async fn server() -> TestServer {
+    // Tracker requests limited to 2 a minute on Free, so that a refusal of that class happens.
+    let mut o = CatalogOverrides::default();
+    o.plans.insert(Plan::Free, PlanOverride { tracker_per_minute: Some(2), ..Default::default() });
+    let catalog = jobin_tests::roomy_catalog().with_overrides(&o).unwrap();
+    let setup = Setup { catalog, env: vec![("JOBIN_METRICS_TOKEN", TOKEN.to_owned())], ..Setup::default() };
+    TestServer::start_with(setup).await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_to_the_scraper_token() {
+    let s = server().await;
+    for auth in [None, Some("Bearer wrong-token-0123456789"), Some("Basic c2NyYXBlOnRva2Vu")] {
+        let mut req = s.http.get(s.url("/metrics"));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let r = s.send(req).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (401, Some("invalid_credentials")), "{auth:?}");
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+        assert!(!r.text.contains(TOKEN));
+    }
+    s.stop().await;
+    // Without a token configured there is nothing at /metrics.
+    let plain = TestServer::start().await;
+    let r = plain.send(plain.http.get(plain.url("/metrics")).bearer_auth(TOKEN)).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (404, Some("not_found")));
+    plain.stop().await;
+}
+
+#[tokio::test]
+async fn every_series_moves_with_its_event() {
+    let s = server().await;
+    let (email, key) = s.register().await;
+    let before = scrape(&s).await;
+    let http = |t: &str, route: &str, status: &str| {
+        value(t, "jobin_http_requests_total", &[("route", route), ("method", "GET"), ("status", status)]).unwrap_or(0.0)
+    };
+
+    // HTTP: by operation (never by raw path), status and latency.
+    assert_eq!(s.get_with_key("/v1/jobs/search?q=metrics%20engineer", &key).await.status, 200);
+    assert_eq!(s.get_with_key("/v1/jobs/search?q=metrics%20engineer", &key).await.status, 200);
+    assert_eq!(s.get_with_key("/jobs/search?q=", &key).await.status, 400);
+    assert_eq!(s.send(s.http.get(s.url("/no/such/path-9f2c"))).await.status, 404);
+    // Tracker: the third request of the minute is refused (limit 2).
+    for expected in [200, 200, 429] {
+        assert_eq!(s.get_with_key("/v1/applications", &key).await.status, expected);
+    }
+    // AI: a market report through the `local` provider (a Pro plan's operation).
+    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    let r = s
+        .send(
+            s.http
+                .get(s.url("/v1/jobs/insight?q=developer"))
+                .header("x-api-key", &key)
+                .header("x-ai-provider", "local")
+                .header("x-ai-model", "rules"),
+        )
+        .await;
+    let insight_status = r.status;
+    // Webhook: an unsigned event is refused and counted as unverified.
+    let r = s.send(s.http.post(s.url("/v1/billing/webhook")).json(&json!({"id": "evt_1", "type": "x.y"}))).await;
+    assert_eq!(r.status, 400);
+
+    let mut after = scrape(&s).await;
+    // The usage log is written in the background (every second): wait for its rows.
+    for _ in 0..50 {
+        let written = value(&after, "jobin_usage_rows_written_total", &[]).unwrap_or(0.0);
+        if written > value(&before, "jobin_usage_rows_written_total", &[]).unwrap_or(0.0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = scrape(&s).await;
+    }
+
+    assert!(http(&after, "search_jobs", "200") >= http(&before, "search_jobs", "200") + 2.0, "{after}");
+    let old = |t: &str| http(t, "search_jobs_unversioned", "400");
+    assert!(old(&after) >= old(&before) + 1.0, "the unversioned path is its own documented operation");
+    assert!(http(&after, "unmatched", "404") >= 1.0);
+    assert!(!after.contains("no/such/path-9f2c"), "a raw path never becomes a label");
+    let bucket =
+        value(&after, "jobin_http_request_duration_seconds_bucket", &[("route", "search_jobs"), ("le", "+Inf")]);
+    assert!(bucket.unwrap_or(0.0) >= 2.0, "latency histogram by route");
+
+    // Boards: one fetch per board of the plan for the first search; the second is a cache hit.
+    assert!(
+        value(&after, "jobin_board_fetches_total", &[("board", "adzuna"), ("outcome", "ok")]).unwrap_or(0.0) >= 1.0
+    );
+    assert!(value(&after, "jobin_board_fetch_duration_seconds_count", &[("board", "adzuna")]).unwrap_or(0.0) >= 1.0);
+    let cache = |t: &str, result: &str| {
+        value(t, "jobin_cache_requests_total", &[("cache", "search"), ("result", result)]).unwrap_or(0.0)
+    };
+    assert!(cache(&after, "miss") > cache(&before, "miss"));
+    assert!(cache(&after, "hit") > cache(&before, "hit"));
+
+    // Limits: the tracker refusal, by class.
+    let refusals = |t: &str| value(t, "jobin_rate_limit_refusals_total", &[("class", "tracker")]).unwrap_or(0.0);
+    assert!(refusals(&after) >= refusals(&before) + 1.0);
+
+    // LLM calls by provider and outcome (the insight's model call).
+    assert_eq!(insight_status, 200);
+    let llm = |t: &str| value(t, "jobin_llm_calls_total", &[("provider", "local"), ("outcome", "ok")]).unwrap_or(0.0);
+    assert!(llm(&after) > llm(&before), "{after}");
+
+    // Webhooks by type and outcome.
+    let hooks = |t: &str| {
+        value(t, "jobin_webhook_events_total", &[("type", "unverified"), ("outcome", "invalid_signature")])
+            .unwrap_or(0.0)
+    };
+    assert!(hooks(&after) > hooks(&before), "{after}");
+    assert!(!after.contains("x.y"), "an unverified event's type never becomes a label");
+
+    // The usage log: rows written, and the queue's depth as a gauge.
+    assert!(
+        value(&after, "jobin_usage_rows_written_total", &[]).unwrap_or(0.0)
+            > value(&before, "jobin_usage_rows_written_total", &[]).unwrap_or(0.0)
+    );
+    assert!(value(&after, "jobin_usage_queue_depth", &[]).is_some());
+    assert!(!after.contains(&key) && !after.contains(TOKEN), "no secret in the metrics");
+    s.stop().await;
+}
