@@ -13,16 +13,8 @@ if [ ! -x "$tools/venv/bin/st" ]; then
   [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 fi
-cargo build --locked -q -p jobin-app --bin jobin
-bin="${CARGO_TARGET_DIR:-$root/target}/debug/jobin"
-
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source openapi/demo-server.sh
+demo_server_prepare
 
 # Every limit lifted for the run: the fuzzer sends thousands of requests from one address.
 {
@@ -40,20 +32,10 @@ trap cleanup EXIT
   done
 } >"$work/catalog.toml"
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-url="http://127.0.0.1:$port"
 metrics_token="fuzz-metrics-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
 export JOBIN_FUZZ_WEBHOOK_SECRET="whsec_fuzz_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-JOBIN_BIND="127.0.0.1:$port" JOBIN_DATA_DIR="$work/data" JOBIN_CATALOG="$work/catalog.toml" JOBIN_DEMO=1 \
-  JOBIN_DEMO_LATENCY_MS=0 JOBIN_LOG_FORMAT=json RUST_LOG=warn JOBIN_METRICS_TOKEN="$metrics_token" \
-  JOBIN_STRIPE_WEBHOOK_SECRET="$JOBIN_FUZZ_WEBHOOK_SECRET" JOBIN_DATABASE_URL= JOBIN_REDIS_URL= \
-  "$bin" serve >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$url/v1/health" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-  sleep 0.1
-done
+demo_server_start JOBIN_CATALOG="$work/catalog.toml" JOBIN_METRICS_TOKEN="$metrics_token" \
+  JOBIN_STRIPE_WEBHOOK_SECRET="$JOBIN_FUZZ_WEBHOOK_SECRET"
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 post() { curl -fsS -X POST "$url$1" -H 'content-type: application/json' "${@:3}" -d "$2"; }
@@ -62,7 +44,7 @@ post() { curl -fsS -X POST "$url$1" -H 'content-type: application/json' "${@:3}"
 account() { # email password → its API key
   local key
   key="$(post /v1/auth/register "{\"email\":\"$1\",\"password\":\"$2\"}" | json '["api_key"]')"
-  JOBIN_DATA_DIR="$work/data" JOBIN_DATABASE_URL= "$bin" accounts set-plan "$1" scale >/dev/null
+  env -u JOBIN_DATABASE_URL JOBIN_DATA_DIR="$work/data" "$bin" accounts set-plan "$1" scale >/dev/null
   echo "$key"
 }
 export JOBIN_FUZZ_URL="$url" JOBIN_FUZZ_PASSWORD="correct horse battery staple"

@@ -1,4 +1,6 @@
-//! Response headers in the OpenAPI document: the ones every answer carries (`X-Request-Id`), the
+//! Response headers in the OpenAPI document: the ones every answer carries (`X-Request-Id`,
+//! `X-Content-Type-Options`; `Cache-Control` on account and billing answers; `Deprecation`,
+//! `Sunset` and `Link` on the deprecated unversioned paths), the
 //! rate-limit headers of authenticated and per-IP-limited operations (`X-RateLimit-Limit`,
 //! `X-RateLimit-Remaining`, `X-RateLimit-Reset`, and `X-Plan` when authenticated; not on answers
 //! given before the limit is known, such as a 401, hence not required), and every
@@ -159,10 +161,24 @@ pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
         for (method, op) in item.iter_mut() {
             let Some(op) = op.as_object_mut() else { continue };
             let secured = op.get("security").and_then(Value::as_array).is_some_and(|s| !s.is_empty());
-            let mut extra = vec![(
-                "X-Request-Id",
-                header("This request's id, also in error bodies as `request_id`.", "string", true),
-            )];
+            let mut extra = vec![
+                ("X-Request-Id", header("This request's id, also in error bodies as `request_id`.", "string", true)),
+                ("X-Content-Type-Options", header("Always `nosniff`.", "string", true)),
+            ];
+            let route = crate::http::versions::unversioned(path);
+            if route.starts_with("/auth/") || route.starts_with("/billing/") {
+                extra.push((
+                    "Cache-Control",
+                    header("`no-store`: account and billing answers are never cached.", "string", true),
+                ));
+            }
+            if crate::http::versions::is_unversioned_api_path(path) {
+                extra.extend([
+                    ("Deprecation", header("`true`: this unversioned path is deprecated.", "string", true)),
+                    ("Sunset", header("When the unversioned path stops answering (an HTTP date).", "string", true)),
+                    ("Link", header("The successor: `</v1/…>; rel=\"successor-version\"`.", "string", true)),
+                ]);
+            }
             if secured {
                 extra.extend(rate_headers(true));
             } else if per_ip_limited(method, path) {

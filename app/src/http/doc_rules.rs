@@ -408,5 +408,12 @@ mod tests {
         assert_eq!(status["required"], json!(false));
         assert_eq!(status["schema"]["items"], json!({"$ref": "#/components/schemas/StatusName"}));
         assert!(!serde_json::to_string(doc).unwrap().contains(NAMED), "the marker never reaches the document");
+        // Every header an answer carries is documented, in its usual spelling.
+        let old = &doc["paths"]["/auth/me"]["get"]["responses"]["200"]["headers"];
+        for name in ["Deprecation", "Sunset", "Link", "Cache-Control", "X-Content-Type-Options", "X-Request-Id"] {
+            assert_eq!(old[name]["required"], json!(true), "{name}");
+        }
+        let v1 = &doc["paths"]["/v1/jobs/search"]["get"]["responses"]["200"]["headers"];
+        assert!(v1.get("Deprecation").is_none() && v1.get("Cache-Control").is_none());
     }
 }
