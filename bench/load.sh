@@ -8,6 +8,7 @@
 # Installs wrk from Debian's packages if missing; builds the release binary. Loopback only.
 #
 #   bench/load.sh [seconds per run, default 10] [connections, default 32]
+# JOBIN_BENCH_BIN=path measures that binary instead of building this checkout (before/after runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -19,8 +20,12 @@ if ! command -v wrk >/dev/null; then
   echo "bench: installing wrk" >&2
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
-cargo build --release --locked -q -p jobin-app
-BIN=target/release/jobin
+if [ -n "${JOBIN_BENCH_BIN:-}" ]; then
+  BIN="$JOBIN_BENCH_BIN"
+else
+  cargo build --release --locked -q -p jobin-app
+  BIN="${CARGO_TARGET_DIR:-target}/release/jobin"
+fi
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -34,6 +39,7 @@ trap cleanup EXIT
 cat > "$WORK/catalog.toml" <<'TOML'
 [plans.free]
 per_minute = 1000000000
+account_per_minute = 1000000000
 monthly_requests = 1000000000
 TOML
 

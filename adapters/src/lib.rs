@@ -11,6 +11,7 @@ pub mod llm;
 pub mod memory;
 pub mod metrics;
 pub mod payment;
+pub mod principal_cache;
 pub mod redis;
 pub mod sources;
 

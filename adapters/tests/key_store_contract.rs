@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlKeyStore;
+use jobin_adapters::principal_cache::{CachedKeyStore, PrincipalCache};
 use jobin_adapters::testing::contract;
 use jobin_core::domain::{AccountId, ApiKeySecret, Email, KeyId, KeyName, Plan, Scope, Scopes, SecretHasher};
 use jobin_core::ports::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome};
@@ -299,6 +300,13 @@ fn store(db: sea_orm::DatabaseConnection) -> Arc<dyn KeyStore> {
     Arc::new(SqlKeyStore::new(db))
 }
 
+/// The SQL store behind the principal cache, whose entries outlive every case: each case then
+/// shows that what this store writes is never answered from the cache's old copy.
+fn cached(db: sea_orm::DatabaseConnection) -> Arc<dyn KeyStore> {
+    let cache = Arc::new(PrincipalCache::new(std::time::Duration::from_secs(3600)));
+    Arc::new(CachedKeyStore::new(store(db), cache))
+}
+
 contract_suite! {
     cases: [creates_accounts_with_their_first_key,
     duplicate_email_is_rejected_and_writes_nothing,
@@ -314,6 +322,7 @@ contract_suite! {
     rotation_and_password_change_end_every_login_but_the_callers,
     plans_can_be_changed_by_email];
     sqlite => contract::sqlite(store),
+    cached_sqlite => contract::sqlite(cached),
     #[ignore = "needs PostgreSQL"]
     postgres => contract::postgres(store),
 }

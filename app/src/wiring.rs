@@ -8,6 +8,7 @@ use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
 use jobin_adapters::metrics::{MeteredCache, MeteredLlm, MeteredSource};
 use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
+use jobin_adapters::principal_cache::{CachedBillingStore, CachedKeyStore, PRINCIPAL_TTL, PrincipalCache};
 use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
@@ -79,6 +80,9 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     let cache: Arc<dyn Cache> = Arc::new(MeteredCache(cache));
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(conn.db.clone()));
     let monthly = Arc::new(MonthlyCounts { meter: meter.clone(), log: usage_log.clone() });
+    // Authenticated requests read keys and plans from memory for a few seconds; this node's own
+    // changes forget them at once (adapters::principal_cache).
+    let principals = Arc::new(PrincipalCache::new(PRINCIPAL_TTL));
     let c = Common {
         clock: Arc::new(SystemClock),
         entropy,
@@ -87,9 +91,9 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         meter,
         monthly,
         cache,
-        keys: Arc::new(SqlKeyStore::new(conn.db.clone())),
+        keys: Arc::new(CachedKeyStore::new(Arc::new(SqlKeyStore::new(conn.db.clone())), principals.clone())),
         jobs: Arc::new(SqlJobStore::new(conn.db.clone())),
-        billing: Arc::new(SqlBillingStore::new(conn.db.clone())),
+        billing: Arc::new(CachedBillingStore::new(Arc::new(SqlBillingStore::new(conn.db.clone())), principals)),
     };
     let public = format!("{}/", config.public_url.trim_end_matches('/'));
     // The portal is opened through an API call (POST /v1/billing/portal answers its address), so

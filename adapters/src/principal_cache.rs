@@ -1,0 +1,277 @@
+//! The principal cache: for a few seconds a node remembers which key record and account a key
+//! hash belongs to, and an account's active keys, so that an authenticated request reads no
+//! database. Decorators of the key store and the billing store keep it honest:
+//! - every write this node makes through them (revoke, rotate, new key, plan change, a billing
+//!   event) forgets the account's entries at once, so the node that made the change never answers
+//!   from the old state;
+//! - another node's writes reach this one when the entry's life ends (`ttl`, a few seconds): the
+//!   bound on how long a key revoked elsewhere, or a plan changed elsewhere, can still be served.
+//!
+//! Only what the store found is kept (an unknown key is asked again: random keys cannot fill it);
+//! at most `capacity` keys, the whole map dropped when full (entries are cheap to read again).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use jobin_core::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, KeyPrefix, Plan, SecretHash};
+use jobin_core::ports::{
+    BillingChange, BillingRecord, BillingStore, KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken,
+    RefreshOutcome, StoredLogin,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long a node may serve a key or plan another node changed (the README states it).
+pub const PRINCIPAL_TTL: Duration = Duration::from_secs(3);
+const CAPACITY: usize = 100_000;
+
+struct Entry<T> {
+    value: T,
+    until: Instant,
+}
+
+#[derive(Default)]
+struct Maps {
+    keys: HashMap<SecretHash, Entry<(ApiKeyRecord, Account)>>,
+    lists: HashMap<AccountId, Entry<Vec<ApiKeyRecord>>>,
+}
+
+pub struct PrincipalCache {
+    ttl: Duration,
+    capacity: usize,
+    maps: Mutex<Maps>,
+}
+
+impl PrincipalCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl, capacity: CAPACITY, maps: Mutex::new(Maps::default()) }
+    }
+
+    fn maps(&self) -> MutexGuard<'_, Maps> {
+        self.maps.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn key(&self, hash: &SecretHash) -> Option<(ApiKeyRecord, Account)> {
+        let maps = self.maps();
+        maps.keys.get(hash).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
+    }
+
+    fn keep_key(&self, hash: &SecretHash, found: &(ApiKeyRecord, Account)) {
+        let mut maps = self.maps();
+        if maps.keys.len() >= self.capacity {
+            maps.keys.clear();
+        }
+        maps.keys.insert(hash.clone(), Entry { value: found.clone(), until: Instant::now() + self.ttl });
+    }
+
+    fn list(&self, account: AccountId) -> Option<Vec<ApiKeyRecord>> {
+        let maps = self.maps();
+        maps.lists.get(&account).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
+    }
+
+    fn keep_list(&self, account: AccountId, keys: &[ApiKeyRecord]) {
+        let mut maps = self.maps();
+        if maps.lists.len() >= self.capacity {
+            maps.lists.clear();
+        }
+        maps.lists.insert(account, Entry { value: keys.to_vec(), until: Instant::now() + self.ttl });
+    }
+
+    /// Forgets the copies of these keys (their last-use time changed).
+    fn forget_keys(&self, ids: &[KeyId]) {
+        let mut maps = self.maps();
+        maps.keys.retain(|_, e| !ids.contains(&e.value.0.id));
+        maps.lists.retain(|_, e| !e.value.iter().any(|k| ids.contains(&k.id)));
+    }
+
+    /// Forgets everything about `account` (its keys and its key list).
+    pub fn forget_account(&self, account: AccountId) {
+        let mut maps = self.maps();
+        maps.keys.retain(|_, e| e.value.1.id != account);
+        maps.lists.remove(&account);
+    }
+}
+
+/// The key store behind the principal cache.
+pub struct CachedKeyStore {
+    inner: Arc<dyn KeyStore>,
+    cache: Arc<PrincipalCache>,
+}
+
+impl CachedKeyStore {
+    pub fn new(inner: Arc<dyn KeyStore>, cache: Arc<PrincipalCache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl KeyStore for CachedKeyStore {
+    async fn ping(&self) -> Result<(), KeyStoreError> {
+        self.inner.ping().await
+    }
+
+    async fn create_account(
+        &self,
+        email: &Email,
+        password_hash: &str,
+        plan: Plan,
+        first_key: NewKey,
+        now: DateTime<Utc>,
+    ) -> Result<(Account, ApiKeyRecord), KeyStoreError> {
+        self.inner.create_account(email, password_hash, plan, first_key, now).await
+    }
+
+    async fn find_login(&self, email: &Email) -> Result<Option<StoredLogin>, KeyStoreError> {
+        self.inner.find_login(email).await
+    }
+
+    async fn find_account(&self, id: AccountId) -> Result<Option<Account>, KeyStoreError> {
+        self.inner.find_account(id).await
+    }
+
+    async fn set_plan(&self, email: &Email, plan: Plan, now: DateTime<Utc>) -> Result<Option<Account>, KeyStoreError> {
+        let r = self.inner.set_plan(email, plan, now).await?;
+        if let Some(account) = &r {
+            self.cache.forget_account(account.id);
+        }
+        Ok(r)
+    }
+
+    async fn find_key_by_hash(&self, hash: &SecretHash) -> Result<Option<(ApiKeyRecord, Account)>, KeyStoreError> {
+        if let Some(hit) = self.cache.key(hash) {
+            return Ok(Some(hit));
+        }
+        let found = self.inner.find_key_by_hash(hash).await?;
+        if let Some(found) = &found {
+            self.cache.keep_key(hash, found);
+        }
+        Ok(found)
+    }
+
+    async fn list_active_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRecord>, KeyStoreError> {
+        if let Some(hit) = self.cache.list(account) {
+            return Ok(hit);
+        }
+        let keys = self.inner.list_active_keys(account).await?;
+        self.cache.keep_list(account, &keys);
+        Ok(keys)
+    }
+
+    async fn insert_key(
+        &self,
+        account: AccountId,
+        key: NewKey,
+        max_active: u32,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, KeyStoreError> {
+        let r = self.inner.insert_key(account, key, max_active, now).await;
+        self.cache.forget_account(account);
+        r
+    }
+
+    async fn rotate_keys(
+        &self,
+        account: AccountId,
+        key: NewKey,
+        end_logins: Logins,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, KeyStoreError> {
+        let r = self.inner.rotate_keys(account, key, end_logins, now).await;
+        self.cache.forget_account(account);
+        r
+    }
+
+    async fn set_password(
+        &self,
+        account: AccountId,
+        password_hash: &str,
+        end_logins: Logins,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, KeyStoreError> {
+        self.inner.set_password(account, password_hash, end_logins, now).await
+    }
+
+    async fn revoke_key(
+        &self,
+        account: AccountId,
+        prefix: &KeyPrefix,
+        now: DateTime<Utc>,
+    ) -> Result<bool, KeyStoreError> {
+        let r = self.inner.revoke_key(account, prefix, now).await;
+        self.cache.forget_account(account);
+        r
+    }
+
+    async fn record_key_use(&self, uses: &[(KeyId, DateTime<Utc>)]) -> Result<(), KeyStoreError> {
+        let r = self.inner.record_key_use(uses).await;
+        self.cache.forget_keys(&uses.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+        r
+    }
+
+    async fn insert_refresh_token(&self, token: NewRefreshToken, now: DateTime<Utc>) -> Result<(), KeyStoreError> {
+        self.inner.insert_refresh_token(token, now).await
+    }
+
+    async fn session_active(&self, family: &str) -> Result<bool, KeyStoreError> {
+        self.inner.session_active(family).await
+    }
+
+    async fn revoke_sessions(
+        &self,
+        account: AccountId,
+        which: Logins,
+        now: DateTime<Utc>,
+    ) -> Result<u64, KeyStoreError> {
+        self.inner.revoke_sessions(account, which, now).await
+    }
+
+    async fn consume_refresh_token(
+        &self,
+        hash: &SecretHash,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, KeyStoreError> {
+        self.inner.consume_refresh_token(hash, now).await
+    }
+}
+
+/// The billing store behind the principal cache: an applied event (a plan change) forgets the
+/// account at once.
+pub struct CachedBillingStore {
+    inner: Arc<dyn BillingStore>,
+    cache: Arc<PrincipalCache>,
+}
+
+impl CachedBillingStore {
+    pub fn new(inner: Arc<dyn BillingStore>, cache: Arc<PrincipalCache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl BillingStore for CachedBillingStore {
+    async fn billing(&self, account: AccountId) -> Result<Option<BillingRecord>, KeyStoreError> {
+        self.inner.billing(account).await
+    }
+
+    async fn find_by_provider_ids(
+        &self,
+        subscription: Option<String>,
+        customer: Option<String>,
+    ) -> Result<Option<BillingRecord>, KeyStoreError> {
+        self.inner.find_by_provider_ids(subscription, customer).await
+    }
+
+    async fn apply_event(
+        &self,
+        event_id: &str,
+        account: Option<AccountId>,
+        change: &BillingChange,
+        now: DateTime<Utc>,
+    ) -> Result<bool, KeyStoreError> {
+        let r = self.inner.apply_event(event_id, account, change, now).await;
+        if let Some(account) = account {
+            self.cache.forget_account(account);
+        }
+        r
+    }
+}
