@@ -1,6 +1,6 @@
 //! The principal cache: for a few seconds a node remembers which key record and account a key
-//! hash belongs to, and an account's active keys, so that an authenticated request reads no
-//! database. Decorators of the key store and the billing store keep it honest:
+//! hash belongs to, an account's active keys and its billing record, so that an authenticated
+//! request reads no database. Decorators of the key store and the billing store keep it honest:
 //! - every write this node makes through them (revoke, rotate, new key, plan change, a billing
 //!   event) forgets the account's entries at once, so the node that made the change never answers
 //!   from the old state;
@@ -34,6 +34,7 @@ struct Entry<T> {
 struct Maps {
     keys: HashMap<SecretHash, Entry<(ApiKeyRecord, Account)>>,
     lists: HashMap<AccountId, Entry<Vec<ApiKeyRecord>>>,
+    billing: HashMap<AccountId, Entry<BillingRecord>>,
 }
 
 pub struct PrincipalCache {
@@ -77,6 +78,19 @@ impl PrincipalCache {
         maps.lists.insert(account, Entry { value: keys.to_vec(), until: Instant::now() + self.ttl });
     }
 
+    fn billing(&self, account: AccountId) -> Option<BillingRecord> {
+        let maps = self.maps();
+        maps.billing.get(&account).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
+    }
+
+    fn keep_billing(&self, account: AccountId, record: &BillingRecord) {
+        let mut maps = self.maps();
+        if maps.billing.len() >= self.capacity {
+            maps.billing.clear();
+        }
+        maps.billing.insert(account, Entry { value: record.clone(), until: Instant::now() + self.ttl });
+    }
+
     /// Forgets the copies of these keys (their last-use time changed).
     fn forget_keys(&self, ids: &[KeyId]) {
         let mut maps = self.maps();
@@ -89,6 +103,7 @@ impl PrincipalCache {
         let mut maps = self.maps();
         maps.keys.retain(|_, e| e.value.1.id != account);
         maps.lists.remove(&account);
+        maps.billing.remove(&account);
     }
 }
 
@@ -250,7 +265,14 @@ impl CachedBillingStore {
 #[async_trait]
 impl BillingStore for CachedBillingStore {
     async fn billing(&self, account: AccountId) -> Result<Option<BillingRecord>, KeyStoreError> {
-        self.inner.billing(account).await
+        if let Some(hit) = self.cache.billing(account) {
+            return Ok(Some(hit));
+        }
+        let found = self.inner.billing(account).await?;
+        if let Some(record) = &found {
+            self.cache.keep_billing(account, record);
+        }
+        Ok(found)
     }
 
     async fn find_by_provider_ids(
