@@ -252,7 +252,9 @@ fn parameter_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (&["search_jobs"], "include", named("Include", "Parts to include.", &["description"], |i| i)),
         (&["jobs_expired", "jobo_jobs_expired"], "expired_since", date_time()),
         (&["jobs_expired", "jobo_jobs_expired"], "batch_size", json!({"minimum": 1, "maximum": 10000})),
-        (&["list_applications"], "page", json!({"minimum": 1})),
+        // Any page the type holds (past the end is an empty page): said, so that no generator
+        // sends a number the server cannot read.
+        (&["list_applications"], "page", json!({"minimum": 1, "maximum": u64::MAX})),
         (&["list_applications"], "per_page", json!({"minimum": 1, "maximum": 500})),
         (
             &["list_applications"],
