@@ -18,6 +18,7 @@ use jobin_core::ports::{
     RefreshOutcome, StoredLogin,
 };
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,11 @@ struct Maps {
     billing: HashMap<AccountId, Entry<BillingRecord>>,
 }
 
+/// The copy under `key`, if it still lives.
+fn live<K: Eq + Hash, V: Clone>(map: &HashMap<K, Entry<V>>, key: &K) -> Option<V> {
+    map.get(key).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
+}
+
 pub struct PrincipalCache {
     ttl: Duration,
     capacity: usize,
@@ -53,42 +59,35 @@ impl PrincipalCache {
     }
 
     fn key(&self, hash: &SecretHash) -> Option<(ApiKeyRecord, Account)> {
-        let maps = self.maps();
-        maps.keys.get(hash).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
+        live(&self.maps().keys, hash)
     }
 
     fn keep_key(&self, hash: &SecretHash, found: &(ApiKeyRecord, Account)) {
-        let mut maps = self.maps();
-        if maps.keys.len() >= self.capacity {
-            maps.keys.clear();
-        }
-        maps.keys.insert(hash.clone(), Entry { value: found.clone(), until: Instant::now() + self.ttl });
+        self.keep(&mut self.maps().keys, hash.clone(), found.clone());
     }
 
     fn list(&self, account: AccountId) -> Option<Vec<ApiKeyRecord>> {
-        let maps = self.maps();
-        maps.lists.get(&account).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
+        live(&self.maps().lists, &account)
     }
 
     fn keep_list(&self, account: AccountId, keys: &[ApiKeyRecord]) {
-        let mut maps = self.maps();
-        if maps.lists.len() >= self.capacity {
-            maps.lists.clear();
-        }
-        maps.lists.insert(account, Entry { value: keys.to_vec(), until: Instant::now() + self.ttl });
+        self.keep(&mut self.maps().lists, account, keys.to_vec());
     }
 
     fn billing(&self, account: AccountId) -> Option<BillingRecord> {
-        let maps = self.maps();
-        maps.billing.get(&account).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
+        live(&self.maps().billing, &account)
     }
 
     fn keep_billing(&self, account: AccountId, record: &BillingRecord) {
-        let mut maps = self.maps();
-        if maps.billing.len() >= self.capacity {
-            maps.billing.clear();
+        self.keep(&mut self.maps().billing, account, record.clone());
+    }
+
+    /// Keeps `value` under `key` for the cache's life; a full map starts over.
+    fn keep<K: Eq + Hash, V>(&self, map: &mut HashMap<K, Entry<V>>, key: K, value: V) {
+        if map.len() >= self.capacity {
+            map.clear();
         }
-        maps.billing.insert(account, Entry { value: record.clone(), until: Instant::now() + self.ttl });
+        map.insert(key, Entry { value, until: Instant::now() + self.ttl });
     }
 
     /// Forgets the copies of these keys (their last-use time changed).

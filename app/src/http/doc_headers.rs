@@ -108,6 +108,11 @@ pub fn plain_refs(doc: &mut Value) {
     }
 }
 
+/// The alternative that lets an optional field be `null` (`nullable` widens only the `type` beside it).
+fn null_branch(ty: impl Into<Value>) -> Value {
+    json!({"type": ty.into(), "nullable": true, "enum": [null]})
+}
+
 /// One rule for optional fields, stated in the document: a property an object does not require
 /// may be absent or `null`. A plain property says so with `nullable: true`. OpenAPI 3.0.3 lets
 /// `nullable` widen only a `type` beside it, so a reference (to an object or a value set) becomes
@@ -134,7 +139,7 @@ pub fn nullable_optionals(doc: &mut Value) {
                     continue;
                 }
                 let ty = target(&r).and_then(|t| t.get("type")).and_then(Value::as_str).unwrap_or("object");
-                let mut wrapper = json!({"oneOf": [{"$ref": r}, {"type": ty, "nullable": true, "enum": [null]}]});
+                let mut wrapper = json!({"oneOf": [{"$ref": r}, null_branch(ty)]});
                 if let Some(d) = p.get("description") {
                     wrapper["description"] = d.clone();
                 }
@@ -145,7 +150,7 @@ pub fn nullable_optionals(doc: &mut Value) {
                 // Alternatives (a date or a date-time): `null` is one more.
                 if !choices.iter().any(|c| c.get("nullable") == Some(&Value::Bool(true))) {
                     let ty = choices.first().and_then(|c| c.get("type")).cloned().unwrap_or(json!("string"));
-                    choices.push(json!({"type": ty, "nullable": true, "enum": [null]}));
+                    choices.push(null_branch(ty));
                 }
             }
         }

@@ -294,15 +294,11 @@ fn merge(target: &mut Value, keywords: &Value, named: &mut Map<String, Value>) {
         return;
     }
     if let (Some(t), Some(k)) = (target.as_object_mut(), keywords.as_object()) {
-        if let Some((any, Value::Array(choices))) = k.get_key_value("anyOf") {
-            // Alternatives replace the type; an optional field's `null` becomes one more of them
-            // (`nullable` only widens a `type` beside it).
-            let mut choices = choices.clone();
-            if t.remove("nullable") == Some(Value::Bool(true)) {
-                choices.push(json!({"type": "string", "nullable": true, "enum": [null]}));
-            }
+        if let Some(choices) = k.get("anyOf") {
+            // Alternatives replace the type (an optional field's `null` is added with the other
+            // optional fields' by `doc_headers::nullable_optionals`, which runs after).
             t.remove("type");
-            t.insert(any.clone(), Value::Array(choices));
+            t.insert("anyOf".into(), choices.clone());
             return;
         }
         for (key, v) in k {
