@@ -8,7 +8,7 @@
 //! | `jobin_http_request_duration_seconds` | histogram | `route`, `method` |
 //! | `jobin_board_fetches_total` | counter | `board`, `outcome` |
 //! | `jobin_board_fetch_duration_seconds` | histogram | `board` |
-//! | `jobin_cache_requests_total` | counter | `cache` (search, salary, trends, insight, …), `result` (hit, miss, error) |
+//! | `jobin_cache_requests_total` | counter | `cache` (search, salary, trends, insight, …; `search_body`: the node's encoded search answers), `result` (hit, miss, error) |
 //! | `jobin_usage_queue_depth` | gauge | — |
 //! | `jobin_usage_rows_written_total` | counter | — |
 //! | `jobin_llm_calls_total` | counter | `provider`, `outcome` |
@@ -49,6 +49,12 @@ pub fn http_request(route: &'static str, method: &str, status: u16, elapsed: Dur
     metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method).record(elapsed.as_secs_f64());
+}
+
+/// A read of the node's encoded search answers (`cache="search_body"`): `hit` or `miss`.
+pub fn search_body_read(hit: bool) {
+    metrics::counter!(CACHE_REQUESTS, "cache" => "search_body", "result" => if hit { "hit" } else { "miss" })
+        .increment(1);
 }
 
 pub fn rate_limit_refusal(class: &'static str) {

@@ -6,6 +6,7 @@ pub mod body_fields;
 pub mod client_ip;
 pub mod doc_headers;
 pub mod doc_rules;
+pub mod encoded;
 pub mod error;
 pub mod feed;
 pub mod gate;

@@ -68,6 +68,8 @@ pub struct Jobs {
     pub get: GetJob,
     /// Every job seen (the feed's and the analytics' store).
     pub store: Arc<dyn JobStore>,
+    /// Encoded search answers served again as copies for a short while.
+    pub copies: crate::http::jobs::copies::AnswerCopies,
 }
 
 /// `/v1/applications*`: the application tracker.

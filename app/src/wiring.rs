@@ -297,6 +297,7 @@ fn jobs(
         expired: Expired { store: c.jobs.clone(), cursors, clock: c.clock.clone() },
         get: GetJob { store: c.jobs.clone() },
         store: c.jobs.clone(),
+        copies: Default::default(),
     };
     Ok((jobs, ingest))
 }

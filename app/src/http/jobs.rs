@@ -2,6 +2,7 @@
 //! market insight and the AI providers. Handlers only: the answers are in `dto` and `reports`, the
 //! error responses in `errors`, the work in the use cases.
 
+pub mod copies;
 mod dto;
 pub(crate) mod errors;
 pub(crate) mod notices;
@@ -13,7 +14,7 @@ pub use notices::Notice;
 pub use reports::*;
 
 use jobin_core::services::AiChoice;
-use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsRequest, SearchRequest};
+use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsRequest, SearchRequest, query_key};
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
@@ -21,10 +22,22 @@ use poem_openapi::payload::Json;
 use std::sync::Arc;
 
 use crate::http::Tag;
+use crate::http::encoded::Encoded;
 use crate::http::error::ApiError;
 use crate::http::gate;
 use crate::http::security::KeyAuth;
 use crate::state::AppState;
+
+/// The key of a search's encoded answer: the search cache's (plan and normalized query) and
+/// whether descriptions are included; none for an enhanced search or an invalid query (the use
+/// case answers those).
+fn copy_key(req: &SearchJobsRequest, with_description: bool) -> Option<String> {
+    if req.enhance.is_some() {
+        return None;
+    }
+    let (key, _) = query_key(&req.search).ok()?;
+    Some(format!("{key}:{}", u8::from(with_description)))
+}
 
 fn choice(provider: Option<String>, model: Option<String>) -> AiChoice {
     AiChoice { provider, model }
@@ -111,15 +124,30 @@ impl JobsApi {
             },
             enhance: enhance.0.unwrap_or(false).then(|| choice(ai_provider.0, ai_model.0)),
         };
+        // An answer without enhancement that the node encoded lately is served as a copy.
+        let copy_key = copy_key(&req, with_description);
+        if let Some(key) = &copy_key {
+            let copy = state.jobs.copies.get(key);
+            jobin_adapters::metrics::search_body_read(copy.is_some());
+            if let Some(body) = copy {
+                return Ok(SearchResponse::Ok(Encoded::from_bytes(body), cache_header(true)));
+            }
+        }
         let r = state.jobs.search.execute(req).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
-        let cache = cache_header(r.outcome.cache_hit);
+        let (hit, cached_until) = (r.outcome.cache_hit, r.outcome.cached_until);
         let notices = notices::for_search(&r.outcome.sources, r.outcome.jobs.len(), plan, &state.catalog);
         let mut body = SearchBody::from(r);
         body.meta.notices = notices;
         if !with_description {
             body.jobs.iter_mut().for_each(|j| j.description = None);
         }
-        Ok(SearchResponse::Ok(Json(body), cache))
+        let body = Encoded::encode(&body);
+        // Only a cache HIT is copied: the copy is what the cache answers, word for word.
+        if let (true, Some(key), Some(until)) = (hit, copy_key, cached_until) {
+            let left = (until - state.clock.now()).to_std().unwrap_or_default();
+            state.jobs.copies.keep(key, body.bytes(), left);
+        }
+        Ok(SearchResponse::Ok(body, cache_header(hit)))
     }
 
     /// One job by id

@@ -91,6 +91,10 @@ pub struct SearchOutcome {
     /// Whether the answer came from the cache.
     #[serde(skip)]
     pub cache_hit: bool,
+    /// When the cached copy of this answer expires (`None` for an entry written before this was
+    /// recorded): a copy kept elsewhere (an encoded body, say) must not outlive it.
+    #[serde(default)]
+    pub cached_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -368,8 +372,9 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
         tracing::warn!(error = %e, "job store upsert failed; search answers anyway");
     }
     let complete = reports.iter().filter(|r| route.ask.contains(&r.source)).all(|r| r.status == SourceStatus::Ok);
-    let outcome = Arc::new(SearchOutcome { jobs, sources: reports, cache_hit: false });
     let ttl = if complete { inner.config.cache_ttl } else { PARTIAL_TTL.min(inner.config.cache_ttl) };
+    let cached_until = chrono::Duration::from_std(ttl).ok().and_then(|d| now.checked_add_signed(d));
+    let outcome = Arc::new(SearchOutcome { jobs, sources: reports, cache_hit: false, cached_until });
     match serde_json::to_vec(&*outcome) {
         Ok(bytes) => {
             if let Err(e) = inner.cache.set(&key, bytes, ttl).await {
@@ -546,6 +551,7 @@ mod tests {
         assert_eq!(out.jobs.len(), 2);
         let (_, ttl) = w.cache.0.lock().unwrap().values().next().cloned().unwrap();
         assert_eq!(ttl, PARTIAL_TTL, "a partial answer is cached briefly");
+        assert_eq!(out.cached_until.map(|t| t.timestamp()), Some(1_700_000_000 + 60), "its copies live no longer");
     }
 
     #[tokio::test(start_paused = true)]
@@ -583,6 +589,9 @@ mod tests {
         assert_eq!(adzuna.calls.load(Ordering::SeqCst), 1);
         let (_, ttl) = w.cache.0.lock().unwrap().values().next().cloned().unwrap();
         assert_eq!(ttl, Duration::from_secs(900));
+        let until = Some(1_700_000_000 + 900);
+        assert_eq!(first.cached_until.map(|t| t.timestamp()), until, "when the stored copy expires");
+        assert_eq!(second.cached_until.map(|t| t.timestamp()), until, "read back with the hit");
         let other_plan = w.search.execute(req(Plan::Starter, "gb")).await.unwrap();
         assert!(!other_plan.cache_hit);
         assert_eq!(adzuna.calls.load(Ordering::SeqCst), 2);

@@ -162,6 +162,19 @@ async fn a_repeated_search_is_a_cache_hit_and_costs_no_board_request() {
     assert_eq!(again.body["jobs"], first.body["jobs"]);
     assert_eq!(sources(&again.body)[0], ("adzuna".to_owned(), "cached".to_owned()));
     assert_eq!(fakes[0].calls(), 1);
+    // Asked again, the node answers with a copy of the bytes it encoded for the HIT.
+    let copy = s.get_with_key("/jobs/search?q=DATA+engineer&country=gb", &key).await;
+    assert_eq!(copy.header("x-cache"), Some("HIT"));
+    assert_eq!(copy.text, again.text, "the copy is the cached answer, byte for byte");
+    assert_eq!(copy.header("content-type"), again.header("content-type"));
+    assert_eq!(copy.header("content-type"), Some("application/json; charset=utf-8"));
+    assert!(copy.header("x-ratelimit-remaining").is_some(), "a copy still passes the gates");
+    // With descriptions it is another answer, and the light one stays light.
+    let full = s.get_with_key("/jobs/search?q=data+engineer&country=gb&include=description", &key).await;
+    assert!(full.body["jobs"].as_array().unwrap().iter().all(|j| j["description"].is_string()), "{}", full.text);
+    let light = s.get_with_key("/jobs/search?q=data+engineer&country=gb", &key).await;
+    assert_eq!(light.text, again.text);
+    assert_eq!(fakes[0].calls(), 1);
     // Another plan is another cache entry.
     let other = account(&s, "starter").await;
     let r = s.get_with_key("/jobs/search?q=data+engineer&country=gb", &other).await;

@@ -166,7 +166,7 @@ pub enum SearchResponse {
     /// Merged results from the plan's boards; boards that failed are listed with their status.
     #[oai(status = 200)]
     Ok(
-        Json<SearchBody>,
+        crate::http::encoded::Encoded<SearchBody>,
         /// `HIT` when served from the 15-minute cache, `MISS` otherwise.
         #[oai(header = "X-Cache")]
         String,
