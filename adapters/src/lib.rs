@@ -12,6 +12,7 @@ pub mod memory;
 pub mod metrics;
 pub mod payment;
 pub mod principal_cache;
+pub mod principal_news;
 pub mod redis;
 pub mod sources;
 

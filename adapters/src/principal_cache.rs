@@ -4,7 +4,9 @@
 //! - every write this node makes through them (revoke, rotate, new key, plan change, a billing
 //!   event) forgets the account's entries at once, so the node that made the change never answers
 //!   from the old state;
-//! - another node's writes reach this one when the entry's life ends (`ttl`, a few seconds): the
+//! - another node's writes reach this one through an [`Announcer`] (Redis pub/sub between nodes:
+//!   `principal_news`), which makes it forget the account's entries as soon as the message
+//!   arrives; a message lost on the way leaves the entry's life (`ttl`, a few seconds) as the
 //!   bound on how long a key revoked elsewhere, or a plan changed elsewhere, can still be served.
 //!
 //! Only what the store found is kept (an unknown key is asked again: random keys cannot fill it);
@@ -19,7 +21,7 @@ use jobin_core::ports::{
 };
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long a node may serve a key or plan another node changed (the README states it).
@@ -43,15 +45,27 @@ fn live<K: Eq + Hash, V: Clone>(map: &HashMap<K, Entry<V>>, key: &K) -> Option<V
     map.get(key).filter(|e| e.until > Instant::now()).map(|e| e.value.clone())
 }
 
+/// Tells the other nodes that this one changed an account's keys or plan, so that they forget
+/// their copies before the copies' life ends. Best effort, never on the request's path.
+pub trait Announcer: Send + Sync {
+    fn changed(&self, account: AccountId);
+}
+
 pub struct PrincipalCache {
     ttl: Duration,
     capacity: usize,
     maps: Mutex<Maps>,
+    announcer: OnceLock<Arc<dyn Announcer>>,
 }
 
 impl PrincipalCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, capacity: CAPACITY, maps: Mutex::new(Maps::default()) }
+        Self { ttl, capacity: CAPACITY, maps: Mutex::new(Maps::default()), announcer: OnceLock::new() }
+    }
+
+    /// From now on, this node's changes are announced to the others through `announcer`.
+    pub fn announce_with(&self, announcer: Arc<dyn Announcer>) {
+        let _ = self.announcer.set(announcer);
     }
 
     fn maps(&self) -> MutexGuard<'_, Maps> {
@@ -97,12 +111,26 @@ impl PrincipalCache {
         maps.lists.retain(|_, e| !e.value.iter().any(|k| ids.contains(&k.id)));
     }
 
-    /// Forgets everything about `account` (its keys and its key list).
+    /// This node changed `account`: forgets everything about it (its keys, its key list, its
+    /// billing record) and tells the other nodes.
     pub fn forget_account(&self, account: AccountId) {
+        self.forget_announced(account);
+        if let Some(a) = self.announcer.get() {
+            a.changed(account);
+        }
+    }
+
+    /// Another node changed `account`: forgets everything about it here.
+    pub fn forget_announced(&self, account: AccountId) {
         let mut maps = self.maps();
         maps.keys.retain(|_, e| e.value.1.id != account);
         maps.lists.remove(&account);
         maps.billing.remove(&account);
+    }
+
+    /// Forgets every copy (news from other nodes may have been lost, e.g. while reconnecting).
+    pub fn forget_all(&self) {
+        *self.maps() = Maps::default();
     }
 }
 

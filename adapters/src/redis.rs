@@ -87,10 +87,24 @@ fn is_outage(e: &fred::error::Error) -> bool {
     matches!(e.kind(), IO | Timeout | Canceled | Routing | Backpressure)
 }
 
+/// How every client is built: bounded connection and command waits, reconnection forever.
+fn builder(config: Config) -> Builder {
+    let mut b = Builder::from_config(config);
+    b.with_connection_config(|c| {
+        c.connection_timeout = Duration::from_secs(2);
+        c.internal_command_timeout = Duration::from_secs(2);
+    })
+    .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
+    .set_policy(ReconnectPolicy::new_exponential(0, 50, 1_000, 2));
+    b
+}
+
 /// A connected client, shared by the Redis adapters.
 #[derive(Clone)]
 pub struct Redis {
     client: Client,
+    /// How `client` was built (a subscriber connects the same way).
+    config: Config,
     /// Prepended to every key (tests use a unique one per run).
     prefix: String,
     breaker: Arc<Breaker>,
@@ -100,20 +114,34 @@ impl Redis {
     /// Connects to `url` (`redis://host:port/db`); fails if Redis does not answer now.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let config = Config::from_url(url).context("JOBIN_REDIS_URL is not a valid redis:// URL")?;
-        let client = Builder::from_config(config)
-            .with_connection_config(|c| {
-                c.connection_timeout = Duration::from_secs(2);
-                c.internal_command_timeout = Duration::from_secs(2);
-            })
-            .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
-            .set_policy(ReconnectPolicy::new_exponential(0, 50, 1_000, 2))
-            .build()
-            .context("building the Redis client")?;
+        let client = builder(config.clone()).build().context("building the Redis client")?;
         tokio::time::timeout(Duration::from_secs(3), client.init())
             .await
             .context("Redis did not answer within 3 s")?
             .context("connecting to Redis")?;
-        Ok(Self { client, prefix: prefix.to_owned(), breaker: Arc::new(Breaker::new()) })
+        Ok(Self { client, config, prefix: prefix.to_owned(), breaker: Arc::new(Breaker::new()) })
+    }
+
+    /// A client of its own for subscriptions (a subscribed connection runs no other command),
+    /// connected like this one; it subscribes again after each reconnection.
+    pub(crate) async fn subscriber(&self) -> anyhow::Result<fred::clients::SubscriberClient> {
+        let client = builder(self.config.clone()).build_subscriber_client().context("building a Redis subscriber")?;
+        tokio::time::timeout(Duration::from_secs(3), client.init())
+            .await
+            .context("Redis did not answer within 3 s")?
+            .context("connecting a Redis subscriber")?;
+        Ok(client)
+    }
+
+    /// Publishes `message` on `channel` (under the prefix).
+    pub(crate) async fn publish(&self, channel: &str, message: String) -> Result<(), fred::error::Error> {
+        let channel = self.key(format_args!("{channel}"));
+        self.run(self.client.publish::<(), _, _>(channel, message)).await
+    }
+
+    /// `channel` under the prefix, as `publish` names it.
+    pub(crate) fn channel(&self, channel: &str) -> String {
+        self.key(format_args!("{channel}"))
     }
 
     /// Runs one command through the breaker.

@@ -39,3 +39,48 @@ async fn own_writes_show_at_once_and_other_nodes_writes_within_the_ttl() {
     tokio::time::sleep(ttl + Duration::from_millis(50)).await;
     assert_eq!(cached.billing(a).await.unwrap().unwrap().account.plan, Plan::Scale, "after it");
 }
+
+/// Two nodes on one database and one Redis: a change made through one node's stores reaches the
+/// other's copies by pub/sub, long before their life (a minute here) would end; a node's own
+/// message does not make it forget again.
+#[tokio::test]
+async fn other_nodes_forget_at_once_when_redis_carries_the_news() {
+    use jobin_adapters::principal_news::PrincipalNews;
+    let Some((redis_a, prefix)) = jobin_adapters::testing::redis().await else { return };
+    let redis_b = jobin_adapters::testing::redis_peer(&prefix).await.unwrap();
+    let db = sqlite_memory().await.unwrap();
+    let acct = account(&db, "news@example.com").await;
+    let database: Arc<dyn BillingStore> = Arc::new(SqlBillingStore::new(db.clone()));
+    let ttl = Duration::from_secs(60);
+    let node = |redis: jobin_adapters::redis::Redis| {
+        let database = database.clone();
+        async move {
+            let cache = Arc::new(PrincipalCache::new(ttl));
+            let news = PrincipalNews::start(&redis, cache.clone()).await.unwrap();
+            cache.announce_with(news.announcer(&redis));
+            CachedBillingStore::new(database, cache)
+        }
+    };
+    let (a, b) = (node(redis_a).await, node(redis_b).await);
+    assert_eq!(plan_on(&b, acct).await, Plan::Free, "node B keeps a copy");
+
+    let changed = std::time::Instant::now();
+    assert!(a.apply_event("evt_news", Some(acct), &plan(Plan::Pro), t(1)).await.unwrap());
+    assert_eq!(plan_on(&a, acct).await, Plan::Pro, "at once on the node that made the change");
+    loop {
+        if plan_on(&b, acct).await == Plan::Pro {
+            break;
+        }
+        assert!(changed.elapsed() < Duration::from_secs(2), "node B still serves its copy after 2 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A change straight to the database (no news) is not seen before the copy's life ends: the
+    // copy above was forgotten by the message, not by its life.
+    assert!(database.apply_event("evt_silent", Some(acct), &plan(Plan::Scale), t(2)).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(plan_on(&b, acct).await, Plan::Pro, "no news, the copy stands");
+}
+
+async fn plan_on(store: &CachedBillingStore, account: jobin_core::domain::AccountId) -> Plan {
+    store.billing(account).await.unwrap().unwrap().account.plan
+}

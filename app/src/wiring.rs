@@ -9,6 +9,7 @@ use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
 use jobin_adapters::metrics::{MeteredCache, MeteredLlm, MeteredSource};
 use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
 use jobin_adapters::principal_cache::{CachedBillingStore, CachedKeyStore, PRINCIPAL_TTL, PrincipalCache};
+use jobin_adapters::principal_news::PrincipalNews;
 use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
@@ -83,6 +84,19 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     // Authenticated requests read keys and plans from memory for a few seconds; this node's own
     // changes forget them at once (adapters::principal_cache).
     let principals = Arc::new(PrincipalCache::new(PRINCIPAL_TTL));
+    if let Some(r) = conn.redis.clone() {
+        // Several nodes: each hears of the others' key and plan changes at once (pub/sub); until
+        // it is subscribed, or if a message is lost, the copies' life is the bound.
+        let principals = principals.clone();
+        tokio::spawn(async move {
+            match PrincipalNews::start(&r, principals.clone()).await {
+                Ok(news) => principals.announce_with(news.announcer(&r)),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "key and plan changes from other nodes show within the cache's life only")
+                }
+            }
+        });
+    }
     let c = Common {
         clock: Arc::new(SystemClock),
         entropy,
