@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 /// mimalloc gives freed memory back to the system: under glibc's allocator each blocking thread's
 /// arena kept the 19 MiB argon2 buffers of a login burst, and the process stayed at 0.7 GB
-/// (BENCHMARKS.md, "Login burst").
+/// (BENCHMARKS.md, "Login burst"). Built without transparent huge pages (`no_thp`): with them,
+/// each 2 MiB its arenas touched stayed resident, and an idle node held 72 MB instead of 52
+/// (BENCHMARKS.md, "The fast path").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
