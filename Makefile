@@ -106,6 +106,6 @@ bench-analytics:
 bench-tracker:
 	$(CARGO) bench --locked -p jobin-benches --bench tracker
 
-## bench: load benchmark (wrk; release build): authenticated vs /health, embedded and PostgreSQL+Redis
+## bench: load benchmark (wrk + open loop; release build): /auth/me and a cached search vs /health, embedded and PostgreSQL+Redis; JOBIN_BENCH_BEFORE=<binary> adds a before column
 bench:
 	bench/load.sh

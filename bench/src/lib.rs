@@ -1,1 +1,2 @@
-//! Benchmarks live in `benches/`; this crate has no library code.
+//! Benchmarks live in `benches/`, the fixed-rate load generator in `src/bin/openloop.rs`; this
+//! crate has no library code.
