@@ -78,6 +78,8 @@ async fn every_series_moves_with_its_event() {
     // HTTP: by operation (never by raw path), status and latency.
     assert_eq!(s.get_with_key("/v1/jobs/search?q=metrics%20engineer", &key).await.status, 200);
     assert_eq!(s.get_with_key("/v1/jobs/search?q=metrics%20engineer", &key).await.status, 200);
+    // The third is answered with the node's copy of the second's encoded body.
+    assert_eq!(s.get_with_key("/v1/jobs/search?q=metrics%20engineer", &key).await.status, 200);
     assert_eq!(s.get_with_key("/jobs/search?q=", &key).await.status, 400);
     assert_eq!(s.send(s.http.get(s.url("/no/such/path-9f2c"))).await.status, 404);
     // Tracker: the third request of the minute is refused (limit 2).
@@ -111,7 +113,7 @@ async fn every_series_moves_with_its_event() {
         after = scrape(&s).await;
     }
 
-    assert!(http(&after, "search_jobs", "200") >= http(&before, "search_jobs", "200") + 2.0, "{after}");
+    assert!(http(&after, "search_jobs", "200") >= http(&before, "search_jobs", "200") + 3.0, "{after}");
     let old = |t: &str| http(t, "search_jobs_unversioned", "400");
     assert!(old(&after) >= old(&before) + 1.0, "the unversioned path is its own documented operation");
     assert!(http(&after, "unmatched", "404") >= 1.0);
@@ -130,6 +132,11 @@ async fn every_series_moves_with_its_event() {
     };
     assert!(cache(&after, "miss") > cache(&before, "miss"));
     assert!(cache(&after, "hit") > cache(&before, "hit"));
+    let copies = |t: &str, result: &str| {
+        value(t, "jobin_cache_requests_total", &[("cache", "search_body"), ("result", result)]).unwrap_or(0.0)
+    };
+    assert!(copies(&after, "miss") >= copies(&before, "miss") + 2.0, "no copy for the first two");
+    assert!(copies(&after, "hit") >= copies(&before, "hit") + 1.0, "the third is a copy");
 
     // Limits: the tracker refusal, by class.
     let refusals = |t: &str| value(t, "jobin_rate_limit_refusals_total", &[("class", "tracker")]).unwrap_or(0.0);
