@@ -7,7 +7,7 @@ TEST_REDIS_URL := $(or $(JOBIN_TEST_REDIS_URL),redis://127.0.0.1:6379)
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run install demo test lint fmt fmt-check openapi openapi-check openapi-lint sdk sdk-test fuzz arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker
+.PHONY: run install demo test lint fmt fmt-check openapi openapi-check openapi-lint sdk sdk-test fuzz arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker bench-matching
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -105,6 +105,10 @@ bench-analytics:
 ## bench-tracker: tracker list pages over 100,000 applications in one account (JOBIN_BENCH_APPLICATIONS), SQLite and PostgreSQL
 bench-tracker:
 	$(CARGO) bench --locked -p jobin-benches --bench tracker
+
+## bench-matching: saved-search matching, 1,000 postings against 10,000 saved searches (word index vs testing each)
+bench-matching:
+	$(CARGO) bench --locked -p jobin-benches --bench matching
 
 ## bench: load benchmark (wrk + open loop; release build): /auth/me and a cached search vs /health, embedded and PostgreSQL+Redis; JOBIN_BENCH_BEFORE=<binary> adds a before column
 bench:

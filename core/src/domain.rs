@@ -19,6 +19,7 @@ pub mod password;
 pub mod plan;
 pub mod plan_catalog;
 pub mod routing;
+pub mod saved_search;
 pub mod scope;
 pub mod secret;
 pub mod skills;
