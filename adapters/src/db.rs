@@ -6,12 +6,14 @@ pub mod entities;
 pub mod job_store;
 pub mod key_store;
 pub mod migrations;
+pub mod saved_search_store;
 pub mod usage_log;
 
 pub use application_store::SqlApplicationStore;
 pub use billing_store::SqlBillingStore;
 pub use job_store::SqlJobStore;
 pub use key_store::SqlKeyStore;
+pub use saved_search_store::SqlSavedSearchStore;
 pub use usage_log::SqlUsageLog;
 
 use anyhow::Context;

@@ -17,6 +17,7 @@ pub mod notifier;
 pub mod password;
 pub mod payment;
 pub mod reachable;
+pub mod saved_search_store;
 pub mod timer;
 pub mod token;
 pub mod usage;
@@ -48,6 +49,7 @@ pub use payment::{
     PortalVisit, WebhookDelivery, WebhookReadError,
 };
 pub use reachable::Reachable;
+pub use saved_search_store::{Created, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError};
 pub use timer::Timer;
 pub use token::{AccessClaims, TokenError, TokenSigner};
 pub use usage::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};

@@ -275,3 +275,34 @@ pub mod application_event {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod saved_search {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "saved_searches")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub name: String,
+        pub q: String,
+        pub location: Option<String>,
+        pub country: Option<String>,
+        pub remote: bool,
+        /// Board names, space-separated.
+        pub sources: String,
+        pub salary_min: Option<i64>,
+        pub salary_currency: Option<String>,
+        /// Type names, space-separated.
+        pub employment_types: String,
+        pub workplace_types: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -13,6 +13,7 @@ mod m20261130_000010_unique_customer;
 mod m20261130_000011_login_lineage;
 mod m20261130_000012_applications;
 mod m20261130_000013_application_search;
+mod m20261206_000014_saved_searches;
 
 use sea_orm_migration::prelude::*;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_login_lineage::Migration),
             Box::new(m20261130_000012_applications::Migration),
             Box::new(m20261130_000013_application_search::Migration),
+            Box::new(m20261206_000014_saved_searches::Migration),
         ]
     }
 }
@@ -200,6 +202,29 @@ pub(crate) enum JobSeq {
 
 /// Applies every migration before `name` (a migration's tests put rows in the old schema, then run
 /// the rest).
+#[derive(DeriveIden)]
+pub(crate) enum SavedSearches {
+    Table,
+    Id,
+    AccountId,
+    Name,
+    Q,
+    Location,
+    /// ISO 3166-1 alpha-2, lower case, as a request gives it.
+    Country,
+    Remote,
+    /// Board names, space-separated.
+    Sources,
+    /// Yearly amount.
+    SalaryMin,
+    SalaryCurrency,
+    /// Type names, space-separated.
+    EmploymentTypes,
+    WorkplaceTypes,
+    CreatedAt,
+    UpdatedAt,
+}
+
 #[cfg(test)]
 pub(crate) async fn up_to_before(db: &sea_orm::DatabaseConnection, name: &str) {
     let before = Migrator::migrations()

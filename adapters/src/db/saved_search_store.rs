@@ -1,0 +1,188 @@
+//! `SavedSearchStore` over sea-orm (SQLite and PostgreSQL). Every statement but `all` filters by
+//! account. The criteria are stored as the client's values and checked again when read, so a row
+//! is only ever returned as a valid search.
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use jobin_core::domain::AccountId;
+use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
+use jobin_core::ports::{Created, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::entities::{account, saved_search};
+
+#[derive(Clone)]
+pub struct SqlSavedSearchStore {
+    db: DatabaseConnection,
+}
+
+impl SqlSavedSearchStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn err(context: &'static str) -> impl FnOnce(DbErr) -> SavedSearchStoreError {
+    move |e| {
+        if super::is_unavailable(&e) {
+            SavedSearchStoreError::Unavailable(anyhow::Error::new(e).context(context))
+        } else {
+            SavedSearchStoreError::Failed(anyhow::Error::new(e).context(context))
+        }
+    }
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
+}
+
+fn to_search(m: saved_search::Model) -> Result<SavedSearch, SavedSearchStoreError> {
+    let criteria = SearchCriteria::parse(RawCriteria {
+        q: Some(m.q),
+        location: m.location,
+        country: m.country,
+        remote: Some(m.remote),
+        sources: words(&m.sources),
+        salary_min: m.salary_min.and_then(|v| u64::try_from(v).ok()),
+        salary_currency: m.salary_currency,
+        employment_types: words(&m.employment_types),
+        workplace_types: words(&m.workplace_types),
+    })
+    .map_err(|e| SavedSearchStoreError::Failed(anyhow!("saved search {}: stored {e}", m.id)))?;
+    Ok(SavedSearch {
+        id: m.id,
+        account: AccountId(m.account_id),
+        name: m.name,
+        criteria,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+/// The columns of `name` and `criteria`, as a request would give them.
+fn set_fields(row: &mut saved_search::ActiveModel, name: String, c: &SearchCriteria) {
+    let join = |names: Vec<&str>| names.join(" ");
+    row.name = Set(name);
+    row.q = Set(c.q.clone());
+    row.location = Set(c.location.clone());
+    row.country = Set(c.country.map(|k| k.code().to_owned()));
+    row.remote = Set(c.remote);
+    row.sources = Set(join(c.sources.iter().map(|s| s.as_str()).collect()));
+    row.salary_min = Set(c.salary_floor.as_ref().map(|f| i64::try_from(f.annual).unwrap_or(i64::MAX)));
+    row.salary_currency = Set(c.salary_floor.as_ref().map(|f| f.currency.clone()));
+    row.employment_types = Set(join(c.employment_types.iter().map(|t| t.as_str()).collect()));
+    row.workplace_types = Set(join(c.workplace_types.iter().map(|t| t.as_str()).collect()));
+}
+
+#[async_trait]
+impl SavedSearchStore for SqlSavedSearchStore {
+    async fn create(
+        &self,
+        account: AccountId,
+        name: String,
+        criteria: SearchCriteria,
+        cap: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Created, SavedSearchStoreError> {
+        let txn = self.db.begin().await.map_err(err("beginning a saved-search insert"))?;
+        // One writer per account at a time: the count below is then the count at the insert.
+        // (SQLite runs one write transaction at a time already.)
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            account::Entity::find_by_id(account.0)
+                .lock_exclusive()
+                .one(&txn)
+                .await
+                .map_err(err("locking the account"))?;
+        }
+        let held = saved_search::Entity::find()
+            .filter(saved_search::Column::AccountId.eq(account.0))
+            .count(&txn)
+            .await
+            .map_err(err("counting saved searches"))?;
+        if held >= cap {
+            return Ok(Created::AtCap { cap });
+        }
+        let mut row = saved_search::ActiveModel {
+            account_id: Set(account.0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        set_fields(&mut row, name, &criteria);
+        let m = row.insert(&txn).await.map_err(err("inserting a saved search"))?;
+        txn.commit().await.map_err(err("committing a saved search"))?;
+        Ok(Created::Saved(Box::new(to_search(m)?)))
+    }
+
+    async fn get(&self, account: AccountId, id: i64) -> Result<Option<SavedSearch>, SavedSearchStoreError> {
+        saved_search::Entity::find_by_id(id)
+            .filter(saved_search::Column::AccountId.eq(account.0))
+            .one(&self.db)
+            .await
+            .map_err(err("reading a saved search"))?
+            .map(to_search)
+            .transpose()
+    }
+
+    async fn update(
+        &self,
+        account: AccountId,
+        id: i64,
+        name: String,
+        criteria: SearchCriteria,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError> {
+        let found = saved_search::Entity::find_by_id(id)
+            .filter(saved_search::Column::AccountId.eq(account.0))
+            .one(&self.db)
+            .await
+            .map_err(err("reading a saved search"))?;
+        let Some(found) = found else { return Ok(None) };
+        let mut row: saved_search::ActiveModel = found.into();
+        set_fields(&mut row, name, &criteria);
+        row.updated_at = Set(now);
+        let m = row.update(&self.db).await.map_err(err("updating a saved search"))?;
+        to_search(m).map(Some)
+    }
+
+    async fn delete(&self, account: AccountId, id: i64) -> Result<bool, SavedSearchStoreError> {
+        let r = saved_search::Entity::delete_many()
+            .filter(saved_search::Column::Id.eq(id))
+            .filter(saved_search::Column::AccountId.eq(account.0))
+            .exec(&self.db)
+            .await
+            .map_err(err("deleting a saved search"))?;
+        Ok(r.rows_affected > 0)
+    }
+
+    async fn list(
+        &self,
+        account: AccountId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<SavedSearchPage, SavedSearchStoreError> {
+        let mine = || saved_search::Entity::find().filter(saved_search::Column::AccountId.eq(account.0));
+        let total = mine().count(&self.db).await.map_err(err("counting saved searches"))?;
+        let rows = mine()
+            .order_by_asc(saved_search::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err("listing saved searches"))?;
+        Ok(SavedSearchPage { items: rows.into_iter().map(to_search).collect::<Result<_, _>>()?, total })
+    }
+
+    async fn all(&self) -> Result<Vec<SavedSearch>, SavedSearchStoreError> {
+        let rows = saved_search::Entity::find()
+            .order_by_asc(saved_search::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(err("reading every saved search"))?;
+        rows.into_iter().map(to_search).collect()
+    }
+}

@@ -1,0 +1,138 @@
+//! One `SavedSearchStore` contract, run against SQLite (in memory) and PostgreSQL: saved searches
+//! round-trip every criterion, belong to one account, and never pass the plan's cap, even when
+//! created concurrently.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
+
+use chrono::{DateTime, Utc};
+use jobin_adapters::contract_suite;
+use jobin_adapters::db::SqlSavedSearchStore;
+use jobin_adapters::testing::{account, contract};
+use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
+use jobin_core::ports::{Created, SavedSearch, SavedSearchStore};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+fn t(s: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap()
+}
+
+fn every_field() -> SearchCriteria {
+    SearchCriteria::parse(RawCriteria {
+        q: Some("Data Engineer (Rust)".into()),
+        location: Some("Leeds".into()),
+        country: Some("gb".into()),
+        remote: Some(true),
+        sources: vec!["reed".into(), "adzuna".into()],
+        salary_min: Some(65_000),
+        salary_currency: Some("GBP".into()),
+        employment_types: vec!["contract".into(), "full_time".into()],
+        workplace_types: vec!["hybrid".into(), "remote".into()],
+    })
+    .unwrap()
+}
+
+fn plain(q: &str) -> SearchCriteria {
+    SearchCriteria::parse(RawCriteria { q: Some(q.into()), ..Default::default() }).unwrap()
+}
+
+async fn saved(store: &SqlSavedSearchStore, a: jobin_core::domain::AccountId, name: &str, cap: u64) -> SavedSearch {
+    match store.create(a, name.into(), plain(name), cap, t(1)).await.unwrap() {
+        Created::Saved(s) => *s,
+        other => panic!("not saved: {other:?}"),
+    }
+}
+
+async fn searches_round_trip_every_criterion((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let a = account(&db, "a@example.com").await;
+    let Created::Saved(s) = store.create(a, "Rust in Leeds".into(), every_field(), 10, t(5)).await.unwrap() else {
+        panic!("under the cap")
+    };
+    let s = *s;
+    assert_eq!((s.account, s.name.as_str(), &s.criteria), (a, "Rust in Leeds", &every_field()));
+    assert_eq!((s.created_at, s.updated_at), (t(5), t(5)));
+    assert_eq!(store.get(a, s.id).await.unwrap(), Some(s.clone()));
+    assert_eq!(store.all().await.unwrap(), vec![s.clone()]);
+
+    let mut changed = plain("python");
+    changed.country = None;
+    let u = store.update(a, s.id, "Python anywhere".into(), changed.clone(), t(9)).await.unwrap().unwrap();
+    assert_eq!((u.name.as_str(), &u.criteria, u.created_at, u.updated_at), ("Python anywhere", &changed, t(5), t(9)));
+    assert_eq!(store.get(a, s.id).await.unwrap(), Some(u));
+    assert!(store.delete(a, s.id).await.unwrap());
+    assert_eq!(store.get(a, s.id).await.unwrap(), None);
+    assert!(!store.delete(a, s.id).await.unwrap(), "already gone");
+}
+
+async fn a_search_belongs_to_its_account_only((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let (a, b) = (account(&db, "a@example.com").await, account(&db, "b@example.com").await);
+    let s = saved(&store, a, "rust", 10).await;
+    let theirs = saved(&store, b, "python", 10).await;
+    assert_eq!(store.get(b, s.id).await.unwrap(), None);
+    assert_eq!(store.update(b, s.id, "x".into(), plain("x"), t(2)).await.unwrap(), None);
+    assert!(!store.delete(b, s.id).await.unwrap());
+    assert_eq!(store.get(a, s.id).await.unwrap().unwrap().name, "rust", "untouched");
+    let page = store.list(b, 0, 10).await.unwrap();
+    assert_eq!((page.items, page.total), (vec![theirs.clone()], 1));
+    assert_eq!(store.all().await.unwrap(), vec![s, theirs], "every account's, by id");
+}
+
+async fn the_cap_holds_and_a_refusal_writes_nothing((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let a = account(&db, "a@example.com").await;
+    saved(&store, a, "one", 2).await;
+    saved(&store, a, "two", 2).await;
+    assert_eq!(store.create(a, "three".into(), plain("three"), 2, t(3)).await.unwrap(), Created::AtCap { cap: 2 });
+    assert_eq!(store.list(a, 0, 10).await.unwrap().total, 2);
+    // A higher cap (a bigger plan) lets more in; another account has its own count.
+    saved(&store, a, "three", 3).await;
+    let b = account(&db, "b@example.com").await;
+    saved(&store, b, "one", 1).await;
+}
+
+async fn concurrent_creates_never_pass_the_cap((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let a = account(&db, "a@example.com").await;
+    let store = Arc::new(store);
+    let tries = (0..12).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.create(a, format!("s{i}"), plain("rust"), 5, t(i)).await.unwrap() })
+    });
+    let mut saved = 0;
+    for r in futures::future::join_all(tries).await {
+        if matches!(r.unwrap(), Created::Saved(_)) {
+            saved += 1;
+        }
+    }
+    assert_eq!(saved, 5);
+    assert_eq!(store.list(a, 0, 100).await.unwrap().total, 5);
+}
+
+async fn lists_page_by_id_without_overlap_or_gaps((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let a = account(&db, "a@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(saved(&store, a, &format!("s{i}"), 100).await.id);
+    }
+    let mut seen = Vec::new();
+    for offset in (0..8).step_by(3) {
+        let page = store.list(a, offset, 3).await.unwrap();
+        assert_eq!(page.total, 7);
+        seen.extend(page.items.iter().map(|s| s.id));
+    }
+    assert_eq!(seen, ids);
+    assert!(store.list(a, 100, 3).await.unwrap().items.is_empty());
+}
+
+fn database(db: DatabaseConnection) -> (SqlSavedSearchStore, DatabaseConnection) {
+    (SqlSavedSearchStore::new(db.clone()), db)
+}
+
+contract_suite! {
+    cases: [searches_round_trip_every_criterion,
+    a_search_belongs_to_its_account_only,
+    the_cap_holds_and_a_refusal_writes_nothing,
+    concurrent_creates_never_pass_the_cap,
+    lists_page_by_id_without_overlap_or_gaps];
+    sqlite => contract::sqlite(database),
+    #[ignore = "needs PostgreSQL"]
+    postgres => contract::postgres(database),
+}

@@ -1,0 +1,85 @@
+//! Saved searches, per account (issue 20). Every read and write but [`SavedSearchStore::all`]
+//! names the account: another account's search is as absent as one that never existed.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::AccountId;
+use crate::domain::saved_search::SearchCriteria;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SavedSearchStoreError {
+    /// The store cannot be reached: an outage.
+    #[error("the saved-search store is unreachable")]
+    Unavailable(#[source] anyhow::Error),
+    /// The store answered but failed the operation (or holds a row that no longer checks): a
+    /// defect.
+    #[error("the saved-search store failed the operation")]
+    Failed(#[source] anyhow::Error),
+}
+
+/// A stored saved search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedSearch {
+    pub id: i64,
+    pub account: AccountId,
+    pub name: String,
+    pub criteria: SearchCriteria,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What `create` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    Saved(Box<SavedSearch>),
+    /// The account already holds `cap` saved searches; nothing was written.
+    AtCap {
+        cap: u64,
+    },
+}
+
+/// One slice of an account's saved searches (by id), and how many it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedSearchPage {
+    pub items: Vec<SavedSearch>,
+    pub total: u64,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SavedSearchStore: Send + Sync {
+    /// Stores a new saved search of `account` unless it already holds `cap` of them; the count
+    /// and the insert are one step, so concurrent creates never pass the cap.
+    async fn create(
+        &self,
+        account: AccountId,
+        name: String,
+        criteria: SearchCriteria,
+        cap: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Created, SavedSearchStoreError>;
+
+    /// `Ok(None)` when `account` has no saved search `id`.
+    async fn get(&self, account: AccountId, id: i64) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
+
+    /// Replaces the name and criteria; `Ok(None)` when there is no such search (nothing written).
+    async fn update(
+        &self,
+        account: AccountId,
+        id: i64,
+        name: String,
+        criteria: SearchCriteria,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
+
+    /// `Ok(false)` when there is no such search.
+    async fn delete(&self, account: AccountId, id: i64) -> Result<bool, SavedSearchStoreError>;
+
+    /// `account`'s saved searches by id, `limit` of them after skipping `offset`, and the total.
+    async fn list(&self, account: AccountId, offset: u64, limit: u64)
+    -> Result<SavedSearchPage, SavedSearchStoreError>;
+
+    /// Every saved search of every account, by id (what matching indexes).
+    async fn all(&self) -> Result<Vec<SavedSearch>, SavedSearchStoreError>;
+}
