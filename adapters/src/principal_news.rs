@@ -12,6 +12,7 @@ use fred::clients::SubscriberClient;
 use fred::interfaces::{EventInterface, PubsubInterface};
 use jobin_core::domain::AccountId;
 use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
 
 /// The channel (under the Redis prefix).
 const CHANNEL: &str = "principals:changed";
@@ -52,7 +53,16 @@ impl PrincipalNews {
         let own = format!("{node} ");
         let heard = cache.clone();
         tokio::spawn(async move {
-            while let Ok(m) = messages.recv().await {
+            loop {
+                let m = match messages.recv().await {
+                    Ok(m) => m,
+                    // Messages were dropped for want of room: which accounts is unknown.
+                    Err(RecvError::Lagged(_)) => {
+                        heard.forget_all();
+                        continue;
+                    }
+                    Err(RecvError::Closed) => break,
+                };
                 let Some(text) = m.value.as_str() else { continue };
                 if text.starts_with(&own) {
                     continue;
