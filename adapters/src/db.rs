@@ -13,7 +13,7 @@ pub use application_store::SqlApplicationStore;
 pub use billing_store::SqlBillingStore;
 pub use job_store::SqlJobStore;
 pub use key_store::SqlKeyStore;
-pub use saved_search_store::SqlSavedSearchStore;
+pub use saved_search_store::{SqlMatchStore, SqlSavedSearchStore};
 pub use usage_log::SqlUsageLog;
 
 use anyhow::Context;

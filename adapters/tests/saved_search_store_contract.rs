@@ -1,15 +1,16 @@
 //! One `SavedSearchStore` contract, run against SQLite (in memory) and PostgreSQL: saved searches
 //! round-trip every criterion, belong to one account, and never pass the plan's cap, even when
-//! created concurrently.
+//! created concurrently; a match is recorded once per search, posting and version, and the
+//! matcher's cursor only moves forward.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 use chrono::{DateTime, Utc};
 use jobin_adapters::contract_suite;
-use jobin_adapters::db::SqlSavedSearchStore;
+use jobin_adapters::db::{SqlMatchStore, SqlSavedSearchStore};
 use jobin_adapters::testing::{account, contract};
 use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
-use jobin_core::ports::{Created, SavedSearch, SavedSearchStore};
+use jobin_core::ports::{Created, MatchStore, NewMatch, SavedSearch, SavedSearchStore};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -122,6 +123,56 @@ async fn lists_page_by_id_without_overlap_or_gaps((store, db): (SqlSavedSearchSt
     assert!(store.list(a, 100, 3).await.unwrap().items.is_empty());
 }
 
+fn matched(search: &SavedSearch, job: &str, version: i64, seq: i64) -> NewMatch {
+    NewMatch {
+        search: search.id,
+        account: search.account,
+        job_id: job.into(),
+        job_updated_at: t(version),
+        seq,
+        created_at: t(100 + seq),
+    }
+}
+
+async fn a_match_is_recorded_once_per_search_job_and_version((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let a = account(&db, "a@example.com").await;
+    let (rust, python) = (saved(&store, a, "rust", 10).await, saved(&store, a, "python", 10).await);
+    let matches = SqlMatchStore::new(db.clone());
+    let first = [matched(&rust, "reed:1", 1, 1), matched(&rust, "reed:2", 1, 2), matched(&python, "reed:1", 1, 1)];
+    assert_eq!(matches.record(&first).await.unwrap(), 3);
+    // A retry of the same run, a repeat inside one batch, and one real change (a new version).
+    let again = [
+        matched(&rust, "reed:1", 1, 1),
+        matched(&rust, "reed:1", 5, 3),
+        matched(&rust, "reed:1", 5, 3),
+        matched(&python, "reed:1", 1, 1),
+    ];
+    assert_eq!(matches.record(&again).await.unwrap(), 1, "only the new version is new");
+    assert_eq!(matches.record(&[]).await.unwrap(), 0);
+    let recent = matches.recent(a, rust.id, 10).await.unwrap();
+    let seen: Vec<(&str, i64)> = recent.iter().map(|m| (m.event.job_id.as_str(), m.event.seq)).collect();
+    assert_eq!(seen, [("reed:1", 3), ("reed:2", 2), ("reed:1", 1)], "newest first");
+    assert_eq!(recent[0].event, matched(&rust, "reed:1", 5, 3), "every field round-trips");
+    assert_eq!(matches.recent(a, rust.id, 1).await.unwrap().len(), 1);
+    let b = account(&db, "b@example.com").await;
+    assert!(matches.recent(b, rust.id, 10).await.unwrap().is_empty(), "another account sees none");
+    // Deleting the search deletes its matches.
+    assert!(store.delete(a, rust.id).await.unwrap());
+    assert!(matches.recent(a, rust.id, 10).await.unwrap().is_empty());
+    assert_eq!(matches.recent(a, python.id, 10).await.unwrap().len(), 1);
+}
+
+async fn the_cursor_starts_at_zero_and_only_moves_forward((_, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let matches = SqlMatchStore::new(db);
+    assert_eq!(matches.cursor().await.unwrap(), 0);
+    matches.advance(42).await.unwrap();
+    assert_eq!(matches.cursor().await.unwrap(), 42);
+    matches.advance(7).await.unwrap();
+    assert_eq!(matches.cursor().await.unwrap(), 42, "never back");
+    matches.advance(43).await.unwrap();
+    assert_eq!(matches.cursor().await.unwrap(), 43);
+}
+
 fn database(db: DatabaseConnection) -> (SqlSavedSearchStore, DatabaseConnection) {
     (SqlSavedSearchStore::new(db.clone()), db)
 }
@@ -131,7 +182,9 @@ contract_suite! {
     a_search_belongs_to_its_account_only,
     the_cap_holds_and_a_refusal_writes_nothing,
     concurrent_creates_never_pass_the_cap,
-    lists_page_by_id_without_overlap_or_gaps];
+    lists_page_by_id_without_overlap_or_gaps,
+    a_match_is_recorded_once_per_search_job_and_version,
+    the_cursor_starts_at_zero_and_only_moves_forward];
     sqlite => contract::sqlite(database),
     #[ignore = "needs PostgreSQL"]
     postgres => contract::postgres(database),

@@ -13,6 +13,7 @@ pub mod job_store;
 pub mod key_store;
 pub mod llm;
 pub mod lock;
+pub mod match_store;
 pub mod notifier;
 pub mod password;
 pub mod payment;
@@ -42,6 +43,7 @@ pub use key_store::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, Re
 pub use llm::MockLlmProvider;
 pub use llm::{ExtractItem, FitFacts, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};
 pub use lock::{Lock, LockError, LockToken};
+pub use match_store::{MatchEvent, MatchStore, NewMatch};
 pub use notifier::{Notice, Notifier, NotifyError};
 pub use password::{HashError, PasswordHasher};
 pub use payment::{

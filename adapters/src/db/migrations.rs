@@ -14,6 +14,7 @@ mod m20261130_000011_login_lineage;
 mod m20261130_000012_applications;
 mod m20261130_000013_application_search;
 mod m20261206_000014_saved_searches;
+mod m20261206_000015_search_matches;
 
 use sea_orm_migration::prelude::*;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_applications::Migration),
             Box::new(m20261130_000013_application_search::Migration),
             Box::new(m20261206_000014_saved_searches::Migration),
+            Box::new(m20261206_000015_search_matches::Migration),
         ]
     }
 }
@@ -223,6 +225,27 @@ pub(crate) enum SavedSearches {
     WorkplaceTypes,
     CreatedAt,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum SearchMatches {
+    Table,
+    Id,
+    SearchId,
+    AccountId,
+    JobId,
+    /// The posting's `updated_at` when it matched: its version.
+    JobUpdatedAt,
+    Seq,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum MatcherCursor {
+    Table,
+    /// Always 1: one row.
+    Id,
+    Seq,
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `SavedSearchStore` over sea-orm (SQLite and PostgreSQL). Every statement but `all` filters by
+//! `SavedSearchStore` and `MatchStore` over sea-orm (SQLite and PostgreSQL). Every statement but `all` filters by
 //! account. The criteria are stored as the client's values and checked again when read, so a row
 //! is only ever returned as a valid search.
 
@@ -7,13 +7,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jobin_core::domain::AccountId;
 use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
-use jobin_core::ports::{Created, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError};
+use jobin_core::ports::{
+    Created, MatchEvent, MatchStore, NewMatch, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError,
+};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::entities::{account, saved_search};
+use super::entities::{account, matcher_cursor, saved_search, search_match};
 
 #[derive(Clone)]
 pub struct SqlSavedSearchStore {
@@ -186,3 +189,108 @@ impl SavedSearchStore for SqlSavedSearchStore {
         rows.into_iter().map(to_search).collect()
     }
 }
+
+/// `MatchStore` over sea-orm: a unique index on (search, job, version) makes a repeated match a
+/// skipped row (`ON CONFLICT DO NOTHING`), and the cursor one row that only moves forward.
+#[derive(Clone)]
+pub struct SqlMatchStore {
+    db: DatabaseConnection,
+}
+
+impl SqlMatchStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// Matches per INSERT: 7 values each, far under the backends' bind-parameter limits.
+const MATCH_CHUNK: usize = 500;
+
+#[async_trait]
+impl MatchStore for SqlMatchStore {
+    async fn record(&self, matches: &[NewMatch]) -> Result<usize, SavedSearchStoreError> {
+        let mut new = 0;
+        for chunk in matches.chunks(MATCH_CHUNK) {
+            let rows = chunk.iter().map(|m| search_match::ActiveModel {
+                search_id: Set(m.search),
+                account_id: Set(m.account.0),
+                job_id: Set(m.job_id.clone()),
+                job_updated_at: Set(m.job_updated_at),
+                seq: Set(m.seq),
+                created_at: Set(m.created_at),
+                ..Default::default()
+            });
+            let conflict = OnConflict::columns([
+                search_match::Column::SearchId,
+                search_match::Column::JobId,
+                search_match::Column::JobUpdatedAt,
+            ])
+            .do_nothing()
+            .to_owned();
+            new += search_match::Entity::insert_many(rows)
+                .on_conflict(conflict)
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(err("recording matches"))?;
+        }
+        Ok(usize::try_from(new).unwrap_or(usize::MAX))
+    }
+
+    async fn cursor(&self) -> Result<i64, SavedSearchStoreError> {
+        let row = matcher_cursor::Entity::find_by_id(CURSOR_ROW)
+            .one(&self.db)
+            .await
+            .map_err(err("reading the matcher cursor"))?;
+        Ok(row.map_or(0, |r| r.seq))
+    }
+
+    async fn advance(&self, seq: i64) -> Result<(), SavedSearchStoreError> {
+        let first = matcher_cursor::ActiveModel { id: Set(CURSOR_ROW), seq: Set(0) };
+        matcher_cursor::Entity::insert(first)
+            .on_conflict(OnConflict::column(matcher_cursor::Column::Id).do_nothing().to_owned())
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(err("creating the matcher cursor"))?;
+        matcher_cursor::Entity::update_many()
+            .col_expr(matcher_cursor::Column::Seq, Expr::value(seq))
+            .filter(matcher_cursor::Column::Id.eq(CURSOR_ROW))
+            .filter(matcher_cursor::Column::Seq.lt(seq))
+            .exec(&self.db)
+            .await
+            .map_err(err("moving the matcher cursor"))?;
+        Ok(())
+    }
+
+    async fn recent(
+        &self,
+        account: AccountId,
+        search: i64,
+        limit: u64,
+    ) -> Result<Vec<MatchEvent>, SavedSearchStoreError> {
+        let rows = search_match::Entity::find()
+            .filter(search_match::Column::AccountId.eq(account.0))
+            .filter(search_match::Column::SearchId.eq(search))
+            .order_by_desc(search_match::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err("reading matches"))?;
+        Ok(rows
+            .into_iter()
+            .map(|m| MatchEvent {
+                id: m.id,
+                event: NewMatch {
+                    search: m.search_id,
+                    account: AccountId(m.account_id),
+                    job_id: m.job_id,
+                    job_updated_at: m.job_updated_at,
+                    seq: m.seq,
+                    created_at: m.created_at,
+                },
+            })
+            .collect())
+    }
+}
+
+/// The cursor's one row.
+const CURSOR_ROW: i16 = 1;

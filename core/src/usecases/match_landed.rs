@@ -1,0 +1,104 @@
+//! Matching postings as they land (issue 20): reads the job store's change stream (`seq`) from
+//! where the last run stopped — exactly the postings inserted, changed or back from expiry since
+//! then, each with its version (`updated_at`) — finds the saved searches each matches through the
+//! word index, records one match per (search, posting, version), then moves the cursor past the
+//! page. A run that stops half-way is run again from the cursor: the matches it had recorded are
+//! skipped (the store keeps each once), so none is produced twice and none is lost. A search
+//! matches only postings of versions at or after its creation (a new search does not report the
+//! corpus as it was). One node runs it at a time (the caller holds the lock).
+
+use std::sync::Arc;
+
+use crate::domain::saved_search::SearchIndex;
+use crate::ports::{
+    Clock, FeedQuery, JobStore, JobStoreError, MatchStore, NewMatch, SavedSearchStore, SavedSearchStoreError,
+};
+use crate::{Code, ErrorCode};
+
+/// Postings read per page of the change stream.
+pub const MATCH_PAGE: usize = 1_000;
+
+pub struct MatchLanded {
+    pub searches: Arc<dyn SavedSearchStore>,
+    pub jobs: Arc<dyn JobStore>,
+    pub matches: Arc<dyn MatchStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MatchRun {
+    /// Postings read from the change stream.
+    pub postings: usize,
+    /// (search, posting) matches found.
+    pub matched: usize,
+    /// Of those, the ones not recorded before.
+    pub recorded: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error(transparent)]
+    Searches(#[from] SavedSearchStoreError),
+    #[error(transparent)]
+    Jobs(#[from] JobStoreError),
+}
+
+impl ErrorCode for MatchError {
+    fn code(&self) -> Code {
+        match self {
+            MatchError::Searches(SavedSearchStoreError::Unavailable(_)) => Code::DependencyUnavailable,
+            MatchError::Jobs(e) if e.is_outage() => Code::DependencyUnavailable,
+            MatchError::Searches(_) | MatchError::Jobs(_) => Code::Internal,
+        }
+    }
+}
+
+impl MatchLanded {
+    /// Matches every posting landed since the last run, to the end of the change stream.
+    pub async fn run(&self) -> Result<MatchRun, MatchError> {
+        let searches = self.searches.all().await?;
+        let index = SearchIndex::new(searches.iter().map(|s| (s, s.criteria.matcher())));
+        let mut run = MatchRun::default();
+        let mut after = self.matches.cursor().await?;
+        loop {
+            let page = self.jobs.feed(&FeedQuery { after, limit: MATCH_PAGE, ..FeedQuery::default() }).await?;
+            let Some(last) = page.jobs.last().map(|j| j.seq) else { break };
+            let now = self.clock.now();
+            let mut found = Vec::new();
+            if !index.is_empty() {
+                for stored in &page.jobs {
+                    for search in index.matching(&stored.job) {
+                        if stored.updated_at >= search.created_at {
+                            found.push(NewMatch {
+                                search: search.id,
+                                account: search.account,
+                                job_id: stored.job.id.clone(),
+                                job_updated_at: stored.updated_at,
+                                seq: stored.seq,
+                                created_at: now,
+                            });
+                        }
+                    }
+                }
+            }
+            run.postings += page.jobs.len();
+            run.matched += found.len();
+            run.recorded += self.matches.record(&found).await?;
+            self.matches.advance(last).await?;
+            after = last;
+            if !page.has_more {
+                break;
+            }
+        }
+        if run.postings > 0 {
+            tracing::info!(
+                postings = run.postings,
+                matched = run.matched,
+                recorded = run.recorded,
+                "saved-search matching"
+            );
+        }
+        Ok(run)
+    }
+}
