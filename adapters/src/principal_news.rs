@@ -8,7 +8,6 @@
 use crate::principal_cache::{Announcer, PrincipalCache};
 use crate::redis::Redis;
 use anyhow::Context;
-use fred::clients::SubscriberClient;
 use fred::interfaces::{EventInterface, PubsubInterface};
 use jobin_core::domain::AccountId;
 use std::sync::Arc;
@@ -34,60 +33,48 @@ impl Announcer for RedisAnnouncer {
     }
 }
 
-/// This node's subscription: holds the subscriber connection while it lives.
-pub struct PrincipalNews {
-    /// This node's id in its messages (its own are skipped when they come back).
-    node: String,
-    _subscriber: SubscriberClient,
-}
-
-impl PrincipalNews {
-    /// Subscribes `cache` to the other nodes' changes and announces this node's to them.
-    pub async fn start(redis: &Redis, cache: Arc<PrincipalCache>) -> anyhow::Result<Self> {
-        let node = uuid::Uuid::new_v4().simple().to_string();
-        let subscriber = redis.subscriber().await?;
-        let channel = redis.channel(CHANNEL);
-        let mut messages = subscriber.message_rx();
-        let mut reconnections = subscriber.reconnect_rx();
-        subscriber.subscribe(channel.clone()).await.context("subscribing to key and plan changes")?;
-        let own = format!("{node} ");
-        let heard = cache.clone();
-        tokio::spawn(async move {
-            loop {
-                let m = match messages.recv().await {
-                    Ok(m) => m,
-                    // Messages were dropped for want of room: which accounts is unknown.
-                    Err(RecvError::Lagged(_)) => {
-                        heard.forget_all();
-                        continue;
-                    }
-                    Err(RecvError::Closed) => break,
-                };
-                let Some(text) = m.value.as_str() else { continue };
-                if text.starts_with(&own) {
+/// Subscribes `cache` to the other nodes' changes and has it announce this node's to them (its
+/// own messages are skipped when they come back).
+pub async fn connect(redis: &Redis, cache: Arc<PrincipalCache>) -> anyhow::Result<()> {
+    let node = uuid::Uuid::new_v4().simple().to_string();
+    let subscriber = redis.subscriber().await?;
+    let mut messages = subscriber.message_rx();
+    let mut reconnections = subscriber.reconnect_rx();
+    subscriber.subscribe(redis.channel(CHANNEL)).await.context("subscribing to key and plan changes")?;
+    let own = format!("{node} ");
+    let heard = cache.clone();
+    tokio::spawn(async move {
+        loop {
+            let m = match messages.recv().await {
+                Ok(m) => m,
+                // Messages were dropped for want of room: which accounts is unknown.
+                Err(RecvError::Lagged(_)) => {
+                    heard.forget_all();
                     continue;
                 }
-                match text.split_once(' ').and_then(|(_, id)| id.parse::<i64>().ok()) {
-                    Some(id) => heard.forget_announced(AccountId(id)),
-                    None => tracing::warn!(channel = %m.channel, "an unreadable key or plan change message"),
-                }
+                Err(RecvError::Closed) => break,
+            };
+            let Some(text) = m.value.as_str() else { continue };
+            if text.starts_with(&own) {
+                continue;
             }
-        });
-        let resubscriber = subscriber.clone();
-        tokio::spawn(async move {
-            while reconnections.recv().await.is_ok() {
-                // Whatever was published while this node was away is lost: start from the store.
-                cache.forget_all();
-                if let Err(e) = resubscriber.resubscribe_all().await {
-                    tracing::warn!(error = %e, "key and plan changes: subscribing again failed");
-                }
+            match text.split_once(' ').and_then(|(_, id)| id.parse::<i64>().ok()) {
+                Some(id) => heard.forget_announced(AccountId(id)),
+                None => tracing::warn!(channel = %m.channel, "an unreadable key or plan change message"),
             }
-        });
-        Ok(Self { node, _subscriber: subscriber })
-    }
-
-    /// The announcer that publishes this node's changes (its messages are skipped here).
-    pub fn announcer(&self, redis: &Redis) -> Arc<dyn Announcer> {
-        Arc::new(RedisAnnouncer { redis: redis.clone(), node: self.node.clone() })
-    }
+        }
+    });
+    let announced = cache.clone();
+    // The task holds the subscriber, so the subscription lives as long as the process.
+    tokio::spawn(async move {
+        while reconnections.recv().await.is_ok() {
+            // Whatever was published while this node was away is lost: start from the store.
+            announced.forget_all();
+            if let Err(e) = subscriber.resubscribe_all().await {
+                tracing::warn!(error = %e, "key and plan changes: subscribing again failed");
+            }
+        }
+    });
+    cache.announce_with(Arc::new(RedisAnnouncer { redis: redis.clone(), node }));
+    Ok(())
 }

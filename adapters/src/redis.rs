@@ -135,8 +135,7 @@ impl Redis {
 
     /// Publishes `message` on `channel` (under the prefix).
     pub(crate) async fn publish(&self, channel: &str, message: String) -> Result<(), fred::error::Error> {
-        let channel = self.key(format_args!("{channel}"));
-        self.run(self.client.publish::<(), _, _>(channel, message)).await
+        self.run(self.client.publish::<(), _, _>(self.channel(channel), message)).await
     }
 
     /// `channel` under the prefix, as `publish` names it.

@@ -45,7 +45,7 @@ async fn own_writes_show_at_once_and_other_nodes_writes_within_the_ttl() {
 /// message does not make it forget again.
 #[tokio::test]
 async fn other_nodes_forget_at_once_when_redis_carries_the_news() {
-    use jobin_adapters::principal_news::PrincipalNews;
+    use jobin_adapters::principal_news;
     let Some((redis_a, prefix)) = jobin_adapters::testing::redis().await else { return };
     let redis_b = jobin_adapters::testing::redis_peer(&prefix).await.unwrap();
     let db = sqlite_memory().await.unwrap();
@@ -56,8 +56,7 @@ async fn other_nodes_forget_at_once_when_redis_carries_the_news() {
         let database = database.clone();
         async move {
             let cache = Arc::new(PrincipalCache::new(ttl));
-            let news = PrincipalNews::start(&redis, cache.clone()).await.unwrap();
-            cache.announce_with(news.announcer(&redis));
+            principal_news::connect(&redis, cache.clone()).await.unwrap();
             CachedBillingStore::new(database, cache)
         }
     };

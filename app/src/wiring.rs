@@ -9,7 +9,7 @@ use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
 use jobin_adapters::metrics::{MeteredCache, MeteredLlm, MeteredSource};
 use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
 use jobin_adapters::principal_cache::{CachedBillingStore, CachedKeyStore, PRINCIPAL_TTL, PrincipalCache};
-use jobin_adapters::principal_news::PrincipalNews;
+use jobin_adapters::principal_news;
 use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
@@ -89,11 +89,8 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         // it is subscribed, or if a message is lost, the copies' life is the bound.
         let principals = principals.clone();
         tokio::spawn(async move {
-            match PrincipalNews::start(&r, principals.clone()).await {
-                Ok(news) => principals.announce_with(news.announcer(&r)),
-                Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "key and plan changes from other nodes show within the cache's life only")
-                }
+            if let Err(e) = principal_news::connect(&r, principals).await {
+                tracing::warn!(error = %format!("{e:#}"), "key and plan changes from other nodes show within the cache's life only");
             }
         });
     }

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use super::application::optional_text;
 use super::normalize::{query_words, words_match};
 use super::stats::annual_factor;
 use super::{Country, EmploymentType, FieldError, Job, SourceId, WorkplaceType};
@@ -14,6 +15,9 @@ use super::{Country, EmploymentType, FieldError, Job, SourceId, WorkplaceType};
 pub const NAME_MAX_CHARS: usize = 100;
 /// Longest `q` and `location`, in characters (as a live search).
 pub const QUERY_MAX_CHARS: usize = 200;
+// One-line texts: `optional_text` refuses every control character up to this length.
+const _: () = assert!(NAME_MAX_CHARS <= super::application::TEXT_MAX_CHARS);
+const _: () = assert!(QUERY_MAX_CHARS <= super::application::TEXT_MAX_CHARS);
 
 /// A salary floor: postings whose range reaches `annual` a year in `currency`.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,9 +70,9 @@ impl SearchCriteria {
         if query_words(q).is_empty() {
             return Err(FieldError::new("q", "is required and must contain a word"));
         }
-        let q = one_line("q", q, QUERY_MAX_CHARS)?;
+        let q = optional_text("q", q, QUERY_MAX_CHARS)?;
         let location = match raw.location.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
-            Some(l) => Some(one_line("location", l, QUERY_MAX_CHARS)?),
+            Some(l) => Some(optional_text("location", l, QUERY_MAX_CHARS)?),
             None => None,
         };
         let country = match raw.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
@@ -135,21 +139,11 @@ impl SearchCriteria {
 
 /// A saved search's name: trimmed, 1 to [`NAME_MAX_CHARS`] characters on one line.
 pub fn name(raw: &str) -> Result<String, FieldError> {
-    let name = one_line("name", raw.trim(), NAME_MAX_CHARS)?;
+    let name = optional_text("name", raw, NAME_MAX_CHARS)?;
     if name.is_empty() {
         return Err(FieldError::new("name", "must not be empty"));
     }
     Ok(name)
-}
-
-fn one_line(field: &'static str, text: &str, max: usize) -> Result<String, FieldError> {
-    if text.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
-    }
-    Ok(text.to_owned())
 }
 
 /// Each name parsed, repeats dropped, in the order given.
