@@ -93,7 +93,7 @@ async fn postings_are_matched_once_per_search_and_version(db: DatabaseConnection
     assert_eq!(run, MatchRun { postings: 4, matched: 2, recorded: 2 });
     let job_ids = |s: &SavedSearch| {
         let (m, id) = (w.matches.clone(), s.id);
-        async move { m.recent(a, id, 10).await.unwrap().into_iter().map(|e| e.event.job_id).collect::<Vec<_>>() }
+        async move { m.recent(a, id, None, 10).await.unwrap().into_iter().map(|e| e.event.job_id).collect::<Vec<_>>() }
     };
     assert_eq!(job_ids(&rust).await, ["reed:1"], "rust in Leeds only");
     assert_eq!(job_ids(&python).await, ["reed:2"]);
@@ -139,7 +139,7 @@ async fn pages_of_the_stream_are_read_to_its_end(db: DatabaseConnection) {
     w.jobs.upsert(&many, t(10)).await.unwrap();
     let run = w.matcher.run().await.unwrap();
     assert_eq!(run, MatchRun { postings: 2_345, matched: 2_345, recorded: 2_345 }, "three pages");
-    assert_eq!(w.matches.recent(a, all.id, 5_000).await.unwrap().len(), 2_345);
+    assert_eq!(w.matches.recent(a, all.id, None, 5_000).await.unwrap().len(), 2_345);
     assert_eq!(w.matcher.run().await.unwrap(), MatchRun::default());
 }
 

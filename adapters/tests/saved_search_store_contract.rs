@@ -149,17 +149,20 @@ async fn a_match_is_recorded_once_per_search_job_and_version((store, db): (SqlSa
     ];
     assert_eq!(matches.record(&again).await.unwrap(), 1, "only the new version is new");
     assert_eq!(matches.record(&[]).await.unwrap(), 0);
-    let recent = matches.recent(a, rust.id, 10).await.unwrap();
+    let recent = matches.recent(a, rust.id, None, 10).await.unwrap();
     let seen: Vec<(&str, i64)> = recent.iter().map(|m| (m.event.job_id.as_str(), m.event.seq)).collect();
     assert_eq!(seen, [("reed:1", 3), ("reed:2", 2), ("reed:1", 1)], "newest first");
     assert_eq!(recent[0].event, matched(&rust, "reed:1", 5, 3), "every field round-trips");
-    assert_eq!(matches.recent(a, rust.id, 1).await.unwrap().len(), 1);
+    assert_eq!(matches.recent(a, rust.id, None, 1).await.unwrap().len(), 1);
+    let next = matches.recent(a, rust.id, Some(recent[0].id), 1).await.unwrap();
+    assert_eq!(next, recent[1..2], "the next page starts after the given match");
+    assert!(matches.recent(a, rust.id, Some(recent[2].id), 10).await.unwrap().is_empty());
     let b = account(&db, "b@example.com").await;
-    assert!(matches.recent(b, rust.id, 10).await.unwrap().is_empty(), "another account sees none");
+    assert!(matches.recent(b, rust.id, None, 10).await.unwrap().is_empty(), "another account sees none");
     // Deleting the search deletes its matches.
     assert!(store.delete(a, rust.id).await.unwrap());
-    assert!(matches.recent(a, rust.id, 10).await.unwrap().is_empty());
-    assert_eq!(matches.recent(a, python.id, 10).await.unwrap().len(), 1);
+    assert!(matches.recent(a, rust.id, None, 10).await.unwrap().is_empty());
+    assert_eq!(matches.recent(a, python.id, None, 10).await.unwrap().len(), 1);
 }
 
 async fn the_cursor_starts_at_zero_and_only_moves_forward((_, db): (SqlSavedSearchStore, DatabaseConnection)) {

@@ -15,6 +15,7 @@ pub const fn path(e: Endpoint) -> &'static str {
         Endpoint::JobsFeed => "/jobs/feed",
         Endpoint::JobsExpired => "/jobs/expired",
         Endpoint::JobsGet => "/jobs/{id}",
+        Endpoint::SearchMatches => "/searches/{id}/matches",
     }
 }
 

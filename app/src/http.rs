@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod jobo;
 pub mod jobs;
 pub mod middleware;
+pub mod searches;
 pub mod security;
 pub mod system;
 pub mod text_guard;
@@ -33,6 +34,8 @@ pub enum Tag {
     Billing,
     /// The application tracker: applications, their timelines, analytics and fit scores (`/v1` only).
     Tracker,
+    /// Saved searches: be told of new postings that match (`/v1` only).
+    Searches,
     /// Health and service metadata.
     System,
 }

@@ -12,6 +12,7 @@ use crate::http::feed::FeedApi;
 use crate::http::jobo::JoboApi;
 use crate::http::jobs::JobsApi;
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
+use crate::http::searches::SearchesApi;
 use crate::http::system::SystemApi;
 use crate::http::tracker::TrackerApi;
 use crate::state::AppState;
@@ -22,10 +23,10 @@ pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 /// The operations of the JobIn document (also served at their unversioned, deprecated paths).
 type Documented = (AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi);
 
-/// Every operation, as served under `/v1` (the tracker exists under `/v1` only).
-pub fn api_service() -> OpenApiService<(Documented, TrackerApi), ()> {
+/// Every operation, as served under `/v1` (the tracker and saved searches exist under `/v1` only).
+pub fn api_service() -> OpenApiService<(Documented, (TrackerApi, SearchesApi)), ()> {
     described(OpenApiService::new(
-        ((AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), TrackerApi),
+        ((AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), (TrackerApi, SearchesApi)),
         "JobIn API",
         env!("CARGO_PKG_VERSION"),
     ))
@@ -179,10 +180,23 @@ pub async fn serve(
             }
         })
     });
+    let matcher = state.background.match_every.map(|every| {
+        let cycle = state.background.matching.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = cycle.run_cycle().await {
+                    tracing::warn!(error = %e, "saved-search matching failed; the next run resumes from its cursor");
+                }
+            }
+        })
+    });
     let result = crate::listener::serve(listener, routes(state.clone()), connections, shutdown).await;
     flusher.abort();
     upkeep.abort();
-    for task in [ingester, importer].into_iter().flatten() {
+    for task in [ingester, importer, matcher].into_iter().flatten() {
         task.abort();
     }
     state.usage.writer.close().await;

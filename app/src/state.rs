@@ -10,7 +10,7 @@ use jobin_core::usecases::{
     Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan,
     Throttle, TrackerAnalytics, Trends,
 };
-use jobin_core::usecases::{Applications, ScoreApplication};
+use jobin_core::usecases::{Applications, MatchCycle, SavedSearches, ScoreApplication};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ pub struct AppState {
     pub access: Access,
     pub jobs: Jobs,
     pub tracker: Tracker,
+    /// `/v1/searches*`: saved searches and their matches.
+    pub searches: SavedSearches,
     pub billing: Billing,
     pub usage: Usage,
     pub background: Background,
@@ -108,6 +110,9 @@ pub struct Background {
     pub ingest: Option<ScheduledIngest>,
     /// Loading `JOBIN_IMPORT_FILE` into the job store, run once at start-up.
     pub import: Option<ImportTask>,
+    /// Matching landed postings against saved searches, and how often (`None`: never).
+    pub matching: Arc<MatchCycle>,
+    pub match_every: Option<Duration>,
 }
 
 /// What `/health` checks besides the database (pinged through the key store).

@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
-use jobin_adapters::db::{SqlApplicationStore, SqlBillingStore, SqlJobStore, SqlKeyStore, SqlUsageLog};
+use jobin_adapters::db::{
+    SqlApplicationStore, SqlBillingStore, SqlJobStore, SqlKeyStore, SqlMatchStore, SqlSavedSearchStore, SqlUsageLog,
+};
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
 use jobin_adapters::metrics::{MeteredCache, MeteredLlm, MeteredSource};
@@ -16,8 +18,8 @@ use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
 use jobin_core::domain::billing::NoticeLinks;
 use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, SecretHasher};
 use jobin_core::ports::{
-    BillingStore, Cache, Clock, Entropy, JobSource, JobStore, KeyStore, LlmProvider, Lock, Notifier, PasswordHasher,
-    PaymentGateway, PaymentStandIn, Reachable, TokenSigner, UsageLog, UsageMeter,
+    BillingStore, Cache, Clock, Entropy, JobSource, JobStore, KeyStore, LlmProvider, Lock, MatchStore, Notifier,
+    PasswordHasher, PaymentGateway, PaymentStandIn, Reachable, SavedSearchStore, TokenSigner, UsageLog, UsageMeter,
 };
 use jobin_core::services::{AiGateway, Enhancer, LastUsedTracker, MonthlyCounts, SourceBudget};
 use jobin_core::usecases::*;
@@ -33,6 +35,9 @@ use crate::state::{
 };
 use crate::stores::Connections;
 use crate::usage_writer::UsageWriter;
+
+/// How long one matching run may hold its lock before another node may take over.
+const MATCH_LOCK_TTL: Duration = Duration::from_secs(300);
 
 /// Entries the in-process cache holds before evicting.
 pub const MEMORY_CACHE_ENTRIES: usize = 10_000;
@@ -130,6 +135,20 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             budget: Duration::from_millis(config.ai.budget_ms),
         },
     };
+    let saved: Arc<dyn SavedSearchStore> = Arc::new(SqlSavedSearchStore::new(conn.db.clone()));
+    let matches: Arc<dyn MatchStore> = Arc::new(SqlMatchStore::new(conn.db.clone()));
+    let searches = SavedSearches {
+        store: saved.clone(),
+        matches: matches.clone(),
+        jobs: c.jobs.clone(),
+        catalog: c.catalog.clone(),
+        clock: c.clock.clone(),
+    };
+    let matching = Arc::new(MatchCycle {
+        landed: MatchLanded { searches: saved, jobs: c.jobs.clone(), matches, clock: c.clock.clone() },
+        lock: c.lock.clone(),
+        lock_ttl: MATCH_LOCK_TTL,
+    });
     Ok(Arc::new(AppState {
         accounts: accounts(&c, &hasher, signer.clone(), last_used.clone(), config)?,
         access: Access {
@@ -146,9 +165,15 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         },
         jobs,
         tracker,
+        searches,
         billing: billing(config, &c, &secrets, &urls)?,
         usage: Usage { writer: UsageWriter::spawn(usage_log.clone()), log: usage_log },
-        background: Background { ingest, import: import_task(config, c.jobs.clone()) },
+        background: Background {
+            ingest,
+            import: import_task(config, c.jobs.clone()),
+            matching,
+            match_every: config.ingest.match_every,
+        },
         health: Health { shared: conn.redis.map(|r| Arc::new(r) as Arc<dyn Reachable>) },
         idempotency: Idempotency { cache: c.cache.clone(), lock: c.lock.clone() },
         urls,

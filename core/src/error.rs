@@ -88,6 +88,10 @@ pub enum Code {
     ApplicationNotFound,
     /// 409: the application is not linked to a stored job (`job_id`), so there is nothing to score.
     NoLinkedJob,
+    /// 404: the account has no saved search with this id (another account's is reported the same).
+    SavedSearchNotFound,
+    /// 409: the account holds as many saved searches as its plan allows (`details.limit`).
+    SavedSearchLimitReached,
 }
 
 impl Code {
@@ -134,6 +138,8 @@ impl Code {
         Code::JobExpired,
         Code::ApplicationNotFound,
         Code::NoLinkedJob,
+        Code::SavedSearchNotFound,
+        Code::SavedSearchLimitReached,
     ];
 
     /// The wire form of the code.
@@ -180,6 +186,8 @@ impl Code {
             Code::JobExpired => "job_expired",
             Code::ApplicationNotFound => "application_not_found",
             Code::NoLinkedJob => "no_linked_job",
+            Code::SavedSearchNotFound => "saved_search_not_found",
+            Code::SavedSearchLimitReached => "saved_search_limit_reached",
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod register;
 pub mod revoke;
 pub mod rotate;
 pub mod salary_percentiles;
+pub mod saved_searches;
 pub mod search;
 pub mod search_jobs;
 pub mod set_plan;
@@ -49,13 +50,16 @@ pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use login::{FailureAllowance, Login, LoginError, SessionIssuer, SessionTokens};
 pub use logout::{Logout, LogoutError};
-pub use match_landed::{MATCH_PAGE, MatchError, MatchLanded, MatchRun};
+pub use match_landed::{MATCH_LOCK, MATCH_PAGE, MatchCycle, MatchError, MatchLanded, MatchRun};
 pub use me::{Me, MeView};
 pub use refresh::{Refresh, RefreshError};
 pub use register::{Register, RegisterError, Registered};
 pub use revoke::{RevokeError, RevokeKey};
 pub use rotate::{RotateError, RotateKeys};
 pub use salary_percentiles::{SalaryPercentiles, SalaryReport};
+pub use saved_searches::{
+    MatchPage, MatchedJob, SavedSearchError, SavedSearches, SearchDraft, SearchListPage, SearchPatch,
+};
 pub use search::{
     Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus, query_key,
 };

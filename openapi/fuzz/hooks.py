@@ -6,7 +6,8 @@ so that a schema-valid request is one the server must accept:
     is rightly refused), refresh tokens and cursors the server handed out, the run's own login;
   - relations between fields or with the clock: an application's `applied_at` not in the
     future, `applied_after` before `applied_before`, a salary's `min` <= `max` with one given,
-    a new application with its title and company or a job to copy them from;
+    a new application with its title and company or a job to copy them from, a saved search's
+    salary floor with its currency (and a currency only with a floor);
 Each fix is made just before the call (`before_call`), so it holds in every phase.
   - Stripe's signature over the exact bytes of a webhook event (JOBIN_FUZZ_WEBHOOK_SECRET).
 """
@@ -82,6 +83,8 @@ def fix_body(op, body):
         body["company_name"] = body.get("company_name") or "Acme"
     if op in ("create_application", "update_application") and isinstance(body.get("job_id"), str):
         body["job_id"] = JOB_ID  # a job the store holds
+    if op in ("create_saved_search", "update_saved_search"):
+        fix_floor(body)
     salary = body.get("salary")
     if isinstance(salary, dict):
         lo, hi = salary.get("min"), salary.get("max")
@@ -90,6 +93,19 @@ def fix_body(op, body):
             salary["min"] = 1.0
         elif isinstance(lo, number) and isinstance(hi, number) and lo > hi:
             salary["min"], salary["max"] = hi, lo
+
+
+def fix_floor(body):
+    """A salary floor names its currency, a currency comes with a floor, and clearing the
+    currency clears the floor (the pinned search's country may have been cleared)."""
+    floor, currency = body.get("salary_min"), body.get("salary_currency")
+    if isinstance(floor, int):
+        if not isinstance(currency, str):
+            body["salary_currency"] = "USD"
+    elif isinstance(currency, str):
+        body["salary_min"] = 50000
+    elif "salary_currency" in body:
+        body["salary_min"] = None  # a stored floor without a country has no currency to fall back on
 
 
 def fix_query(op, query):

@@ -29,6 +29,7 @@ demo_server_prepare
     echo "account_per_minute = 1000000"
     echo "tracker_per_minute = 1000000"
     echo "ai_per_hour = 1000000"
+    echo "saved_searches = 1000000"
   done
 } >"$work/catalog.toml"
 
@@ -55,6 +56,8 @@ job="$(curl -fsS "$url/v1/jobs/search?q=developer" "${auth[@]}" | json '["jobs"]
 export JOBIN_FUZZ_JOB_ID="$job"
 export JOBIN_FUZZ_APP_ID="$(post /v1/applications "{\"job_id\":\"$job\"}" "${auth[@]}" | json '["data"]["id"]')"
 export JOBIN_FUZZ_DELETE_ID="$(post /v1/applications '{"job_title":"To delete","company_name":"Acme"}' "${auth[@]}" | json '["data"]["id"]')"
+export JOBIN_FUZZ_SEARCH_ID="$(post /v1/searches '{"q":"developer","country":"gb"}' "${auth[@]}" | json '["data"]["id"]')"
+export JOBIN_FUZZ_SEARCH_DELETE_ID="$(post /v1/searches '{"q":"to delete"}' "${auth[@]}" | json '["data"]["id"]')"
 export JOBIN_FUZZ_KEY_PREFIX="$(post /v1/auth/keys '{"name":"to revoke"}' "${auth[@]}" | json '["prefix"]')"
 export JOBIN_FUZZ_KEY_PREFIX_OLD="$(post /v1/auth/keys '{"name":"to revoke"}' "${auth[@]}" | json '["prefix"]')"
 export JOBIN_FUZZ_SINCE="$(date -u -d '-1 day' +%Y-%m-%dT%H:%M:%SZ)"
@@ -103,7 +106,7 @@ done
 #    parameter, or only one pinned above.)
 "${st_base[@]}" "${auth[@]}" --mode negative --phases coverage,fuzzing --suppress-health-check filter_too_much \
   --checks not_a_server_error,content_type_conformance,response_schema_conformance \
-  --exclude-operation-id-regex '^(logout|logout_all|rotate_api_keys|change_password|get_account|ai_providers|get_job|get_application|list_application_events)' ||
+  --exclude-operation-id-regex '^(logout|logout_all|rotate_api_keys|change_password|get_account|ai_providers|get_job|get_application|list_application_events|get_saved_search)' ||
   status=1
 
 # 5. Every documented operation answered 2xx at least once (the server's own count, by operation).

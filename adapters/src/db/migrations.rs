@@ -15,6 +15,7 @@ mod m20261130_000012_applications;
 mod m20261130_000013_application_search;
 mod m20261206_000014_saved_searches;
 mod m20261206_000015_search_matches;
+mod m20261206_000016_search_scopes;
 
 use sea_orm_migration::prelude::*;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_application_search::Migration),
             Box::new(m20261206_000014_saved_searches::Migration),
             Box::new(m20261206_000015_search_matches::Migration),
+            Box::new(m20261206_000016_search_scopes::Migration),
         ]
     }
 }

@@ -265,11 +265,16 @@ impl MatchStore for SqlMatchStore {
         &self,
         account: AccountId,
         search: i64,
+        before: Option<i64>,
         limit: u64,
     ) -> Result<Vec<MatchEvent>, SavedSearchStoreError> {
-        let rows = search_match::Entity::find()
+        let mut find = search_match::Entity::find()
             .filter(search_match::Column::AccountId.eq(account.0))
-            .filter(search_match::Column::SearchId.eq(search))
+            .filter(search_match::Column::SearchId.eq(search));
+        if let Some(before) = before {
+            find = find.filter(search_match::Column::Id.lt(before));
+        }
+        let rows = find
             .order_by_desc(search_match::Column::Id)
             .limit(limit)
             .all(&self.db)

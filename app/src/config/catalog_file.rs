@@ -7,8 +7,9 @@
 //! monthly_requests = 2000
 //! per_minute = 20            # data requests (/jobs/*) per minute
 //! account_per_minute = 60    # account requests (/auth/*, /billing/*) per minute, a class of its own
-//! tracker_per_minute = 100   # application-tracker requests (/v1/applications*) per minute
+//! tracker_per_minute = 100   # tracker and saved-search requests (/v1/applications*, /v1/searches*) per minute
 //! ai_per_hour = 20           # tracker AI requests (fit scores) per hour
+//! saved_searches = 1         # saved searches an account may hold (0: none)
 //!
 //! [plans.pro]
 //! ai_tiers = ["lite"]
@@ -77,6 +78,7 @@ struct PlanFile {
     data_sources: Option<u8>,
     ai_tiers: Option<Vec<String>>,
     price_usd_per_month: Option<u32>,
+    saved_searches: Option<u32>,
 }
 
 /// Parses and validates a catalog file's text into a catalog.
@@ -108,6 +110,7 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
                 data_sources: p.data_sources,
                 ai_tiers,
                 price_usd_per_month: p.price_usd_per_month,
+                saved_searches: p.saved_searches,
             },
         );
     }
@@ -190,8 +193,10 @@ mod tests {
             per_minute = 20
             [plans.PRO]
             ai_tiers = ["lite"]
+            saved_searches = 0
             [endpoints]
             "/jobs/salary" = "free"
+            "/v1/searches/{id}/matches" = "starter"
             "#,
         )
         .unwrap();
@@ -199,6 +204,8 @@ mod tests {
         assert_eq!(c.terms(Plan::Free).per_minute, 20);
         assert_eq!(c.terms(Plan::Free).data_sources, 1);
         assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite]);
+        assert_eq!(c.terms(Plan::Pro).saved_searches, 0);
+        assert_eq!(c.terms(Plan::Starter).saved_searches, 10);
         assert_eq!(c.terms(Plan::Scale), PlanCatalog::document().terms(Plan::Scale));
         assert_eq!(
             c.endpoints(Plan::Free).into_iter().map(crate::endpoints::path).collect::<Vec<_>>(),

@@ -1,5 +1,6 @@
-//! Scheduled ingestion and expiry (`JOBIN_INGEST_*`, `JOBIN_EXPIRE_AFTER`) and the operator's
-//! import file (`JOBIN_IMPORT_FILE`, `JOBIN_IMPORT_CURRENCY`).
+//! Scheduled ingestion, expiry and saved-search matching (`JOBIN_INGEST_*`, `JOBIN_EXPIRE_AFTER`,
+//! `JOBIN_MATCH_INTERVAL`) and the operator's import file (`JOBIN_IMPORT_FILE`,
+//! `JOBIN_IMPORT_CURRENCY`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,11 +16,19 @@ pub struct IngestSettings {
     pub watch: Vec<(String, String)>,
     /// A job not seen for this long expires.
     pub expire_after: Duration,
+    /// How often a node looks for landed postings to match against saved searches (one node at
+    /// a time matches); `None`: never (saved searches match nothing).
+    pub match_every: Option<Duration>,
 }
 
 impl Default for IngestSettings {
     fn default() -> Self {
-        Self { every: None, watch: Vec::new(), expire_after: Duration::from_secs(7 * 86_400) }
+        Self {
+            every: None,
+            watch: Vec::new(),
+            expire_after: Duration::from_secs(7 * 86_400),
+            match_every: Some(Duration::from_secs(5)),
+        }
     }
 }
 
@@ -39,6 +48,7 @@ impl IngestSettings {
             expire_after: v
                 .duration("JOBIN_EXPIRE_AFTER", "7d")?
                 .ok_or_else(|| err("JOBIN_EXPIRE_AFTER", "cannot be off: jobs must expire eventually"))?,
+            match_every: v.duration("JOBIN_MATCH_INTERVAL", "5s")?,
         })
     }
 }

@@ -90,6 +90,7 @@ fn each_invalid_value_names_its_variable() {
         ("JOBIN_INGEST_INTERVAL", "soon", "not a duration"),
         ("JOBIN_INGEST_QUERIES", "rust@xx", "unsupported country"),
         ("JOBIN_EXPIRE_AFTER", "off", "cannot be off"),
+        ("JOBIN_MATCH_INTERVAL", "often", "not a duration"),
         ("JOBIN_UNVERSIONED_SUNSET", "next year", "not a date"),
     ] {
         let e = cfg(&[(var, value)]).unwrap_err();
@@ -116,13 +117,16 @@ fn ingestion_settings_have_defaults_and_parse() {
     assert_eq!(c.ingest.every, Some(std::time::Duration::from_secs(1_800)));
     assert_eq!(c.ingest.expire_after, std::time::Duration::from_secs(7 * 86_400));
     assert!(c.ingest.watch.is_empty());
+    assert_eq!(c.ingest.match_every, Some(std::time::Duration::from_secs(5)));
     let c = cfg(&[
         ("JOBIN_INGEST_INTERVAL", "off"),
+        ("JOBIN_MATCH_INTERVAL", "1m"),
         ("JOBIN_INGEST_QUERIES", "rust developer@us; data engineer ;python@UK"),
         ("JOBIN_EXPIRE_AFTER", "72h"),
     ])
     .unwrap();
     assert_eq!(c.ingest.every, None);
+    assert_eq!(c.ingest.match_every, Some(std::time::Duration::from_secs(60)));
     let watch: Vec<(&str, &str)> = c.ingest.watch.iter().map(|(q, c)| (q.as_str(), c.as_str())).collect();
     assert_eq!(watch, [("rust developer", "us"), ("data engineer", "gb"), ("python", "gb")]);
     assert_eq!(c.ingest.expire_after, std::time::Duration::from_secs(72 * 3_600));

@@ -8,6 +8,7 @@ use jobin_core::domain::application::{
     ApplicationSort, ApplicationStatus, EventKind, NOTES_MAX_CHARS, SortOrder, TAG_MAX_CHARS, TAGS_MAX, TEXT_MAX_CHARS,
     URL_MAX_BYTES,
 };
+use jobin_core::domain::saved_search;
 use jobin_core::domain::{
     AiProvider, AiTier, Country, EmploymentType, PayPeriod, Plan, Seniority, SourceId, WorkplaceType,
 };
@@ -16,7 +17,10 @@ use jobin_core::services::ProviderStatus;
 use jobin_core::usecases::SourceStatus;
 use jobin_core::usecases::fit_score::{PROFILE_ENTRY_MAX_CHARS, PROFILE_LOCATIONS_MAX, PROFILE_SKILLS_MAX};
 use jobin_core::usecases::insight::{DATA_QUALITY, TRENDS};
+use jobin_core::usecases::saved_searches::{MATCHES_MAX, PER_PAGE_MAX as SEARCHES_PER_PAGE_MAX};
 use serde_json::{Map, Value, json};
+
+use crate::http::searches::JOB_MATCHED;
 
 /// A value set, as a named schema of the document (generators make one type of it).
 fn named<T: Copy>(name: &'static str, description: &str, all: &[T], value: impl Fn(T) -> &'static str) -> Value {
@@ -207,6 +211,32 @@ fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
             (schema, "applied_at", date_or_time()),
         ]);
     }
+    // A saved search as a client writes it (a change may clear what a new one may omit).
+    for schema in ["NewSavedSearch", "SavedSearchChange"] {
+        rules.extend([
+            (schema, "name", line(saved_search::NAME_MAX_CHARS)),
+            (schema, "q", line(saved_search::QUERY_MAX_CHARS)),
+            (schema, "location", optional_line(saved_search::QUERY_MAX_CHARS)),
+            (schema, "country", countries()),
+            (schema, "sources[]", boards()),
+            (schema, "salary_min", json!({"minimum": 1, "maximum": saved_search::SALARY_MIN_MAX})),
+            (schema, "salary_currency", json!({"pattern": "^[A-Za-z]{3}$"})),
+            (schema, "employment_types[]", employment_types()),
+            (schema, "workplace_types[]", workplace_types()),
+        ]);
+    }
+    rules.extend([
+        ("SavedSearchOut", "country", countries()),
+        ("SavedSearchOut", "sources[]", boards()),
+        ("SavedSearchOut", "employment_types[]", employment_types()),
+        ("SavedSearchOut", "workplace_types[]", workplace_types()),
+        ("SavedSearchOut", "created_at", date_time()),
+        ("SavedSearchOut", "updated_at", date_time()),
+        ("MatchEventOut", "type", named("EventType", "The type of an event.", &[JOB_MATCHED], |t| t)),
+        ("MatchEventOut", "created", date_time()),
+        ("MatchData", "job_updated_at", date_time()),
+        ("MatchData", "expired_at", date_time()),
+    ]);
     // The two job shapes of the JobIn API and the Jobo-compatible one.
     for schema in ["JobItem", "FeedJob"] {
         rules.extend([
@@ -275,6 +305,10 @@ fn parameter_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (&["list_applications"], "status", json!({"required": false})),
         (&["list_applications"], "status[]", statuses()),
         (&["application_analytics"], "weeks", json!({"minimum": 1, "maximum": 104})),
+        (&["list_saved_searches"], "page", json!({"minimum": 1, "maximum": u64::MAX})),
+        (&["list_saved_searches"], "per_page", json!({"minimum": 1, "maximum": SEARCHES_PER_PAGE_MAX})),
+        (&["list_saved_search_matches"], "before", json!({"minimum": 1})),
+        (&["list_saved_search_matches"], "limit", json!({"minimum": 1, "maximum": MATCHES_MAX})),
     ]
 }
 

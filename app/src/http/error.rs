@@ -36,7 +36,11 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::RefreshTokenReused
         | Code::ApiKeyRequired
         | Code::SessionRevoked => StatusCode::UNAUTHORIZED,
-        Code::NotFound | Code::KeyNotFound | Code::JobNotFound | Code::ApplicationNotFound => StatusCode::NOT_FOUND,
+        Code::NotFound
+        | Code::KeyNotFound
+        | Code::JobNotFound
+        | Code::ApplicationNotFound
+        | Code::SavedSearchNotFound => StatusCode::NOT_FOUND,
         Code::JobExpired => StatusCode::GONE,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Code::EmailTaken
@@ -44,7 +48,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::AlreadyOnPlan
         | Code::NoBillingCustomer
         | Code::IdempotencyInProgress
-        | Code::NoLinkedJob => StatusCode::CONFLICT,
+        | Code::NoLinkedJob
+        | Code::SavedSearchLimitReached => StatusCode::CONFLICT,
         Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Code::PlanUpgradeRequired | Code::InsufficientScope => StatusCode::FORBIDDEN,
         Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,

@@ -54,6 +54,12 @@ gates! {
     TrackerWrite => Metered::Tracker, [ApplicationsWrite];
     /// A fit score: the AI class.
     TrackerScore => Metered::Ai, [ApplicationsRead, AiUse];
+    /// Reading saved searches (the tracker's class).
+    SearchesRead => Metered::Tracker, [SearchesRead];
+    /// Changing saved searches (the tracker's class).
+    SearchesWrite => Metered::Tracker, [SearchesWrite];
+    /// A saved search's matches: job data.
+    SearchMatches => Metered::Data(Endpoint::SearchMatches), [SearchesRead, JobsRead];
 }
 
 /// Job search: `jobs:read`, and `ai:use` as well with `enhance=true`.
@@ -113,6 +119,12 @@ pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
     ("add_application_event", always(TrackerWrite::SCOPES)),
     ("list_application_events", always(TrackerRead::SCOPES)),
     ("score_application", always(TrackerScore::SCOPES)),
+    ("create_saved_search", always(SearchesWrite::SCOPES)),
+    ("list_saved_searches", always(SearchesRead::SCOPES)),
+    ("get_saved_search", always(SearchesRead::SCOPES)),
+    ("update_saved_search", always(SearchesWrite::SCOPES)),
+    ("delete_saved_search", always(SearchesWrite::SCOPES)),
+    ("list_saved_search_matches", always(SearchMatches::SCOPES)),
     ("get_account", always(Ungated::SCOPES)),
     ("logout", always(Ungated::SCOPES)),
     ("logout_all", always(Keys::SCOPES)),

@@ -156,7 +156,7 @@ fn auth_error(e: AuthError) -> ApiError {
         ),
         AuthError::ApiKeyRequired => ApiError::new(
             Code::ApiKeyRequired,
-            "This endpoint requires an API key; session tokens are accepted on /auth/*, /billing/* and /v1/applications* only.",
+            "This endpoint requires an API key; session tokens are accepted on /auth/*, /billing/*, /v1/applications* and /v1/searches* (but a search's matches) only.",
         ),
         e => ApiError::from_usecase(e),
     }
@@ -169,7 +169,7 @@ fn quota_error(e: AdmitError, credential: &Credential, upgrade: &str, now: chron
         AdmitError::ScopeMissing { missing, .. } => {
             let message = match &credential {
                 Credential::Session { .. } => format!(
-                    "A login session may manage keys and billing and use the tracker only; call this with an API key holding the `{}` scope.",
+                    "A login session may manage keys, billing, the tracker and saved searches only; call this with an API key holding the `{}` scope.",
                     missing.first().map_or("", |s| s.as_str())
                 ),
                 Credential::ApiKey { .. } => message,

@@ -40,7 +40,8 @@ pub struct PlanInfo {
     /// Account requests (`/auth/*`, `/billing/*`) per minute: their own limit, which data traffic
     /// never spends.
     pub account_per_minute: u32,
-    /// Application-tracker requests (`/v1/applications*`) per minute: their own limit.
+    /// Application-tracker and saved-search requests (`/v1/applications*`, `/v1/searches*` but
+    /// a search's matches, a data request) per minute: their own limit.
     pub tracker_per_minute: u32,
     /// The tracker's AI requests (`POST /v1/applications/{id}/score`) per hour: their own limit.
     pub ai_per_hour: u32,
@@ -48,6 +49,8 @@ pub struct PlanInfo {
     /// AI model tiers the plan may use (`lite`, `flagship`).
     pub ai_tiers: Vec<String>,
     pub price_usd_per_month: u32,
+    /// How many saved searches an account may hold.
+    pub saved_searches: u32,
     /// The data endpoints the plan may call.
     pub endpoints: Vec<String>,
 }
@@ -71,7 +74,7 @@ impl SystemApi {
     /// Plans and limits
     ///
     /// The plans this server sells: monthly requests, the per-minute limits of data requests and of
-    /// account requests, tracker requests per minute and tracker AI requests per hour (each class its own limit), data sources, AI tiers, price and endpoints. Public; the `upgrade` link of 403 and 429 answers points here.
+    /// account requests, tracker and saved-search requests per minute and tracker AI requests per hour (each class its own limit), data sources, AI tiers, price, saved searches and endpoints. Public; the `upgrade` link of 403 and 429 answers points here.
     #[oai(path = "/pricing", method = "get", operation_id = "get_pricing")]
     async fn pricing(&self, state: Data<&Arc<AppState>>) -> PricingResponse {
         let plans = jobin_core::domain::Plan::ALL
@@ -88,6 +91,7 @@ impl SystemApi {
                     data_sources: t.data_sources,
                     ai_tiers: t.ai_tiers.iter().map(|a| a.as_str().to_owned()).collect(),
                     price_usd_per_month: t.price_usd_per_month,
+                    saved_searches: t.saved_searches,
                     endpoints: state
                         .catalog
                         .endpoints(p)

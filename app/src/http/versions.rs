@@ -23,7 +23,7 @@ pub fn is_unversioned_api_path(path: &str) -> bool {
 pub const JOBO_PREFIX: &str = "/api/";
 
 /// Operations that exist under `/v1` only (added after versioning): no unversioned copy.
-pub const V1_ONLY_PREFIXES: &[&str] = &["/applications"];
+pub const V1_ONLY_PREFIXES: &[&str] = &["/applications", "/searches"];
 
 /// The path without the version prefix, for code that classifies routes.
 pub fn unversioned(path: &str) -> &str {

@@ -58,10 +58,12 @@ pub enum Endpoint {
     JobsExpired,
     /// One stored job by id.
     JobsGet,
+    /// The jobs a saved search matched (issue 20).
+    SearchMatches,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::JobsSearch,
         Endpoint::JobsSalary,
         Endpoint::JobsTrends,
@@ -70,12 +72,13 @@ impl Endpoint {
         Endpoint::JobsFeed,
         Endpoint::JobsExpired,
         Endpoint::JobsGet,
+        Endpoint::SearchMatches,
     ];
 
     /// Minimum plan from the Quick Reference.
     pub const fn min_plan(self) -> Plan {
         match self {
-            Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet => Plan::Free,
+            Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet | Endpoint::SearchMatches => Plan::Free,
             Endpoint::JobsSalary => Plan::Starter,
             Endpoint::JobsTrends | Endpoint::JobsInsight | Endpoint::JobsFeed | Endpoint::JobsExpired => Plan::Pro,
         }

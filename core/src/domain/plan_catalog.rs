@@ -58,6 +58,8 @@ pub struct PlanTerms {
     pub data_sources: u8,
     pub ai_tiers: Vec<AiTier>,
     pub price_usd_per_month: u32,
+    /// How many saved searches an account may hold (0: none).
+    pub saved_searches: u32,
 }
 
 /// An operator's changes to one plan; `None` keeps the default.
@@ -71,6 +73,7 @@ pub struct PlanOverride {
     pub data_sources: Option<u8>,
     pub ai_tiers: Option<Vec<AiTier>>,
     pub price_usd_per_month: Option<u32>,
+    pub saved_searches: Option<u32>,
 }
 
 /// An operator's catalog file, parsed but not yet validated.
@@ -144,25 +147,30 @@ impl Default for PlanCatalog {
 
 impl PlanCatalog {
     /// The JobIn document's plans: Free 1,000/month 10/min 1 source; Starter 50,000/60/3 $49;
-    /// Pro 500,000/300/5 lite+flagship $149; Scale 3,000,000/1,000/6 all tiers $299.
+    /// Pro 500,000/300/5 lite+flagship $149; Scale 3,000,000/1,000/6 all tiers $299. Saved
+    /// searches (issue 20): Free 1, Starter 10, Pro 100, Scale 1,000.
     pub fn document() -> Self {
-        let t = |monthly_requests, per_minute, data_sources, ai_tiers: &[AiTier], price_usd_per_month| PlanTerms {
-            monthly_requests,
-            per_minute,
-            account_per_minute: ACCOUNT_PER_MINUTE,
-            tracker_per_minute: TRACKER_PER_MINUTE,
-            ai_per_hour: AI_PER_HOUR,
-            data_sources,
-            ai_tiers: ai_tiers.to_vec(),
-            price_usd_per_month,
-        };
+        let t =
+            |monthly_requests, per_minute, data_sources, ai_tiers: &[AiTier], price_usd_per_month, saved_searches| {
+                PlanTerms {
+                    monthly_requests,
+                    per_minute,
+                    account_per_minute: ACCOUNT_PER_MINUTE,
+                    tracker_per_minute: TRACKER_PER_MINUTE,
+                    ai_per_hour: AI_PER_HOUR,
+                    data_sources,
+                    ai_tiers: ai_tiers.to_vec(),
+                    price_usd_per_month,
+                    saved_searches,
+                }
+            };
         use AiTier::*;
         Self {
             terms: [
-                t(1_000, 10, 1, &[], 0),
-                t(50_000, 60, 3, &[], 49),
-                t(500_000, 300, 5, &[Lite, Flagship], 149),
-                t(3_000_000, 1_000, 6, &[Lite, Flagship], 299),
+                t(1_000, 10, 1, &[], 0, 1),
+                t(50_000, 60, 3, &[], 49, 10),
+                t(500_000, 300, 5, &[Lite, Flagship], 149, 100),
+                t(3_000_000, 1_000, 6, &[Lite, Flagship], 299, 1_000),
             ],
             min_plan: Endpoint::ALL.map(Endpoint::min_plan),
             public: PublicLimits::default(),
@@ -196,6 +204,9 @@ impl PlanCatalog {
             }
             if let Some(v) = p.price_usd_per_month {
                 terms.price_usd_per_month = v;
+            }
+            if let Some(v) = p.saved_searches {
+                terms.saved_searches = v;
             }
             if terms.monthly_requests == 0 {
                 return Err(CatalogError::Zero { plan: *plan, field: "monthly_requests" });
@@ -262,18 +273,27 @@ mod tests {
         let c = PlanCatalog::document();
         let row = |p| {
             let t = c.terms(p);
-            (t.monthly_requests, t.per_minute, t.data_sources, t.price_usd_per_month)
+            (t.monthly_requests, t.per_minute, t.data_sources, t.price_usd_per_month, t.saved_searches)
         };
-        assert_eq!(row(Plan::Free), (1_000, 10, 1, 0));
-        assert_eq!(row(Plan::Starter), (50_000, 60, 3, 49));
-        assert_eq!(row(Plan::Pro), (500_000, 300, 5, 149));
-        assert_eq!(row(Plan::Scale), (3_000_000, 1_000, 6, 299));
+        assert_eq!(row(Plan::Free), (1_000, 10, 1, 0, 1));
+        assert_eq!(row(Plan::Starter), (50_000, 60, 3, 49, 10));
+        assert_eq!(row(Plan::Pro), (500_000, 300, 5, 149, 100));
+        assert_eq!(row(Plan::Scale), (3_000_000, 1_000, 6, 299, 1_000));
         assert!(c.terms(Plan::Starter).ai_tiers.is_empty());
         assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite, AiTier::Flagship]);
-        assert_eq!(c.endpoints(Plan::Free), vec![Endpoint::JobsSearch, Endpoint::JobsProviders, Endpoint::JobsGet]);
+        assert_eq!(
+            c.endpoints(Plan::Free),
+            vec![Endpoint::JobsSearch, Endpoint::JobsProviders, Endpoint::JobsGet, Endpoint::SearchMatches]
+        );
         assert_eq!(
             c.endpoints(Plan::Starter),
-            vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders, Endpoint::JobsGet]
+            vec![
+                Endpoint::JobsSearch,
+                Endpoint::JobsSalary,
+                Endpoint::JobsProviders,
+                Endpoint::JobsGet,
+                Endpoint::SearchMatches
+            ]
         );
         assert_eq!(c.min_plan(Endpoint::JobsTrends), Plan::Pro);
     }
@@ -289,7 +309,13 @@ mod tests {
         assert_eq!(c.terms(Plan::Pro), PlanCatalog::document().terms(Plan::Pro));
         assert_eq!(
             c.endpoints(Plan::Free),
-            vec![Endpoint::JobsSearch, Endpoint::JobsSalary, Endpoint::JobsProviders, Endpoint::JobsGet]
+            vec![
+                Endpoint::JobsSearch,
+                Endpoint::JobsSalary,
+                Endpoint::JobsProviders,
+                Endpoint::JobsGet,
+                Endpoint::SearchMatches
+            ]
         );
     }
 

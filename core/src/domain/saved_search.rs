@@ -15,6 +15,8 @@ use super::{Country, EmploymentType, FieldError, Job, SourceId, WorkplaceType};
 pub const NAME_MAX_CHARS: usize = 100;
 /// Longest `q` and `location`, in characters (as a live search).
 pub const QUERY_MAX_CHARS: usize = 200;
+/// Highest salary floor, a year.
+pub const SALARY_MIN_MAX: u64 = 1_000_000_000;
 // One-line texts: `optional_text` refuses every control character up to this length.
 const _: () = assert!(NAME_MAX_CHARS <= super::application::TEXT_MAX_CHARS);
 const _: () = assert!(QUERY_MAX_CHARS <= super::application::TEXT_MAX_CHARS);
@@ -67,8 +69,8 @@ impl SearchCriteria {
     /// Checks every field; the first bad one is named.
     pub fn parse(raw: RawCriteria) -> Result<Self, FieldError> {
         let q = raw.q.as_deref().map(str::trim).unwrap_or_default();
-        if query_words(q).is_empty() {
-            return Err(FieldError::new("q", "is required and must contain a word"));
+        if q.is_empty() {
+            return Err(FieldError::new("q", "is required and must not be blank"));
         }
         let q = optional_text("q", q, QUERY_MAX_CHARS)?;
         let location = match raw.location.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
@@ -98,6 +100,9 @@ impl SearchCriteria {
             }
             None => None,
             Some(0) => return Err(FieldError::new("salary_min", "must be a positive yearly amount")),
+            Some(v) if v > SALARY_MIN_MAX => {
+                return Err(FieldError::new("salary_min", format!("must be at most {SALARY_MIN_MAX} a year")));
+            }
             Some(annual) => {
                 let currency = match raw.salary_currency.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                     Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => c.to_ascii_uppercase(),
@@ -125,6 +130,21 @@ impl SearchCriteria {
             employment_types,
             workplace_types,
         })
+    }
+
+    /// The criteria as a client would send them: `parse(c.to_raw()) == c`.
+    pub fn to_raw(&self) -> RawCriteria {
+        RawCriteria {
+            q: Some(self.q.clone()),
+            location: self.location.clone(),
+            country: self.country.map(|c| c.code().to_owned()),
+            remote: Some(self.remote),
+            sources: self.sources.iter().map(|s| s.as_str().to_owned()).collect(),
+            salary_min: self.salary_floor.as_ref().map(|f| f.annual),
+            salary_currency: self.salary_floor.as_ref().map(|f| f.currency.clone()),
+            employment_types: self.employment_types.iter().map(|t| t.as_str().to_owned()).collect(),
+            workplace_types: self.workplace_types.iter().map(|t| t.as_str().to_owned()).collect(),
+        }
     }
 
     /// The checked criteria as a matcher (words folded once).
@@ -210,10 +230,13 @@ fn reaches(job: &Job, floor: &SalaryFloor) -> bool {
 /// searches one of its words could satisfy: a search matches only if each of its words starts a
 /// word of the posting, so its longest word must be a prefix of one of the posting's words. For
 /// a posting, every prefix of every word of its search text is looked up (a few hundred lookups),
-/// and only the searches found are tested in full.
+/// and only the searches found are tested in full. A search without a word (its filters alone
+/// decide) is tested against every posting.
 #[derive(Debug)]
 pub struct SearchIndex<K> {
     by_word: HashMap<String, Vec<usize>>,
+    /// Searches without a word (they match on their filters alone): tested for every posting.
+    wordless: Vec<usize>,
     entries: Vec<(K, Matcher)>,
 }
 
@@ -221,10 +244,14 @@ impl<K> SearchIndex<K> {
     pub fn new(searches: impl IntoIterator<Item = (K, Matcher)>) -> Self {
         let entries: Vec<(K, Matcher)> = searches.into_iter().collect();
         let mut by_word: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut wordless = Vec::new();
         for (i, (_, m)) in entries.iter().enumerate() {
-            by_word.entry(m.key_word().to_owned()).or_default().push(i);
+            match m.key_word() {
+                "" => wordless.push(i),
+                word => by_word.entry(word.to_owned()).or_default().push(i),
+            }
         }
-        Self { by_word, entries }
+        Self { by_word, wordless, entries }
     }
 
     pub fn len(&self) -> usize {
@@ -238,7 +265,7 @@ impl<K> SearchIndex<K> {
     /// The searches `job` matches, in the order they were given.
     pub fn matching(&self, job: &Job) -> Vec<&K> {
         let text = job.search_text();
-        let mut candidates: Vec<usize> = Vec::new();
+        let mut candidates: Vec<usize> = self.wordless.clone();
         for word in text.split(' ').filter(|w| !w.is_empty()) {
             for (end, _) in word.char_indices().skip(1).chain(std::iter::once((word.len(), ' '))) {
                 if let Some(found) = self.by_word.get(&word[..end]) {
@@ -277,7 +304,6 @@ mod tests {
     fn fields_are_checked_and_the_bad_one_named() {
         let bad = |r: RawCriteria| SearchCriteria::parse(r).unwrap_err().field;
         assert_eq!(bad(raw("   ")), "q");
-        assert_eq!(bad(raw("...")), "q", "no word after folding");
         assert_eq!(bad(raw(&"x".repeat(201))), "q");
         assert_eq!(bad(RawCriteria { location: Some("a\u{7}".into()), ..raw("rust") }), "location");
         assert_eq!(bad(RawCriteria { country: Some("zz".into()), ..raw("rust") }), "country");
@@ -285,6 +311,7 @@ mod tests {
         assert_eq!(bad(RawCriteria { employment_types: vec!["gig".into()], ..raw("rust") }), "employment_types");
         assert_eq!(bad(RawCriteria { workplace_types: vec!["moon".into()], ..raw("rust") }), "workplace_types");
         assert_eq!(bad(RawCriteria { salary_min: Some(0), ..raw("rust") }), "salary_min");
+        assert_eq!(bad(RawCriteria { salary_min: Some(SALARY_MIN_MAX + 1), ..raw("rust") }), "salary_min");
         assert_eq!(bad(RawCriteria { salary_min: Some(50_000), ..raw("rust") }), "salary_currency");
         assert_eq!(bad(RawCriteria { salary_currency: Some("GBP".into()), ..raw("rust") }), "salary_currency");
         assert_eq!(
@@ -295,6 +322,8 @@ mod tests {
         assert_eq!(name(&"n".repeat(101)).unwrap_err().field, "name");
         assert_eq!(name(" Rust in Leeds ").unwrap(), "Rust in Leeds");
 
+        let no_word = SearchCriteria::parse(raw("...")).unwrap();
+        assert!(no_word.matcher().matches(&job("Anything", "Leeds", "GB")), "no words match everything (as search)");
         let ok = SearchCriteria::parse(RawCriteria {
             country: Some("UK".into()),
             salary_min: Some(60_000),
@@ -306,6 +335,18 @@ mod tests {
         assert_eq!(ok.country, Some(Country::Gb));
         assert_eq!(ok.sources, vec![SourceId::Reed, SourceId::Adzuna], "repeats dropped, order kept");
         assert_eq!(ok.salary_floor, Some(SalaryFloor { annual: 60_000, currency: "GBP".into() }), "the country's");
+        assert_eq!(SearchCriteria::parse(ok.to_raw()), Ok(ok.clone()), "the raw form reads back the same");
+        let full = SearchCriteria::parse(RawCriteria {
+            location: Some("Leeds".into()),
+            remote: Some(true),
+            employment_types: vec!["contract".into()],
+            workplace_types: vec!["hybrid".into(), "remote".into()],
+            salary_min: Some(1),
+            salary_currency: Some("eur".into()),
+            ..raw("rust")
+        })
+        .unwrap();
+        assert_eq!(SearchCriteria::parse(full.to_raw()), Ok(full));
     }
 
     #[test]
@@ -364,7 +405,7 @@ mod tests {
     }
 
     const WORDS: &[&str] = &["Rust", "Developer", "Data", "Engineer", "Senior", "Python", "Datadog", "Ops"];
-    const PREFIXES: &[&str] = &["rust", "dev", "data", "engineer", "sen", "py", "datadog", "o", "java"];
+    const PREFIXES: &[&str] = &["rust", "dev", "data", "engineer", "sen", "py", "datadog", "o", "java", "..."];
 
     proptest! {
         /// The index finds exactly the searches that testing each one finds.

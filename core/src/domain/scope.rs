@@ -20,6 +20,10 @@ pub enum Scope {
     ApplicationsRead,
     /// Changing the application tracker.
     ApplicationsWrite,
+    /// Reading saved searches and what they matched.
+    SearchesRead,
+    /// Creating, changing and deleting saved searches.
+    SearchesWrite,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,7 +31,7 @@ pub enum Scope {
 pub struct UnknownScope(pub String);
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 9] = [
         Scope::JobsRead,
         Scope::AnalyticsRead,
         Scope::AiUse,
@@ -35,6 +39,8 @@ impl Scope {
         Scope::BillingWrite,
         Scope::ApplicationsRead,
         Scope::ApplicationsWrite,
+        Scope::SearchesRead,
+        Scope::SearchesWrite,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -46,6 +52,8 @@ impl Scope {
             Scope::BillingWrite => "billing:write",
             Scope::ApplicationsRead => "applications:read",
             Scope::ApplicationsWrite => "applications:write",
+            Scope::SearchesRead => "searches:read",
+            Scope::SearchesWrite => "searches:write",
         }
     }
 
@@ -59,6 +67,8 @@ impl Scope {
             Scope::BillingWrite => "start checkouts and open the billing portal",
             Scope::ApplicationsRead => "read the application tracker",
             Scope::ApplicationsWrite => "change the application tracker",
+            Scope::SearchesRead => "read saved searches and the jobs they matched",
+            Scope::SearchesWrite => "create, change and delete saved searches",
         }
     }
 
@@ -89,14 +99,16 @@ pub struct Scopes(u16);
 impl Scopes {
     pub const NONE: Scopes = Scopes(0);
     pub const ALL: Scopes = Scopes::of(&Scope::ALL);
-    /// What a login session may do: manage keys and billing (the key-recovery flow) and use the
-    /// application tracker (with its AI fit scores); no job data.
+    /// What a login session may do: manage keys and billing (the key-recovery flow), use the
+    /// application tracker (with its AI fit scores) and manage saved searches; no job data.
     pub const SESSION: Scopes = Scopes::of(&[
         Scope::AiUse,
         Scope::KeysWrite,
         Scope::BillingWrite,
         Scope::ApplicationsRead,
         Scope::ApplicationsWrite,
+        Scope::SearchesRead,
+        Scope::SearchesWrite,
     ]);
 
     pub const fn of(scopes: &[Scope]) -> Scopes {
@@ -182,12 +194,22 @@ mod tests {
                 "keys:write",
                 "billing:write",
                 "applications:read",
-                "applications:write"
+                "applications:write",
+                "searches:read",
+                "searches:write"
             ]
         );
         assert_eq!(
             Scopes::SESSION.names(),
-            ["ai:use", "keys:write", "billing:write", "applications:read", "applications:write"]
+            [
+                "ai:use",
+                "keys:write",
+                "billing:write",
+                "applications:read",
+                "applications:write",
+                "searches:read",
+                "searches:write"
+            ]
         );
         for s in Scope::ALL {
             assert_eq!(Scope::parse(s.as_str()), Ok(s));
@@ -201,7 +223,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn stored_form_round_trips(bits in 0u16..(1 << 7)) {
+        fn stored_form_round_trips(bits in 0u16..(1 << Scope::ALL.len())) {
             let set = Scopes(bits);
             prop_assert_eq!(Scopes::from_stored(&set.to_stored()).unwrap(), set);
             prop_assert_eq!(set.iter().count(), bits.count_ones() as usize);

@@ -43,11 +43,13 @@ pub trait MatchStore: Send + Sync {
     /// Moves the cursor forward to `seq` (never back).
     async fn advance(&self, seq: i64) -> Result<(), SavedSearchStoreError>;
 
-    /// `account`'s matches of saved search `search`, newest first, at most `limit`.
+    /// `account`'s matches of saved search `search`, newest first, at most `limit`; with
+    /// `before`, only those recorded before the match of that id (the next page).
     async fn recent(
         &self,
         account: AccountId,
         search: i64,
+        before: Option<i64>,
         limit: u64,
     ) -> Result<Vec<MatchEvent>, SavedSearchStoreError>;
 }

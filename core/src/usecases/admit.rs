@@ -22,7 +22,7 @@ use crate::{Code, ErrorCode};
 
 /// Which limit a request counts against: data requests (gated endpoints) against the plan's
 /// `per_minute` (and the monthly quota), account requests (keys, sessions, billing) against the
-/// plan's `account_per_minute`, application-tracker requests against `tracker_per_minute`, and the
+/// plan's `account_per_minute`, application-tracker and saved-search requests against `tracker_per_minute`, and the
 /// tracker's AI requests against `ai_per_hour`; each class a window of its own that no other class
 /// spends. Only data requests count monthly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub enum Metered {
     Data(Endpoint),
     /// Keys, sessions, billing.
     Account,
-    /// The application tracker (all plans).
+    /// The application tracker and saved searches (all plans).
     Tracker,
     /// The tracker's AI requests (all plans; the model is chosen by plan).
     Ai,
@@ -75,7 +75,9 @@ fn minute_message(status: &RateStatus) -> String {
         LimitClass::Account => format!(
             "Rate limit exceeded: {limit} account requests per minute (keys, sessions and billing have their own limit)."
         ),
-        LimitClass::Tracker => format!("Rate limit exceeded: {limit} application-tracker requests per minute."),
+        LimitClass::Tracker => {
+            format!("Rate limit exceeded: {limit} requests per minute to the application tracker and saved searches.")
+        }
         LimitClass::Ai => {
             format!("Rate limit exceeded: {limit} AI requests per hour (fit scores have their own limit).")
         }
@@ -328,7 +330,10 @@ mod tests {
                 });
                 let result = admit(meter).execute(&who(plan), Metered::Data(endpoint), Scopes::NONE).await;
                 let allowed = match (endpoint, plan) {
-                    (Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet, _) => true,
+                    (
+                        Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet | Endpoint::SearchMatches,
+                        _,
+                    ) => true,
                     (Endpoint::JobsSalary, p) => p >= Plan::Starter,
                     (Endpoint::JobsTrends | Endpoint::JobsInsight, p) => p >= Plan::Pro,
                     (Endpoint::JobsFeed | Endpoint::JobsExpired, p) => p >= Plan::Pro,

@@ -8,15 +8,18 @@
 //! corpus as it was). One node runs it at a time (the caller holds the lock).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::domain::saved_search::SearchIndex;
 use crate::ports::{
-    Clock, FeedQuery, JobStore, JobStoreError, MatchStore, NewMatch, SavedSearchStore, SavedSearchStoreError,
+    Clock, FeedQuery, JobStore, JobStoreError, Lock, MatchStore, NewMatch, SavedSearchStore, SavedSearchStoreError,
 };
 use crate::{Code, ErrorCode};
 
 /// Postings read per page of the change stream.
 pub const MATCH_PAGE: usize = 1_000;
+/// The name of the lock one matching run holds (one node matches at a time).
+pub const MATCH_LOCK: &str = "match-landed";
 
 pub struct MatchLanded {
     pub searches: Arc<dyn SavedSearchStore>,
@@ -100,5 +103,35 @@ impl MatchLanded {
             );
         }
         Ok(run)
+    }
+}
+
+/// [`MatchLanded`] run by one node at a time: each node calls `run_cycle` on a schedule; the one
+/// that takes the lock matches, the others skip. A lock held past its life (a node that died, or
+/// a run longer than `lock_ttl`) lets another node run from the cursor; what both record is kept
+/// once.
+pub struct MatchCycle {
+    pub landed: MatchLanded,
+    pub lock: Arc<dyn Lock>,
+    pub lock_ttl: Duration,
+}
+
+impl MatchCycle {
+    /// `Ok(None)` when another node holds the lock or the lock cannot be reached (the next cycle
+    /// tries again).
+    pub async fn run_cycle(&self) -> Result<Option<MatchRun>, MatchError> {
+        let token = match self.lock.try_acquire(MATCH_LOCK, self.lock_ttl).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                tracing::warn!(error = %e, "matching lock unavailable; run skipped");
+                return Ok(None);
+            }
+        };
+        let run = self.landed.run().await;
+        if let Err(e) = self.lock.release(MATCH_LOCK, &token).await {
+            tracing::warn!(error = %e, "matching lock not released; it expires by itself");
+        }
+        run.map(Some)
     }
 }

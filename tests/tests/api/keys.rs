@@ -5,8 +5,17 @@ use serde_json::json;
 use std::collections::HashSet;
 
 /// Every scope, in the documented order: what a key gets by default.
-const ALL_SCOPES: [&str; 7] =
-    ["jobs:read", "analytics:read", "ai:use", "keys:write", "billing:write", "applications:read", "applications:write"];
+const ALL_SCOPES: [&str; 9] = [
+    "jobs:read",
+    "analytics:read",
+    "ai:use",
+    "keys:write",
+    "billing:write",
+    "applications:read",
+    "applications:write",
+    "searches:read",
+    "searches:write",
+];
 
 #[tokio::test]
 async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
@@ -20,7 +29,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
         r.body,
         json!({
             "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "none",
-            "endpoints": ["/jobs/search", "/jobs/providers", "/jobs/{id}"],
+            "endpoints": ["/jobs/search", "/jobs/providers", "/jobs/{id}", "/searches/{id}/matches"],
             "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used,
                           "scopes": ALL_SCOPES, "minted_by_login": null}],
             "login_id": null
@@ -55,7 +64,8 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
             "/jobs/providers",
             "/jobs/feed",
             "/jobs/expired",
-            "/jobs/{id}"
+            "/jobs/{id}",
+            "/searches/{id}/matches"
         ])
     );
     s.stop().await;
@@ -296,6 +306,9 @@ async fn me_follows_an_operators_catalog() {
     let (_, key) = s.register().await;
     let me = s.get_with_key("/auth/me", &key).await;
     assert_eq!(me.body["monthly_limit"], 42);
-    assert_eq!(me.body["endpoints"], json!(["/jobs/search", "/jobs/salary", "/jobs/providers", "/jobs/{id}"]));
+    assert_eq!(
+        me.body["endpoints"],
+        json!(["/jobs/search", "/jobs/salary", "/jobs/providers", "/jobs/{id}", "/searches/{id}/matches"])
+    );
     s.stop().await;
 }

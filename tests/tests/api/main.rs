@@ -17,6 +17,7 @@ mod readme;
 mod register_login;
 mod scopes;
 mod search;
+mod searches;
 mod security;
 mod system;
 mod tracker;

@@ -120,8 +120,8 @@ async fn pricing_lists_the_catalog() {
         r.body["plans"][2],
         json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "account_per_minute": 60,
                "tracker_per_minute": 100, "ai_per_hour": 20, "data_sources": 5,
-               "ai_tiers": ["lite", "flagship"], "price_usd_per_month": 149,
-               "endpoints": ["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers", "/jobs/feed", "/jobs/expired", "/jobs/{id}"]})
+               "ai_tiers": ["lite", "flagship"], "price_usd_per_month": 149, "saved_searches": 100,
+               "endpoints": ["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers", "/jobs/feed", "/jobs/expired", "/jobs/{id}", "/searches/{id}/matches"]})
     );
     assert_eq!(r.body["plans"].as_array().unwrap().len(), 4);
     s.stop().await;

@@ -1,5 +1,5 @@
-//! The README's walkthroughs, run as written: every `sh` block of "Walkthrough" and "Tracking
-//! applications" is extracted from README.md (so the text and the test cannot drift) and run with
+//! The README's walkthroughs, run as written: every `sh` block of "Walkthrough", "Tracking
+//! applications" and "Saved searches" is extracted from README.md (so the text and the test cannot drift) and run with
 //! bash, in order, against a live demo server with the document's plans and limits (what `make
 //! demo` serves). The one change is the address: `http://127.0.0.1:8080` becomes the test server's.
 //! Blocks that start or build the server (`cargo`, `make`) are skipped, and say so.
@@ -18,14 +18,18 @@ fn blocks(readme: &str, title: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthroughs_run_as_written_against_a_demo_server() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let setup = Setup { catalog: PlanCatalog::document(), port: Some(jobin_tests::free_port()), ..Setup::default() };
+    // Matching on schedule, as `make demo` runs it (here every second).
+    let mut ingest = Setup::default().ingest;
+    ingest.match_every = Some(std::time::Duration::from_secs(1));
+    let setup =
+        Setup { catalog: PlanCatalog::document(), port: Some(jobin_tests::free_port()), ingest, ..Setup::default() };
     let s = TestServer::start_with(setup).await.unwrap();
     // The blocks read `data/outbox.jsonl` relative to where `make run` was started.
     let cwd = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(s.dir(), cwd.path().join("data")).unwrap();
     let mut script = String::from("set -e\n");
     let mut ran = 0;
-    for title in ["Walkthrough", "Tracking applications"] {
+    for title in ["Walkthrough", "Tracking applications", "Saved searches"] {
         for block in blocks(&readme, title) {
             if block.lines().any(|l| l.trim_start().starts_with("cargo ") || l.trim_start().starts_with("make ")) {
                 eprintln!("README block skipped (starts or builds the server):\n{block}");
@@ -58,6 +62,8 @@ async fn the_readme_walkthroughs_run_as_written_against_a_demo_server() {
         "\"kind\":\"interview\"",
         "\"acceptance_rate\"",
         "\"score\":",
+        "\"type\":\"job.matched\"",
+        "\"remote\":true",
     ] {
         assert!(stdout.contains(promised), "the walkthrough never showed {promised}:\n{stdout}");
     }

@@ -1,14 +1,23 @@
 //! Scoped keys: every secured operation of the document refuses a key without the scopes it
 //! states (403 `insufficient_scope`, `details.required`) and admits one holding exactly them; keys
-//! mint only what they hold; rotation keeps or takes scopes; sessions hold keys:write and
-//! billing:write only.
+//! mint only what they hold; rotation keeps or takes scopes; sessions hold the account scopes (keys,
+//! billing, the tracker, saved searches) and read no job data.
 
 use jobin_tests::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const ALL: [&str; 7] =
-    ["jobs:read", "analytics:read", "ai:use", "keys:write", "billing:write", "applications:read", "applications:write"];
+const ALL: [&str; 9] = [
+    "jobs:read",
+    "analytics:read",
+    "ai:use",
+    "keys:write",
+    "billing:write",
+    "applications:read",
+    "applications:write",
+    "searches:read",
+    "searches:write",
+];
 
 /// A Scale account (no plan gate in the way) and its full key.
 async fn scale_account(s: &TestServer) -> (String, String) {

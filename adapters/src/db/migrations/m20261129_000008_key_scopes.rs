@@ -36,8 +36,10 @@ mod tests {
     use sea_orm_migration::{MigrationName, MigratorTrait};
 
     #[test]
-    fn the_default_names_every_scope() {
-        assert_eq!(Scopes::from_stored(ALL_SCOPES_2026_11).unwrap(), Scopes::ALL);
+    fn the_default_names_every_scope_of_its_time() {
+        let later = super::super::m20261206_000016_search_scopes::ALL_SCOPES_BEFORE_SEARCHES;
+        assert_eq!(ALL_SCOPES_2026_11, later);
+        assert!(Scopes::from_stored(ALL_SCOPES_2026_11).is_ok());
     }
 
     #[tokio::test]

@@ -1,0 +1,208 @@
+//! `/v1/searches*`: saved searches (README "Saved searches"). Managing them takes an API key or a
+//! login session, in the tracker's limit class (`tracker_per_minute`), never counted monthly; a
+//! search's matches are job data (an API key with `jobs:read`, the data limits and the monthly
+//! quota). Another account's search answers 404 like one that does not exist.
+
+mod dto;
+
+use jobin_core::Code;
+use jobin_core::usecases::SavedSearchError;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use std::sync::Arc;
+
+pub use dto::*;
+
+use crate::http::Tag;
+use crate::http::error::{ApiError, error_responses};
+use crate::http::gate;
+use crate::http::security::{AccountAuth, KeyAuth};
+use crate::state::AppState;
+
+/// Seconds to wait after the store was unreachable.
+const STORE_RETRY_AFTER_SECS: u64 = 5;
+
+error_responses!(SearchErrorResponse {
+    400 => BadRequest: "A field or parameter fails its check (`validation_failed`; `details.field` and `details.reason` name it).",
+    401 => Unauthorized: "Missing, invalid or revoked API key or session token.",
+    403 => Forbidden: "The key lacks `searches:read` / `searches:write` (`insufficient_scope`, `details.required` names it).",
+    404 => NotFound: "No saved search with this id in your account (`saved_search_not_found`); another account's is reported the same way.",
+    409 => Conflict: "Your plan's saved searches are all in use (`saved_search_limit_reached`, `details.limit`): delete one or upgrade.",
+    429 => TooManyRequests: "The per-minute limit of the tracker class reached (`rate_limited`, `details.class` = `tracker`, with `Retry-After` and `retry_after`).",
+    503 => Unavailable: "The database or the usage meter is unreachable (`dependency_unavailable`, with `Retry-After`).",
+});
+
+error_responses!(MatchesErrorResponse {
+    400 => BadRequest: "A parameter fails its check (`validation_failed`).",
+    401 => Unauthorized: "Missing, invalid or revoked API key (a session token is not accepted: this is job data).",
+    403 => Forbidden: "The key lacks `searches:read` or `jobs:read` (`insufficient_scope`), or the plan does not include it (`plan_upgrade_required`).",
+    404 => NotFound: "No saved search with this id in your account (`saved_search_not_found`).",
+    429 => TooManyRequests: "Rate limit (`rate_limited`) or monthly quota (`quota_exceeded`) reached, with `Retry-After`.",
+    503 => Unavailable: "The database or the usage meter is unreachable (`dependency_unavailable`, with `Retry-After`).",
+});
+
+#[derive(ApiResponse)]
+pub enum CreatedResponse {
+    /// Saved; matching starts with postings that land from now on.
+    #[oai(status = 201)]
+    Created(
+        Json<SavedSearchEnvelope>,
+        /// The saved search's URL.
+        #[oai(header = "Location")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum SearchResponse {
+    #[oai(status = 200)]
+    Ok(Json<SavedSearchEnvelope>),
+}
+
+#[derive(ApiResponse)]
+pub enum ListResponse {
+    #[oai(status = 200)]
+    Ok(Json<SavedSearchPageEnvelope>),
+}
+
+#[derive(ApiResponse)]
+pub enum DeletedResponse {
+    /// Deleted, with its matches.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+#[derive(ApiResponse)]
+pub enum MatchesResponse {
+    #[oai(status = 200)]
+    Ok(Json<MatchPageEnvelope>),
+}
+
+fn search_error(e: SavedSearchError) -> ApiError {
+    match e {
+        SavedSearchError::Invalid(f) => ApiError::field(Code::ValidationFailed, f.field, f.reason),
+        SavedSearchError::LimitReached { plan, limit } => {
+            let details = serde_json::json!({"limit": limit, "plan": plan.as_str()});
+            ApiError::from_usecase(SavedSearchError::LimitReached { plan, limit }).with_details(details)
+        }
+        e => {
+            let mut api = ApiError::from_usecase(e);
+            if api.code == Code::DependencyUnavailable {
+                api.retry_after = Some(STORE_RETRY_AFTER_SECS);
+            }
+            api
+        }
+    }
+}
+
+fn location(id: i64) -> String {
+    format!("{}/searches/{id}", crate::server::API_VERSION)
+}
+
+pub struct SearchesApi;
+
+#[OpenApi(tag = "Tag::Searches")]
+impl SearchesApi {
+    /// Save a search
+    ///
+    /// Saves a search to be told about new postings: from now on, every posting that lands in
+    /// the store (ingestion, searches, imports) new, changed or back from expiry, and matches,
+    /// is recorded once per version as a `job.matched` event (see `GET
+    /// /v1/searches/{id}/matches`). Your plan holds a number of saved searches (`/pricing`,
+    /// `saved_searches`: Free 1, Starter 10, Pro 100, Scale 1,000).
+    #[oai(path = "/searches", method = "post", operation_id = "create_saved_search")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesWrite>,
+        body: Json<NewSavedSearch>,
+    ) -> Result<CreatedResponse, SearchErrorResponse> {
+        let who = &auth.0.account;
+        let saved = state.searches.create(who.id, who.plan, body.0.into()).await.map_err(search_error)?;
+        let at = location(saved.id);
+        Ok(CreatedResponse::Created(Json(SavedSearchEnvelope { data: saved.into() }), at))
+    }
+
+    /// List saved searches
+    ///
+    /// Your saved searches, oldest first.
+    #[oai(path = "/searches", method = "get", operation_id = "list_saved_searches")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesRead>,
+        /// Page number, from 1 (default 1). A page past the end is empty.
+        page: Query<Option<u64>>,
+        /// Items per page, 1–100 (default 20).
+        per_page: Query<Option<u64>>,
+    ) -> Result<ListResponse, SearchErrorResponse> {
+        let page = state.searches.list(auth.0.account.id, page.0, per_page.0).await.map_err(search_error)?;
+        Ok(ListResponse::Ok(Json(page.into())))
+    }
+
+    /// Get a saved search
+    #[oai(path = "/searches/:id", method = "get", operation_id = "get_saved_search")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesRead>,
+        id: Path<i64>,
+    ) -> Result<SearchResponse, SearchErrorResponse> {
+        let saved = state.searches.get(auth.0.account.id, id.0).await.map_err(search_error)?;
+        Ok(SearchResponse::Ok(Json(SavedSearchEnvelope { data: saved.into() })))
+    }
+
+    /// Change a saved search
+    ///
+    /// Partial: omitted fields stay, `null` clears an optional one. The changed search matches
+    /// postings that land from now on; what it matched before stays.
+    #[oai(path = "/searches/:id", method = "patch", operation_id = "update_saved_search")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesWrite>,
+        id: Path<i64>,
+        body: Json<SavedSearchChange>,
+    ) -> Result<SearchResponse, SearchErrorResponse> {
+        let saved = state.searches.update(auth.0.account.id, id.0, body.0.into()).await.map_err(search_error)?;
+        Ok(SearchResponse::Ok(Json(SavedSearchEnvelope { data: saved.into() })))
+    }
+
+    /// Delete a saved search
+    ///
+    /// Deletes it and what it matched.
+    #[oai(path = "/searches/:id", method = "delete", operation_id = "delete_saved_search")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesWrite>,
+        id: Path<i64>,
+    ) -> Result<DeletedResponse, SearchErrorResponse> {
+        state.searches.delete(auth.0.account.id, id.0).await.map_err(search_error)?;
+        Ok(DeletedResponse::Deleted)
+    }
+
+    /// A saved search's matches
+    ///
+    /// The `job.matched` events of the search, newest first, each with the posting as stored
+    /// now. One event per posting and version: a posting that changes or comes back after
+    /// expiring matches again; the same version never twice. Matching runs a few seconds after
+    /// postings land (`JOBIN_MATCH_INTERVAL`). Job data: an API key with `jobs:read`, counted
+    /// against the monthly quota like a search.
+    #[oai(path = "/searches/:id/matches", method = "get", operation_id = "list_saved_search_matches")]
+    async fn matches(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: KeyAuth<gate::SearchMatches>,
+        id: Path<i64>,
+        /// Only events older than this event id (the previous page's `next_before`).
+        before: Query<Option<i64>>,
+        /// Events per page, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+    ) -> Result<MatchesResponse, MatchesErrorResponse> {
+        let page = state.searches.matches(auth.0.account.id, id.0, before.0, limit.0).await.map_err(search_error)?;
+        Ok(MatchesResponse::Ok(Json(page.into())))
+    }
+}

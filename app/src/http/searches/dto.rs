@@ -1,0 +1,251 @@
+//! Saved searches on the wire: the tracker's envelopes (`{"data": …}` for one object, a page with
+//! `total`, `page`, `per_page` and `has_more`), and matches as events (`id`, `type`, `created`,
+//! `data`) — the shape webhooks deliver. Absent optional fields are omitted, never null.
+
+use jobin_core::domain::saved_search::RawCriteria;
+use jobin_core::ports::SavedSearch;
+use jobin_core::usecases::{MatchPage, MatchedJob, SearchDraft, SearchListPage, SearchPatch};
+use poem_openapi::Object;
+use poem_openapi::types::MaybeUndefined;
+
+use crate::http::error::iso_millis;
+use crate::http::feed::FeedJob;
+
+/// The type of a match event.
+pub const JOB_MATCHED: &str = "job.matched";
+
+/// A new saved search.
+#[derive(Debug, Object)]
+pub struct NewSavedSearch {
+    /// A name for you (default: `q`), at most 100 characters.
+    pub name: Option<String>,
+    /// Keywords, as for a job search: each word must start a word of the title, company or
+    /// skills (case and accents ignored). Keywords without a letter or digit match every posting
+    /// the other fields allow.
+    pub q: String,
+    /// Words that must each start a word of the posting's city, region or country.
+    pub location: Option<String>,
+    /// Only postings located in this country.
+    pub country: Option<String>,
+    /// Only remote postings (default `false`: any).
+    pub remote: Option<bool>,
+    /// Only postings listed on one of these boards (default: any).
+    pub sources: Option<Vec<String>>,
+    /// Only postings whose stated salary range, annualized, reaches this amount a year in
+    /// `salary_currency` (postings without a salary, or in another currency, do not match).
+    pub salary_min: Option<u64>,
+    /// ISO 4217 code of `salary_min` (default: the `country`'s currency; required without a
+    /// country).
+    pub salary_currency: Option<String>,
+    /// Only postings of one of these employment types (postings that do not say do not match).
+    pub employment_types: Option<Vec<String>>,
+    /// Only postings of one of these workplace types (postings that do not say do not match).
+    pub workplace_types: Option<Vec<String>>,
+}
+
+impl From<NewSavedSearch> for SearchDraft {
+    fn from(n: NewSavedSearch) -> Self {
+        Self {
+            name: n.name,
+            criteria: RawCriteria {
+                q: Some(n.q),
+                location: n.location,
+                country: n.country,
+                remote: n.remote,
+                sources: n.sources.unwrap_or_default(),
+                salary_min: n.salary_min,
+                salary_currency: n.salary_currency,
+                employment_types: n.employment_types.unwrap_or_default(),
+                workplace_types: n.workplace_types.unwrap_or_default(),
+            },
+        }
+    }
+}
+
+/// A change: omitted fields stay; `null` clears an optional one (clearing `salary_min` clears
+/// its currency too). The result is checked as a whole.
+#[derive(Debug, Object)]
+pub struct SavedSearchChange {
+    pub name: Option<String>,
+    pub q: Option<String>,
+    pub location: MaybeUndefined<String>,
+    pub country: MaybeUndefined<String>,
+    pub remote: Option<bool>,
+    /// The new list (empty: any board).
+    pub sources: Option<Vec<String>>,
+    pub salary_min: MaybeUndefined<u64>,
+    pub salary_currency: MaybeUndefined<String>,
+    pub employment_types: Option<Vec<String>>,
+    pub workplace_types: Option<Vec<String>>,
+}
+
+fn tri<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+impl From<SavedSearchChange> for SearchPatch {
+    fn from(c: SavedSearchChange) -> Self {
+        Self {
+            name: c.name,
+            q: c.q,
+            location: tri(c.location),
+            country: tri(c.country),
+            remote: c.remote,
+            sources: c.sources,
+            salary_min: tri(c.salary_min),
+            salary_currency: tri(c.salary_currency),
+            employment_types: c.employment_types,
+            workplace_types: c.workplace_types,
+        }
+    }
+}
+
+/// A saved search.
+#[derive(Debug, Object)]
+pub struct SavedSearchOut {
+    pub id: i64,
+    pub name: String,
+    pub q: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub location: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub country: Option<String>,
+    pub remote: bool,
+    pub sources: Vec<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub salary_min: Option<u64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub salary_currency: Option<String>,
+    pub employment_types: Vec<String>,
+    pub workplace_types: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<SavedSearch> for SavedSearchOut {
+    fn from(s: SavedSearch) -> Self {
+        let c = s.criteria.to_raw();
+        Self {
+            id: s.id,
+            name: s.name,
+            q: c.q.unwrap_or_default(),
+            location: c.location,
+            country: c.country,
+            remote: c.remote.unwrap_or(false),
+            sources: c.sources,
+            salary_min: c.salary_min,
+            salary_currency: c.salary_currency,
+            employment_types: c.employment_types,
+            workplace_types: c.workplace_types,
+            created_at: iso_millis(s.created_at),
+            updated_at: iso_millis(s.updated_at),
+        }
+    }
+}
+
+/// One saved search.
+#[derive(Debug, Object)]
+pub struct SavedSearchEnvelope {
+    pub data: SavedSearchOut,
+}
+
+/// One page of saved searches.
+#[derive(Debug, Object)]
+pub struct SavedSearchPageEnvelope {
+    pub data: Vec<SavedSearchOut>,
+    /// Saved searches on all pages.
+    pub total: u64,
+    /// This page's number (from 1).
+    pub page: u64,
+    pub per_page: u64,
+    /// Whether a later page holds more.
+    pub has_more: bool,
+}
+
+impl From<SearchListPage> for SavedSearchPageEnvelope {
+    fn from(p: SearchListPage) -> Self {
+        Self {
+            data: p.items.into_iter().map(Into::into).collect(),
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+            has_more: p.has_more,
+        }
+    }
+}
+
+/// What a `job.matched` event carries.
+#[derive(Debug, Object)]
+pub struct MatchData {
+    pub search_id: i64,
+    pub job_id: String,
+    /// The version of the posting that matched (its `updatedAt` then, ISO 8601 UTC): a posting
+    /// that changes, or comes back after expiring, matches again.
+    pub job_updated_at: String,
+    /// The posting as stored now (absent if the store no longer holds it).
+    #[oai(skip_serializing_if_is_none)]
+    pub job: Option<FeedJob>,
+    /// When the posting expired, if it has.
+    #[oai(skip_serializing_if_is_none)]
+    pub expired_at: Option<String>,
+}
+
+/// An event: a posting matched a saved search.
+#[derive(Debug, Object)]
+pub struct MatchEventOut {
+    /// The event's id: unique, increasing, the same in every delivery of the event.
+    pub id: i64,
+    /// `job.matched`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// When the match was found (ISO 8601 UTC).
+    pub created: String,
+    pub data: MatchData,
+}
+
+impl From<MatchedJob> for MatchEventOut {
+    fn from(m: MatchedJob) -> Self {
+        let e = m.event.event;
+        let (job, expired_at) = match m.job {
+            Some(found) => (Some(FeedJob::from(found.stored)), found.expired_at.map(iso_millis)),
+            None => (None, None),
+        };
+        Self {
+            id: m.event.id,
+            kind: JOB_MATCHED.to_owned(),
+            created: iso_millis(e.created_at),
+            data: MatchData {
+                search_id: e.search,
+                job_id: e.job_id,
+                job_updated_at: iso_millis(e.job_updated_at),
+                job,
+                expired_at,
+            },
+        }
+    }
+}
+
+/// A page of a saved search's matches, newest first.
+#[derive(Debug, Object)]
+pub struct MatchPageEnvelope {
+    pub data: Vec<MatchEventOut>,
+    /// Whether older matches may follow: ask again with `before` = `next_before`.
+    pub has_more: bool,
+    /// The `before` of the next page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_before: Option<i64>,
+}
+
+impl From<MatchPage> for MatchPageEnvelope {
+    fn from(p: MatchPage) -> Self {
+        Self {
+            data: p.items.into_iter().map(Into::into).collect(),
+            has_more: p.next_before.is_some(),
+            next_before: p.next_before,
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! Saved searches over HTTP (`/v1/searches*`): the life of a search from creation to its matches
+//! (once per posting and version, never before the search existed), paging, caps by plan, field
+//! checks, tenant isolation, scopes and sessions, and matching on its own schedule after a live
+//! search lands postings.
+
+use chrono::Utc;
+use jobin_core::domain::{CatalogOverrides, Job, Location, Plan, PlanCatalog, PlanOverride, SourceId};
+use jobin_tests::{Reply, Setup, TestServer};
+use serde_json::{Value, json};
+
+const API: &str = "/v1/searches";
+
+async fn call(s: &TestServer, method: &str, path: &str, auth: &str, body: Option<Value>) -> Reply {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = s.http.request(method, s.url(path)).bearer_auth(auth);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    s.send(req).await
+}
+
+async fn create(s: &TestServer, auth: &str, body: Value) -> Value {
+    let r = call(s, "POST", API, auth, Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["data"].clone()
+}
+
+/// A posting as a board shows it (the same content each time it is fetched).
+fn posting(native: &str, title: &str, city: &str, country: &str) -> Job {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").unwrap().to_utc();
+    Job {
+        id: Job::make_id(SourceId::Reed, native),
+        source: SourceId::Reed,
+        title: title.to_owned(),
+        company: "Acme".into(),
+        location: Location { city: city.into(), country: country.into(), region: String::new() },
+        salary: None,
+        skills: vec![],
+        seniority: None,
+        remote: false,
+        url: format!("https://www.reed.co.uk/jobs/{native}"),
+        posted_at: Some(at),
+        valid_through: None,
+        fetched_at: at,
+        description: format!("{title} in {city}."),
+        copies: vec![],
+        details: Default::default(),
+    }
+}
+
+/// Stores postings as ingestion would, then runs one matching cycle.
+async fn land(s: &TestServer, jobs: &[Job]) {
+    s.state.jobs.store.upsert(jobs, Utc::now()).await.unwrap();
+    s.state.background.matching.run_cycle().await.unwrap().expect("this node holds the matching lock");
+}
+
+async fn matches(s: &TestServer, key: &str, id: i64, query: &str) -> Reply {
+    s.get_with_key(&format!("{API}/{id}/matches?{query}"), key).await
+}
+
+fn job_ids(r: &Reply) -> Vec<String> {
+    r.body["data"].as_array().unwrap().iter().map(|e| e["data"]["job_id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_saved_search_lives_from_creation_to_its_matches() {
+    a_whole_life(TestServer::start().await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_saved_search_lives_its_whole_life_on_postgres() {
+    let setup = Setup { backend: jobin_tests::Backend::Postgres, ..Setup::default() };
+    let Some(s) = TestServer::start_with(setup).await else { return };
+    a_whole_life(s).await;
+}
+
+async fn a_whole_life(s: TestServer) {
+    let (_, key) = s.register().await;
+    // Postings that landed before the search are not news to it.
+    land(&s, &[posting("old", "Rust Developer", "Leeds", "GB")]).await;
+    let r = call(&s, "POST", API, &key, Some(json!({"q": " Rust ", "location": "leeds", "country": "GB"}))).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let search = r.body["data"].clone();
+    let id = search["id"].as_i64().unwrap();
+    assert_eq!(r.header("location"), Some(format!("{API}/{id}").as_str()));
+    assert_eq!(search["name"], "Rust", "the name defaults to q");
+    assert_eq!(search["q"], "Rust");
+    assert_eq!(search["country"], "gb");
+    assert_eq!(search["remote"], false);
+    assert_eq!(search["sources"], json!([]));
+    assert!(search.get("salary_min").is_none(), "absent, not null: {search}");
+    assert_eq!(call(&s, "GET", &format!("{API}/{id}"), &key, None).await.body["data"], search);
+    let r = call(&s, "GET", API, &key, None).await;
+    assert_eq!((r.body["total"].as_u64(), r.body["data"][0]["id"].as_i64()), (Some(1), Some(id)), "{}", r.text);
+
+    assert!(job_ids(&matches(&s, &key, id, "").await).is_empty());
+    land(
+        &s,
+        &[
+            posting("old", "Rust Developer", "Leeds", "GB"),
+            posting("1", "Senior Rust Engineer", "Leeds", "GB"),
+            posting("2", "Python Developer", "Leeds", "GB"),
+            posting("3", "Rust Developer", "London", "GB"),
+        ],
+    )
+    .await;
+    let r = matches(&s, &key, id, "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(job_ids(&r), ["reed:1"], "only the new posting that matches every field");
+    let event = &r.body["data"][0];
+    assert_eq!(event["type"], "job.matched");
+    assert_eq!(event["data"]["search_id"], id);
+    assert_eq!(event["data"]["job"]["title"], "Senior Rust Engineer", "the posting comes with the event");
+    assert_eq!(r.body["has_more"], false);
+
+    // The same posting landing again unchanged is no news; a change is a new version.
+    land(&s, &[posting("1", "Senior Rust Engineer", "Leeds", "GB")]).await;
+    assert_eq!(job_ids(&matches(&s, &key, id, "").await), ["reed:1"]);
+    land(&s, &[posting("1", "Lead Rust Engineer", "Leeds", "GB"), posting("4", "Rust Tester", "Leeds", "GB")]).await;
+    let r = matches(&s, &key, id, "").await;
+    assert_eq!(job_ids(&r), ["reed:4", "reed:1", "reed:1"], "newest first: {}", r.text);
+    let versions: Vec<&str> =
+        r.body["data"].as_array().unwrap().iter().map(|e| e["data"]["job_updated_at"].as_str().unwrap()).collect();
+    assert_ne!(versions[1], versions[2], "two versions of reed:1");
+    // Paged by `before`.
+    let first = matches(&s, &key, id, "limit=2").await;
+    assert_eq!((job_ids(&first).len(), first.body["has_more"].as_bool()), (2, Some(true)), "{}", first.text);
+    let next = first.body["next_before"].as_i64().unwrap();
+    let rest = matches(&s, &key, id, &format!("limit=2&before={next}")).await;
+    assert_eq!(job_ids(&rest), ["reed:1"]);
+    assert_eq!(rest.body["has_more"], false);
+
+    // A change keeps what it does not name and matches from then on.
+    let r = call(&s, "PATCH", &format!("{API}/{id}"), &key, Some(json!({"q": "python", "country": null}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((r.body["data"]["q"].as_str(), r.body["data"]["name"].as_str()), (Some("python"), Some("Rust")));
+    assert_eq!(r.body["data"]["location"], "leeds");
+    assert!(r.body["data"].get("country").is_none(), "cleared: {}", r.text);
+    land(&s, &[posting("5", "Python Engineer", "Leeds", "US")]).await;
+    assert_eq!(job_ids(&matches(&s, &key, id, "limit=1").await), ["reed:5"]);
+
+    assert_eq!(call(&s, "DELETE", &format!("{API}/{id}"), &key, None).await.status, 204);
+    let r = call(&s, "GET", &format!("{API}/{id}"), &key, None).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (404, Some("saved_search_not_found")), "{}", r.text);
+    assert_eq!(matches(&s, &key, id, "").await.status, 404);
+    assert_eq!(call(&s, "GET", API, &key, None).await.body["total"], 0);
+}
+
+#[tokio::test]
+async fn each_plan_holds_its_number_of_saved_searches() {
+    let mut o = CatalogOverrides::default();
+    o.plans.insert(Plan::Pro, PlanOverride { saved_searches: Some(0), ..Default::default() });
+    let catalog = PlanCatalog::document().with_overrides(&o).unwrap();
+    let s = TestServer::start_with(Setup { catalog, ..Setup::default() }).await.unwrap();
+    let (email, key) = s.register().await;
+    create(&s, &key, json!({"q": "rust"})).await;
+    let r = call(&s, "POST", API, &key, Some(json!({"q": "go"}))).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("saved_search_limit_reached")), "{}", r.text);
+    assert_eq!(r.body["details"], json!({"limit": 1, "plan": "free"}));
+    assert!(r.body["error"].as_str().unwrap().contains("at most 1 saved search;"), "{}", r.text);
+    s.state.accounts.set_plan.execute(&email, "starter").await.unwrap();
+    for i in 1..10 {
+        create(&s, &key, json!({"q": format!("rust {i}")})).await;
+    }
+    let r = call(&s, "POST", API, &key, Some(json!({"q": "go"}))).await;
+    assert_eq!((r.status, r.body["details"]["limit"].as_u64()), (409, Some(10)), "{}", r.text);
+    // Deleting one makes room; a plan the operator gave none holds none.
+    let last = call(&s, "GET", &format!("{API}?per_page=1&page=10"), &key, None).await;
+    let id = last.body["data"][0]["id"].as_i64().unwrap();
+    assert_eq!(call(&s, "DELETE", &format!("{API}/{id}"), &key, None).await.status, 204);
+    create(&s, &key, json!({"q": "go"})).await;
+    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    let r = call(&s, "POST", API, &key, Some(json!({"q": "java"}))).await;
+    assert_eq!((r.status, r.body["details"]["limit"].as_u64()), (409, Some(0)), "{}", r.text);
+    let r = s.send(s.http.get(s.url("/pricing"))).await;
+    let caps: Vec<u64> =
+        r.body["plans"].as_array().unwrap().iter().map(|p| p["saved_searches"].as_u64().unwrap()).collect();
+    assert_eq!(caps, [1, 10, 0, 1_000], "/pricing states this server's caps");
+}
+
+#[tokio::test]
+async fn bad_fields_are_400s_naming_the_field_and_nothing_is_written() {
+    let s = TestServer::start().await;
+    let (_, key) = s.register().await;
+    for (body, field) in [
+        (json!({"q": "  "}), "q"),
+        (json!({}), "q"),
+        (json!({"q": "rust", "name": "n".repeat(101)}), "name"),
+        (json!({"q": "rust", "country": "zz"}), "country"),
+        (json!({"q": "rust", "sources": ["monster"]}), "sources"),
+        (json!({"q": "rust", "salary_min": 50000}), "salary_currency"),
+        (json!({"q": "rust", "salary_currency": "GBP"}), "salary_currency"),
+        (json!({"q": "rust", "salary_min": 0, "country": "gb"}), "salary_min"),
+        (json!({"q": "rust", "salary_min": u64::MAX, "country": "gb"}), "salary_min"),
+        (json!({"q": "rust", "employment_types": ["gig"]}), "employment_types"),
+        (json!({"q": "rust", "workplace_types": ["moon"]}), "workplace_types"),
+        (json!({"q": "rust", "location": "a\u{7}b"}), "location"),
+    ] {
+        let r = call(&s, "POST", API, &key, Some(body.clone())).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (400, Some("validation_failed")), "{body}: {}", r.text);
+        assert_eq!(r.body["details"]["field"], field, "{body}: {}", r.text);
+    }
+    assert_eq!(call(&s, "GET", API, &key, None).await.body["total"], 0, "nothing was saved");
+    let search = create(
+        &s,
+        &key,
+        json!({"q": "rust", "name": "Rust, well paid", "country": "gb", "salary_min": 60000,
+               "sources": ["reed", "adzuna", "reed"], "employment_types": ["full_time"]}),
+    )
+    .await;
+    assert_eq!(search["salary_currency"], "GBP", "the country's currency");
+    assert_eq!(search["sources"], json!(["reed", "adzuna"]), "repeats dropped");
+    let path = format!("{API}/{}", search["id"]);
+    let r = call(&s, "PATCH", &path, &key, Some(json!({"q": "go", "country": "zz"}))).await;
+    assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("country")), "{}", r.text);
+    assert_eq!(call(&s, "GET", &path, &key, None).await.body["data"], search, "unchanged");
+    // Clearing the floor clears its currency; paging is checked.
+    let r = call(&s, "PATCH", &path, &key, Some(json!({"salary_min": null}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["data"].get("salary_currency").is_none(), "{}", r.text);
+    for q in ["page=0", "per_page=101", "per_page=0"] {
+        assert_eq!(call(&s, "GET", &format!("{API}?{q}"), &key, None).await.status, 400, "{q}");
+    }
+    for q in ["limit=0", "limit=101", "before=0"] {
+        assert_eq!(s.get_with_key(&format!("{path}/matches?{q}"), &key).await.status, 400, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn another_accounts_searches_do_not_exist_for_you() {
+    let s = TestServer::start().await;
+    let (_, a) = s.register().await;
+    let (_, b) = s.register().await;
+    let id = create(&s, &a, json!({"q": "rust"})).await["id"].as_i64().unwrap();
+    let path = format!("{API}/{id}");
+    for (method, path, body) in [
+        ("GET", path.clone(), None),
+        ("PATCH", path.clone(), Some(json!({"q": "go"}))),
+        ("DELETE", path.clone(), None),
+        ("GET", format!("{path}/matches"), None),
+    ] {
+        let r = call(&s, method, &path, &b, body).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (404, Some("saved_search_not_found")), "{method} {path}");
+    }
+    assert_eq!(call(&s, "GET", API, &b, None).await.body["total"], 0);
+    assert_eq!(call(&s, "GET", &path, &a, None).await.body["data"]["q"], "rust", "untouched");
+}
+
+#[tokio::test]
+async fn sessions_may_manage_searches_and_keys_need_the_search_scopes() {
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let (session, _) = s.login(&email).await;
+    let id = create(&s, &session, json!({"q": "rust"})).await["id"].as_i64().unwrap();
+    assert_eq!(call(&s, "GET", API, &key, None).await.body["total"], 1, "the same account");
+    let r = call(&s, "GET", &format!("{API}/{id}/matches"), &session, None).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (401, Some("api_key_required")), "matches are job data");
+    let mint = |scopes: Value| {
+        let (s, key) = (&s, &key);
+        async move {
+            let r = call(s, "POST", "/v1/auth/keys", key, Some(json!({"name": "narrow", "scopes": scopes}))).await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            r.body["key"].as_str().unwrap().to_owned()
+        }
+    };
+    let reader = mint(json!(["searches:read"])).await;
+    assert_eq!(call(&s, "GET", API, &reader, None).await.status, 200);
+    let r = call(&s, "POST", API, &reader, Some(json!({"q": "go"}))).await;
+    assert_eq!((r.status, r.body["details"]["required"].as_str()), (403, Some("searches:write")), "{}", r.text);
+    let r = matches(&s, &reader, id, "").await;
+    assert_eq!((r.status, r.body["details"]["required"].as_str()), (403, Some("jobs:read")), "{}", r.text);
+    let jobs_only = mint(json!(["jobs:read"])).await;
+    let r = call(&s, "GET", API, &jobs_only, None).await;
+    assert_eq!((r.status, r.body["details"]["required"].as_str()), (403, Some("searches:read")), "{}", r.text);
+    let r = call(&s, "GET", "/auth/me", &key, None).await;
+    let scopes = &r.body["api_keys"][0]["scopes"];
+    assert!(scopes.as_array().unwrap().iter().any(|s| s == "searches:write"), "a new key holds every scope: {scopes}");
+    // The unversioned paths never had saved searches.
+    assert_eq!(call(&s, "GET", "/searches", &key, None).await.status, 404);
+}
+
+#[tokio::test]
+async fn postings_a_live_search_lands_are_matched_on_schedule() {
+    let mut ingest = Setup::default().ingest;
+    ingest.match_every = Some(std::time::Duration::from_secs(1));
+    let s = TestServer::start_with(Setup { ingest, ..Setup::default() }).await.unwrap();
+    let (_, key) = s.register().await;
+    let id = create(&s, &key, json!({"q": "engineer"})).await["id"].as_i64().unwrap();
+    let r = s.get_with_key("/v1/jobs/search?q=engineer", &key).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let found: Vec<String> =
+        r.body["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect();
+    assert!(!found.is_empty());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let r = matches(&s, &key, id, "limit=100").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let matched = job_ids(&r);
+        if !matched.is_empty() {
+            assert!(matched.iter().all(|m| found.contains(m)), "only what the search landed: {matched:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no match within 15 s of the search");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    s.stop().await;
+}
