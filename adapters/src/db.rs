@@ -2,6 +2,7 @@
 
 pub mod application_store;
 pub mod billing_store;
+pub mod delivery_store;
 pub mod entities;
 pub mod job_store;
 pub mod key_store;
@@ -11,6 +12,7 @@ pub mod usage_log;
 
 pub use application_store::SqlApplicationStore;
 pub use billing_store::SqlBillingStore;
+pub use delivery_store::SqlDeliveryStore;
 pub use job_store::SqlJobStore;
 pub use key_store::SqlKeyStore;
 pub use saved_search_store::{SqlMatchStore, SqlSavedSearchStore};

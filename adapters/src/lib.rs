@@ -15,6 +15,7 @@ pub mod principal_cache;
 pub mod principal_news;
 pub mod redis;
 pub mod sources;
+pub mod webhook_sender;
 
 pub use clock::{SystemClock, TokioTimer};
 #[cfg(feature = "testing")]

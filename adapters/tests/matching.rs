@@ -49,7 +49,7 @@ async fn save(store: &SqlSavedSearchStore, a: AccountId, q: &str, location: Opti
         ..Default::default()
     })
     .unwrap();
-    match store.create(a, q.into(), c, 100, t(at)).await.unwrap() {
+    match store.create(a, q.into(), c, None, 100, t(at)).await.unwrap() {
         Created::Saved(s) => *s,
         other => panic!("{other:?}"),
     }

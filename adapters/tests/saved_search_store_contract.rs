@@ -38,7 +38,7 @@ fn plain(q: &str) -> SearchCriteria {
 }
 
 async fn saved(store: &SqlSavedSearchStore, a: jobin_core::domain::AccountId, name: &str, cap: u64) -> SavedSearch {
-    match store.create(a, name.into(), plain(name), cap, t(1)).await.unwrap() {
+    match store.create(a, name.into(), plain(name), None, cap, t(1)).await.unwrap() {
         Created::Saved(s) => *s,
         other => panic!("not saved: {other:?}"),
     }
@@ -46,7 +46,8 @@ async fn saved(store: &SqlSavedSearchStore, a: jobin_core::domain::AccountId, na
 
 async fn searches_round_trip_every_criterion((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
     let a = account(&db, "a@example.com").await;
-    let Created::Saved(s) = store.create(a, "Rust in Leeds".into(), every_field(), 10, t(5)).await.unwrap() else {
+    let Created::Saved(s) = store.create(a, "Rust in Leeds".into(), every_field(), None, 10, t(5)).await.unwrap()
+    else {
         panic!("under the cap")
     };
     let s = *s;
@@ -82,7 +83,10 @@ async fn the_cap_holds_and_a_refusal_writes_nothing((store, db): (SqlSavedSearch
     let a = account(&db, "a@example.com").await;
     saved(&store, a, "one", 2).await;
     saved(&store, a, "two", 2).await;
-    assert_eq!(store.create(a, "three".into(), plain("three"), 2, t(3)).await.unwrap(), Created::AtCap { cap: 2 });
+    assert_eq!(
+        store.create(a, "three".into(), plain("three"), None, 2, t(3)).await.unwrap(),
+        Created::AtCap { cap: 2 }
+    );
     assert_eq!(store.list(a, 0, 10).await.unwrap().total, 2);
     // A higher cap (a bigger plan) lets more in; another account has its own count.
     saved(&store, a, "three", 3).await;
@@ -95,7 +99,7 @@ async fn concurrent_creates_never_pass_the_cap((store, db): (SqlSavedSearchStore
     let store = Arc::new(store);
     let tries = (0..12).map(|i| {
         let store = store.clone();
-        tokio::spawn(async move { store.create(a, format!("s{i}"), plain("rust"), 5, t(i)).await.unwrap() })
+        tokio::spawn(async move { store.create(a, format!("s{i}"), plain("rust"), None, 5, t(i)).await.unwrap() })
     });
     let mut saved = 0;
     for r in futures::future::join_all(tries).await {

@@ -193,10 +193,23 @@ pub async fn serve(
             }
         })
     });
+    let deliverer = state.background.deliver_every.map(|every| {
+        let deliveries = state.background.deliveries.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = deliveries.run_once().await {
+                    tracing::warn!(error = %e, "webhook deliveries failed to run; the queue keeps them");
+                }
+            }
+        })
+    });
     let result = crate::listener::serve(listener, routes(state.clone()), connections, shutdown).await;
     flusher.abort();
     upkeep.abort();
-    for task in [ingester, importer, matcher].into_iter().flatten() {
+    for task in [ingester, importer, matcher, deliverer].into_iter().flatten() {
         task.abort();
     }
     state.usage.writer.close().await;

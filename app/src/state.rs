@@ -10,7 +10,7 @@ use jobin_core::usecases::{
     Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan,
     Throttle, TrackerAnalytics, Trends,
 };
-use jobin_core::usecases::{Applications, MatchCycle, SavedSearches, ScoreApplication};
+use jobin_core::usecases::{Applications, DeliverWebhooks, MatchCycle, SavedSearches, ScoreApplication};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,6 +113,9 @@ pub struct Background {
     /// Matching landed postings against saved searches, and how often (`None`: never).
     pub matching: Arc<MatchCycle>,
     pub match_every: Option<Duration>,
+    /// Sending due webhook deliveries, and how often (`None`: never).
+    pub deliveries: Arc<DeliverWebhooks>,
+    pub deliver_every: Option<Duration>,
 }
 
 /// What `/health` checks besides the database (pinged through the key store).

@@ -4,7 +4,8 @@
 use anyhow::Context;
 use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
 use jobin_adapters::db::{
-    SqlApplicationStore, SqlBillingStore, SqlJobStore, SqlKeyStore, SqlMatchStore, SqlSavedSearchStore, SqlUsageLog,
+    SqlApplicationStore, SqlBillingStore, SqlDeliveryStore, SqlJobStore, SqlKeyStore, SqlMatchStore,
+    SqlSavedSearchStore, SqlUsageLog,
 };
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
@@ -14,12 +15,14 @@ use jobin_adapters::principal_cache::{CachedBillingStore, CachedKeyStore, PRINCI
 use jobin_adapters::principal_news;
 use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
+use jobin_adapters::webhook_sender::{self, HttpWebhookSender};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
 use jobin_core::domain::billing::NoticeLinks;
 use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, SecretHasher};
 use jobin_core::ports::{
-    BillingStore, Cache, Clock, Entropy, JobSource, JobStore, KeyStore, LlmProvider, Lock, MatchStore, Notifier,
-    PasswordHasher, PaymentGateway, PaymentStandIn, Reachable, SavedSearchStore, TokenSigner, UsageLog, UsageMeter,
+    BillingStore, Cache, Clock, DeliveryStore, Entropy, EventEncoder, JobSource, JobStore, KeyStore, LlmProvider, Lock,
+    MatchStore, Notifier, PasswordHasher, PaymentGateway, PaymentStandIn, Reachable, SavedSearchStore, TokenSigner,
+    UsageLog, UsageMeter, WebhookSender,
 };
 use jobin_core::services::{AiGateway, Enhancer, LastUsedTracker, MonthlyCounts, SourceBudget};
 use jobin_core::usecases::*;
@@ -64,6 +67,8 @@ struct Common {
     keys: Arc<dyn KeyStore>,
     jobs: Arc<dyn JobStore>,
     billing: Arc<dyn BillingStore>,
+    /// Emails to account holders: SMTP when configured, else the log outbox.
+    notifier: Arc<dyn Notifier>,
 }
 
 /// Builds the state; spawns the usage-log writer, so call it inside a Tokio runtime.
@@ -110,6 +115,10 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         keys: Arc::new(CachedKeyStore::new(Arc::new(SqlKeyStore::new(conn.db.clone())), principals.clone())),
         jobs: Arc::new(SqlJobStore::new(conn.db.clone())),
         billing: Arc::new(CachedBillingStore::new(Arc::new(SqlBillingStore::new(conn.db.clone())), principals)),
+        notifier: match (&config.email.smtp_url, &config.email.from) {
+            (Some(url), Some(from)) => Arc::new(SmtpNotifier::new(url, from).context("JOBIN_SMTP_URL")?),
+            _ => Arc::new(LogOutbox::new(config.data_dir.join("outbox.jsonl"))),
+        },
     };
     let public = format!("{}/", config.public_url.trim_end_matches('/'));
     // The portal is opened through an API call (POST /v1/billing/portal answers its address), so
@@ -137,13 +146,33 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     };
     let saved: Arc<dyn SavedSearchStore> = Arc::new(SqlSavedSearchStore::new(conn.db.clone()));
     let matches: Arc<dyn MatchStore> = Arc::new(SqlMatchStore::new(conn.db.clone()));
+    let deliveries: Arc<dyn DeliveryStore> = Arc::new(SqlDeliveryStore::new(conn.db.clone()));
+    let sender: Arc<dyn WebhookSender> = Arc::new(HttpWebhookSender::new(webhook_sender::SEND_TIMEOUT)?);
+    let encoder: Arc<dyn EventEncoder> = Arc::new(crate::http::searches::WireEvents);
     let searches = SavedSearches {
         store: saved.clone(),
         matches: matches.clone(),
         jobs: c.jobs.clone(),
         catalog: c.catalog.clone(),
         clock: c.clock.clone(),
+        webhooks: Webhooks {
+            deliveries: deliveries.clone(),
+            sender: sender.clone(),
+            encoder: encoder.clone(),
+            hasher: hasher.clone(),
+            entropy: c.entropy.clone(),
+        },
     };
+    let deliver = Arc::new(DeliverWebhooks {
+        deliveries,
+        jobs: c.jobs.clone(),
+        sender,
+        encoder,
+        hasher: hasher.clone(),
+        accounts: c.keys.clone(),
+        notifier: c.notifier.clone(),
+        clock: c.clock.clone(),
+    });
     let matching = Arc::new(MatchCycle {
         landed: MatchLanded { searches: saved, jobs: c.jobs.clone(), matches, clock: c.clock.clone() },
         lock: c.lock.clone(),
@@ -173,6 +202,8 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             import: import_task(config, c.jobs.clone()),
             matching,
             match_every: config.ingest.match_every,
+            deliveries: deliver,
+            deliver_every: config.ingest.deliver_every,
         },
         health: Health { shared: conn.redis.map(|r| Arc::new(r) as Arc<dyn Reachable>) },
         idempotency: Idempotency { cache: c.cache.clone(), lock: c.lock.clone() },
@@ -381,14 +412,10 @@ fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyho
             (Arc::new(NoPayments), None, std::collections::HashMap::new())
         }
     };
-    let notifier: Arc<dyn Notifier> = match (&config.email.smtp_url, &config.email.from) {
-        (Some(url), Some(from)) => Arc::new(SmtpNotifier::new(url, from).context("JOBIN_SMTP_URL")?),
-        _ => Arc::new(LogOutbox::new(config.data_dir.join("outbox.jsonl"))),
-    };
     Ok(Billing {
         webhook: BillingWebhook {
             store: c.billing.clone(),
-            notifier,
+            notifier: c.notifier.clone(),
             clock: c.clock.clone(),
             events,
             prices: price_plans,

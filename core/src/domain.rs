@@ -24,6 +24,7 @@ pub mod scope;
 pub mod secret;
 pub mod skills;
 pub mod stats;
+pub mod webhook;
 
 pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError, LoginId};
 pub use ai::{AiProvider, ModelCatalog, ModelCatalogError, ModelEntry, ModelOverride, ModelStatus, SelectError};
@@ -60,5 +61,31 @@ pub struct FieldError {
 impl FieldError {
     pub fn new(field: &'static str, reason: impl ToString) -> Self {
         Self { field, reason: reason.to_string() }
+    }
+}
+
+/// Whether the server may send a client (a redirect) or a request (a webhook) to `url`:
+/// `https://…`, or `http://` to this machine
+/// (`localhost`, `127.0.0.1`, `[::1]`, any port).
+pub fn https_or_loopback(url: &str) -> bool {
+    let url = url.trim();
+    if url.len() > 2_048 || url.chars().any(char::is_whitespace) {
+        return false;
+    }
+    if let Some(rest) = url.strip_prefix("https://") {
+        return rest.split(['/', '?', '#']).next().is_some_and(|host| !host.is_empty());
+    }
+    // Plain http only to this machine (development): localhost and the loopback addresses.
+    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"].into_iter().find_map(|p| url.strip_prefix(p));
+    match local {
+        Some(rest) => {
+            rest.is_empty()
+                || rest.starts_with(['/', '?', '#'])
+                || rest.strip_prefix(':').is_some_and(|r| {
+                    let port: String = r.chars().take_while(char::is_ascii_digit).collect();
+                    !port.is_empty() && r[port.len()..].chars().next().is_none_or(|c| matches!(c, '/' | '?' | '#'))
+                })
+        }
+        None => false,
     }
 }

@@ -92,6 +92,10 @@ pub enum Code {
     SavedSearchNotFound,
     /// 409: the account holds as many saved searches as its plan allows (`details.limit`).
     SavedSearchLimitReached,
+    /// 404: the saved search has no webhook delivery with this id.
+    DeliveryNotFound,
+    /// 409: the saved search has no webhook to send to.
+    NoWebhook,
 }
 
 impl Code {
@@ -140,6 +144,8 @@ impl Code {
         Code::NoLinkedJob,
         Code::SavedSearchNotFound,
         Code::SavedSearchLimitReached,
+        Code::DeliveryNotFound,
+        Code::NoWebhook,
     ];
 
     /// The wire form of the code.
@@ -188,6 +194,8 @@ impl Code {
             Code::NoLinkedJob => "no_linked_job",
             Code::SavedSearchNotFound => "saved_search_not_found",
             Code::SavedSearchLimitReached => "saved_search_limit_reached",
+            Code::DeliveryNotFound => "delivery_not_found",
+            Code::NoWebhook => "no_webhook",
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod timer;
 pub mod token;
 pub mod usage;
 pub mod usage_log;
+pub mod webhook;
 
 pub use application_store::{
     Application, ApplicationFields, ApplicationHistory, ApplicationPage, ApplicationQuery, ApplicationStore,
@@ -51,8 +52,13 @@ pub use payment::{
     PortalVisit, WebhookDelivery, WebhookReadError,
 };
 pub use reachable::Reachable;
-pub use saved_search_store::{Created, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError};
+pub use saved_search_store::{
+    Created, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError, Webhook, WebhookChange,
+};
 pub use timer::Timer;
 pub use token::{AccessClaims, TokenError, TokenSigner};
 pub use usage::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};
 pub use usage_log::{UsageLog, UsageRecord};
+pub use webhook::{
+    Attempt, Claimed, Delivery, DeliveryState, DeliveryStore, EventEncoder, Next, SendFailure, WebhookSender,
+};

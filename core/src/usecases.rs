@@ -9,6 +9,7 @@ pub mod authenticate;
 pub mod billing_webhook;
 pub mod change_password;
 pub mod checkout;
+pub mod deliver_webhooks;
 pub mod feed;
 pub mod fit_score;
 pub mod get_job;
@@ -34,6 +35,7 @@ pub mod trends;
 pub use crate::domain::FieldError;
 use crate::{Code, ErrorCode, ports::KeyStoreError};
 
+pub use crate::domain::https_or_loopback as redirect_allowed;
 pub use admit::{Admit, AdmitError, LimitClass, Metered, RateStatus};
 pub use analytics::{ANALYTICS_TTL, AnalyticsError, AnalyticsRequest, Corpus, Coverage, distinct};
 pub use applications::{
@@ -42,7 +44,8 @@ pub use applications::{
 pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal};
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};
 pub use change_password::{ChangePassword, ChangePasswordError};
-pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError, redirect_allowed};
+pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError};
+pub use deliver_webhooks::{DELIVERY_BATCH, DELIVERY_LEASE, DeliverWebhooks, DeliveryRun};
 pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, Ingest, IngestReport};
 pub use fit_score::{FitScore, FitScoreError, Profile, ScoreApplication};
 pub use get_job::{GetJob, GetJobError};
@@ -58,7 +61,8 @@ pub use revoke::{RevokeError, RevokeKey};
 pub use rotate::{RotateError, RotateKeys};
 pub use salary_percentiles::{SalaryPercentiles, SalaryReport};
 pub use saved_searches::{
-    MatchPage, MatchedJob, SavedSearchError, SavedSearches, SearchDraft, SearchListPage, SearchPatch,
+    DeliveryPage, MatchPage, MatchedJob, Saved, SavedSearchError, SavedSearches, SearchDraft, SearchListPage,
+    SearchPatch, TestDelivery, Webhooks,
 };
 pub use search::{
     Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus, query_key,

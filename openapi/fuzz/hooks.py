@@ -9,7 +9,9 @@ so that a schema-valid request is one the server must accept:
     a new application with its title and company or a job to copy them from, a saved search's
     salary floor with its currency (and a currency only with a floor);
 Each fix is made just before the call (`before_call`), so it holds in every phase.
-  - Stripe's signature over the exact bytes of a webhook event (JOBIN_FUZZ_WEBHOOK_SECRET).
+  - Stripe's signature over the exact bytes of a webhook event (JOBIN_FUZZ_WEBHOOK_SECRET);
+  - saved searches' webhooks point at the fuzzed server itself (a 404 sink), so no event is sent
+    to a host the generator made up.
 """
 
 import datetime
@@ -85,6 +87,8 @@ def fix_body(op, body):
         body["job_id"] = JOB_ID  # a job the store holds
     if op in ("create_saved_search", "update_saved_search"):
         fix_floor(body)
+        if isinstance(body.get("webhook_url"), str):
+            body["webhook_url"] = f"{BASE}/fuzz-webhook-sink"  # this machine: no event leaves it
     salary = body.get("salary")
     if isinstance(salary, dict):
         lo, hi = salary.get("min"), salary.get("max")

@@ -52,14 +52,25 @@ export JOBIN_FUZZ_URL="$url" JOBIN_FUZZ_PASSWORD="correct horse battery staple"
 export JOBIN_FUZZ_EMAIL="fuzz-main@example.com"
 key="$(account "$JOBIN_FUZZ_EMAIL" "$JOBIN_FUZZ_PASSWORD")"
 auth=(-H "Authorization: Bearer $key")
+# Saved searches, one with a webhook to this server (a 404 sink), saved before the search below
+# lands postings, so that it matches them and has deliveries.
+export JOBIN_FUZZ_SEARCH_ID="$(post /v1/searches '{"q":"developer","country":"gb"}' "${auth[@]}" | json '["data"]["id"]')"
+export JOBIN_FUZZ_SEARCH_DELETE_ID="$(post /v1/searches '{"q":"to delete"}' "${auth[@]}" | json '["data"]["id"]')"
+export JOBIN_FUZZ_HOOK_SEARCH_ID="$(post /v1/searches "{\"q\":\"developer\",\"webhook_url\":\"$url/fuzz-webhook-sink\"}" "${auth[@]}" | json '["data"]["id"]')"
 job="$(curl -fsS "$url/v1/jobs/search?q=developer" "${auth[@]}" | json '["jobs"][0]["id"]')"
 export JOBIN_FUZZ_JOB_ID="$job"
 export JOBIN_FUZZ_APP_ID="$(post /v1/applications "{\"job_id\":\"$job\"}" "${auth[@]}" | json '["data"]["id"]')"
 export JOBIN_FUZZ_DELETE_ID="$(post /v1/applications '{"job_title":"To delete","company_name":"Acme"}' "${auth[@]}" | json '["data"]["id"]')"
-export JOBIN_FUZZ_SEARCH_ID="$(post /v1/searches '{"q":"developer","country":"gb"}' "${auth[@]}" | json '["data"]["id"]')"
-export JOBIN_FUZZ_SEARCH_DELETE_ID="$(post /v1/searches '{"q":"to delete"}' "${auth[@]}" | json '["data"]["id"]')"
 export JOBIN_FUZZ_KEY_PREFIX="$(post /v1/auth/keys '{"name":"to revoke"}' "${auth[@]}" | json '["prefix"]')"
 export JOBIN_FUZZ_KEY_PREFIX_OLD="$(post /v1/auth/keys '{"name":"to revoke"}' "${auth[@]}" | json '["prefix"]')"
+for _ in $(seq 60); do # matching runs every few seconds
+  JOBIN_FUZZ_DELIVERY_ID="$(curl -fsS "$url/v1/searches/$JOBIN_FUZZ_HOOK_SEARCH_ID/deliveries?limit=1" "${auth[@]}" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d[0]["id"] if d else "")')"
+  [ -n "$JOBIN_FUZZ_DELIVERY_ID" ] && break
+  sleep 0.5
+done
+[ -n "$JOBIN_FUZZ_DELIVERY_ID" ] || { echo "fuzz: the webhook search never had a delivery"; exit 1; }
+export JOBIN_FUZZ_DELIVERY_ID
 export JOBIN_FUZZ_SINCE="$(date -u -d '-1 day' +%Y-%m-%dT%H:%M:%SZ)"
 
 st_base=("$tools/venv/bin/st" --no-color --config-file "$root/openapi/fuzz/schemathesis.toml" run "$root/openapi/openapi.json"

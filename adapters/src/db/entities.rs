@@ -299,6 +299,10 @@ pub mod saved_search {
         pub workplace_types: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub webhook_url: Option<String>,
+        pub webhook_nonce: Option<String>,
+        pub webhook_failing_since: Option<DateTimeUtc>,
+        pub webhook_disabled_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -338,6 +342,52 @@ pub mod matcher_cursor {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: i16,
         pub seq: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub match_id: i64,
+        pub search_id: i64,
+        pub account_id: i64,
+        pub state: String,
+        pub attempts: i32,
+        pub next_attempt_at: Option<DateTimeUtc>,
+        pub lease_until: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_attempt {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub delivery_id: i64,
+        pub at: DateTimeUtc,
+        pub status_code: Option<i32>,
+        pub latency_ms: i32,
+        pub error: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261130_000013_application_search;
 mod m20261206_000014_saved_searches;
 mod m20261206_000015_search_matches;
 mod m20261206_000016_search_scopes;
+mod m20261206_000017_webhooks;
 
 use sea_orm_migration::prelude::*;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_saved_searches::Migration),
             Box::new(m20261206_000015_search_matches::Migration),
             Box::new(m20261206_000016_search_scopes::Migration),
+            Box::new(m20261206_000017_webhooks::Migration),
         ]
     }
 }
@@ -227,6 +229,11 @@ pub(crate) enum SavedSearches {
     WorkplaceTypes,
     CreatedAt,
     UpdatedAt,
+    WebhookUrl,
+    /// Random; the signing secret is the server's peppered HMAC of it.
+    WebhookNonce,
+    WebhookFailingSince,
+    WebhookDisabledAt,
 }
 
 #[derive(DeriveIden)]
@@ -240,6 +247,34 @@ pub(crate) enum SearchMatches {
     JobUpdatedAt,
     Seq,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum WebhookDeliveries {
+    Table,
+    Id,
+    MatchId,
+    SearchId,
+    AccountId,
+    /// `pending`, `delivered` or `dead`.
+    State,
+    Attempts,
+    NextAttemptAt,
+    /// Until when the node that claimed it holds it.
+    LeaseUntil,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum WebhookAttempts {
+    Table,
+    Id,
+    DeliveryId,
+    At,
+    StatusCode,
+    LatencyMs,
+    Error,
 }
 
 #[derive(DeriveIden)]

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use jobin_core::domain::AccountId;
 use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
 use jobin_core::ports::{
-    Created, MatchEvent, MatchStore, NewMatch, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError,
+    Created, DeliveryState, MatchEvent, MatchStore, NewMatch, SavedSearch, SavedSearchPage, SavedSearchStore,
+    SavedSearchStoreError, Webhook, WebhookChange,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -16,7 +17,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::entities::{account, matcher_cursor, saved_search, search_match};
+use super::entities::{account, matcher_cursor, saved_search, search_match, webhook_delivery};
 
 #[derive(Clone)]
 pub struct SqlSavedSearchStore {
@@ -29,7 +30,7 @@ impl SqlSavedSearchStore {
     }
 }
 
-fn err(context: &'static str) -> impl FnOnce(DbErr) -> SavedSearchStoreError {
+pub(super) fn err(context: &'static str) -> impl FnOnce(DbErr) -> SavedSearchStoreError {
     move |e| {
         if super::is_unavailable(&e) {
             SavedSearchStoreError::Unavailable(anyhow::Error::new(e).context(context))
@@ -56,6 +57,12 @@ fn to_search(m: saved_search::Model) -> Result<SavedSearch, SavedSearchStoreErro
         workplace_types: words(&m.workplace_types),
     })
     .map_err(|e| SavedSearchStoreError::Failed(anyhow!("saved search {}: stored {e}", m.id)))?;
+    let webhook = match (m.webhook_url, m.webhook_nonce) {
+        (Some(url), Some(nonce)) => {
+            Some(Webhook { url, nonce, failing_since: m.webhook_failing_since, disabled_at: m.webhook_disabled_at })
+        }
+        _ => None,
+    };
     Ok(SavedSearch {
         id: m.id,
         account: AccountId(m.account_id),
@@ -63,6 +70,7 @@ fn to_search(m: saved_search::Model) -> Result<SavedSearch, SavedSearchStoreErro
         criteria,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        webhook,
     })
 }
 
@@ -88,6 +96,7 @@ impl SavedSearchStore for SqlSavedSearchStore {
         account: AccountId,
         name: String,
         criteria: SearchCriteria,
+        webhook: Option<(String, String)>,
         cap: u64,
         now: DateTime<Utc>,
     ) -> Result<Created, SavedSearchStoreError> {
@@ -116,6 +125,10 @@ impl SavedSearchStore for SqlSavedSearchStore {
             ..Default::default()
         };
         set_fields(&mut row, name, &criteria);
+        if let Some((url, nonce)) = webhook {
+            row.webhook_url = Set(Some(url));
+            row.webhook_nonce = Set(Some(nonce));
+        }
         let m = row.insert(&txn).await.map_err(err("inserting a saved search"))?;
         txn.commit().await.map_err(err("committing a saved search"))?;
         Ok(Created::Saved(Box::new(to_search(m)?)))
@@ -149,6 +162,39 @@ impl SavedSearchStore for SqlSavedSearchStore {
         set_fields(&mut row, name, &criteria);
         row.updated_at = Set(now);
         let m = row.update(&self.db).await.map_err(err("updating a saved search"))?;
+        to_search(m).map(Some)
+    }
+
+    async fn set_webhook(
+        &self,
+        account: AccountId,
+        id: i64,
+        change: WebhookChange,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError> {
+        let found = saved_search::Entity::find_by_id(id)
+            .filter(saved_search::Column::AccountId.eq(account.0))
+            .one(&self.db)
+            .await
+            .map_err(err("reading a saved search"))?;
+        let Some(found) = found else { return Ok(None) };
+        let mut row: saved_search::ActiveModel = found.into();
+        match change {
+            WebhookChange::Remove => {
+                row.webhook_url = Set(None);
+                row.webhook_nonce = Set(None);
+            }
+            WebhookChange::Set { url, nonce } => {
+                row.webhook_url = Set(Some(url));
+                if let Some(nonce) = nonce {
+                    row.webhook_nonce = Set(Some(nonce));
+                }
+            }
+        }
+        row.webhook_failing_since = Set(None);
+        row.webhook_disabled_at = Set(None);
+        row.updated_at = Set(now);
+        let m = row.update(&self.db).await.map_err(err("changing a webhook"))?;
         to_search(m).map(Some)
     }
 
@@ -208,8 +254,11 @@ const MATCH_CHUNK: usize = 500;
 
 #[async_trait]
 impl MatchStore for SqlMatchStore {
+    /// Records the new matches and, in the same transaction, queues a webhook delivery for each
+    /// new one whose search has an enabled webhook: an event is queued exactly when produced.
     async fn record(&self, matches: &[NewMatch]) -> Result<usize, SavedSearchStoreError> {
-        let mut new = 0;
+        let txn = self.db.begin().await.map_err(err("beginning to record matches"))?;
+        let mut new = Vec::new();
         for chunk in matches.chunks(MATCH_CHUNK) {
             let rows = chunk.iter().map(|m| search_match::ActiveModel {
                 search_id: Set(m.search),
@@ -227,13 +276,53 @@ impl MatchStore for SqlMatchStore {
             ])
             .do_nothing()
             .to_owned();
-            new += search_match::Entity::insert_many(rows)
-                .on_conflict(conflict)
-                .exec_without_returning(&self.db)
-                .await
-                .map_err(err("recording matches"))?;
+            match search_match::Entity::insert_many(rows).on_conflict(conflict).exec_with_returning(&txn).await {
+                Ok(inserted) => new.extend(inserted),
+                Err(DbErr::RecordNotInserted) => {}
+                Err(e) => return Err(err("recording matches")(e)),
+            }
         }
-        Ok(usize::try_from(new).unwrap_or(usize::MAX))
+        if !new.is_empty() {
+            let mut searches: Vec<i64> = new.iter().map(|m| m.search_id).collect();
+            searches.sort_unstable();
+            searches.dedup();
+            let hooked: std::collections::HashSet<i64> = saved_search::Entity::find()
+                .select_only()
+                .column(saved_search::Column::Id)
+                .filter(saved_search::Column::Id.is_in(searches))
+                .filter(saved_search::Column::WebhookUrl.is_not_null())
+                .filter(saved_search::Column::WebhookDisabledAt.is_null())
+                .into_tuple::<i64>()
+                .all(&txn)
+                .await
+                .map_err(err("finding webhooks"))?
+                .into_iter()
+                .collect();
+            let queued: Vec<webhook_delivery::ActiveModel> = new
+                .iter()
+                .filter(|m| hooked.contains(&m.search_id))
+                .map(|m| webhook_delivery::ActiveModel {
+                    match_id: Set(m.id),
+                    search_id: Set(m.search_id),
+                    account_id: Set(m.account_id),
+                    state: Set(DeliveryState::Pending.as_str().to_owned()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(Some(m.created_at)),
+                    lease_until: Set(None),
+                    created_at: Set(m.created_at),
+                    updated_at: Set(m.created_at),
+                    ..Default::default()
+                })
+                .collect();
+            for chunk in queued.chunks(MATCH_CHUNK) {
+                webhook_delivery::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(err("queueing webhook deliveries"))?;
+            }
+        }
+        txn.commit().await.map_err(err("committing matches"))?;
+        Ok(new.len())
     }
 
     async fn cursor(&self) -> Result<i64, SavedSearchStoreError> {

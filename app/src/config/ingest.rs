@@ -19,6 +19,8 @@ pub struct IngestSettings {
     /// How often a node looks for landed postings to match against saved searches (one node at
     /// a time matches); `None`: never (saved searches match nothing).
     pub match_every: Option<Duration>,
+    /// How often a node sends the webhook deliveries that are due; `None`: never.
+    pub deliver_every: Option<Duration>,
 }
 
 impl Default for IngestSettings {
@@ -28,6 +30,7 @@ impl Default for IngestSettings {
             watch: Vec::new(),
             expire_after: Duration::from_secs(7 * 86_400),
             match_every: Some(Duration::from_secs(5)),
+            deliver_every: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -49,6 +52,7 @@ impl IngestSettings {
                 .duration("JOBIN_EXPIRE_AFTER", "7d")?
                 .ok_or_else(|| err("JOBIN_EXPIRE_AFTER", "cannot be off: jobs must expire eventually"))?,
             match_every: v.duration("JOBIN_MATCH_INTERVAL", "5s")?,
+            deliver_every: v.duration("JOBIN_WEBHOOK_INTERVAL", "1s")?,
         })
     }
 }

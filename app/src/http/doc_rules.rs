@@ -12,7 +12,7 @@ use jobin_core::domain::saved_search;
 use jobin_core::domain::{
     AiProvider, AiTier, Country, EmploymentType, PayPeriod, Plan, Seniority, SourceId, WorkplaceType,
 };
-use jobin_core::ports::BillingStatus;
+use jobin_core::ports::{BillingStatus, DeliveryState};
 use jobin_core::services::ProviderStatus;
 use jobin_core::usecases::SourceStatus;
 use jobin_core::usecases::fit_score::{PROFILE_ENTRY_MAX_CHARS, PROFILE_LOCATIONS_MAX, PROFILE_SKILLS_MAX};
@@ -223,9 +223,25 @@ fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
             (schema, "salary_currency", json!({"pattern": "^[A-Za-z]{3}$"})),
             (schema, "employment_types[]", employment_types()),
             (schema, "workplace_types[]", workplace_types()),
+            (schema, "webhook_url", redirect_url()),
         ]);
     }
     rules.extend([
+        (
+            "WebhookOut",
+            "status",
+            named("WebhookStatus", "Whether a webhook is sent to.", &["active", "disabled"], |s| s),
+        ),
+        ("WebhookOut", "failing_since", date_time()),
+        ("WebhookOut", "disabled_at", date_time()),
+        (
+            "DeliveryOut",
+            "status",
+            named("DeliveryStatus", "Where a delivery stands.", &DeliveryState::ALL, DeliveryState::as_str),
+        ),
+        ("DeliveryOut", "next_attempt_at", date_time()),
+        ("DeliveryOut", "created_at", date_time()),
+        ("AttemptOut", "at", date_time()),
         ("SavedSearchOut", "country", countries()),
         ("SavedSearchOut", "sources[]", boards()),
         ("SavedSearchOut", "employment_types[]", employment_types()),
@@ -307,8 +323,12 @@ fn parameter_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (&["application_analytics"], "weeks", json!({"minimum": 1, "maximum": 104})),
         (&["list_saved_searches"], "page", json!({"minimum": 1, "maximum": u64::MAX})),
         (&["list_saved_searches"], "per_page", json!({"minimum": 1, "maximum": SEARCHES_PER_PAGE_MAX})),
-        (&["list_saved_search_matches"], "before", json!({"minimum": 1})),
-        (&["list_saved_search_matches"], "limit", json!({"minimum": 1, "maximum": MATCHES_MAX})),
+        (&["list_saved_search_matches", "list_webhook_deliveries"], "before", json!({"minimum": 1})),
+        (
+            &["list_saved_search_matches", "list_webhook_deliveries"],
+            "limit",
+            json!({"minimum": 1, "maximum": MATCHES_MAX}),
+        ),
     ]
 }
 

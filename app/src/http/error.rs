@@ -40,7 +40,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::KeyNotFound
         | Code::JobNotFound
         | Code::ApplicationNotFound
-        | Code::SavedSearchNotFound => StatusCode::NOT_FOUND,
+        | Code::SavedSearchNotFound
+        | Code::DeliveryNotFound => StatusCode::NOT_FOUND,
         Code::JobExpired => StatusCode::GONE,
         Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Code::EmailTaken
@@ -49,7 +50,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::NoBillingCustomer
         | Code::IdempotencyInProgress
         | Code::NoLinkedJob
-        | Code::SavedSearchLimitReached => StatusCode::CONFLICT,
+        | Code::SavedSearchLimitReached
+        | Code::NoWebhook => StatusCode::CONFLICT,
         Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Code::PlanUpgradeRequired | Code::InsufficientScope => StatusCode::FORBIDDEN,
         Code::RateLimited | Code::RotationInProgress | Code::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,

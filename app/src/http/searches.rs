@@ -28,8 +28,8 @@ error_responses!(SearchErrorResponse {
     400 => BadRequest: "A field or parameter fails its check (`validation_failed`; `details.field` and `details.reason` name it).",
     401 => Unauthorized: "Missing, invalid or revoked API key or session token.",
     403 => Forbidden: "The key lacks `searches:read` / `searches:write` (`insufficient_scope`, `details.required` names it).",
-    404 => NotFound: "No saved search with this id in your account (`saved_search_not_found`); another account's is reported the same way.",
-    409 => Conflict: "Your plan's saved searches are all in use (`saved_search_limit_reached`, `details.limit`): delete one or upgrade.",
+    404 => NotFound: "No saved search with this id in your account (`saved_search_not_found`; another account's is reported the same way), or no such delivery of it (`delivery_not_found`).",
+    409 => Conflict: "Your plan's saved searches are all in use (`saved_search_limit_reached`, `details.limit`): delete one or upgrade; or, for a test delivery, the search has no webhook (`no_webhook`).",
     429 => TooManyRequests: "The per-minute limit of the tracker class reached (`rate_limited`, `details.class` = `tracker`, with `Retry-After` and `retry_after`).",
     503 => Unavailable: "The database or the usage meter is unreachable (`dependency_unavailable`, with `Retry-After`).",
 });
@@ -72,6 +72,26 @@ pub enum DeletedResponse {
     /// Deleted, with its matches.
     #[oai(status = 204)]
     Deleted,
+}
+
+#[derive(ApiResponse)]
+pub enum DeliveriesResponse {
+    #[oai(status = 200)]
+    Ok(Json<DeliveryPageEnvelope>),
+}
+
+#[derive(ApiResponse)]
+pub enum RetryResponse {
+    /// Queued again, due now: the next delivery run sends it (within about a second).
+    #[oai(status = 202)]
+    Accepted(Json<DeliveryEnvelope>),
+}
+
+#[derive(ApiResponse)]
+pub enum TestResponse {
+    /// Sent; `data.delivered` says whether the receiver answered 2xx.
+    #[oai(status = 200)]
+    Ok(Json<TestDeliveryEnvelope>),
 }
 
 #[derive(ApiResponse)]
@@ -121,7 +141,7 @@ impl SearchesApi {
     ) -> Result<CreatedResponse, SearchErrorResponse> {
         let who = &auth.0.account;
         let saved = state.searches.create(who.id, who.plan, body.0.into()).await.map_err(search_error)?;
-        let at = location(saved.id);
+        let at = location(saved.search.id);
         Ok(CreatedResponse::Created(Json(SavedSearchEnvelope { data: saved.into() }), at))
     }
 
@@ -204,5 +224,62 @@ impl SearchesApi {
     ) -> Result<MatchesResponse, MatchesErrorResponse> {
         let page = state.searches.matches(auth.0.account.id, id.0, before.0, limit.0).await.map_err(search_error)?;
         Ok(MatchesResponse::Ok(Json(page.into())))
+    }
+
+    /// A saved search's webhook deliveries
+    ///
+    /// Each `job.matched` event queued for the search's webhook, newest first, with every
+    /// attempt (time, HTTP status, latency, error). Delivery is at least once: a failed attempt
+    /// is tried again after about 30 s, 2 min, 10 min, 1 h and 6 h, then the delivery is `dead`.
+    #[oai(path = "/searches/:id/deliveries", method = "get", operation_id = "list_webhook_deliveries")]
+    async fn deliveries(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesRead>,
+        id: Path<i64>,
+        /// Only deliveries older than this delivery id (the previous page's `next_before`).
+        before: Query<Option<i64>>,
+        /// Deliveries per page, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+    ) -> Result<DeliveriesResponse, SearchErrorResponse> {
+        let page = state.searches.deliveries(auth.0.account.id, id.0, before.0, limit.0).await.map_err(search_error)?;
+        Ok(DeliveriesResponse::Ok(Json(page.into())))
+    }
+
+    /// Deliver an event again
+    ///
+    /// Queues the delivery again, due now, whatever its status (a `dead` one after the receiver
+    /// is fixed, or a `delivered` one to send it once more). A disabled webhook sends nothing
+    /// until its URL is set again.
+    #[oai(
+        path = "/searches/:id/deliveries/:delivery_id/retry",
+        method = "post",
+        operation_id = "retry_webhook_delivery"
+    )]
+    async fn retry(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesWrite>,
+        id: Path<i64>,
+        delivery_id: Path<i64>,
+    ) -> Result<RetryResponse, SearchErrorResponse> {
+        let d = state.searches.retry(auth.0.account.id, id.0, delivery_id.0).await.map_err(search_error)?;
+        Ok(RetryResponse::Accepted(Json(DeliveryEnvelope { data: d.into() })))
+    }
+
+    /// Send a test event
+    ///
+    /// POSTs a signed `test` event (`{"id": 0, "type": "test", "created", "data": {"search_id"}}`)
+    /// to the search's webhook now, even a disabled one, and answers how the receiver took it.
+    /// Nothing is queued or retried.
+    #[oai(path = "/searches/:id/test", method = "post", operation_id = "test_webhook")]
+    async fn test(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesWrite>,
+        id: Path<i64>,
+    ) -> Result<TestResponse, SearchErrorResponse> {
+        let t = state.searches.test(auth.0.account.id, id.0).await.map_err(search_error)?;
+        Ok(TestResponse::Ok(Json(t.into())))
     }
 }

@@ -27,6 +27,29 @@ pub struct SavedSearch {
     pub criteria: SearchCriteria,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where matches are POSTed, if anywhere.
+    pub webhook: Option<Webhook>,
+}
+
+/// A saved search's webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub url: String,
+    /// Random, stored; the signing secret is derived from it with the server's pepper.
+    pub nonce: String,
+    /// Since when every attempt has failed (none succeeded since), if so.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When it was disabled for failing too long; no delivery is made until the URL is set again.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A change to a webhook. Setting one (re-)enables it and forgets its failures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookChange {
+    /// Removes the webhook (its pending deliveries are no longer attempted).
+    Remove,
+    /// Sets the URL; with `nonce`, a new secret (else the current one stays).
+    Set { url: String, nonce: Option<String> },
 }
 
 /// What `create` did.
@@ -49,13 +72,15 @@ pub struct SavedSearchPage {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SavedSearchStore: Send + Sync {
-    /// Stores a new saved search of `account` unless it already holds `cap` of them; the count
-    /// and the insert are one step, so concurrent creates never pass the cap.
+    /// Stores a new saved search of `account` (with its webhook, `(url, nonce)`, if any) unless
+    /// it already holds `cap` of them; the count and the insert are one step, so concurrent
+    /// creates never pass the cap.
     async fn create(
         &self,
         account: AccountId,
         name: String,
         criteria: SearchCriteria,
+        webhook: Option<(String, String)>,
         cap: u64,
         now: DateTime<Utc>,
     ) -> Result<Created, SavedSearchStoreError>;
@@ -70,6 +95,15 @@ pub trait SavedSearchStore: Send + Sync {
         id: i64,
         name: String,
         criteria: SearchCriteria,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
+
+    /// Changes the webhook; `Ok(None)` when there is no such search (nothing written).
+    async fn set_webhook(
+        &self,
+        account: AccountId,
+        id: i64,
+        change: WebhookChange,
         now: DateTime<Utc>,
     ) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
 

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::Plan;
+use crate::domain::{Plan, https_or_loopback as redirect_allowed};
 use crate::ports::{BillingStore, CheckoutRequest, CheckoutSession, KeyStoreError, PaymentError, PaymentGateway};
 use crate::usecases::billing_webhook::client_reference;
 use crate::usecases::{FieldError, Principal, store_code};
@@ -36,31 +36,6 @@ impl ErrorCode for CheckoutError {
             CheckoutError::Payment(PaymentError::Unconfigured) => Code::BillingUnconfigured,
             CheckoutError::Store(e) => store_code(e),
         }
-    }
-}
-
-/// Whether `url` may receive a redirect: `https://…`, or `http://` to this machine
-/// (`localhost`, `127.0.0.1`, `[::1]`, any port).
-pub fn redirect_allowed(url: &str) -> bool {
-    let url = url.trim();
-    if url.len() > 2_048 || url.chars().any(char::is_whitespace) {
-        return false;
-    }
-    if let Some(rest) = url.strip_prefix("https://") {
-        return rest.split(['/', '?', '#']).next().is_some_and(|host| !host.is_empty());
-    }
-    // Plain http only to this machine (development): localhost and the loopback addresses.
-    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"].into_iter().find_map(|p| url.strip_prefix(p));
-    match local {
-        Some(rest) => {
-            rest.is_empty()
-                || rest.starts_with(['/', '?', '#'])
-                || rest.strip_prefix(':').is_some_and(|r| {
-                    let port: String = r.chars().take_while(char::is_ascii_digit).collect();
-                    !port.is_empty() && r[port.len()..].chars().next().is_none_or(|c| matches!(c, '/' | '?' | '#'))
-                })
-        }
-        None => false,
     }
 }
 

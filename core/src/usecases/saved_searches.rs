@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use crate::domain::saved_search::{self, RawCriteria, SearchCriteria};
-use crate::domain::{AccountId, FieldError, Plan, PlanCatalog};
+use crate::domain::{AccountId, FieldError, Plan, PlanCatalog, SecretHasher, random_token, webhook};
 use crate::ports::{
-    Clock, Created, FoundJob, JobStore, JobStoreError, MatchEvent, MatchStore, SavedSearch, SavedSearchStore,
-    SavedSearchStoreError,
+    Attempt, Clock, Created, Delivery, DeliveryStore, Entropy, EventEncoder, FoundJob, JobStore, JobStoreError,
+    MatchEvent, MatchStore, SavedSearch, SavedSearchStore, SavedSearchStoreError, WebhookChange, WebhookSender,
 };
 use crate::{Code, ErrorCode};
 
@@ -26,6 +26,10 @@ pub enum SavedSearchError {
     Invalid(FieldError),
     #[error("No saved search has the id {0}.")]
     NotFound(i64),
+    #[error("The saved search {0} has no delivery with the id {1}.")]
+    DeliveryNotFound(i64, i64),
+    #[error("The saved search {0} has no webhook_url; set one first.")]
+    NoWebhook(i64),
     #[error(
         "The {plan} plan holds at most {limit} saved search{s}; delete one or upgrade.",
         s = if *.limit == 1 { "" } else { "es" }
@@ -42,6 +46,8 @@ impl ErrorCode for SavedSearchError {
         match self {
             SavedSearchError::Invalid(_) => Code::ValidationFailed,
             SavedSearchError::NotFound(_) => Code::SavedSearchNotFound,
+            SavedSearchError::DeliveryNotFound(..) => Code::DeliveryNotFound,
+            SavedSearchError::NoWebhook(_) => Code::NoWebhook,
             SavedSearchError::LimitReached { .. } => Code::SavedSearchLimitReached,
             SavedSearchError::Store(SavedSearchStoreError::Unavailable(_)) => Code::DependencyUnavailable,
             SavedSearchError::Jobs(e) if e.is_outage() => Code::DependencyUnavailable,
@@ -67,6 +73,29 @@ impl From<FieldError> for SavedSearchError {
 pub struct SearchDraft {
     pub name: Option<String>,
     pub criteria: RawCriteria,
+    pub webhook_url: Option<String>,
+}
+
+/// A saved search as written, and the webhook's signing secret when this write made one (it is
+/// shown this once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    pub search: SavedSearch,
+    pub webhook_secret: Option<String>,
+}
+
+/// The outcome of a test delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestDelivery {
+    pub delivered: bool,
+    pub attempt: Attempt,
+}
+
+/// One page of a search's deliveries, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryPage {
+    pub items: Vec<Delivery>,
+    pub next_before: Option<i64>,
 }
 
 /// A change: `None` keeps a field; `Some(None)` clears an optional one. Clearing `salary_min`
@@ -83,11 +112,18 @@ pub struct SearchPatch {
     pub salary_currency: Option<Option<String>>,
     pub employment_types: Option<Vec<String>>,
     pub workplace_types: Option<Vec<String>>,
+    /// `Some(None)` removes the webhook.
+    pub webhook_url: Option<Option<String>>,
 }
 
 impl SearchPatch {
     /// `current` with this change applied, before checking.
-    fn apply(self, current: RawCriteria) -> RawCriteria {
+    fn apply(&self, current: RawCriteria) -> RawCriteria {
+        let p = self.clone();
+        p.apply_owned(current)
+    }
+
+    fn apply_owned(self, current: RawCriteria) -> RawCriteria {
         let salary_currency = match (&self.salary_min, self.salary_currency) {
             (_, Some(c)) => c,
             (Some(None), None) => None,
@@ -138,6 +174,42 @@ pub struct SavedSearches {
     pub jobs: Arc<dyn JobStore>,
     pub catalog: Arc<PlanCatalog>,
     pub clock: Arc<dyn Clock>,
+    pub webhooks: Webhooks,
+}
+
+/// What the webhook operations use.
+pub struct Webhooks {
+    pub deliveries: Arc<dyn DeliveryStore>,
+    pub sender: Arc<dyn WebhookSender>,
+    pub encoder: Arc<dyn EventEncoder>,
+    /// Derives signing secrets from their nonces.
+    pub hasher: SecretHasher,
+    pub entropy: Arc<dyn Entropy>,
+}
+
+/// Sends `body` signed with `secret` and times it.
+pub(crate) async fn send_signed(
+    sender: &dyn WebhookSender,
+    clock: &dyn Clock,
+    url: &str,
+    secret: &str,
+    body: &[u8],
+) -> (bool, Attempt) {
+    let at = clock.now();
+    let signature = webhook::signature(secret, at, body);
+    let started = std::time::Instant::now();
+    let result = sender.post(url, body, &signature).await;
+    let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+    match result {
+        Ok(code) if (200..300).contains(&code) => {
+            (true, Attempt { at, status_code: Some(code), latency_ms, error: None })
+        }
+        Ok(code) => (
+            false,
+            Attempt { at, status_code: Some(code), latency_ms, error: Some(format!("the receiver answered {code}")) },
+        ),
+        Err(e) => (false, Attempt { at, status_code: None, latency_ms, error: Some(e.0) }),
+    }
 }
 
 /// A name given, or the keywords as the name (cut to the longest name allowed).
@@ -149,19 +221,23 @@ fn name_or_q(name: Option<&str>, criteria: &SearchCriteria) -> Result<String, Fi
 }
 
 impl SavedSearches {
-    pub async fn create(
-        &self,
-        account: AccountId,
-        plan: Plan,
-        draft: SearchDraft,
-    ) -> Result<SavedSearch, SavedSearchError> {
+    pub async fn create(&self, account: AccountId, plan: Plan, draft: SearchDraft) -> Result<Saved, SavedSearchError> {
         let criteria = SearchCriteria::parse(draft.criteria)?;
         let name = name_or_q(draft.name.as_deref(), &criteria)?;
+        let hook = match draft.webhook_url.as_deref() {
+            Some(url) => Some((webhook::url(url)?, self.nonce())),
+            None => None,
+        };
+        let webhook_secret = hook.as_ref().map(|(_, nonce)| webhook::secret(&self.webhooks.hasher, nonce));
         let cap = u64::from(self.catalog.terms(plan).saved_searches);
-        match self.store.create(account, name, criteria, cap, self.clock.now()).await? {
-            Created::Saved(s) => Ok(*s),
+        match self.store.create(account, name, criteria, hook, cap, self.clock.now()).await? {
+            Created::Saved(s) => Ok(Saved { search: *s, webhook_secret }),
             Created::AtCap { cap } => Err(SavedSearchError::LimitReached { plan, limit: cap }),
         }
+    }
+
+    fn nonce(&self) -> String {
+        random_token(self.webhooks.entropy.as_ref())
     }
 
     pub async fn get(&self, account: AccountId, id: i64) -> Result<SavedSearch, SavedSearchError> {
@@ -169,20 +245,76 @@ impl SavedSearches {
     }
 
     /// Applies the change to the stored search and checks the result as a whole; nothing is
-    /// written when a field fails.
-    pub async fn update(
-        &self,
-        account: AccountId,
-        id: i64,
-        patch: SearchPatch,
-    ) -> Result<SavedSearch, SavedSearchError> {
+    /// written when a field fails. Setting a webhook where there was none makes its secret.
+    pub async fn update(&self, account: AccountId, id: i64, patch: SearchPatch) -> Result<Saved, SavedSearchError> {
         let current = self.get(account, id).await?;
         let name = match patch.name.as_deref() {
             Some(n) => saved_search::name(n)?,
             None => current.name.clone(),
         };
         let criteria = SearchCriteria::parse(patch.apply(current.criteria.to_raw()))?;
-        self.store.update(account, id, name, criteria, self.clock.now()).await?.ok_or(SavedSearchError::NotFound(id))
+        let change = match &patch.webhook_url {
+            None => None,
+            Some(None) => Some(WebhookChange::Remove),
+            Some(Some(url)) => {
+                let url = webhook::url(url)?;
+                Some(WebhookChange::Set { url, nonce: current.webhook.is_none().then(|| self.nonce()) })
+            }
+        };
+        let now = self.clock.now();
+        let mut saved =
+            self.store.update(account, id, name, criteria, now).await?.ok_or(SavedSearchError::NotFound(id))?;
+        let mut webhook_secret = None;
+        if let Some(change) = change {
+            if let WebhookChange::Set { nonce: Some(nonce), .. } = &change {
+                webhook_secret = Some(webhook::secret(&self.webhooks.hasher, nonce));
+            }
+            saved = self.store.set_webhook(account, id, change, now).await?.ok_or(SavedSearchError::NotFound(id))?;
+        }
+        Ok(Saved { search: saved, webhook_secret })
+    }
+
+    /// The search's webhook deliveries, newest first, with their attempts.
+    pub async fn deliveries(
+        &self,
+        account: AccountId,
+        id: i64,
+        before: Option<i64>,
+        limit: Option<u64>,
+    ) -> Result<DeliveryPage, SavedSearchError> {
+        let limit = limit.unwrap_or(MATCHES_DEFAULT);
+        if !(1..=MATCHES_MAX).contains(&limit) {
+            return Err(FieldError::new("limit", format!("must be between 1 and {MATCHES_MAX}")).into());
+        }
+        if before.is_some_and(|b| b < 1) {
+            return Err(FieldError::new("before", "must be a delivery id (1 or more)").into());
+        }
+        self.get(account, id).await?;
+        let items = self.webhooks.deliveries.list(account, id, before, limit).await?;
+        let next_before = (items.len() as u64 == limit).then(|| items.last().map(|d| d.id)).flatten();
+        Ok(DeliveryPage { items, next_before })
+    }
+
+    /// Queues the delivery again, due now, whatever its state (a delivered event is sent again).
+    pub async fn retry(&self, account: AccountId, id: i64, delivery: i64) -> Result<Delivery, SavedSearchError> {
+        self.get(account, id).await?;
+        self.webhooks
+            .deliveries
+            .retry(account, id, delivery, self.clock.now())
+            .await?
+            .ok_or(SavedSearchError::DeliveryNotFound(id, delivery))
+    }
+
+    /// Sends a `test` event to the search's webhook now (even a disabled one, to check a fix)
+    /// and answers how the receiver took it; nothing is queued.
+    pub async fn test(&self, account: AccountId, id: i64) -> Result<TestDelivery, SavedSearchError> {
+        let search = self.get(account, id).await?;
+        let hook = search.webhook.ok_or(SavedSearchError::NoWebhook(id))?;
+        let secret = webhook::secret(&self.webhooks.hasher, &hook.nonce);
+        let body = self.webhooks.encoder.test(id, self.clock.now());
+        let (delivered, attempt) =
+            send_signed(self.webhooks.sender.as_ref(), self.clock.as_ref(), &hook.url, &secret, &body).await;
+        Ok(TestDelivery { delivered, attempt })
     }
 
     /// Deletes the search and what it matched.
@@ -255,6 +387,13 @@ mod tests {
             jobs: Arc::new(jobs),
             catalog: Arc::new(PlanCatalog::document()),
             clock: Arc::new(FixedClock::at(1_796_551_200)),
+            webhooks: Webhooks {
+                deliveries: Arc::new(crate::ports::webhook::MockDeliveryStore::new()),
+                sender: Arc::new(crate::ports::webhook::MockWebhookSender::new()),
+                encoder: Arc::new(crate::ports::webhook::MockEventEncoder::new()),
+                hasher: SecretHasher::new(b"pepper".to_vec()),
+                entropy: Arc::new(crate::testing::CountingEntropy::default()),
+            },
         }
     }
 
@@ -267,6 +406,7 @@ mod tests {
             criteria: SearchCriteria::parse(raw).unwrap(),
             created_at: at,
             updated_at: at,
+            webhook: None,
         }
     }
 
@@ -277,12 +417,12 @@ mod tests {
     #[tokio::test]
     async fn create_passes_the_plans_cap_and_reports_it_when_reached() {
         let mut store = MockSavedSearchStore::new();
-        store.expect_create().times(1).returning(|_, name, _, cap, _| {
+        store.expect_create().times(1).returning(|_, name, _, _, cap, _| {
             assert_eq!((name.as_str(), cap), ("rust leeds", 10), "the name defaults to q; Starter holds 10");
             Ok(Created::AtCap { cap })
         });
         let s = searches(store, MockMatchStore::new(), MockJobStore::new());
-        let draft = SearchDraft { name: None, criteria: raw(" rust leeds ") };
+        let draft = SearchDraft { name: None, criteria: raw(" rust leeds "), webhook_url: None };
         let e = s.create(A, Plan::Starter, draft).await.unwrap_err();
         assert_eq!(e.code(), Code::SavedSearchLimitReached);
         assert_eq!(e.to_string(), "The starter plan holds at most 10 saved searches; delete one or upgrade.");
@@ -300,8 +440,8 @@ mod tests {
                 }
             }
         };
-        assert_eq!(bad(SearchDraft { name: None, criteria: raw(" ") }).await, "q");
-        assert_eq!(bad(SearchDraft { name: Some(" ".into()), criteria: raw("rust") }).await, "name");
+        assert_eq!(bad(SearchDraft { criteria: raw(" "), ..Default::default() }).await, "q");
+        assert_eq!(bad(SearchDraft { name: Some(" ".into()), criteria: raw("rust"), webhook_url: None }).await, "name");
         assert_eq!(s.list(A, Some(0), None).await.unwrap_err().code(), Code::ValidationFailed);
         assert_eq!(s.list(A, None, Some(101)).await.unwrap_err().code(), Code::ValidationFailed);
         assert_eq!(s.matches(A, 1, None, Some(0)).await.unwrap_err().code(), Code::ValidationFailed);
@@ -332,7 +472,7 @@ mod tests {
         let s = searches(store, MockMatchStore::new(), MockJobStore::new());
         let patch =
             SearchPatch { q: Some("python".into()), salary_min: Some(None), country: Some(None), ..Default::default() };
-        assert_eq!(s.update(A, 3, patch).await.unwrap().name, "Rust", "the name is kept");
+        assert_eq!(s.update(A, 3, patch).await.unwrap().search.name, "Rust", "the name is kept");
         // Clearing the country of a floor that took the country's currency keeps the currency.
         let patch = SearchPatch { country: Some(Some("zz".into())), ..Default::default() };
         assert_eq!(s.update(A, 3, patch).await.unwrap_err().code(), Code::ValidationFailed);

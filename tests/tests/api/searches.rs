@@ -306,3 +306,180 @@ async fn postings_a_live_search_lands_are_matched_on_schedule() {
     }
     s.stop().await;
 }
+
+/// The receiver's check, written from the README's description (not the server's code): HMAC-SHA256
+/// of "<t>.<body>" under the secret, hex, compared with `v1`; `t` within five minutes.
+fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
+    use hmac::{Hmac, Mac};
+    let parts: std::collections::HashMap<&str, &str> = header.split(',').filter_map(|p| p.split_once('=')).collect();
+    let (Some(t), Some(v1)) = (parts.get("t"), parts.get("v1")) else { return false };
+    let Ok(stamp) = t.parse::<i64>() else { return false };
+    if (Utc::now().timestamp() - stamp).abs() > 300 {
+        return false;
+    }
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    hex::decode(v1).is_ok_and(|sig| mac.verify_slice(&sig).is_ok())
+}
+
+async fn deliver(s: &TestServer) -> jobin_core::usecases::DeliveryRun {
+    s.state.background.deliveries.run_once().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_webhook_receives_each_match_signed_and_failures_are_tried_again() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/hook")).respond_with(ResponseTemplate::new(200)).mount(&receiver).await;
+    let s = TestServer::start().await;
+    let (_, key) = s.register().await;
+    let hook = format!("{}/hook", receiver.uri());
+    let r = call(&s, "POST", API, &key, Some(json!({"q": "rust", "webhook_url": hook}))).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.body["data"]["webhook"]["secret"].as_str().expect("the secret, shown once").to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    assert_eq!(r.body["data"]["webhook"]["status"], "active");
+    let id = r.body["data"]["id"].as_i64().unwrap();
+    let path_of = |p: &str| format!("{API}/{id}{p}");
+    let shown = call(&s, "GET", &path_of(""), &key, None).await;
+    assert!(shown.body["data"]["webhook"].get("secret").is_none(), "never shown again: {}", shown.text);
+    assert_eq!(deliver(&s).await.attempted, 0, "nothing queued yet");
+
+    land(&s, &[posting("1", "Rust Developer", "Leeds", "GB")]).await;
+    assert_eq!(deliver(&s).await.delivered, 1);
+    let got = receiver.received_requests().await.unwrap();
+    assert_eq!(got.len(), 1);
+    let signature = got[0].headers.get("jobin-signature").expect("signed").to_str().unwrap().to_owned();
+    assert!(verify(&secret, &signature, &got[0].body), "the signature verifies independently: {signature}");
+    assert!(!verify("whsec_wrong", &signature, &got[0].body));
+    let event: Value = serde_json::from_slice(&got[0].body).unwrap();
+    let listed = matches(&s, &key, id, "").await.body["data"][0].clone();
+    assert_eq!(event, listed, "the webhook receives exactly what the API lists");
+    assert_eq!(
+        (event["type"].as_str(), event["data"]["job"]["title"].as_str()),
+        (Some("job.matched"), Some("Rust Developer"))
+    );
+    let r = call(&s, "GET", &path_of("/deliveries"), &key, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = &r.body["data"][0];
+    assert_eq!((d["status"].as_str(), d["event_id"].as_i64()), (Some("delivered"), event["id"].as_i64()));
+    assert_eq!(d["attempts"][0]["status_code"], 200);
+    assert_eq!(deliver(&s).await.attempted, 0, "delivered once");
+
+    // A failing receiver: the attempt is kept and tried again in about 30 s, or now on request.
+    receiver.reset().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&receiver).await;
+    land(&s, &[posting("2", "Rust Engineer", "Leeds", "GB")]).await;
+    let before = Utc::now();
+    assert_eq!(deliver(&s).await.retrying, 1);
+    let r = call(&s, "GET", &path_of("/deliveries?limit=1"), &key, None).await;
+    let d = r.body["data"][0].clone();
+    assert_eq!((d["status"].as_str(), d["attempts"][0]["status_code"].as_u64()), (Some("pending"), Some(503)));
+    assert_eq!(d["attempts"][0]["error"], "the receiver answered 503");
+    let due = chrono::DateTime::parse_from_rfc3339(d["next_attempt_at"].as_str().unwrap()).unwrap();
+    let wait = (due.to_utc() - before).num_seconds();
+    assert!((28..=32).contains(&wait), "the second attempt about 30 s later: {wait}");
+    assert_eq!(deliver(&s).await.attempted, 0, "not due yet");
+    let webhook = call(&s, "GET", &path_of(""), &key, None).await.body["data"]["webhook"].clone();
+    assert!(webhook["failing_since"].is_string(), "{webhook}");
+    let r = call(&s, "POST", &path_of(&format!("/deliveries/{}/retry", d["id"])), &key, None).await;
+    assert_eq!((r.status, r.body["data"]["status"].as_str()), (202, Some("pending")), "{}", r.text);
+    assert_eq!(deliver(&s).await.retrying, 1, "the second attempt, made now");
+    let r = call(&s, "GET", &path_of("/deliveries?limit=1"), &key, None).await;
+    assert_eq!(r.body["data"][0]["attempts"].as_array().unwrap().len(), 2);
+    let r = call(&s, "POST", &path_of("/deliveries/999999/retry"), &key, None).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (404, Some("delivery_not_found")));
+
+    // A test event, then the webhook removed.
+    let r = call(&s, "POST", &path_of("/test"), &key, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["data"]["delivered"].as_bool(), r.body["data"]["attempt"]["status_code"].as_u64()),
+        (Some(false), Some(503))
+    );
+    receiver.reset().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&receiver).await;
+    let r = call(&s, "POST", &path_of("/test"), &key, None).await;
+    assert_eq!(r.body["data"]["delivered"], true, "{}", r.text);
+    let got = receiver.received_requests().await.unwrap();
+    let test: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!((test["type"].as_str(), test["data"]["search_id"].as_i64()), (Some("test"), Some(id)));
+    let signature = got[0].headers.get("jobin-signature").unwrap().to_str().unwrap();
+    assert!(verify(&secret, signature, &got[0].body));
+    let r = call(&s, "PATCH", &path_of(""), &key, Some(json!({"webhook_url": null}))).await;
+    assert!(r.body["data"].get("webhook").is_none(), "{}", r.text);
+    let r = call(&s, "POST", &path_of("/test"), &key, None).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("no_webhook")), "{}", r.text);
+    // Set again: a new secret, shown once.
+    let r = call(&s, "PATCH", &path_of(""), &key, Some(json!({"webhook_url": hook}))).await;
+    let again = r.body["data"]["webhook"]["secret"].as_str().unwrap();
+    assert_ne!(again, secret);
+    for bad in ["http://hooks.example.com/x", "ftp://x", "https://"] {
+        let r = call(&s, "PATCH", &path_of(""), &key, Some(json!({"webhook_url": bad}))).await;
+        assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("webhook_url")), "{bad}: {}", r.text);
+    }
+}
+
+/// The README's verification snippets (Python, and Node where installed), run as written on a
+/// delivery the server signed: they accept it, and refuse it with a wrong secret or a changed body.
+#[tokio::test]
+async fn the_readmes_verification_snippets_accept_a_real_delivery() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = &readme[readme.find("\n### Webhooks\n").expect("a Webhooks section")..];
+    let snippet = |lang: &str| {
+        let start =
+            section.find(&format!("```{lang}\n")).unwrap_or_else(|| panic!("a {lang} snippet")) + lang.len() + 4;
+        section[start..start + section[start..].find("```").unwrap()].to_owned()
+    };
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&receiver).await;
+    let s = TestServer::start().await;
+    let (_, key) = s.register().await;
+    let r = call(&s, "POST", API, &key, Some(json!({"q": "rust", "webhook_url": receiver.uri()}))).await;
+    let secret = r.body["data"]["webhook"]["secret"].as_str().unwrap().to_owned();
+    let id = r.body["data"]["id"].as_i64().unwrap();
+    assert_eq!(call(&s, "POST", &format!("{API}/{id}/test"), &key, None).await.body["data"]["delivered"], true);
+    let got = &receiver.received_requests().await.unwrap()[0];
+    let header = got.headers.get("jobin-signature").unwrap().to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("body"), &got.body).unwrap();
+    let cases = [(secret.as_str(), "body", true), ("whsec_wrong", "body", false), (secret.as_str(), "changed", false)];
+    std::fs::write(dir.path().join("changed"), [got.body.as_slice(), b" "].concat()).unwrap();
+    let python = format!(
+        "{}\nimport sys\nbody = open(sys.argv[3], 'rb').read()\nprint(verify(sys.argv[1], sys.argv[2], body))\n",
+        snippet("python")
+    );
+    let node = format!(
+        "{}\nconst [secret, header, file] = process.argv.slice(1);\nconsole.log(verify(secret, header, require('node:fs').readFileSync(file)) ? 'True' : 'False');\n",
+        snippet("js")
+    );
+    let mut ran = 0;
+    for (tool, flag, code) in [("python3", "-c", python), ("node", "-e", node)] {
+        if std::process::Command::new(tool).arg("--version").output().is_err() {
+            assert_ne!(tool, "python3", "python3 runs the README's Python snippet");
+            eprintln!("!!!!! {tool} is not installed: the README's {tool} snippet was not run here");
+            continue;
+        }
+        for (secret, file, expected) in cases {
+            let out = std::process::Command::new(tool)
+                .current_dir(dir.path())
+                .args([flag, &code])
+                .args([secret, header.as_str(), file])
+                .output()
+                .unwrap();
+            let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            assert_eq!(
+                said,
+                if expected { "True" } else { "False" },
+                "{tool} {file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 1);
+}

@@ -2,17 +2,22 @@
 //! `total`, `page`, `per_page` and `has_more`), and matches as events (`id`, `type`, `created`,
 //! `data`) — the shape webhooks deliver. Absent optional fields are omitted, never null.
 
+use chrono::{DateTime, Utc};
 use jobin_core::domain::saved_search::RawCriteria;
-use jobin_core::ports::SavedSearch;
-use jobin_core::usecases::{MatchPage, MatchedJob, SearchDraft, SearchListPage, SearchPatch};
+use jobin_core::ports::{Attempt, Delivery, EventEncoder, FoundJob, MatchEvent, SavedSearch};
+use jobin_core::usecases::{
+    DeliveryPage, MatchPage, MatchedJob, Saved, SearchDraft, SearchListPage, SearchPatch, TestDelivery,
+};
 use poem_openapi::Object;
-use poem_openapi::types::MaybeUndefined;
+use poem_openapi::types::{MaybeUndefined, ToJSON};
 
 use crate::http::error::iso_millis;
 use crate::http::feed::FeedJob;
 
 /// The type of a match event.
 pub const JOB_MATCHED: &str = "job.matched";
+/// The type of the event `POST /v1/searches/{id}/test` sends.
+pub const TEST_EVENT: &str = "test";
 
 /// A new saved search.
 #[derive(Debug, Object)]
@@ -41,6 +46,10 @@ pub struct NewSavedSearch {
     pub employment_types: Option<Vec<String>>,
     /// Only postings of one of these workplace types (postings that do not say do not match).
     pub workplace_types: Option<Vec<String>>,
+    /// Where to POST each `job.matched` event, signed (`JobIn-Signature`): `https://…`, or
+    /// `http://localhost`, `127.0.0.1` or `[::1]` for development. Its signing secret is in this
+    /// answer only (`webhook_secret`).
+    pub webhook_url: Option<String>,
 }
 
 impl From<NewSavedSearch> for SearchDraft {
@@ -58,6 +67,7 @@ impl From<NewSavedSearch> for SearchDraft {
                 employment_types: n.employment_types.unwrap_or_default(),
                 workplace_types: n.workplace_types.unwrap_or_default(),
             },
+            webhook_url: n.webhook_url,
         }
     }
 }
@@ -77,6 +87,9 @@ pub struct SavedSearchChange {
     pub salary_currency: MaybeUndefined<String>,
     pub employment_types: Option<Vec<String>>,
     pub workplace_types: Option<Vec<String>>,
+    /// A new URL (a disabled webhook is enabled again; the secret stays, or is made and shown
+    /// once if there was no webhook); `null` removes the webhook.
+    pub webhook_url: MaybeUndefined<String>,
 }
 
 fn tri<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
@@ -100,8 +113,26 @@ impl From<SavedSearchChange> for SearchPatch {
             salary_currency: tri(c.salary_currency),
             employment_types: c.employment_types,
             workplace_types: c.workplace_types,
+            webhook_url: tri(c.webhook_url),
         }
     }
+}
+
+/// A saved search's webhook.
+#[derive(Debug, Object)]
+pub struct WebhookOut {
+    pub url: String,
+    /// `active`, or `disabled` after failing every attempt for 3 days (set the URL again to
+    /// enable it).
+    pub status: String,
+    /// Since when every attempt has failed, if so (ISO 8601 UTC).
+    #[oai(skip_serializing_if_is_none)]
+    pub failing_since: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub disabled_at: Option<String>,
+    /// The signing secret: only in the answer that made it (create, or the first URL set).
+    #[oai(skip_serializing_if_is_none)]
+    pub secret: Option<String>,
 }
 
 /// A saved search.
@@ -122,12 +153,32 @@ pub struct SavedSearchOut {
     pub salary_currency: Option<String>,
     pub employment_types: Vec<String>,
     pub workplace_types: Vec<String>,
+    /// Where matches are POSTed, if anywhere.
+    #[oai(skip_serializing_if_is_none)]
+    pub webhook: Option<WebhookOut>,
     pub created_at: String,
     pub updated_at: String,
 }
 
+impl From<Saved> for SavedSearchOut {
+    fn from(s: Saved) -> Self {
+        let mut out = SavedSearchOut::from(s.search);
+        if let Some(w) = out.webhook.as_mut() {
+            w.secret = s.webhook_secret;
+        }
+        out
+    }
+}
+
 impl From<SavedSearch> for SavedSearchOut {
     fn from(s: SavedSearch) -> Self {
+        let webhook = s.webhook.map(|w| WebhookOut {
+            url: w.url,
+            status: if w.disabled_at.is_some() { "disabled" } else { "active" }.to_owned(),
+            failing_since: w.failing_since.map(iso_millis),
+            disabled_at: w.disabled_at.map(iso_millis),
+            secret: None,
+        });
         let c = s.criteria.to_raw();
         Self {
             id: s.id,
@@ -141,6 +192,7 @@ impl From<SavedSearch> for SavedSearchOut {
             salary_currency: c.salary_currency,
             employment_types: c.employment_types,
             workplace_types: c.workplace_types,
+            webhook,
             created_at: iso_millis(s.created_at),
             updated_at: iso_millis(s.updated_at),
         }
@@ -247,5 +299,124 @@ impl From<MatchPage> for MatchPageEnvelope {
             has_more: p.next_before.is_some(),
             next_before: p.next_before,
         }
+    }
+}
+
+/// One attempt to deliver an event.
+#[derive(Debug, Object)]
+pub struct AttemptOut {
+    /// When it was made (ISO 8601 UTC).
+    pub at: String,
+    /// The receiver's HTTP status, when it answered.
+    #[oai(skip_serializing_if_is_none)]
+    pub status_code: Option<u16>,
+    pub latency_ms: u32,
+    /// Why it failed, when it did.
+    #[oai(skip_serializing_if_is_none)]
+    pub error: Option<String>,
+}
+
+impl From<Attempt> for AttemptOut {
+    fn from(a: Attempt) -> Self {
+        Self { at: iso_millis(a.at), status_code: a.status_code, latency_ms: a.latency_ms, error: a.error }
+    }
+}
+
+/// The delivery of one event to the search's webhook.
+#[derive(Debug, Object)]
+pub struct DeliveryOut {
+    pub id: i64,
+    /// The event delivered (its `id` in the body).
+    pub event_id: i64,
+    pub job_id: String,
+    /// `pending` (due at `next_attempt_at`), `delivered` (a 2xx), or `dead` (every attempt
+    /// failed; `retry` sends it again).
+    pub status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_attempt_at: Option<String>,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<AttemptOut>,
+    pub created_at: String,
+}
+
+impl From<Delivery> for DeliveryOut {
+    fn from(d: Delivery) -> Self {
+        Self {
+            id: d.id,
+            event_id: d.event.id,
+            job_id: d.event.event.job_id,
+            status: d.state.as_str().to_owned(),
+            next_attempt_at: d.next_attempt_at.map(iso_millis),
+            attempts: d.attempts.into_iter().map(Into::into).collect(),
+            created_at: iso_millis(d.created_at),
+        }
+    }
+}
+
+/// One delivery.
+#[derive(Debug, Object)]
+pub struct DeliveryEnvelope {
+    pub data: DeliveryOut,
+}
+
+/// A page of deliveries, newest first.
+#[derive(Debug, Object)]
+pub struct DeliveryPageEnvelope {
+    pub data: Vec<DeliveryOut>,
+    /// Whether older deliveries may follow: ask again with `before` = `next_before`.
+    pub has_more: bool,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_before: Option<i64>,
+}
+
+impl From<DeliveryPage> for DeliveryPageEnvelope {
+    fn from(p: DeliveryPage) -> Self {
+        Self {
+            data: p.items.into_iter().map(Into::into).collect(),
+            has_more: p.next_before.is_some(),
+            next_before: p.next_before,
+        }
+    }
+}
+
+/// How the receiver took a test event.
+#[derive(Debug, Object)]
+pub struct TestDeliveryOut {
+    /// Whether it answered 2xx.
+    pub delivered: bool,
+    pub attempt: AttemptOut,
+}
+
+/// The outcome of a test delivery.
+#[derive(Debug, Object)]
+pub struct TestDeliveryEnvelope {
+    pub data: TestDeliveryOut,
+}
+
+impl From<TestDelivery> for TestDeliveryEnvelope {
+    fn from(t: TestDelivery) -> Self {
+        Self { data: TestDeliveryOut { delivered: t.delivered, attempt: t.attempt.into() } }
+    }
+}
+
+/// Events in the wire format of `GET /v1/searches/{id}/matches`: a webhook receives exactly what
+/// the API lists.
+pub struct WireEvents;
+
+impl EventEncoder for WireEvents {
+    fn matched(&self, event: &MatchEvent, job: Option<&FoundJob>) -> Vec<u8> {
+        let out = MatchEventOut::from(MatchedJob { event: event.clone(), job: job.cloned() });
+        out.to_json_string().into_bytes()
+    }
+
+    fn test(&self, search: i64, created: DateTime<Utc>) -> Vec<u8> {
+        serde_json::json!({
+            "id": 0,
+            "type": TEST_EVENT,
+            "created": iso_millis(created),
+            "data": {"search_id": search},
+        })
+        .to_string()
+        .into_bytes()
     }
 }
