@@ -336,3 +336,107 @@ async fn logins_end_and_wrong_passwords_count_across_nodes() {
     }
     cluster.stop().await;
 }
+
+/// Two nodes matching and delivering at once (every second each): every posting landed produces
+/// one `job.matched` event, and the receiver gets each event exactly once (it always answers 200,
+/// so no retry is due), whichever node sent it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn two_nodes_produce_each_event_once_and_deliver_it_once() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&receiver).await;
+    let Some(cluster) = Cluster::start(|_| {
+        vec![
+            ("JOBIN_DEMO", "1".into()),
+            ("JOBIN_DEMO_LATENCY_MS", "0".into()),
+            ("JOBIN_MATCH_INTERVAL", "1s".into()),
+            ("JOBIN_WEBHOOK_INTERVAL", "1s".into()),
+        ]
+    })
+    .await
+    else {
+        return;
+    };
+    let (a, b) = (&cluster.a, &cluster.b);
+    let http = reqwest::Client::new();
+    let (status, reg) = call(
+        http.post(format!("{}/v1/auth/register", a.base))
+            .header("x-forwarded-for", "198.18.2.1")
+            .json(&json!({"email": "hooks@example.com", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    let key = reg["api_key"].as_str().unwrap().to_owned();
+    let out = Command::new(env!("CARGO_BIN_EXE_jobin"))
+        .args(["accounts", "set-plan", "hooks@example.com", "scale"])
+        .envs(cluster.vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Keywords without a word: every posting that lands matches.
+    let (status, saved) = call(
+        http.post(format!("{}/v1/searches", b.base))
+            .header("x-api-key", &key)
+            .json(&json!({"q": "*", "webhook_url": receiver.uri()})),
+    )
+    .await;
+    assert_eq!(status, 201, "{saved}");
+    let id = saved["data"]["id"].as_i64().unwrap();
+    // Postings land through live searches on both nodes.
+    for (i, q) in ["developer", "engineer", "data", "analyst", "manager", "designer"].iter().enumerate() {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let (status, body) = call(http.get(format!("{base}/v1/jobs/search?q={q}")).header("x-api-key", &key)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // Every event, walking the pages (on either node).
+    let all_events = |base: String| {
+        let (http, key) = (&http, &key);
+        async move {
+            let mut out: Vec<Value> = Vec::new();
+            let mut before = String::new();
+            loop {
+                let url = format!("{base}/v1/searches/{id}/matches?limit=100{before}");
+                let (status, page) = call(http.get(url).header("x-api-key", key)).await;
+                assert_eq!(status, 200, "{page}");
+                out.extend(page["data"].as_array().unwrap().iter().cloned());
+                match page["next_before"].as_i64() {
+                    Some(next) => before = format!("&before={next}"),
+                    None => return out,
+                }
+            }
+        }
+    };
+    // Wait until every event is delivered and nothing changes for a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut settled = 0;
+    let mut last = (0, 0);
+    loop {
+        let events = all_events(a.base.clone()).await.len();
+        let received = receiver.received_requests().await.unwrap().len();
+        settled = if (events, received) == last && events > 0 && received >= events { settled + 1 } else { 0 };
+        last = (events, received);
+        if settled >= 4 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not settled within 60 s: {events} events, {received} deliveries");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (events, received) = last;
+    let mut per_job = std::collections::HashMap::new();
+    for e in &all_events(b.base.clone()).await {
+        *per_job.entry(e["data"]["job_id"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+    }
+    assert!(per_job.values().all(|n| *n == 1), "one event per posting (none changed): {per_job:?}");
+    let mut per_event = std::collections::HashMap::new();
+    for r in receiver.received_requests().await.unwrap() {
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        *per_event.entry(body["id"].as_i64().unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(per_event.len(), events, "every event delivered");
+    assert!(per_event.values().all(|n| *n == 1), "each delivered once: {per_event:?}");
+    assert_eq!(received, events);
+    eprintln!("two nodes: {events} events, each delivered once");
+    cluster.stop().await;
+}

@@ -71,6 +71,7 @@ for _ in $(seq 60); do # matching runs every few seconds
 done
 [ -n "$JOBIN_FUZZ_DELIVERY_ID" ] || { echo "fuzz: the webhook search never had a delivery"; exit 1; }
 export JOBIN_FUZZ_DELIVERY_ID
+export JOBIN_FUZZ_FEED_TOKEN="$(post "/v1/searches/$JOBIN_FUZZ_HOOK_SEARCH_ID/feed-token" '' "${auth[@]}" | json '["data"]["token"]')"
 export JOBIN_FUZZ_SINCE="$(date -u -d '-1 day' +%Y-%m-%dT%H:%M:%SZ)"
 
 st_base=("$tools/venv/bin/st" --no-color --config-file "$root/openapi/fuzz/schemathesis.toml" run "$root/openapi/openapi.json"

@@ -11,10 +11,11 @@ tools="$PWD/target/tools"
 out="$PWD/target/sdk"
 mkdir -p "$tools" "$out"
 
-if [ ! -x "$tools/venv/bin/openapi-python-client" ]; then
+# feedparser reads the saved searches' Atom feeds in the smoke test (a real feed parser).
+if [ ! -x "$tools/venv/bin/openapi-python-client" ] || ! "$tools/venv/bin/python" -c "import feedparser" 2>/dev/null; then
   [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet --disable-pip-version-check \
-    "openapi-python-client==0.29.1" "httpx>=0.23,<0.29" "attrs>=22.2" "python-dateutil>=2.8"
+    "openapi-python-client==0.29.1" "httpx>=0.23,<0.29" "attrs>=22.2" "python-dateutil>=2.8" "feedparser==6.0.11"
 fi
 if [ ! -x "$tools/ts/node_modules/.bin/openapi-typescript" ] || [ ! -d "$tools/ts/node_modules/@types/node" ]; then
   mkdir -p "$tools/ts"
@@ -26,7 +27,8 @@ fi
 rm -rf "$out/python"
 cfg="$(mktemp)"
 trap 'rm -f "$cfg"' EXIT
-printf 'project_name_override: jobin-api-client\npackage_name_override: jobin_api_client\npost_hooks: []\n' >"$cfg"
+# The saved searches' Atom feed is for feed readers; the Python client hands over its bytes.
+printf 'project_name_override: jobin-api-client\npackage_name_override: jobin_api_client\npost_hooks: []\ncontent_type_overrides:\n  application/atom+xml: application/octet-stream\n' >"$cfg"
 log="$("$tools/venv/bin/openapi-python-client" generate --path "$doc" --output-path "$out/python" --config "$cfg" 2>&1)"
 echo "$log"
 if grep -qiE 'warning|error|skipping|cannot' <<<"$log"; then

@@ -9,12 +9,17 @@ fails here as it would in a user's code.
 import os
 import subprocess
 import sys
+import time
 import uuid
+
+import feedparser
+import httpx
 
 from jobin_api_client import AuthenticatedClient, Client
 from jobin_api_client.api.account import create_api_key, get_account, register_account
 from jobin_api_client.api.feed import jobs_feed
 from jobin_api_client.api.jobs import get_job, salary_stats, search_jobs, skill_trends
+from jobin_api_client.api.searches import create_feed_token, create_saved_search, list_saved_search_matches
 from jobin_api_client.api.tracker import create_application, score_application
 from jobin_api_client.models import (
     ApplicationEnvelope,
@@ -24,13 +29,17 @@ from jobin_api_client.models import (
     FeedBody,
     FeedJob,
     FeedPageBody,
+    FeedTokenEnvelope,
     KeyRequest,
+    MatchPageEnvelope,
     MeBody,
     NewApplication,
     NewKey,
+    NewSavedSearch,
     Plan,
     Registered,
     SalaryBody,
+    SavedSearchEnvelope,
     ScoreEnvelope,
     ScoreRequest,
     SearchBody,
@@ -83,6 +92,11 @@ key = ok(create_api_key.sync_detailed(client=api, body=KeyRequest(name="sdk read
          NewKey, "create a key")
 read_only = AuthenticatedClient(base_url=BASE, token=key.key)
 
+# A saved search with its Atom feed on, saved before the search below lands postings.
+saved = ok(create_saved_search.sync_detailed(client=api, body=NewSavedSearch(q="developer", name="Developers")),
+           SavedSearchEnvelope, "save a search")
+feed_token = ok(create_feed_token.sync_detailed(saved.data.id, client=api), FeedTokenEnvelope, "feed token")
+
 # Search on Scale: salaried and unsalaried jobs parse alike.
 found = ok(search_jobs.sync_detailed(client=api, q="developer"), SearchBody, "search")
 check(len(found.jobs) > 0, "search: jobs found")
@@ -110,6 +124,26 @@ while True:
     cursor = page.next_cursor
     check(pages < 1000, "feed: the walk ends")
 check(pages > 1 and len(seen) >= len(found.jobs), f"feed: {len(seen)} jobs over {pages} pages")
+
+# Matching runs every few seconds: the search's matches, then its Atom feed read by feedparser.
+for _ in range(60):
+    matched = ok(list_saved_search_matches.sync_detailed(saved.data.id, client=api, limit=100), MatchPageEnvelope,
+                 "matches")
+    if matched.data:
+        break
+    time.sleep(0.5)
+check(len(matched.data) > 0, "saved search: the postings the search landed matched")
+check(all(e.data.search_id == saved.data.id and e.data.job is not UNSET for e in matched.data),
+      "matches: each event with its search and posting")
+atom = httpx.get(f"{BASE}/v1/searches/{saved.data.id}/feed.atom", params={"token": feed_token.data.token})
+check(atom.status_code == 200 and atom.headers["content-type"].startswith("application/atom+xml"), "feed: Atom")
+parsed = feedparser.parse(atom.content)
+check(not parsed.bozo, f"feed: well-formed ({parsed.get('bozo_exception')})")
+check(parsed.version == "atom10", f"feed: read as Atom 1.0 ({parsed.version})")
+check(parsed.feed.title == "JobIn: Developers", f"feed: title {parsed.feed.get('title')}")
+check(len(parsed.entries) == min(50, len(matched.data)), f"feed: {len(parsed.entries)} entries")
+check(all(e.get("id") and e.get("link", "").startswith("http") and e.get("updated_parsed") for e in parsed.entries),
+      "feed: every entry has an id, a link and a date")
 
 # The tracker: an application from a search result, scored once, then the AI limit (see smoke.sh).
 app = ok(create_application.sync_detailed(client=api, body=NewApplication(job_id=found.jobs[0].id)),

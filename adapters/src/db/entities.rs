@@ -303,6 +303,7 @@ pub mod saved_search {
         pub webhook_nonce: Option<String>,
         pub webhook_failing_since: Option<DateTimeUtc>,
         pub webhook_disabled_at: Option<DateTimeUtc>,
+        pub feed_token_hash: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261206_000014_saved_searches;
 mod m20261206_000015_search_matches;
 mod m20261206_000016_search_scopes;
 mod m20261206_000017_webhooks;
+mod m20261206_000018_feed_tokens;
 
 use sea_orm_migration::prelude::*;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_search_matches::Migration),
             Box::new(m20261206_000016_search_scopes::Migration),
             Box::new(m20261206_000017_webhooks::Migration),
+            Box::new(m20261206_000018_feed_tokens::Migration),
         ]
     }
 }
@@ -234,6 +236,8 @@ pub(crate) enum SavedSearches {
     WebhookNonce,
     WebhookFailingSince,
     WebhookDisabledAt,
+    /// The peppered hash of the Atom feed's read token.
+    FeedTokenHash,
 }
 
 #[derive(DeriveIden)]

@@ -5,8 +5,8 @@
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use jobin_core::domain::AccountId;
 use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
+use jobin_core::domain::{AccountId, SecretHash};
 use jobin_core::ports::{
     Created, DeliveryState, MatchEvent, MatchStore, NewMatch, SavedSearch, SavedSearchPage, SavedSearchStore,
     SavedSearchStoreError, Webhook, WebhookChange,
@@ -71,6 +71,7 @@ fn to_search(m: saved_search::Model) -> Result<SavedSearch, SavedSearchStoreErro
         created_at: m.created_at,
         updated_at: m.updated_at,
         webhook,
+        feed_token: m.feed_token_hash.map(SecretHash::from_stored),
     })
 }
 
@@ -196,6 +197,35 @@ impl SavedSearchStore for SqlSavedSearchStore {
         row.updated_at = Set(now);
         let m = row.update(&self.db).await.map_err(err("changing a webhook"))?;
         to_search(m).map(Some)
+    }
+
+    async fn set_feed_token(
+        &self,
+        account: AccountId,
+        id: i64,
+        token: Option<SecretHash>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError> {
+        let found = saved_search::Entity::find_by_id(id)
+            .filter(saved_search::Column::AccountId.eq(account.0))
+            .one(&self.db)
+            .await
+            .map_err(err("reading a saved search"))?;
+        let Some(found) = found else { return Ok(None) };
+        let mut row: saved_search::ActiveModel = found.into();
+        row.feed_token_hash = Set(token.map(|t| t.as_str().to_owned()));
+        row.updated_at = Set(now);
+        let m = row.update(&self.db).await.map_err(err("changing a feed token"))?;
+        to_search(m).map(Some)
+    }
+
+    async fn find(&self, id: i64) -> Result<Option<SavedSearch>, SavedSearchStoreError> {
+        saved_search::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(err("reading a saved search"))?
+            .map(to_search)
+            .transpose()
     }
 
     async fn delete(&self, account: AccountId, id: i64) -> Result<bool, SavedSearchStoreError> {

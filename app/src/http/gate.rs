@@ -128,6 +128,8 @@ pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
     ("list_webhook_deliveries", always(SearchesRead::SCOPES)),
     ("retry_webhook_delivery", always(SearchesWrite::SCOPES)),
     ("test_webhook", always(SearchesWrite::SCOPES)),
+    ("create_feed_token", always(SearchesWrite::SCOPES)),
+    ("delete_feed_token", always(SearchesWrite::SCOPES)),
     ("get_account", always(Ungated::SCOPES)),
     ("logout", always(Ungated::SCOPES)),
     ("logout_all", always(Keys::SCOPES)),

@@ -3,13 +3,14 @@
 //! search's matches are job data (an API key with `jobs:read`, the data limits and the monthly
 //! quota). Another account's search answers 404 like one that does not exist.
 
+mod atom;
 mod dto;
 
 use jobin_core::Code;
 use jobin_core::usecases::SavedSearchError;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
 
@@ -93,6 +94,33 @@ pub enum TestResponse {
     #[oai(status = 200)]
     Ok(Json<TestDeliveryEnvelope>),
 }
+
+#[derive(ApiResponse)]
+pub enum FeedTokenResponse {
+    /// The feed is on with this token (any earlier token no longer works).
+    #[oai(status = 201)]
+    Created(Json<FeedTokenEnvelope>),
+}
+
+#[derive(ApiResponse)]
+pub enum FeedClosedResponse {
+    /// The feed is off: its token no longer works.
+    #[oai(status = 204)]
+    Closed,
+}
+
+#[derive(ApiResponse)]
+pub enum AtomResponse {
+    /// An Atom 1.0 feed of the newest matches (50), newest first.
+    #[oai(status = 200, content_type = "application/atom+xml")]
+    Ok(PlainText<String>),
+}
+
+error_responses!(FeedErrorResponse {
+    400 => BadRequest: "A parameter fails its check (`validation_failed`).",
+    404 => NotFound: "No feed at this address: an unknown search, or a wrong or revoked token (`saved_search_not_found`).",
+    503 => Unavailable: "The database is unreachable (`dependency_unavailable`, with `Retry-After`).",
+});
 
 #[derive(ApiResponse)]
 pub enum MatchesResponse {
@@ -282,4 +310,61 @@ impl SearchesApi {
         let t = state.searches.test(auth.0.account.id, id.0).await.map_err(search_error)?;
         Ok(TestResponse::Ok(Json(t.into())))
     }
+
+    /// Turn the Atom feed on
+    ///
+    /// Makes a new read token for the search's Atom feed (`GET
+    /// /v1/searches/{id}/feed.atom?token=…`) and answers it with the feed's address; any earlier
+    /// token stops working. The token is shown in this answer only.
+    #[oai(path = "/searches/:id/feed-token", method = "post", operation_id = "create_feed_token")]
+    async fn open_feed(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesWrite>,
+        id: Path<i64>,
+    ) -> Result<FeedTokenResponse, SearchErrorResponse> {
+        let (_, token) = state.searches.open_feed(auth.0.account.id, id.0).await.map_err(search_error)?;
+        let feed_url = format!("{}?token={token}", feed_address(&state, id.0));
+        Ok(FeedTokenResponse::Created(Json(FeedTokenEnvelope { data: FeedTokenOut { token, feed_url } })))
+    }
+
+    /// Turn the Atom feed off
+    ///
+    /// Revokes the feed's token.
+    #[oai(path = "/searches/:id/feed-token", method = "delete", operation_id = "delete_feed_token")]
+    async fn close_feed(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccountAuth<gate::SearchesWrite>,
+        id: Path<i64>,
+    ) -> Result<FeedClosedResponse, SearchErrorResponse> {
+        state.searches.close_feed(auth.0.account.id, id.0).await.map_err(search_error)?;
+        Ok(FeedClosedResponse::Closed)
+    }
+
+    /// A saved search's Atom feed
+    ///
+    /// The newest 50 matches as an Atom 1.0 feed for feed readers: each entry a posting's title,
+    /// company, place and salary, linking to the posting. The credential is the feed's read token
+    /// (`POST /v1/searches/{id}/feed-token`), so a reader needs no API key; a wrong or revoked
+    /// token answers 404 like an unknown search.
+    #[oai(path = "/searches/:id/feed.atom", method = "get", operation_id = "saved_search_feed")]
+    async fn feed(
+        &self,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// The feed's read token (`jf_…`).
+        token: Query<String>,
+    ) -> Result<AtomResponse, FeedErrorResponse> {
+        let (search, items) = state.searches.feed(id.0, &token.0).await.map_err(|e| match e {
+            SavedSearchError::NotFound(_) => ApiError::new(Code::SavedSearchNotFound, "No feed at this address."),
+            e => search_error(e),
+        })?;
+        Ok(AtomResponse::Ok(PlainText(atom::render(&search, &items, &feed_address(&state, id.0)))))
+    }
+}
+
+/// The feed's public address, without its token.
+fn feed_address(state: &AppState, id: i64) -> String {
+    format!("{}{}/searches/{id}/feed.atom", state.urls.public.trim_end_matches('/'), crate::server::API_VERSION)
 }

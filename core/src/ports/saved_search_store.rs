@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::AccountId;
 use crate::domain::saved_search::SearchCriteria;
+use crate::domain::{AccountId, SecretHash};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SavedSearchStoreError {
@@ -29,6 +29,8 @@ pub struct SavedSearch {
     pub updated_at: DateTime<Utc>,
     /// Where matches are POSTed, if anywhere.
     pub webhook: Option<Webhook>,
+    /// The peppered hash of the Atom feed's read token, if the feed is on.
+    pub feed_token: Option<SecretHash>,
 }
 
 /// A saved search's webhook.
@@ -106,6 +108,19 @@ pub trait SavedSearchStore: Send + Sync {
         change: WebhookChange,
         now: DateTime<Utc>,
     ) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
+
+    /// Sets (or with `None` revokes) the feed token's hash; `Ok(None)` when there is no such
+    /// search.
+    async fn set_feed_token(
+        &self,
+        account: AccountId,
+        id: i64,
+        token: Option<SecretHash>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
+
+    /// The search with this id, whoever owns it (the feed, whose token is the credential).
+    async fn find(&self, id: i64) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
 
     /// `Ok(false)` when there is no such search.
     async fn delete(&self, account: AccountId, id: i64) -> Result<bool, SavedSearchStoreError>;

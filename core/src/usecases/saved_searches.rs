@@ -19,6 +19,10 @@ pub const PER_PAGE_MAX: u64 = 100;
 /// Matches per page unless asked; the most a page may hold.
 pub const MATCHES_DEFAULT: u64 = 20;
 pub const MATCHES_MAX: u64 = 100;
+/// Entries of the Atom feed: the newest matches.
+pub const FEED_ENTRIES: u64 = 50;
+/// The prefix of a feed token.
+pub const FEED_TOKEN_PREFIX: &str = "jf_";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SavedSearchError {
@@ -317,6 +321,46 @@ impl SavedSearches {
         Ok(TestDelivery { delivered, attempt })
     }
 
+    /// Turns the search's Atom feed on with a new read token (any earlier token stops working);
+    /// the token is in this answer only.
+    pub async fn open_feed(&self, account: AccountId, id: i64) -> Result<(SavedSearch, String), SavedSearchError> {
+        let token = format!("{FEED_TOKEN_PREFIX}{}", random_token(self.webhooks.entropy.as_ref()));
+        let hash = self.webhooks.hasher.hash(&token);
+        let saved = self
+            .store
+            .set_feed_token(account, id, Some(hash), self.clock.now())
+            .await?
+            .ok_or(SavedSearchError::NotFound(id))?;
+        Ok((saved, token))
+    }
+
+    /// Turns the feed off: its token stops working.
+    pub async fn close_feed(&self, account: AccountId, id: i64) -> Result<SavedSearch, SavedSearchError> {
+        self.store.set_feed_token(account, id, None, self.clock.now()).await?.ok_or(SavedSearchError::NotFound(id))
+    }
+
+    /// The search and its newest matches, for whoever holds its feed token; a wrong token, a
+    /// revoked one and an unknown search are all `NotFound`.
+    pub async fn feed(&self, id: i64, token: &str) -> Result<(SavedSearch, Vec<MatchedJob>), SavedSearchError> {
+        use subtle::ConstantTimeEq;
+        let search = self.store.find(id).await?.ok_or(SavedSearchError::NotFound(id))?;
+        let given = self.webhooks.hasher.hash(token.trim());
+        let valid = search
+            .feed_token
+            .as_ref()
+            .is_some_and(|kept| bool::from(kept.as_str().as_bytes().ct_eq(given.as_str().as_bytes())));
+        if !valid {
+            return Err(SavedSearchError::NotFound(id));
+        }
+        let events = self.matches.recent(search.account, id, None, FEED_ENTRIES).await?;
+        let mut items = Vec::with_capacity(events.len());
+        for event in events {
+            let job = self.jobs.get(&event.event.job_id).await.map_err(SavedSearchError::Jobs)?;
+            items.push(MatchedJob { event, job });
+        }
+        Ok((search, items))
+    }
+
     /// Deletes the search and what it matched.
     pub async fn delete(&self, account: AccountId, id: i64) -> Result<(), SavedSearchError> {
         if self.store.delete(account, id).await? { Ok(()) } else { Err(SavedSearchError::NotFound(id)) }
@@ -407,6 +451,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             webhook: None,
+            feed_token: None,
         }
     }
 

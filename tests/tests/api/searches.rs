@@ -483,3 +483,69 @@ async fn the_readmes_verification_snippets_accept_a_real_delivery() {
     }
     assert!(ran >= 1);
 }
+
+#[tokio::test]
+async fn an_atom_feed_lists_the_newest_matches_for_whoever_holds_its_token() {
+    let s = TestServer::start().await;
+    let (_, key) = s.register().await;
+    let id = create(&s, &key, json!({"q": "rust", "name": "Rust & friends"})).await["id"].as_i64().unwrap();
+    let r = call(&s, "POST", &format!("{API}/{id}/feed-token"), &key, None).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = r.body["data"]["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("jf_"), "{token}");
+    let feed_url = r.body["data"]["feed_url"].as_str().unwrap().to_owned();
+    assert!(feed_url.ends_with(&format!("/v1/searches/{id}/feed.atom?token={token}")), "{feed_url}");
+    assert_eq!(call(&s, "GET", &format!("{API}/{id}"), &key, None).await.body["data"]["feed"], true);
+    land(
+        &s,
+        &[
+            posting("1", "R&D Rust <Lead>", "Leeds", "GB"),
+            posting("2", "Rust Developer", "York", "GB"),
+            posting("3", "Go Developer", "York", "GB"),
+        ],
+    )
+    .await;
+    let feed = |token: String| {
+        let s = &s;
+        async move { s.http.get(s.url(&format!("{API}/{id}/feed.atom"))).query(&[("token", token)]).send().await.unwrap() }
+    };
+    let resp = feed(token.clone()).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/atom+xml", "the XML declares its encoding");
+    let xml = resp.text().await.unwrap();
+    assert!(xml.contains("<title>JobIn: Rust &amp; friends</title>"), "{xml}");
+    assert!(xml.contains("R&amp;D Rust &lt;Lead&gt; at Acme"), "escaped: {xml}");
+    assert!(!xml.contains(&token), "the token is not repeated in the feed");
+    // Well-formed XML, two entries, newest first (a standard parser; feedparser checks the
+    // Atom rules in the SDK smoke).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("feed.xml"), &xml).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, xml.etree.ElementTree as E\n\
+             ns = {'a': 'http://www.w3.org/2005/Atom'}\n\
+             root = E.parse(sys.argv[1]).getroot()\n\
+             print('|'.join(e.find('a:title', ns).text for e in root.findall('a:entry', ns)))",
+        )
+        .arg(dir.path().join("feed.xml"))
+        .output()
+        .expect("python3 runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Rust Developer at Acme|R&D Rust <Lead> at Acme",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A wrong token, an old one after a new one is made, and any after the feed is turned off: 404.
+    assert_eq!(feed("jf_wrong".into()).await.status(), 404);
+    let r = call(&s, "POST", &format!("{API}/{id}/feed-token"), &key, None).await;
+    let second = r.body["data"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(feed(token).await.status(), 404, "revoked by the new one");
+    assert_eq!(feed(second.clone()).await.status(), 200);
+    assert_eq!(call(&s, "DELETE", &format!("{API}/{id}/feed-token"), &key, None).await.status, 204);
+    let r = s.send(s.http.get(s.url(&format!("{API}/{id}/feed.atom"))).query(&[("token", second)])).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (404, Some("saved_search_not_found")), "{}", r.text);
+    assert_eq!(call(&s, "GET", &format!("{API}/{id}"), &key, None).await.body["data"]["feed"], false);
+}

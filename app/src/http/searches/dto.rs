@@ -156,6 +156,8 @@ pub struct SavedSearchOut {
     /// Where matches are POSTed, if anywhere.
     #[oai(skip_serializing_if_is_none)]
     pub webhook: Option<WebhookOut>,
+    /// Whether the Atom feed is on (`POST /v1/searches/{id}/feed-token`).
+    pub feed: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -193,6 +195,7 @@ impl From<SavedSearch> for SavedSearchOut {
             employment_types: c.employment_types,
             workplace_types: c.workplace_types,
             webhook,
+            feed: s.feed_token.is_some(),
             created_at: iso_millis(s.created_at),
             updated_at: iso_millis(s.updated_at),
         }
@@ -419,4 +422,19 @@ impl EventEncoder for WireEvents {
         .to_string()
         .into_bytes()
     }
+}
+
+/// The Atom feed's read token, shown once.
+#[derive(Debug, Object)]
+pub struct FeedTokenOut {
+    /// The read token (`jf_…`): anyone holding it reads the feed. A new one revokes the last.
+    pub token: String,
+    /// The feed's address with the token, for a feed reader.
+    pub feed_url: String,
+}
+
+/// A new feed token.
+#[derive(Debug, Object)]
+pub struct FeedTokenEnvelope {
+    pub data: FeedTokenOut,
 }
