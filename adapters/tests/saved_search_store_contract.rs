@@ -10,7 +10,7 @@ use jobin_adapters::contract_suite;
 use jobin_adapters::db::{SqlMatchStore, SqlSavedSearchStore};
 use jobin_adapters::testing::{account, contract};
 use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
-use jobin_core::ports::{Created, MatchStore, NewMatch, SavedSearch, SavedSearchStore};
+use jobin_core::ports::{Created, DigestState, MatchStore, NewMatch, SavedSearch, SavedSearchStore};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -180,6 +180,30 @@ async fn the_cursor_starts_at_zero_and_only_moves_forward((_, db): (SqlSavedSear
     assert_eq!(matches.cursor().await.unwrap(), 43);
 }
 
+async fn digests_fall_due_a_day_after_the_last((store, db): (SqlSavedSearchStore, DatabaseConnection)) {
+    let a = account(&db, "a@example.com").await;
+    let on = saved(&store, a, "on", 10).await;
+    let off = saved(&store, a, "off", 10).await;
+    let s = store.set_digest(a, on.id, Some(7), t(10)).await.unwrap().unwrap();
+    assert_eq!(s.digest, Some(DigestState { sent_through: 7, sent_at: None }));
+    assert!(store.set_digest(account(&db, "b@example.com").await, on.id, Some(1), t(10)).await.unwrap().is_none());
+    let due = |before: i64| {
+        let store = &store;
+        async move { store.due_digests(t(before)).await.unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(due(0).await, [on.id], "never sent: due; a search without a digest never is");
+    store.digest_sent(on.id, 9, t(100)).await.unwrap();
+    assert_eq!(
+        store.get(a, on.id).await.unwrap().unwrap().digest,
+        Some(DigestState { sent_through: 9, sent_at: Some(t(100)) })
+    );
+    assert!(due(99).await.is_empty(), "sent after the cut-off");
+    assert_eq!(due(100).await, [on.id], "sent at the cut-off: due again");
+    assert_eq!(store.set_digest(a, on.id, None, t(101)).await.unwrap().unwrap().digest, None);
+    assert!(due(1_000).await.is_empty());
+    assert_eq!(store.get(a, off.id).await.unwrap().unwrap().digest, None);
+}
+
 fn database(db: DatabaseConnection) -> (SqlSavedSearchStore, DatabaseConnection) {
     (SqlSavedSearchStore::new(db.clone()), db)
 }
@@ -191,7 +215,8 @@ contract_suite! {
     concurrent_creates_never_pass_the_cap,
     lists_page_by_id_without_overlap_or_gaps,
     a_match_is_recorded_once_per_search_job_and_version,
-    the_cursor_starts_at_zero_and_only_moves_forward];
+    the_cursor_starts_at_zero_and_only_moves_forward,
+    digests_fall_due_a_day_after_the_last];
     sqlite => contract::sqlite(database),
     #[ignore = "needs PostgreSQL"]
     postgres => contract::postgres(database),

@@ -206,10 +206,23 @@ pub async fn serve(
             }
         })
     });
+    let digester = state.background.digest_every.map(|every| {
+        let digests = state.background.digests.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = digests.run_once().await {
+                    tracing::warn!(error = %e, "saved-search digests failed to run; next run on schedule");
+                }
+            }
+        })
+    });
     let result = crate::listener::serve(listener, routes(state.clone()), connections, shutdown).await;
     flusher.abort();
     upkeep.abort();
-    for task in [ingester, importer, matcher, deliverer].into_iter().flatten() {
+    for task in [ingester, importer, matcher, deliverer, digester].into_iter().flatten() {
         task.abort();
     }
     state.usage.writer.close().await;

@@ -10,7 +10,7 @@ use jobin_core::usecases::{
     Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan,
     Throttle, TrackerAnalytics, Trends,
 };
-use jobin_core::usecases::{Applications, DeliverWebhooks, MatchCycle, SavedSearches, ScoreApplication};
+use jobin_core::usecases::{Applications, DeliverWebhooks, MatchCycle, SavedSearches, ScoreApplication, SendDigests};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,6 +116,9 @@ pub struct Background {
     /// Sending due webhook deliveries, and how often (`None`: never).
     pub deliveries: Arc<DeliverWebhooks>,
     pub deliver_every: Option<Duration>,
+    /// Sending saved searches' daily digests, and how often to look (`None`: never).
+    pub digests: Arc<SendDigests>,
+    pub digest_every: Option<Duration>,
 }
 
 /// What `/health` checks besides the database (pinged through the key store).

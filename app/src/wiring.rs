@@ -173,6 +173,15 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
         notifier: c.notifier.clone(),
         clock: c.clock.clone(),
     });
+    let digests = Arc::new(SendDigests {
+        searches: saved.clone(),
+        matches: matches.clone(),
+        jobs: c.jobs.clone(),
+        accounts: c.keys.clone(),
+        notifier: c.notifier.clone(),
+        lock: c.lock.clone(),
+        clock: c.clock.clone(),
+    });
     let matching = Arc::new(MatchCycle {
         landed: MatchLanded { searches: saved, jobs: c.jobs.clone(), matches, clock: c.clock.clone() },
         lock: c.lock.clone(),
@@ -204,6 +213,8 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             match_every: config.ingest.match_every,
             deliveries: deliver,
             deliver_every: config.ingest.deliver_every,
+            digests,
+            digest_every: config.ingest.digest_every,
         },
         health: Health { shared: conn.redis.map(|r| Arc::new(r) as Arc<dyn Reachable>) },
         idempotency: Idempotency { cache: c.cache.clone(), lock: c.lock.clone() },

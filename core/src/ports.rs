@@ -53,7 +53,7 @@ pub use payment::{
 };
 pub use reachable::Reachable;
 pub use saved_search_store::{
-    Created, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError, Webhook, WebhookChange,
+    Created, DigestState, SavedSearch, SavedSearchPage, SavedSearchStore, SavedSearchStoreError, Webhook, WebhookChange,
 };
 pub use timer::Timer;
 pub use token::{AccessClaims, TokenError, TokenSigner};

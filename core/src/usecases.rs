@@ -27,6 +27,7 @@ pub mod salary_percentiles;
 pub mod saved_searches;
 pub mod search;
 pub mod search_jobs;
+pub mod send_digests;
 pub mod set_plan;
 pub mod throttle;
 pub mod tracker_analytics;
@@ -68,6 +69,7 @@ pub use search::{
     Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus, query_key,
 };
 pub use search_jobs::{EnhanceSummary, SearchJobs, SearchJobsError, SearchJobsOutcome, SearchJobsRequest};
+pub use send_digests::{DIGEST_EVERY, DIGEST_LOCK, SendDigests};
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};
 pub use tracker_analytics::{TrackerAnalytics, TrackerAnalyticsError, TrackerReport, WeekCount};

@@ -49,8 +49,8 @@ pub struct Setup {
     pub stripe_base_url: Option<String>,
     /// An SMTP server for billing emails: `None` = the log outbox in the scratch dir.
     pub smtp_url: Option<String>,
-    /// Scheduled ingestion, matching and webhook deliveries: off by default (tests run cycles
-    /// through `state.background.ingest`, `.matching` and `.deliveries`).
+    /// Scheduled ingestion, matching, webhook deliveries and digests: off by default (tests run
+    /// cycles through `state.background.ingest`, `.matching`, `.deliveries` and `.digests`).
     pub ingest: IngestSettings,
     /// `JOBIN_IMPORT_FILE`: wires the import source (the server also loads it in the background;
     /// tests load it themselves with `jobin_adapters::sources::file::import_file` to know when it is done).
@@ -76,7 +76,12 @@ impl Default for Setup {
             ai_budget: jobin_core::services::AI_BUDGET,
             stripe_base_url: None,
             smtp_url: None,
-            ingest: IngestSettings { match_every: None, deliver_every: None, ..IngestSettings::default() },
+            ingest: IngestSettings {
+                match_every: None,
+                deliver_every: None,
+                digest_every: None,
+                ..IngestSettings::default()
+            },
             import: None,
             env: vec![],
             port: None,
@@ -395,5 +400,6 @@ pub fn watching_ingest() -> jobin_app::config::IngestSettings {
         expire_after: std::time::Duration::from_secs(3600),
         match_every: None,
         deliver_every: None,
+        digest_every: None,
     }
 }

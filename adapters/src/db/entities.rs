@@ -304,6 +304,9 @@ pub mod saved_search {
         pub webhook_failing_since: Option<DateTimeUtc>,
         pub webhook_disabled_at: Option<DateTimeUtc>,
         pub feed_token_hash: Option<String>,
+        pub digest: bool,
+        pub digest_sent_through: i64,
+        pub digest_sent_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

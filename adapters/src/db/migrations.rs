@@ -18,6 +18,7 @@ mod m20261206_000015_search_matches;
 mod m20261206_000016_search_scopes;
 mod m20261206_000017_webhooks;
 mod m20261206_000018_feed_tokens;
+mod m20261206_000019_digests;
 
 use sea_orm_migration::prelude::*;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_search_scopes::Migration),
             Box::new(m20261206_000017_webhooks::Migration),
             Box::new(m20261206_000018_feed_tokens::Migration),
+            Box::new(m20261206_000019_digests::Migration),
         ]
     }
 }
@@ -238,6 +240,11 @@ pub(crate) enum SavedSearches {
     WebhookDisabledAt,
     /// The peppered hash of the Atom feed's read token.
     FeedTokenHash,
+    /// Whether a daily email digest of new matches is sent.
+    Digest,
+    /// The newest match a digest has reported (or that existed when the digest was turned on).
+    DigestSentThrough,
+    DigestSentAt,
 }
 
 #[derive(DeriveIden)]

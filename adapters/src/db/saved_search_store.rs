@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use jobin_core::domain::saved_search::{RawCriteria, SearchCriteria};
 use jobin_core::domain::{AccountId, SecretHash};
 use jobin_core::ports::{
-    Created, DeliveryState, MatchEvent, MatchStore, NewMatch, SavedSearch, SavedSearchPage, SavedSearchStore,
-    SavedSearchStoreError, Webhook, WebhookChange,
+    Created, DeliveryState, DigestState, MatchEvent, MatchStore, NewMatch, SavedSearch, SavedSearchPage,
+    SavedSearchStore, SavedSearchStoreError, Webhook, WebhookChange,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -72,6 +72,7 @@ fn to_search(m: saved_search::Model) -> Result<SavedSearch, SavedSearchStoreErro
         updated_at: m.updated_at,
         webhook,
         feed_token: m.feed_token_hash.map(SecretHash::from_stored),
+        digest: m.digest.then_some(DigestState { sent_through: m.digest_sent_through, sent_at: m.digest_sent_at }),
     })
 }
 
@@ -219,6 +220,57 @@ impl SavedSearchStore for SqlSavedSearchStore {
         to_search(m).map(Some)
     }
 
+    async fn set_digest(
+        &self,
+        account: AccountId,
+        id: i64,
+        sent_through: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError> {
+        let found = saved_search::Entity::find_by_id(id)
+            .filter(saved_search::Column::AccountId.eq(account.0))
+            .one(&self.db)
+            .await
+            .map_err(err("reading a saved search"))?;
+        let Some(found) = found else { return Ok(None) };
+        let mut row: saved_search::ActiveModel = found.into();
+        row.digest = Set(sent_through.is_some());
+        if let Some(through) = sent_through {
+            row.digest_sent_through = Set(through);
+            row.digest_sent_at = Set(None);
+        }
+        row.updated_at = Set(now);
+        let m = row.update(&self.db).await.map_err(err("changing a digest"))?;
+        to_search(m).map(Some)
+    }
+
+    async fn due_digests(&self, sent_before: DateTime<Utc>) -> Result<Vec<SavedSearch>, SavedSearchStoreError> {
+        use sea_orm::Condition;
+        let rows = saved_search::Entity::find()
+            .filter(saved_search::Column::Digest.eq(true))
+            .filter(
+                Condition::any()
+                    .add(saved_search::Column::DigestSentAt.is_null())
+                    .add(saved_search::Column::DigestSentAt.lte(sent_before)),
+            )
+            .order_by_asc(saved_search::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(err("finding due digests"))?;
+        rows.into_iter().map(to_search).collect()
+    }
+
+    async fn digest_sent(&self, id: i64, through: i64, at: DateTime<Utc>) -> Result<(), SavedSearchStoreError> {
+        saved_search::Entity::update_many()
+            .col_expr(saved_search::Column::DigestSentThrough, Expr::value(through))
+            .col_expr(saved_search::Column::DigestSentAt, Expr::value(at))
+            .filter(saved_search::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(err("noting a digest"))?;
+        Ok(())
+    }
+
     async fn find(&self, id: i64) -> Result<Option<SavedSearch>, SavedSearchStoreError> {
         saved_search::Entity::find_by_id(id)
             .one(&self.db)
@@ -246,6 +298,10 @@ impl SavedSearchStore for SqlSavedSearchStore {
     ) -> Result<SavedSearchPage, SavedSearchStoreError> {
         let mine = || saved_search::Entity::find().filter(saved_search::Column::AccountId.eq(account.0));
         let total = mine().count(&self.db).await.map_err(err("counting saved searches"))?;
+        if offset >= total {
+            // Past the end (and never an offset the database cannot take).
+            return Ok(SavedSearchPage { items: Vec::new(), total });
+        }
         let rows = mine()
             .order_by_asc(saved_search::Column::Id)
             .offset(offset)

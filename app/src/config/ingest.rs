@@ -21,6 +21,8 @@ pub struct IngestSettings {
     pub match_every: Option<Duration>,
     /// How often a node sends the webhook deliveries that are due; `None`: never.
     pub deliver_every: Option<Duration>,
+    /// How often a node looks for saved searches' daily digests that are due; `None`: never.
+    pub digest_every: Option<Duration>,
 }
 
 impl Default for IngestSettings {
@@ -31,6 +33,7 @@ impl Default for IngestSettings {
             expire_after: Duration::from_secs(7 * 86_400),
             match_every: Some(Duration::from_secs(5)),
             deliver_every: Some(Duration::from_secs(1)),
+            digest_every: Some(Duration::from_secs(3_600)),
         }
     }
 }
@@ -53,6 +56,7 @@ impl IngestSettings {
                 .ok_or_else(|| err("JOBIN_EXPIRE_AFTER", "cannot be off: jobs must expire eventually"))?,
             match_every: v.duration("JOBIN_MATCH_INTERVAL", "5s")?,
             deliver_every: v.duration("JOBIN_WEBHOOK_INTERVAL", "1s")?,
+            digest_every: v.duration("JOBIN_DIGEST_INTERVAL", "1h")?,
         })
     }
 }

@@ -31,6 +31,16 @@ pub struct SavedSearch {
     pub webhook: Option<Webhook>,
     /// The peppered hash of the Atom feed's read token, if the feed is on.
     pub feed_token: Option<SecretHash>,
+    /// The daily email digest, if on.
+    pub digest: Option<DigestState>,
+}
+
+/// Where a search's daily digest stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigestState {
+    /// The newest match reported (or the newest when the digest was turned on).
+    pub sent_through: i64,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// A saved search's webhook.
@@ -118,6 +128,22 @@ pub trait SavedSearchStore: Send + Sync {
         token: Option<SecretHash>,
         now: DateTime<Utc>,
     ) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
+
+    /// Turns the daily digest on (reporting matches newer than `sent_through`) or off (`None`);
+    /// `Ok(None)` when there is no such search.
+    async fn set_digest(
+        &self,
+        account: AccountId,
+        id: i64,
+        sent_through: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SavedSearch>, SavedSearchStoreError>;
+
+    /// The searches with a digest on that sent none since `sent_before` (or none at all).
+    async fn due_digests(&self, sent_before: DateTime<Utc>) -> Result<Vec<SavedSearch>, SavedSearchStoreError>;
+
+    /// Notes a digest sent at `at`, reporting matches through `through`.
+    async fn digest_sent(&self, id: i64, through: i64, at: DateTime<Utc>) -> Result<(), SavedSearchStoreError>;
 
     /// The search with this id, whoever owns it (the feed, whose token is the credential).
     async fn find(&self, id: i64) -> Result<Option<SavedSearch>, SavedSearchStoreError>;

@@ -78,6 +78,8 @@ pub struct SearchDraft {
     pub name: Option<String>,
     pub criteria: RawCriteria,
     pub webhook_url: Option<String>,
+    /// A daily email digest of new matches.
+    pub digest: Option<bool>,
 }
 
 /// A saved search as written, and the webhook's signing secret when this write made one (it is
@@ -118,6 +120,7 @@ pub struct SearchPatch {
     pub workplace_types: Option<Vec<String>>,
     /// `Some(None)` removes the webhook.
     pub webhook_url: Option<Option<String>>,
+    pub digest: Option<bool>,
 }
 
 impl SearchPatch {
@@ -234,10 +237,20 @@ impl SavedSearches {
         };
         let webhook_secret = hook.as_ref().map(|(_, nonce)| webhook::secret(&self.webhooks.hasher, nonce));
         let cap = u64::from(self.catalog.terms(plan).saved_searches);
-        match self.store.create(account, name, criteria, hook, cap, self.clock.now()).await? {
-            Created::Saved(s) => Ok(Saved { search: *s, webhook_secret }),
-            Created::AtCap { cap } => Err(SavedSearchError::LimitReached { plan, limit: cap }),
-        }
+        let now = self.clock.now();
+        let search = match self.store.create(account, name, criteria, hook, cap, now).await? {
+            Created::Saved(s) => *s,
+            Created::AtCap { cap } => return Err(SavedSearchError::LimitReached { plan, limit: cap }),
+        };
+        let search = match draft.digest {
+            Some(true) => self
+                .store
+                .set_digest(account, search.id, Some(0), now)
+                .await?
+                .ok_or(SavedSearchError::NotFound(search.id))?,
+            _ => search,
+        };
+        Ok(Saved { search, webhook_secret })
     }
 
     fn nonce(&self) -> String {
@@ -274,6 +287,18 @@ impl SavedSearches {
                 webhook_secret = Some(webhook::secret(&self.webhooks.hasher, nonce));
             }
             saved = self.store.set_webhook(account, id, change, now).await?.ok_or(SavedSearchError::NotFound(id))?;
+        }
+        let digest = match (patch.digest, current.digest) {
+            // Turned on: from the newest match on (what the search has already found is not news).
+            (Some(true), None) => {
+                let newest = self.matches.recent(account, id, None, 1).await?.first().map_or(0, |m| m.id);
+                Some(Some(newest))
+            }
+            (Some(false), Some(_)) => Some(None),
+            _ => None,
+        };
+        if let Some(through) = digest {
+            saved = self.store.set_digest(account, id, through, now).await?.ok_or(SavedSearchError::NotFound(id))?;
         }
         Ok(Saved { search: saved, webhook_secret })
     }
@@ -452,6 +477,7 @@ mod tests {
             updated_at: at,
             webhook: None,
             feed_token: None,
+            digest: None,
         }
     }
 
@@ -467,7 +493,7 @@ mod tests {
             Ok(Created::AtCap { cap })
         });
         let s = searches(store, MockMatchStore::new(), MockJobStore::new());
-        let draft = SearchDraft { name: None, criteria: raw(" rust leeds "), webhook_url: None };
+        let draft = SearchDraft { criteria: raw(" rust leeds "), ..Default::default() };
         let e = s.create(A, Plan::Starter, draft).await.unwrap_err();
         assert_eq!(e.code(), Code::SavedSearchLimitReached);
         assert_eq!(e.to_string(), "The starter plan holds at most 10 saved searches; delete one or upgrade.");
@@ -486,7 +512,10 @@ mod tests {
             }
         };
         assert_eq!(bad(SearchDraft { criteria: raw(" "), ..Default::default() }).await, "q");
-        assert_eq!(bad(SearchDraft { name: Some(" ".into()), criteria: raw("rust"), webhook_url: None }).await, "name");
+        assert_eq!(
+            bad(SearchDraft { name: Some(" ".into()), criteria: raw("rust"), ..Default::default() }).await,
+            "name"
+        );
         assert_eq!(s.list(A, Some(0), None).await.unwrap_err().code(), Code::ValidationFailed);
         assert_eq!(s.list(A, None, Some(101)).await.unwrap_err().code(), Code::ValidationFailed);
         assert_eq!(s.matches(A, 1, None, Some(0)).await.unwrap_err().code(), Code::ValidationFailed);

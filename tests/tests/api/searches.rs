@@ -222,6 +222,12 @@ async fn bad_fields_are_400s_naming_the_field_and_nothing_is_written() {
     for q in ["page=0", "per_page=101", "per_page=0"] {
         assert_eq!(call(&s, "GET", &format!("{API}?{q}"), &key, None).await.status, 400, "{q}");
     }
+    // A page far past the end (its offset past what a database integer holds) is empty.
+    for q in ["page=461168601842738792", &format!("page={}&per_page=100", u64::MAX)] {
+        let r = call(&s, "GET", &format!("{API}?{q}"), &key, None).await;
+        assert_eq!((r.status, r.body["data"].as_array().map(Vec::len)), (200, Some(0)), "{q}: {}", r.text);
+        assert_eq!(r.body["has_more"], false);
+    }
     for q in ["limit=0", "limit=101", "before=0"] {
         assert_eq!(s.get_with_key(&format!("{path}/matches?{q}"), &key).await.status, 400, "{q}");
     }
@@ -548,4 +554,49 @@ async fn an_atom_feed_lists_the_newest_matches_for_whoever_holds_its_token() {
     let r = s.send(s.http.get(s.url(&format!("{API}/{id}/feed.atom"))).query(&[("token", second)])).await;
     assert_eq!((r.status, r.body["code"].as_str()), (404, Some("saved_search_not_found")), "{}", r.text);
     assert_eq!(call(&s, "GET", &format!("{API}/{id}"), &key, None).await.body["data"]["feed"], false);
+}
+
+/// The notices in the outbox (the Notifier without SMTP) to `to`.
+fn mails_to(s: &TestServer, to: &str) -> Vec<Value> {
+    let outbox = std::fs::read_to_string(s.dir().join("outbox.jsonl")).unwrap_or_default();
+    outbox.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|m| m["to"] == to).collect()
+}
+
+#[tokio::test]
+async fn a_daily_digest_emails_the_new_matches_once() {
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let search = create(&s, &key, json!({"q": "rust", "name": "Rust jobs", "digest": true})).await;
+    assert_eq!(search["digest"], true);
+    let id = search["id"].as_i64().unwrap();
+    let digests = || async { s.state.background.digests.run_once().await.unwrap().expect("this node holds the lock") };
+    assert_eq!(digests().await, 0, "nothing new: no email");
+    land(&s, &[posting("1", "Rust Developer", "Leeds", "GB"), posting("2", "Senior Rust Engineer", "York", "GB")])
+        .await;
+    assert_eq!(digests().await, 1);
+    let mails = mails_to(&s, &email);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["subject"], "JobIn: 2 new for \"Rust jobs\"");
+    let body = mails[0]["body"].as_str().unwrap();
+    assert!(body.contains("- Rust Developer at Acme (Leeds, GB)") && body.contains("Senior Rust Engineer"), "{body}");
+    // At most one a day: a new match waits for tomorrow's.
+    land(&s, &[posting("3", "Rust Tester", "Leeds", "GB")]).await;
+    assert_eq!(digests().await, 0);
+    assert_eq!(mails_to(&s, &email).len(), 1);
+    // Off, then on again: from the newest match on (reed:3 is not news to the new digest).
+    for on in [false, true] {
+        let r = call(&s, "PATCH", &format!("{API}/{id}"), &key, Some(json!({"digest": on}))).await;
+        assert_eq!(r.body["data"]["digest"], on, "{}", r.text);
+    }
+    assert_eq!(digests().await, 0);
+    land(&s, &[posting("4", "Rust Lead", "Leeds", "GB")]).await;
+    assert_eq!(digests().await, 1);
+    let mails = mails_to(&s, &email);
+    assert_eq!(mails[1]["subject"], "JobIn: 1 new for \"Rust jobs\"", "{mails:?}");
+    assert!(
+        mails[1]["body"].as_str().unwrap().contains("Rust Lead")
+            && !mails[1]["body"].as_str().unwrap().contains("Rust Tester")
+    );
+    let r = call(&s, "PATCH", &format!("{API}/{id}"), &key, Some(json!({"digest": false}))).await;
+    assert_eq!(r.body["data"]["digest"], false);
 }

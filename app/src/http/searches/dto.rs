@@ -48,8 +48,10 @@ pub struct NewSavedSearch {
     pub workplace_types: Option<Vec<String>>,
     /// Where to POST each `job.matched` event, signed (`JobIn-Signature`): `https://…`, or
     /// `http://localhost`, `127.0.0.1` or `[::1]` for development. Its signing secret is in this
-    /// answer only (`webhook_secret`).
+    /// answer only (`webhook.secret`).
     pub webhook_url: Option<String>,
+    /// Email the account a daily digest of new matches (default `false`).
+    pub digest: Option<bool>,
 }
 
 impl From<NewSavedSearch> for SearchDraft {
@@ -68,6 +70,7 @@ impl From<NewSavedSearch> for SearchDraft {
                 workplace_types: n.workplace_types.unwrap_or_default(),
             },
             webhook_url: n.webhook_url,
+            digest: n.digest,
         }
     }
 }
@@ -90,6 +93,8 @@ pub struct SavedSearchChange {
     /// A new URL (a disabled webhook is enabled again; the secret stays, or is made and shown
     /// once if there was no webhook); `null` removes the webhook.
     pub webhook_url: MaybeUndefined<String>,
+    /// Turn the daily email digest on (it reports matches from now on) or off.
+    pub digest: Option<bool>,
 }
 
 fn tri<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
@@ -114,6 +119,7 @@ impl From<SavedSearchChange> for SearchPatch {
             employment_types: c.employment_types,
             workplace_types: c.workplace_types,
             webhook_url: tri(c.webhook_url),
+            digest: c.digest,
         }
     }
 }
@@ -158,6 +164,8 @@ pub struct SavedSearchOut {
     pub webhook: Option<WebhookOut>,
     /// Whether the Atom feed is on (`POST /v1/searches/{id}/feed-token`).
     pub feed: bool,
+    /// Whether a daily email digest of new matches is sent to the account's address.
+    pub digest: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -196,6 +204,7 @@ impl From<SavedSearch> for SavedSearchOut {
             workplace_types: c.workplace_types,
             webhook,
             feed: s.feed_token.is_some(),
+            digest: s.digest.is_some(),
             created_at: iso_millis(s.created_at),
             updated_at: iso_millis(s.updated_at),
         }
