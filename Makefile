@@ -106,9 +106,10 @@ bench-analytics:
 bench-tracker:
 	$(CARGO) bench --locked -p jobin-benches --bench tracker
 
-## bench-matching: saved-search matching, 1,000 postings against 10,000 saved searches (word index vs testing each)
+## bench-matching: saved-search matching, 1,000 postings against 10,000 saved searches (word index vs testing each; then end to end on SQLite and PostgreSQL)
 bench-matching:
 	$(CARGO) bench --locked -p jobin-benches --bench matching
+	$(CARGO) bench --locked -p jobin-benches --bench matching_e2e
 
 ## bench: load benchmark (wrk + open loop; release build): /auth/me and a cached search vs /health, embedded and PostgreSQL+Redis; JOBIN_BENCH_BEFORE=<binary> adds a before column
 bench:

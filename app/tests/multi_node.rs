@@ -11,7 +11,6 @@ mod common;
 
 use common::{Cluster, call};
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,12 +73,7 @@ async fn two_nodes_share_limits_rotation_and_revocation() {
     }
 
     // Pro (300/min) through the operator tool, then rotations race across both nodes.
-    let out = Command::new(env!("CARGO_BIN_EXE_jobin"))
-        .args(["accounts", "set-plan", "multi@example.com", "pro"])
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::set_plan(vars, "multi@example.com", "pro");
     let rotations = (0..20).map(|i| {
         let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
         let req = http.post(format!("{base}/auth/keys/rotate")).bearer_auth(&session);
@@ -149,14 +143,7 @@ async fn two_nodes_share_the_monthly_quota() {
     };
     let (a, b) = (&cluster.a, &cluster.b);
     let http = reqwest::Client::new();
-    let (status, reg) = call(
-        http.post(format!("{}/auth/register", a.base))
-            .header("x-forwarded-for", "198.18.0.3")
-            .json(&json!({"email": "quota@example.com", "password": "correct horse"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{reg}");
-    let key = reg["api_key"].as_str().unwrap().to_owned();
+    let key = common::register(&http, &a.base, "198.18.0.3", "quota@example.com").await;
     let calls = (0..9).map(|i| {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
         call(http.get(format!("{base}/jobs/providers")).header("x-api-key", &key))
@@ -215,14 +202,7 @@ async fn idempotency_keys_hold_across_nodes() {
     let Some(cluster) = Cluster::start(|_| vec![]).await else { return };
     let (a, b) = (&cluster.a, &cluster.b);
     let http = reqwest::Client::new();
-    let (status, reg) = call(
-        http.post(format!("{}/v1/auth/register", a.base))
-            .header("x-forwarded-for", "198.18.1.1")
-            .json(&json!({"email": "idem@example.com", "password": "correct horse"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{reg}");
-    let key = reg["api_key"].as_str().unwrap().to_owned();
+    let key = common::register(&http, &a.base, "198.18.1.1", "idem@example.com").await;
     let create = |base: &str, idem: &str, name: &str| {
         http.post(format!("{base}/v1/auth/keys"))
             .header("x-api-key", &key)
@@ -361,20 +341,8 @@ async fn two_nodes_produce_each_event_once_and_deliver_it_once() {
     };
     let (a, b) = (&cluster.a, &cluster.b);
     let http = reqwest::Client::new();
-    let (status, reg) = call(
-        http.post(format!("{}/v1/auth/register", a.base))
-            .header("x-forwarded-for", "198.18.2.1")
-            .json(&json!({"email": "hooks@example.com", "password": "correct horse"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{reg}");
-    let key = reg["api_key"].as_str().unwrap().to_owned();
-    let out = Command::new(env!("CARGO_BIN_EXE_jobin"))
-        .args(["accounts", "set-plan", "hooks@example.com", "scale"])
-        .envs(cluster.vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = common::register(&http, &a.base, "198.18.2.1", "hooks@example.com").await;
+    common::set_plan(&cluster.vars, "hooks@example.com", "scale");
     // Keywords without a word: every posting that lands matches.
     let (status, saved) = call(
         http.post(format!("{}/v1/searches", b.base))

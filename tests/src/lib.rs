@@ -89,6 +89,20 @@ impl Default for Setup {
     }
 }
 
+/// Every scope, in the documented order (what a key gets by default): written out, so that a
+/// renamed or reordered scope fails the tests.
+pub const ALL_SCOPES: [&str; 9] = [
+    "jobs:read",
+    "analytics:read",
+    "ai:use",
+    "keys:write",
+    "billing:write",
+    "applications:read",
+    "applications:write",
+    "searches:read",
+    "searches:write",
+];
+
 /// A loopback port free right now (for [`Setup::port`]).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
@@ -284,6 +298,16 @@ impl TestServer {
     pub async fn account(&self, email: &str) -> jobin_core::domain::Account {
         let email = jobin_core::domain::Email::parse(email).expect("a valid email");
         self.state.accounts.store.find_login(&email).await.expect("key store").expect("registered").account
+    }
+
+    /// `method` `path` with `auth` as a Bearer credential (a key or a session) and a JSON body.
+    pub async fn call(&self, method: &str, path: &str, auth: &str, body: Option<Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(auth);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req).await
     }
 
     pub async fn get_with_key(&self, path: &str, key: &str) -> Reply {

@@ -1,6 +1,7 @@
 //! Middleware (as `around` functions): request id + error envelope (outermost), body size limit, and the per-IP limits of
 //! the public account endpoints.
 
+use futures::FutureExt;
 use jobin_core::Code;
 use jobin_core::domain::AccountId;
 use jobin_core::ports::UsageRecord;
@@ -93,9 +94,20 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
     let slot = RequestSlot::default();
     req.extensions_mut().insert(slot.clone());
     let inner = REQUEST_ID.scope(id.clone(), async move {
-        match next.call(req).await {
-            Ok(r) => r.into_response(),
-            Err(e) => render_error(e),
+        // A handler that panics (a defect) still answers: a 500 in the envelope, logged, instead
+        // of a connection closed without a response.
+        match std::panic::AssertUnwindSafe(next.call(req)).catch_unwind().await {
+            Ok(Ok(r)) => r.into_response(),
+            Ok(Err(e)) => render_error(e),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %what, "a request handler panicked");
+                ApiError::new(Code::Internal, "An unexpected error occurred; it has been logged.").into_response()
+            }
         }
     });
     let mut resp = tracing::Instrument::instrument(inner, span.clone()).await;
@@ -400,6 +412,28 @@ pub async fn account_rate_headers<E: Endpoint>(next: Arc<E>, mut req: Request) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_still_answers_a_500_in_the_envelope() {
+        use poem::EndpointExt;
+        let app = poem::Route::new()
+            .at(
+                "/boom",
+                poem::endpoint::make(|_| async {
+                    if std::hint::black_box(true) {
+                        panic!("a defect");
+                    }
+                    "unreachable"
+                }),
+            )
+            .around(envelope);
+        let resp = app.call(Request::builder().uri("/boom".parse().unwrap()).finish()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(resp.headers().contains_key(REQUEST_ID_HEADER));
+        let body: serde_json::Value = serde_json::from_slice(&resp.into_body().into_vec().await.unwrap()).unwrap();
+        assert_eq!(body["code"], "internal");
+        assert!(!body["error"].as_str().unwrap().contains("a defect"), "the panic's text stays in the log");
+    }
 
     #[test]
     fn payment_link_ids_never_reach_the_log() {

@@ -112,3 +112,25 @@ pub async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
+
+/// Registers `email` on the node at `base` (from client address `ip`) and answers its API key.
+pub async fn register(http: &reqwest::Client, base: &str, ip: &str, email: &str) -> String {
+    let (status, reg) = call(
+        http.post(format!("{base}/v1/auth/register"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({"email": email, "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    reg["api_key"].as_str().unwrap().to_owned()
+}
+
+/// `jobin accounts set-plan` on the cluster's database.
+pub fn set_plan(vars: &[(&'static str, String)], email: &str, plan: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jobin"))
+        .args(["accounts", "set-plan", email, plan])
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

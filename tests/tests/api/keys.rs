@@ -4,18 +4,7 @@ use jobin_tests::{Backend, Setup, TestServer};
 use serde_json::json;
 use std::collections::HashSet;
 
-/// Every scope, in the documented order: what a key gets by default.
-const ALL_SCOPES: [&str; 9] = [
-    "jobs:read",
-    "analytics:read",
-    "ai:use",
-    "keys:write",
-    "billing:write",
-    "applications:read",
-    "applications:write",
-    "searches:read",
-    "searches:write",
-];
+use jobin_tests::ALL_SCOPES;
 
 #[tokio::test]
 async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {

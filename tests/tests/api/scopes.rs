@@ -7,17 +7,7 @@ use jobin_tests::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const ALL: [&str; 9] = [
-    "jobs:read",
-    "analytics:read",
-    "ai:use",
-    "keys:write",
-    "billing:write",
-    "applications:read",
-    "applications:write",
-    "searches:read",
-    "searches:write",
-];
+use jobin_tests::ALL_SCOPES as ALL;
 
 /// A Scale account (no plan gate in the way) and its full key.
 async fn scale_account(s: &TestServer) -> (String, String) {

@@ -15,12 +15,7 @@ use std::sync::Arc;
 const API: &str = "/v1/applications";
 
 async fn call(s: &TestServer, method: &str, path: &str, auth: &str, body: Option<Value>) -> Reply {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = s.http.request(method, s.url(path)).bearer_auth(auth);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    s.send(req).await
+    s.call(method, path, auth, body).await
 }
 
 async fn create(s: &TestServer, key: &str, body: Value) -> Value {
