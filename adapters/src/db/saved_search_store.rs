@@ -340,30 +340,7 @@ impl MatchStore for SqlMatchStore {
     /// new one whose search has an enabled webhook: an event is queued exactly when produced.
     async fn record(&self, matches: &[NewMatch]) -> Result<usize, SavedSearchStoreError> {
         let txn = self.db.begin().await.map_err(err("beginning to record matches"))?;
-        let mut new = Vec::new();
-        for chunk in matches.chunks(MATCH_CHUNK) {
-            let rows = chunk.iter().map(|m| search_match::ActiveModel {
-                search_id: Set(m.search),
-                account_id: Set(m.account.0),
-                job_id: Set(m.job_id.clone()),
-                job_updated_at: Set(m.job_updated_at),
-                seq: Set(m.seq),
-                created_at: Set(m.created_at),
-                ..Default::default()
-            });
-            let conflict = OnConflict::columns([
-                search_match::Column::SearchId,
-                search_match::Column::JobId,
-                search_match::Column::JobUpdatedAt,
-            ])
-            .do_nothing()
-            .to_owned();
-            match search_match::Entity::insert_many(rows).on_conflict(conflict).exec_with_returning(&txn).await {
-                Ok(inserted) => new.extend(inserted),
-                Err(DbErr::RecordNotInserted) => {}
-                Err(e) => return Err(err("recording matches")(e)),
-            }
-        }
+        let new = record_in_chunks(&txn, matches).await?;
         if !new.is_empty() {
             let mut searches: Vec<i64> = new.iter().map(|m| m.search_id).collect();
             searches.sort_unstable();
@@ -470,3 +447,35 @@ impl MatchStore for SqlMatchStore {
 
 /// The cursor's one row.
 const CURSOR_ROW: i16 = 1;
+
+/// Multi-row inserts of [`MATCH_CHUNK`] rows, the new ones returned.
+async fn record_in_chunks(
+    txn: &sea_orm::DatabaseTransaction,
+    matches: &[NewMatch],
+) -> Result<Vec<search_match::Model>, SavedSearchStoreError> {
+    let mut new = Vec::new();
+    for chunk in matches.chunks(MATCH_CHUNK) {
+        let rows = chunk.iter().map(|m| search_match::ActiveModel {
+            search_id: Set(m.search),
+            account_id: Set(m.account.0),
+            job_id: Set(m.job_id.clone()),
+            job_updated_at: Set(m.job_updated_at),
+            seq: Set(m.seq),
+            created_at: Set(m.created_at),
+            ..Default::default()
+        });
+        let conflict = OnConflict::columns([
+            search_match::Column::SearchId,
+            search_match::Column::JobId,
+            search_match::Column::JobUpdatedAt,
+        ])
+        .do_nothing()
+        .to_owned();
+        match search_match::Entity::insert_many(rows).on_conflict(conflict).exec_with_returning(txn).await {
+            Ok(inserted) => new.extend(inserted),
+            Err(DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(err("recording matches")(e)),
+        }
+    }
+    Ok(new)
+}
