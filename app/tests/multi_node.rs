@@ -317,9 +317,9 @@ async fn logins_end_and_wrong_passwords_count_across_nodes() {
     cluster.stop().await;
 }
 
-/// Two nodes matching and delivering at once (every second each): every posting landed produces
-/// one `job.matched` event, and the receiver gets each event exactly once (it always answers 200,
-/// so no retry is due), whichever node sent it.
+/// Two nodes matching and delivering at once (every second each): every version of a posting
+/// landed produces one `job.matched` event, and the receiver gets each event exactly once (it
+/// always answers 200, so no retry is due), whichever node sent it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn two_nodes_produce_each_event_once_and_deliver_it_once() {
@@ -392,11 +392,18 @@ async fn two_nodes_produce_each_event_once_and_deliver_it_once() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let (events, received) = last;
-    let mut per_job = std::collections::HashMap::new();
+    // One event per posting and version (a posting that two searches landed merged with
+    // different copies changed, and matches again: a new version, a new event).
+    let mut per_version = std::collections::HashMap::new();
     for e in &all_events(b.base.clone()).await {
-        *per_job.entry(e["data"]["job_id"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+        let version = (
+            e["data"]["job_id"].as_str().unwrap().to_owned(),
+            e["data"]["job_updated_at"].as_str().unwrap().to_owned(),
+        );
+        *per_version.entry(version).or_insert(0) += 1;
     }
-    assert!(per_job.values().all(|n| *n == 1), "one event per posting (none changed): {per_job:?}");
+    assert!(per_version.values().all(|n| *n == 1), "one event per posting and version: {per_version:?}");
+    assert_eq!(per_version.len(), events);
     let mut per_event = std::collections::HashMap::new();
     for r in receiver.received_requests().await.unwrap() {
         let body: Value = serde_json::from_slice(&r.body).unwrap();
