@@ -32,21 +32,28 @@ impl SqlDeliveryStore {
         Self { db }
     }
 
+    /// The matches the deliveries carry, by id.
+    async fn events_of(
+        &self,
+        rows: &[webhook_delivery::Model],
+    ) -> Result<HashMap<i64, search_match::Model>, SavedSearchStoreError> {
+        Ok(search_match::Entity::find()
+            .filter(search_match::Column::Id.is_in(rows.iter().map(|d| d.match_id)))
+            .all(&self.db)
+            .await
+            .map_err(err("reading delivered matches"))?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect())
+    }
+
     /// The deliveries with these ids (in this order), with their events and attempts.
     async fn load(&self, rows: Vec<webhook_delivery::Model>) -> Result<Vec<Delivery>, SavedSearchStoreError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
-        let match_ids: Vec<i64> = rows.iter().map(|d| d.match_id).collect();
-        let matches: HashMap<i64, search_match::Model> = search_match::Entity::find()
-            .filter(search_match::Column::Id.is_in(match_ids))
-            .all(&self.db)
-            .await
-            .map_err(err("reading delivered matches"))?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        let matches = self.events_of(&rows).await?;
         let mut attempts: HashMap<i64, Vec<Attempt>> = HashMap::new();
         for a in webhook_attempt::Entity::find()
             .filter(webhook_attempt::Column::DeliveryId.is_in(ids))
@@ -64,9 +71,7 @@ impl SqlDeliveryStore {
         }
         rows.into_iter()
             .map(|d| {
-                let m = matches.get(&d.match_id).ok_or_else(|| {
-                    SavedSearchStoreError::Failed(anyhow::anyhow!("delivery {} has no match {}", d.id, d.match_id))
-                })?;
+                let event = event_of(&matches, &d)?;
                 let state = DeliveryState::parse(&d.state).ok_or_else(|| {
                     SavedSearchStoreError::Failed(anyhow::anyhow!("delivery {}: unknown state {}", d.id, d.state))
                 })?;
@@ -74,7 +79,7 @@ impl SqlDeliveryStore {
                     id: d.id,
                     search: d.search_id,
                     account: AccountId(d.account_id),
-                    event: event(m),
+                    event,
                     state,
                     next_attempt_at: d.next_attempt_at.filter(|_| state == DeliveryState::Pending),
                     attempts: attempts.remove(&d.id).unwrap_or_default(),
@@ -85,8 +90,15 @@ impl SqlDeliveryStore {
     }
 }
 
-fn event(m: &search_match::Model) -> MatchEvent {
-    MatchEvent {
+/// The event a delivery carries.
+fn event_of(
+    matches: &HashMap<i64, search_match::Model>,
+    d: &webhook_delivery::Model,
+) -> Result<MatchEvent, SavedSearchStoreError> {
+    let m = matches.get(&d.match_id).ok_or_else(|| {
+        SavedSearchStoreError::Failed(anyhow::anyhow!("delivery {} has no match {}", d.id, d.match_id))
+    })?;
+    Ok(MatchEvent {
         id: m.id,
         event: NewMatch {
             search: m.search_id,
@@ -96,7 +108,7 @@ fn event(m: &search_match::Model) -> MatchEvent {
             seq: m.seq,
             created_at: m.created_at,
         },
-    }
+    })
 }
 
 #[async_trait]
@@ -149,24 +161,23 @@ impl DeliveryStore for SqlDeliveryStore {
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
-        let attempts: HashMap<i64, u32> =
-            deliveries.iter().map(|d| (d.id, u32::try_from(d.attempts).unwrap_or(0))).collect();
-        let full = self.load(deliveries).await?;
-        Ok(full
-            .into_iter()
-            .filter_map(|d| {
-                let s = searches.get(&d.search)?;
-                Some(Claimed {
-                    delivery: d.id,
-                    attempts: attempts.get(&d.id).copied().unwrap_or(0),
-                    event: d.event,
-                    url: s.webhook_url.clone()?,
-                    nonce: s.webhook_nonce.clone()?,
-                    search_name: s.name.clone(),
-                    failing_since: s.webhook_failing_since,
-                })
-            })
-            .collect())
+        // What sending needs: the event and the webhook (not the earlier attempts).
+        let matches = self.events_of(&deliveries).await?;
+        let mut claimed = Vec::with_capacity(deliveries.len());
+        for d in &deliveries {
+            let Some(s) = searches.get(&d.search_id) else { continue };
+            let (Some(url), Some(nonce)) = (s.webhook_url.clone(), s.webhook_nonce.clone()) else { continue };
+            claimed.push(Claimed {
+                delivery: d.id,
+                attempts: u32::try_from(d.attempts).unwrap_or(0),
+                event: event_of(&matches, d)?,
+                url,
+                nonce,
+                search_name: s.name.clone(),
+                failing_since: s.webhook_failing_since,
+            });
+        }
+        Ok(claimed)
     }
 
     async fn finish(&self, claimed: &Claimed, attempt: Attempt, next: Next) -> Result<(), SavedSearchStoreError> {

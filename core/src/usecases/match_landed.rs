@@ -60,13 +60,16 @@ impl ErrorCode for MatchError {
 impl MatchLanded {
     /// Matches every posting landed since the last run, to the end of the change stream.
     pub async fn run(&self) -> Result<MatchRun, MatchError> {
+        let mut run = MatchRun::default();
+        let page_after = |after| FeedQuery { after, limit: MATCH_PAGE, ..FeedQuery::default() };
+        let mut page = self.jobs.feed(&page_after(self.matches.cursor().await?)).await?;
+        if page.jobs.is_empty() {
+            // Nothing landed (most runs): the searches are not read.
+            return Ok(run);
+        }
         let searches = self.searches.all().await?;
         let index = SearchIndex::new(searches.iter().map(|s| (s, s.criteria.matcher())));
-        let mut run = MatchRun::default();
-        let mut after = self.matches.cursor().await?;
-        loop {
-            let page = self.jobs.feed(&FeedQuery { after, limit: MATCH_PAGE, ..FeedQuery::default() }).await?;
-            let Some(last) = page.jobs.last().map(|j| j.seq) else { break };
+        while let Some(last) = page.jobs.last().map(|j| j.seq) {
             let now = self.clock.now();
             let mut found = Vec::new();
             if !index.is_empty() {
@@ -89,10 +92,10 @@ impl MatchLanded {
             run.matched += found.len();
             run.recorded += self.matches.record(&found).await?;
             self.matches.advance(last).await?;
-            after = last;
             if !page.has_more {
                 break;
             }
+            page = self.jobs.feed(&page_after(last)).await?;
         }
         if run.postings > 0 {
             tracing::info!(

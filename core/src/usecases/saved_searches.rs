@@ -125,12 +125,7 @@ pub struct SearchPatch {
 
 impl SearchPatch {
     /// `current` with this change applied, before checking.
-    fn apply(&self, current: RawCriteria) -> RawCriteria {
-        let p = self.clone();
-        p.apply_owned(current)
-    }
-
-    fn apply_owned(self, current: RawCriteria) -> RawCriteria {
+    fn apply(self, current: RawCriteria) -> RawCriteria {
         let salary_currency = match (&self.salary_min, self.salary_currency) {
             (_, Some(c)) => c,
             (Some(None), None) => None,
@@ -219,6 +214,19 @@ pub(crate) async fn send_signed(
     }
 }
 
+/// The checked `limit` (default [`MATCHES_DEFAULT`]) of a page of events paged by `before` (an
+/// id of `what`).
+fn page_bounds(before: Option<i64>, limit: Option<u64>, what: &str) -> Result<u64, SavedSearchError> {
+    let limit = limit.unwrap_or(MATCHES_DEFAULT);
+    if !(1..=MATCHES_MAX).contains(&limit) {
+        return Err(FieldError::new("limit", format!("must be between 1 and {MATCHES_MAX}")).into());
+    }
+    if before.is_some_and(|b| b < 1) {
+        return Err(FieldError::new("before", format!("must be {what} (1 or more)")).into());
+    }
+    Ok(limit)
+}
+
 /// A name given, or the keywords as the name (cut to the longest name allowed).
 fn name_or_q(name: Option<&str>, criteria: &SearchCriteria) -> Result<String, FieldError> {
     match name {
@@ -263,14 +271,15 @@ impl SavedSearches {
 
     /// Applies the change to the stored search and checks the result as a whole; nothing is
     /// written when a field fails. Setting a webhook where there was none makes its secret.
-    pub async fn update(&self, account: AccountId, id: i64, patch: SearchPatch) -> Result<Saved, SavedSearchError> {
+    pub async fn update(&self, account: AccountId, id: i64, mut patch: SearchPatch) -> Result<Saved, SavedSearchError> {
         let current = self.get(account, id).await?;
         let name = match patch.name.as_deref() {
             Some(n) => saved_search::name(n)?,
             None => current.name.clone(),
         };
+        let (webhook_url, digest) = (patch.webhook_url.take(), patch.digest);
         let criteria = SearchCriteria::parse(patch.apply(current.criteria.to_raw()))?;
-        let change = match &patch.webhook_url {
+        let change = match &webhook_url {
             None => None,
             Some(None) => Some(WebhookChange::Remove),
             Some(Some(url)) => {
@@ -288,7 +297,7 @@ impl SavedSearches {
             }
             saved = self.store.set_webhook(account, id, change, now).await?.ok_or(SavedSearchError::NotFound(id))?;
         }
-        let digest = match (patch.digest, current.digest) {
+        let digest = match (digest, current.digest) {
             // Turned on: from the newest match on (what the search has already found is not news).
             (Some(true), None) => {
                 let newest = self.matches.recent(account, id, None, 1).await?.first().map_or(0, |m| m.id);
@@ -311,13 +320,7 @@ impl SavedSearches {
         before: Option<i64>,
         limit: Option<u64>,
     ) -> Result<DeliveryPage, SavedSearchError> {
-        let limit = limit.unwrap_or(MATCHES_DEFAULT);
-        if !(1..=MATCHES_MAX).contains(&limit) {
-            return Err(FieldError::new("limit", format!("must be between 1 and {MATCHES_MAX}")).into());
-        }
-        if before.is_some_and(|b| b < 1) {
-            return Err(FieldError::new("before", "must be a delivery id (1 or more)").into());
-        }
+        let limit = page_bounds(before, limit, "a delivery id")?;
         self.get(account, id).await?;
         let items = self.webhooks.deliveries.list(account, id, before, limit).await?;
         let next_before = (items.len() as u64 == limit).then(|| items.last().map(|d| d.id)).flatten();
@@ -378,12 +381,17 @@ impl SavedSearches {
             return Err(SavedSearchError::NotFound(id));
         }
         let events = self.matches.recent(search.account, id, None, FEED_ENTRIES).await?;
+        Ok((search, self.with_jobs(events).await?))
+    }
+
+    /// Each event with its posting as stored now.
+    async fn with_jobs(&self, events: Vec<MatchEvent>) -> Result<Vec<MatchedJob>, SavedSearchError> {
         let mut items = Vec::with_capacity(events.len());
         for event in events {
             let job = self.jobs.get(&event.event.job_id).await.map_err(SavedSearchError::Jobs)?;
             items.push(MatchedJob { event, job });
         }
-        Ok((search, items))
+        Ok(items)
     }
 
     /// Deletes the search and what it matched.
@@ -419,22 +427,11 @@ impl SavedSearches {
         before: Option<i64>,
         limit: Option<u64>,
     ) -> Result<MatchPage, SavedSearchError> {
-        let limit = limit.unwrap_or(MATCHES_DEFAULT);
-        if !(1..=MATCHES_MAX).contains(&limit) {
-            return Err(FieldError::new("limit", format!("must be between 1 and {MATCHES_MAX}")).into());
-        }
-        if before.is_some_and(|b| b < 1) {
-            return Err(FieldError::new("before", "must be a match id (1 or more)").into());
-        }
+        let limit = page_bounds(before, limit, "a match id")?;
         self.get(account, id).await?;
         let events = self.matches.recent(account, id, before, limit).await?;
         let next_before = (events.len() as u64 == limit).then(|| events.last().map(|e| e.id)).flatten();
-        let mut items = Vec::with_capacity(events.len());
-        for event in events {
-            let job = self.jobs.get(&event.event.job_id).await.map_err(SavedSearchError::Jobs)?;
-            items.push(MatchedJob { event, job });
-        }
-        Ok(MatchPage { items, next_before })
+        Ok(MatchPage { items: self.with_jobs(events).await?, next_before })
     }
 }
 

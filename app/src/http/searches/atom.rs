@@ -28,7 +28,7 @@ fn esc(text: &str) -> String {
 
 /// The feed of `search`'s matches; `self_url` is the feed's address without its token.
 pub fn render(search: &SavedSearch, items: &[MatchedJob], self_url: &str) -> String {
-    let updated = items.first().map_or(search.updated_at.max(search.created_at), |m| m.event.event.created_at);
+    let updated = items.first().map_or(search.updated_at, |m| m.event.event.created_at);
     let mut xml =
         String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     let _ = writeln!(xml, "  <id>urn:jobin:saved-search:{}</id>", search.id);
