@@ -6,6 +6,7 @@ pub mod config;
 pub mod endpoints;
 pub mod http;
 pub mod listener;
+pub mod mcp;
 pub mod metrics;
 pub mod secrets;
 pub mod server;

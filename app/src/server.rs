@@ -84,6 +84,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at("/billing/local-portal/:id", poem::get(crate::http::billing::local_portal_page))
         .at("/billing/local-portal/:id/:action", poem::post(crate::http::billing::local_portal_action))
         .at("/docs", docs)
+        .at(crate::mcp::PATH, crate::mcp::endpoint(state.clone()))
         .at(
             "/metrics",
             poem::get(poem::endpoint::make(|req: poem::Request| async move { crate::metrics::endpoint(&req).await })),

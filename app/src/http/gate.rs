@@ -80,6 +80,13 @@ impl Gate for Search {
             .split('&')
             .filter_map(|pair| pair.split_once('='))
             .any(|(name, value)| name == "enhance" && value == "true");
+        Self::scopes(enhanced)
+    }
+}
+
+impl Search {
+    /// A search's scopes, enhanced (AI extraction) or not.
+    pub const fn scopes(enhanced: bool) -> Scopes {
         if enhanced { Self::SCOPES.union(Scopes::of(&[Scope::AiUse])) } else { Self::SCOPES }
     }
 }

@@ -39,7 +39,8 @@ fn copy_key(req: &SearchJobsRequest, with_description: bool) -> Option<String> {
     Some(format!("{key}:{}", u8::from(with_description)))
 }
 
-fn choice(provider: Option<String>, model: Option<String>) -> AiChoice {
+/// The AI provider and model a request chose.
+pub(crate) fn choice(provider: Option<String>, model: Option<String>) -> AiChoice {
     AiChoice { provider, model }
 }
 
@@ -69,6 +70,46 @@ fn analytics_answer<R, B: From<R>>(
     let r = result.map_err(|e| errors::analytics_error(e, &state.urls.upgrade))?;
     let cache = cache_header(cache_hit(&r));
     Ok((Json(B::from(r)), cache))
+}
+
+/// An analytics answer's body, or its error as the envelope (the MCP tools' answer).
+pub(crate) fn analytics_body<R, B: From<R>>(
+    state: &AppState,
+    result: Result<R, AnalyticsError>,
+) -> Result<B, ApiError> {
+    analytics_answer(state, result, |_| false).map(|(body, _)| body.0)
+}
+
+/// A job search's answer (`search_jobs`, over REST and MCP): the body, whether the search cache
+/// answered it, and until when it is cached.
+pub(crate) async fn search_answer(
+    state: &AppState,
+    req: SearchJobsRequest,
+    with_description: bool,
+) -> Result<(SearchBody, bool, Option<chrono::DateTime<chrono::Utc>>), ApiError> {
+    let plan = req.plan;
+    let r = state.jobs.search.execute(req).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
+    let (hit, cached_until) = (r.outcome.cache_hit, r.outcome.cached_until);
+    let notices = notices::for_search(&r.outcome.sources, r.outcome.jobs.len(), plan, &state.catalog);
+    let mut body = SearchBody::from(r);
+    body.meta.notices = notices;
+    if !with_description {
+        body.jobs.iter_mut().for_each(|j| j.description = None);
+    }
+    Ok((body, hit, cached_until))
+}
+
+/// One stored job by its id or a copy's (`get_job`, over REST and MCP).
+pub(crate) async fn job_answer(state: &AppState, id: &str) -> Result<crate::http::feed::FeedJob, ApiError> {
+    let stored = state.jobs.get.execute(id).await.map_err(|e| match e {
+        jobin_core::usecases::GetJobError::Expired { ref id, expired_at } => {
+            let details = serde_json::json!({"id": id, "expiredAt": iso_seconds(expired_at)});
+            ApiError::from_usecase(e).with_details(details)
+        }
+        jobin_core::usecases::GetJobError::Store(ref store) => crate::http::feed::job_store_error(store),
+        e => ApiError::from_usecase(e),
+    })?;
+    Ok(crate::http::feed::FeedJob::from(stored))
 }
 
 pub struct JobsApi;
@@ -133,14 +174,7 @@ impl JobsApi {
                 return Ok(SearchResponse::Ok(Encoded::from_bytes(body), cache_header(true)));
             }
         }
-        let r = state.jobs.search.execute(req).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
-        let (hit, cached_until) = (r.outcome.cache_hit, r.outcome.cached_until);
-        let notices = notices::for_search(&r.outcome.sources, r.outcome.jobs.len(), plan, &state.catalog);
-        let mut body = SearchBody::from(r);
-        body.meta.notices = notices;
-        if !with_description {
-            body.jobs.iter_mut().for_each(|j| j.description = None);
-        }
+        let (body, hit, cached_until) = search_answer(&state, req, with_description).await?;
         let body = Encoded::encode(&body);
         // Only a cache HIT is copied: the copy is what the cache answers, word for word.
         if let (true, Some(key), Some(until)) = (hit, copy_key, cached_until) {
@@ -166,15 +200,7 @@ impl JobsApi {
         /// A job id or a merged listing's id, e.g. `reed:55012345`.
         id: Path<String>,
     ) -> Result<JobResponse, GetJobErrorResponse> {
-        let stored = state.jobs.get.execute(&id.0).await.map_err(|e| match e {
-            jobin_core::usecases::GetJobError::Expired { ref id, expired_at } => {
-                let details = serde_json::json!({"id": id, "expiredAt": iso_seconds(expired_at)});
-                ApiError::from_usecase(e).with_details(details)
-            }
-            jobin_core::usecases::GetJobError::Store(ref store) => crate::http::feed::job_store_error(store),
-            e => ApiError::from_usecase(e),
-        })?;
-        Ok(JobResponse::Ok(Json(crate::http::feed::FeedJob::from(stored))))
+        Ok(JobResponse::Ok(Json(job_answer(&state, &id.0).await?)))
     }
 
     /// Salary percentiles and histogram

@@ -149,6 +149,16 @@ fn location(id: i64) -> String {
     format!("{}/searches/{id}", crate::server::API_VERSION)
 }
 
+/// Saving a search (`create_saved_search`, over REST and MCP).
+pub(crate) async fn create_answer(
+    state: &AppState,
+    who: &jobin_core::domain::Account,
+    new: NewSavedSearch,
+) -> Result<SavedSearchEnvelope, ApiError> {
+    let saved = state.searches.create(who.id, who.plan, new.into()).await.map_err(search_error)?;
+    Ok(SavedSearchEnvelope { data: saved.into() })
+}
+
 pub struct SearchesApi;
 
 #[OpenApi(tag = "Tag::Searches")]
@@ -167,10 +177,9 @@ impl SearchesApi {
         auth: AccountAuth<gate::SearchesWrite>,
         body: Json<NewSavedSearch>,
     ) -> Result<CreatedResponse, SearchErrorResponse> {
-        let who = &auth.0.account;
-        let saved = state.searches.create(who.id, who.plan, body.0.into()).await.map_err(search_error)?;
-        let at = location(saved.search.id);
-        Ok(CreatedResponse::Created(Json(SavedSearchEnvelope { data: saved.into() }), at))
+        let saved = create_answer(&state, &auth.0.account, body.0).await?;
+        let at = location(saved.data.id);
+        Ok(CreatedResponse::Created(Json(saved), at))
     }
 
     /// List saved searches

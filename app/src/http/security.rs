@@ -101,16 +101,23 @@ async fn authenticate(
 ) -> poem::Result<Principal> {
     let state =
         req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
+    let principal = identify(req, state, allow_session).await?;
+    admit(state, &principal, req.extensions().get::<RequestSlot>(), metered, required).await?;
+    Ok(principal)
+}
+
+/// Who is calling: the credentials' principal (sessions only where `allow_session`), noted in the
+/// request's slot for the access log.
+pub(crate) async fn identify(req: &Request, state: &AppState, allow_session: bool) -> Result<Principal, ApiError> {
     let principal = match req.extensions().get::<Authenticated>() {
         // Already resolved by the idempotency middleware (with sessions allowed).
         Some(Authenticated(p)) if !allow_session && matches!(p.credential, Credential::Session { .. }) => {
-            return Err(auth_error(AuthError::ApiKeyRequired).into());
+            return Err(auth_error(AuthError::ApiKeyRequired));
         }
         Some(Authenticated(p)) => p.clone(),
         None => state.access.authenticate.execute(presented(req)?, allow_session).await.map_err(auth_error)?,
     };
-    let slot = req.extensions().get::<RequestSlot>();
-    if let Some(slot) = slot {
+    if let Some(slot) = req.extensions().get::<RequestSlot>() {
         let key = match &principal.credential {
             Credential::ApiKey { prefix, .. } => {
                 let mut shown = [b'*'; 16];
@@ -126,18 +133,31 @@ async fn authenticate(
             s.key = key;
         });
     }
-    match state.access.admit.execute(&principal, metered, required).await {
+    Ok(principal)
+}
+
+/// The quota stage for one call of a gated operation (a REST request, or an MCP tool call): the
+/// scopes it needs, the plan's access, the monthly quota and the class's minute limit. The rate
+/// status goes to the request's slot (the response headers) whether the call is admitted or not.
+pub(crate) async fn admit(
+    state: &AppState,
+    principal: &Principal,
+    slot: Option<&RequestSlot>,
+    metered: Metered,
+    required: Scopes,
+) -> Result<(), ApiError> {
+    match state.access.admit.execute(principal, metered, required).await {
         Ok(status) => {
             if let Some(slot) = slot {
                 slot.update(|s| s.rate = Some(status));
             }
-            Ok(principal)
+            Ok(())
         }
         Err(e) => {
             if let (Some(slot), Some(status)) = (slot, e.status()) {
                 slot.update(|s| s.rate = Some(status));
             }
-            Err(quota_error(e, &principal.credential, &state.urls.upgrade, state.clock.now()).into())
+            Err(quota_error(e, &principal.credential, &state.urls.upgrade, state.clock.now()))
         }
     }
 }

@@ -7,6 +7,7 @@ mod dto;
 
 use jobin_core::Code;
 use jobin_core::ErrorCode;
+use jobin_core::domain::AccountId;
 use jobin_core::usecases::{ApplicationError, FitScoreError, ListRequest, Profile, TrackerAnalyticsError};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -138,6 +139,26 @@ fn score_error(e: FitScoreError, upgrade: &str) -> ApiError {
     }
 }
 
+/// Saving an application (`create_application`, over REST and MCP).
+pub(crate) async fn create_answer(
+    state: &AppState,
+    account: AccountId,
+    new: NewApplication,
+) -> Result<ApplicationEnvelope, ApiError> {
+    let app = state.tracker.applications.create(account, new.into()).await.map_err(application_error)?;
+    Ok(ApplicationEnvelope { data: app.into() })
+}
+
+/// A page of applications (`list_applications`, over REST and MCP).
+pub(crate) async fn list_answer(
+    state: &AppState,
+    account: AccountId,
+    req: ListRequest,
+) -> Result<ApplicationPageEnvelope, ApiError> {
+    let page = state.tracker.applications.list(account, req).await.map_err(application_error)?;
+    Ok(page.into())
+}
+
 pub struct TrackerApi;
 
 #[OpenApi(tag = "Tag::Tracker")]
@@ -154,10 +175,9 @@ impl TrackerApi {
         auth: AccountAuth<gate::TrackerWrite>,
         body: Json<NewApplication>,
     ) -> Result<CreatedResponse, TrackerErrorResponse> {
-        let app =
-            state.tracker.applications.create(auth.0.account.id, body.0.into()).await.map_err(application_error)?;
-        let location = format!("{}/applications/{}", crate::server::API_VERSION, app.id);
-        Ok(CreatedResponse::Created(Json(ApplicationEnvelope { data: app.into() }), location))
+        let saved = create_answer(&state, auth.0.account.id, body.0).await?;
+        let location = format!("{}/applications/{}", crate::server::API_VERSION, saved.data.id);
+        Ok(CreatedResponse::Created(Json(saved), location))
     }
 
     /// List applications
@@ -202,8 +222,7 @@ impl TrackerApi {
             applied_after: applied_after.0,
             applied_before: applied_before.0,
         };
-        let page = state.tracker.applications.list(auth.0.account.id, req).await.map_err(application_error)?;
-        Ok(ListResponse::Ok(Json(page.into())))
+        Ok(ListResponse::Ok(Json(list_answer(&state, auth.0.account.id, req).await?)))
     }
 
     /// Tracker analytics

@@ -11,6 +11,7 @@ mod feed;
 mod idempotency;
 mod jobo;
 mod keys;
+mod mcp;
 mod metrics;
 mod quota;
 mod readme;
