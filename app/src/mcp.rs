@@ -10,6 +10,11 @@
 mod schema;
 mod tools;
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
+use jobin_core::Code;
+use poem::http::{HeaderValue, Method, header};
 use poem::{Endpoint, Request, Response};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult, PaginatedRequestParams,
@@ -28,9 +33,6 @@ use crate::state::AppState;
 
 /// Where the server is mounted.
 pub const PATH: &str = "/mcp";
-
-/// Largest JSON-RPC message accepted (a tool call's arguments are small).
-const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 /// What the server tells an agent on `initialize`.
 const INSTRUCTIONS: &str = "JobIn: job postings aggregated from six boards, with salary percentiles, skill trends and \
@@ -53,7 +55,6 @@ pub fn endpoint(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_sse_keep_alive(None)
-        .with_max_request_body_bytes(MAX_MESSAGE_BYTES)
         .disable_allowed_hosts()
         .disable_allowed_origins();
     let service =
@@ -69,20 +70,84 @@ impl Endpoint for McpEndpoint {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        if req.method() != Method::POST {
+            let mut resp = ApiError::new(
+                Code::MethodNotAllowed,
+                "The MCP endpoint takes POST: one JSON-RPC message per request, answered as JSON (no sessions or \
+                 streams to GET or DELETE).",
+            )
+            .into_response();
+            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return Ok(resp);
+        }
         let state = req
             .data::<Arc<AppState>>()
             .cloned()
-            .ok_or_else(|| ApiError::new(jobin_core::Code::Internal, "Application state missing."))?;
+            .ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
         let principal = identify(&req, &state, false).await?;
+        let message = message(&mut req).await?;
+        req.set_body(message);
+        // Answers are JSON whatever the client accepts (the transport wants both types named).
+        req.headers_mut().insert(header::ACCEPT, HeaderValue::from_static("application/json, text/event-stream"));
         req.extensions_mut().insert(Authenticated(principal));
         req.extensions_mut().insert(RequestIdSeen(current_request_id()));
-        let http: poem::http::Request<http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>> = req.into();
+        let http: poem::http::Request<BoxBody<Bytes, std::io::Error>> = req.into();
         let resp = self.service.handle(http).await;
-        Ok(Response::from(resp.map(|body| {
-            use http_body_util::BodyExt;
-            body.map_err(|never: std::convert::Infallible| -> std::io::Error { match never {} })
-        })))
+        let json =
+            resp.headers().get(header::CONTENT_TYPE).is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
+        if resp.status().is_client_error() && !json {
+            return Err(refused_by_transport(resp).await.into());
+        }
+        Ok(Response::from(
+            resp.map(|body| body.map_err(|never: std::convert::Infallible| -> std::io::Error { match never {} })),
+        ))
     }
+}
+
+/// The request's body, checked to be one JSON-RPC message: JSON (415, 400 `invalid_json`), an
+/// object (400 `validation_failed`; MCP has no batches).
+async fn message(req: &mut Request) -> Result<Bytes, ApiError> {
+    let json = req.content_type().is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        essence == "application/json" || essence.ends_with("+json")
+    });
+    if !json {
+        return Err(ApiError::new(
+            Code::UnsupportedMediaType,
+            "Send one JSON-RPC message with `Content-Type: application/json`.",
+        ));
+    }
+    let bytes = req.take_body().into_bytes().await.map_err(|_| {
+        ApiError::new(Code::ValidationFailed, "The request body could not be read (an incomplete body).")
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(Code::InvalidJson, format!("The request body is not valid JSON: {e}"))
+            .with_details(serde_json::json!({"reason": e.to_string()}))
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::new(
+            Code::ValidationFailed,
+            "The body must be one JSON-RPC message: an object with `jsonrpc`, `method` and, for a request, `id`.",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A request the transport refused (a message that is not JSON-RPC, a protocol version it does
+/// not speak), in the envelope, with the transport's reason.
+async fn refused_by_transport(resp: poem::http::Response<BoxBody<Bytes, std::convert::Infallible>>) -> ApiError {
+    let status = resp.status();
+    let reason = match resp.into_body().collect().await {
+        Ok(body) => String::from_utf8_lossy(&body.to_bytes()).trim().to_owned(),
+        Err(never) => match never {},
+    };
+    let code = if status == poem::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Code::PayloadTooLarge
+    } else {
+        Code::ValidationFailed
+    };
+    ApiError::new(code, format!("Not an MCP request this server serves: {reason}"))
+        .with_details(serde_json::json!({"reason": reason}))
 }
 
 /// The tools, over the application's use cases.

@@ -115,7 +115,8 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     security_headers(&path, &mut resp);
-    if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+    // The document's methods of the path, unless the endpoint named its own (`/mcp`).
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED && !resp.headers().contains_key(poem::http::header::ALLOW) {
         let allow = crate::http::doc_headers::allowed_methods(crate::http::doc_headers::served(), &path).join(", ");
         if let Ok(v) = HeaderValue::from_str(&allow) {
             resp.headers_mut().insert(poem::http::header::ALLOW, v);

@@ -301,3 +301,51 @@ async fn bad_arguments_and_unknown_tools_are_errors_an_agent_can_act_on() {
     assert!(r.body["error"]["message"].as_str().unwrap().contains("search_jobs"), "lists the tools: {}", r.body);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn what_is_not_an_mcp_message_gets_the_envelope() {
+    let s = TestServer::start().await;
+    let (_, key) = s.register().await;
+    let post = |body: &'static str, content_type: &'static str| {
+        s.http.post(s.url("/mcp")).bearer_auth(&key).header("content-type", content_type).body(body)
+    };
+    let cases: [(reqwest::RequestBuilder, u16, &str); 5] = [
+        (post("x", "text/plain"), 415, "unsupported_media_type"),
+        (post("{bad", "application/json"), 400, "invalid_json"),
+        (post("[1, 2]", "application/json"), 400, "validation_failed"),
+        (post("{}", "application/json"), 400, "validation_failed"),
+        (s.http.get(s.url("/mcp")).bearer_auth(&key), 405, "method_not_allowed"),
+    ];
+    for (req, status, code) in cases {
+        let r = s.send(req).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{}", r.text);
+        assert!(r.body["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{}", r.text);
+        if status == 405 {
+            assert_eq!(r.headers["allow"], "POST");
+        }
+    }
+    let r = s
+        .send(
+            s.http
+                .post(s.url("/mcp"))
+                .bearer_auth(&key)
+                .header("mcp-protocol-version", "1999-01-01")
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})),
+        )
+        .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("validation_failed")), "{}", r.text);
+    assert!(r.body["error"].as_str().unwrap().contains("1999-01-01"), "names the version: {}", r.text);
+    // A client that accepts JSON only (or sends no Accept) gets JSON.
+    let r = s
+        .send(
+            s.http
+                .post(s.url("/mcp"))
+                .bearer_auth(&key)
+                .header("accept", "application/json")
+                .json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["id"], 7);
+    s.stop().await;
+}
