@@ -415,3 +415,59 @@ async fn two_nodes_produce_each_event_once_and_deliver_it_once() {
     eprintln!("two nodes: {events} events, each delivered once");
     cluster.stop().await;
 }
+
+/// `/mcp` is stateless: a client initialized on one node calls tools on the other, and the two
+/// nodes count one monthly quota for MCP and REST alike.
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn mcp_calls_go_to_either_node_and_count_one_quota() {
+    let Some(cluster) = Cluster::start(|data| {
+        let catalog = data.join("catalog.toml");
+        std::fs::write(&catalog, "[plans.free]\nmonthly_requests = 4\nper_minute = 1000\n").unwrap();
+        vec![("JOBIN_CATALOG", catalog.display().to_string()), ("JOBIN_DEMO", "1".into())]
+    })
+    .await
+    else {
+        return;
+    };
+    let (a, b) = (&cluster.a, &cluster.b);
+    let http = reqwest::Client::new();
+    let key = common::register(&http, &a.base, "198.18.0.9", "mcp@example.com").await;
+    let rpc = |base: &str, method: &str, params: Value| {
+        call(
+            http.post(format!("{base}/mcp"))
+                .bearer_auth(&key)
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})),
+        )
+    };
+    let init =
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}});
+    let (status, r) = rpc(&a.base, "initialize", init).await;
+    assert_eq!(status, 200, "{r}");
+    let (status, r) = rpc(&b.base, "tools/list", json!({})).await;
+    assert_eq!((status, r["result"]["tools"].as_array().map(Vec::len)), (200, Some(8)), "{r}");
+
+    let search = |q: &str| json!({"name": "search_jobs", "arguments": {"q": q}});
+    for (base, q) in [(&a.base, "python"), (&b.base, "data")] {
+        let (status, r) = rpc(base, "tools/call", search(q)).await;
+        assert_eq!((status, &r["result"]["isError"]), (200, &json!(false)), "{r}");
+    }
+    let (status, _) = call(http.get(format!("{}/v1/jobs/search?q=rust", a.base)).header("x-api-key", &key)).await;
+    assert_eq!(status, 200);
+    let (_, r) = rpc(&b.base, "tools/call", search("analyst")).await;
+    assert_eq!(r["result"]["isError"], false, "the fourth call of four: {r}");
+    let (_, r) = rpc(&a.base, "tools/call", search("engineer")).await;
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    assert_eq!(r["result"]["structuredContent"]["code"], "quota_exceeded");
+    assert_eq!(r["result"]["structuredContent"]["used"], 4);
+
+    // What one node saves, the other lists.
+    let save =
+        json!({"name": "save_application", "arguments": {"job_title": "Rust Developer", "company_name": "Acme"}});
+    let (_, saved) = rpc(&a.base, "tools/call", save).await;
+    let id = saved["result"]["structuredContent"]["data"]["id"].clone();
+    assert!(id.is_i64(), "{saved}");
+    let (_, listed) = rpc(&b.base, "tools/call", json!({"name": "list_applications", "arguments": {}})).await;
+    assert_eq!(listed["result"]["structuredContent"]["data"][0]["id"], id, "{listed}");
+    cluster.stop().await;
+}
