@@ -197,7 +197,7 @@ impl ServerHandler for JobInMcp {
         };
         let args = serde_json::Value::Object(request.arguments.unwrap_or_default());
         let Some(answer) = tools::call(&caller, &request.name, args).await else {
-            let known = tools::NAMES.join(", ");
+            let known = tools::names().collect::<Vec<_>>().join(", ");
             return Err(ErrorData::invalid_params(
                 format!("unknown tool `{}`; the tools are {known}", request.name),
                 None,

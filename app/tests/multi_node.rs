@@ -128,19 +128,21 @@ async fn two_nodes_share_limits_rotation_and_revocation() {
     cluster.stop().await;
 }
 
-#[tokio::test]
-#[ignore = "needs PostgreSQL and Redis"]
-async fn two_nodes_share_the_monthly_quota() {
-    // Free: 5 data requests a month, a roomy minute limit so only the monthly quota bites.
-    let Some(cluster) = Cluster::start(|data| {
+/// Two demo nodes where Free allows `monthly` data requests a month, with a roomy minute limit so
+/// only the monthly quota bites.
+async fn free_quota_cluster(monthly: u64) -> Option<Cluster> {
+    Cluster::start(|data| {
         let catalog = data.join("catalog.toml");
-        std::fs::write(&catalog, "[plans.free]\nmonthly_requests = 5\nper_minute = 1000\n").unwrap();
+        std::fs::write(&catalog, format!("[plans.free]\nmonthly_requests = {monthly}\nper_minute = 1000\n")).unwrap();
         vec![("JOBIN_CATALOG", catalog.display().to_string()), ("JOBIN_DEMO", "1".into())]
     })
     .await
-    else {
-        return;
-    };
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn two_nodes_share_the_monthly_quota() {
+    let Some(cluster) = free_quota_cluster(5).await else { return };
     let (a, b) = (&cluster.a, &cluster.b);
     let http = reqwest::Client::new();
     let key = common::register(&http, &a.base, "198.18.0.3", "quota@example.com").await;
@@ -421,15 +423,7 @@ async fn two_nodes_produce_each_event_once_and_deliver_it_once() {
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn mcp_calls_go_to_either_node_and_count_one_quota() {
-    let Some(cluster) = Cluster::start(|data| {
-        let catalog = data.join("catalog.toml");
-        std::fs::write(&catalog, "[plans.free]\nmonthly_requests = 4\nper_minute = 1000\n").unwrap();
-        vec![("JOBIN_CATALOG", catalog.display().to_string()), ("JOBIN_DEMO", "1".into())]
-    })
-    .await
-    else {
-        return;
-    };
+    let Some(cluster) = free_quota_cluster(4).await else { return };
     let (a, b) = (&cluster.a, &cluster.b);
     let http = reqwest::Client::new();
     let key = common::register(&http, &a.base, "198.18.0.9", "mcp@example.com").await;

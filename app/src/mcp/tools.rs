@@ -133,17 +133,10 @@ answer only), and emailed in a daily digest with `digest`. Your plan holds a num
     },
 ];
 
-/// The tools' names.
-pub const NAMES: [&str; 8] = [
-    "search_jobs",
-    "get_job",
-    "salary_stats",
-    "skill_trends",
-    "market_insight",
-    "list_applications",
-    "save_application",
-    "create_saved_search",
-];
+/// The tools' names, in listing order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    SPECS.iter().map(|s| s.name)
+}
 
 /// Every tool, as `tools/list` answers.
 pub fn list() -> Vec<Tool> {
@@ -380,8 +373,12 @@ mod tests {
     #[test]
     fn every_tool_is_listed_once_with_an_object_schema() {
         let tools = list();
-        let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(names, NAMES);
+        let listed: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+        assert_eq!(listed, names().collect::<Vec<_>>());
+        let mut unique = listed.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), listed.len(), "each name once");
         for t in &tools {
             assert_eq!(t.input_schema.get("type"), Some(&Value::from("object")), "{}", t.name);
             assert!(t.input_schema.get("properties").is_some_and(Value::is_object), "{}", t.name);
