@@ -22,6 +22,7 @@ demo_server_prepare
   echo "register_per_minute = 1000000"
   echo "login_per_minute = 1000000"
   echo "refresh_per_minute = 1000000"
+  echo "feed_per_minute = 1000000"
   for plan in free starter pro scale; do
     echo "[plans.$plan]"
     echo "monthly_requests = 1000000000"

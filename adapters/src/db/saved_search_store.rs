@@ -468,7 +468,9 @@ async fn record_in_chunks(
     let mut new = Vec::new();
     for chunk in matches.chunks(MATCH_CHUNK) {
         let mut sql = String::with_capacity(120 + chunk.len() * 48);
-        sql.push_str("INSERT INTO search_matches (search_id, account_id, job_id, job_updated_at, seq, created_at) VALUES ");
+        sql.push_str(
+            "INSERT INTO search_matches (search_id, account_id, job_id, job_updated_at, seq, created_at) VALUES ",
+        );
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
         for (i, m) in chunk.iter().enumerate() {
             if i > 0 {

@@ -17,11 +17,12 @@
 //! [endpoints]
 //! "/jobs/salary" = "free"
 //!
-//! # Per-client-IP limits of the public account operations (per minute; defaults 5, 10, 10).
+//! # Per-client-IP limits of the operations without an API key (per minute; defaults 5, 10, 10, 60).
 //! [public]
 //! register_per_minute = 5
 //! login_per_minute = 10
 //! refresh_per_minute = 10
+//! feed_per_minute = 60                # a saved search's Atom feed
 //!
 //! # AI models: any of model_id, tier, min_plan, status per provider and alias.
 //! [models.google.flash]
@@ -56,6 +57,7 @@ struct PublicFile {
     register_per_minute: Option<u32>,
     login_per_minute: Option<u32>,
     refresh_per_minute: Option<u32>,
+    feed_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +128,7 @@ pub fn parse(text: &str) -> Result<PlanCatalog, String> {
         register_per_minute: file.public.register_per_minute,
         login_per_minute: file.public.login_per_minute,
         refresh_per_minute: file.public.refresh_per_minute,
+        feed_per_minute: file.public.feed_per_minute,
     };
     PlanCatalog::document().with_overrides(&overrides).map_err(|e| e.to_string())
 }

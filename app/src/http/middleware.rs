@@ -213,6 +213,17 @@ pub(crate) fn per_ip_limited(method: &str, path: &str) -> bool {
 }
 
 fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
+    if method == Method::GET {
+        // `/v1/searches/{id}/feed.atom` (a request's path, or the document's template).
+        let mut parts = path.trim_end_matches('/').split('/');
+        let feed = parts.next() == Some("")
+            && parts.next() == Some(&crate::server::API_VERSION[1..])
+            && parts.next() == Some("searches")
+            && parts.next().is_some_and(|id| !id.is_empty())
+            && parts.next() == Some("feed.atom")
+            && parts.next().is_none();
+        return feed.then_some(PublicEndpoint::Feed);
+    }
     if method != Method::POST {
         return None;
     }
@@ -231,8 +242,9 @@ pub(crate) fn rate_headers(resp: &mut Response, limit: u32, remaining: u32, rese
     h.insert("x-ratelimit-reset", reset.into());
 }
 
-/// The per-IP minute limits of `POST /auth/register`, `/auth/login` and `/auth/refresh`, with
-/// `X-RateLimit-*` headers on their responses and `Retry-After` on a 429.
+/// The per-IP minute limits of `POST /auth/register`, `/auth/login` and `/auth/refresh` and of
+/// `GET /v1/searches/{id}/feed.atom`, with `X-RateLimit-*` headers on their responses and
+/// `Retry-After` on a 429.
 pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
     let Some(endpoint) = public_endpoint(req.method(), req.uri().path()) else {
         return next.call(req).await.map(IntoResponse::into_response);

@@ -119,6 +119,7 @@ pub enum AtomResponse {
 error_responses!(FeedErrorResponse {
     400 => BadRequest: "A parameter fails its check (`validation_failed`).",
     404 => NotFound: "No feed at this address: an unknown search, or a wrong or revoked token (`saved_search_not_found`).",
+    429 => TooManyRequests: "Too many feed requests from this address (`rate_limited`; 60 a minute by default, the catalog's `[public] feed_per_minute`), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable (`dependency_unavailable`, with `Retry-After`).",
 });
 
@@ -356,7 +357,8 @@ impl SearchesApi {
     /// The newest 50 matches as an Atom 1.0 feed for feed readers: each entry a posting's title,
     /// company, place and salary, linking to the posting. The credential is the feed's read token
     /// (`POST /v1/searches/{id}/feed-token`), so a reader needs no API key; a wrong or revoked
-    /// token answers 404 like an unknown search.
+    /// token answers 404 like an unknown search. Limited per client address (60 a minute by
+    /// default), like the other operations that take no API key.
     #[oai(path = "/searches/:id/feed.atom", method = "get", operation_id = "saved_search_feed")]
     async fn feed(
         &self,

@@ -86,18 +86,20 @@ pub struct CatalogOverrides {
     pub public: PublicOverride,
 }
 
-/// Per-client-IP limits of the public account operations (register, login, refresh), per minute:
-/// 5, 10 and 10 by the JobIn document.
+/// Per-client-IP limits of the operations that take no API key, per minute: register, login and
+/// refresh (5, 10 and 10 by the JobIn document), and a saved search's Atom feed (60: a feed reader
+/// polls every few minutes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublicLimits {
     pub register_per_minute: u32,
     pub login_per_minute: u32,
     pub refresh_per_minute: u32,
+    pub feed_per_minute: u32,
 }
 
 impl Default for PublicLimits {
     fn default() -> Self {
-        Self { register_per_minute: 5, login_per_minute: 10, refresh_per_minute: 10 }
+        Self { register_per_minute: 5, login_per_minute: 10, refresh_per_minute: 10, feed_per_minute: 60 }
     }
 }
 
@@ -107,6 +109,7 @@ pub struct PublicOverride {
     pub register_per_minute: Option<u32>,
     pub login_per_minute: Option<u32>,
     pub refresh_per_minute: Option<u32>,
+    pub feed_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,6 +238,7 @@ impl PlanCatalog {
             ("register_per_minute", p.register_per_minute, &mut self.public.register_per_minute),
             ("login_per_minute", p.login_per_minute, &mut self.public.login_per_minute),
             ("refresh_per_minute", p.refresh_per_minute, &mut self.public.refresh_per_minute),
+            ("feed_per_minute", p.feed_per_minute, &mut self.public.feed_per_minute),
         ] {
             match value {
                 Some(0) => return Err(CatalogError::PublicZero { field }),

@@ -1,6 +1,7 @@
-//! Per-client-IP limits on the public account endpoints (the document: register 5/IP/min,
-//! login 10/IP/min; refresh shares login's budget size in its own bucket); the operator's
-//! catalog may change them (`[public]`), e.g. to lift them for a test run.
+//! Per-client-IP limits on the operations that take no API key: the public account endpoints (the
+//! document: register 5/IP/min, login 10/IP/min; refresh shares login's budget size in its own
+//! bucket) and the saved searches' Atom feeds (60/IP/min); the operator's catalog may change them
+//! (`[public]`), e.g. to lift them for a test run.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ pub enum PublicEndpoint {
     Register,
     Login,
     Refresh,
+    /// A saved search's Atom feed (its read token is the credential).
+    Feed,
 }
 
 impl PublicEndpoint {
@@ -22,6 +25,7 @@ impl PublicEndpoint {
             PublicEndpoint::Register => limits.register_per_minute,
             PublicEndpoint::Login => limits.login_per_minute,
             PublicEndpoint::Refresh => limits.refresh_per_minute,
+            PublicEndpoint::Feed => limits.feed_per_minute,
         }
     }
 
@@ -30,6 +34,7 @@ impl PublicEndpoint {
             PublicEndpoint::Register => "register",
             PublicEndpoint::Login => "login",
             PublicEndpoint::Refresh => "refresh",
+            PublicEndpoint::Feed => "feed",
         }
     }
 }
@@ -119,7 +124,12 @@ mod tests {
             .withf(|bucket, limit, _, _| bucket == "ip:refresh:10.0.0.2" && *limit == 100_000)
             .times(1)
             .returning(|_, limit, _, now| Ok(WindowDecision { allowed: true, limit, used: 1, resets_at: now }));
-        let limits = PublicLimits { register_per_minute: 1, login_per_minute: 2, refresh_per_minute: 100_000 };
+        let limits = PublicLimits {
+            register_per_minute: 1,
+            login_per_minute: 2,
+            refresh_per_minute: 100_000,
+            feed_per_minute: 3,
+        };
         let t = Throttle { meter: Arc::new(meter), clock: Arc::new(FixedClock::at(0)), limits };
         let d = t.execute(PublicEndpoint::Refresh, "10.0.0.2".parse().unwrap()).await.unwrap();
         assert_eq!(d.limit, 100_000);

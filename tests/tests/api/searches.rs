@@ -551,6 +551,35 @@ async fn an_atom_feed_lists_the_newest_matches_for_whoever_holds_its_token() {
     assert_eq!(call(&s, "GET", &format!("{API}/{id}"), &key, None).await.body["data"]["feed"], false);
 }
 
+#[tokio::test]
+async fn a_feed_is_limited_per_client_address() {
+    let mut o = CatalogOverrides::default();
+    o.public.feed_per_minute = Some(2);
+    let catalog = jobin_tests::roomy_catalog().with_overrides(&o).unwrap();
+    let s = TestServer::start_with(Setup { catalog, ..Setup::default() }).await.unwrap();
+    let (_, key) = s.register().await;
+    let id = create(&s, &key, json!({"q": "rust"})).await["id"].as_i64().unwrap();
+    let token = call(&s, "POST", &format!("{API}/{id}/feed-token"), &key, None).await.body["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let feed = || s.http.get(s.url(&format!("{API}/{id}/feed.atom"))).query(&[("token", token.as_str())]);
+    // A token holder cannot poll the database faster than the limit, whatever the token.
+    let r = s.send(feed()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (&r.headers["x-ratelimit-limit"], &r.headers["x-ratelimit-remaining"]),
+        (&"2".parse().unwrap(), &"1".parse().unwrap())
+    );
+    let r = s.send(s.http.get(s.url(&format!("{API}/{id}/feed.atom"))).query(&[("token", "jf_wrong")])).await;
+    assert_eq!(r.status, 404, "a wrong token counts too");
+    let r = s.send(feed()).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (429, Some("rate_limited")), "{}", r.text);
+    assert!(r.headers.contains_key("retry-after"));
+    // The API itself is not limited by it.
+    assert_eq!(call(&s, "GET", &format!("{API}/{id}"), &key, None).await.status, 200);
+}
+
 /// The notices in the outbox (the Notifier without SMTP) to `to`.
 fn mails_to(s: &TestServer, to: &str) -> Vec<Value> {
     let outbox = std::fs::read_to_string(s.dir().join("outbox.jsonl")).unwrap_or_default();
