@@ -195,6 +195,9 @@ impl ServerHandler for JobInMcp {
             principal,
             slot: parts.and_then(|p| p.extensions.get::<RequestSlot>()),
         };
+        if let (Some(slot), Some(route)) = (caller.slot, tools::route(&request.name)) {
+            slot.update(|s| s.operation = Some(route));
+        }
         let args = serde_json::Value::Object(request.arguments.unwrap_or_default());
         let Some(answer) = tools::call(&caller, &request.name, args).await else {
             let known = tools::names().collect::<Vec<_>>().join(", ");

@@ -370,6 +370,7 @@ fn page_route(path: &str) -> &'static str {
         "/docs" => "docs",
         "/openapi.json" => "openapi_json",
         "/metrics" => "metrics",
+        "/mcp" => "mcp",
         p if p.starts_with("/billing/local-") => "local_billing_pages",
         _ => "unmatched",
     }

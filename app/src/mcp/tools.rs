@@ -43,6 +43,8 @@ impl Caller<'_> {
 /// A tool as `tools/list` shows it.
 struct Spec {
     name: &'static str,
+    /// The metrics' `route` label of its calls.
+    route: &'static str,
     title: &'static str,
     description: &'static str,
     /// Changes nothing (the tracker and saved-search tools write).
@@ -55,6 +57,7 @@ struct Spec {
 const SPECS: &[Spec] = &[
     Spec {
         name: "search_jobs",
+        route: "mcp_search_jobs",
         title: "Search jobs",
         description: "Search job postings across the boards your plan includes (GET /v1/jobs/search): jobs merged \
 across boards (each lists its copies), with salary, location, skills and links; meta says which boards answered. \
@@ -65,6 +68,7 @@ Counts against the monthly quota like the REST search. `include_description` add
     },
     Spec {
         name: "get_job",
+        route: "mcp_get_job",
         title: "Get a job",
         description: "One stored job by id (GET /v1/jobs/{id}): every field, its whole description and its copies. \
 `id` is a job's `id` from search_jobs (e.g. `reed:55012345`) or one of its copies' ids.",
@@ -74,6 +78,7 @@ Counts against the monthly quota like the REST search. `include_description` add
     },
     Spec {
         name: "salary_stats",
+        route: "mcp_salary_stats",
         title: "Salary percentiles",
         description: "Annual salary percentiles (p25, median, p75), min, max and a histogram over every matching \
 stored posting, in the country's currency (GET /v1/jobs/salary). Postings in other currencies are excluded and \
@@ -84,6 +89,7 @@ counted, never converted; with no usable salary the figures are null and `note` 
     },
     Spec {
         name: "skill_trends",
+        route: "mcp_skill_trends",
         title: "Skill trends",
         description: "Skill, remote and seniority counts over every matching stored posting (GET /v1/jobs/trends). \
 Needs an AI provider and model (`local` and `rules` work everywhere, offline); the figures are computed by JobIn, \
@@ -94,6 +100,7 @@ the same for every model.",
     },
     Spec {
         name: "market_insight",
+        route: "mcp_market_insight",
         title: "Market insight",
         description: "A market report (GET /v1/jobs/insight): the model writes the summary, top skills and key \
 findings from figures JobIn computes over the stored postings (salary range, remote ratio, sample size), which \
@@ -104,6 +111,7 @@ never come from the model. Needs an AI provider and model (`local` and `rules` w
     },
     Spec {
         name: "list_applications",
+        route: "mcp_list_applications",
         title: "List tracked applications",
         description: "One page of your tracked job applications (GET /v1/applications), sorted, filtered by status, \
 tag or dates, and searched by words.",
@@ -113,6 +121,7 @@ tag or dates, and searched by words.",
     },
     Spec {
         name: "save_application",
+        route: "mcp_save_application",
         title: "Save an application",
         description: "Save a job application in your tracker (POST /v1/applications): with `job_id` (from \
 search_jobs) the job's title, company, location, salary and URL are copied; without it `job_title` and \
@@ -123,6 +132,7 @@ search_jobs) the job's title, company, location, salary and URL are copied; with
     },
     Spec {
         name: "create_saved_search",
+        route: "mcp_create_saved_search",
         title: "Save a search",
         description: "Save a search (POST /v1/searches) to be told about new postings that match it: their events \
 are listed by GET /v1/searches/{id}/matches, sent to `webhook_url` when given (its signing secret is in this \
@@ -151,6 +161,11 @@ pub fn list() -> Vec<Tool> {
             Tool::new(s.name, s.description, (s.schema)()).with_title(s.title).with_annotations(annotations)
         })
         .collect()
+}
+
+/// The metrics' `route` label of a call of the tool `name`.
+pub fn route(name: &str) -> Option<&'static str> {
+    SPECS.iter().find(|s| s.name == name).map(|s| s.route)
 }
 
 /// Runs the tool `name` (`None`: there is no such tool).
@@ -379,6 +394,9 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), listed.len(), "each name once");
+        for name in &listed {
+            assert_eq!(route(name), Some(format!("mcp_{name}").as_str()));
+        }
         for t in &tools {
             assert_eq!(t.input_schema.get("type"), Some(&Value::from("object")), "{}", t.name);
             assert!(t.input_schema.get("properties").is_some_and(Value::is_object), "{}", t.name);

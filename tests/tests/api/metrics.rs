@@ -98,6 +98,13 @@ async fn every_series_moves_with_its_event() {
         )
         .await;
     let insight_status = r.status;
+    // MCP: a tool call is labelled with its tool, the rest of the protocol as `mcp`.
+    for (method, params) in
+        [("tools/list", json!({})), ("tools/call", json!({"name": "get_job", "arguments": {"id": "reed:none"}}))]
+    {
+        let rpc = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        assert_eq!(s.send(s.http.post(s.url("/mcp")).bearer_auth(&key).json(&rpc)).await.status, 200);
+    }
     // Webhook: an unsigned event is refused and counted as unverified.
     let r = s.send(s.http.post(s.url("/v1/billing/webhook")).json(&json!({"id": "evt_1", "type": "x.y"}))).await;
     assert_eq!(r.status, 400);
@@ -117,6 +124,11 @@ async fn every_series_moves_with_its_event() {
     let old = |t: &str| http(t, "search_jobs_unversioned", "400");
     assert!(old(&after) >= old(&before) + 1.0, "the unversioned path is its own documented operation");
     assert!(http(&after, "unmatched", "404") >= 1.0);
+    let mcp = |t: &str, route: &str| {
+        value(t, "jobin_http_requests_total", &[("route", route), ("method", "POST"), ("status", "200")]).unwrap_or(0.0)
+    };
+    assert!(mcp(&after, "mcp") >= mcp(&before, "mcp") + 1.0, "{after}");
+    assert!(mcp(&after, "mcp_get_job") >= mcp(&before, "mcp_get_job") + 1.0, "{after}");
     assert!(!after.contains("no/such/path-9f2c"), "a raw path never becomes a label");
     let bucket =
         value(&after, "jobin_http_request_duration_seconds_bucket", &[("route", "search_jobs"), ("le", "+Inf")]);
