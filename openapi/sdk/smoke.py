@@ -12,6 +12,9 @@ import sys
 import time
 import uuid
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from smoke_checks import Checks  # noqa: E402
+
 import feedparser
 import httpx
 
@@ -48,15 +51,7 @@ from jobin_api_client.models import (
 from jobin_api_client.types import UNSET
 
 BASE = os.environ["JOBIN_URL"]
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        print(f"python smoke: FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
-    checks += 1
+check = Checks("python smoke")
 
 
 def ok(resp, model, what):
@@ -168,4 +163,4 @@ check(isinstance(limited.retry_after, int) and limited.retry_after > 0, "429: re
 error(skill_trends.sync_detailed(client=api, q="developer", x_ai_provider="nobody", x_ai_model="x"), 400,
       ErrorCode.UNKNOWN_AI_PROVIDER, "unknown AI provider")
 
-print(f"python smoke: ok ({checks} checks)")
+print(f"python smoke: ok ({check.count} checks)")

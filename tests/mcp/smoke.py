@@ -12,20 +12,15 @@ import subprocess
 import sys
 import uuid
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "openapi"))
+from smoke_checks import Checks  # noqa: E402
+
 import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 BASE = os.environ["JOBIN_URL"]
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        print(f"mcp smoke: FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
-    checks += 1
+check = Checks("mcp smoke")
 
 
 def rest(method, path, key, **kw):
@@ -148,7 +143,7 @@ async def main():
     r = httpx2.post(f"{BASE}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, timeout=30,
                     headers={"Accept": "application/json, text/event-stream"})
     check(r.status_code == 401 and r.json()["code"] == "missing_credentials", f"no key: {r.status_code} {r.text}")
-    print(f"mcp smoke: {checks} checks passed")
+    print(f"mcp smoke: {check.count} checks passed")
 
 
 asyncio.run(main())
