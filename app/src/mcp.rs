@@ -16,6 +16,7 @@ use http_body_util::combinators::BoxBody;
 use jobin_core::Code;
 use poem::http::{HeaderValue, Method, header};
 use poem::{Endpoint, Request, Response};
+use poem_openapi::error::{ContentTypeError, ParseRequestPayloadError};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult, PaginatedRequestParams,
     ServerCapabilities, ServerConfig, Tool,
@@ -85,8 +86,17 @@ impl Endpoint for McpEndpoint {
             .cloned()
             .ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
         let principal = identify(&req, &state, false).await?;
-        let message = message(&mut req).await?;
-        req.set_body(message);
+        if !crate::http::text_guard::is_json(&req) {
+            let content_type = req.content_type().map(str::to_owned);
+            return Err(match content_type {
+                Some(content_type) => ContentTypeError::NotSupported { content_type },
+                None => ContentTypeError::ExpectContentType,
+            }
+            .into());
+        }
+        // Read here (the body limit bounds it) so that a refusal can say what is wrong with it.
+        let message = req.take_body().into_bytes().await?;
+        req.set_body(message.clone());
         // Answers are JSON whatever the client accepts (the transport wants both types named).
         req.headers_mut().insert(header::ACCEPT, HeaderValue::from_static("application/json, text/event-stream"));
         req.extensions_mut().insert(Authenticated(principal));
@@ -96,7 +106,7 @@ impl Endpoint for McpEndpoint {
         let json =
             resp.headers().get(header::CONTENT_TYPE).is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
         if resp.status().is_client_error() && !json {
-            return Err(refused_by_transport(resp).await.into());
+            return Err(refused_by_transport(&message, resp).await);
         }
         Ok(Response::from(
             resp.map(|body| body.map_err(|never: std::convert::Infallible| -> std::io::Error { match never {} })),
@@ -104,38 +114,24 @@ impl Endpoint for McpEndpoint {
     }
 }
 
-/// The request's body, checked to be one JSON-RPC message: JSON (415, 400 `invalid_json`), an
-/// object (400 `validation_failed`; MCP has no batches).
-async fn message(req: &mut Request) -> Result<Bytes, ApiError> {
-    let json = req.content_type().is_some_and(|ct| {
-        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        essence == "application/json" || essence.ends_with("+json")
-    });
-    if !json {
-        return Err(ApiError::new(
-            Code::UnsupportedMediaType,
-            "Send one JSON-RPC message with `Content-Type: application/json`.",
-        ));
+/// A request the transport refused, in the envelope: a body that is not JSON (400
+/// `invalid_json`) or not one message (400 `validation_failed`; MCP has no batches), or the
+/// transport's own reason (a message that is not JSON-RPC, a protocol version it does not speak).
+async fn refused_by_transport(
+    message: &[u8],
+    resp: poem::http::Response<BoxBody<Bytes, std::convert::Infallible>>,
+) -> poem::Error {
+    match serde_json::from_slice::<serde_json::Value>(message) {
+        Err(e) => return ParseRequestPayloadError { reason: e.to_string() }.into(),
+        Ok(v) if !v.is_object() => {
+            return ApiError::new(
+                Code::ValidationFailed,
+                "The body must be one JSON-RPC message: an object with `jsonrpc`, `method` and, for a request, `id`.",
+            )
+            .into();
+        }
+        Ok(_) => {}
     }
-    let bytes = req.take_body().into_bytes().await.map_err(|_| {
-        ApiError::new(Code::ValidationFailed, "The request body could not be read (an incomplete body).")
-    })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(Code::InvalidJson, format!("The request body is not valid JSON: {e}"))
-            .with_details(serde_json::json!({"reason": e.to_string()}))
-    })?;
-    if !value.is_object() {
-        return Err(ApiError::new(
-            Code::ValidationFailed,
-            "The body must be one JSON-RPC message: an object with `jsonrpc`, `method` and, for a request, `id`.",
-        ));
-    }
-    Ok(bytes)
-}
-
-/// A request the transport refused (a message that is not JSON-RPC, a protocol version it does
-/// not speak), in the envelope, with the transport's reason.
-async fn refused_by_transport(resp: poem::http::Response<BoxBody<Bytes, std::convert::Infallible>>) -> ApiError {
     let status = resp.status();
     let reason = match resp.into_body().collect().await {
         Ok(body) => String::from_utf8_lossy(&body.to_bytes()).trim().to_owned(),
@@ -148,6 +144,7 @@ async fn refused_by_transport(resp: poem::http::Response<BoxBody<Bytes, std::con
     };
     ApiError::new(code, format!("Not an MCP request this server serves: {reason}"))
         .with_details(serde_json::json!({"reason": reason}))
+        .into()
 }
 
 /// The tools, over the application's use cases.
@@ -172,11 +169,11 @@ impl ServerHandler for JobInMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools::list()))
+        Ok(ListToolsResult::with_all_items(tools::list().to_vec()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools::list().into_iter().find(|t| t.name == name)
+        tools::list().iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(

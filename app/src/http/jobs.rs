@@ -67,17 +67,16 @@ fn analytics_answer<R, B: From<R>>(
     result: Result<R, AnalyticsError>,
     cache_hit: impl Fn(&R) -> bool,
 ) -> Result<(Json<B>, String), ApiError> {
-    let r = result.map_err(|e| errors::analytics_error(e, &state.urls.upgrade))?;
-    let cache = cache_header(cache_hit(&r));
-    Ok((Json(B::from(r)), cache))
+    let hit = result.as_ref().is_ok_and(cache_hit);
+    Ok((Json(analytics_body(state, result)?), cache_header(hit)))
 }
 
-/// An analytics answer's body, or its error as the envelope (the MCP tools' answer).
+/// An analytics answer's body, or its error as the envelope (over REST and MCP).
 pub(crate) fn analytics_body<R, B: From<R>>(
     state: &AppState,
     result: Result<R, AnalyticsError>,
 ) -> Result<B, ApiError> {
-    analytics_answer(state, result, |_| false).map(|(body, _)| body.0)
+    result.map(B::from).map_err(|e| errors::analytics_error(e, &state.urls.upgrade))
 }
 
 /// A job search's answer (`search_jobs`, over REST and MCP): the body, whether the search cache

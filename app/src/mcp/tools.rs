@@ -149,18 +149,22 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 /// Every tool, as `tools/list` answers.
-pub fn list() -> Vec<Tool> {
-    SPECS
-        .iter()
-        .map(|s| {
-            let annotations = ToolAnnotations::with_title(s.title)
-                .read_only(s.read_only)
-                .destructive(false)
-                .idempotent(s.read_only)
-                .open_world(s.open_world);
-            Tool::new(s.name, s.description, (s.schema)()).with_title(s.title).with_annotations(annotations)
-        })
-        .collect()
+pub fn list() -> &'static [Tool] {
+    // Built once: each schema comes from a type registry, the same on every call.
+    static TOOLS: std::sync::OnceLock<Vec<Tool>> = std::sync::OnceLock::new();
+    TOOLS.get_or_init(|| {
+        SPECS
+            .iter()
+            .map(|s| {
+                let annotations = ToolAnnotations::with_title(s.title)
+                    .read_only(s.read_only)
+                    .destructive(false)
+                    .idempotent(s.read_only)
+                    .open_world(s.open_world);
+                Tool::new(s.name, s.description, (s.schema)()).with_title(s.title).with_annotations(annotations)
+            })
+            .collect()
+    })
 }
 
 /// The metrics' `route` label of a call of the tool `name`.
@@ -397,7 +401,7 @@ mod tests {
         for name in &listed {
             assert_eq!(route(name), Some(format!("mcp_{name}").as_str()));
         }
-        for t in &tools {
+        for t in tools {
             assert_eq!(t.input_schema.get("type"), Some(&Value::from("object")), "{}", t.name);
             assert!(t.input_schema.get("properties").is_some_and(Value::is_object), "{}", t.name);
             assert!(t.description.as_deref().is_some_and(|d| d.len() > 40), "{}", t.name);
