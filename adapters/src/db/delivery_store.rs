@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jobin_core::domain::AccountId;
 use jobin_core::ports::{
-    Attempt, Claimed, Delivery, DeliveryState, DeliveryStore, MatchEvent, NewMatch, Next, SavedSearchStoreError,
+    Attempt, Claimed, Delivery, DeliveryState, DeliveryStore, MatchEvent, Next, SavedSearchStoreError,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -98,17 +98,7 @@ fn event_of(
     let m = matches.get(&d.match_id).ok_or_else(|| {
         SavedSearchStoreError::Failed(anyhow::anyhow!("delivery {} has no match {}", d.id, d.match_id))
     })?;
-    Ok(MatchEvent {
-        id: m.id,
-        event: NewMatch {
-            search: m.search_id,
-            account: AccountId(m.account_id),
-            job_id: m.job_id.clone(),
-            job_updated_at: m.job_updated_at,
-            seq: m.seq,
-            created_at: m.created_at,
-        },
-    })
+    Ok(MatchEvent::from(m.clone()))
 }
 
 #[async_trait]

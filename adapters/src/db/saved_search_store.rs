@@ -428,25 +428,39 @@ impl MatchStore for SqlMatchStore {
             .all(&self.db)
             .await
             .map_err(err("reading matches"))?;
-        Ok(rows
-            .into_iter()
-            .map(|m| MatchEvent {
-                id: m.id,
-                event: NewMatch {
-                    search: m.search_id,
-                    account: AccountId(m.account_id),
-                    job_id: m.job_id,
-                    job_updated_at: m.job_updated_at,
-                    seq: m.seq,
-                    created_at: m.created_at,
-                },
-            })
-            .collect())
+        Ok(rows.into_iter().map(MatchEvent::from).collect())
+    }
+}
+
+impl From<search_match::Model> for MatchEvent {
+    fn from(m: search_match::Model) -> Self {
+        MatchEvent {
+            id: m.id,
+            event: NewMatch {
+                search: m.search_id,
+                account: AccountId(m.account_id),
+                job_id: m.job_id,
+                job_updated_at: m.job_updated_at,
+                seq: m.seq,
+                created_at: m.created_at,
+            },
+        }
     }
 }
 
 /// The cursor's one row.
 const CURSOR_ROW: i16 = 1;
+
+/// Appends the `n`th (from 1) bound parameter's placeholder: `$n` on PostgreSQL, `?` on SQLite.
+fn push_param(sql: &mut String, backend: DbBackend, n: usize) {
+    match backend {
+        DbBackend::Postgres => {
+            use std::fmt::Write as _;
+            let _ = write!(sql, "${n}");
+        }
+        _ => sql.push('?'),
+    }
+}
 
 /// A match just recorded: what queueing its delivery needs.
 struct Recorded {
@@ -473,21 +487,12 @@ async fn record_in_chunks(
         );
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
         for (i, m) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
+            sql.push_str(if i == 0 { "(" } else { ",(" });
             for c in 0..6 {
                 if c > 0 {
                     sql.push(',');
                 }
-                match backend {
-                    DbBackend::Postgres => {
-                        use std::fmt::Write as _;
-                        let _ = write!(sql, "${}", i * 6 + c + 1);
-                    }
-                    _ => sql.push('?'),
-                }
+                push_param(&mut sql, backend, i * 6 + c + 1);
             }
             sql.push(')');
             values.extend([

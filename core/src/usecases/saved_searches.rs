@@ -227,6 +227,11 @@ fn page_bounds(before: Option<i64>, limit: Option<u64>, what: &str) -> Result<u6
     Ok(limit)
 }
 
+/// The `before` of the next page: the last id of a full page (a page cut short is the last).
+fn next_before<T>(items: &[T], limit: u64, id: impl Fn(&T) -> i64) -> Option<i64> {
+    if items.len() as u64 == limit { items.last().map(id) } else { None }
+}
+
 /// A name given, or the keywords as the name (cut to the longest name allowed).
 fn name_or_q(name: Option<&str>, criteria: &SearchCriteria) -> Result<String, FieldError> {
     match name {
@@ -323,7 +328,7 @@ impl SavedSearches {
         let limit = page_bounds(before, limit, "a delivery id")?;
         self.get(account, id).await?;
         let items = self.webhooks.deliveries.list(account, id, before, limit).await?;
-        let next_before = (items.len() as u64 == limit).then(|| items.last().map(|d| d.id)).flatten();
+        let next_before = next_before(&items, limit, |d| d.id);
         Ok(DeliveryPage { items, next_before })
     }
 
@@ -430,7 +435,7 @@ impl SavedSearches {
         let limit = page_bounds(before, limit, "a match id")?;
         self.get(account, id).await?;
         let events = self.matches.recent(account, id, before, limit).await?;
-        let next_before = (events.len() as u64 == limit).then(|| events.last().map(|e| e.id)).flatten();
+        let next_before = next_before(&events, limit, |e| e.id);
         Ok(MatchPage { items: self.with_jobs(events).await?, next_before })
     }
 }
