@@ -44,9 +44,23 @@ pub const HISTOGRAMS: &[(&str, &[f64])] = &[
     (LLM_DURATION, &[0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0]),
 ];
 
+/// The `method` label: one of the standard methods, anything else `other` (a client chooses the
+/// method's text, so it never becomes a label as sent).
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
+/// The `status` label: a valid HTTP status (100–599) as sent, anything else `other`.
+fn status_label(status: u16) -> std::borrow::Cow<'static, str> {
+    if (100..600).contains(&status) { status.to_string().into() } else { "other".into() }
+}
+
+/// Records one answered request. `route` is an operation id from the document or one of the
+/// server's own page names (never a raw path), so every label comes from a closed set.
 pub fn http_request(route: &'static str, method: &str, status: u16, elapsed: Duration) {
-    let method = method.to_owned();
-    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method.clone(), "status" => status.to_string())
+    let method = method_label(method);
+    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_label(status))
         .increment(1);
     metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method).record(elapsed.as_secs_f64());
 }

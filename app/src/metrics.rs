@@ -14,9 +14,11 @@ use crate::http::error::ApiError;
 use crate::state::AppState;
 use jobin_core::Code;
 
-/// The process's recorder, installed once (every server of a process shares it).
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process's recorder, installed once (every server of a process shares it). Called only when
+/// metrics are on (`JOBIN_METRICS_TOKEN`): until then nothing is recorded.
 pub fn install() -> Option<&'static PrometheusHandle> {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
             let mut builder = PrometheusBuilder::new();
@@ -36,12 +38,17 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// The recorder, if metrics were turned on (never installs one).
+fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE.get().and_then(Option::as_ref)
+}
+
 /// Keeps the recorder's histograms bounded between scrapes.
 pub async fn upkeep() {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         tick.tick().await;
-        if let Some(h) = install() {
+        if let Some(h) = handle() {
             h.run_upkeep();
         }
     }
@@ -68,6 +75,6 @@ pub async fn endpoint(req: &Request) -> Response {
         resp.headers_mut().insert("www-authenticate", poem::http::HeaderValue::from_static("Bearer"));
         return resp;
     }
-    let body = install().map(PrometheusHandle::render).unwrap_or_default();
+    let body = handle().map(PrometheusHandle::render).unwrap_or_default();
     Response::builder().status(StatusCode::OK).content_type("text/plain; version=0.0.4; charset=utf-8").body(body)
 }

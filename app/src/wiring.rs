@@ -52,6 +52,9 @@ pub struct Overrides {
     pub boards: Option<Vec<Arc<dyn JobSource>>>,
     /// The LLM providers, instead of `local` plus the configured remote ones.
     pub llms: Option<Vec<Arc<dyn LlmProvider>>>,
+    /// How webhook hosts are resolved, instead of the system's resolver (a stub: tests of names
+    /// that resolve inside send no packet).
+    pub webhook_lookup: Option<Arc<dyn webhook_sender::NameLookup>>,
 }
 
 /// Ports shared by several areas.
@@ -72,7 +75,7 @@ struct Common {
 }
 
 /// Builds the state; spawns the usage-log writer, so call it inside a Tokio runtime.
-pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow::Result<Arc<AppState>> {
+pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> anyhow::Result<Arc<AppState>> {
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
     let secrets = Secrets::resolve(config, entropy.as_ref())?;
     let (lock, meter, cache): (Arc<dyn Lock>, Arc<dyn UsageMeter>, Arc<dyn Cache>) = match &conn.redis {
@@ -87,7 +90,11 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
         ),
     };
-    crate::metrics::install();
+    // Metrics are opt-in: without a scrape token no recorder is installed, so nothing is recorded
+    // (the facade's calls are no-ops) and no series can grow.
+    if config.metrics_token.is_some() {
+        crate::metrics::install();
+    }
     let cache: Arc<dyn Cache> = Arc::new(MeteredCache(cache));
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(conn.db.clone()));
     let monthly = Arc::new(MonthlyCounts { meter: meter.clone(), log: usage_log.clone() });
@@ -131,6 +138,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     let hasher = SecretHasher::new(secrets.key_pepper.expose_secret().as_bytes().to_vec());
     let last_used = Arc::new(LastUsedTracker::default());
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
+    let lookup = overrides.webhook_lookup.take().unwrap_or_else(|| Arc::new(webhook_sender::SystemLookup));
     let (jobs, ingest) = jobs(config, &c, &secrets, overrides)?;
     let applications: Arc<dyn jobin_core::ports::ApplicationStore> =
         Arc::new(SqlApplicationStore::new(conn.db.clone()));
@@ -147,7 +155,15 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
     let saved: Arc<dyn SavedSearchStore> = Arc::new(SqlSavedSearchStore::new(conn.db.clone()));
     let matches: Arc<dyn MatchStore> = Arc::new(SqlMatchStore::new(conn.db.clone()));
     let deliveries: Arc<dyn DeliveryStore> = Arc::new(SqlDeliveryStore::new(conn.db.clone()));
-    let sender: Arc<dyn WebhookSender> = Arc::new(HttpWebhookSender::new(webhook_sender::SEND_TIMEOUT)?);
+    let outbound = config.outbound_policy();
+    if outbound.allow_private {
+        tracing::warn!(
+            "webhooks may point at loopback and private addresses and use http:// (JOBIN_WEBHOOK_ALLOW_PRIVATE, \
+             or demo mode): for development only"
+        );
+    }
+    let sender: Arc<dyn WebhookSender> =
+        Arc::new(HttpWebhookSender::with_lookup(webhook_sender::SEND_TIMEOUT, outbound, lookup)?);
     let encoder: Arc<dyn EventEncoder> = Arc::new(crate::http::searches::WireEvents);
     let searches = SavedSearches {
         store: saved.clone(),
@@ -161,6 +177,7 @@ pub fn build(config: &Config, conn: Connections, overrides: Overrides) -> anyhow
             encoder: encoder.clone(),
             hasher: hasher.clone(),
             entropy: c.entropy.clone(),
+            outbound,
         },
     };
     let deliver = Arc::new(DeliverWebhooks {

@@ -15,6 +15,7 @@ pub mod feed;
 pub mod html;
 pub mod job;
 pub mod normalize;
+pub mod outbound;
 pub mod password;
 pub mod plan;
 pub mod plan_catalog;

@@ -96,6 +96,9 @@ pub enum Code {
     DeliveryNotFound,
     /// 409: the saved search has no webhook to send to.
     NoWebhook,
+    /// 400: the server may not send a request to this URL (`details.rule` names the rule: a
+    /// scheme, credentials, or an address that is not public); see the outbound policy.
+    DestinationNotAllowed,
 }
 
 impl Code {
@@ -146,6 +149,7 @@ impl Code {
         Code::SavedSearchLimitReached,
         Code::DeliveryNotFound,
         Code::NoWebhook,
+        Code::DestinationNotAllowed,
     ];
 
     /// The wire form of the code.
@@ -196,6 +200,7 @@ impl Code {
             Code::SavedSearchLimitReached => "saved_search_limit_reached",
             Code::DeliveryNotFound => "delivery_not_found",
             Code::NoWebhook => "no_webhook",
+            Code::DestinationNotAllowed => "destination_not_allowed",
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct Setup {
     pub import: Option<std::path::PathBuf>,
     /// More `JOBIN_*` variables, read like the server's environment (e.g. connection limits).
     pub env: Vec<(&'static str, String)>,
+    /// Resolves webhook hosts instead of the system (a stub: no test ever asks real DNS).
+    pub webhook_lookup: Option<Arc<dyn jobin_adapters::webhook_sender::NameLookup>>,
     /// Serve on this loopback port and announce it as the public URL (links the server hands out,
     /// like the local checkout pages, then work); `None` = any free port and `https://jobin.test`.
     pub port: Option<u16>,
@@ -84,6 +86,7 @@ impl Default for Setup {
             },
             import: None,
             env: vec![],
+            webhook_lookup: None,
             port: None,
         }
     }
@@ -232,7 +235,7 @@ impl TestServer {
             }
         };
         let config = setup.config(dir.path());
-        let overrides = Overrides { boards: setup.boards, llms: setup.llm };
+        let overrides = Overrides { boards: setup.boards, llms: setup.llm, webhook_lookup: setup.webhook_lookup };
         let state = wiring::build(&config, Connections { db, redis: setup.redis }, overrides).expect("wiring");
         let at = std::net::SocketAddr::from(([127, 0, 0, 1], setup.port.unwrap_or(0)));
         let (listener, addr) = jobin_app::server::bind(at).await.expect("bind");
@@ -425,5 +428,28 @@ pub fn watching_ingest() -> jobin_app::config::IngestSettings {
         match_every: None,
         deliver_every: None,
         digest_every: None,
+    }
+}
+
+/// A posting as a board shows it (the same content each time it is fetched).
+pub fn posting(native: &str, title: &str, city: &str, country: &str) -> jobin_core::domain::Job {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").unwrap().to_utc();
+    jobin_core::domain::Job {
+        id: jobin_core::domain::Job::make_id(jobin_core::domain::SourceId::Reed, native),
+        source: jobin_core::domain::SourceId::Reed,
+        title: title.to_owned(),
+        company: "Acme".into(),
+        location: jobin_core::domain::Location { city: city.into(), country: country.into(), region: String::new() },
+        salary: None,
+        skills: vec![],
+        seniority: None,
+        remote: false,
+        url: format!("https://www.reed.co.uk/jobs/{native}"),
+        posted_at: Some(at),
+        valid_through: None,
+        fetched_at: at,
+        description: format!("{title} in {city}."),
+        copies: vec![],
+        details: Default::default(),
     }
 }

@@ -78,6 +78,9 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// Prefix of every Redis key (deployments sharing one Redis use different ones).
     pub redis_prefix: String,
+    /// `JOBIN_WEBHOOK_ALLOW_PRIVATE`: webhooks may point at loopback and private addresses and use
+    /// `http://` (development only). Unset: on in demo mode, off otherwise.
+    pub webhook_allow_private: Option<bool>,
     /// Base URL clients reach this server at (links such as `upgrade`). Default `http://{bind}`.
     pub public_url: String,
     /// Where each job board is and its credentials.
@@ -111,6 +114,7 @@ impl fmt::Debug for Config {
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("session_max_age_secs", &self.session_max_age.as_secs())
             .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
+            .field("webhook_allow_private", &self.webhook_allow_private)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "[set]"))
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
             .field("boards_with_keys", &self.boards.configured())
@@ -132,6 +136,14 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// Where webhooks may point: private destinations only when the operator allows them
+    /// (`JOBIN_WEBHOOK_ALLOW_PRIVATE`), or, unset, in demo mode.
+    pub fn outbound_policy(&self) -> jobin_core::domain::outbound::OutboundPolicy {
+        jobin_core::domain::outbound::OutboundPolicy {
+            allow_private: self.webhook_allow_private.unwrap_or(self.demo.is_some()),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -194,6 +206,14 @@ impl Config {
                 None => format!("http://{bind}"),
                 Some(u) if is_http_url(&u) => u.trim_end_matches('/').to_owned(),
                 Some(u) => return Err(err("JOBIN_PUBLIC_URL", format!("`{u}` is not an http:// or https:// URL"))),
+            },
+            webhook_allow_private: match v.var("JOBIN_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+                None => None,
+                Some("1" | "true") => Some(true),
+                Some("0" | "false") => Some(false),
+                Some(other) => {
+                    return Err(err("JOBIN_WEBHOOK_ALLOW_PRIVATE", format!("`{other}` is not 1/true or 0/false")));
+                }
             },
             metrics_token: match v.var("JOBIN_METRICS_TOKEN") {
                 None => None,

@@ -57,6 +57,74 @@ fn canonical(name: &str) -> String {
         .join("-")
 }
 
+/// Fields whose value is a credential shown once: an answer that can carry one is never cached.
+const SECRET_FIELDS: [&str; 7] = ["key", "api_key", "access_token", "refresh_token", "secret", "token", "feed_url"];
+
+/// Whether a 2xx answer of the operation `op` has a field of [`SECRET_FIELDS`] anywhere in its
+/// schema (through `$ref`s of `schemas`).
+fn reveals_secret(op: &Map<String, Value>, schemas: &Value) -> bool {
+    fn walk(s: &Value, schemas: &Value, seen: &mut Vec<String>) -> bool {
+        match s {
+            Value::Object(o) => {
+                if let Some(name) = o.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()) {
+                    if seen.iter().any(|n| n == name) {
+                        return false;
+                    }
+                    seen.push(name.to_owned());
+                    return schemas.get(name).is_some_and(|t| walk(t, schemas, seen));
+                }
+                if o.get("properties").and_then(Value::as_object).is_some_and(|p| {
+                    p.keys().any(|k| SECRET_FIELDS.contains(&k.as_str())) || p.values().any(|v| walk(v, schemas, seen))
+                }) {
+                    return true;
+                }
+                ["items", "allOf", "oneOf", "anyOf", "additionalProperties"]
+                    .iter()
+                    .filter_map(|k| o.get(*k))
+                    .any(|v| walk(v, schemas, seen))
+            }
+            Value::Array(a) => a.iter().any(|v| walk(v, schemas, seen)),
+            _ => false,
+        }
+    }
+    op.get("responses").and_then(Value::as_object).into_iter().flatten().any(|(code, r)| {
+        code.starts_with('2')
+            && r.get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .any(|(_, c)| c.get("schema").is_some_and(|schema| walk(schema, schemas, &mut Vec::new())))
+    })
+}
+
+/// Whether answers of the operation `id` are `Cache-Control: no-store` because they can show a
+/// secret (the document says so; see [`reveals_secret`]).
+pub fn shows_secret(id: &str) -> bool {
+    static IDS: OnceLock<Vec<String>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let doc = served();
+        let mut ids = Vec::new();
+        for item in doc.get("paths").and_then(Value::as_object).into_iter().flat_map(|p| p.values()) {
+            for op in item.as_object().into_iter().flat_map(|o| o.values()).filter_map(Value::as_object) {
+                let documented = op
+                    .get("responses")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|r| r.values())
+                    .any(|r| r.pointer("/headers/Cache-Control").is_some());
+                if let Some(id) = op.get("operationId").and_then(Value::as_str)
+                    && documented
+                {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+        ids
+    })
+    .iter()
+    .any(|i| i == id)
+}
+
 fn header(description: &str, ty: &str, required: bool) -> Value {
     json!({"description": description, "required": required, "schema": {"type": ty}})
 }
@@ -160,6 +228,7 @@ pub fn nullable_optionals(doc: &mut Value) {
 /// Adds the headers to every response of every operation of `doc`. `per_ip_limited` tells the
 /// public operations with per-IP limits by method and path.
 pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
+    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or(Value::Null);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else { continue };
@@ -175,6 +244,15 @@ pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
                 extra.push((
                     "Cache-Control",
                     header("`no-store`: account and billing answers are never cached.", "string", true),
+                ));
+            } else if reveals_secret(op, &schemas) {
+                extra.push((
+                    "Cache-Control",
+                    header(
+                        "`no-store`: this answer can show a secret (a key, token or signing secret) once.",
+                        "string",
+                        true,
+                    ),
                 ));
             }
             if crate::http::versions::is_unversioned_api_path(path) {

@@ -26,7 +26,8 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::UnknownAiModel
         | Code::AiModelComingSoon
         | Code::InvalidSignature
-        | Code::InvalidCursor => StatusCode::BAD_REQUEST,
+        | Code::InvalidCursor
+        | Code::DestinationNotAllowed => StatusCode::BAD_REQUEST,
         Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Code::MissingCredentials

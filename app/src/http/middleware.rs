@@ -114,7 +114,8 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
-    security_headers(&path, &mut resp);
+    let seen = slot.get();
+    security_headers(&path, seen.operation, &mut resp);
     // The document's methods of the path, unless the endpoint named its own (`/mcp`).
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED && !resp.headers().contains_key(poem::http::header::ALLOW) {
         let allow = crate::http::doc_headers::allowed_methods(crate::http::doc_headers::served(), &path).join(", ");
@@ -122,7 +123,6 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
             resp.headers_mut().insert(poem::http::header::ALLOW, v);
         }
     }
-    let seen = slot.get();
     let route = match seen.operation {
         Some(op) if crate::http::versions::is_unversioned_api_path(&path) => unversioned_operation(op),
         Some(op) => op,
@@ -155,12 +155,17 @@ fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` on account and billing
-/// answers (keys, tokens, payment links); a strict policy on the stand-in's HTML pages.
-fn security_headers(path: &str, resp: &mut Response) {
+/// answers (keys, tokens, payment links) and on every operation whose answer can show a secret
+/// once (webhook secrets, feed tokens: the document tells which); a strict policy on the
+/// stand-in's HTML pages.
+fn security_headers(path: &str, operation: Option<&'static str>, resp: &mut Response) {
     let h = resp.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     let route = crate::http::versions::unversioned(path);
-    if route.starts_with("/auth/") || route.starts_with("/billing/") {
+    if route.starts_with("/auth/")
+        || route.starts_with("/billing/")
+        || operation.is_some_and(crate::http::doc_headers::shows_secret)
+    {
         h.insert(poem::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if route.starts_with("/billing/local-") {

@@ -132,6 +132,11 @@ pub enum MatchesResponse {
 fn search_error(e: SavedSearchError) -> ApiError {
     match e {
         SavedSearchError::Invalid(f) => ApiError::field(Code::ValidationFailed, f.field, f.reason),
+        SavedSearchError::DestinationNotAllowed(refusal) => ApiError::new(
+            Code::DestinationNotAllowed,
+            format!("webhook_url: {refusal}. Webhooks go to public https:// receivers only."),
+        )
+        .with_details(serde_json::json!({"field": "webhook_url", "rule": refusal.rule()})),
         SavedSearchError::LimitReached { plan, limit } => {
             let details = serde_json::json!({"limit": limit, "plan": plan.as_str()});
             ApiError::from_usecase(SavedSearchError::LimitReached { plan, limit }).with_details(details)

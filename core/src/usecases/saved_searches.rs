@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::domain::outbound::{OutboundPolicy, Refusal};
 use crate::domain::saved_search::{self, RawCriteria, SearchCriteria};
 use crate::domain::{AccountId, FieldError, Plan, PlanCatalog, SecretHasher, random_token, webhook};
 use crate::ports::{
@@ -34,6 +35,8 @@ pub enum SavedSearchError {
     DeliveryNotFound(i64, i64),
     #[error("The saved search {0} has no webhook_url; set one first.")]
     NoWebhook(i64),
+    #[error("webhook_url: {0}")]
+    DestinationNotAllowed(Refusal),
     #[error(
         "The {plan} plan holds at most {limit} saved search{s}; delete one or upgrade.",
         s = if *.limit == 1 { "" } else { "es" }
@@ -52,6 +55,7 @@ impl ErrorCode for SavedSearchError {
             SavedSearchError::NotFound(_) => Code::SavedSearchNotFound,
             SavedSearchError::DeliveryNotFound(..) => Code::DeliveryNotFound,
             SavedSearchError::NoWebhook(_) => Code::NoWebhook,
+            SavedSearchError::DestinationNotAllowed(_) => Code::DestinationNotAllowed,
             SavedSearchError::LimitReached { .. } => Code::SavedSearchLimitReached,
             SavedSearchError::Store(SavedSearchStoreError::Unavailable(_)) => Code::DependencyUnavailable,
             SavedSearchError::Jobs(e) if e.is_outage() => Code::DependencyUnavailable,
@@ -187,6 +191,20 @@ pub struct Webhooks {
     /// Derives signing secrets from their nonces.
     pub hasher: SecretHasher,
     pub entropy: Arc<dyn Entropy>,
+    /// Where webhooks may point (checked again by the sender at send time).
+    pub outbound: OutboundPolicy,
+}
+
+impl Webhooks {
+    /// A webhook URL as stored: within the length limit and allowed by the outbound policy.
+    fn url(&self, raw: &str) -> Result<String, SavedSearchError> {
+        let url = webhook::url(raw)?;
+        match self.outbound.url(&url) {
+            Ok(_) => Ok(url),
+            Err(Refusal::Malformed) => Err(FieldError::new("webhook_url", "must be a URL").into()),
+            Err(refusal) => Err(SavedSearchError::DestinationNotAllowed(refusal)),
+        }
+    }
 }
 
 /// Sends `body` signed with `secret` and times it.
@@ -245,7 +263,7 @@ impl SavedSearches {
         let criteria = SearchCriteria::parse(draft.criteria)?;
         let name = name_or_q(draft.name.as_deref(), &criteria)?;
         let hook = match draft.webhook_url.as_deref() {
-            Some(url) => Some((webhook::url(url)?, self.nonce())),
+            Some(url) => Some((self.webhooks.url(url)?, self.nonce())),
             None => None,
         };
         let webhook_secret = hook.as_ref().map(|(_, nonce)| webhook::secret(&self.webhooks.hasher, nonce));
@@ -288,7 +306,7 @@ impl SavedSearches {
             None => None,
             Some(None) => Some(WebhookChange::Remove),
             Some(Some(url)) => {
-                let url = webhook::url(url)?;
+                let url = self.webhooks.url(url)?;
                 Some(WebhookChange::Set { url, nonce: current.webhook.is_none().then(|| self.nonce()) })
             }
         };
@@ -464,6 +482,7 @@ mod tests {
                 encoder: Arc::new(crate::ports::webhook::MockEventEncoder::new()),
                 hasher: SecretHasher::new(b"pepper".to_vec()),
                 entropy: Arc::new(crate::testing::CountingEntropy::default()),
+                outbound: OutboundPolicy::STRICT,
             },
         }
     }

@@ -13,6 +13,7 @@ mod jobo;
 mod keys;
 mod mcp;
 mod metrics;
+mod outbound;
 mod quota;
 mod readme;
 mod register_login;

@@ -176,3 +176,64 @@ async fn every_series_moves_with_its_event() {
     assert!(!after.contains(&key) && !after.contains(TOKEN), "no secret in the metrics");
     s.stop().await;
 }
+
+/// The method and path of a request are the client's text: neither becomes a label as sent. 2,000
+/// requests with random methods (up to 1,000 bytes) and random paths add no series, and nothing
+/// of them appears in the exposition.
+#[tokio::test]
+async fn random_methods_and_paths_add_no_series() {
+    let s = server().await;
+    // A seeded xorshift: reproducible, no dependency.
+    let mut rng = 0x2026_1207_u64;
+    let mut next = move |below: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % below
+    };
+    let mut random_request = |_: &mut ()| {
+        let len = 3 + next(998);
+        let method: String = (0..len).map(|_| char::from(b'A' + next(26) as u8)).collect();
+        let path: String = (0..1 + next(40)).map(|_| char::from(b'a' + next(26) as u8)).collect();
+        (method, format!("/{path}/{}", next(u64::from(u32::MAX))))
+    };
+    let rng = &mut ();
+    // One of each kind first, so the series a random method may rightly add (`other`) exist.
+    let warm = random_request(rng);
+    let m = reqwest::Method::from_bytes(warm.0.as_bytes()).unwrap();
+    s.send(s.http.request(m.clone(), s.url(&warm.1))).await;
+    s.send(s.http.request(m, s.url("/v1/jobs/search"))).await;
+    let series = |text: &str| -> std::collections::BTreeSet<String> {
+        text.lines()
+            .filter(|l| l.starts_with("jobin_http_requests_total{") && l.contains("method=\"other\""))
+            .map(|l| l.rsplit_once(' ').map_or(l, |(set, _)| set).to_owned())
+            .collect()
+    };
+    let before = scrape(&s).await;
+    let mut sent = Vec::new();
+    for _ in 0..2_000 {
+        let (method, path) = random_request(rng);
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = s.send(s.http.request(m, s.url(&path))).await;
+        assert!(r.status < 500, "{method:.20} {path}: {}", r.status);
+        sent.push((method, path));
+    }
+    let after = scrape(&s).await;
+    assert_eq!(series(&after), series(&before), "no new series");
+    for line in after.lines().filter(|l| l.starts_with("jobin_http_re")) {
+        let method = line.split("method=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("GET");
+        assert!(
+            ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"].contains(&method),
+            "a method label outside the closed set: {line:.200}"
+        );
+    }
+    for (method, path) in sent.iter().step_by(50) {
+        assert!(!after.contains(method.as_str()) && !after.contains(path.as_str()), "a raw method or path in a label");
+    }
+    assert!(
+        after.len() < before.len() + 64 * 1024,
+        "the exposition grew from {} to {} bytes",
+        before.len(),
+        after.len()
+    );
+}

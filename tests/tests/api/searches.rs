@@ -4,7 +4,7 @@
 //! search lands postings.
 
 use chrono::Utc;
-use jobin_core::domain::{CatalogOverrides, Job, Location, Plan, PlanCatalog, PlanOverride, SourceId};
+use jobin_core::domain::{CatalogOverrides, Job, Plan, PlanCatalog, PlanOverride};
 use jobin_tests::{Reply, Setup, TestServer};
 use serde_json::{Value, json};
 
@@ -20,28 +20,7 @@ async fn create(s: &TestServer, auth: &str, body: Value) -> Value {
     r.body["data"].clone()
 }
 
-/// A posting as a board shows it (the same content each time it is fetched).
-fn posting(native: &str, title: &str, city: &str, country: &str) -> Job {
-    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").unwrap().to_utc();
-    Job {
-        id: Job::make_id(SourceId::Reed, native),
-        source: SourceId::Reed,
-        title: title.to_owned(),
-        company: "Acme".into(),
-        location: Location { city: city.into(), country: country.into(), region: String::new() },
-        salary: None,
-        skills: vec![],
-        seniority: None,
-        remote: false,
-        url: format!("https://www.reed.co.uk/jobs/{native}"),
-        posted_at: Some(at),
-        valid_through: None,
-        fetched_at: at,
-        description: format!("{title} in {city}."),
-        copies: vec![],
-        details: Default::default(),
-    }
-}
+use jobin_tests::posting;
 
 /// Stores postings as ingestion would, then runs one matching cycle.
 async fn land(s: &TestServer, jobs: &[Job]) {
@@ -396,14 +375,11 @@ async fn a_webhook_receives_each_match_signed_and_failures_are_tried_again() {
     // A test event, then the webhook removed.
     let r = call(&s, "POST", &path_of("/test"), &key, None).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        (r.body["data"]["delivered"].as_bool(), r.body["data"]["attempt"]["status_code"].as_u64()),
-        (Some(false), Some(503))
-    );
+    assert_eq!(r.body["data"], json!({"delivered": false, "status_code": null}), "only: not delivered");
     receiver.reset().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&receiver).await;
     let r = call(&s, "POST", &path_of("/test"), &key, None).await;
-    assert_eq!(r.body["data"]["delivered"], true, "{}", r.text);
+    assert_eq!(r.body["data"], json!({"delivered": true, "status_code": 200}), "{}", r.text);
     let got = receiver.received_requests().await.unwrap();
     let test: Value = serde_json::from_slice(&got[0].body).unwrap();
     assert_eq!((test["type"].as_str(), test["data"]["search_id"].as_i64()), (Some("test"), Some(id)));

@@ -2,7 +2,7 @@
 //! line, or RFC 7239 `Forwarded`), …
 
 use jobin_tests::{Setup, TestServer, fresh_email, fresh_ip};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Wrong credentials for a fresh email each time, so only the per-IP limit can refuse them.
 fn creds() -> serde_json::Value {
@@ -331,5 +331,80 @@ async fn a_login_ends_at_its_maximum_age_however_often_it_is_refreshed() {
         assert!(next.body["expires_in"].as_i64().unwrap() <= expires_in);
         refresh = next.body["refresh_token"].as_str().unwrap().to_owned();
     }
+    s.stop().await;
+}
+
+/// Every operation whose answer can show a secret once (a key, a session token, a webhook's
+/// signing secret, a feed token or its address) is documented and served `Cache-Control:
+/// no-store`. The operations are found by walking the served document's response schemas, so one
+/// added later is held to it too; the live answers of each kind are then checked.
+#[tokio::test]
+async fn every_answer_that_shows_a_secret_is_no_store() {
+    let s = TestServer::start().await;
+    let doc = s.send(s.http.get(s.url("/openapi.json"))).await.body;
+    let schemas = doc["components"]["schemas"].clone();
+    fn fields(v: &Value, schemas: &Value, seen: &mut Vec<String>, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(name) = o.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()) {
+                    if !seen.iter().any(|n| n == name) {
+                        seen.push(name.to_owned());
+                        fields(&schemas[name], schemas, seen, out);
+                    }
+                    return;
+                }
+                for (k, v) in o {
+                    if k == "properties" {
+                        out.extend(v.as_object().into_iter().flat_map(|p| p.keys().cloned()));
+                    }
+                    fields(v, schemas, seen, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| fields(x, schemas, seen, out)),
+            _ => {}
+        }
+    }
+    let secretish =
+        |f: &str| f.contains("secret") || f.contains("token") || f == "key" || f == "api_key" || f == "feed_url";
+    let mut found = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (code, resp) in op["responses"].as_object().unwrap().iter().filter(|(c, _)| c.starts_with('2')) {
+                let mut names = Vec::new();
+                fields(&resp["content"], &schemas, &mut Vec::new(), &mut names);
+                if names.iter().any(|n| secretish(n)) {
+                    let cc = &resp["headers"]["Cache-Control"];
+                    assert!(
+                        cc.is_object() && cc["description"].as_str().unwrap_or("").contains("no-store"),
+                        "{method} {path} {code} can show a secret but documents no `Cache-Control: no-store`"
+                    );
+                    found.push(format!("{method} {path}"));
+                }
+            }
+        }
+    }
+    for op in ["post /v1/auth/keys", "post /v1/auth/register", "post /v1/searches", "patch /v1/searches/{id}"] {
+        assert!(found.iter().any(|f| f == op), "{op} is among the operations found: {found:?}");
+    }
+    assert!(found.iter().any(|f| f == "post /v1/searches/{id}/feed-token"), "{found:?}");
+    // Live: each kind of secret-showing answer.
+    let (_, key) = s.register().await;
+    let hook = "http://127.0.0.1:9/hook";
+    let created = s.call("POST", "/v1/searches", &key, Some(json!({"q": "rust", "webhook_url": hook}))).await;
+    assert_eq!((created.status, created.header("cache-control")), (201, Some("no-store")), "{}", created.text);
+    let id = created.body["data"]["id"].as_i64().unwrap();
+    // Removed, then set again: the PATCH shows a new secret.
+    let path = format!("/v1/searches/{id}");
+    assert_eq!(s.call("PATCH", &path, &key, Some(json!({"webhook_url": null}))).await.status, 200);
+    let patched = s.call("PATCH", &path, &key, Some(json!({"webhook_url": "http://127.0.0.1:9/x"}))).await;
+    assert!(patched.body["data"]["webhook"]["secret"].is_string(), "{}", patched.text);
+    assert_eq!((patched.status, patched.header("cache-control")), (200, Some("no-store")), "{}", patched.text);
+    let token = s.call("POST", &format!("/v1/searches/{id}/feed-token"), &key, None).await;
+    assert_eq!((token.status, token.header("cache-control")), (201, Some("no-store")), "{}", token.text);
+    let keyed = s.call("POST", "/v1/auth/keys", &key, Some(json!({"name": "ci"}))).await;
+    assert_eq!((keyed.status, keyed.header("cache-control")), (201, Some("no-store")), "{}", keyed.text);
+    // A data answer shows no secret and may be cached by the client.
+    let search = s.get_with_key("/v1/jobs/search?q=rust", &key).await;
+    assert_eq!((search.status, search.header("cache-control")), (200, None));
     s.stop().await;
 }

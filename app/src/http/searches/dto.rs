@@ -391,12 +391,14 @@ impl From<DeliveryPage> for DeliveryPageEnvelope {
     }
 }
 
-/// How the receiver took a test event.
+/// How the receiver took a test event: delivered or not, and the receiver's status when it was.
+/// Nothing more (no timing, no reason): an answer must not tell what listens at an address.
 #[derive(Debug, Object)]
 pub struct TestDeliveryOut {
-    /// Whether it answered 2xx.
+    /// Whether the receiver answered 2xx.
     pub delivered: bool,
-    pub attempt: AttemptOut,
+    /// The receiver's HTTP status, when delivered.
+    pub status_code: Option<u16>,
 }
 
 /// The outcome of a test delivery.
@@ -407,7 +409,8 @@ pub struct TestDeliveryEnvelope {
 
 impl From<TestDelivery> for TestDeliveryEnvelope {
     fn from(t: TestDelivery) -> Self {
-        Self { data: TestDeliveryOut { delivered: t.delivered, attempt: t.attempt.into() } }
+        let status_code = if t.delivered { t.attempt.status_code } else { None };
+        Self { data: TestDeliveryOut { delivered: t.delivered, status_code } }
     }
 }
 
