@@ -8,7 +8,7 @@
 //! runs the same use case, answering the REST answer's JSON. Listing the tools counts nothing.
 
 mod schema;
-mod tools;
+pub(crate) mod tools;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;

@@ -3,7 +3,7 @@
 
 use ipnet::IpNet;
 use jobin_core::domain::PlanCatalog;
-use jobin_core::ports::{BillingStore, Cache, Clock, JobStore, KeyStore, Lock, PaymentStandIn, Reachable, UsageLog};
+use jobin_core::ports::{BillingStore, Clock, JobStore, KeyStore, Lock, PaymentStandIn, Reachable, UsageLog};
 use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
     Admit, Authenticate, BillingWebhook, ChangePassword, Checkout, CreateKey, Expired, Feed, GetJob, Ingest, Insight,
@@ -127,11 +127,16 @@ pub struct Health {
     pub shared: Option<Arc<dyn Reachable>>,
 }
 
-/// Where `Idempotency-Key` answers are kept (24 hours) and in-flight requests are locked: the
-/// shared cache and lock, so it holds across nodes with Redis.
+/// Where `Idempotency-Key` answers are kept (24 hours, sealed, in per-account partitions bounded
+/// in entries and bytes inside a store bounded in bytes) and in-flight requests are locked: Redis
+/// with several nodes, so it holds across them.
 pub struct Idempotency {
-    pub cache: Arc<dyn Cache>,
+    pub answers: Arc<dyn jobin_core::ports::KeptAnswers>,
     pub lock: Arc<dyn Lock>,
+    /// Seals kept answers (they may hold a secret shown once).
+    pub sealer: jobin_core::domain::Sealer,
+    /// Nonces for sealing.
+    pub entropy: Arc<dyn jobin_core::ports::Entropy>,
 }
 
 /// Links in answers and emails.

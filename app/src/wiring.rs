@@ -8,21 +8,21 @@ use jobin_adapters::db::{
     SqlSavedSearchStore, SqlUsageLog,
 };
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
-use jobin_adapters::memory::{MemoryCache, MemoryLock, MemoryMeter};
+use jobin_adapters::memory::{MemoryCache, MemoryKeptAnswers, MemoryLock, MemoryMeter};
 use jobin_adapters::metrics::{MeteredCache, MeteredLlm, MeteredSource};
 use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
 use jobin_adapters::principal_cache::{CachedBillingStore, CachedKeyStore, PRINCIPAL_TTL, PrincipalCache};
 use jobin_adapters::principal_news;
-use jobin_adapters::redis::{RedisCache, RedisLock, RedisMeter};
+use jobin_adapters::redis::{RedisCache, RedisKeptAnswers, RedisLock, RedisMeter};
 use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
 use jobin_adapters::webhook_sender::{self, HttpWebhookSender};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
 use jobin_core::domain::billing::NoticeLinks;
-use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, SecretHasher};
+use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, Sealer, SecretHasher};
 use jobin_core::ports::{
-    BillingStore, Cache, Clock, DeliveryStore, Entropy, EventEncoder, JobSource, JobStore, KeyStore, LlmProvider, Lock,
-    MatchStore, Notifier, PasswordHasher, PaymentGateway, PaymentStandIn, Reachable, SavedSearchStore, TokenSigner,
-    UsageLog, UsageMeter, WebhookSender,
+    BillingStore, Cache, Clock, DeliveryStore, Entropy, EventEncoder, JobSource, JobStore, KeptAnswers, KeptLimits,
+    KeyStore, LlmProvider, Lock, MatchStore, Notifier, PasswordHasher, PaymentGateway, PaymentStandIn, Reachable,
+    SavedSearchStore, TokenSigner, UsageLog, UsageMeter, WebhookSender,
 };
 use jobin_core::services::{AiGateway, Enhancer, LastUsedTracker, MonthlyCounts, SourceBudget};
 use jobin_core::usecases::*;
@@ -44,6 +44,10 @@ const MATCH_LOCK_TTL: Duration = Duration::from_secs(300);
 
 /// Entries the in-process cache holds before evicting.
 pub const MEMORY_CACHE_ENTRIES: usize = 10_000;
+/// `Idempotency-Key` answers one account may hold at once (its oldest make room for more).
+pub const KEPT_ANSWERS_PER_ACCOUNT: usize = 1_000;
+/// Bytes one account's kept answers may take (sealed, with their bookkeeping).
+pub const KEPT_BYTES_PER_ACCOUNT: usize = 2 * 1024 * 1024;
 
 /// What a caller (the tests) puts in place of what the configuration names.
 #[derive(Default)]
@@ -78,18 +82,26 @@ struct Common {
 pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> anyhow::Result<Arc<AppState>> {
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
     let secrets = Secrets::resolve(config, entropy.as_ref())?;
-    let (lock, meter, cache): (Arc<dyn Lock>, Arc<dyn UsageMeter>, Arc<dyn Cache>) = match &conn.redis {
-        Some(r) => (
-            Arc::new(RedisLock::new(r.clone(), entropy.clone())),
-            Arc::new(RedisMeter::new(r.clone())),
-            Arc::new(RedisCache::new(r.clone())),
-        ),
-        None => (
-            Arc::new(MemoryLock::new(entropy.clone())),
-            Arc::new(MemoryMeter::default()),
-            Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
-        ),
+    let kept_limits = KeptLimits {
+        account_entries: KEPT_ANSWERS_PER_ACCOUNT,
+        account_bytes: KEPT_BYTES_PER_ACCOUNT,
+        total_bytes: usize::try_from(config.idempotency_max_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
     };
+    let (lock, meter, cache, kept): (Arc<dyn Lock>, Arc<dyn UsageMeter>, Arc<dyn Cache>, Arc<dyn KeptAnswers>) =
+        match &conn.redis {
+            Some(r) => (
+                Arc::new(RedisLock::new(r.clone(), entropy.clone())),
+                Arc::new(RedisMeter::new(r.clone())),
+                Arc::new(RedisCache::new(r.clone())),
+                Arc::new(RedisKeptAnswers::new(r.clone(), kept_limits)),
+            ),
+            None => (
+                Arc::new(MemoryLock::new(entropy.clone())),
+                Arc::new(MemoryMeter::default()),
+                Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
+                Arc::new(MemoryKeptAnswers::new(kept_limits)),
+            ),
+        };
     // Metrics are opt-in: without a scrape token no recorder is installed, so nothing is recorded
     // (the facade's calls are no-ops) and no series can grow.
     if config.metrics_token.is_some() {
@@ -234,7 +246,12 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
             digest_every: config.ingest.digest_every,
         },
         health: Health { shared: conn.redis.map(|r| Arc::new(r) as Arc<dyn Reachable>) },
-        idempotency: Idempotency { cache: c.cache.clone(), lock: c.lock.clone() },
+        idempotency: Idempotency {
+            answers: kept,
+            lock: c.lock.clone(),
+            sealer: Sealer::new(secrets.key_pepper.expose_secret().as_bytes(), "idempotent answers"),
+            entropy: c.entropy.clone(),
+        },
         urls,
         http: HttpSettings {
             trusted_proxies: config.trusted_proxies.clone(),

@@ -47,7 +47,7 @@ pub use plan_catalog::{
 };
 pub use routing::{Route, Skip, in_plan, route};
 pub use scope::{Scope, Scopes, UnknownScope};
-pub use secret::{SecretHash, SecretHasher, random_token};
+pub use secret::{SEAL_OVERHEAD, Sealer, SecretHash, SecretHasher, random_token};
 pub use skills::{PostingText, canonical_skill, grounded_skills};
 pub use stats::{SalarySample, SalaryStats};
 

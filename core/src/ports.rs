@@ -10,6 +10,7 @@ pub mod clock;
 pub mod entropy;
 pub mod job_source;
 pub mod job_store;
+pub mod kept_answers;
 pub mod key_store;
 pub mod llm;
 pub mod lock;
@@ -39,6 +40,7 @@ pub use job_store::{
     CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStore, JobStoreError,
     StoredJob, UpsertReport,
 };
+pub use kept_answers::{Keeping, KeptAnswers, KeptLimits};
 pub use key_store::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome, StoredLogin};
 #[cfg(any(test, feature = "mocks"))]
 pub use llm::MockLlmProvider;

@@ -308,6 +308,8 @@ pub struct Seen {
     pub key: Option<KeyPrefixShown>,
     /// The operation that answered (its OpenAPI operation id), for the metrics' `route` label.
     pub operation: Option<&'static str>,
+    /// The gate the request passed (a kept answer is replayed only through it again).
+    pub gate: Option<crate::http::security::PassedGate>,
 }
 
 /// A display prefix (`jl_live_ab12****`, 16 bytes), kept `Copy` for the slot.
@@ -322,7 +324,7 @@ impl RequestSlot {
         f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
-    fn get(&self) -> Seen {
+    pub(crate) fn get(&self) -> Seen {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -85,6 +85,14 @@ pub(crate) fn presented(req: &Request) -> Result<Presented, ApiError> {
     ))
 }
 
+/// The gate a request passed: what admitted it, and whether it took an API key only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassedGate {
+    pub metered: Metered,
+    pub scopes: Scopes,
+    pub key_only: bool,
+}
+
 /// A principal an outer middleware has already resolved for this request (sessions allowed); the
 /// extractors take it instead of looking the credentials up a second time.
 #[derive(Debug, Clone)]
@@ -102,7 +110,7 @@ async fn authenticate(
     let state =
         req.data::<Arc<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, "Application state missing."))?;
     let principal = identify(req, state, allow_session).await?;
-    admit(state, &principal, req.extensions().get::<RequestSlot>(), metered, required).await?;
+    admit(state, &principal, req.extensions().get::<RequestSlot>(), metered, required, !allow_session).await?;
     Ok(principal)
 }
 
@@ -137,19 +145,28 @@ pub(crate) async fn identify(req: &Request, state: &AppState, allow_session: boo
 }
 
 /// The quota stage for one call of a gated operation (a REST request, or an MCP tool call): the
-/// scopes it needs, the plan's access, the monthly quota and the class's minute limit. The rate
-/// status goes to the request's slot (the response headers) whether the call is admitted or not.
+/// scopes it needs, the plan's access, the monthly quota and the class's minute limit (`key_only`:
+/// the operation takes API keys only). The rate status goes to the request's slot (the response
+/// headers) whether the call is admitted or not; the gate passed goes there too, so that a kept
+/// answer is replayed only to a caller who passes it again.
 pub(crate) async fn admit(
     state: &AppState,
     principal: &Principal,
     slot: Option<&RequestSlot>,
     metered: Metered,
     required: Scopes,
+    key_only: bool,
 ) -> Result<(), ApiError> {
+    if key_only && matches!(principal.credential, Credential::Session { .. }) {
+        return Err(auth_error(AuthError::ApiKeyRequired));
+    }
     match state.access.admit.execute(principal, metered, required).await {
         Ok(status) => {
             if let Some(slot) = slot {
-                slot.update(|s| s.rate = Some(status));
+                slot.update(|s| {
+                    s.rate = Some(status);
+                    s.gate = Some(PassedGate { metered, scopes: required, key_only });
+                });
             }
             Ok(())
         }

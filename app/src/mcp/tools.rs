@@ -32,7 +32,7 @@ pub struct Caller<'a> {
 impl Caller<'_> {
     /// The quota stage of the operation behind a tool.
     async fn admit(&self, metered: Metered, scopes: Scopes) -> Result<(), ApiError> {
-        security::admit(self.state, self.principal, self.slot, metered, scopes).await
+        security::admit(self.state, self.principal, self.slot, metered, scopes, true).await
     }
 
     async fn admit_as<G: Gate>(&self) -> Result<(), ApiError> {
@@ -52,6 +52,11 @@ struct Spec {
     /// Reaches the job boards (a live search).
     open_world: bool,
     schema: fn() -> serde_json::Map<String, Value>,
+}
+
+/// Whether calling the tool `name` changes state (only such calls pass the idempotency layer).
+pub(crate) fn changes_state(name: &str) -> bool {
+    SPECS.iter().any(|s| s.name == name && !s.read_only)
 }
 
 const SPECS: &[Spec] = &[

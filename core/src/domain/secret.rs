@@ -53,6 +53,64 @@ impl SecretHasher {
     }
 }
 
+/// Seals values the server keeps that may hold a secret shown once (kept idempotent answers hold
+/// new API keys, webhook secrets and feed tokens): ChaCha20-Poly1305 under a key derived from the
+/// pepper for one purpose, each value bound to its context (whose it is, under which key), so a
+/// copy of the store alone reads nothing and a sealed value cannot be moved to another context.
+#[derive(Clone)]
+pub struct Sealer {
+    key: [u8; 32],
+}
+
+/// Bytes a sealed value adds: its nonce and tag.
+pub const SEAL_OVERHEAD: usize = 12 + 16;
+
+impl Sealer {
+    pub fn new(pepper: &[u8], purpose: &str) -> Self {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(pepper) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(b"jobin sealing key v1|");
+        mac.update(purpose.as_bytes());
+        Self { key: mac.finalize().into_bytes().into() }
+    }
+
+    /// `nonce ‖ ciphertext ‖ tag`. The nonce must never repeat under this key: take it from a
+    /// CSPRNG.
+    pub fn seal(&self, nonce: [u8; 12], context: &[u8], plain: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.key.into());
+        let sealed = match cipher.encrypt(&nonce.into(), Payload { msg: plain, aad: context }) {
+            Ok(c) => c,
+            Err(_) => unreachable!("ChaCha20-Poly1305 encrypts any message that fits in memory"),
+        };
+        let mut out = Vec::with_capacity(12 + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// The value sealed for `context`; `None` when it was not (another key, another context, or
+    /// altered).
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        if sealed.len() < SEAL_OVERHEAD {
+            return None;
+        }
+        let (nonce, body) = sealed.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.key.into());
+        cipher.decrypt(&nonce.into(), Payload { msg: body, aad: context }).ok()
+    }
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sealer(<key redacted>)")
+    }
+}
+
 impl fmt::Debug for SecretHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretHasher(<pepper redacted>)")
@@ -93,5 +151,23 @@ mod tests {
             h.hash("what do ya want for nothing?").as_str(),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn sealed_values_open_only_in_their_context_under_their_pepper() {
+        let sealer = Sealer::new(b"pepper", "kept answers");
+        let sealed = sealer.seal([7; 12], b"account 1|key", b"jl_live_secret whsec_x jf_y");
+        assert_eq!(sealed.len(), 27 + SEAL_OVERHEAD);
+        let text = String::from_utf8_lossy(&sealed);
+        assert!(!text.contains("jl_live_") && !text.contains("whsec_") && !text.contains("jf_"), "no clear text");
+        assert_eq!(sealer.open(b"account 1|key", &sealed).as_deref(), Some(&b"jl_live_secret whsec_x jf_y"[..]));
+        assert_eq!(sealer.open(b"account 2|key", &sealed), None, "another context");
+        assert_eq!(Sealer::new(b"other", "kept answers").open(b"account 1|key", &sealed), None, "another pepper");
+        assert_eq!(Sealer::new(b"pepper", "other purpose").open(b"account 1|key", &sealed), None);
+        let mut altered = sealed.clone();
+        altered[20] ^= 1;
+        assert_eq!(sealer.open(b"account 1|key", &altered), None, "altered");
+        assert_eq!(sealer.open(b"account 1|key", &sealed[..10]), None, "cut short");
+        assert_ne!(sealer.seal([8; 12], b"account 1|key", b"same"), sealer.seal([9; 12], b"account 1|key", b"same"));
     }
 }
