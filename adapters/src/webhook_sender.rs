@@ -16,7 +16,8 @@ use std::time::Duration;
 
 /// The header that carries the signature (`t=…,v1=…`).
 pub const SIGNATURE_HEADER: &str = "JobIn-Signature";
-/// How long a receiver has to answer, connection included: the time budget of one attempt.
+/// How long a receiver has to answer, connection included: the time budget of one attempt
+/// (`JOBIN_WEBHOOK_TIMEOUT_MS` sets it; this is its default).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The error of an attempt the outbound policy refused. It says nothing of what, if anything,
 /// listens at the destination.
@@ -77,6 +78,7 @@ impl reqwest::dns::Resolve for CheckedResolver {
 pub struct HttpWebhookSender {
     client: reqwest::Client,
     policy: OutboundPolicy,
+    timeout: Duration,
 }
 
 impl HttpWebhookSender {
@@ -94,7 +96,7 @@ impl HttpWebhookSender {
             .dns_resolver(Arc::new(CheckedResolver { lookup, policy }))
             .user_agent(concat!("JobIn-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, policy })
+        Ok(Self { client, policy, timeout })
     }
 }
 
@@ -136,7 +138,7 @@ impl WebhookSender for HttpWebhookSender {
                 tracing::info!("webhook destination refused by the outbound policy at resolution");
                 Err(SendFailure(NOT_ALLOWED.into()))
             }
-            Err(e) if e.is_timeout() => Err(SendFailure(format!("no answer within {} s", SEND_TIMEOUT.as_secs()))),
+            Err(e) if e.is_timeout() => Err(SendFailure(format!("no answer within {} ms", self.timeout.as_millis()))),
             Err(e) if e.is_connect() => Err(SendFailure("could not connect to the receiver".into())),
             Err(_) => Err(SendFailure("the request to the receiver failed".into())),
         }

@@ -78,7 +78,7 @@ async fn an_event_is_queued_once_and_only_for_an_enabled_webhook(w: World) {
     let batch = [matched(&hooked, "reed:1", 1), matched(&hooked, "reed:2", 1), matched(&plain, "reed:1", 1)];
     assert_eq!(w.matches.record(&batch).await.unwrap(), 3);
     assert_eq!(w.matches.record(&batch).await.unwrap(), 0, "a repeat is no event");
-    let claimed = w.deliveries.claim(t(10), LEASE, 10).await.unwrap();
+    let claimed = w.deliveries.claim(t(10), LEASE, 10, 10, &[]).await.unwrap();
     let jobs: Vec<&str> = claimed.iter().map(|c| c.event.event.job_id.as_str()).collect();
     assert_eq!(jobs, ["reed:1", "reed:2"], "the webhook's two events, oldest first");
     let c = &claimed[0];
@@ -87,14 +87,14 @@ async fn an_event_is_queued_once_and_only_for_an_enabled_webhook(w: World) {
         ("https://hooks.example.com/a", "nonce-rust", "rust")
     );
     assert_eq!((c.attempts, c.failing_since), (0, None));
-    assert!(w.deliveries.claim(t(11), LEASE, 10).await.unwrap().is_empty(), "held by the lease");
-    let again = w.deliveries.claim(t(71), LEASE, 10).await.unwrap();
+    assert!(w.deliveries.claim(t(11), LEASE, 10, 10, &[]).await.unwrap().is_empty(), "held by the lease");
+    let again = w.deliveries.claim(t(71), LEASE, 10, 10, &[]).await.unwrap();
     assert_eq!(again.len(), 2, "a lease that ran out (its node died) lets another node take them");
     // Not due before its time, and not at all once its webhook is disabled.
     w.matches.record(&[matched(&hooked, "reed:3", 2)]).await.unwrap();
-    assert!(w.deliveries.claim(t(9), LEASE, 10).await.unwrap().is_empty(), "recorded at t(10): due then");
+    assert!(w.deliveries.claim(t(9), LEASE, 10, 10, &[]).await.unwrap().is_empty(), "recorded at t(10): due then");
     w.deliveries.disable(hooked.id, t(200)).await.unwrap();
-    assert!(w.deliveries.claim(t(300), LEASE, 10).await.unwrap().is_empty());
+    assert!(w.deliveries.claim(t(300), LEASE, 10, 10, &[]).await.unwrap().is_empty());
     assert!(w.searches.get(a, hooked.id).await.unwrap().unwrap().webhook.unwrap().disabled_at.is_some());
     let s = w
         .searches
@@ -112,14 +112,18 @@ async fn an_event_is_queued_once_and_only_for_an_enabled_webhook(w: World) {
         (hook.url.as_str(), hook.nonce.as_str(), hook.disabled_at),
         ("https://hooks.example.com/b", "nonce-rust", None)
     );
-    assert_eq!(w.deliveries.claim(t(302), LEASE, 10).await.unwrap().len(), 3, "enabled again: the queue kept them");
+    assert_eq!(
+        w.deliveries.claim(t(302), LEASE, 10, 10, &[]).await.unwrap().len(),
+        3,
+        "enabled again: the queue kept them"
+    );
 }
 
 async fn outcomes_move_deliveries_and_keep_the_webhooks_record(w: World) {
     let a = account(&w.db, "a@example.com").await;
     let s = search(&w.searches, a, "rust", Some("https://hooks.example.com/a")).await;
     w.matches.record(&[matched(&s, "reed:1", 1), matched(&s, "reed:2", 1), matched(&s, "reed:3", 1)]).await.unwrap();
-    let c = w.deliveries.claim(t(10), LEASE, 10).await.unwrap();
+    let c = w.deliveries.claim(t(10), LEASE, 10, 10, &[]).await.unwrap();
     w.deliveries.finish(&c[0], failed(11), Next::RetryAt(t(41))).await.unwrap();
     w.deliveries.finish(&c[1], failed(12), Next::Dead).await.unwrap();
     let since = w.searches.get(a, s.id).await.unwrap().unwrap().webhook.unwrap().failing_since;
@@ -141,8 +145,8 @@ async fn outcomes_move_deliveries_and_keep_the_webhooks_record(w: World) {
     assert_eq!(list[2].next_attempt_at, Some(t(41)));
     assert_eq!(list[2].attempts[0], failed(11), "every field of an attempt round-trips");
     assert_eq!(list[1].next_attempt_at, None, "a dead one is not due");
-    assert!(w.deliveries.claim(t(40), LEASE, 10).await.unwrap().is_empty(), "the retry is not due yet");
-    let due = w.deliveries.claim(t(41), LEASE, 10).await.unwrap();
+    assert!(w.deliveries.claim(t(40), LEASE, 10, 10, &[]).await.unwrap().is_empty(), "the retry is not due yet");
+    let due = w.deliveries.claim(t(41), LEASE, 10, 10, &[]).await.unwrap();
     assert_eq!((due.len(), due[0].attempts, due[0].failing_since), (1, 1, None));
     assert_eq!(w.deliveries.list(a, s.id, Some(list[1].id), 10).await.unwrap().len(), 1, "paged by id");
 
@@ -152,7 +156,7 @@ async fn outcomes_move_deliveries_and_keep_the_webhooks_record(w: World) {
     assert!(w.deliveries.list(b, s.id, None, 10).await.unwrap().is_empty());
     let d = w.deliveries.retry(a, s.id, list[1].id, t(50)).await.unwrap().unwrap();
     assert_eq!((d.state, d.next_attempt_at), (DeliveryState::Pending, Some(t(50))));
-    let again = w.deliveries.claim(t(50), LEASE, 10).await.unwrap();
+    let again = w.deliveries.claim(t(50), LEASE, 10, 10, &[]).await.unwrap();
     assert_eq!((again.len(), again[0].delivery, again[0].attempts), (1, list[1].id, 1));
     // Deleting the search deletes its deliveries.
     assert!(w.searches.delete(a, s.id).await.unwrap());
@@ -168,7 +172,7 @@ async fn concurrent_claims_take_different_deliveries(w: World) {
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let store = w.deliveries.clone();
-        tasks.push(tokio::spawn(async move { store.claim(t(10), LEASE, 10).await.unwrap() }));
+        tasks.push(tokio::spawn(async move { store.claim(t(10), LEASE, 10, 10, &[]).await.unwrap() }));
     }
     let mut seen = std::collections::HashSet::new();
     let mut total = 0;
@@ -181,8 +185,34 @@ async fn concurrent_claims_take_different_deliveries(w: World) {
     assert_eq!(total, 60, "six claims of ten took all sixty");
 }
 
+/// One account's long queue never fills a claim: at most `per_account` of each account, the
+/// accounts waiting longest first, none of those the caller is busy with; a released delivery is
+/// due again at once, with no attempt recorded.
+async fn claims_are_fair_between_accounts(w: World) {
+    let a = account(&w.db, "a@example.com").await;
+    let b = account(&w.db, "b@example.com").await;
+    let flood = search(&w.searches, a, "rust", Some("https://slow.example.com/a")).await;
+    let quiet = search(&w.searches, b, "go", Some("https://hooks.example.com/b")).await;
+    let many: Vec<NewMatch> = (0..30).map(|i| matched(&flood, &format!("reed:{i}"), 1)).collect();
+    w.matches.record(&many).await.unwrap();
+    w.matches.record(&[matched(&quiet, "reed:x", 1), matched(&quiet, "reed:y", 1)]).await.unwrap();
+    let c = w.deliveries.claim(t(10), LEASE, 20, 4, &[]).await.unwrap();
+    let of =
+        |c: &[jobin_core::ports::Claimed], who: AccountId| c.iter().filter(|d| d.event.event.account == who).count();
+    assert_eq!((of(&c, a), of(&c, b)), (4, 2), "four of A's thirty, both of B's");
+    let c = w.deliveries.claim(t(11), LEASE, 20, 4, &[a]).await.unwrap();
+    assert!(c.is_empty(), "A skipped, B's held by their lease: {c:?}");
+    let c = w.deliveries.claim(t(12), LEASE, 3, 4, &[]).await.unwrap();
+    assert_eq!((c.len(), of(&c, a)), (3, 3), "the limit holds across accounts");
+    w.deliveries.release(c[0].delivery).await.unwrap();
+    let again = w.deliveries.claim(t(13), LEASE, 20, 1, &[]).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].delivery, again[0].attempts), (c[0].delivery, 0), "released: due again, no attempt");
+}
+
 contract_suite! {
     cases: [an_event_is_queued_once_and_only_for_an_enabled_webhook,
+    claims_are_fair_between_accounts,
     outcomes_move_deliveries_and_keep_the_webhooks_record,
     concurrent_claims_take_different_deliveries];
     sqlite => contract::sqlite(world),

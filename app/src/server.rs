@@ -201,8 +201,19 @@ pub async fn serve(
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(e) = deliveries.run_once().await {
-                    tracing::warn!(error = %e, "webhook deliveries failed to run; the queue keeps them");
+                // Each delivery runs on its own, holding its account's and destination's slots:
+                // a receiver that hangs delays only its own account's deliveries.
+                match deliveries.start_due().await {
+                    Ok(started) => {
+                        for delivery in started {
+                            tokio::spawn(async move {
+                                if let Err(e) = delivery.await {
+                                    tracing::warn!(error = %e, "a webhook attempt could not be recorded; its lease will end and it is sent again");
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "webhook deliveries failed to run; the queue keeps them"),
                 }
             }
         })

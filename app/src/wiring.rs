@@ -175,7 +175,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         );
     }
     let sender: Arc<dyn WebhookSender> =
-        Arc::new(HttpWebhookSender::with_lookup(webhook_sender::SEND_TIMEOUT, outbound, lookup)?);
+        Arc::new(HttpWebhookSender::with_lookup(config.webhook_timeout, outbound, lookup)?);
     let encoder: Arc<dyn EventEncoder> = Arc::new(crate::http::searches::WireEvents);
     let searches = SavedSearches {
         store: saved.clone(),
@@ -201,6 +201,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         accounts: c.keys.clone(),
         notifier: c.notifier.clone(),
         clock: c.clock.clone(),
+        in_flight: Arc::default(),
     });
     let digests = Arc::new(SendDigests {
         searches: saved.clone(),

@@ -46,7 +46,10 @@ pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};
 pub use change_password::{ChangePassword, ChangePasswordError};
 pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError};
-pub use deliver_webhooks::{DELIVERY_BATCH, DELIVERY_LEASE, DeliverWebhooks, DeliveryRun};
+pub use deliver_webhooks::{
+    DELIVERY_BATCH, DELIVERY_LEASE, DeliverWebhooks, DeliveryRun, InFlight, PER_ACCOUNT_IN_FLIGHT,
+    PER_DESTINATION_IN_FLIGHT,
+};
 pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, Ingest, IngestReport};
 pub use fit_score::{FitScore, FitScoreError, Profile, ScoreApplication};
 pub use get_job::{GetJob, GetJobError};

@@ -108,30 +108,72 @@ impl DeliveryStore for SqlDeliveryStore {
         now: DateTime<Utc>,
         lease: std::time::Duration,
         limit: usize,
+        per_account: usize,
+        skip: &[AccountId],
     ) -> Result<Vec<Claimed>, SavedSearchStoreError> {
         let backend = self.db.get_database_backend();
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
-        let (p, lock) = match backend {
-            DbBackend::Postgres => (["$1", "$2", "$3", "$4"], " FOR UPDATE OF d SKIP LOCKED"),
-            _ => (["?", "?", "?", "?"], ""),
+        let p = |i: usize| match backend {
+            DbBackend::Postgres => format!("${i}"),
+            _ => "?".to_owned(),
+        };
+        let due = "d.state = 'pending' AND d.next_attempt_at <= {now} \
+                   AND (d.lease_until IS NULL OR d.lease_until < {now}) \
+                   AND s.webhook_url IS NOT NULL AND s.webhook_disabled_at IS NULL";
+        // The accounts with deliveries due, the longest waiting first (those this node is busy
+        // with left out); then at most `per_account` of each, so one account's queue never fills
+        // a claim.
+        let skipped = if skip.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = skip.iter().map(|a| a.0.to_string()).collect();
+            format!(" AND d.account_id NOT IN ({})", ids.join(","))
         };
         let sql = format!(
-            "UPDATE webhook_deliveries SET lease_until = {}, updated_at = {} WHERE id IN (\
-               SELECT d.id FROM webhook_deliveries d JOIN saved_searches s ON s.id = d.search_id \
-               WHERE d.state = 'pending' AND d.next_attempt_at <= {} \
-                 AND (d.lease_until IS NULL OR d.lease_until < {}) \
-                 AND s.webhook_url IS NOT NULL AND s.webhook_disabled_at IS NULL \
-               ORDER BY d.next_attempt_at, d.id LIMIT {limit}{lock}) \
-             RETURNING id",
-            p[0], p[1], p[2], p[3]
+            "SELECT d.account_id AS account_id, MIN(d.next_attempt_at) AS waiting FROM webhook_deliveries d \
+             JOIN saved_searches s ON s.id = d.search_id WHERE {}{skipped} \
+             GROUP BY d.account_id ORDER BY waiting, d.account_id LIMIT {limit}",
+            due.replace("{now}", &p(1))
         );
-        let values: Vec<Value> = vec![until.into(), now.into(), now.into(), now.into()];
-        let rows = self
+        let values: Vec<Value> = match backend {
+            DbBackend::Postgres => vec![now.into()],
+            _ => vec![now.into(), now.into()],
+        };
+        let accounts: Vec<i64> = self
             .db
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await
-            .map_err(err("claiming webhook deliveries"))?;
-        let ids: Vec<i64> = rows.iter().filter_map(|r| r.try_get::<i64>("", "id").ok()).collect();
+            .map_err(err("finding accounts with due webhook deliveries"))?
+            .iter()
+            .filter_map(|r| r.try_get::<i64>("", "account_id").ok())
+            .collect();
+        let lock = if backend == DbBackend::Postgres { " FOR UPDATE OF d SKIP LOCKED" } else { "" };
+        let mut ids: Vec<i64> = Vec::new();
+        for account in accounts {
+            let room = limit.saturating_sub(ids.len()).min(per_account);
+            if room == 0 {
+                break;
+            }
+            let (set, now_p) = (format!("lease_until = {}, updated_at = {}", p(1), p(2)), p(3));
+            let sql = format!(
+                "UPDATE webhook_deliveries SET {set} WHERE id IN (\
+                   SELECT d.id FROM webhook_deliveries d JOIN saved_searches s ON s.id = d.search_id \
+                   WHERE {} AND d.account_id = {account} \
+                   ORDER BY d.next_attempt_at, d.id LIMIT {room}{lock}) \
+                 RETURNING id",
+                due.replace("{now}", &now_p)
+            );
+            let values: Vec<Value> = match backend {
+                DbBackend::Postgres => vec![until.into(), now.into(), now.into()],
+                _ => vec![until.into(), now.into(), now.into(), now.into()],
+            };
+            let rows = self
+                .db
+                .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await
+                .map_err(err("claiming webhook deliveries"))?;
+            ids.extend(rows.iter().filter_map(|r| r.try_get::<i64>("", "id").ok()));
+        }
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -168,6 +210,19 @@ impl DeliveryStore for SqlDeliveryStore {
             });
         }
         Ok(claimed)
+    }
+
+    async fn release(&self, delivery: i64) -> Result<(), SavedSearchStoreError> {
+        webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::LeaseUntil,
+                sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(webhook_delivery::Column::Id.eq(delivery))
+            .exec(&self.db)
+            .await
+            .map_err(err("releasing a webhook delivery"))?;
+        Ok(())
     }
 
     async fn finish(&self, claimed: &Claimed, attempt: Attempt, next: Next) -> Result<(), SavedSearchStoreError> {

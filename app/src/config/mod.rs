@@ -81,6 +81,9 @@ pub struct Config {
     /// `JOBIN_IDEMPOTENCY_MAX_MB`: the bytes every account's kept `Idempotency-Key` answers may
     /// take together, in MiB (default 256), in memory or in Redis.
     pub idempotency_max_mb: u64,
+    /// `JOBIN_WEBHOOK_TIMEOUT_MS`: the time one webhook attempt may take, connection included
+    /// (default 10,000; at most 60,000, under the delivery lease).
+    pub webhook_timeout: std::time::Duration,
     /// `JOBIN_WEBHOOK_ALLOW_PRIVATE`: webhooks may point at loopback and private addresses and use
     /// `http://` (development only). Unset: on in demo mode, off otherwise.
     pub webhook_allow_private: Option<bool>,
@@ -118,6 +121,7 @@ impl fmt::Debug for Config {
             .field("session_max_age_secs", &self.session_max_age.as_secs())
             .field("redis", &self.redis_url.as_ref().map(|u| redact_url(u.expose_secret())))
             .field("idempotency_max_mb", &self.idempotency_max_mb)
+            .field("webhook_timeout", &self.webhook_timeout)
             .field("webhook_allow_private", &self.webhook_allow_private)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "[set]"))
             .field("catalog_overridden", &(self.catalog != PlanCatalog::document()))
@@ -212,6 +216,12 @@ impl Config {
                 Some(u) => return Err(err("JOBIN_PUBLIC_URL", format!("`{u}` is not an http:// or https:// URL"))),
             },
             idempotency_max_mb: v.number("JOBIN_IDEMPOTENCY_MAX_MB", 256, 1, 65_536)?,
+            webhook_timeout: std::time::Duration::from_millis(v.number(
+                "JOBIN_WEBHOOK_TIMEOUT_MS",
+                10_000,
+                100,
+                60_000,
+            )?),
             webhook_allow_private: match v.var("JOBIN_WEBHOOK_ALLOW_PRIVATE").as_deref() {
                 None => None,
                 Some("1" | "true") => Some(true),

@@ -89,13 +89,20 @@ pub enum Next {
 pub trait DeliveryStore: Send + Sync {
     /// Takes up to `limit` due pending deliveries of enabled webhooks for `lease` (another node
     /// skips them until then; a node that dies mid-delivery leaves them to be taken again when
-    /// the lease ends), oldest due first.
+    /// the lease ends): at most `per_account` of any one account, none of the accounts in `skip`
+    /// (those the caller is busy with), the accounts waiting longest first and each account's
+    /// oldest due first.
     async fn claim(
         &self,
         now: DateTime<Utc>,
         lease: std::time::Duration,
         limit: usize,
+        per_account: usize,
+        skip: &[AccountId],
     ) -> Result<Vec<Claimed>, SavedSearchStoreError>;
+
+    /// Ends the lease on a claimed delivery without an attempt (it is due again at once).
+    async fn release(&self, delivery: i64) -> Result<(), SavedSearchStoreError>;
 
     /// Records the attempt and its outcome, ends the lease, and keeps the webhook's failure
     /// record: a success clears `failing_since`, a failure sets it if unset.

@@ -5,20 +5,26 @@
 //! about 30 s, 2 min, 10 min, 1 h and 6 h, then the delivery is dead (kept; `retry` sends it
 //! again). A webhook whose every attempt has failed for 3 days is disabled and its owner told.
 
-use std::sync::Arc;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::domain::{SecretHasher, webhook};
+use crate::domain::{AccountId, SecretHasher, webhook};
 use crate::ports::{
     Claimed, Clock, DeliveryStore, EventEncoder, JobStore, KeyStore, Next, Notice, Notifier, SavedSearchStoreError,
     WebhookSender,
 };
 use crate::usecases::saved_searches::send_signed;
 
-/// Deliveries one run takes (sent concurrently).
+/// Deliveries one run claims at most.
 pub const DELIVERY_BATCH: usize = 20;
 /// How long a node holds a delivery it took: longer than a send may take.
 pub const DELIVERY_LEASE: Duration = Duration::from_secs(120);
+/// Deliveries of one account a node sends at once: a receiver that hangs holds only these.
+pub const PER_ACCOUNT_IN_FLIGHT: usize = 4;
+/// Deliveries to one destination (scheme, host and port) a node sends at once.
+pub const PER_DESTINATION_IN_FLIGHT: usize = 8;
 
 pub struct DeliverWebhooks {
     pub deliveries: Arc<dyn DeliveryStore>,
@@ -30,6 +36,8 @@ pub struct DeliverWebhooks {
     pub accounts: Arc<dyn KeyStore>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
+    /// What this node is sending now, by account and destination.
+    pub in_flight: Arc<InFlight>,
 }
 
 /// What a run did.
@@ -45,11 +53,112 @@ pub struct DeliveryRun {
     pub disabled: usize,
 }
 
+/// The deliveries a node is sending, counted by account and by destination, so that one
+/// account's slow or dead receiver holds only its own slots.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    counts: Mutex<(HashMap<AccountId, usize>, HashMap<String, usize>)>,
+}
+
+/// A delivery's place among those in flight; given back when dropped.
+pub struct Slot {
+    owner: Arc<InFlight>,
+    account: AccountId,
+    destination: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.owner.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.0.get_mut(&self.account) {
+            *n -= 1;
+            if *n == 0 {
+                counts.0.remove(&self.account);
+            }
+        }
+        if let Some(n) = counts.1.get_mut(&self.destination) {
+            *n -= 1;
+            if *n == 0 {
+                counts.1.remove(&self.destination);
+            }
+        }
+    }
+}
+
+impl InFlight {
+    /// The accounts with all their slots taken.
+    fn busy_accounts(&self) -> Vec<AccountId> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.0.iter().filter(|(_, n)| **n >= PER_ACCOUNT_IN_FLIGHT).map(|(a, _)| *a).collect()
+    }
+
+    /// A slot for a delivery of `account` to `destination`, if both have one free.
+    fn take(self: &Arc<Self>, account: AccountId, destination: String) -> Option<Slot> {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let by_account = counts.0.get(&account).copied().unwrap_or(0);
+        let by_destination = counts.1.get(&destination).copied().unwrap_or(0);
+        if by_account >= PER_ACCOUNT_IN_FLIGHT || by_destination >= PER_DESTINATION_IN_FLIGHT {
+            return None;
+        }
+        *counts.0.entry(account).or_default() += 1;
+        *counts.1.entry(destination.clone()).or_default() += 1;
+        Some(Slot { owner: self.clone(), account, destination })
+    }
+
+    /// Deliveries in flight now.
+    pub fn len(&self) -> usize {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).0.values().sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Where a delivery goes, as far as sharing a receiver goes: scheme, host and port.
+fn destination(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!("{}://{}:{}", u.scheme(), u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0)),
+        Err(_) => url.to_owned(),
+    }
+}
+
+/// One delivery's attempt, to run: its outcome and whether its webhook was disabled.
+pub type Started = BoxFuture<'static, Result<(Next, bool), SavedSearchStoreError>>;
+
 impl DeliverWebhooks {
-    /// Sends the deliveries due now (up to [`DELIVERY_BATCH`]).
-    pub async fn run_once(&self) -> Result<DeliveryRun, SavedSearchStoreError> {
-        let claimed = self.deliveries.claim(self.clock.now(), DELIVERY_LEASE, DELIVERY_BATCH).await?;
-        let outcomes = futures::future::join_all(claimed.iter().map(|c| self.deliver(c))).await;
+    /// Claims the deliveries due now that this node may start (at most [`PER_ACCOUNT_IN_FLIGHT`]
+    /// of an account and [`PER_DESTINATION_IN_FLIGHT`] to a destination at once, counting those
+    /// still running) and answers one future per delivery, each holding its slots until it
+    /// ends. The server spawns each, so a receiver that hangs delays only its own account's
+    /// deliveries, for at most the sender's time budget per attempt.
+    pub async fn start_due(self: &Arc<Self>) -> Result<Vec<Started>, SavedSearchStoreError> {
+        let busy = self.in_flight.busy_accounts();
+        let claimed = self
+            .deliveries
+            .claim(self.clock.now(), DELIVERY_LEASE, DELIVERY_BATCH, PER_ACCOUNT_IN_FLIGHT, &busy)
+            .await?;
+        let mut started: Vec<Started> = Vec::with_capacity(claimed.len());
+        for c in claimed {
+            match self.in_flight.take(c.event.event.account, destination(&c.url)) {
+                Some(slot) => {
+                    let me = self.clone();
+                    started.push(Box::pin(async move {
+                        let outcome = me.deliver(&c).await;
+                        drop(slot);
+                        outcome
+                    }));
+                }
+                // Its account or destination is full on this node: due again at once.
+                None => self.deliveries.release(c.delivery).await?,
+            }
+        }
+        Ok(started)
+    }
+
+    /// Sends the deliveries due now (as [`Self::start_due`]) and waits for them all.
+    pub async fn run_once(self: &Arc<Self>) -> Result<DeliveryRun, SavedSearchStoreError> {
+        let outcomes = futures::future::join_all(self.start_due().await?).await;
         let mut run = DeliveryRun::default();
         for outcome in outcomes {
             let (next, disabled) = outcome?;
@@ -134,7 +243,7 @@ impl DeliverWebhooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Account, AccountId, Email, Plan};
+    use crate::domain::{Account, Email, Plan};
     use crate::ports::key_store::MockKeyStore;
     use crate::ports::notifier::MockNotifier;
     use crate::ports::webhook::{MockDeliveryStore, MockEventEncoder, MockWebhookSender};
@@ -176,7 +285,7 @@ mod tests {
     async fn run(c: Claimed, status: Result<u16, SendFailure>) -> (DeliveryRun, Next, Option<String>, bool) {
         let mut store = MockDeliveryStore::new();
         let claim = c.clone();
-        store.expect_claim().returning(move |_, _, _| Ok(vec![claim.clone()]));
+        store.expect_claim().returning(move |_, _, _, _, _| Ok(vec![claim.clone()]));
         type Finished = Option<(Next, Option<String>)>;
         let seen: Arc<Mutex<Finished>> = Arc::default();
         let keep = seen.clone();
@@ -224,8 +333,9 @@ mod tests {
             accounts: Arc::new(accounts),
             notifier: Arc::new(notifier),
             clock: Arc::new(FixedClock::at(NOW)),
+            in_flight: Arc::default(),
         };
-        let r = d.run_once().await.unwrap();
+        let r = Arc::new(d).run_once().await.unwrap();
         let (next, error) = seen.lock().unwrap().take().unwrap();
         let told = *told.lock().unwrap();
         (r, next, error, told)

@@ -600,3 +600,85 @@ async fn a_daily_digest_emails_the_new_matches_once() {
     let r = call(&s, "PATCH", &format!("{API}/{id}"), &key, Some(json!({"digest": false}))).await;
     assert_eq!(r.body["data"]["digest"], false);
 }
+
+/// Delivery fairness (issue 34): account A's ten webhooks point at a receiver that never answers
+/// in time and thirty deliveries are queued for it before account B's three; B's arrive within
+/// 5 s of their match, and A's are tried again on the documented schedule (30 s after a failed
+/// first attempt), none delivered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_receiver_delays_only_its_own_accounts_deliveries() {
+    use std::time::{Duration, Instant};
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let hanging = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .mount(&hanging)
+        .await;
+    let quick = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(204)).mount(&quick).await;
+    let mut ingest = jobin_tests::Setup::default().ingest;
+    ingest.match_every = Some(Duration::from_millis(200));
+    ingest.deliver_every = Some(Duration::from_millis(200));
+    let setup = Setup {
+        ingest,
+        catalog: jobin_tests::roomy_catalog(),
+        env: vec![("JOBIN_WEBHOOK_TIMEOUT_MS", "1500".to_owned())],
+        ..Setup::default()
+    };
+    let s = TestServer::start_with(setup).await.unwrap();
+    let (email_a, a) = s.register().await;
+    s.state.accounts.set_plan.execute(&email_a, "pro").await.unwrap();
+    let (_, b) = s.register().await;
+    let mut a_searches = Vec::new();
+    for i in 0..10 {
+        let hook = format!("{}/a{i}", hanging.uri());
+        a_searches.push(create(&s, &a, json!({"q": "rust", "webhook_url": hook})).await["id"].as_i64().unwrap());
+    }
+    let b_search = create(&s, &b, json!({"q": "rust", "webhook_url": format!("{}/b", quick.uri())})).await;
+    let b_search = b_search["id"].as_i64().unwrap();
+    let postings: Vec<Job> = (0..3).map(|i| posting(&format!("fair-{i}"), "Rust Engineer", "Leeds", "GB")).collect();
+    s.state.jobs.store.upsert(&postings, Utc::now()).await.unwrap();
+    let landed = Instant::now();
+    // B's three, within 5 s of the match (matching runs every 200 ms).
+    loop {
+        let got = quick.received_requests().await.unwrap().len();
+        if got >= 3 {
+            break;
+        }
+        assert!(landed.elapsed() < Duration::from_secs(5), "B had {got} of 3 deliveries after 5 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let b_took = landed.elapsed();
+    // A's: each attempt fails after the time budget and is due again 30 s after it.
+    let deliveries = |id: i64| {
+        let s = &s;
+        let a = a.clone();
+        async move { s.get_with_key(&format!("{API}/{id}/deliveries"), &a).await.body["data"].as_array().unwrap().clone() }
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first = loop {
+        let ds = deliveries(a_searches[0]).await;
+        if ds.len() == 3 && ds.iter().all(|d| d["attempts"].as_array().is_some_and(|a| !a.is_empty())) {
+            break ds;
+        }
+        assert!(Instant::now() < deadline, "A's first deliveries were never attempted: {ds:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for d in &first {
+        let attempt = &d["attempts"][0];
+        assert_eq!(
+            (d["status"].as_str(), attempt["error"].as_str()),
+            (Some("pending"), Some("no answer within 1500 ms")),
+            "{d}"
+        );
+        let at = chrono::DateTime::parse_from_rfc3339(attempt["at"].as_str().unwrap()).unwrap();
+        let next = chrono::DateTime::parse_from_rfc3339(d["next_attempt_at"].as_str().unwrap()).unwrap();
+        assert_eq!((next - at).num_seconds(), 30, "the documented first wait: {d}");
+    }
+    let b_list = s.get_with_key(&format!("{API}/{b_search}/deliveries"), &b).await;
+    assert!(b_list.body["data"].as_array().unwrap().iter().all(|d| d["status"] == "delivered"), "{}", b_list.text);
+    assert_eq!(quick.received_requests().await.unwrap().len(), 3, "each of B's delivered once");
+    eprintln!("B's deliveries arrived {b_took:?} after the match");
+    s.stop().await;
+}
