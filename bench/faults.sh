@@ -7,7 +7,11 @@
 #   idle         1,100 idle sockets from one client against a server whose open-files limit is 1,024:
 #                does the node keep answering other clients, and how much CPU does it burn meanwhile
 #
-#   bench/faults.sh [login-burst|connections|idle|all]   (default all; JOBIN_BENCH_BIN=path measures that binary)
+#   kept-answers 40 accounts each send 250 writes with fresh Idempotency-Keys and ~9 KB answers
+#                (10,000 requests, ~95 MB of answers): RSS before and after, and how many answers were
+#                kept, with JOBIN_IDEMPOTENCY_MAX_MB at 16 and at its default (256)
+#
+#   bench/faults.sh [login-burst|connections|idle|kept-answers|all]   (default all; JOBIN_BENCH_BIN=path measures that binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT="${1:-all}"
@@ -131,10 +135,59 @@ idle() {
   echo "idle: a second after the idle sockets closed, /health answered $(curl -s -m 3 -o /dev/null -w '%{http_code}' "$BASE/health" || true)"
 }
 
+kept_answers() {
+  cat > "$WORK/catalog.toml" <<'TOML'
+[plans.free]
+tracker_per_minute = 1000000000
+account_per_minute = 1000000000
+TOML
+  for cap in 16 256; do
+    start JOBIN_IDEMPOTENCY_MAX_MB="$cap" JOBIN_CATALOG="$WORK/catalog.toml"
+    local before; before=$(rss_mb)
+    local out
+    out=$(python3 - "$BASE" <<'PY'
+import http.client, json, sys, uuid
+from concurrent.futures import ThreadPoolExecutor
+host, port = sys.argv[1].removeprefix("http://").split(":")
+def call(method, path, body=None, headers=None, ip="10.9.0.1"):
+    c = http.client.HTTPConnection(host, int(port), timeout=30)
+    h = {"content-type": "application/json", "x-forwarded-for": ip, **(headers or {})}
+    c.request(method, path, json.dumps(body) if body is not None else None, h)
+    r = c.getresponse()
+    data = r.read()
+    return r.status, r.getheader("idempotent-replayable"), data
+def account(i):
+    s, _, d = call("POST", "/v1/auth/register", {"email": f"flood{i}@example.com", "password": "correct horse battery"}, ip=f"10.9.{i}.1")
+    key = json.loads(d)["api_key"]
+    s, _, d = call("POST", "/v1/applications", {"company_name": "Acme", "job_title": "SRE"}, {"x-api-key": key})
+    return key, json.loads(d)["id"]
+accounts = [account(i) for i in range(40)]
+notes = "n" * 9000
+def flood(args):
+    key, app = args
+    kept = dropped = 0
+    for _ in range(250):
+        s, replayable, _ = call("PATCH", f"/v1/applications/{app}", {"notes": notes}, {"x-api-key": key, "idempotency-key": str(uuid.uuid4())})
+        assert s == 200, s
+        kept += replayable == "true"
+        dropped += replayable == "false"
+    return kept, dropped
+with ThreadPoolExecutor(8) as pool:
+    results = list(pool.map(flood, accounts))
+print(sum(k for k, _ in results), sum(d for _, d in results))
+PY
+)
+    local after; after=$(rss_mb)
+    read -r kept dropped <<<"$out"
+    echo "kept-answers: JOBIN_IDEMPOTENCY_MAX_MB=$cap: RSS ${before} MB before, ${after} MB after 10,000 writes with ~9 KB answers; answers kept $kept, not kept $dropped"
+  done
+}
+
 case "$WHAT" in
   login-burst) login_burst ;;
   connections) connections ;;
   idle) idle ;;
-  all) login_burst; connections; idle ;;
-  *) echo "usage: bench/faults.sh [login-burst|connections|idle|all]" >&2; exit 2 ;;
+  kept-answers) kept_answers ;;
+  all) login_burst; connections; idle; kept_answers ;;
+  *) echo "usage: bench/faults.sh [login-burst|connections|idle|kept-answers|all]" >&2; exit 2 ;;
 esac

@@ -1,8 +1,16 @@
 //! The one map of each plan-gated operation ([`Endpoint`]) to its route: core gates by operation and
 //! names no path; the HTTP layer, `/pricing`, `/auth/me` and the catalog file's `[endpoints]` keys
-//! use the paths. A leaf module: it imports nothing from the app.
+//! use the paths. Also where the MCP endpoint is and which of its tools write (the HTTP layer's
+//! idempotency reads both; `mcp` is held to them by a test). A leaf module: it imports nothing
+//! from the app.
 
 use jobin_core::domain::Endpoint;
+
+/// Where the MCP endpoint is served.
+pub const MCP_PATH: &str = "/mcp";
+
+/// The MCP tools whose calls change state (only those pass the idempotency layer).
+pub const MCP_WRITE_TOOLS: [&str; 2] = ["save_application", "create_saved_search"];
 
 /// The route of a gated operation, as clients call it and as the catalog file names it.
 pub const fn path(e: Endpoint) -> &'static str {

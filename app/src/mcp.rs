@@ -8,7 +8,7 @@
 //! runs the same use case, answering the REST answer's JSON. Listing the tools counts nothing.
 
 mod schema;
-pub(crate) mod tools;
+mod tools;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -33,7 +33,7 @@ use crate::http::security::{Authenticated, identify};
 use crate::state::AppState;
 
 /// Where the server is mounted.
-pub const PATH: &str = "/mcp";
+pub const PATH: &str = crate::endpoints::MCP_PATH;
 
 /// What the server tells an agent on `initialize`.
 const INSTRUCTIONS: &str = "JobIn: job postings aggregated from six boards, with salary percentiles, skill trends and \

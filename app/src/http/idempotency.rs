@@ -101,14 +101,17 @@ const READS: [&str; 2] = ["/jobs/feed", "/api/jobs/feed"];
 fn mcp_changes_state(body: &[u8]) -> bool {
     let Ok(msg) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
     msg.get("method").and_then(serde_json::Value::as_str) == Some("tools/call")
-        && msg.pointer("/params/name").and_then(serde_json::Value::as_str).is_some_and(crate::mcp::tools::changes_state)
+        && msg
+            .pointer("/params/name")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|tool| crate::endpoints::MCP_WRITE_TOOLS.contains(&tool))
 }
 
 pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
     let Some(raw) = req.headers().get(HEADER).cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
-    let mcp = req.uri().path() == crate::mcp::PATH;
+    let mcp = req.uri().path() == crate::endpoints::MCP_PATH;
     let candidate = if mcp { *req.method() == Method::POST } else { applies(req.method(), req.uri().path()) };
     if !candidate {
         return next.call(req).await.map(IntoResponse::into_response);

@@ -54,11 +54,6 @@ struct Spec {
     schema: fn() -> serde_json::Map<String, Value>,
 }
 
-/// Whether calling the tool `name` changes state (only such calls pass the idempotency layer).
-pub(crate) fn changes_state(name: &str) -> bool {
-    SPECS.iter().any(|s| s.name == name && !s.read_only)
-}
-
 const SPECS: &[Spec] = &[
     Spec {
         name: "search_jobs",
@@ -393,6 +388,14 @@ async fn create_saved_search(c: &Caller<'_>, args: Value) -> Result<Value, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The idempotency layer passes the calls of the tools `endpoints` names as writes: exactly
+    /// the tools that are not read-only.
+    #[test]
+    fn the_write_tools_are_those_the_idempotency_layer_passes() {
+        let writes: Vec<&str> = SPECS.iter().filter(|s| !s.read_only).map(|s| s.name).collect();
+        assert_eq!(writes, crate::endpoints::MCP_WRITE_TOOLS);
+    }
 
     #[test]
     fn every_tool_is_listed_once_with_an_object_schema() {

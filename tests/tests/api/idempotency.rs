@@ -9,6 +9,23 @@ fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A server whose minute limits are out of the way.
+async fn roomy() -> TestServer {
+    TestServer::start_with(jobin_tests::Setup { catalog: jobin_tests::roomy_catalog(), ..Default::default() })
+        .await
+        .unwrap()
+}
+
+/// One MCP message from `key` under `idem`.
+fn mcp(s: &TestServer, key: &str, idem: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
+    s.http
+        .post(s.url("/mcp"))
+        .header("x-api-key", key)
+        .header("idempotency-key", idem)
+        .header("accept", "application/json, text/event-stream")
+        .json(body)
+}
+
 #[tokio::test]
 async fn a_retried_rotation_replays_its_answer_and_revokes_nothing_more() {
     let s = TestServer::start().await;
@@ -146,9 +163,7 @@ async fn a_replay_passes_the_gate_its_request_passed() {
 /// calls (`tools/list`, a read-only tool) are neither kept nor replayed; an MCP tool that writes is.
 #[tokio::test]
 async fn reads_and_protocol_calls_do_not_pass_the_layer() {
-    let s = TestServer::start_with(jobin_tests::Setup { catalog: jobin_tests::roomy_catalog(), ..Default::default() })
-        .await
-        .unwrap();
+    let s = roomy().await;
     let (email, key) = s.register().await;
     s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
     let idem = uuid();
@@ -160,17 +175,9 @@ async fn reads_and_protocol_calls_do_not_pass_the_layer() {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!((r.header("idempotent-replayed"), r.header("idempotent-replayable")), (None, None));
     }
-    let mcp = |body: serde_json::Value, idem: &str| {
-        s.http
-            .post(s.url("/mcp"))
-            .header("x-api-key", &key)
-            .header("idempotency-key", idem)
-            .header("accept", "application/json, text/event-stream")
-            .json(&body)
-    };
     let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
     for _ in 0..2 {
-        let r = s.send(mcp(list.clone(), &idem)).await;
+        let r = s.send(mcp(&s, &key, &idem, &list)).await;
         assert_eq!(
             (r.status, r.header("idempotent-replayable"), r.header("idempotent-replayed")),
             (200, None, None),
@@ -181,9 +188,9 @@ async fn reads_and_protocol_calls_do_not_pass_the_layer() {
     let save = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
         "params": {"name": "save_application", "arguments": {"company_name": "Acme", "job_title": "Rust Engineer"}}});
     let write = uuid();
-    let first = s.send(mcp(save.clone(), &write)).await;
+    let first = s.send(mcp(&s, &key, &write, &save)).await;
     assert_eq!((first.status, first.header("idempotent-replayable")), (200, Some("true")), "{}", first.text);
-    let again = s.send(mcp(save, &write)).await;
+    let again = s.send(mcp(&s, &key, &write, &save)).await;
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.body, first.body);
     let apps = s.get_with_key("/v1/applications", &key).await;
@@ -248,9 +255,7 @@ async fn kept_answers_hold_no_secret_in_clear_in_redis() {
 /// once.
 #[tokio::test]
 async fn one_accounts_flood_never_evicts_anothers_answers() {
-    let s = TestServer::start_with(jobin_tests::Setup { catalog: jobin_tests::roomy_catalog(), ..Default::default() })
-        .await
-        .unwrap();
+    let s = roomy().await;
     let (_, a) = s.register().await;
     let (_, b) = s.register().await;
     let idem_a = uuid();
@@ -266,16 +271,7 @@ async fn one_accounts_flood_never_evicts_anothers_answers() {
     // The reported vector: protocol calls with fresh keys (they no longer pass the layer at all).
     let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
     for _ in 0..(9_000 / 50) {
-        let calls = (0..50).map(|_| {
-            s.send(
-                s.http
-                    .post(s.url("/mcp"))
-                    .header("x-api-key", &b)
-                    .header("idempotency-key", uuid())
-                    .header("accept", "application/json, text/event-stream")
-                    .json(&list),
-            )
-        });
+        let calls = (0..50).map(|_| s.send(mcp(&s, &b, &uuid(), &list)));
         for r in futures::future::join_all(calls).await {
             assert_eq!(r.status, 200, "{}", r.text);
         }
