@@ -430,29 +430,6 @@ impl Lock for RedisLock {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_breaker_fails_fast_after_an_outage_and_lets_one_probe_through() {
-        let b = Breaker::new();
-        assert_eq!(b.pass(), Pass::Go);
-        b.record(&Pass::Go, true);
-        assert_eq!(b.pass(), Pass::FailFast, "right after a failure");
-        // Once the fast-fail period is over, exactly one caller probes.
-        b.open_until.store(1, std::sync::atomic::Ordering::Release);
-        assert_eq!(b.pass(), Pass::Probe);
-        assert_eq!(b.pass(), Pass::FailFast, "one probe at a time");
-        b.record(&Pass::Probe, true);
-        assert_eq!(b.pass(), Pass::FailFast, "a failed probe opens it again");
-        b.open_until.store(1, std::sync::atomic::Ordering::Release);
-        let probe = b.pass();
-        b.record(&probe, false);
-        assert_eq!(b.pass(), Pass::Go, "a good probe closes it");
-    }
-}
-
 /// Keeps one answer (see `RedisKeptAnswers`). ARGV: base, account, key, value, now (ms), ttl
 /// (ms), the account's entries and bytes, the store's bytes. Returns 1 when kept, 0 when not.
 /// Keys (built here, one Redis): `base:v:<account>:<key>` the value (with its TTL),
@@ -588,5 +565,28 @@ impl jobin_core::ports::KeptAnswers for RedisKeptAnswers {
         let key = format!("{}:total", self.base());
         let v: Option<i64> = self.redis.run(self.redis.client.get(key)).await.map_err(cache_unavailable)?;
         Ok(u64::try_from(v.unwrap_or(0)).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_breaker_fails_fast_after_an_outage_and_lets_one_probe_through() {
+        let b = Breaker::new();
+        assert_eq!(b.pass(), Pass::Go);
+        b.record(&Pass::Go, true);
+        assert_eq!(b.pass(), Pass::FailFast, "right after a failure");
+        // Once the fast-fail period is over, exactly one caller probes.
+        b.open_until.store(1, std::sync::atomic::Ordering::Release);
+        assert_eq!(b.pass(), Pass::Probe);
+        assert_eq!(b.pass(), Pass::FailFast, "one probe at a time");
+        b.record(&Pass::Probe, true);
+        assert_eq!(b.pass(), Pass::FailFast, "a failed probe opens it again");
+        b.open_until.store(1, std::sync::atomic::Ordering::Release);
+        let probe = b.pass();
+        b.record(&probe, false);
+        assert_eq!(b.pass(), Pass::Go, "a good probe closes it");
     }
 }

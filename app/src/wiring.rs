@@ -61,6 +61,31 @@ pub struct Overrides {
     pub webhook_lookup: Option<Arc<dyn webhook_sender::NameLookup>>,
 }
 
+/// What one node keeps in process, or every node shares in Redis.
+struct Backing {
+    lock: Arc<dyn Lock>,
+    meter: Arc<dyn UsageMeter>,
+    cache: Arc<dyn Cache>,
+    kept: Arc<dyn KeptAnswers>,
+}
+
+fn backing(conn: &Connections, entropy: &Arc<dyn Entropy>, kept_limits: KeptLimits) -> Backing {
+    match &conn.redis {
+        Some(r) => Backing {
+            lock: Arc::new(RedisLock::new(r.clone(), entropy.clone())),
+            meter: Arc::new(RedisMeter::new(r.clone())),
+            cache: Arc::new(RedisCache::new(r.clone())),
+            kept: Arc::new(RedisKeptAnswers::new(r.clone(), kept_limits)),
+        },
+        None => Backing {
+            lock: Arc::new(MemoryLock::new(entropy.clone())),
+            meter: Arc::new(MemoryMeter::default()),
+            cache: Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
+            kept: Arc::new(MemoryKeptAnswers::new(kept_limits)),
+        },
+    }
+}
+
 /// Ports shared by several areas.
 struct Common {
     clock: Arc<dyn Clock>,
@@ -87,21 +112,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         account_bytes: KEPT_BYTES_PER_ACCOUNT,
         total_bytes: usize::try_from(config.idempotency_max_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
     };
-    let (lock, meter, cache, kept): (Arc<dyn Lock>, Arc<dyn UsageMeter>, Arc<dyn Cache>, Arc<dyn KeptAnswers>) =
-        match &conn.redis {
-            Some(r) => (
-                Arc::new(RedisLock::new(r.clone(), entropy.clone())),
-                Arc::new(RedisMeter::new(r.clone())),
-                Arc::new(RedisCache::new(r.clone())),
-                Arc::new(RedisKeptAnswers::new(r.clone(), kept_limits)),
-            ),
-            None => (
-                Arc::new(MemoryLock::new(entropy.clone())),
-                Arc::new(MemoryMeter::default()),
-                Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
-                Arc::new(MemoryKeptAnswers::new(kept_limits)),
-            ),
-        };
+    let Backing { lock, meter, cache, kept } = backing(&conn, &entropy, kept_limits);
     // Metrics are opt-in: without a scrape token no recorder is installed, so nothing is recorded
     // (the facade's calls are no-ops) and no series can grow.
     if config.metrics_token.is_some() {

@@ -26,7 +26,7 @@ use crate::state::AppState;
 const STORE_RETRY_AFTER_SECS: u64 = 5;
 
 error_responses!(SearchErrorResponse {
-    400 => BadRequest: "A field or parameter fails its check (`validation_failed`; `details.field` and `details.reason` name it).",
+    400 => BadRequest: "A field or parameter fails its check (`validation_failed`; `details.field` and `details.reason` name it), or the `webhook_url` points where the server may not send (`destination_not_allowed`; `details.rule` names the rule: `https_required`, `credentials_in_url`, `internal_name`, `loopback_address`, `private_address`, `link_local_address`, `reserved_address`).",
     401 => Unauthorized: "Missing, invalid or revoked API key or session token.",
     403 => Forbidden: "The key lacks `searches:read` / `searches:write` (`insufficient_scope`, `details.required` names it).",
     404 => NotFound: "No saved search with this id in your account (`saved_search_not_found`; another account's is reported the same way), or no such delivery of it (`delivery_not_found`).",

@@ -86,10 +86,9 @@ pub fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         return AddressClass::LinkLocal;
     }
     let global_unicast = s[0] & 0xe000 == 0x2000;
-    let excluded = s[0] == 0x2001 && s[1] < 0x0200 // 2001::/23: protocol assignments, Teredo
-        || s[0] == 0x2001 && s[1] == 0x0db8 // documentation
-        || s[0] == 0x2002 // 6to4
-        || s[0] & 0xfff0 == 0x3ff0; // 3fff::/20 documentation
+    // 2001::/23 (protocol assignments, Teredo), 2001:db8::/32 (documentation), 2002::/16 (6to4),
+    // 3fff::/20 (documentation).
+    let excluded = (s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8)) || s[0] == 0x2002 || s[0] & 0xfff0 == 0x3ff0;
     if global_unicast && !excluded { AddressClass::Public } else { AddressClass::Reserved }
 }
 
@@ -186,7 +185,7 @@ impl OutboundPolicy {
             }
         };
         // Plain http only under the opt-in, and only inside (public receivers get https).
-        if !https && !(self.allow_private && internal) {
+        if !(https || (self.allow_private && internal)) {
             return Err(Refusal::HttpsRequired);
         }
         match &destination {
