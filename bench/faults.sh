@@ -160,7 +160,7 @@ def account(i):
     s, _, d = call("POST", "/v1/auth/register", {"email": f"flood{i}@example.com", "password": "correct horse battery"}, ip=f"10.9.{i}.1")
     key = json.loads(d)["api_key"]
     s, _, d = call("POST", "/v1/applications", {"company_name": "Acme", "job_title": "SRE"}, {"x-api-key": key})
-    return key, json.loads(d)["id"]
+    return key, json.loads(d)["data"]["id"]
 accounts = [account(i) for i in range(40)]
 notes = "n" * 9000
 def flood(args):
