@@ -33,8 +33,16 @@ fn nul_in_json(value: &Value, at: &str) -> Option<String> {
     }
 }
 
+/// Whether the request's body is JSON by its media type: `application/json` or a `+json` type,
+/// in any case and with any parameters (`Application/JSON ; charset=UTF-8`), as the framework reads
+/// it when it accepts a JSON body.
 pub(crate) fn is_json(req: &Request) -> bool {
-    req.content_type().is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"))
+    req.content_type().is_some_and(json_media_type)
+}
+
+fn json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.contains('/') && essence.ends_with("+json"))
 }
 
 fn refuse(field: &str) -> Response {
@@ -78,6 +86,24 @@ mod tests {
         assert_eq!(nul_in_query("q=python%2500"), None, "%25 is a literal percent sign");
         assert_eq!(nul_in_query("q=rust+dev&remote=true"), None);
         assert_eq!(nul_in_query("q=%ZZ"), None);
+    }
+
+    #[test]
+    fn json_is_known_in_any_spelling_of_its_media_type() {
+        for json in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "APPLICATION/JSON;charset=UTF-8",
+            " application/json ",
+            "application/problem+json",
+            "Application/Vnd.Api+JSON; v=1",
+        ] {
+            assert!(json_media_type(json), "{json}");
+        }
+        for other in ["text/plain", "application/jsonx", "application/x-www-form-urlencoded", "json", ""] {
+            assert!(!json_media_type(other), "{other}");
+        }
     }
 
     #[test]

@@ -125,6 +125,55 @@ async fn every_string_input_refuses_a_nul_on_postgres() {
     s.stop().await;
 }
 
+/// Any spelling of the JSON media type is checked for NUL (issue 35: `Application/JSON` let a NUL
+/// through to PostgreSQL, a 500): the report's case, the feed's `q`, is a 400 naming it.
+async fn nul_is_refused_whatever_the_json_media_type_spelling(s: TestServer) {
+    let (email, key) = s.register().await;
+    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    for ct in ["Application/JSON", "APPLICATION/JSON; charset=UTF-8", "Application/Json;Charset=utf-8"] {
+        let r = s
+            .send(
+                s.http
+                    .post(s.url("/v1/jobs/feed"))
+                    .header("x-api-key", &key)
+                    .header("content-type", ct)
+                    .body(r#"{"q": "python\u0000"}"#),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str(), r.body["details"]["field"].as_str()),
+            (400, Some("validation_failed"), Some("q")),
+            "{ct}: {}",
+            r.text
+        );
+        let fine = s
+            .send(
+                s.http
+                    .post(s.url("/v1/jobs/feed"))
+                    .header("x-api-key", &key)
+                    .header("content-type", ct)
+                    .body(r#"{"q": "python"}"#),
+            )
+            .await;
+        assert_eq!(fine.status, 200, "{ct}: {}", fine.text);
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn nul_is_refused_whatever_the_json_media_type_spelling_on_sqlite() {
+    nul_is_refused_whatever_the_json_media_type_spelling(TestServer::start().await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn nul_is_refused_whatever_the_json_media_type_spelling_on_postgres() {
+    let Some(s) = TestServer::start_with(Setup { backend: Backend::Postgres, ..Setup::default() }).await else {
+        return;
+    };
+    nul_is_refused_whatever_the_json_media_type_spelling(s).await;
+}
+
 #[tokio::test]
 async fn a_broken_chunked_body_is_a_400_and_a_big_one_a_413() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
