@@ -15,22 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT="${1:-all}"
-# JOBIN_BENCH_BIN: measure another build (e.g. an earlier commit's) instead of building this tree.
-if [ -n "${JOBIN_BENCH_BIN:-}" ]; then
-  BIN="$JOBIN_BENCH_BIN"
-else
-  cargo build --release --locked -q -p jobin-app
-  BIN=target/release/jobin
-fi
-WORK=$(mktemp -d)
-PID=""
-cleanup() {
-  [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. bench/prologue.sh
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$PID/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$PID/stat"; }
 

@@ -15,21 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT="${1:-all}"
-if [ -n "${JOBIN_BENCH_BIN:-}" ]; then
-  BIN="$JOBIN_BENCH_BIN"
-else
-  cargo build --release --locked -q -p jobin-app
-  BIN=target/release/jobin
-fi
-WORK=$(mktemp -d)
-PID=""
-cleanup() {
-  [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. bench/prologue.sh
 TOKEN="probe-metrics-token-0123456789"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 p=$(port)
 JOBIN_BIND="127.0.0.1:$p" JOBIN_DATA_DIR="$WORK/data" JOBIN_DEMO=1 JOBIN_WEBHOOK_ALLOW_PRIVATE=false \

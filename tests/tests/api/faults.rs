@@ -130,31 +130,18 @@ async fn every_string_input_refuses_a_nul_on_postgres() {
 async fn nul_is_refused_whatever_the_json_media_type_spelling(s: TestServer) {
     let (email, key) = s.register().await;
     s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    let feed = |ct: &'static str, body: &'static str| {
+        s.send(s.http.post(s.url("/v1/jobs/feed")).header("x-api-key", &key).header("content-type", ct).body(body))
+    };
     for ct in ["Application/JSON", "APPLICATION/JSON; charset=UTF-8", "Application/Json;Charset=utf-8"] {
-        let r = s
-            .send(
-                s.http
-                    .post(s.url("/v1/jobs/feed"))
-                    .header("x-api-key", &key)
-                    .header("content-type", ct)
-                    .body(r#"{"q": "python\u0000"}"#),
-            )
-            .await;
+        let r = feed(ct, r#"{"q": "python\u0000"}"#).await;
         assert_eq!(
             (r.status, r.body["code"].as_str(), r.body["details"]["field"].as_str()),
             (400, Some("validation_failed"), Some("q")),
             "{ct}: {}",
             r.text
         );
-        let fine = s
-            .send(
-                s.http
-                    .post(s.url("/v1/jobs/feed"))
-                    .header("x-api-key", &key)
-                    .header("content-type", ct)
-                    .body(r#"{"q": "python"}"#),
-            )
-            .await;
+        let fine = feed(ct, r#"{"q": "python"}"#).await;
         assert_eq!(fine.status, 200, "{ct}: {}", fine.text);
     }
     s.stop().await;
