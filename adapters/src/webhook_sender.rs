@@ -8,7 +8,7 @@
 //! A refused destination fails the attempt with [`NOT_ALLOWED`] before any connection is made.
 
 use async_trait::async_trait;
-use jobin_core::domain::outbound::{Destination, OutboundPolicy, Refusal};
+use jobin_core::domain::outbound::{OutboundPolicy, Refusal};
 use jobin_core::ports::{SendFailure, WebhookSender};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -117,12 +117,9 @@ impl WebhookSender for HttpWebhookSender {
     async fn post(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, SendFailure> {
         // The URL whole (scheme, credentials, an address literal); a name's addresses are checked
         // by the resolver when the client connects.
-        match self.policy.url(url) {
-            Ok(Destination::Address(_) | Destination::Name(_)) => {}
-            Err(refusal) => {
-                tracing::info!(rule = refusal.rule(), "webhook destination refused by the outbound policy");
-                return Err(SendFailure(NOT_ALLOWED.into()));
-            }
+        if let Err(refusal) = self.policy.url(url) {
+            tracing::info!(rule = refusal.rule(), "webhook destination refused by the outbound policy");
+            return Err(SendFailure(NOT_ALLOWED.into()));
         }
         let sent = self
             .client

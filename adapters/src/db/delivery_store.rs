@@ -148,24 +148,27 @@ impl DeliveryStore for SqlDeliveryStore {
             .filter_map(|r| r.try_get::<i64>("", "account_id").ok())
             .collect();
         let lock = if backend == DbBackend::Postgres { " FOR UPDATE OF d SKIP LOCKED" } else { "" };
+        // One account's claim: $4 is the account, the limit is spelled in (it varies).
+        let claim = format!(
+            "UPDATE webhook_deliveries SET lease_until = {}, updated_at = {} WHERE id IN (\
+               SELECT d.id FROM webhook_deliveries d JOIN saved_searches s ON s.id = d.search_id \
+               WHERE {} AND d.account_id = {} \
+               ORDER BY d.next_attempt_at, d.id LIMIT ",
+            p(1),
+            p(2),
+            due.replace("{now}", &p(3)),
+            p(4)
+        );
         let mut ids: Vec<i64> = Vec::new();
         for account in accounts {
             let room = limit.saturating_sub(ids.len()).min(per_account);
             if room == 0 {
                 break;
             }
-            let (set, now_p) = (format!("lease_until = {}, updated_at = {}", p(1), p(2)), p(3));
-            let sql = format!(
-                "UPDATE webhook_deliveries SET {set} WHERE id IN (\
-                   SELECT d.id FROM webhook_deliveries d JOIN saved_searches s ON s.id = d.search_id \
-                   WHERE {} AND d.account_id = {account} \
-                   ORDER BY d.next_attempt_at, d.id LIMIT {room}{lock}) \
-                 RETURNING id",
-                due.replace("{now}", &now_p)
-            );
+            let sql = format!("{claim}{room}{lock}) RETURNING id");
             let values: Vec<Value> = match backend {
-                DbBackend::Postgres => vec![until.into(), now.into(), now.into()],
-                _ => vec![until.into(), now.into(), now.into(), now.into()],
+                DbBackend::Postgres => vec![until.into(), now.into(), now.into(), account.into()],
+                _ => vec![until.into(), now.into(), now.into(), now.into(), account.into()],
             };
             let rows = self
                 .db

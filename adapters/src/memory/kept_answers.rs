@@ -97,7 +97,7 @@ impl KeptAnswers for MemoryKeptAnswers {
             for p in inner.partitions.values_mut() {
                 reclaimed += p.purge(now);
             }
-            inner.partitions.retain(|_, p| !p.entries.is_empty() || p.bytes > 0);
+            inner.partitions.retain(|_, p| !p.entries.is_empty());
             inner.total -= reclaimed;
             if inner.total + size > limits.total_bytes {
                 return Ok(Keeping::NoRoom);

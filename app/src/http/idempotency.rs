@@ -134,17 +134,12 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     // The account the key belongs to; unresolvable credentials are the handler's to refuse. The
     // principal is handed on, so the handler does not look the credentials up again.
     let principal = match crate::http::security::presented(&req) {
-        Ok(creds) => match state.access.authenticate.execute(creds, true).await {
-            Ok(p) => p,
-            Err(_) => {
-                req.set_body(Body::from(body));
-                return next.call(req).await.map(IntoResponse::into_response);
-            }
-        },
-        Err(_) => {
-            req.set_body(Body::from(body));
-            return next.call(req).await.map(IntoResponse::into_response);
-        }
+        Ok(creds) => state.access.authenticate.execute(creds, true).await.ok(),
+        Err(_) => None,
+    };
+    let Some(principal) = principal else {
+        req.set_body(Body::from(body));
+        return next.call(req).await.map(IntoResponse::into_response);
     };
     let account = principal.account.id;
     req.extensions_mut().insert(crate::http::security::Authenticated(principal.clone()));

@@ -69,19 +69,17 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        fn give_back<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: &K) {
+            if let Some(n) = counts.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(key);
+                }
+            }
+        }
         let mut counts = self.owner.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = counts.0.get_mut(&self.account) {
-            *n -= 1;
-            if *n == 0 {
-                counts.0.remove(&self.account);
-            }
-        }
-        if let Some(n) = counts.1.get_mut(&self.destination) {
-            *n -= 1;
-            if *n == 0 {
-                counts.1.remove(&self.destination);
-            }
-        }
+        give_back(&mut counts.0, &self.account);
+        give_back(&mut counts.1, &self.destination);
     }
 }
 
@@ -103,15 +101,6 @@ impl InFlight {
         *counts.0.entry(account).or_default() += 1;
         *counts.1.entry(destination.clone()).or_default() += 1;
         Some(Slot { owner: self.clone(), account, destination })
-    }
-
-    /// Deliveries in flight now.
-    pub fn len(&self) -> usize {
-        self.counts.lock().unwrap_or_else(|p| p.into_inner()).0.values().sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
