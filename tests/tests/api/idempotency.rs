@@ -290,33 +290,26 @@ async fn one_accounts_flood_never_evicts_anothers_answers() {
             assert_eq!(r.status, 200, "{}", r.text);
         }
     }
+    let rename = |idem: &str, name: String| {
+        s.send(
+            s.http
+                .patch(s.url(&format!("/v1/searches/{id}")))
+                .header("x-api-key", &b)
+                .header("idempotency-key", idem)
+                .json(&json!({"name": name})),
+        )
+    };
     let first_b = uuid();
     for i in 0..1_050 {
         let idem = if i == 0 { first_b.clone() } else { uuid() };
-        let r = s
-            .send(
-                s.http
-                    .patch(s.url(&format!("/v1/searches/{id}")))
-                    .header("x-api-key", &b)
-                    .header("idempotency-key", &idem)
-                    .json(&json!({"name": format!("n{i}")})),
-            )
-            .await;
+        let r = rename(&idem, format!("n{i}")).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     let again = s.send(save()).await;
     assert_eq!((again.status, again.header("idempotent-replayed")), (201, Some("true")), "{}", again.text);
     assert_eq!(s.get_with_key("/v1/applications", &a).await.body["data"].as_array().unwrap().len(), 1);
     // B's own oldest answer made room for B's newer ones.
-    let r = s
-        .send(
-            s.http
-                .patch(s.url(&format!("/v1/searches/{id}")))
-                .header("x-api-key", &b)
-                .header("idempotency-key", &first_b)
-                .json(&json!({"name": "n0"})),
-        )
-        .await;
+    let r = rename(&first_b, "n0".to_owned()).await;
     assert_eq!((r.status, r.header("idempotent-replayed")), (200, None));
     s.stop().await;
 }
