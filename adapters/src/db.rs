@@ -57,12 +57,31 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
                     .busy_timeout(Duration::from_secs(5))
                     .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
             });
+            // A connection goes back to the pool only in a known state: outside any transaction.
+            // After a failed COMMIT (a full disk, an I/O error) SQLite may already have rolled the
+            // transaction back, the driver's ROLLBACK then fails and it still counts a transaction
+            // open: its next BEGIN would become a SAVEPOINT nested in a transaction that is never
+            // committed, so writes would answer success and be lost. Such a connection is closed
+            // (closing rolls back whatever SQLite still holds) and the pool opens a fresh one.
+            opts.map_sqlx_sqlite_pool_opts(|p| p.after_release(|conn, _| Box::pin(left_clean(conn))));
         }
         Backend::Postgres => {
             opts.max_connections(max_connections.max(2)).min_connections(1);
         }
     }
     Database::connect(opts).await.context("connecting to the database")
+}
+
+/// Whether a released SQLite connection may be reused: its queued rollbacks flushed (the ping),
+/// it holds no transaction.
+async fn left_clean(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a database connection was left inside a transaction after a failed write; replacing it");
+    }
+    Ok(clean)
 }
 
 /// Applies pending migrations. On PostgreSQL, concurrent starters (several nodes) are serialized
@@ -88,9 +107,10 @@ pub async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
 }
 
 /// Whether a driver error means the database cannot be reached or cannot serve now (vs. a problem
-/// with the query or its values, which is not an outage): connection and pool failures, and the
+/// with the query or its values, which is not an outage): connection and pool failures, the
 /// server's own SQLSTATEs for that — class 08 (connection exception), 53 (insufficient resources),
-/// 57P01–57P03 (shutting down, crashed, starting).
+/// 57P01–57P03 (shutting down, crashed, starting) — and SQLite's storage failures (a full disk, a
+/// read-only or damaged file, an I/O error, a lock held past the busy timeout).
 pub(crate) fn is_unavailable(e: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     if matches!(e, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) {
@@ -101,9 +121,23 @@ pub(crate) fn is_unavailable(e: &DbErr) -> bool {
     };
     match &**s {
         Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Tls(_) | Sqlx::WorkerCrashed => true,
-        Sqlx::Database(d) => d.code().is_some_and(|c| unavailable_sqlstate(&c)),
+        Sqlx::Database(d) => {
+            let code = d.code();
+            if d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some() {
+                code.and_then(|c| c.parse::<i32>().ok()).is_some_and(sqlite_storage_failure)
+            } else {
+                code.is_some_and(|c| unavailable_sqlstate(&c))
+            }
+        }
         _ => false,
     }
+}
+
+/// SQLite result codes (primary code of an extended one) that say the store cannot serve, not that
+/// the statement was wrong: BUSY 5, LOCKED 6, NOMEM 7, READONLY 8, IOERR 10, CORRUPT 11, FULL 13,
+/// CANTOPEN 14, PROTOCOL 15, NOTADB 26.
+fn sqlite_storage_failure(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 11 | 13 | 14 | 15 | 26)
 }
 
 fn unavailable_sqlstate(code: &str) -> bool {
@@ -136,6 +170,18 @@ mod tests {
         // 22021: invalid byte sequence (a NUL in text); 42601: syntax error; 23505: unique violation.
         for code in ["22021", "42601", "23505", "40001"] {
             assert!(!unavailable_sqlstate(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn sqlite_storage_failures_are_told_from_bad_statements() {
+        // FULL, READONLY, IOERR_WRITE (778), READONLY_DIRECTORY (1544), CORRUPT, NOTADB, BUSY.
+        for code in [13, 8, 778, 1544, 11, 26, 5] {
+            assert!(sqlite_storage_failure(code), "{code}");
+        }
+        // ERROR (syntax), CONSTRAINT_UNIQUE (2067), MISMATCH, TOOBIG, RANGE.
+        for code in [1, 2067, 20, 18, 25] {
+            assert!(!sqlite_storage_failure(code), "{code}");
         }
     }
 }
