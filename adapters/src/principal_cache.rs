@@ -152,6 +152,10 @@ impl KeyStore for CachedKeyStore {
         self.inner.ping().await
     }
 
+    async fn probe_write(&self) -> Result<(), KeyStoreError> {
+        self.inner.probe_write().await
+    }
+
     async fn create_account(
         &self,
         email: &Email,

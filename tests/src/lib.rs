@@ -192,6 +192,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub state: Arc<AppState>,
     pub pg: Option<ScratchPostgres>,
+    /// The server's own database pool (a fault test can make its connection fail).
+    pub db: sea_orm::DatabaseConnection,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -236,7 +238,8 @@ impl TestServer {
         };
         let config = setup.config(dir.path());
         let overrides = Overrides { boards: setup.boards, llms: setup.llm, webhook_lookup: setup.webhook_lookup };
-        let state = wiring::build(&config, Connections { db, redis: setup.redis }, overrides).expect("wiring");
+        let state =
+            wiring::build(&config, Connections { db: db.clone(), redis: setup.redis }, overrides).expect("wiring");
         let at = std::net::SocketAddr::from(([127, 0, 0, 1], setup.port.unwrap_or(0)));
         let (listener, addr) = jobin_app::server::bind(at).await.expect("bind");
         let (tx, rx) = oneshot::channel::<()>();
@@ -248,6 +251,7 @@ impl TestServer {
             http: reqwest::Client::builder().no_proxy().build().expect("client"),
             state,
             pg,
+            db,
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,

@@ -19,11 +19,31 @@ use super::{is_unique_violation, store_err};
 #[derive(Clone)]
 pub struct SqlKeyStore {
     db: DatabaseConnection,
+    /// The last write probe: when, and its failure if it failed (one probe per `PROBE_EVERY`,
+    /// however often the health check is called).
+    probed: std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, Option<String>)>>>,
 }
+
+/// How long a write probe's outcome stands.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl SqlKeyStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, probed: Default::default() }
+    }
+
+    /// Writes a page-sized row and deletes it in one committed transaction: the store must take
+    /// a new page and a commit, as any real write would.
+    async fn probe(&self) -> Result<(), sea_orm::DbErr> {
+        let backend = self.db.get_database_backend();
+        let txn = self.db.begin().await?;
+        let insert = match backend {
+            sea_orm::DbBackend::Postgres => "INSERT INTO store_probe (filler) VALUES ($1)",
+            _ => "INSERT INTO store_probe (filler) VALUES (?)",
+        };
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, insert, [vec![0u8; 4096].into()])).await?;
+        txn.execute_unprepared("DELETE FROM store_probe").await?;
+        txn.commit().await
     }
 }
 
@@ -124,6 +144,22 @@ async fn insert_key_row(
 impl KeyStore for SqlKeyStore {
     async fn ping(&self) -> Result<(), KeyStoreError> {
         self.db.ping().await.map_err(|e| KeyStoreError::Unavailable(anyhow::Error::new(e).context("database ping")))
+    }
+
+    async fn probe_write(&self) -> Result<(), KeyStoreError> {
+        let mut probed = self.probed.lock().await;
+        let failure = match &*probed {
+            Some((at, failure)) if at.elapsed() < PROBE_EVERY => failure.clone(),
+            _ => {
+                let failure = self.probe().await.err().map(|e| format!("{e}"));
+                *probed = Some((std::time::Instant::now(), failure.clone()));
+                failure
+            }
+        };
+        match failure {
+            None => Ok(()),
+            Some(e) => Err(KeyStoreError::Unavailable(anyhow!("the database cannot take a write: {e}"))),
+        }
     }
 
     async fn create_account(

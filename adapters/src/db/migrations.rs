@@ -19,6 +19,7 @@ mod m20261206_000016_search_scopes;
 mod m20261206_000017_webhooks;
 mod m20261206_000018_feed_tokens;
 mod m20261206_000019_digests;
+mod m20261207_000020_store_probe;
 
 use sea_orm_migration::prelude::*;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_webhooks::Migration),
             Box::new(m20261206_000018_feed_tokens::Migration),
             Box::new(m20261206_000019_digests::Migration),
+            Box::new(m20261207_000020_store_probe::Migration),
         ]
     }
 }

@@ -106,32 +106,41 @@ impl SystemApi {
 
     /// Health check
     ///
-    /// Pings the database: 200 when it answers, 503 when it does not. Public.
+    /// Checks the database (it answers, and it can take a write: one small probe write at most
+    /// once a second) and Redis when configured: 200 when all hold, 503 `dependency_unavailable`
+    /// otherwise, `details` naming each (`database`: `unreachable` or `unwritable`). Public.
     #[oai(path = "/health", method = "get", operation_id = "get_health")]
     async fn health(&self, state: Data<&Arc<AppState>>) -> Result<HealthResponse, HealthErrorResponse> {
-        let database = state.accounts.store.ping().await;
-        if let Err(e) = &database {
-            tracing::warn!(error = %e, "health check: database unreachable");
+        let store = &state.accounts.store;
+        let database = match store.ping().await {
+            Err(e) => Err(("unreachable", e)),
+            Ok(()) => store.probe_write().await.map_err(|e| ("unwritable", e)),
+        };
+        if let Err((what, e)) = &database {
+            tracing::warn!(error = %format!("{e:#}"), "health check: database {what}");
         }
         let redis_ok = match &state.health.shared {
             Some(r) => Some(r.ping().await),
             None => None,
         };
-        match (database.is_ok(), redis_ok) {
-            (true, None | Some(true)) => Ok(HealthResponse::Ok(Json(Health {
+        match (&database, redis_ok) {
+            (Ok(()), None | Some(true)) => Ok(HealthResponse::Ok(Json(Health {
                 status: "ok".into(),
                 ts: crate::http::error::iso_millis(Utc::now()),
             }))),
-            (db_ok, redis_ok) => {
-                let label = |ok: bool| if ok { "ok" } else { "unreachable" };
-                let mut details = json!({"database": label(db_ok)});
+            (database, redis_ok) => {
+                let db_label = match database {
+                    Ok(()) => "ok",
+                    Err((what, _)) => what,
+                };
+                let mut details = json!({"database": db_label});
                 if let Some(ok) = redis_ok {
-                    details["redis"] = json!(label(ok));
+                    details["redis"] = json!(if ok { "ok" } else { "unreachable" });
                 }
-                let what = match (db_ok, redis_ok) {
-                    (false, Some(false)) => "The database and Redis are unreachable.",
-                    (false, _) => "The database is unreachable.",
-                    _ => "Redis is unreachable.",
+                let what = match (db_label, redis_ok) {
+                    ("ok", _) => "Redis is unreachable.".to_owned(),
+                    (db, Some(false)) => format!("The database is {db} and Redis is unreachable."),
+                    (db, _) => format!("The database is {db}."),
                 };
                 let mut err = ApiError::new(jobin_core::Code::DependencyUnavailable, what).with_details(details);
                 err.retry_after = Some(5);

@@ -87,6 +87,10 @@ pub trait KeyStore: Send + Sync {
     /// Round trip to the store. `Err(Unavailable)` when it cannot be reached.
     async fn ping(&self) -> Result<(), KeyStoreError>;
 
+    /// Whether the store can take a write now (a store can answer reads on a full disk or a
+    /// read-only file). `Err(Unavailable)` when it cannot.
+    async fn probe_write(&self) -> Result<(), KeyStoreError>;
+
     /// Creates an account together with its first key, atomically.
     /// `Err(EmailTaken)` if the normalized email exists; nothing is written then.
     async fn create_account(

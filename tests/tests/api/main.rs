@@ -6,6 +6,7 @@ mod ai;
 mod ai_remote;
 mod analytics;
 mod billing;
+mod durability;
 mod faults;
 mod feed;
 mod idempotency;
