@@ -84,6 +84,42 @@ async fn left_clean(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<bool, 
     Ok(clean)
 }
 
+/// What `PRAGMA quick_check` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integrity {
+    Ok,
+    /// The problems SQLite reports (at most 10).
+    Damaged(Vec<String>),
+    /// The check ran past its time limit and was interrupted.
+    TimedOut,
+    /// A zero time limit: not checked.
+    Skipped,
+}
+
+/// Runs SQLite's `quick_check` (the b-tree structure and every page, without the slower index
+/// cross-checks of `integrity_check`), interrupted at `limit`. A file too damaged to read at all
+/// counts as damaged, with SQLite's message.
+pub async fn quick_check(db: &DatabaseConnection, limit: Duration) -> anyhow::Result<Integrity> {
+    use sea_orm::sqlx;
+    if limit.is_zero() {
+        return Ok(Integrity::Skipped);
+    }
+    let mut conn = db.get_sqlite_connection_pool().acquire().await.context("acquiring a connection to check")?;
+    let deadline = std::time::Instant::now() + limit;
+    conn.lock_handle().await?.set_progress_handler(10_000, move || std::time::Instant::now() < deadline);
+    let found = sqlx::query_scalar::<_, String>("PRAGMA quick_check(10)").fetch_all(&mut *conn).await;
+    conn.lock_handle().await?.remove_progress_handler();
+    match found {
+        Ok(rows) if rows.iter().all(|r| r == "ok") => Ok(Integrity::Ok),
+        Ok(rows) => Ok(Integrity::Damaged(rows)),
+        Err(sqlx::Error::Database(e)) => match e.code().and_then(|c| c.parse::<i32>().ok()) {
+            Some(9) => Ok(Integrity::TimedOut), // SQLITE_INTERRUPT
+            _ => Ok(Integrity::Damaged(vec![e.message().to_owned()])),
+        },
+        Err(e) => Err(anyhow::Error::new(e).context("running the integrity check")),
+    }
+}
+
 /// Applies pending migrations. On PostgreSQL, concurrent starters (several nodes) are serialized
 /// with an advisory lock held on a dedicated connection.
 pub async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {

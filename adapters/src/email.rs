@@ -41,7 +41,8 @@ impl Notifier for LogOutbox {
             options.mode(0o600);
             let mut f = options.open(&self.path).await?;
             f.write_all(format!("{line}\n").as_bytes()).await?;
-            f.flush().await
+            // On disk before the notice counts as sent.
+            f.sync_data().await
         };
         write.await.map_err(|e| NotifyError::Unavailable(e.into()))?;
         tracing::info!(to = %notice.to, subject = %notice.subject, outbox = %self.path.display(), "email written to the outbox");

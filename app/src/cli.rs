@@ -20,9 +20,17 @@ pub enum Command {
         /// Serve searches from seeded fake job boards (no keys, no network); same as JOBIN_DEMO=1.
         #[arg(long)]
         demo: bool,
+        /// Begin a new, empty database where an earlier one is missing or empty (its secrets still
+        /// in the data dir). Without it such a start is refused: restore the database instead.
+        #[arg(long)]
+        init: bool,
     },
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// As for `serve --init`.
+        #[arg(long)]
+        init: bool,
+    },
     /// Print the OpenAPI document (JSON) to stdout.
     Openapi,
     /// Operator tools for accounts.

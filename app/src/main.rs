@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve { demo: false }), config)) {
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve { demo: false, init: false }), config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -73,7 +73,8 @@ fn log_plan_boards(config: &Config) {
 
 async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve { demo } => {
+        Command::Serve { demo, init } => {
+            config.init = init;
             if demo && config.demo.is_none() {
                 config.demo = Some(config.demo_settings.clone());
             }
@@ -101,7 +102,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "JobIn listening");
             server::serve(state, listener, server::shutdown_signal()).await
         }
-        Command::Migrate => {
+        Command::Migrate { init } => {
+            config.init = init;
             stores::open_database(&config).await?;
             tracing::info!("migrations applied");
             Ok(())

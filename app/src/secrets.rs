@@ -34,18 +34,72 @@ impl Secrets {
 fn load_or_create(data_dir: &Path, name: &str, entropy: &dyn Entropy) -> anyhow::Result<SecretString> {
     let dir = data_dir.join("secrets");
     let path = dir.join(name);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let v = existing.trim().to_owned();
-        anyhow::ensure!(v.len() >= MIN_SECRET_BYTES, "{} is shorter than {MIN_SECRET_BYTES} bytes", path.display());
-        return Ok(SecretString::from(v));
+    let read = |path: &Path| -> anyhow::Result<Option<SecretString>> {
+        match std::fs::read_to_string(path) {
+            Ok(existing) => {
+                let v = existing.trim().to_owned();
+                anyhow::ensure!(
+                    v.len() >= MIN_SECRET_BYTES,
+                    "{} is shorter than {MIN_SECRET_BYTES} bytes (damaged?): restore it from a backup, or set \
+                     JOBIN_{}",
+                    path.display(),
+                    name.to_uppercase()
+                );
+                Ok(Some(SecretString::from(v)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("reading {}", path.display()))),
+        }
+    };
+    if let Some(existing) = read(&path)? {
+        return Ok(existing);
     }
     private_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    sync_dir(data_dir).with_context(|| format!("syncing {}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     entropy.fill(&mut bytes);
     let value = hex::encode(bytes);
-    write_private(&path, &value).with_context(|| format!("writing {}", path.display()))?;
+    if !write_durably(&path, &value).with_context(|| format!("writing {}", path.display()))? {
+        // Another process starting on the same data dir made it first: its value is the one.
+        return read(&path)?.with_context(|| format!("{} vanished", path.display()));
+    }
     tracing::info!(path = %path.display(), "generated {name}; set JOBIN_{} in production", name.to_uppercase());
     Ok(SecretString::from(value))
+}
+
+/// Writes `value` to `path` so that a crash at any moment leaves either no file or the whole of it:
+/// a temporary file (owner-only), synced, linked to `path` (never replacing one: `false` when
+/// `path` exists already), then the directory synced so the name survives too.
+pub fn write_durably(path: &Path, value: &str) -> std::io::Result<bool> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = (|| {
+        let mut f = options.open(&tmp)?;
+        f.write_all(value.as_bytes())?;
+        f.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    let made = match written {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => return Err(e),
+    };
+    sync_dir(dir)?;
+    Ok(made)
+}
+
+/// Syncs a directory, so the names created in it survive a crash (a no-op off Unix).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 /// Creates `dir` (and missing parents) readable by this user only (0700 on Unix). An existing
@@ -69,17 +123,4 @@ pub fn private_file(file: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(value.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
-    std::fs::write(path, value)
 }

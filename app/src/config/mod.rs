@@ -60,6 +60,12 @@ pub struct Config {
     /// The longest a login lasts, refreshes included (`JOBIN_SESSION_MAX_AGE`).
     pub session_max_age: std::time::Duration,
     pub db_max_connections: u32,
+    /// The longest the start-up integrity check of an SQLite file may take (`JOBIN_DB_CHECK_SECS`,
+    /// default 60; 0 skips it, for very large files). Past it the node starts with a warning.
+    pub db_check_secs: u64,
+    /// `serve --init` / `migrate --init`: the operator means to begin a new, empty database where
+    /// an earlier one was (its secrets still beside it). Never read from the environment.
+    pub init: bool,
     /// The plan catalog: the document's, or with `JOBIN_CATALOG`'s overrides applied.
     pub catalog: PlanCatalog,
     /// The AI model catalog: the document's, or with `JOBIN_CATALOG`'s `[models]` applied.
@@ -208,6 +214,8 @@ impl Config {
             password_hash_concurrency: limits::hash_concurrency(&v)?,
             session_max_age: limits::session_max_age(&v)?,
             db_max_connections: v.number("JOBIN_DB_MAX_CONNECTIONS", 10, 1, 1000)? as u32,
+            db_check_secs: v.number("JOBIN_DB_CHECK_SECS", 60, 0, 86_400)?,
+            init: false,
             catalog,
             models,
             public_url: match v.var("JOBIN_PUBLIC_URL") {

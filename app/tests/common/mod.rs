@@ -55,9 +55,19 @@ pub async fn start(vars: &[(&'static str, String)]) -> Node {
 
 /// A node whose standard error goes to `stderr` (a file, to read its log).
 pub async fn start_with_stderr(vars: &[(&'static str, String)], stderr: Stdio) -> Node {
+    spawn(vars, &[], stderr).await
+}
+
+/// A node started with `serve` and `args` (e.g. `--init`).
+pub async fn start_with_args(vars: &[(&'static str, String)], args: &[&str]) -> Node {
+    spawn(vars, args, Stdio::inherit()).await
+}
+
+async fn spawn(vars: &[(&'static str, String)], args: &[&str], stderr: Stdio) -> Node {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_jobin"))
         .arg("serve")
+        .args(args)
         .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .env("JOBIN_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
