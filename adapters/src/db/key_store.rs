@@ -21,8 +21,11 @@ pub struct SqlKeyStore {
     db: DatabaseConnection,
     /// The last write probe: when, and its failure if it failed (one probe per `PROBE_EVERY`,
     /// however often the health check is called).
-    probed: std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, Option<String>)>>>,
+    probed: std::sync::Arc<tokio::sync::Mutex<Option<Probed>>>,
 }
+
+/// When the write probe ran, and its failure if it failed.
+type Probed = (std::time::Instant, Option<String>);
 
 /// How long a write probe's outcome stands.
 const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
