@@ -43,15 +43,20 @@ impl Backend {
     }
 }
 
+/// The longest a request waits for a PostgreSQL connection (and so for its 503 during an outage).
+pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Opens a pool. SQLite gets one connection (a single writer anyway; WAL, foreign keys and a busy
 /// timeout set); PostgreSQL gets `max_connections`. Short acquire timeouts so a dead database
 /// turns into a prompt 503, not a hung request.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let backend = Backend::of(url).context("database URL must start with sqlite: or postgres://")?;
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5));
+    opts.sqlx_logging(false);
     match backend {
         Backend::Sqlite => {
+            // One connection: a request may wait behind a long write.
+            opts.connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5));
             opts.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {
                 o.foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5))
@@ -66,6 +71,9 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
             opts.map_sqlx_sqlite_pool_opts(|p| p.after_release(|conn, _| Box::pin(left_clean(conn))));
         }
         Backend::Postgres => {
+            // While the server is down the pool retries its connect until the acquire timeout:
+            // that is how long each request waits before its 503, so it is short.
+            opts.connect_timeout(PG_ACQUIRE_TIMEOUT).acquire_timeout(PG_ACQUIRE_TIMEOUT);
             opts.max_connections(max_connections.max(2)).min_connections(1);
         }
     }

@@ -10,6 +10,7 @@ pub mod fakes;
 pub mod llm;
 pub mod memory;
 pub mod metrics;
+pub mod monthly_ledger;
 pub mod payment;
 pub mod principal_cache;
 pub mod principal_news;

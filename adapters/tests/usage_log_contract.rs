@@ -7,7 +7,7 @@ use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlUsageLog;
 use jobin_adapters::testing::contract;
 use jobin_core::domain::AccountId;
-use jobin_core::ports::{UsageLog, UsageRecord};
+use jobin_core::ports::{MonthlyAdd, UsageLog, UsageRecord, month_key};
 use std::sync::Arc;
 
 fn rec(account: i64, i: u32) -> UsageRecord {
@@ -36,20 +36,22 @@ async fn appends_batches_and_reads_back_newest_first(log: Arc<dyn UsageLog>) {
 
 async fn monthly_counts_are_durable_per_account_and_month(log: Arc<dyn UsageLog>) {
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-    let nov = at("2023-11-14T22:13:20Z"); // rec(_, i).at for small i
+    let nov = at("2023-11-14T22:13:20Z");
     assert_eq!(log.monthly_count(AccountId(7), nov).await.unwrap(), 0);
-    // 40 records, 30 of them counted monthly.
-    let batch: Vec<UsageRecord> = (0..40).map(|i| rec(7, i)).collect();
-    log.append(&batch).await.unwrap();
+    let add = |account: i64, month: i32, count: u64| MonthlyAdd { account: AccountId(account), month, count };
+    log.add_monthly(&[add(7, 202311, 30), add(8, 202311, 1), add(7, 202311, 0)]).await.unwrap();
     assert_eq!(log.monthly_count(AccountId(7), nov).await.unwrap(), 30);
-    // Later batches add; another account and another month are separate.
-    log.append(&[rec(7, 1), rec(8, 1)]).await.unwrap();
-    let dec = UsageRecord { at: at("2023-12-01T00:00:00Z"), ..rec(7, 1) };
-    log.append(&[dec.clone(), dec]).await.unwrap();
+    // Later additions add; another account and another month are separate; the history rows
+    // (append) are not the counts.
+    log.add_monthly(&[add(7, 202311, 1), add(7, 202312, 2)]).await.unwrap();
+    log.append(&(0..40).map(|i| rec(7, i)).collect::<Vec<_>>()).await.unwrap();
+    log.add_monthly(&[]).await.unwrap();
     assert_eq!(log.monthly_count(AccountId(7), nov).await.unwrap(), 31);
     assert_eq!(log.monthly_count(AccountId(8), nov).await.unwrap(), 1);
     assert_eq!(log.monthly_count(AccountId(7), at("2023-12-31T23:59:59Z")).await.unwrap(), 2);
     assert_eq!(log.monthly_count(AccountId(7), at("2023-10-31T23:59:59Z")).await.unwrap(), 0);
+    assert_eq!(month_key(at("2023-12-31T23:59:59Z")), 202312);
+    assert_eq!(month_key(at("2024-01-01T00:00:00Z")), 202401);
 }
 
 fn log(db: sea_orm::DatabaseConnection) -> Arc<dyn UsageLog> {

@@ -137,6 +137,8 @@ pub async fn serve(
     tracing::info!(
         open_files_limit = open_files,
         max_connections = connections.max_connections,
+        max_connections_per_ip = connections.max_per_ip,
+        body_read_timeout_s = connections.body_read_timeout.as_secs_f32(),
         header_read_timeout_s = connections.header_read_timeout.as_secs_f32(),
         idle_timeout_s = connections.idle_timeout.as_secs_f32(),
         "connection limits"
@@ -231,13 +233,15 @@ pub async fn serve(
             }
         })
     });
-    let result = crate::listener::serve(listener, routes(state.clone()), connections, shutdown).await;
+    let uncapped = state.http.trusted_proxies.clone();
+    let result = crate::listener::serve(listener, routes(state.clone()), connections, uncapped, shutdown).await;
     flusher.abort();
     upkeep.abort();
     for task in [ingester, importer, matcher, deliverer, digester].into_iter().flatten() {
         task.abort();
     }
     state.usage.writer.close().await;
+    state.usage.ledger.close().await;
     match state.access.last_used.flush(state.accounts.store.as_ref()).await {
         Ok(n) => tracing::info!(keys = n, "flushed key last-used times"),
         Err(e) => tracing::error!(error = %e, "final flush of key last-used times failed"),

@@ -95,6 +95,8 @@ pub struct Billing {
 pub struct Usage {
     pub writer: UsageWriter,
     pub log: Arc<dyn UsageLog>,
+    /// The quota's durable monthly counts (written within 100 ms of each admission).
+    pub ledger: Arc<jobin_adapters::monthly_ledger::BatchedLedger>,
 }
 
 /// A one-off job run in the background (its error is logged).

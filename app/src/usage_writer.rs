@@ -128,6 +128,9 @@ mod tests {
             self.rows.lock().unwrap().extend_from_slice(records);
             Ok(())
         }
+        async fn add_monthly(&self, _: &[jobin_core::ports::MonthlyAdd]) -> Result<(), KeyStoreError> {
+            Ok(())
+        }
         async fn recent(&self, _: AccountId, _: u64) -> Result<Vec<UsageRecord>, KeyStoreError> {
             Ok(vec![])
         }

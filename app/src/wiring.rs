@@ -93,8 +93,9 @@ struct Common {
     catalog: Arc<PlanCatalog>,
     lock: Arc<dyn Lock>,
     meter: Arc<dyn UsageMeter>,
-    /// The meter's monthly counts, seeded from the usage log's durable ones.
+    /// The meter's monthly counts, seeded from the ledger's durable ones.
     monthly: Arc<MonthlyCounts>,
+    ledger: Arc<jobin_adapters::monthly_ledger::BatchedLedger>,
     cache: Arc<dyn Cache>,
     keys: Arc<dyn KeyStore>,
     jobs: Arc<dyn JobStore>,
@@ -120,7 +121,8 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
     }
     let cache: Arc<dyn Cache> = Arc::new(MeteredCache(cache));
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(conn.db.clone()));
-    let monthly = Arc::new(MonthlyCounts { meter: meter.clone(), log: usage_log.clone() });
+    let ledger = jobin_adapters::monthly_ledger::BatchedLedger::spawn(usage_log.clone());
+    let monthly = Arc::new(MonthlyCounts { meter: meter.clone(), ledger: ledger.clone() });
     // Authenticated requests read keys and plans from memory for a few seconds; this node's own
     // changes forget them at once (adapters::principal_cache).
     let principals = Arc::new(PrincipalCache::new(PRINCIPAL_TTL));
@@ -141,6 +143,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         lock,
         meter,
         monthly,
+        ledger,
         cache,
         keys: Arc::new(CachedKeyStore::new(Arc::new(SqlKeyStore::new(conn.db.clone())), principals.clone())),
         jobs: Arc::new(SqlJobStore::new(conn.db.clone())),
@@ -246,7 +249,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         tracker,
         searches,
         billing: billing(config, &c, &secrets, &urls)?,
-        usage: Usage { writer: UsageWriter::spawn(usage_log.clone()), log: usage_log },
+        usage: Usage { writer: UsageWriter::spawn(usage_log.clone()), log: usage_log, ledger: c.ledger.clone() },
         background: Background {
             ingest,
             import: import_task(config, c.jobs.clone()),

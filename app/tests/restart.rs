@@ -13,10 +13,31 @@ use std::time::{Duration, Instant};
 
 /// Free: 5 data requests a month, a roomy minute limit so only the monthly quota bites.
 fn small_quota(data: &std::path::Path) -> Vec<(&'static str, String)> {
+    quota(data, 5)
+}
+
+/// Free: `monthly` data requests a month, a roomy minute limit.
+fn quota(data: &std::path::Path, monthly: u32) -> Vec<(&'static str, String)> {
     let catalog = data.join("catalog.toml");
-    std::fs::write(&catalog, "[plans.free]\nmonthly_requests = 5\nper_minute = 1000\n").unwrap();
+    std::fs::write(&catalog, format!("[plans.free]\nmonthly_requests = {monthly}\nper_minute = 100000\n")).unwrap();
     vec![("JOBIN_CATALOG", catalog.display().to_string()), ("JOBIN_DEMO", "1".into())]
 }
+
+/// Data requests `key` is admitted at `base` until its first 429 (at most `cap`): how many.
+async fn admitted_until_refused(base: &str, key: &str, cap: usize) -> usize {
+    for n in 0..cap {
+        let (status, body) = data_call(base, key).await;
+        if status == 429 {
+            assert_eq!(body["code"], "quota_exceeded", "{body}");
+            return n;
+        }
+        assert_eq!(status, 200, "{body}");
+    }
+    cap
+}
+
+/// What a crash may lose of the quota's count: the ledger's waiting admissions.
+const LEDGER_BOUND: usize = jobin_adapters::monthly_ledger::WRITE_AT as usize;
 
 async fn register(base: &str, email: &str) -> String {
     let (status, reg) = call(
@@ -119,5 +140,72 @@ async fn the_months_count_survives_a_redis_that_lost_its_data() {
     assert_eq!(monthly_used(&b.base, &key).await, 3, "seeded from the durable count");
     spend_the_rest(&a.base, &key, 2).await;
     assert_eq!(monthly_used(&b.base, &key).await, 5);
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_spent_then_killed_admits_at_most_the_ledgers_bound_after_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let mut vars = vec![
+        ("JOBIN_JWT_SECRET", "restart-jwt-secret-0123456789abcdef".to_owned()),
+        ("JOBIN_KEY_PEPPER", "restart-key-pepper-0123456789abcdef".to_owned()),
+        ("JOBIN_DATA_DIR", data.path().display().to_string()),
+        ("JOBIN_TRUSTED_PROXIES", "127.0.0.1".into()),
+        ("RUST_LOG", "warn".into()),
+    ];
+    vars.extend(quota(data.path(), 400));
+    let mut node = start(&vars).await;
+    let key = register(&node.base, "killed@example.com").await;
+    // The month spent as fast as four clients can, then the node is killed outright (no shutdown).
+    let spenders: Vec<_> = (0..4)
+        .map(|_| {
+            let (base, key) = (node.base.clone(), key.clone());
+            tokio::spawn(async move { admitted_until_refused(&base, &key, 1_000).await })
+        })
+        .collect();
+    let mut spent = 0;
+    for s in spenders {
+        spent += s.await.unwrap();
+    }
+    assert_eq!(spent, 400);
+    node.child.kill().unwrap();
+    node.child.wait().unwrap();
+
+    let node: Node = start(&vars).await;
+    let extra = admitted_until_refused(&node.base, &key, 1_000).await;
+    eprintln!("admitted after the crash: {extra}");
+    assert!(extra <= LEDGER_BOUND, "{extra} more admitted after the crash; the stated bound is {LEDGER_BOUND}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn a_redis_emptied_right_after_a_spend_admits_nothing_more_on_the_node_that_spent() {
+    let Some(cluster) = Cluster::start(|d| quota(d, 300)).await else { return };
+    let (a, b) = (&cluster.a, &cluster.b);
+    let prefix = cluster.vars.iter().find(|(k, _)| *k == "JOBIN_REDIS_PREFIX").unwrap().1.clone();
+    let flush = || {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "redis-cli -h 127.0.0.1 -p 6379 --scan --pattern '{prefix}*' | xargs -r redis-cli -h 127.0.0.1 -p 6379 del"
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    // Spent on a, Redis emptied at once (the ledger has not written all of it): a counts again
+    // from the durable count plus what it has not written, exactly.
+    let key = register(&a.base, "flushed-a@example.com").await;
+    assert_eq!(admitted_until_refused(&a.base, &key, 1_000).await, 300);
+    flush();
+    assert_eq!(admitted_until_refused(&a.base, &key, 1_000).await, 0, "nothing more on the node that spent");
+    assert_eq!(admitted_until_refused(&b.base, &key, 1_000).await, 0);
+    // Spent on a, emptied, asked on b first: b cannot see what a has not written yet, at most
+    // the ledger's bound.
+    let key = register(&a.base, "flushed-b@example.com").await;
+    assert_eq!(admitted_until_refused(&a.base, &key, 1_000).await, 300);
+    flush();
+    let extra = admitted_until_refused(&b.base, &key, 1_000).await;
+    assert!(extra <= LEDGER_BOUND, "{extra} more admitted on the other node; the stated bound is {LEDGER_BOUND}");
     cluster.stop().await;
 }

@@ -99,6 +99,8 @@ pub enum Code {
     /// 400: the server may not send a request to this URL (`details.rule` names the rule: a
     /// scheme, credentials, or an address that is not public); see the outbound policy.
     DestinationNotAllowed,
+    /// 408: the request body did not arrive whole within the server's time limit; send it again.
+    RequestTimeout,
 }
 
 impl Code {
@@ -150,6 +152,7 @@ impl Code {
         Code::DeliveryNotFound,
         Code::NoWebhook,
         Code::DestinationNotAllowed,
+        Code::RequestTimeout,
     ];
 
     /// The wire form of the code.
@@ -201,6 +204,7 @@ impl Code {
             Code::DeliveryNotFound => "delivery_not_found",
             Code::NoWebhook => "no_webhook",
             Code::DestinationNotAllowed => "destination_not_allowed",
+            Code::RequestTimeout => "request_timeout",
         }
     }
 }

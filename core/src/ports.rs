@@ -15,6 +15,7 @@ pub mod key_store;
 pub mod llm;
 pub mod lock;
 pub mod match_store;
+pub mod monthly_ledger;
 pub mod notifier;
 pub mod password;
 pub mod payment;
@@ -47,6 +48,7 @@ pub use llm::MockLlmProvider;
 pub use llm::{ExtractItem, FitFacts, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};
 pub use lock::{Lock, LockError, LockToken};
 pub use match_store::{MatchEvent, MatchStore, NewMatch};
+pub use monthly_ledger::MonthlyLedger;
 pub use notifier::{Notice, Notifier, NotifyError};
 pub use password::{HashError, PasswordHasher};
 pub use payment::{
@@ -60,7 +62,7 @@ pub use saved_search_store::{
 pub use timer::Timer;
 pub use token::{AccessClaims, TokenError, TokenSigner};
 pub use usage::{Admission, AdmitRequest, MeterError, UsageMeter, Verdict, WindowDecision};
-pub use usage_log::{UsageLog, UsageRecord};
+pub use usage_log::{MonthlyAdd, UsageLog, UsageRecord, month_key};
 pub use webhook::{
     Attempt, Claimed, Delivery, DeliveryState, DeliveryStore, EventEncoder, Next, SendFailure, WebhookSender,
 };

@@ -1,9 +1,9 @@
 //! `UsageLog` over sea-orm.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use jobin_core::domain::AccountId;
-use jobin_core::ports::{KeyStoreError, UsageLog, UsageRecord};
+use jobin_core::ports::{KeyStoreError, MonthlyAdd, UsageLog, UsageRecord, month_key};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -15,18 +15,13 @@ use super::entities::usage_log;
 use super::migrations::UsageMonthly;
 use super::store_err;
 
-/// The calendar month (UTC) of `t` as stored: `yyyymm`.
-fn month_of(t: DateTime<Utc>) -> i32 {
-    t.year() * 100 + t.month() as i32
-}
-
-/// Adds each account's counted records to its durable monthly count.
-async fn add_monthly(conn: &impl ConnectionTrait, records: &[UsageRecord]) -> Result<(), KeyStoreError> {
+/// Adds to each account's durable monthly count (one upsert per account and month).
+async fn add_monthly(conn: &impl ConnectionTrait, adds: &[MonthlyAdd]) -> Result<(), KeyStoreError> {
     let mut counts: BTreeMap<(i64, i32), i64> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.monthly) {
-        *counts.entry((r.account.0, month_of(r.at))).or_default() += 1;
+    for a in adds {
+        *counts.entry((a.account.0, a.month)).or_default() += i64::try_from(a.count).unwrap_or(i64::MAX);
     }
-    for ((account, month), n) in counts {
+    for ((account, month), n) in counts.into_iter().filter(|(_, n)| *n > 0) {
         let upsert = Query::insert()
             .into_table(UsageMonthly::Table)
             .columns([UsageMonthly::AccountId, UsageMonthly::Month, UsageMonthly::Count])
@@ -75,8 +70,16 @@ impl UsageLog for SqlUsageLog {
             });
             usage_log::Entity::insert_many(rows).exec(&txn).await.map_err(store_err("writing usage-log batch"))?;
         }
-        add_monthly(&txn, records).await?;
         txn.commit().await.map_err(store_err("committing usage-log batch"))
+    }
+
+    async fn add_monthly(&self, adds: &[MonthlyAdd]) -> Result<(), KeyStoreError> {
+        if adds.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin().await.map_err(store_err("beginning monthly counts"))?;
+        add_monthly(&txn, adds).await?;
+        txn.commit().await.map_err(store_err("committing monthly counts"))
     }
 
     async fn recent(&self, account: AccountId, limit: u64) -> Result<Vec<UsageRecord>, KeyStoreError> {
@@ -107,7 +110,7 @@ impl UsageLog for SqlUsageLog {
             .column(UsageMonthly::Count)
             .from(UsageMonthly::Table)
             .and_where(Expr::col(UsageMonthly::AccountId).eq(account.0))
-            .and_where(Expr::col(UsageMonthly::Month).eq(month_of(now)))
+            .and_where(Expr::col(UsageMonthly::Month).eq(month_key(now)))
             .to_owned();
         let row = self.db.query_one(&select).await.map_err(store_err("reading the monthly count"))?;
         let count: i64 = match row {

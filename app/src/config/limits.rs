@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::ConfigError;
 use super::env::Vars;
-use crate::listener::{ConnectionSettings, DEFAULT_MAX_CONNECTIONS};
+use crate::listener::{ConnectionSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_IP};
 
 /// `JOBIN_MAX_CONNECTIONS` (default 4096, lowered at start-up to what the open-files limit holds),
 /// `JOBIN_HEADER_READ_TIMEOUT_SECS` (default 10: a request head must arrive within this of the
@@ -14,6 +14,13 @@ pub fn connections(v: &Vars<'_>) -> Result<ConnectionSettings, ConfigError> {
     let defaults = ConnectionSettings::default();
     Ok(ConnectionSettings {
         max_connections: v.number("JOBIN_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS as u64, 1, 1_000_000)? as usize,
+        max_per_ip: v.number("JOBIN_MAX_CONNECTIONS_PER_IP", DEFAULT_MAX_PER_IP as u64, 1, 1_000_000)? as usize,
+        body_read_timeout: Duration::from_secs(v.number(
+            "JOBIN_BODY_READ_TIMEOUT_SECS",
+            defaults.body_read_timeout.as_secs(),
+            1,
+            3_600,
+        )?),
         header_read_timeout: Duration::from_secs(v.number(
             "JOBIN_HEADER_READ_TIMEOUT_SECS",
             defaults.header_read_timeout.as_secs(),

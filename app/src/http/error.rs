@@ -30,6 +30,7 @@ pub const fn status_of(code: Code) -> StatusCode {
         | Code::DestinationNotAllowed => StatusCode::BAD_REQUEST,
         Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         Code::MissingCredentials
         | Code::InvalidCredentials
         | Code::KeyRevoked
@@ -207,8 +208,11 @@ pub struct Extra {
 }
 
 impl ApiError {
+    /// A 503 `dependency_unavailable` says when to retry (1 s unless set otherwise): the stores
+    /// and Redis fail fast for about that long after an outage is seen.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: json!({}), retry_after: None, extra: None }
+        let retry_after = (code == Code::DependencyUnavailable).then_some(1);
+        Self { code, message: message.into(), details: json!({}), retry_after, extra: None }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {

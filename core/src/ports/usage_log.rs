@@ -21,13 +21,31 @@ pub struct UsageRecord {
     pub monthly: bool,
 }
 
+/// Requests to add to an account's durable monthly count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthlyAdd {
+    pub account: AccountId,
+    /// The calendar month (UTC) as `yyyymm` ([`month_key`]).
+    pub month: i32,
+    pub count: u64,
+}
+
+/// The calendar month (UTC) of `t` as `yyyymm`: the key of a durable monthly count.
+pub fn month_key(t: DateTime<Utc>) -> i32 {
+    use chrono::Datelike;
+    t.year() * 100 + i32::try_from(t.month()).unwrap_or(1)
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UsageLog: Send + Sync {
-    /// Appends the records in one transaction: all or none. The same transaction adds the
-    /// records with `monthly` set to their account's durable monthly count. `Err(Unavailable)` when
-    /// the store cannot be reached (the writer keeps the batch and retries).
+    /// Appends the records in one transaction: all or none (the history; the quota's durable
+    /// counts are kept by [`UsageLog::add_monthly`]). `Err(Unavailable)` when the store cannot be
+    /// reached (the writer keeps the batch and retries).
     async fn append(&self, records: &[UsageRecord]) -> Result<(), KeyStoreError>;
+
+    /// Adds to the durable monthly counts, all in one transaction: all or none.
+    async fn add_monthly(&self, adds: &[MonthlyAdd]) -> Result<(), KeyStoreError>;
 
     /// The durable count of `account`'s requests counted against the monthly quota in the calendar
     /// month (UTC) containing `now`: what the meter is seeded from.

@@ -167,6 +167,9 @@ impl Admit {
         }
         let Admission { verdict, minute, monthly_used } = admission;
         let monthly = verdict == Verdict::Admitted && req.monthly_limit.is_some();
+        if monthly {
+            self.monthly.ledger.add(who.account.id, now);
+        }
         let status = RateStatus { plan, class: LimitClass::Data, minute, monthly };
         match verdict {
             Verdict::Admitted => Ok(status),
@@ -222,8 +225,8 @@ impl Admit {
 mod tests {
     use super::*;
     use crate::domain::{ACCOUNT_PER_MINUTE, Account, AccountId, Email};
+    use crate::ports::monthly_ledger::MockMonthlyLedger;
     use crate::ports::usage::MockUsageMeter;
-    use crate::ports::usage_log::MockUsageLog;
     use crate::testing::FixedClock;
     use crate::usecases::Credential;
 
@@ -249,14 +252,23 @@ mod tests {
         }
     }
 
-    fn admit(meter: MockUsageMeter) -> Admit {
-        admit_with(meter, MockUsageLog::new())
+    /// A ledger that expects one addition per request admitted against the month.
+    fn ledger_adding(n: usize) -> MockMonthlyLedger {
+        let mut ledger = MockMonthlyLedger::new();
+        ledger.expect_add().times(n).return_const(());
+        ledger
     }
 
-    fn admit_with(meter: MockUsageMeter, log: MockUsageLog) -> Admit {
+    fn admit(meter: MockUsageMeter) -> Admit {
+        let mut ledger = MockMonthlyLedger::new();
+        ledger.expect_add().return_const(());
+        admit_with(meter, ledger)
+    }
+
+    fn admit_with(meter: MockUsageMeter, log: MockMonthlyLedger) -> Admit {
         Admit {
             catalog: Arc::new(PlanCatalog::document()),
-            monthly: Arc::new(MonthlyCounts { meter: Arc::new(meter), log: Arc::new(log) }),
+            monthly: Arc::new(MonthlyCounts { meter: Arc::new(meter), ledger: Arc::new(log) }),
             clock: Arc::new(FixedClock::at(1_764_547_200 - 10)), // 2025-11-30T23:59:50Z
         }
     }
@@ -278,8 +290,8 @@ mod tests {
         meter.expect_admit().times(1).in_sequence(&mut seq).returning(|r, _| {
             Ok(Admission { verdict: Verdict::MonthlyExceeded, minute: window(r.per_minute, 0), monthly_used: 1_000 })
         });
-        let mut log = MockUsageLog::new();
-        log.expect_monthly_count().times(1).returning(|_, _| Ok(1_000));
+        let mut log = ledger_adding(0);
+        log.expect_count().times(1).returning(|_, _| Ok(1_000));
         let e = admit_with(meter, log)
             .execute(&who(Plan::Free), Metered::Data(Endpoint::JobsSearch), Scopes::NONE)
             .await
@@ -293,7 +305,8 @@ mod tests {
         meter.expect_admit().returning(|r, _| {
             Ok(Admission { verdict: Verdict::Admitted, minute: window(r.per_minute, 1), monthly_used: 1 })
         });
-        let a = admit(meter);
+        // The one request admitted against the month is added to the ledger at once.
+        let a = admit_with(meter, ledger_adding(1));
         let s = a.execute(&who(Plan::Pro), Metered::Data(Endpoint::JobsSearch), Scopes::NONE).await.unwrap();
         assert!(s.monthly);
         let s = a.execute(&who(Plan::Pro), Metered::Data(Endpoint::JobsExpired), Scopes::NONE).await.unwrap();

@@ -297,4 +297,98 @@ mod connections {
         drop(held);
         s.stop().await;
     }
+
+    /// A body trickled a byte at a time: cut off at the body-read timeout with a 408 in the
+    /// envelope, the connection closed.
+    #[tokio::test]
+    async fn a_trickled_body_is_cut_off_with_a_408() {
+        let s = server(&[("JOBIN_BODY_READ_TIMEOUT_SECS", "1"), ("JOBIN_IDLE_TIMEOUT_SECS", "60")]).await;
+        let mut sock = connect(&s).await;
+        sock.write_all(
+            b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let started = Instant::now();
+        let trickle = async {
+            for byte in b"{\"email\": \"slow@example.com\", \"password\": \"correct horse\"" {
+                if sock.write_all(&[*byte]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(1_500), trickle).await;
+        let (answer, _) = until_closed(&mut sock, Duration::from_secs(5)).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+        assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(6), "closed after {:?}", started.elapsed());
+        s.stop().await;
+    }
+
+    /// 800 connections from one address holding slow bodies take that address's share only:
+    /// past it, 503 `client_connection_limit` with `Retry-After`; another address is served.
+    /// (127.0.0.1 is the test setup's trusted proxy, exempt from the share: the clients here are
+    /// 127.0.0.3 and 127.0.0.2.)
+    #[tokio::test]
+    async fn one_address_holding_slow_bodies_cannot_take_every_slot() {
+        let s = server(&[("JOBIN_MAX_CONNECTIONS_PER_IP", "64"), ("JOBIN_BODY_READ_TIMEOUT_SECS", "30")]).await;
+        let port: u16 = s.base.rsplit(':').next().unwrap().parse().unwrap();
+        let from = |ip: [u8; 4]| async move {
+            let sock = tokio::net::TcpSocket::new_v4().unwrap();
+            sock.bind(std::net::SocketAddr::from((ip, 0))).unwrap();
+            sock.connect(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await.unwrap()
+        };
+        let mut held = Vec::new();
+        let mut refused = 0;
+        for _ in 0..800 {
+            let mut sock = from([127, 0, 0, 3]).await;
+            let head = b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+            if sock.write_all(head).await.is_err() {
+                refused += 1;
+                continue;
+            }
+            let mut buf = [0u8; 1024];
+            match tokio::time::timeout(Duration::from_millis(100), sock.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+                    assert!(answer.contains("client_connection_limit"), "{answer}");
+                    assert!(answer.to_ascii_lowercase().contains("retry-after: 1"), "{answer}");
+                    refused += 1;
+                }
+                Ok(_) => refused += 1,     // closed unanswered (past the refusal allowance)
+                Err(_) => held.push(sock), // served: its body is still on its way
+            }
+        }
+        assert_eq!(held.len(), 64, "the address holds its share");
+        assert_eq!(refused, 800 - 64);
+        // Another address is served at once, again and again.
+        for _ in 0..20 {
+            let mut sock = from([127, 0, 0, 2]).await;
+            sock.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+            let (answer, _) = until_closed(&mut sock, Duration::from_secs(5)).await;
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        }
+        // A slot given back is a slot the first address can use again.
+        held.truncate(63);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut sock = from([127, 0, 0, 3]).await;
+        sock.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let (answer, _) = until_closed(&mut sock, Duration::from_secs(5)).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        drop(held);
+        s.stop().await;
+    }
+
+    /// A kept-alive answer says how long the connection stays open idle, a second under the
+    /// header-read timeout that closes it.
+    #[tokio::test]
+    async fn answers_say_how_long_an_idle_connection_is_kept() {
+        let s = server(&[("JOBIN_HEADER_READ_TIMEOUT_SECS", "10")]).await;
+        let r = s.send(s.http.get(s.url("/health"))).await;
+        assert_eq!(r.header("keep-alive"), Some("timeout=9"));
+        s.stop().await;
+    }
 }

@@ -1,0 +1,256 @@
+//! `MonthlyLedger` over a `UsageLog`: each admission is added in memory at once and written to the
+//! durable monthly counts at least every [`WRITE_EVERY`], and at once when [`WRITE_AT`] additions
+//! wait. A crash (SIGKILL, power) loses at most what waits: fewer than `WRITE_AT` admissions (plus
+//! those admitted during the one write in flight), never more than `WRITE_EVERY` of them at a
+//! steady pace. A count answers durable plus waiting, under the same lock a write holds from taking
+//! the waiting additions to their commit, so it never sees a batch twice or not at all.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use jobin_core::domain::AccountId;
+use jobin_core::ports::{KeyStoreError, MonthlyAdd, MonthlyLedger, UsageLog, month_key};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The longest an admission waits before it is written.
+pub const WRITE_EVERY: Duration = Duration::from_millis(100);
+/// Waiting admissions that start a write at once.
+pub const WRITE_AT: u64 = 100;
+
+pub struct BatchedLedger {
+    log: Arc<dyn UsageLog>,
+    waiting: std::sync::Mutex<HashMap<(AccountId, i32), u64>>,
+    waiting_n: AtomicU64,
+    /// Held by a write from taking the waiting additions to their commit, and by a count.
+    writing: tokio::sync::Mutex<()>,
+    wake: Arc<Notify>,
+    stop: Arc<Notify>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl BatchedLedger {
+    /// The ledger and its writer task (needs a Tokio runtime).
+    pub fn spawn(log: Arc<dyn UsageLog>) -> Arc<Self> {
+        let ledger = Arc::new(Self {
+            log,
+            waiting: Default::default(),
+            waiting_n: AtomicU64::new(0),
+            writing: tokio::sync::Mutex::new(()),
+            wake: Arc::new(Notify::new()),
+            stop: Arc::new(Notify::new()),
+            task: tokio::sync::Mutex::new(None),
+        });
+        let task = tokio::spawn(run(Arc::downgrade(&ledger), ledger.wake.clone(), ledger.stop.clone()));
+        if let Ok(mut slot) = ledger.task.try_lock() {
+            *slot = Some(task);
+        }
+        ledger
+    }
+
+    /// Writes what waits; on failure it keeps waiting (and is written by a later attempt).
+    pub async fn write(&self) -> Result<(), KeyStoreError> {
+        let _writing = self.writing.lock().await;
+        let batch: Vec<MonthlyAdd> = {
+            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            self.waiting_n.store(0, Ordering::Relaxed);
+            waiting.drain().map(|((account, month), count)| MonthlyAdd { account, month, count }).collect()
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match self.log.add_monthly(&batch).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+                for a in &batch {
+                    *waiting.entry((a.account, a.month)).or_default() += a.count;
+                    self.waiting_n.fetch_add(a.count, Ordering::Relaxed);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes everything waiting (retrying a few times) and stops the task. Idempotent.
+    pub async fn close(&self) {
+        self.stop.notify_one();
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+        for attempt in 1..=5u64 {
+            match self.write().await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, attempt, "monthly counts not written at shutdown; retrying"),
+            }
+            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+        }
+        let lost = self.waiting_n.load(Ordering::Relaxed);
+        tracing::error!(lost, "monthly counts could not be written at shutdown");
+    }
+
+    /// Admissions added and not yet written.
+    pub fn waiting(&self) -> u64 {
+        self.waiting_n.load(Ordering::Relaxed)
+    }
+}
+
+/// The writer task; it holds the ledger only while writing, so a ledger never closed still drops.
+async fn run(ledger: std::sync::Weak<BatchedLedger>, wake: Arc<Notify>, stop: Arc<Notify>) {
+    let mut tick = tokio::time::interval(WRITE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = wake.notified() => {}
+            _ = stop.notified() => return,
+        }
+        let Some(l) = ledger.upgrade() else { return };
+        if let Err(e) = l.write().await {
+            tracing::warn!(error = %e, waiting = l.waiting(), "monthly counts not written; will retry");
+        }
+    }
+}
+
+#[async_trait]
+impl MonthlyLedger for BatchedLedger {
+    fn add(&self, account: AccountId, now: DateTime<Utc>) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        *waiting.entry((account, month_key(now))).or_default() += 1;
+        drop(waiting);
+        if self.waiting_n.fetch_add(1, Ordering::Relaxed) + 1 >= WRITE_AT {
+            self.wake.notify_one();
+        }
+    }
+
+    async fn count(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, KeyStoreError> {
+        let _writing = self.writing.lock().await;
+        let durable = self.log.monthly_count(account, now).await?;
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(durable + waiting.get(&(account, month_key(now))).copied().unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jobin_core::ports::UsageRecord;
+    use std::sync::Mutex;
+
+    /// Durable counts in memory; `fail` writes refused; a write may be held open at `gate`.
+    #[derive(Default)]
+    struct Counts {
+        durable: Mutex<HashMap<(AccountId, i32), u64>>,
+        fail: Mutex<u32>,
+        writes: AtomicU64,
+        gate: Option<Arc<tokio::sync::Semaphore>>,
+    }
+
+    #[async_trait]
+    impl UsageLog for Counts {
+        async fn append(&self, _: &[UsageRecord]) -> Result<(), KeyStoreError> {
+            Ok(())
+        }
+        async fn add_monthly(&self, adds: &[MonthlyAdd]) -> Result<(), KeyStoreError> {
+            if let Some(gate) = &self.gate {
+                let _pass = gate.acquire().await;
+            }
+            {
+                let mut fail = self.fail.lock().unwrap();
+                if *fail > 0 {
+                    *fail -= 1;
+                    return Err(KeyStoreError::Unavailable(anyhow::anyhow!("disk full")));
+                }
+            }
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            let mut durable = self.durable.lock().unwrap();
+            for a in adds {
+                *durable.entry((a.account, a.month)).or_default() += a.count;
+            }
+            Ok(())
+        }
+        async fn monthly_count(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, KeyStoreError> {
+            Ok(self.durable.lock().unwrap().get(&(account, month_key(now))).copied().unwrap_or(0))
+        }
+        async fn recent(&self, _: AccountId, _: u64) -> Result<Vec<UsageRecord>, KeyStoreError> {
+            Ok(vec![])
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_764_547_200, 0).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_count_is_durable_plus_waiting_and_a_failed_write_keeps_what_waits() {
+        let log = Arc::new(Counts { fail: Mutex::new(1), ..Default::default() });
+        let ledger = BatchedLedger::spawn(log.clone());
+        let (a, b) = (AccountId(1), AccountId(2));
+        for _ in 0..7 {
+            ledger.add(a, now());
+        }
+        ledger.add(b, now());
+        assert_eq!(ledger.count(a, now()).await.unwrap(), 7, "nothing written yet: all of it waits");
+        assert!(ledger.write().await.is_err(), "the disk is full");
+        assert_eq!(ledger.count(a, now()).await.unwrap(), 7, "a failed write keeps what waits");
+        assert_eq!(ledger.waiting(), 8);
+        ledger.write().await.unwrap();
+        assert_eq!((ledger.waiting(), log.monthly_count(a, now()).await.unwrap()), (0, 7));
+        assert_eq!(ledger.count(a, now()).await.unwrap(), 7);
+        assert_eq!(ledger.count(b, now()).await.unwrap(), 1);
+        let next_month = now() + chrono::Duration::days(40);
+        ledger.add(a, next_month);
+        assert_eq!(ledger.count(a, now()).await.unwrap(), 7, "months are apart");
+        assert_eq!(ledger.count(a, next_month).await.unwrap(), 1);
+        ledger.close().await;
+        assert_eq!(log.monthly_count(a, next_month).await.unwrap(), 1, "close writes what waits");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_waits_is_written_within_its_interval_and_at_once_past_its_number() {
+        let log = Arc::new(Counts::default());
+        let ledger = BatchedLedger::spawn(log.clone());
+        let a = AccountId(1);
+        tokio::time::sleep(Duration::from_millis(1)).await; // the first tick passes
+        ledger.add(a, now());
+        tokio::time::sleep(WRITE_EVERY + Duration::from_millis(1)).await;
+        assert_eq!(log.monthly_count(a, now()).await.unwrap(), 1, "written within {WRITE_EVERY:?}");
+        // WRITE_AT additions start a write without waiting for the interval (time stands still).
+        for _ in 0..WRITE_AT {
+            ledger.add(a, now());
+        }
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(log.monthly_count(a, now()).await.unwrap(), 1 + WRITE_AT, "written at once");
+        ledger.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_count_during_a_write_sees_the_batch_once() {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let log = Arc::new(Counts { gate: Some(gate.clone()), ..Default::default() });
+        let ledger = BatchedLedger::spawn(log.clone());
+        let a = AccountId(1);
+        for _ in 0..5 {
+            ledger.add(a, now());
+        }
+        let writing = tokio::spawn({
+            let ledger = ledger.clone();
+            async move { ledger.write().await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await; // the write holds its batch, uncommitted
+        let counting = tokio::spawn({
+            let ledger = ledger.clone();
+            async move { ledger.count(a, now()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!counting.is_finished(), "a count waits for the write in flight");
+        gate.add_permits(100);
+        writing.await.unwrap().unwrap();
+        assert_eq!(counting.await.unwrap().unwrap(), 5);
+        ledger.close().await;
+    }
+}
