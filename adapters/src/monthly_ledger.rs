@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// The longest an admission waits before it is written.
-pub const WRITE_EVERY: Duration = Duration::from_millis(100);
+pub const WRITE_EVERY: Duration = Duration::from_millis(50);
 /// Waiting admissions that start a write at once.
-pub const WRITE_AT: u64 = 100;
+pub const WRITE_AT: u64 = 25;
 
 pub struct BatchedLedger {
     log: Arc<dyn UsageLog>,

@@ -95,7 +95,7 @@ pub struct Billing {
 pub struct Usage {
     pub writer: UsageWriter,
     pub log: Arc<dyn UsageLog>,
-    /// The quota's durable monthly counts (written within 100 ms of each admission).
+    /// The quota's durable monthly counts (written within 50 ms of each admission).
     pub ledger: Arc<jobin_adapters::monthly_ledger::BatchedLedger>,
 }
 
