@@ -80,10 +80,13 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     Database::connect(opts).await.context("connecting to the database")
 }
 
-/// Whether a released SQLite connection may be reused: its queued rollbacks flushed (the ping),
-/// it holds no transaction.
+/// Whether a released SQLite connection may be reused: it holds no transaction once its queued
+/// rollback (a dropped transaction's) has run — the ping waits for that, only when one may be queued.
 async fn left_clean(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<bool, sea_orm::sqlx::Error> {
     use sea_orm::sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
     conn.ping().await?;
     let clean = !conn.is_in_transaction();
     if !clean {
