@@ -202,3 +202,30 @@ async fn every_authenticated_request_is_in_the_usage_log_after_a_graceful_stop()
     );
     assert!(rows.iter().all(|r| !r.cache_hit && r.account == account));
 }
+
+/// Every request admitted against the monthly quota is in the durable count within the ledger's
+/// interval (50 ms), so a crash loses at most what waits. Five rounds 150 ms apart: a count
+/// written only once a second would be behind in most of them.
+#[tokio::test]
+async fn each_admission_is_in_the_durable_count_within_the_ledgers_interval() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let account = s.account(&email).await.id.0;
+    let durable = || async {
+        let sql = format!("SELECT COALESCE(SUM(count), 0) FROM usage_monthly WHERE account_id = {account}");
+        let row = s.db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap().unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+    let mut spent = 0;
+    for round in 0..5 {
+        for _ in 0..10 {
+            let r = s.get_with_key("/v1/jobs/providers", &key).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            spent += 1;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        assert_eq!(durable().await, spent, "round {round}: every admission is durable 150 ms later");
+    }
+    s.stop().await;
+}
