@@ -220,7 +220,9 @@ disk_full() {
   read -r ok0 _ _ <<<"$(apps "$key" 20)"
   dd if=/dev/zero of="$disk/filler" bs=64k 2>/dev/null || true
   read -r ok1 busy1 other1 <<<"$(apps "$key" 60)"
+  sleep 1.1 # past the health probe's one-second memory
   local h1; h1=$(health)
+  [ -n "${FAULTS_DEBUG:-}" ] && { df -k "$disk"; curl -s "$BASE/health"; echo; }
   rm -f "$disk/filler"
   sleep 1.2
   local h2; h2=$(health)

@@ -160,6 +160,11 @@ async fn on_a_real_full_disk_writes_fail_and_after_it_every_confirmed_write_is_d
         }
     }
     assert!(refused > 0, "a full disk refuses writes ({taken} batches taken)");
+    {
+        use jobin_core::ports::KeyStore;
+        let probe = jobin_adapters::db::SqlKeyStore::new(db.clone()).probe_write().await;
+        assert!(matches!(probe, Err(KeyStoreError::Unavailable(_))), "the write probe sees the full disk: {probe:?}");
+    }
     disk.free();
     for n in 0..30u32 {
         log.append(&[rec(b, n, 0)]).await.expect("the store writes again once the disk has room");

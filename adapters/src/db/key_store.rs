@@ -27,6 +27,9 @@ pub struct SqlKeyStore {
 /// When the write probe ran, and its failure if it failed.
 type Probed = (std::time::Instant, Option<String>);
 
+/// The size of the probe's row.
+const PROBE_BYTES: usize = 64 * 1024;
+
 /// How long a write probe's outcome stands.
 const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -35,8 +38,8 @@ impl SqlKeyStore {
         Self { db, probed: Default::default() }
     }
 
-    /// Writes a page-sized row and deletes it in one committed transaction: the store must take
-    /// a new page and a commit, as any real write would.
+    /// Writes a 64 KiB row and deletes it in one committed transaction: the store must take new
+    /// pages and a commit, as real writes would (a disk with less room than that is full for them).
     async fn probe(&self) -> Result<(), sea_orm::DbErr> {
         let backend = self.db.get_database_backend();
         let txn = self.db.begin().await?;
@@ -44,7 +47,7 @@ impl SqlKeyStore {
             sea_orm::DbBackend::Postgres => "INSERT INTO store_probe (filler) VALUES ($1)",
             _ => "INSERT INTO store_probe (filler) VALUES (?)",
         };
-        txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, insert, [vec![0u8; 4096].into()])).await?;
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, insert, [vec![0u8; PROBE_BYTES].into()])).await?;
         txn.execute_unprepared("DELETE FROM store_probe").await?;
         txn.commit().await
     }
