@@ -40,7 +40,10 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
         crate::secrets::sync_dir(&config.data_dir).with_context(|| format!("syncing {}", config.data_dir.display()))?;
     }
     let db = db::connect(url, config.db_max_connections).await.map_err(|e| match &file {
-        Some(f) => e.context(format!("opening {} (not writable by this user, or damaged? check its permissions, or restore it from a backup)", f.display())),
+        Some(f) => e.context(format!(
+            "opening {} (not writable by this user, or damaged? check its permissions, or restore it from a backup)",
+            f.display()
+        )),
         None => e,
     })?;
     if let Some(file) = &file {

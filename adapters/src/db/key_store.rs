@@ -47,7 +47,8 @@ impl SqlKeyStore {
             sea_orm::DbBackend::Postgres => "INSERT INTO store_probe (filler) VALUES ($1)",
             _ => "INSERT INTO store_probe (filler) VALUES (?)",
         };
-        txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, insert, [vec![0u8; PROBE_BYTES].into()])).await?;
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, insert, [vec![0u8; PROBE_BYTES].into()]))
+            .await?;
         txn.execute_unprepared("DELETE FROM store_probe").await?;
         txn.commit().await
     }
