@@ -36,6 +36,29 @@ async fn admitted_until_refused(base: &str, key: &str, cap: usize) -> usize {
     cap
 }
 
+/// An embedded node (SQLite in `data`, in-process meter) with fixed secrets.
+fn embedded(data: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("JOBIN_JWT_SECRET", "restart-jwt-secret-0123456789abcdef".to_owned()),
+        ("JOBIN_KEY_PEPPER", "restart-key-pepper-0123456789abcdef".to_owned()),
+        ("JOBIN_DATA_DIR", data.display().to_string()),
+        ("JOBIN_TRUSTED_PROXIES", "127.0.0.1".into()),
+        ("RUST_LOG", "warn".into()),
+    ]
+}
+
+/// Deletes every Redis key under `prefix` (what a Redis that lost its data holds of this deployment).
+fn empty_redis(prefix: &str) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "redis-cli -h 127.0.0.1 -p 6379 --scan --pattern '{prefix}*' | xargs -r redis-cli -h 127.0.0.1 -p 6379 del"
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// What a crash may lose of the quota's count: the ledger's waiting admissions, at most
 /// `WRITE_AT` plus those admitted during the one write in flight (a write takes a millisecond or
 /// two here; 25 more is the margin for it).
@@ -76,13 +99,7 @@ async fn spend_the_rest(base: &str, key: &str, left: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_months_count_survives_a_restart_of_the_embedded_node() {
     let data = tempfile::tempdir().unwrap();
-    let mut vars = vec![
-        ("JOBIN_JWT_SECRET", "restart-jwt-secret-0123456789abcdef".to_owned()),
-        ("JOBIN_KEY_PEPPER", "restart-key-pepper-0123456789abcdef".to_owned()),
-        ("JOBIN_DATA_DIR", data.path().display().to_string()),
-        ("JOBIN_TRUSTED_PROXIES", "127.0.0.1".into()),
-        ("RUST_LOG", "warn".into()),
-    ];
+    let mut vars = embedded(data.path());
     vars.extend(small_quota(data.path()));
     let node = start(&vars).await;
     let key = register(&node.base, "restart@example.com").await;
@@ -129,15 +146,7 @@ async fn the_months_count_survives_a_redis_that_lost_its_data() {
     db.close().await.ok();
 
     // Redis loses everything of this deployment (its keys are under the cluster's prefix).
-    let prefix = &cluster.vars.iter().find(|(k, _)| *k == "JOBIN_REDIS_PREFIX").unwrap().1;
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "redis-cli -h 127.0.0.1 -p 6379 --scan --pattern '{prefix}*' | xargs -r redis-cli -h 127.0.0.1 -p 6379 del"
-        ))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    empty_redis(&cluster.vars.iter().find(|(k, _)| *k == "JOBIN_REDIS_PREFIX").unwrap().1);
 
     assert_eq!(monthly_used(&b.base, &key).await, 3, "seeded from the durable count");
     spend_the_rest(&a.base, &key, 2).await;
@@ -148,13 +157,7 @@ async fn the_months_count_survives_a_redis_that_lost_its_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_spent_then_killed_admits_at_most_the_ledgers_bound_after_restart() {
     let data = tempfile::tempdir().unwrap();
-    let mut vars = vec![
-        ("JOBIN_JWT_SECRET", "restart-jwt-secret-0123456789abcdef".to_owned()),
-        ("JOBIN_KEY_PEPPER", "restart-key-pepper-0123456789abcdef".to_owned()),
-        ("JOBIN_DATA_DIR", data.path().display().to_string()),
-        ("JOBIN_TRUSTED_PROXIES", "127.0.0.1".into()),
-        ("RUST_LOG", "warn".into()),
-    ];
+    let mut vars = embedded(data.path());
     vars.extend(quota(data.path(), 300));
     let mut node = start(&vars).await;
     let key = register(&node.base, "killed@example.com").await;
@@ -185,16 +188,7 @@ async fn a_redis_emptied_right_after_a_spend_admits_nothing_more_on_the_node_tha
     let Some(cluster) = Cluster::start(|d| quota(d, 300)).await else { return };
     let (a, b) = (&cluster.a, &cluster.b);
     let prefix = cluster.vars.iter().find(|(k, _)| *k == "JOBIN_REDIS_PREFIX").unwrap().1.clone();
-    let flush = || {
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "redis-cli -h 127.0.0.1 -p 6379 --scan --pattern '{prefix}*' | xargs -r redis-cli -h 127.0.0.1 -p 6379 del"
-            ))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
+    let flush = || empty_redis(&prefix);
     // Spent on a, Redis emptied at once (the ledger has not written all of it): a counts again
     // from the durable count plus what it has not written, exactly.
     let key = register(&a.base, "flushed-a@example.com").await;

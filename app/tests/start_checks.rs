@@ -45,15 +45,20 @@ fn refused_start(vars: &[(&'static str, String)], args: &[&str]) -> (Option<i32>
     }
 }
 
-async fn first_start(data: &std::path::Path) {
-    let node: Node = start(&vars(data)).await;
+/// Registers kept@example.com on `node`: the status.
+async fn register_kept(node: &Node) -> reqwest::StatusCode {
     let r = reqwest::Client::new()
         .post(format!("{}/v1/auth/register", node.base))
         .json(&serde_json::json!({"email": "kept@example.com", "password": "correct horse"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 201);
+    r.status()
+}
+
+async fn first_start(data: &std::path::Path) {
+    let node: Node = start(&vars(data)).await;
+    assert_eq!(register_kept(&node).await, 201);
     drop(node); // a graceful stop: the WAL is checkpointed into the file
 }
 
@@ -90,13 +95,7 @@ async fn a_missing_or_empty_database_beside_earlier_secrets_refuses_the_start_un
 
     // On purpose: a new, empty database; the old account is gone, as the operator chose.
     let node = common::start_with_args(&vars(data), &["--init"]).await;
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/auth/register", node.base))
-        .json(&serde_json::json!({"email": "kept@example.com", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "the new database does not hold the old account");
+    assert_eq!(register_kept(&node).await, 201, "the new database does not hold the old account");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
