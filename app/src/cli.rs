@@ -33,8 +33,12 @@ pub enum Command {
     },
     /// Print the OpenAPI document (JSON) to stdout.
     Openapi,
-    /// Operator tools for accounts.
+    /// Operator tools for accounts (on this server's database: JOBIN_DATABASE_URL, else
+    /// JOBIN_DATA_DIR/jobin.db, else ./data/jobin.db).
     Accounts {
+        /// The demo's database (./data-demo/jobin.db, unless JOBIN_DATA_DIR says otherwise).
+        #[arg(long, global = true)]
+        demo: bool,
         #[command(subcommand)]
         command: AccountsCommand,
     },

@@ -75,8 +75,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo, init } => {
             config.init = init;
-            if demo && config.demo.is_none() {
-                config.demo = Some(config.demo_settings.clone());
+            if demo {
+                config.enter_demo();
             }
             match &config.demo {
                 Some(d) => {
@@ -108,10 +108,14 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Accounts { command: AccountsCommand::SetPlan { email, plan } } => {
-            let set = wiring::set_plan(stores::open_database(&config).await?);
-            let account = set.execute(&email, &plan).await?;
-            println!("{} is now on the {} plan", account.email, account.plan);
+        Command::Accounts { demo, command: AccountsCommand::SetPlan { email, plan } } => {
+            if demo {
+                config.enter_demo();
+            }
+            let (db, place) = stores::open_existing(&config).await?;
+            let set = wiring::set_plan(db);
+            let account = set.execute(&email, &plan).await.map_err(|e| anyhow::anyhow!("{e} (in {place})"))?;
+            println!("{} is now on the {} plan (in {place})", account.email, account.plan);
             Ok(())
         }
         Command::Openapi => {

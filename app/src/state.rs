@@ -72,6 +72,9 @@ pub struct Jobs {
     pub store: Arc<dyn JobStore>,
     /// Encoded search answers served again as copies for a short while.
     pub copies: crate::http::jobs::copies::AnswerCopies,
+    /// The boards this server can search (keyed ones with their keys; every fake one in a demo):
+    /// what an empty answer's notices suggest.
+    pub reachable: Vec<jobin_core::domain::SourceId>,
 }
 
 /// `/v1/applications*`: the application tracker.

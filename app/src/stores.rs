@@ -16,9 +16,12 @@ pub struct Connections {
 }
 
 impl Connections {
-    /// The database, then Redis when `JOBIN_REDIS_URL` is set (start-up fails if either does not answer).
+    /// The database (claimed for this server's mode: demo or real), then Redis when
+    /// `JOBIN_REDIS_URL` is set (start-up fails if either does not answer).
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self { db: open_database(config).await?, redis: open_redis(config).await? })
+        let db = open_database(config).await?;
+        claim_mode(config, &db).await?;
+        Ok(Self { db, redis: open_redis(config).await? })
     }
 }
 
@@ -67,6 +70,49 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
     }
     db::migrate(&db, url).await?;
     Ok(db)
+}
+
+/// A demo's database never serves a real server, nor a real one a demo (whose fake postings would
+/// land in it): the first start claims the database for its mode, later starts must match.
+async fn claim_mode(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
+    let mode = if config.demo.is_some() { db::ServerMode::Demo } else { db::ServerMode::Real };
+    let Err(conflict) = db::claim_mode(db, mode).await? else { return Ok(()) };
+    let url = config.database_url.expose_secret();
+    let place = match sqlite_file(url) {
+        Some(f) => f.display().to_string(),
+        None => "the database at JOBIN_DATABASE_URL".to_owned(),
+    };
+    match mode {
+        db::ServerMode::Real => anyhow::bail!(
+            "{place} belongs to a demo: {conflict}. A real server never serves a demo's invented postings. \
+             Start the real server on its own data (unset JOBIN_DATA_DIR for ./data, or point JOBIN_DATA_DIR / \
+             JOBIN_DATABASE_URL elsewhere); the demo keeps ./data-demo"
+        ),
+        db::ServerMode::Demo => anyhow::bail!(
+            "{place} belongs to a real server: {conflict}. A demo would add its fake postings to it. Run the \
+             demo on its own data (unset JOBIN_DATA_DIR for ./data-demo, or point it elsewhere)"
+        ),
+    }
+}
+
+/// The database an operator command works on, which must exist already (a command never creates
+/// an empty one where the operator mistyped the data dir), and where it is, for its messages.
+pub async fn open_existing(config: &Config) -> anyhow::Result<(DatabaseConnection, String)> {
+    let url = config.database_url.expose_secret();
+    let place = match sqlite_file(url) {
+        Some(f) => {
+            let empty = std::fs::metadata(&f).map(|m| m.len() == 0).unwrap_or(true);
+            anyhow::ensure!(
+                !empty,
+                "no database at {}: is this the server's data dir? Run the command where the server runs, or \
+                 set JOBIN_DATA_DIR (or JOBIN_DATABASE_URL) as the server has it; `--demo` for the demo's",
+                f.display()
+            );
+            f.display().to_string()
+        }
+        None => crate::config::redact_url(url),
+    };
+    Ok((open_database(config).await?, place))
 }
 
 /// The file an `sqlite:` URL names (`None` for an in-memory database or another backend).

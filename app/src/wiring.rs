@@ -18,7 +18,7 @@ use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, R
 use jobin_adapters::webhook_sender::{self, HttpWebhookSender};
 use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
 use jobin_core::domain::billing::NoticeLinks;
-use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, Sealer, SecretHasher};
+use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, Sealer, SecretHasher, SourceId};
 use jobin_core::ports::{
     BillingStore, Cache, Clock, DeliveryStore, Entropy, EventEncoder, JobSource, JobStore, KeptAnswers, KeptLimits,
     KeyStore, LlmProvider, Lock, MatchStore, Notifier, PasswordHasher, PaymentGateway, PaymentStandIn, Reachable,
@@ -347,6 +347,7 @@ fn jobs(
         per_source_limit: config.search.per_source_limit,
         cache_ttl: Duration::from_secs(config.search.cache_secs),
     };
+    let fake_boards = overrides.boards.is_some() || config.demo.is_some();
     let mut boards = match (overrides.boards, &config.demo) {
         (Some(boards), _) => boards,
         (None, Some(demo)) => fakes::demo_boards(demo.seed, Duration::from_millis(demo.latency_ms), &demo.failing)
@@ -354,6 +355,12 @@ fn jobs(
             .map(|b| b as Arc<dyn JobSource>)
             .collect(),
         (None, None) => real_boards(&config.boards, &search_config, c.meter.clone(), c.clock.clone())?,
+    };
+    // The boards a search here can reach: every stand-in, else the keyless ones and those with keys.
+    let reachable: Vec<SourceId> = if fake_boards {
+        boards.iter().map(|b| b.id()).collect()
+    } else {
+        SourceId::ALL.into_iter().filter(|s| config.boards.reachable(*s)).collect()
     };
     if config.import.is_some() {
         // Imported postings live in the job store (loaded in the background at start-up).
@@ -425,6 +432,7 @@ fn jobs(
         get: GetJob { store: c.jobs.clone() },
         store: c.jobs.clone(),
         copies: Default::default(),
+        reachable,
     };
     Ok((jobs, ingest))
 }

@@ -8,8 +8,6 @@
 mod common;
 
 use common::{Node, start};
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 fn vars(data: &std::path::Path) -> Vec<(&'static str, String)> {
     vec![
@@ -19,30 +17,8 @@ fn vars(data: &std::path::Path) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// `jobin serve` (with `args`) that must exit on its own: its status and standard error.
 fn refused_start(vars: &[(&'static str, String)], args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jobin"))
-        .arg("serve")
-        .args(args)
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("JOBIN_BIND", format!("127.0.0.1:{}", common::free_port()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-            return (status.code(), err);
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the start was not refused: the node is serving");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::refused_start(vars, args, None)
 }
 
 /// Registers kept@example.com on `node`: the status.
@@ -103,7 +79,14 @@ async fn a_damaged_database_refuses_the_start_with_sqlites_words() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     first_start(data).await;
-    assert!(!data.join("jobin.db-wal").exists() || std::fs::metadata(data.join("jobin.db-wal")).unwrap().len() == 0);
+    // Everything in the main file (whatever the stop left in the write-ahead log), then the damage.
+    {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}?mode=rw", data.join("jobin.db").display());
+        let db = jobin_adapters::db::connect(&url, 1).await.unwrap();
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
+        db.close().await.unwrap();
+    }
     // Three pages in the middle of the file overwritten.
     let file = data.join("jobin.db");
     let mut bytes = std::fs::read(&file).unwrap();

@@ -20,6 +20,7 @@ mod m20261206_000017_webhooks;
 mod m20261206_000018_feed_tokens;
 mod m20261206_000019_digests;
 mod m20261207_000020_store_probe;
+mod m20261207_000021_server_mode;
 
 use sea_orm_migration::prelude::*;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_feed_tokens::Migration),
             Box::new(m20261206_000019_digests::Migration),
             Box::new(m20261207_000020_store_probe::Migration),
+            Box::new(m20261207_000021_server_mode::Migration),
         ]
     }
 }

@@ -105,6 +105,9 @@ pub struct Config {
     pub import: Option<ImportSettings>,
     /// The demo settings `serve --demo` uses (from `JOBIN_DEMO_*`), whether or not demo is on.
     pub demo_settings: DemoSettings,
+    /// `JOBIN_DATA_DIR` / `JOBIN_DATABASE_URL` were given (else they follow the mode's default).
+    data_dir_set: bool,
+    database_url_set: bool,
     /// When the unversioned paths stop answering (`JOBIN_UNVERSIONED_SUNSET`, a date; sent as
     /// `Sunset` on their answers).
     pub unversioned_sunset: chrono::NaiveDate,
@@ -171,7 +174,10 @@ impl Config {
                 err("JOBIN_BIND", format!("invalid socket address `{b}` (expected host:port, e.g. 127.0.0.1:8080)"))
             })?,
         };
-        let data_dir = PathBuf::from(v.var("JOBIN_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let (demo_settings, demo_on) = DemoSettings::read(&v)?;
+        let data_dir_set = v.var("JOBIN_DATA_DIR").is_some();
+        let data_dir = PathBuf::from(v.var("JOBIN_DATA_DIR").unwrap_or_else(|| default_data_dir(demo_on).into()));
+        let database_url_set = v.var("JOBIN_DATABASE_URL").is_some();
         let database_url = match v.var("JOBIN_DATABASE_URL") {
             None => default_sqlite_url(&data_dir),
             Some(u) if jobin_adapters::db::Backend::of(&u).is_some() => u,
@@ -191,7 +197,6 @@ impl Config {
             None => (PlanCatalog::document(), models),
             Some(path) => catalog_file::load(Path::new(&path), models).map_err(|e| err("JOBIN_CATALOG", e))?,
         };
-        let (demo_settings, demo_on) = DemoSettings::read(&v)?;
         Ok(Self {
             bind,
             log_format: log_format(&v)?,
@@ -271,6 +276,8 @@ impl Config {
             search: SearchSettings::read(&v)?,
             demo: demo_on.then(|| demo_settings.clone()),
             demo_settings,
+            data_dir_set,
+            database_url_set,
             import: ImportSettings::read(&v)?,
             unversioned_sunset: match v.var("JOBIN_UNVERSIONED_SUNSET") {
                 None => DEFAULT_SUNSET,
@@ -282,6 +289,20 @@ impl Config {
             jwt_secret: v.secret("JOBIN_JWT_SECRET")?,
             key_pepper: v.secret("JOBIN_KEY_PEPPER")?,
         })
+    }
+
+    /// Turns demo mode on (`serve --demo`): the fake boards, and, unless set, the demo's own data
+    /// dir (`./data-demo`), so a demo never writes where a real server keeps its data.
+    pub fn enter_demo(&mut self) {
+        if self.demo.is_none() {
+            self.demo = Some(self.demo_settings.clone());
+        }
+        if !self.data_dir_set {
+            self.data_dir = PathBuf::from(default_data_dir(true));
+            if !self.database_url_set {
+                self.database_url = SecretString::from(default_sqlite_url(&self.data_dir));
+            }
+        }
     }
 
     pub fn uses_sqlite_in_data_dir(&self) -> bool {
@@ -306,6 +327,11 @@ fn trusted_proxies(v: &Vars) -> Result<Vec<IpNet>, ConfigError> {
                 .map_err(|_| err("JOBIN_TRUSTED_PROXIES", format!("`{s}` is not an IP address or CIDR range")))
         })
         .collect()
+}
+
+/// `./data`, or `./data-demo` for a demo: the two never share a directory by default.
+fn default_data_dir(demo: bool) -> &'static str {
+    if demo { "./data-demo" } else { "./data" }
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {

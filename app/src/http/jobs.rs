@@ -89,7 +89,8 @@ pub(crate) async fn search_answer(
     let plan = req.plan;
     let r = state.jobs.search.execute(req).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
     let (hit, cached_until) = (r.outcome.cache_hit, r.outcome.cached_until);
-    let notices = notices::for_search(&r.outcome.sources, r.outcome.jobs.len(), plan, &state.catalog);
+    let notices =
+        notices::for_search(&r.outcome.sources, r.outcome.jobs.len(), plan, &state.catalog, &state.jobs.reachable);
     let mut body = SearchBody::from(r);
     body.meta.notices = notices;
     if !with_description {

@@ -55,17 +55,60 @@ pub async fn start(vars: &[(&'static str, String)]) -> Node {
 
 /// A node whose standard error goes to `stderr` (a file, to read its log).
 pub async fn start_with_stderr(vars: &[(&'static str, String)], stderr: Stdio) -> Node {
-    spawn(vars, &[], stderr).await
+    spawn(vars, &[], stderr, None).await
 }
 
 /// A node started with `serve` and `args` (e.g. `--init`).
 pub async fn start_with_args(vars: &[(&'static str, String)], args: &[&str]) -> Node {
-    spawn(vars, args, Stdio::inherit()).await
+    spawn(vars, args, Stdio::inherit(), None).await
 }
 
-async fn spawn(vars: &[(&'static str, String)], args: &[&str], stderr: Stdio) -> Node {
+/// A node started with `serve` and `args` in the working directory `dir` (its default data dirs).
+pub async fn start_in(dir: &std::path::Path, vars: &[(&'static str, String)], args: &[&str]) -> Node {
+    spawn(vars, args, Stdio::inherit(), Some(dir)).await
+}
+
+/// `jobin serve` (with `args`, in `dir` when given) that must exit on its own: its status and
+/// standard error. Panics if it is still serving after 30 s.
+pub fn refused_start(
+    vars: &[(&'static str, String)],
+    args: &[&str],
+    dir: Option<&std::path::Path>,
+) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jobin"));
+    command
+        .arg("serve")
+        .args(args)
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("JOBIN_BIND", format!("127.0.0.1:{}", free_port()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            return (status.code(), err);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the start was not refused: the node is serving");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn spawn(vars: &[(&'static str, String)], args: &[&str], stderr: Stdio, dir: Option<&std::path::Path>) -> Node {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_jobin"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jobin"));
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let child = command
         .arg("serve")
         .args(args)
         .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))

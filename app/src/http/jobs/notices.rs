@@ -10,7 +10,7 @@ use poem_openapi::Object;
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
 pub struct Notice {
     /// Stable: `source_unconfigured`, `source_failed`, `source_budget_exhausted`,
-    /// `plan_limits_sources`, `no_match`.
+    /// `plan_limits_sources`, `no_board_reachable`, `no_match`.
     pub code: String,
     /// The board it is about.
     #[oai(skip_serializing_if_is_none)]
@@ -20,8 +20,14 @@ pub struct Notice {
 }
 
 /// Every notice code.
-pub const CODES: [&str; 5] =
-    ["source_unconfigured", "source_failed", "source_budget_exhausted", "plan_limits_sources", "no_match"];
+pub const CODES: [&str; 6] = [
+    "source_unconfigured",
+    "source_failed",
+    "source_budget_exhausted",
+    "plan_limits_sources",
+    "no_board_reachable",
+    "no_match",
+];
 
 fn notice(code: &str, source: Option<SourceId>, message: String) -> Notice {
     debug_assert!(CODES.contains(&code), "{code} is listed in CODES");
@@ -32,8 +38,15 @@ fn names(sources: &[SourceId]) -> String {
     sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// The notices of a search answer for `plan` (`found`: how many jobs it holds).
-pub fn for_search(sources: &[SourceReport], found: usize, plan: Plan, catalog: &PlanCatalog) -> Vec<Notice> {
+/// The notices of a search answer for `plan` (`found`: how many jobs it holds; `reachable`: the
+/// boards this server can search).
+pub fn for_search(
+    sources: &[SourceReport],
+    found: usize,
+    plan: Plan,
+    catalog: &PlanCatalog,
+    reachable: &[SourceId],
+) -> Vec<Notice> {
     let mut out = Vec::new();
     for r in sources {
         let s = r.source;
@@ -81,7 +94,7 @@ pub fn for_search(sources: &[SourceReport], found: usize, plan: Plan, catalog: &
         let next = Plan::ALL.into_iter().find(|p| *p > plan && !adds(*p).is_empty());
         let upgrade = next.map_or_else(String::new, |p| {
             let adds = adds(p);
-            format!(" The {p} plan adds {} (see /pricing).", names(&adds))
+            format!(" The {p} plan adds {} (see /v1/pricing).", names(&adds))
         });
         out.push(notice(
             "plan_limits_sources",
@@ -93,6 +106,38 @@ pub fn for_search(sources: &[SourceReport], found: usize, plan: Plan, catalog: &
                 if asked.is_empty() { "none".to_owned() } else { names(&asked) },
                 names(&outside),
                 if outside.len() == 1 { "is" } else { "are" },
+            ),
+        ));
+    }
+    let unconfigured: Vec<SourceId> =
+        sources.iter().filter(|r| r.status == SourceStatus::Unconfigured).map(|r| r.source).collect();
+    let asked_any = sources.iter().any(|r| r.status != SourceStatus::NotInPlan);
+    if !served
+        && asked_any
+        && sources.iter().all(|r| matches!(r.status, SourceStatus::Unconfigured | SourceStatus::NotInPlan))
+    {
+        // Nothing the plan holds can be searched here: say every way to a first answer.
+        let settings: Vec<&str> = unconfigured.iter().map(|s| crate::config::BoardsConfig::settings(*s)).collect();
+        let reaches = |p: Plan| -> Vec<SourceId> {
+            let n = catalog.terms(p).data_sources;
+            reachable.iter().copied().filter(|s| in_plan(*s, n)).collect()
+        };
+        let move_to =
+            Plan::ALL.into_iter().find(|p| *p > plan && !reaches(*p).is_empty()).map_or_else(String::new, |p| {
+                format!(
+                    " or moves this account to the {p} plan, whose boards it reaches ({}): `jobin accounts set-plan \
+                     <your email> {p}`, or you buy it (/v1/billing/checkout);",
+                    names(&reaches(p))
+                )
+            });
+        out.push(notice(
+            "no_board_reachable",
+            None,
+            format!(
+                "No board of your {plan} plan can be searched on this server yet, so every search answers empty. \
+                 To get postings, its operator sets {}{move_to} to try JobIn offline, run `make demo` (fake \
+                 boards).",
+                settings.join(" and ")
             ),
         ));
     }
@@ -112,6 +157,9 @@ pub fn for_search(sources: &[SourceReport], found: usize, plan: Plan, catalog: &
 mod tests {
     use super::*;
 
+    /// The boards a server with no keys reaches.
+    const KEYLESS: [SourceId; 3] = [SourceId::Remotive, SourceId::Arbeitnow, SourceId::TheMuse];
+
     fn report(source: SourceId, status: SourceStatus) -> SourceReport {
         SourceReport { source, status, count: 0, latency_ms: 0 }
     }
@@ -125,25 +173,41 @@ mod tests {
             report(SourceId::Findwork, NotInPlan),
             report(SourceId::Reed, NotInPlan),
         ];
-        let n = for_search(&sources, 0, Plan::Free, &PlanCatalog::document());
+        let n = for_search(&sources, 0, Plan::Free, &PlanCatalog::document(), &KEYLESS);
         let codes: Vec<&str> = n.iter().map(|n| n.code.as_str()).collect();
-        assert_eq!(codes, ["source_unconfigured", "plan_limits_sources"]);
+        assert_eq!(codes, ["source_unconfigured", "plan_limits_sources", "no_board_reachable"]);
         assert!(n[0].message.contains("JOBIN_ADZUNA_APP_ID"), "{}", n[0].message);
         assert_eq!(
             n[1].message,
             "Your free plan searches 1 board here (adzuna); remotive, findwork, reed are not in it. The starter \
-             plan adds remotive, findwork (see /pricing)."
+             plan adds remotive, findwork (see /v1/pricing)."
         );
+        // Every way to a first answer, in the answer itself.
+        let what = &n[2].message;
+        for needed in [
+            "JOBIN_ADZUNA_APP_ID and JOBIN_ADZUNA_APP_KEY",
+            "`jobin accounts set-plan <your email> starter`",
+            "(remotive)",
+            "`make demo`",
+        ] {
+            assert!(what.contains(needed), "{needed} in: {what}");
+        }
+        // With Adzuna's keys set, the plan reaches its board: no such notice.
+        let sources = [report(SourceId::Adzuna, Ok), report(SourceId::Remotive, NotInPlan)];
+        let n = for_search(&sources, 0, Plan::Free, &PlanCatalog::document(), &KEYLESS);
+        assert!(n.iter().all(|n| n.code != "no_board_reachable"), "{n:?}");
     }
 
     #[test]
     fn failures_are_named_even_when_other_boards_served_and_no_match_only_when_one_did() {
         use SourceStatus::*;
         let sources = [report(SourceId::Adzuna, Ok), report(SourceId::Remotive, Timeout)];
-        let n = for_search(&sources, 3, Plan::Scale, &PlanCatalog::document());
+        let n = for_search(&sources, 3, Plan::Scale, &PlanCatalog::document(), &KEYLESS);
         assert_eq!(n.iter().map(|n| n.code.as_str()).collect::<Vec<_>>(), ["source_failed"]);
-        let n = for_search(&sources, 0, Plan::Scale, &PlanCatalog::document());
+        let n = for_search(&sources, 0, Plan::Scale, &PlanCatalog::document(), &KEYLESS);
         assert_eq!(n.iter().map(|n| n.code.as_str()).collect::<Vec<_>>(), ["source_failed", "no_match"]);
-        assert!(for_search(&[report(SourceId::Adzuna, Ok)], 5, Plan::Free, &PlanCatalog::document()).is_empty());
+        assert!(
+            for_search(&[report(SourceId::Adzuna, Ok)], 5, Plan::Free, &PlanCatalog::document(), &KEYLESS).is_empty()
+        );
     }
 }
