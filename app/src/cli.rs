@@ -2,12 +2,17 @@
 
 use clap::{Parser, Subcommand};
 
+/// What `jobin --help` opens with.
+pub const ABOUT: &str = "JobIn: a self-hostable job-market data API — job search across six boards, salaries, \
+skill trends, a sync feed and an application tracker. Settings come from JOBIN_* environment \
+variables (or a .env file); see .env.example.";
+
 /// JobIn: a self-hostable job-market data API.
 ///
 /// Configuration comes from JOBIN_* environment variables (and a `.env` file if present);
 /// see .env.example.
 #[derive(Debug, Parser)]
-#[command(name = "jobin", version, about, long_about = None)]
+#[command(name = "jobin", version, about = ABOUT, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -53,4 +58,22 @@ pub enum AccountsCommand {
         /// free | starter | pro | scale
         plan: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn help_opens_in_users_words_and_lists_the_commands() {
+        let help = Cli::command().render_help().to_string();
+        assert!(help.starts_with("JobIn: a self-hostable job-market data API"), "{help}");
+        for internal in ["poem", "wiring", "surface"] {
+            assert!(!help.contains(internal), "`{internal}` in: {help}");
+        }
+        for command in ["serve", "migrate", "openapi", "accounts"] {
+            assert!(help.contains(command), "{command} in: {help}");
+        }
+    }
 }

@@ -55,7 +55,7 @@ pub fn render(search: &SavedSearch, items: &[MatchedJob], self_url: &str) -> Str
             summary.push_str(" — remote");
         }
         if let Some(s) = &job.salary {
-            let _ = write!(summary, " — {} {:.0}–{:.0} a {}", s.currency, s.min, s.max, s.period.as_str());
+            let _ = write!(summary, " — {} a {}", pay_range(&s.currency, s.min, s.max), s.period.as_str());
         }
         if found.expired_at.is_some() {
             summary.push_str(" — expired");
@@ -76,9 +76,29 @@ pub fn render(search: &SavedSearch, items: &[MatchedJob], self_url: &str) -> Str
     xml
 }
 
+/// A pay range for people: thousands grouped, one figure when both ends are the same
+/// (`USD 75,000`, `EUR 40,000–55,000`).
+fn pay_range(currency: &str, min: f64, max: f64) -> String {
+    // Whole units: the figures are annual or periodic amounts, never fractions people read.
+    let whole = |v: f64| jobin_core::domain::normalize::thousands(v.round() as i64);
+    if min.round() == max.round() {
+        format!("{currency} {}", whole(min))
+    } else {
+        format!("{currency} {}–{}", whole(min), whole(max))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pay_is_grouped_and_one_figure_when_the_ends_meet() {
+        assert_eq!(pay_range("USD", 75_000.0, 75_000.0), "USD 75,000");
+        assert_eq!(pay_range("EUR", 40_000.0, 55_000.4), "EUR 40,000–55,000");
+        assert_eq!(pay_range("GBP", 1_250_000.0, 2_000_000.0), "GBP 1,250,000–2,000,000");
+        assert_eq!(pay_range("USD", 25.0, 30.0), "USD 25–30");
+    }
 
     #[test]
     fn text_is_escaped_and_forbidden_characters_dropped() {
