@@ -115,9 +115,19 @@ impl ServerMode {
 #[derive(Debug, thiserror::Error)]
 pub enum ModeConflict {
     #[error("it was made by a {0} server")]
-    ClaimedBy(&'static str),
+    ClaimedBy(String),
     #[error("it holds postings of the demo's fake boards (…example.test URLs)")]
     HoldsDemoPostings,
+}
+
+/// The mode the database is claimed for, if it is.
+async fn claimed_mode(db: &DatabaseConnection) -> anyhow::Result<Option<String>> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, "SELECT mode FROM server_mode WHERE id = 1"))
+        .await
+        .context("reading the server mode")?;
+    row.map(|r| r.try_get_by_index::<String>(0)).transpose().context("reading the server mode")
 }
 
 /// Claims the database for `mode` on its first start, or checks the claim: a demo's database never
@@ -125,41 +135,33 @@ pub enum ModeConflict {
 /// claim existed is claimed now, unless a real server would serve the demo postings it holds.
 pub async fn claim_mode(db: &DatabaseConnection, mode: ServerMode) -> anyhow::Result<Result<(), ModeConflict>> {
     let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(Statement::from_string(backend, "SELECT mode FROM server_mode WHERE id = 1"))
-        .await
-        .context("reading the server mode")?;
-    if let Some(row) = row {
-        let held: String = row.try_get_by_index(0).context("reading the server mode")?;
-        return Ok(match (held.as_str(), mode) {
-            ("demo", ServerMode::Real) => Err(ModeConflict::ClaimedBy("demo")),
-            ("real", ServerMode::Demo) => Err(ModeConflict::ClaimedBy("real")),
-            _ => Ok(()),
-        });
-    }
-    if mode == ServerMode::Real {
-        let demo = db
-            .query_one_raw(Statement::from_string(
-                backend,
-                "SELECT 1 FROM jobs WHERE body LIKE '%.example.test/%' LIMIT 1",
-            ))
+    if claimed_mode(db).await?.is_none() {
+        if mode == ServerMode::Real {
+            let demo = db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT 1 FROM jobs WHERE body LIKE '%.example.test/%' LIMIT 1",
+                ))
+                .await
+                .context("looking for demo postings")?;
+            if demo.is_some() {
+                return Ok(Err(ModeConflict::HoldsDemoPostings));
+            }
+        }
+        let insert = match backend {
+            DbBackend::Postgres => {
+                "INSERT INTO server_mode (id, mode, claimed_at) VALUES (1, $1, $2) ON CONFLICT DO NOTHING"
+            }
+            _ => "INSERT INTO server_mode (id, mode, claimed_at) VALUES (1, ?, ?) ON CONFLICT DO NOTHING",
+        };
+        let values = [mode.as_str().into(), chrono::Utc::now().into()];
+        db.execute_raw(Statement::from_sql_and_values(backend, insert, values))
             .await
-            .context("looking for demo postings")?;
-        if demo.is_some() {
-            return Ok(Err(ModeConflict::HoldsDemoPostings));
-        }
+            .context("claiming the server mode")?;
     }
-    let insert = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO server_mode (id, mode, claimed_at) VALUES (1, $1, $2) ON CONFLICT DO NOTHING"
-        }
-        _ => "INSERT INTO server_mode (id, mode, claimed_at) VALUES (1, ?, ?) ON CONFLICT DO NOTHING",
-    };
-    db.execute_raw(Statement::from_sql_and_values(backend, insert, [mode.as_str().into(), chrono::Utc::now().into()]))
-        .await
-        .context("claiming the server mode")?;
-    // Another node may have claimed it first: read the claim that stands.
-    Box::pin(claim_mode(db, mode)).await
+    // The claim that stands (another node may have made it first).
+    let held = claimed_mode(db).await?.context("the server mode was not recorded")?;
+    Ok(if held == mode.as_str() { Ok(()) } else { Err(ModeConflict::ClaimedBy(held)) })
 }
 
 /// What `PRAGMA quick_check` found.

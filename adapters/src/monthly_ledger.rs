@@ -11,7 +11,6 @@ use jobin_core::domain::AccountId;
 use jobin_core::ports::{KeyStoreError, MonthlyAdd, MonthlyLedger, UsageLog, month_key};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -22,8 +21,7 @@ pub const WRITE_AT: u64 = 25;
 
 pub struct BatchedLedger {
     log: Arc<dyn UsageLog>,
-    waiting: std::sync::Mutex<HashMap<(AccountId, i32), u64>>,
-    waiting_n: AtomicU64,
+    waiting: std::sync::Mutex<Waiting>,
     /// Held by a write from taking the waiting additions to their commit, and by a count.
     writing: tokio::sync::Mutex<()>,
     wake: Arc<Notify>,
@@ -31,47 +29,58 @@ pub struct BatchedLedger {
     task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
+/// Admissions not yet written, per account and month, and their total.
+#[derive(Default)]
+struct Waiting {
+    counts: HashMap<(AccountId, i32), u64>,
+    total: u64,
+}
+
+impl Waiting {
+    fn add(&mut self, key: (AccountId, i32), n: u64) {
+        *self.counts.entry(key).or_default() += n;
+        self.total += n;
+    }
+}
+
 impl BatchedLedger {
     /// The ledger and its writer task (needs a Tokio runtime).
     pub fn spawn(log: Arc<dyn UsageLog>) -> Arc<Self> {
-        let ledger = Arc::new(Self {
-            log,
-            waiting: Default::default(),
-            waiting_n: AtomicU64::new(0),
-            writing: tokio::sync::Mutex::new(()),
-            wake: Arc::new(Notify::new()),
-            stop: Arc::new(Notify::new()),
-            task: tokio::sync::Mutex::new(None),
-        });
-        let task = tokio::spawn(run(Arc::downgrade(&ledger), ledger.wake.clone(), ledger.stop.clone()));
-        if let Ok(mut slot) = ledger.task.try_lock() {
-            *slot = Some(task);
-        }
-        ledger
+        Arc::new_cyclic(|ledger| {
+            let (wake, stop) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+            let task = tokio::spawn(run(ledger.clone(), wake.clone(), stop.clone()));
+            Self {
+                log,
+                waiting: Default::default(),
+                writing: tokio::sync::Mutex::new(()),
+                wake,
+                stop,
+                task: tokio::sync::Mutex::new(Some(task)),
+            }
+        })
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Writes what waits; on failure it keeps waiting (and is written by a later attempt).
     pub async fn write(&self) -> Result<(), KeyStoreError> {
         let _writing = self.writing.lock().await;
-        let batch: Vec<MonthlyAdd> = {
-            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            self.waiting_n.store(0, Ordering::Relaxed);
-            waiting.drain().map(|((account, month), count)| MonthlyAdd { account, month, count }).collect()
-        };
+        let batch: Vec<MonthlyAdd> = std::mem::take(&mut *self.waiting())
+            .counts
+            .into_iter()
+            .map(|((account, month), count)| MonthlyAdd { account, month, count })
+            .collect();
         if batch.is_empty() {
             return Ok(());
         }
-        match self.log.add_monthly(&batch).await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-                for a in &batch {
-                    *waiting.entry((a.account, a.month)).or_default() += a.count;
-                    self.waiting_n.fetch_add(a.count, Ordering::Relaxed);
-                }
-                Err(e)
+        self.log.add_monthly(&batch).await.inspect_err(|_| {
+            let mut waiting = self.waiting();
+            for a in &batch {
+                waiting.add((a.account, a.month), a.count);
             }
-        }
+        })
     }
 
     /// Writes everything waiting (retrying a few times) and stops the task. Idempotent.
@@ -87,13 +96,12 @@ impl BatchedLedger {
             }
             tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
         }
-        let lost = self.waiting_n.load(Ordering::Relaxed);
-        tracing::error!(lost, "monthly counts could not be written at shutdown");
+        tracing::error!(lost = self.unwritten(), "monthly counts could not be written at shutdown");
     }
 
     /// Admissions added and not yet written.
-    pub fn waiting(&self) -> u64 {
-        self.waiting_n.load(Ordering::Relaxed)
+    pub fn unwritten(&self) -> u64 {
+        self.waiting().total
     }
 }
 
@@ -109,7 +117,7 @@ async fn run(ledger: std::sync::Weak<BatchedLedger>, wake: Arc<Notify>, stop: Ar
         }
         let Some(l) = ledger.upgrade() else { return };
         if let Err(e) = l.write().await {
-            tracing::warn!(error = %e, waiting = l.waiting(), "monthly counts not written; will retry");
+            tracing::warn!(error = %e, waiting = l.unwritten(), "monthly counts not written; will retry");
         }
     }
 }
@@ -117,10 +125,11 @@ async fn run(ledger: std::sync::Weak<BatchedLedger>, wake: Arc<Notify>, stop: Ar
 #[async_trait]
 impl MonthlyLedger for BatchedLedger {
     fn add(&self, account: AccountId, now: DateTime<Utc>) {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        *waiting.entry((account, month_key(now))).or_default() += 1;
+        let mut waiting = self.waiting();
+        waiting.add((account, month_key(now)), 1);
+        let full = waiting.total >= WRITE_AT;
         drop(waiting);
-        if self.waiting_n.fetch_add(1, Ordering::Relaxed) + 1 >= WRITE_AT {
+        if full {
             self.wake.notify_one();
         }
     }
@@ -128,8 +137,7 @@ impl MonthlyLedger for BatchedLedger {
     async fn count(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, KeyStoreError> {
         let _writing = self.writing.lock().await;
         let durable = self.log.monthly_count(account, now).await?;
-        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(durable + waiting.get(&(account, month_key(now))).copied().unwrap_or(0))
+        Ok(durable + self.waiting().counts.get(&(account, month_key(now))).copied().unwrap_or(0))
     }
 }
 
@@ -144,7 +152,6 @@ mod tests {
     struct Counts {
         durable: Mutex<HashMap<(AccountId, i32), u64>>,
         fail: Mutex<u32>,
-        writes: AtomicU64,
         gate: Option<Arc<tokio::sync::Semaphore>>,
     }
 
@@ -164,7 +171,6 @@ mod tests {
                     return Err(KeyStoreError::Unavailable(anyhow::anyhow!("disk full")));
                 }
             }
-            self.writes.fetch_add(1, Ordering::SeqCst);
             let mut durable = self.durable.lock().unwrap();
             for a in adds {
                 *durable.entry((a.account, a.month)).or_default() += a.count;
@@ -195,9 +201,9 @@ mod tests {
         assert_eq!(ledger.count(a, now()).await.unwrap(), 7, "nothing written yet: all of it waits");
         assert!(ledger.write().await.is_err(), "the disk is full");
         assert_eq!(ledger.count(a, now()).await.unwrap(), 7, "a failed write keeps what waits");
-        assert_eq!(ledger.waiting(), 8);
+        assert_eq!(ledger.unwritten(), 8);
         ledger.write().await.unwrap();
-        assert_eq!((ledger.waiting(), log.monthly_count(a, now()).await.unwrap()), (0, 7));
+        assert_eq!((ledger.unwritten(), log.monthly_count(a, now()).await.unwrap()), (0, 7));
         assert_eq!(ledger.count(a, now()).await.unwrap(), 7);
         assert_eq!(ledger.count(b, now()).await.unwrap(), 1);
         let next_month = now() + chrono::Duration::days(40);

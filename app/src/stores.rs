@@ -77,11 +77,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
 async fn claim_mode(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
     let mode = if config.demo.is_some() { db::ServerMode::Demo } else { db::ServerMode::Real };
     let Err(conflict) = db::claim_mode(db, mode).await? else { return Ok(()) };
-    let url = config.database_url.expose_secret();
-    let place = match sqlite_file(url) {
-        Some(f) => f.display().to_string(),
-        None => "the database at JOBIN_DATABASE_URL".to_owned(),
-    };
+    let place = place(config.database_url.expose_secret());
     match mode {
         db::ServerMode::Real => anyhow::bail!(
             "{place} belongs to a demo: {conflict}. A real server never serves a demo's invented postings. \
@@ -99,20 +95,25 @@ async fn claim_mode(config: &Config, db: &DatabaseConnection) -> anyhow::Result<
 /// an empty one where the operator mistyped the data dir), and where it is, for its messages.
 pub async fn open_existing(config: &Config) -> anyhow::Result<(DatabaseConnection, String)> {
     let url = config.database_url.expose_secret();
-    let place = match sqlite_file(url) {
-        Some(f) => {
-            let empty = std::fs::metadata(&f).map(|m| m.len() == 0).unwrap_or(true);
-            anyhow::ensure!(
-                !empty,
-                "no database at {}: is this the server's data dir? Run the command where the server runs, or \
-                 set JOBIN_DATA_DIR (or JOBIN_DATABASE_URL) as the server has it; `--demo` for the demo's",
-                f.display()
-            );
-            f.display().to_string()
-        }
-        None => crate::config::redact_url(url),
-    };
+    if let Some(f) = sqlite_file(url) {
+        let empty = std::fs::metadata(&f).map(|m| m.len() == 0).unwrap_or(true);
+        anyhow::ensure!(
+            !empty,
+            "no database at {}: is this the server's data dir? Run the command where the server runs, or \
+             set JOBIN_DATA_DIR (or JOBIN_DATABASE_URL) as the server has it; `--demo` for the demo's",
+            f.display()
+        );
+    }
+    let place = place(url);
     Ok((open_database(config).await?, place))
+}
+
+/// Where a database URL points, for messages: its SQLite file, or the URL without its password.
+fn place(url: &str) -> String {
+    match sqlite_file(url) {
+        Some(f) => f.display().to_string(),
+        None => crate::config::redact_url(url),
+    }
 }
 
 /// The file an `sqlite:` URL names (`None` for an in-memory database or another backend).
