@@ -192,7 +192,7 @@ pub async fn body_limit<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
     let (max, within) = req
         .data::<Arc<AppState>>()
         .map(|s| (s.http.max_body_bytes, s.http.connections.body_read_timeout))
-        .unwrap_or((64 * 1024, std::time::Duration::from_secs(30)));
+        .unwrap_or((64 * 1024, crate::listener::ConnectionSettings::default().body_read_timeout));
     let declared = req
         .headers()
         .get(poem::http::header::CONTENT_LENGTH)
