@@ -26,7 +26,7 @@ pub struct BatchedLedger {
     writing: tokio::sync::Mutex<()>,
     wake: Arc<Notify>,
     stop: Arc<Notify>,
-    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// Admissions not yet written, per account and month, and their total.
@@ -44,20 +44,20 @@ impl Waiting {
 }
 
 impl BatchedLedger {
-    /// The ledger and its writer task (needs a Tokio runtime).
+    /// The ledger and its writer task (needs a Tokio runtime). The task is spawned only once the
+    /// ledger is built: a task started inside its construction could find nothing to upgrade to.
     pub fn spawn(log: Arc<dyn UsageLog>) -> Arc<Self> {
-        Arc::new_cyclic(|ledger| {
-            let (wake, stop) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-            let task = tokio::spawn(run(ledger.clone(), wake.clone(), stop.clone()));
-            Self {
-                log,
-                waiting: Default::default(),
-                writing: tokio::sync::Mutex::new(()),
-                wake,
-                stop,
-                task: tokio::sync::Mutex::new(Some(task)),
-            }
-        })
+        let ledger = Arc::new(Self {
+            log,
+            waiting: Default::default(),
+            writing: tokio::sync::Mutex::new(()),
+            wake: Arc::new(Notify::new()),
+            stop: Arc::new(Notify::new()),
+            task: Default::default(),
+        });
+        let task = tokio::spawn(run(Arc::downgrade(&ledger), ledger.wake.clone(), ledger.stop.clone()));
+        *ledger.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        ledger
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting> {
@@ -86,7 +86,8 @@ impl BatchedLedger {
     /// Writes everything waiting (retrying a few times) and stops the task. Idempotent.
     pub async fn close(&self) {
         self.stop.notify_one();
-        if let Some(task) = self.task.lock().await.take() {
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task {
             let _ = task.await;
         }
         for attempt in 1..=5u64 {
@@ -258,5 +259,22 @@ mod tests {
         writing.await.unwrap().unwrap();
         assert_eq!(counting.await.unwrap().unwrap(), 5);
         ledger.close().await;
+    }
+
+    /// The writer task starts on another worker at once; it must find its ledger built (a task
+    /// that started before the ledger existed would end, and nothing would be written until close).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn every_ledger_writes_without_being_closed() {
+        for round in 0..200 {
+            let log = Arc::new(Counts::default());
+            let ledger = BatchedLedger::spawn(log.clone());
+            let a = AccountId(round);
+            ledger.add(a, now());
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while log.monthly_count(a, now()).await.unwrap() == 0 {
+                assert!(tokio::time::Instant::now() < deadline, "ledger {round} never wrote what waited");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
     }
 }
