@@ -6,6 +6,9 @@
 
 use jobin_core::domain::Endpoint;
 
+/// The version prefix every current operation is served under (unversioned paths are deprecated).
+pub const API_VERSION: &str = "/v1";
+
 /// Where the MCP endpoint is served.
 pub const MCP_PATH: &str = "/mcp";
 
@@ -25,6 +28,12 @@ pub const fn path(e: Endpoint) -> &'static str {
         Endpoint::JobsGet => "/jobs/{id}",
         Endpoint::SearchMatches => "/searches/{id}/matches",
     }
+}
+
+/// The route a client should call (under [`API_VERSION`]): what `/v1/pricing`, `/v1/auth/me` and
+/// every message name.
+pub fn current_path(e: Endpoint) -> String {
+    format!("{API_VERSION}{}", path(e))
 }
 
 /// The gated operation at `path` (the catalog file's keys).

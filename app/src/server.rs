@@ -52,7 +52,7 @@ fn described<T: poem_openapi::OpenApi>(service: OpenApiService<T, ()>) -> OpenAp
 
 /// The versioned surface: every operation is served under this prefix; the unversioned paths keep
 /// answering identically, deprecated (see `http::versions`).
-pub const API_VERSION: &str = "/v1";
+pub use crate::endpoints::API_VERSION;
 
 /// The OpenAPI document as served at `/openapi.json` (what `jobin openapi` prints): the `/v1`
 /// operations, and the unversioned paths marked deprecated.

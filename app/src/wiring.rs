@@ -158,7 +158,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
     // links for people point at that operation's documentation, a page a browser can open.
     let urls = Urls {
         portal: format!("{public}docs#/Billing/create_portal_session"),
-        upgrade: format!("{public}pricing"),
+        upgrade: format!("{public}v1/pricing"),
         public,
     };
     let hasher = SecretHasher::new(secrets.key_pepper.expose_secret().as_bytes().to_vec());
@@ -493,8 +493,8 @@ fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyho
                     urls.portal
                 ),
                 pricing: urls.upgrade.clone(),
-                limits: "GET /auth/me".into(),
-                checkout: "POST /billing/checkout".into(),
+                limits: "GET /v1/auth/me".into(),
+                checkout: "POST /v1/billing/checkout".into(),
             },
         },
         checkout: Checkout { gateway: gateway.clone(), billing: c.billing.clone() },

@@ -13,11 +13,13 @@ mkdir -p "$tools" "$out"
 
 # feedparser reads the saved searches' Atom feeds in the smoke test (a real feed parser).
 if [ ! -x "$tools/venv/bin/openapi-python-client" ] || ! "$tools/venv/bin/python" -c "import feedparser" 2>/dev/null; then
+  echo "sdk: first run: installing the Python generator (pinned) into target/tools/venv (about 15 s)…"
   [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet --disable-pip-version-check \
     "openapi-python-client==0.29.1" "httpx>=0.23,<0.29" "attrs>=22.2" "python-dateutil>=2.8" "feedparser==6.0.11"
 fi
 if [ ! -x "$tools/ts/node_modules/.bin/openapi-typescript" ] || [ ! -d "$tools/ts/node_modules/@types/node" ]; then
+  echo "sdk: first run: installing the TypeScript generator (pinned) into target/tools/ts…"
   mkdir -p "$tools/ts"
   (cd "$tools/ts" && npm install --silent --no-audit --no-fund \
     "openapi-typescript@7.13.0" "openapi-fetch@0.17.0" "typescript@5.9.3" "@types/node@20" >/dev/null)
@@ -45,4 +47,4 @@ if grep -qiE 'warn|error' <<<"$log"; then
   echo "sdk: openapi-typescript reported warnings (above)" >&2
   exit 1
 fi
-echo "sdk: generated $out/python (import jobin_api_client) and $out/typescript/api.d.ts"
+echo "sdk: generated $out/python (pip install target/sdk/python; import jobin_api_client) and $out/typescript/api.d.ts"

@@ -19,8 +19,13 @@ export JOBIN_DATA_DIR="$work/data"  # for `jobin accounts set-plan`
 unset JOBIN_DATABASE_URL JOBIN_REDIS_URL
 export JOBIN_URL="$url" JOBIN_SET_PLAN="$bin accounts set-plan"
 
+# The Python client installed the way the README says (`pip install target/sdk/python`), into a
+# virtualenv of its own: its declared dependencies, not the generator's, must be enough.
+rm -rf "$root/target/tools/sdk-venv"
+python3 -m venv "$root/target/tools/sdk-venv"
+"$root/target/tools/sdk-venv/bin/pip" install --quiet --disable-pip-version-check "$root/target/sdk/python" "feedparser==6.0.11"
 status=0
-PYTHONPATH="$root/target/sdk/python" "$root/target/tools/venv/bin/python" openapi/sdk/smoke.py || status=1
+(cd "$work" && "$root/target/tools/sdk-venv/bin/python" "$root/openapi/sdk/smoke.py") || status=1
 openapi/sdk/smoke-ts.sh || status=1
 if [ "$status" -ne 0 ]; then
   echo "sdk smoke: the server's log:"; tail -n 40 "$work/server.log"

@@ -94,7 +94,7 @@ impl AuthApi {
             // Core names no route; the answer says where to go.
             jobin_core::usecases::RegisterError::EmailTaken => ApiError::new(
                 jobin_core::Code::EmailTaken,
-                "This email is already registered. Log in with POST /auth/login instead.",
+                "This email is already registered. Log in with POST /v1/auth/login instead.",
             ),
             e => usecase_field_error(e),
         })?;
@@ -110,7 +110,7 @@ impl AuthApi {
     /// Log in
     ///
     /// Exchanges email and password for a one-hour session token and a refresh token. Use the
-    /// session token on `/auth/*` (for example to rotate a lost key). Public; 10 requests per IP
+    /// session token on `/v1/auth/*` (for example to rotate a lost key). Public; 10 requests per IP
     /// per minute.
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
     async fn login(
@@ -208,7 +208,7 @@ impl AuthApi {
             monthly_used: me.monthly_used,
             monthly_limit: me.monthly_limit,
             billing_status: me.billing_status.as_str().into(),
-            endpoints: me.endpoints.into_iter().map(|e| crate::http::gate::path(e).to_owned()).collect(),
+            endpoints: me.endpoints.into_iter().map(|e| crate::http::gate::current_path(e)).collect(),
             api_keys: me
                 .keys
                 .into_iter()
@@ -252,7 +252,7 @@ impl AuthApi {
     /// Revokes every active key of the account and returns one new key. Irreversible. The new key
     /// keeps the scopes of the keys it replaces (their union), or takes `scopes` from the body;
     /// an API key may only grant scopes it holds itself. A rotation that finds another one of the
-    /// same account in progress gets 429. Works with a session token from `POST /auth/login` when
+    /// same account in progress gets 429. Works with a session token from `POST /v1/auth/login` when
     /// the key is lost. Rotation also ends every login of the account but the caller's own (all of
     /// them when called with a key), so a leaked session cannot mint a replacement.
     #[oai(path = "/auth/keys/rotate", method = "post", operation_id = "rotate_api_keys")]
@@ -277,7 +277,7 @@ impl AuthApi {
     /// Revoke an API key
     ///
     /// Revokes one of the caller's keys by its display prefix (e.g. `jl_live_ab12****`, as
-    /// `GET /auth/me` shows it; the `****` may be omitted).
+    /// `GET /v1/auth/me` shows it; the `****` may be omitted).
     #[oai(path = "/auth/keys/:prefix", method = "delete", operation_id = "revoke_api_key")]
     async fn revoke(
         &self,

@@ -197,7 +197,7 @@ pub struct UrlBody {
 
 #[derive(poem_openapi::ApiResponse)]
 pub enum CheckoutResponse {
-    /// Send the user to `url` to pay; then poll `GET /auth/me` until `plan` changes.
+    /// Send the user to `url` to pay; then poll `GET /v1/auth/me` until `plan` changes.
     #[oai(status = 200)]
     Ok(Json<UrlBody>),
 }
@@ -205,7 +205,7 @@ pub enum CheckoutResponse {
 #[derive(poem_openapi::ApiResponse)]
 pub enum PortalResponse {
     /// Send the user to `url` (short-lived: create one per click). Changes made there come back
-    /// through the webhook; `GET /auth/me` shows them.
+    /// through the webhook; `GET /v1/auth/me` shows them.
     #[oai(status = 200)]
     Ok(Json<UrlBody>),
 }
@@ -249,7 +249,7 @@ impl BillingApi {
     /// Start a checkout
     ///
     /// A checkout URL for a paid plan. After payment the plan changes through Stripe's webhook;
-    /// poll `GET /auth/me` until `plan` changes. A server running the offline stand-in (`--demo` or
+    /// poll `GET /v1/auth/me` until `plan` changes. A server running the offline stand-in (`--demo` or
     /// `JOBIN_BILLING=local`) answers a local page where the payment is simulated (no money moves)
     /// through the same plan sync; a server with neither Stripe nor the stand-in answers 503
     /// `billing_unconfigured`.

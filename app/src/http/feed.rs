@@ -89,10 +89,10 @@ pub enum ExpiredResponse {
 }
 
 error_responses!(FeedErrorResponse {
-    400 => BadRequest: "`Invalid cursor` (`invalid_cursor`: garbled, forged, or sent with other filters; drop it and restart), or a bad field (`validation_failed`: batch_size, posted_after, country, source, q; for /jobs/expired an `expired_since` older than 7 days).",
+    400 => BadRequest: "`Invalid cursor` (`invalid_cursor`: garbled, forged, or sent with other filters; drop it and restart), or a bad field (`validation_failed`: batch_size, posted_after, country, source, q; for /v1/jobs/expired an `expired_since` older than 7 days).",
     401 => Unauthorized: "Missing, invalid or revoked API key (session tokens are not accepted here).",
     403 => Forbidden: "The key lacks `jobs:read` (`insufficient_scope`, `details.required` names it), or the plan does not include the feed (`plan_upgrade_required`, with `upgrade`).",
-    429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`; /jobs/expired never counts against it) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
+    429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`; /v1/jobs/expired never counts against it) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
     503 => Unavailable: "The database or the usage meter is unreachable (`dependency_unavailable`, with `Retry-After`).",
 });
 
@@ -102,7 +102,7 @@ pub(crate) fn feed_error(e: FeedError) -> ApiError {
         FeedError::SinceTooOld => ApiError::field(
             Code::ValidationFailed,
             "expired_since",
-            "cannot be older than 7 days; run a full re-sync with POST /jobs/feed and drop the ids it no longer returns",
+            "cannot be older than 7 days; run a full re-sync with POST /v1/jobs/feed and drop the ids it no longer returns",
         ),
         FeedError::Cursor(_) => ApiError::new(Code::InvalidCursor, "Invalid cursor"),
         FeedError::Store(e) => job_store_error(&e),

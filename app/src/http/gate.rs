@@ -189,7 +189,7 @@ pub fn document(doc: &mut serde_json::Value) {
     }
 }
 
-pub use crate::endpoints::{at_path, path};
+pub use crate::endpoints::{at_path, current_path, path};
 
 #[cfg(test)]
 mod tests {

@@ -141,7 +141,7 @@ impl JobsApi {
         /// AI extraction of skills, seniority and remote per job (Pro and up). Degrades to the
         /// unenhanced answer (`meta.enhanced=false`, `meta.enhanceReason`) after 15 s.
         enhance: Query<Option<bool>>,
-        /// AI provider for `enhance=true` (default: `defaultProvider` of `GET /jobs/providers`).
+        /// AI provider for `enhance=true` (default: `defaultProvider` of `GET /v1/jobs/providers`).
         #[oai(name = "X-AI-Provider")]
         ai_provider: Header<Option<String>>,
         /// Model alias or full id for `enhance=true` (default: the provider's first model your

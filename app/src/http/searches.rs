@@ -174,7 +174,7 @@ impl SearchesApi {
     /// Saves a search to be told about new postings: from now on, every posting that lands in
     /// the store (ingestion, searches, imports) new, changed or back from expiry, and matches,
     /// is recorded once per version as a `job.matched` event (see `GET
-    /// /v1/searches/{id}/matches`). Your plan holds a number of saved searches (`/pricing`,
+    /// /v1/searches/{id}/matches`). Your plan holds a number of saved searches (`/v1/pricing`,
     /// `saved_searches`: Free 1, Starter 10, Pro 100, Scale 1,000).
     #[oai(path = "/searches", method = "post", operation_id = "create_saved_search")]
     async fn create(

@@ -45,14 +45,16 @@ fn register_schemes(registry: &mut Registry) {
         MetaSecurityScheme {
             ty: "http",
             description: Some(
-                "`Authorization: Bearer <API key>` everywhere; on /auth/*, /billing/* and /v1/applications* also \
-                 `Bearer <access_token>` from POST /auth/login. A session holds the `keys:write`, `billing:write`, \
+                "`Authorization: Bearer <API key>` everywhere; on /v1/auth/*, /v1/billing/* and /v1/applications* also \
+                 `Bearer <access_token>` from POST /v1/auth/login. A session holds the `keys:write`, `billing:write`, \
                  `applications:read`, `applications:write` and `ai:use` scopes (no job data).",
             ),
             name: None,
             key_in: None,
             scheme: Some("bearer"),
-            bearer_format: Some("jl_live_… API key, or a session JWT on /auth/*, /billing/* and /v1/applications*"),
+            bearer_format: Some(
+                "jl_live_… API key, or a session JWT on /v1/auth/*, /v1/billing/* and /v1/applications*",
+            ),
             flows: None,
             openid_connect_url: None,
         },
@@ -189,11 +191,11 @@ fn auth_error(e: AuthError) -> ApiError {
     match e {
         AuthError::SessionExpired => ApiError::new(
             Code::TokenExpired,
-            "The session token has expired; refresh it with POST /auth/refresh or log in again.",
+            "The session token has expired; refresh it with POST /v1/auth/refresh or log in again.",
         ),
         AuthError::ApiKeyRequired => ApiError::new(
             Code::ApiKeyRequired,
-            "This endpoint requires an API key; session tokens are accepted on /auth/*, /billing/*, /v1/applications* and /v1/searches* (but a search's matches) only.",
+            "This endpoint requires an API key; session tokens are accepted on /v1/auth/*, /v1/billing/*, /v1/applications* and /v1/searches* (but a search's matches) only.",
         ),
         e => ApiError::from_usecase(e),
     }
@@ -217,7 +219,7 @@ fn quota_error(e: AdmitError, credential: &Credential, upgrade: &str, now: chron
             Code::PlanUpgradeRequired,
             format!(
                 "Your {plan} plan does not include {}; it needs the {required} plan or higher.",
-                crate::http::gate::path(endpoint)
+                crate::http::gate::current_path(endpoint)
             ),
         )
         .with_details(serde_json::json!({"required_plan": required.as_str()}))
@@ -412,13 +414,13 @@ mod tests {
             status: None,
         };
         let (status, retry, v) =
-            body(quota_error(e, &key(), "https://api.example.com/pricing", at("2025-04-30T12:00:00Z"))).await;
+            body(quota_error(e, &key(), "https://api.example.com/v1/pricing", at("2025-04-30T12:00:00Z"))).await;
         assert_eq!((status, retry), (403, None));
         assert_eq!(
             v,
-            json!({"error": "Your free plan does not include /jobs/salary; it needs the starter plan or higher.",
+            json!({"error": "Your free plan does not include /v1/jobs/salary; it needs the starter plan or higher.",
                    "code": "plan_upgrade_required", "details": {"required_plan": "starter"},
-                   "upgrade": "https://api.example.com/pricing"})
+                   "upgrade": "https://api.example.com/v1/pricing"})
         );
     }
 
@@ -431,13 +433,13 @@ mod tests {
             status: status(Plan::Starter, 60, 3),
         };
         let (status, retry, v) =
-            body(quota_error(e, &key(), "https://api.example.com/pricing", at("2025-04-30T23:00:00Z"))).await;
+            body(quota_error(e, &key(), "https://api.example.com/v1/pricing", at("2025-04-30T23:00:00Z"))).await;
         assert_eq!((status, retry.as_deref()), (429, Some("3600")));
         assert_eq!(
             v,
             json!({"error": "Monthly request limit exceeded", "code": "quota_exceeded", "details": {},
                    "limit": 50000, "used": 50000, "resets": "2025-05-01T00:00:00.000Z",
-                   "upgrade": "https://api.example.com/pricing", "retry_after": 3600})
+                   "upgrade": "https://api.example.com/v1/pricing", "retry_after": 3600})
         );
     }
 

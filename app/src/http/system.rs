@@ -35,9 +35,9 @@ error_responses!(HealthErrorResponse {
 pub struct PlanInfo {
     pub plan: String,
     pub monthly_requests: u64,
-    /// Data requests (`/jobs/*`) per minute.
+    /// Data requests (`/v1/jobs/*`) per minute.
     pub per_minute: u32,
-    /// Account requests (`/auth/*`, `/billing/*`) per minute: their own limit, which data traffic
+    /// Account requests (`/v1/auth/*`, `/v1/billing/*`) per minute: their own limit, which data traffic
     /// never spends.
     pub account_per_minute: u32,
     /// Application-tracker and saved-search requests (`/v1/applications*`, `/v1/searches*` but
@@ -96,7 +96,7 @@ impl SystemApi {
                         .catalog
                         .endpoints(p)
                         .into_iter()
-                        .map(|e| crate::http::gate::path(e).to_owned())
+                        .map(|e| crate::http::gate::current_path(e))
                         .collect(),
                 }
             })

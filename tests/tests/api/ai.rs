@@ -74,14 +74,14 @@ async fn every_gated_endpoint_answers_403_with_upgrade_below_its_plan() {
         assert_eq!(r.status, want, "{path}: {}", r.body);
         if want == 403 {
             assert_eq!(r.body["code"], "plan_upgrade_required", "{path}");
-            assert_eq!(r.body["upgrade"], "https://jobin.test/pricing", "{path}");
+            assert_eq!(r.body["upgrade"], "https://jobin.test/v1/pricing", "{path}");
             assert!(r.header("x-ratelimit-limit").is_some() && r.header("x-plan").is_some(), "{path}");
         }
     }
     // enhance=true is Pro+: Starter has no AI tier.
     let r = s.get_with_key("/jobs/search?q=engineer&enhance=true", &starter).await;
     assert_eq!((r.status, r.body["code"].as_str()), (403, Some("plan_upgrade_required")), "{}", r.body);
-    assert_eq!(r.body["upgrade"], "https://jobin.test/pricing");
+    assert_eq!(r.body["upgrade"], "https://jobin.test/v1/pricing");
 }
 
 #[tokio::test]
@@ -129,7 +129,7 @@ async fn ai_headers_are_required_validated_and_tier_gated() {
     let r = get_ai(&s, "/jobs/insight?q=engineer", &pro, "qwen", "qwen-plus").await;
     assert_eq!((r.status, r.body["code"].as_str()), (403, Some("plan_upgrade_required")), "{}", r.body);
     assert_eq!(r.body["details"]["required_plan"], "scale");
-    assert_eq!(r.body["upgrade"], "https://jobin.test/pricing");
+    assert_eq!(r.body["upgrade"], "https://jobin.test/v1/pricing");
     let r = get_ai(&s, "/jobs/insight?q=engineer", &pro, "qwen", "turbo").await;
     assert_eq!(r.status, 200, "{}", r.body);
 }

@@ -245,7 +245,7 @@ async fn the_portal_is_for_paying_accounts_and_the_local_one_drives_every_lifecy
     // Free: 403 with the upgrade link, and the rate headers of an account request.
     let r = s.send(portal(None)).await;
     assert_eq!((r.status, r.body["code"].as_str()), (403, Some("plan_upgrade_required")), "{}", r.body);
-    assert_eq!(r.body["upgrade"], "https://jobin.test/pricing");
+    assert_eq!(r.body["upgrade"], "https://jobin.test/v1/pricing");
     assert_eq!(r.body["details"]["required_plan"], "starter");
     assert!(r.header("x-ratelimit-remaining").is_some());
 

@@ -18,7 +18,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
         r.body,
         json!({
             "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "none",
-            "endpoints": ["/jobs/search", "/jobs/providers", "/jobs/{id}", "/searches/{id}/matches"],
+            "endpoints": ["/v1/jobs/search", "/v1/jobs/providers", "/v1/jobs/{id}", "/v1/searches/{id}/matches"],
             "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used,
                           "scopes": ALL_SCOPES, "minted_by_login": null}],
             "login_id": null
@@ -46,15 +46,15 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
     assert_eq!(
         r.body["endpoints"],
         json!([
-            "/jobs/search",
-            "/jobs/salary",
-            "/jobs/trends",
-            "/jobs/insight",
-            "/jobs/providers",
-            "/jobs/feed",
-            "/jobs/expired",
-            "/jobs/{id}",
-            "/searches/{id}/matches"
+            "/v1/jobs/search",
+            "/v1/jobs/salary",
+            "/v1/jobs/trends",
+            "/v1/jobs/insight",
+            "/v1/jobs/providers",
+            "/v1/jobs/feed",
+            "/v1/jobs/expired",
+            "/v1/jobs/{id}",
+            "/v1/searches/{id}/matches"
         ])
     );
     s.stop().await;
@@ -297,7 +297,13 @@ async fn me_follows_an_operators_catalog() {
     assert_eq!(me.body["monthly_limit"], 42);
     assert_eq!(
         me.body["endpoints"],
-        json!(["/jobs/search", "/jobs/salary", "/jobs/providers", "/jobs/{id}", "/searches/{id}/matches"])
+        json!([
+            "/v1/jobs/search",
+            "/v1/jobs/salary",
+            "/v1/jobs/providers",
+            "/v1/jobs/{id}",
+            "/v1/searches/{id}/matches"
+        ])
     );
     s.stop().await;
 }

@@ -69,7 +69,7 @@ async fn the_data_limit_answers_429_naming_its_class_and_never_locks_the_owner_o
         r.masked(),
         json!({"error": "Rate limit exceeded: 10 requests per minute on the free plan.", "code": "rate_limited",
                "details": {"class": "data"}, "request_id": "<id>", "limit": 10, "used": 10, "resets": resets,
-               "upgrade": "https://jobin.test/pricing", "retry_after": retry})
+               "upgrade": "https://jobin.test/v1/pricing", "retry_after": retry})
     );
     // Whoever holds the key keeps the data window spent; the owner still logs in, sees the account
     // and rotates the key away: the account class is a window of its own.
@@ -121,7 +121,7 @@ async fn pricing_lists_the_catalog() {
         json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "account_per_minute": 60,
                "tracker_per_minute": 100, "ai_per_hour": 20, "data_sources": 5,
                "ai_tiers": ["lite", "flagship"], "price_usd_per_month": 149, "saved_searches": 100,
-               "endpoints": ["/jobs/search", "/jobs/salary", "/jobs/trends", "/jobs/insight", "/jobs/providers", "/jobs/feed", "/jobs/expired", "/jobs/{id}", "/searches/{id}/matches"]})
+               "endpoints": ["/v1/jobs/search", "/v1/jobs/salary", "/v1/jobs/trends", "/v1/jobs/insight", "/v1/jobs/providers", "/v1/jobs/feed", "/v1/jobs/expired", "/v1/jobs/{id}", "/v1/searches/{id}/matches"]})
     );
     assert_eq!(r.body["plans"].as_array().unwrap().len(), 4);
     s.stop().await;

@@ -47,7 +47,7 @@ async fn register_rejects_bad_input_with_whole_envelopes() {
         (
             creds(&format!("  {}  ", taken.to_uppercase()), "another-pass"),
             409,
-            json!({"error": "This email is already registered. Log in with POST /auth/login instead.",
+            json!({"error": "This email is already registered. Log in with POST /v1/auth/login instead.",
                    "code": "email_taken", "details": {}, "request_id": "<id>"}),
         ),
         (
@@ -227,7 +227,7 @@ async fn session_tokens_work_on_auth_endpoints_and_forged_or_expired_ones_do_not
     for (token, expected) in [
         (
             expired,
-            json!({"error": "The session token has expired; refresh it with POST /auth/refresh or log in again.",
+            json!({"error": "The session token has expired; refresh it with POST /v1/auth/refresh or log in again.",
                          "code": "token_expired", "details": {}, "request_id": "<id>"}),
         ),
         (

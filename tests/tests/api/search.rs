@@ -251,7 +251,7 @@ async fn searches_count_against_the_monthly_quota_and_the_429_is_as_documented()
     assert_eq!(r.body["error"], "Monthly request limit exceeded");
     assert_eq!((r.body["limit"].as_u64(), r.body["used"].as_u64()), (Some(3), Some(3)));
     assert!(r.body["resets"].as_str().unwrap().ends_with("T00:00:00.000Z"));
-    assert_eq!(r.body["upgrade"], "https://jobin.test/pricing");
+    assert_eq!(r.body["upgrade"], "https://jobin.test/v1/pricing");
     let me = s.get_with_key("/auth/me", &key).await;
     assert_eq!(me.body["monthly_used"], 3, "the refused search counted nothing");
 }

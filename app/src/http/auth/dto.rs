@@ -58,7 +58,7 @@ pub struct Registered {
     pub message: String,
     /// The API key; shown only in this response.
     pub api_key: String,
-    /// The key's display prefix, as `GET /auth/me` lists it.
+    /// The key's display prefix, as `GET /v1/auth/me` lists it.
     pub prefix: String,
     pub plan: String,
     pub notice: String,
@@ -67,13 +67,13 @@ pub struct Registered {
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct Session {
-    /// A session token (JWT) accepted on `/auth/*` for one hour.
+    /// A session token (JWT) accepted on `/v1/auth/*` for one hour.
     pub access_token: String,
-    /// Single use: exchange it at `POST /auth/refresh` for a new pair.
+    /// Single use: exchange it at `POST /v1/auth/refresh` for a new pair.
     pub refresh_token: String,
     /// Seconds until `access_token` expires: 3600, less when the login ends sooner.
     pub expires_in: i64,
-    /// This login's public id (as `GET /auth/me` shows it, and on the keys it mints).
+    /// This login's public id (as `GET /v1/auth/me` shows it, and on the keys it mints).
     pub login_id: String,
     /// When this login ends at the latest (ISO-8601 UTC): its maximum age from logging in
     /// (30 days by default). Refreshing does not move it; log in again after it.
@@ -266,7 +266,7 @@ impl poem_openapi::types::Example for MeBody {
             endpoints: jobin_core::domain::PlanCatalog::document()
                 .endpoints(jobin_core::domain::Plan::Pro)
                 .into_iter()
-                .map(|e| crate::http::gate::path(e).to_owned())
+                .map(|e| crate::http::gate::current_path(e))
                 .collect(),
             api_keys: vec![KeySummary {
                 name: "Default Key".into(),

@@ -28,9 +28,9 @@ error_responses!(MeErrorResponse {
 });
 
 error_responses!(LogoutErrorResponse {
-    400 => BadRequest: "`/auth/logout` called with an API key instead of a session token (`validation_failed`).",
+    400 => BadRequest: "`/v1/auth/logout` called with an API key instead of a session token (`validation_failed`).",
     401 => Unauthorized: "Missing, invalid, expired or already ended credentials (`session_revoked`).",
-    403 => Forbidden: "`/auth/logout-all` with a key that lacks `keys:write` (`insufficient_scope`).",
+    403 => Forbidden: "`/v1/auth/logout-all` with a key that lacks `keys:write` (`insufficient_scope`).",
     429 => TooManyRequests: "Over the account-request limit (`rate_limited`, `details.class` = `account`), with `Retry-After`.",
     503 => Unavailable: "The database is unreachable.",
 });

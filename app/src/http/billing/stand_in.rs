@@ -156,7 +156,7 @@ pub async fn local_portal_page(
         }
         actions += &form("cancel", "Cancel subscription");
     } else {
-        actions += "<p>No active subscription: start one with <code>POST /billing/checkout</code>.</p>";
+        actions += "<p>No active subscription: start one with <code>POST /v1/billing/checkout</code>.</p>";
     }
     Ok(page(
         "JobIn local billing portal",

@@ -78,7 +78,7 @@ pub struct JobItem {
     /// The description's first 300 characters or so, on one line (cut at a word, `…` when cut).
     pub summary: String,
     /// The whole description as plain text (HTML and tracking images stripped, entities decoded,
-    /// paragraphs and `- ` list items on their own lines). In the feed and `GET /jobs/{id}`
+    /// paragraphs and `- ` list items on their own lines). In the feed and `GET /v1/jobs/{id}`
     /// always; in search only with `include=description`.
     #[oai(skip_serializing_if_is_none)]
     pub description: Option<String>,

@@ -50,7 +50,7 @@ pub fn ai_error(e: AiError, upgrade: &str) -> ApiError {
         AiError::ChoiceRequired(part) => ApiError::field(
             Code::ValidationFailed,
             choice_header(*part),
-            "is required for this endpoint (see GET /jobs/providers)",
+            "is required for this endpoint (see GET /v1/jobs/providers)",
         ),
         AiError::Select(jobin_core::domain::SelectError::UnknownProvider { valid, .. })
         | AiError::Select(jobin_core::domain::SelectError::UnknownModel { valid, .. }) => {
@@ -74,7 +74,7 @@ pub fn ai_error(e: AiError, upgrade: &str) -> ApiError {
             api
         }
         AiError::ComingSoon { .. } | AiError::Unconfigured(_) => {
-            ApiError::new(e.code(), format!("{e}; see GET /jobs/providers"))
+            ApiError::new(e.code(), format!("{e}; see GET /v1/jobs/providers"))
         }
     }
 }
