@@ -7,7 +7,7 @@ TEST_REDIS_URL := $(or $(JOBIN_TEST_REDIS_URL),redis://127.0.0.1:6379)
 # Crates that do I/O; none may appear in jobin-core's dependency tree.
 IO_CRATES := sea-orm sqlx fred reqwest hyper poem poem-openapi async-stripe tokio mio socket2 lettre
 
-.PHONY: run install demo test lint fmt fmt-check openapi openapi-check openapi-lint sdk sdk-test mcp-test fuzz arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker bench-matching
+.PHONY: run install demo test lint fmt fmt-check openapi openapi-check openapi-lint sdk sdk-test docs-check mcp-test fuzz arch-check crypto-check bench bench-criterion bench-feed bench-analytics bench-tracker bench-matching
 
 ## run: the server on its embedded default (SQLite + secrets under ./data, in-process limits)
 run:
@@ -69,6 +69,10 @@ sdk:
 ## sdk-test: generate both clients, then run their smoke tests against a live demo server
 sdk-test:
 	openapi/sdk/smoke.sh
+
+## docs-check: /docs rendered in headless Chromium (installed with apt-get when missing): title, /v1 operations only, own error examples; screenshot in target/docs
+docs-check:
+	openapi/docs-check.sh
 
 ## mcp-test: the official Python MCP client (installed under target/tools/mcp) in a session with /mcp on a live demo server
 mcp-test:

@@ -8,6 +8,7 @@ pub mod doc_headers;
 pub mod doc_rules;
 pub mod encoded;
 pub mod error;
+pub mod error_examples;
 pub mod feed;
 pub mod gate;
 pub mod idempotency;

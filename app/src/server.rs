@@ -60,6 +60,9 @@ pub fn openapi_json() -> String {
     document().to_owned()
 }
 
+/// The docs page's title (Swagger UI's own is "Swagger UI").
+const DOCS_TITLE: &str = "<title>JobIn API v1 — reference</title>";
+
 /// The document, built once per process.
 fn document() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -68,9 +71,12 @@ fn document() -> &'static str {
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
     let sunset: Arc<str> = state.http.sunset.as_str().into();
-    // Swagger UI with the whole document (the generated page embeds the document verbatim).
+    // Swagger UI on the current operations (the deprecated copies stay in /openapi.json).
     let v1 = api_service().url_prefix(API_VERSION);
-    let docs_html = v1.swagger_ui_html().replace(&v1.spec(), document());
+    let docs_html = v1
+        .swagger_ui_html()
+        .replacen("<title>Swagger UI</title>", DOCS_TITLE, 1)
+        .replace(&v1.spec(), &crate::http::versions::for_the_docs_page(document()));
     let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     let spec = poem::endpoint::make_sync(|_| {
         poem::Response::builder().content_type("application/json; charset=utf-8").body(document())

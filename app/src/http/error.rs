@@ -172,7 +172,7 @@ impl poem_openapi::types::Example for ErrorBody {
             error: "email: email must contain exactly one '@' with text on both sides".into(),
             code: ApiCode(Code::ValidationFailed),
             details: json!({"field": "email", "reason": "email must contain exactly one '@' with text on both sides"}),
-            request_id: "01J9Z5V6Q2K3M4N5P6R7S8T9V0".into(),
+            request_id: crate::http::error_examples::EXAMPLE_REQUEST_ID.into(),
             limit: None,
             used: None,
             resets: None,

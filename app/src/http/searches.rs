@@ -129,7 +129,7 @@ pub enum MatchesResponse {
     Ok(Json<MatchPageEnvelope>),
 }
 
-fn search_error(e: SavedSearchError) -> ApiError {
+pub(crate) fn search_error(e: SavedSearchError) -> ApiError {
     match e {
         SavedSearchError::Invalid(f) => ApiError::field(Code::ValidationFailed, f.field, f.reason),
         SavedSearchError::DestinationNotAllowed(refusal) => ApiError::new(

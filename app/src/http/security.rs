@@ -187,7 +187,7 @@ pub(crate) fn scope_details(missing: Scopes) -> serde_json::Value {
 }
 
 /// An authentication failure; where the client should go next is named here, not in core.
-fn auth_error(e: AuthError) -> ApiError {
+pub(crate) fn auth_error(e: AuthError) -> ApiError {
     match e {
         AuthError::SessionExpired => ApiError::new(
             Code::TokenExpired,
@@ -201,7 +201,12 @@ fn auth_error(e: AuthError) -> ApiError {
     }
 }
 
-fn quota_error(e: AdmitError, credential: &Credential, upgrade: &str, now: chrono::DateTime<chrono::Utc>) -> ApiError {
+pub(crate) fn quota_error(
+    e: AdmitError,
+    credential: &Credential,
+    upgrade: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiError {
     let upgrade = Some(upgrade.to_owned());
     let message = e.to_string();
     match e {

@@ -107,9 +107,36 @@ pub fn with_deprecated_paths(v1_spec: &str) -> String {
     let missed = crate::http::doc_rules::declare(&mut doc);
     debug_assert!(missed.is_empty(), "document rules naming nothing: {missed:?}");
     crate::http::doc_headers::nullable_optionals(&mut doc);
+    crate::http::error_examples::document(&mut doc);
     // Paths are relative to the server that serves the document (every deployment has its own).
     doc["servers"] = serde_json::json!([{"url": "/", "description": "The server this document is served from."}]);
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| v1_spec.to_owned())
+}
+
+/// The document as the docs page shows it: the current operations only. The deprecated
+/// unversioned copies stay in `/openapi.json` (for clients that still call them); the page says
+/// where they are instead of opening on them.
+pub fn for_the_docs_page(document: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<Value>(document) else { return document.to_owned() };
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            item.retain(|_, op| op.get("deprecated") != Some(&Value::Bool(true)));
+        }
+        paths.retain(|_, item| item.as_object().is_some_and(|ops| !ops.is_empty()));
+    }
+    if let Some(info) = doc.get_mut("info").and_then(Value::as_object_mut) {
+        let note = format!(
+            "This page shows the current operations, under `{API_VERSION}`. The same operations without \
+             `{API_VERSION}` still answer, deprecated (with `Deprecation`, `Sunset` and `Link` headers); \
+             [/openapi.json](/openapi.json) lists them too."
+        );
+        let description = match info.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d}\n\n{note}"),
+            None => note,
+        };
+        info.insert("description".into(), Value::String(description));
+    }
+    serde_json::to_string(&doc).unwrap_or_else(|_| document.to_owned())
 }
 
 #[cfg(test)]

@@ -147,3 +147,96 @@ async fn the_spec_documents_security_errors_and_every_code() {
         assert!(!text.contains(secret));
     }
 }
+
+/// The docs page: a title naming the API, the current operations only (the deprecated copies stay
+/// in /openapi.json), and error examples of their own.
+#[tokio::test]
+async fn the_docs_page_shows_the_current_operations_under_the_apis_name() {
+    let s = TestServer::start().await;
+    let page = s.send(s.http.get(s.url("/docs"))).await.text;
+    assert!(page.contains("<title>JobIn API v1"), "the page title names the API");
+    let embedded = &page[page.find("let spec = ").unwrap() + "let spec = ".len()..];
+    let embedded: serde_json::Value = serde_json::Deserializer::from_str(embedded).into_iter().next().unwrap().unwrap();
+    let shown: Vec<&String> = embedded["paths"].as_object().unwrap().keys().collect();
+    assert!(shown.iter().all(|p| p.starts_with("/v1/") || p.starts_with("/api/")), "{shown:?}");
+    let full: serde_json::Value = serde_json::from_str(&jobin_app::openapi_json()).unwrap();
+    let current =
+        full["paths"].as_object().unwrap().keys().filter(|p| !p.starts_with("/v1/") && !p.starts_with("/api/"));
+    assert!(current.count() > 20, "the document itself still lists the deprecated copies");
+    assert_eq!(
+        shown.len(),
+        full["paths"].as_object().unwrap().keys().filter(|p| p.starts_with("/v1/") || p.starts_with("/api/")).count()
+    );
+    s.stop().await;
+}
+
+/// Every error response in the document shows an envelope of a code that answers with that status,
+/// and a request id in the server's format.
+#[test]
+fn each_error_response_has_an_example_of_its_own_status() {
+    let doc: serde_json::Value = serde_json::from_str(&jobin_app::openapi_json()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let Ok(status) = status.parse::<u16>() else { continue };
+                let Some(content) = response["content"].as_object() else { continue };
+                for media in
+                    content.values().filter(|m| m["schema"]["$ref"].as_str().is_some_and(|r| r.ends_with("/ErrorBody")))
+                {
+                    assert!(status >= 400, "{method} {path} {status}");
+                    let example = &media["example"];
+                    let code =
+                        example["code"].as_str().unwrap_or_else(|| panic!("{method} {path} {status}: no example"));
+                    let code = jobin_core::Code::ALL.iter().find(|c| c.as_str() == code).unwrap();
+                    assert_eq!(jobin_app::http::error::status_of(*code).as_u16(), status, "{method} {path}: {code:?}");
+                    let id = example["request_id"].as_str().unwrap();
+                    assert!(id.len() == 32 && id.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')), "{id}");
+                    seen.insert(code.as_str());
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 20, "the examples differ by operation and status: {seen:?}");
+}
+
+/// The examples are what the server answers: errors triggered for real carry the example's code,
+/// message and details (the values chosen so that they meet: id 42, a Free account, …).
+#[tokio::test]
+async fn triggered_errors_answer_what_the_examples_show() {
+    use jobin_app::http::error_examples::example;
+    use jobin_core::Code;
+    let s = TestServer::start().await;
+    let (email, key) = s.register().await;
+    let with_key = |m: reqwest::Method, p: &str| s.http.request(m, s.url(p)).header("x-api-key", &key);
+    let get = reqwest::Method::GET;
+    let cases: Vec<(Code, reqwest::RequestBuilder)> = vec![
+        (Code::MissingCredentials, s.http.get(s.url("/v1/auth/me"))),
+        (Code::NotFound, s.http.get(s.url("/v1/nope"))),
+        (Code::PlanUpgradeRequired, with_key(get.clone(), "/v1/jobs/salary?q=rust")),
+        (Code::JobNotFound, with_key(get.clone(), "/v1/jobs/adzuna:4000000075")),
+        (Code::ApplicationNotFound, with_key(get.clone(), "/v1/applications/42")),
+        (Code::SavedSearchNotFound, with_key(get.clone(), "/v1/searches/42")),
+        (Code::KeyNotFound, with_key(reqwest::Method::DELETE, "/v1/auth/keys/jl_live_ab12****")),
+        (
+            Code::EmailTaken,
+            s.http
+                .post(s.url("/v1/auth/register"))
+                .header("x-forwarded-for", jobin_tests::fresh_ip())
+                .json(&json!({"email": email, "password": "correct horse"})),
+        ),
+        (
+            Code::InvalidJson,
+            with_key(reqwest::Method::POST, "/v1/auth/keys").header("content-type", "application/json").body("x"),
+        ),
+    ];
+    for (code, req) in cases {
+        let r = s.send(req).await;
+        let want = example(code);
+        assert_eq!(r.body["code"], code.as_str(), "{}", r.text);
+        assert_eq!((&r.body["error"], &r.body["details"]), (&want["error"], &want["details"]), "{code:?}: {}", r.text);
+        let id = r.header("x-request-id").unwrap();
+        assert!(id.len() == 32 && id.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')), "the real format: {id}");
+    }
+    s.stop().await;
+}
