@@ -208,7 +208,7 @@ impl AuthApi {
             monthly_used: me.monthly_used,
             monthly_limit: me.monthly_limit,
             billing_status: me.billing_status.as_str().into(),
-            endpoints: me.endpoints.into_iter().map(|e| crate::http::gate::current_path(e)).collect(),
+            endpoints: me.endpoints.into_iter().map(crate::http::gate::current_path).collect(),
             api_keys: me
                 .keys
                 .into_iter()

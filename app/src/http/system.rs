@@ -92,12 +92,7 @@ impl SystemApi {
                     ai_tiers: t.ai_tiers.iter().map(|a| a.as_str().to_owned()).collect(),
                     price_usd_per_month: t.price_usd_per_month,
                     saved_searches: t.saved_searches,
-                    endpoints: state
-                        .catalog
-                        .endpoints(p)
-                        .into_iter()
-                        .map(|e| crate::http::gate::current_path(e))
-                        .collect(),
+                    endpoints: state.catalog.endpoints(p).into_iter().map(crate::http::gate::current_path).collect(),
                 }
             })
             .collect();

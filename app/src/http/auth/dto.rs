@@ -266,7 +266,7 @@ impl poem_openapi::types::Example for MeBody {
             endpoints: jobin_core::domain::PlanCatalog::document()
                 .endpoints(jobin_core::domain::Plan::Pro)
                 .into_iter()
-                .map(|e| crate::http::gate::current_path(e))
+                .map(crate::http::gate::current_path)
                 .collect(),
             api_keys: vec![KeySummary {
                 name: "Default Key".into(),
