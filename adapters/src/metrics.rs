@@ -103,6 +103,7 @@ fn source_outcome(r: &Result<Vec<Job>, SourceError>) -> &'static str {
         Err(SourceError::Upstream { .. }) => "upstream_error",
         Err(SourceError::Timeout) => "timeout",
         Err(SourceError::InvalidResponse(_)) => "invalid_response",
+        Err(SourceError::Unresolved(_)) => "dns_error",
         Err(SourceError::Network(_)) => "network_error",
     }
 }

@@ -78,9 +78,25 @@ pub(crate) fn transport_error(e: reqwest::Error) -> SourceError {
         SourceError::Timeout
     } else if e.is_decode() || e.is_body() {
         SourceError::InvalidResponse(e.without_url().to_string())
+    } else if unresolved(&e) {
+        SourceError::Unresolved(anyhow::Error::new(e.without_url()))
     } else {
         SourceError::Network(anyhow::Error::new(e.without_url()))
     }
+}
+
+/// Whether a connection failed at name resolution: the connector reports it as a `dns error`
+/// (the system resolver's `failed to lookup address …` beneath it).
+fn unresolved(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let shown = err.to_string();
+        if shown.starts_with("dns error") || shown.contains("failed to lookup address") {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by these boards).

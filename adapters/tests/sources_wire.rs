@@ -147,6 +147,49 @@ async fn an_unreachable_board_is_a_network_error_that_never_shows_the_key() {
     assert!(!shown.contains("very-secret-key"), "{shown}");
 }
 
+/// A resolver that resolves nothing (no lookup leaves the machine).
+struct NoNames;
+
+impl reqwest::dns::Resolve for NoNames {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            Err::<reqwest::dns::Addrs, _>(
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("failed to lookup address information: {name}"),
+                )
+                .into(),
+            )
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_board_whose_name_does_not_resolve_fails_as_dns_and_a_refused_connection_as_connect() {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .dns_resolver(std::sync::Arc::new(NoNames))
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let ctx = BoardContext::new("http://api.adzuna.invalid", client, budget(HashMap::new()));
+    let board = Adzuna::new(ctx, Some(("id".into(), SecretString::from("very-secret-key"))));
+    let err = board.search(&query("rust", Country::Gb, 10)).await.unwrap_err();
+    assert!(matches!(err, SourceError::Unresolved(_)), "{err:?}");
+    assert_eq!(err.cause(), Some(jobin_core::ports::FailureCause::Dns));
+    let shown = format!("{:#}", anyhow::Error::new(err));
+    assert!(!shown.contains("very-secret-key"), "{shown}");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let ctx = BoardContext::new(&url, board_client(Duration::from_secs(2)).unwrap(), budget(HashMap::new()));
+    let board = Adzuna::new(ctx, Some(("id".into(), SecretString::from("k"))));
+    let err = board.search(&query("rust", Country::Gb, 10)).await.unwrap_err();
+    assert_eq!(err.cause(), Some(jobin_core::ports::FailureCause::Connect), "{err:?}");
+}
+
 #[tokio::test]
 async fn a_spent_budget_stops_requests_before_they_are_made() {
     let server = MockServer::start().await;

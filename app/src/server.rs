@@ -177,10 +177,18 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 match ingest.run_cycle().await {
+                    Ok(r) if r.all_failed() => tracing::warn!(
+                        queries = r.queries,
+                        fetched = r.fetched,
+                        expired = r.expired,
+                        failed = %r.failures_summary(),
+                        "ingestion cycle done, but every board asked failed (`failed`: board, cause, count)"
+                    ),
                     Ok(r) if r.ran => tracing::info!(
                         queries = r.queries,
                         fetched = r.fetched,
                         expired = r.expired,
+                        failed = %r.failures_summary(),
                         "ingestion cycle done"
                     ),
                     Ok(_) => tracing::debug!("ingestion cycle left to another node"),

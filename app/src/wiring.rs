@@ -362,6 +362,20 @@ fn jobs(
     } else {
         SourceId::ALL.into_iter().filter(|s| config.boards.reachable(*s)).collect()
     };
+    if !fake_boards {
+        // Said once here; searches then report these boards `unconfigured` without a log line each.
+        let missing: Vec<String> = SourceId::ALL
+            .into_iter()
+            .filter(|s| *s != SourceId::Import && !reachable.contains(s))
+            .map(|s| format!("{s} ({})", crate::config::BoardsConfig::settings(s)))
+            .collect();
+        if !missing.is_empty() {
+            tracing::warn!(
+                "job boards without credentials, reported `unconfigured` by every search until they are set: {}",
+                missing.join(", ")
+            );
+        }
+    }
     if config.import.is_some() {
         // Imported postings live in the job store (loaded in the background at start-up).
         boards.push(Arc::new(sources::StoredImport::new(c.jobs.clone())));

@@ -36,7 +36,7 @@ pub use budget::RequestBudget;
 pub use cache::{Cache, CacheError};
 pub use clock::Clock;
 pub use entropy::Entropy;
-pub use job_source::{JobSource, SourceError, SourceQuery};
+pub use job_source::{FailureCause, JobSource, SourceError, SourceQuery};
 pub use job_store::{
     CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStore, JobStoreError,
     StoredJob, UpsertReport,

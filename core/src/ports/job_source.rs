@@ -41,9 +41,84 @@ pub enum SourceError {
     /// The board answered with a body we cannot read.
     #[error("the board's answer could not be read: {0}")]
     InvalidResponse(String),
+    /// The board's host name did not resolve.
+    #[error("the board's host name could not be resolved")]
+    Unresolved(#[source] anyhow::Error),
     /// Connection-level failure.
     #[error("the board could not be reached")]
     Network(#[source] anyhow::Error),
+}
+
+/// Why a board failed, in classes a client and an operator can act on (no internal detail):
+/// its name did not resolve, the connection failed, it did not answer in time, it answered an
+/// HTTP 4xx (refused credentials, rate limit, bad request) or 5xx, or its answer could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    Dns,
+    Connect,
+    Timeout,
+    #[serde(rename = "http_4xx")]
+    Http4xx,
+    #[serde(rename = "http_5xx")]
+    Http5xx,
+    Parse,
+}
+
+impl FailureCause {
+    pub const ALL: [FailureCause; 6] = [
+        FailureCause::Dns,
+        FailureCause::Connect,
+        FailureCause::Timeout,
+        FailureCause::Http4xx,
+        FailureCause::Http5xx,
+        FailureCause::Parse,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailureCause::Dns => "dns",
+            FailureCause::Connect => "connect",
+            FailureCause::Timeout => "timeout",
+            FailureCause::Http4xx => "http_4xx",
+            FailureCause::Http5xx => "http_5xx",
+            FailureCause::Parse => "parse",
+        }
+    }
+
+    /// What the class means, in words for a notice.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            FailureCause::Dns => "its host name did not resolve",
+            FailureCause::Connect => "the connection to it failed",
+            FailureCause::Timeout => "it did not answer in time",
+            FailureCause::Http4xx => "it refused the request (HTTP 4xx)",
+            FailureCause::Http5xx => "it answered with a server error (HTTP 5xx)",
+            FailureCause::Parse => "its answer could not be read",
+        }
+    }
+}
+
+impl std::fmt::Display for FailureCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl SourceError {
+    /// The failure's class; `None` when the board was not asked (not configured, budget spent).
+    pub const fn cause(&self) -> Option<FailureCause> {
+        match self {
+            SourceError::Unconfigured | SourceError::BudgetExhausted { .. } => None,
+            SourceError::Unauthorized { .. } | SourceError::RateLimited { .. } => Some(FailureCause::Http4xx),
+            SourceError::Upstream { status } if *status >= 500 => Some(FailureCause::Http5xx),
+            SourceError::Upstream { .. } => Some(FailureCause::Http4xx),
+            SourceError::Timeout => Some(FailureCause::Timeout),
+            SourceError::InvalidResponse(_) => Some(FailureCause::Parse),
+            SourceError::Unresolved(_) => Some(FailureCause::Dns),
+            SourceError::Network(_) => Some(FailureCause::Connect),
+        }
+    }
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::{Country, CursorCodec, InvalidCursor, Plan, SourceId, Stream};
-use crate::ports::{Clock, ExpiredQuery, FeedQuery, JobStore, JobStoreError, Lock, StoredJob};
+use crate::ports::{Clock, ExpiredQuery, FailureCause, FeedQuery, JobStore, JobStoreError, Lock, StoredJob};
 use crate::usecases::{FieldError, Search, SearchRequest};
 use crate::{Code, ErrorCode};
 
@@ -197,6 +197,27 @@ pub struct IngestReport {
     /// Jobs the watch queries returned (merged).
     pub fetched: usize,
     pub expired: u64,
+    /// Boards that failed, by the class of their failure: how many watch queries each failed.
+    pub failures: std::collections::BTreeMap<(SourceId, FailureCause), usize>,
+    /// Boards not asked because this server has no credentials for them (once per board).
+    pub unconfigured: std::collections::BTreeSet<SourceId>,
+}
+
+impl IngestReport {
+    /// `adzuna dns ×2, reed timeout ×1` (or `none`), for the cycle's log line.
+    pub fn failures_summary(&self) -> String {
+        if self.failures.is_empty() {
+            return "none".to_owned();
+        }
+        let parts: Vec<String> =
+            self.failures.iter().map(|((board, cause), n)| format!("{board} {cause} ×{n}")).collect();
+        parts.join(", ")
+    }
+
+    /// Whether no board answered a single watch query (every one asked failed).
+    pub fn all_failed(&self) -> bool {
+        self.queries > 0 && self.fetched == 0 && !self.failures.is_empty()
+    }
 }
 
 /// The name of the lock one ingestion cycle holds (one node runs a given cycle).
@@ -239,6 +260,13 @@ impl Ingest {
                 Ok(out) => {
                     report.queries += 1;
                     report.fetched += out.jobs.len();
+                    for r in &out.sources {
+                        if let Some(cause) = r.cause {
+                            *report.failures.entry((r.source, cause)).or_default() += 1;
+                        } else if r.status == crate::usecases::search::SourceStatus::Unconfigured {
+                            report.unconfigured.insert(r.source);
+                        }
+                    }
                 }
                 Err(e) => tracing::warn!(%q, %country, error = %e, "watch query refused"),
             }

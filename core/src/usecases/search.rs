@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::normalize::fold;
 use crate::domain::{Country, Job, Plan, PlanCatalog, Skip, SourceId, merge, route};
-use crate::ports::{Cache, Clock, JobSource, JobStore, SourceError, SourceQuery, Timer};
+use crate::ports::{Cache, Clock, FailureCause, JobSource, JobStore, SourceError, SourceQuery, Timer};
 use crate::usecases::FieldError;
 use crate::{Code, ErrorCode};
 
@@ -80,6 +80,9 @@ pub struct SourceReport {
     pub count: usize,
     /// How long the board took; 0 when it was not asked or the answer came from the cache.
     pub latency_ms: u64,
+    /// Why it failed (`timeout` and `error` only).
+    #[serde(default)]
+    pub cause: Option<FailureCause>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -295,6 +298,7 @@ fn status_of(e: &SourceError) -> SourceStatus {
         | SourceError::RateLimited { .. }
         | SourceError::Upstream { .. }
         | SourceError::InvalidResponse(_)
+        | SourceError::Unresolved(_)
         | SourceError::Network(_) => SourceStatus::Error,
     }
 }
@@ -339,7 +343,13 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
         match result {
             Ok(mut jobs) => {
                 jobs.truncate(inner.config.per_source_limit);
-                reports.push(SourceReport { source: id, status: SourceStatus::Ok, count: jobs.len(), latency_ms });
+                reports.push(SourceReport {
+                    source: id,
+                    status: SourceStatus::Ok,
+                    count: jobs.len(),
+                    latency_ms,
+                    cause: None,
+                });
                 for mut job in jobs {
                     job.fetched_at = now;
                     all.push(job);
@@ -353,8 +363,15 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
                     cause = format!("{cause}: {inner}");
                     next = inner.source();
                 }
-                tracing::warn!(source = %id, error = %cause, status = status.as_str(), "job board did not answer");
-                reports.push(SourceReport { source: id, status, count: 0, latency_ms });
+                match e.cause() {
+                    // Not configured or out of budget: said once at start and in the answer.
+                    None => tracing::debug!(source = %id, status = status.as_str(), "job board not asked"),
+                    Some(class) => tracing::warn!(
+                        source = %id, error = %cause, status = status.as_str(), cause = class.as_str(),
+                        "job board did not answer"
+                    ),
+                }
+                reports.push(SourceReport { source: id, status, count: 0, latency_ms, cause: e.cause() });
             }
         }
     }
@@ -365,7 +382,7 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
             // with the same status a client already handles for "not asked".
             Skip::NotCovered => continue,
         };
-        reports.push(SourceReport { source: *id, status, count: 0, latency_ms: 0 });
+        reports.push(SourceReport { source: *id, status, count: 0, latency_ms: 0, cause: None });
     }
     let jobs = merge(all, |s| route.rank(s));
     if let Err(e) = inner.store.upsert(&jobs, now).await {
@@ -570,7 +587,13 @@ mod tests {
         let out = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
         assert_eq!(
             out.sources[0],
-            SourceReport { source: SourceId::Adzuna, status: SourceStatus::Unconfigured, count: 0, latency_ms: 0 }
+            SourceReport {
+                source: SourceId::Adzuna,
+                status: SourceStatus::Unconfigured,
+                count: 0,
+                latency_ms: 0,
+                cause: None,
+            }
         );
         assert!(out.jobs.is_empty());
     }

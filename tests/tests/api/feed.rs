@@ -209,3 +209,33 @@ async fn an_ingestion_cycle_stores_the_watch_queries_and_expires_unseen_jobs() {
     assert!(drain(&s, &key, json!({})).await.is_empty());
     s.stop().await;
 }
+
+/// A failing board is counted in the cycle's report by the class of its failure, and a search
+/// says the class in `meta.sources` and in its notice (no internal detail).
+#[tokio::test]
+async fn a_failing_board_is_reported_with_its_cause_by_the_cycle_and_by_a_search() {
+    use jobin_core::domain::SourceId;
+    use jobin_core::ports::FailureCause;
+    let boards = jobin_adapters::fakes::demo_boards(7, std::time::Duration::ZERO, &[SourceId::Adzuna])
+        .into_iter()
+        .map(|b| b as std::sync::Arc<dyn jobin_core::ports::JobSource>)
+        .collect();
+    let setup = Setup { boards: Some(boards), ingest: jobin_tests::watching_ingest(), ..Setup::default() };
+    let s = TestServer::start_with(setup).await.unwrap();
+    let (ingest, _) = s.state.background.ingest.clone().expect("scheduled");
+    let report = ingest.run_cycle().await.unwrap();
+    assert_eq!(report.failures.get(&(SourceId::Adzuna, FailureCause::Http5xx)), Some(&report.queries), "{report:?}");
+    assert_eq!(report.failures.len(), 1, "{report:?}");
+    assert!(report.failures_summary().contains("adzuna http_5xx ×"), "{}", report.failures_summary());
+    assert!(!report.all_failed(), "the other boards answered");
+
+    let (_, key) = s.register().await;
+    let r = s.get_with_key("/v1/jobs/search?q=engineer&country=gb", &key).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let adzuna = r.body["meta"]["sources"].as_array().unwrap().iter().find(|m| m["name"] == "adzuna").unwrap().clone();
+    assert_eq!((adzuna["status"].as_str(), adzuna["cause"].as_str()), (Some("error"), Some("http_5xx")), "{adzuna}");
+    let notice = r.body["meta"]["notices"].as_array().unwrap().iter().find(|n| n["code"] == "source_failed").unwrap();
+    assert_eq!((notice["source"].as_str(), notice["cause"].as_str()), (Some("adzuna"), Some("http_5xx")), "{notice}");
+    assert!(notice["message"].as_str().unwrap().contains("http_5xx"), "{notice}");
+    s.stop().await;
+}

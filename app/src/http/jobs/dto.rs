@@ -124,6 +124,9 @@ pub struct SourceMeta {
     pub status: String,
     /// How long the board took (0 when not asked or served from cache).
     pub latency_ms: u64,
+    /// Why it failed (`timeout` and `error` only).
+    #[oai(skip_serializing_if_is_none)]
+    pub cause: Option<crate::http::jobs::notices::Cause>,
 }
 
 #[derive(Debug, Object)]
@@ -311,6 +314,7 @@ impl From<SearchJobsOutcome> for SearchBody {
                         count: s.count as u64,
                         status: s.status.as_str().to_owned(),
                         latency_ms: s.latency_ms,
+                        cause: s.cause.map(crate::http::jobs::notices::Cause),
                     })
                     .collect(),
                 notices: vec![],

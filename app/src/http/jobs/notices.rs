@@ -3,8 +3,41 @@
 //! plan whose boards found nothing, and for a query nothing matched.
 
 use jobin_core::domain::{Plan, PlanCatalog, SourceId, in_plan};
+use jobin_core::ports::FailureCause;
 use jobin_core::usecases::{SourceReport, SourceStatus};
 use poem_openapi::Object;
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
+use serde_json::Value;
+
+/// Why a board failed, as a client may branch on it (a named schema of the document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cause(pub FailureCause);
+
+crate::http::error::string_enum_type!(
+    Cause,
+    "FailureCause",
+    "Why a board failed: `dns` (its host name did not resolve), `connect` (the connection failed), \
+     `timeout`, `http_4xx` (it refused the request: credentials, rate limit), `http_5xx` (a server error \
+     on its side), `parse` (its answer could not be read).",
+    FailureCause::ALL.iter().map(|c| c.as_str())
+);
+
+impl ToJSON for Cause {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.as_str().into()))
+    }
+}
+
+impl ParseFromJSON for Cause {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let value = value.unwrap_or_default();
+        FailureCause::ALL
+            .iter()
+            .find(|c| value.as_str() == Some(c.as_str()))
+            .map(|c| Cause(*c))
+            .ok_or_else(|| ParseError::expected_type(value))
+    }
+}
 
 /// One reason an answer is empty or incomplete.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
@@ -17,6 +50,9 @@ pub struct Notice {
     pub source: Option<String>,
     /// What happened and what fixes it.
     pub message: String,
+    /// For `source_failed`: why the board failed.
+    #[oai(skip_serializing_if_is_none)]
+    pub cause: Option<Cause>,
 }
 
 /// Every notice code.
@@ -31,7 +67,7 @@ pub const CODES: [&str; 6] = [
 
 fn notice(code: &str, source: Option<SourceId>, message: String) -> Notice {
     debug_assert!(CODES.contains(&code), "{code} is listed in CODES");
-    Notice { code: code.to_owned(), source: source.map(|s| s.as_str().to_owned()), message }
+    Notice { code: code.to_owned(), source: source.map(|s| s.as_str().to_owned()), message, cause: None }
 }
 
 fn names(sources: &[SourceId]) -> String {
@@ -59,14 +95,23 @@ pub fn for_search(
                     crate::config::BoardsConfig::settings(s)
                 ),
             )),
-            SourceStatus::Timeout | SourceStatus::Error => out.push(notice(
-                "source_failed",
-                Some(s),
-                format!(
-                    "{s} did not answer ({}); its jobs are missing from this answer. Retry later.",
-                    r.status.as_str()
-                ),
-            )),
+            SourceStatus::Timeout | SourceStatus::Error => {
+                let cause = r.cause.unwrap_or(FailureCause::Timeout);
+                let fix = match cause {
+                    FailureCause::Dns | FailureCause::Connect => {
+                        " This server could not reach it: its operator checks the network (and the board's base URL)."
+                    }
+                    FailureCause::Http4xx => " Its operator checks this server's settings for it (keys, limits).",
+                    FailureCause::Timeout | FailureCause::Http5xx | FailureCause::Parse => " Retry later.",
+                };
+                let mut n = notice(
+                    "source_failed",
+                    Some(s),
+                    format!("{s} failed ({cause}: {}); its jobs are missing from this answer.{fix}", cause.describe()),
+                );
+                n.cause = Some(Cause(cause));
+                out.push(n);
+            }
             SourceStatus::BudgetExhausted => out.push(notice(
                 "source_budget_exhausted",
                 Some(s),
@@ -161,7 +206,7 @@ mod tests {
     const KEYLESS: [SourceId; 3] = [SourceId::Remotive, SourceId::Arbeitnow, SourceId::TheMuse];
 
     fn report(source: SourceId, status: SourceStatus) -> SourceReport {
-        SourceReport { source, status, count: 0, latency_ms: 0 }
+        SourceReport { source, status, count: 0, latency_ms: 0, cause: None }
     }
 
     #[test]
@@ -209,5 +254,25 @@ mod tests {
         assert!(
             for_search(&[report(SourceId::Adzuna, Ok)], 5, Plan::Free, &PlanCatalog::document(), &KEYLESS).is_empty()
         );
+    }
+
+    #[test]
+    fn a_failure_notice_carries_its_class_and_the_fix_that_class_calls_for() {
+        let cases = [
+            (FailureCause::Dns, "could not reach it"),
+            (FailureCause::Connect, "could not reach it"),
+            (FailureCause::Http4xx, "settings for it"),
+            (FailureCause::Http5xx, "Retry later"),
+            (FailureCause::Timeout, "Retry later"),
+            (FailureCause::Parse, "Retry later"),
+        ];
+        for (cause, fix) in cases {
+            let r = SourceReport { cause: Some(cause), ..report(SourceId::Reed, SourceStatus::Error) };
+            let n = for_search(&[r], 1, Plan::Scale, &PlanCatalog::document(), &KEYLESS);
+            assert_eq!(n[0].cause, Some(Cause(cause)));
+            let m = &n[0].message;
+            assert!(m.starts_with(&format!("reed failed ({cause}: {}", cause.describe())), "{m}");
+            assert!(m.contains(fix), "{cause}: {m}");
+        }
     }
 }
