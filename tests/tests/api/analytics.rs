@@ -100,6 +100,18 @@ fn assert_figures(body: &Value, rows: &[Row], since: Option<NaiveDate>) {
     assert_eq!(body["max"].as_f64().unwrap(), values[values.len() - 1]);
     let buckets: u64 = body["histogram"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(buckets, values.len() as u64);
+    // The ordered buckets: lowest first, each 10,000 wide, each value counted in its own, the
+    // same counts as the (deprecated) object.
+    let ordered = body["histogramBuckets"].as_array().unwrap();
+    let mins: Vec<u64> = ordered.iter().map(|b| b["min"].as_u64().unwrap()).collect();
+    assert!(mins.windows(2).all(|w| w[0] < w[1]), "ascending: {mins:?}");
+    for b in ordered {
+        let (min, max) = (b["min"].as_u64().unwrap(), b["max"].as_u64().unwrap());
+        assert_eq!(max - min, 10_000);
+        let inside = values.iter().filter(|v| **v >= min as f64 && **v < max as f64).count() as u64;
+        assert_eq!(b["count"].as_u64().unwrap(), inside, "[{min}, {max})");
+        assert_eq!(body["histogram"][min.to_string()], b["count"]);
+    }
     assert_eq!(body["coverage"]["postedFrom"], format!("{first}T00:00:00Z"));
     assert_eq!(body["coverage"]["postedTo"], format!("{last}T00:00:00Z"));
 }

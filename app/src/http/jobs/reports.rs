@@ -48,6 +48,14 @@ pub struct SalaryExcluded {
     pub implausible: u64,
 }
 
+/// One histogram bucket: postings whose annual salary is at least `min` and under `max`.
+#[derive(Debug, Object)]
+pub struct SalaryBucket {
+    pub min: u64,
+    pub max: u64,
+    pub count: u64,
+}
+
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct SalaryBody {
@@ -66,8 +74,14 @@ pub struct SalaryBody {
     pub p75: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    /// Bucket lower bound → postings in [bound, bound + 10,000); empty when `sampleSize` is 0.
+    /// Deprecated: the same counts as `histogramBuckets`, keyed by each bucket's lower bound as a
+    /// string (a JSON object, whose keys sort as text: `"110000"` before `"40000"`). Use
+    /// `histogramBuckets`.
+    #[oai(deprecated)]
     pub histogram: std::collections::BTreeMap<String, u64>,
+    /// The histogram, lowest bucket first: postings in [`min`, `max`), each bucket
+    /// `histogramBucket` wide; buckets with no posting are left out. Empty when `sampleSize` is 0.
+    pub histogram_buckets: Vec<SalaryBucket>,
     /// Width of a histogram bucket (10,000).
     pub histogram_bucket: u64,
     /// Matching postings in the job store (each job once), including the excluded ones.
@@ -95,6 +109,19 @@ impl From<SalaryReport> for SalaryBody {
             min: st.map(|s| s.min),
             max: st.map(|s| s.max),
             histogram: st.map(|s| s.histogram.iter().map(|(k, v)| (k.to_string(), *v)).collect()).unwrap_or_default(),
+            // The core's map is keyed by the numeric lower bound, so it iterates lowest first.
+            histogram_buckets: st
+                .map(|s| {
+                    s.histogram
+                        .iter()
+                        .map(|(min, count)| SalaryBucket {
+                            min: *min,
+                            max: min + jobin_core::domain::stats::HISTOGRAM_BUCKET,
+                            count: *count,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             histogram_bucket: jobin_core::domain::stats::HISTOGRAM_BUCKET,
             postings: r.coverage.postings as u64,
             excluded: SalaryExcluded {
