@@ -133,6 +133,9 @@ impl ParseFromJSON for ApiCode {
     }
 }
 
+/// An example request id, in the format the server mints (`Uuid::simple`: 32 lowercase hex).
+pub const EXAMPLE_REQUEST_ID: &str = "5f0c8e2a9b4d4c71a3e6d2b8f1907c4e";
+
 /// The error envelope, on every non-2xx response.
 #[derive(Debug, Clone, Object)]
 #[oai(example)]
@@ -172,7 +175,7 @@ impl poem_openapi::types::Example for ErrorBody {
             error: "email: email must contain exactly one '@' with text on both sides".into(),
             code: ApiCode(Code::ValidationFailed),
             details: json!({"field": "email", "reason": "email must contain exactly one '@' with text on both sides"}),
-            request_id: crate::http::error_examples::EXAMPLE_REQUEST_ID.into(),
+            request_id: EXAMPLE_REQUEST_ID.into(),
             limit: None,
             used: None,
             resets: None,

@@ -10,8 +10,7 @@ use jobin_core::domain::{AiProvider, Plan};
 use jobin_core::services::ai::AiError;
 use serde_json::{Value, json};
 
-/// An example request id, in the format the server mints (`Uuid::simple`).
-pub const EXAMPLE_REQUEST_ID: &str = "5f0c8e2a9b4d4c71a3e6d2b8f1907c4e";
+pub use crate::http::error::EXAMPLE_REQUEST_ID;
 
 /// The envelope the server answers with `code`: built from the error value the use case returns
 /// (through `ApiError::from_usecase`, as the handlers convert it) where one stands for the code,
