@@ -82,7 +82,7 @@ mcp-test:
 fuzz:
 	openapi/fuzz/run.sh
 
-## arch-check: jobin-core depends on no I/O crate and names no route, header or payment provider
+## arch-check: jobin-core depends on no I/O crate and names no route, header or payment provider; no import circle in any crate; app/src/http imports nothing above it
 arch-check:
 	@tree="$$($(CARGO) tree --locked -p jobin-core -e normal --prefix none --format '{p}' | cut -d' ' -f1 | sort -u)"; \
 	bad=""; for c in $(IO_CRATES); do echo "$$tree" | grep -qx "$$c" && bad="$$bad $$c"; done; \
@@ -92,6 +92,12 @@ arch-check:
 	  | grep -v 'https://' || true)"; \
 	if [ -n "$$bad" ]; then echo "arch-check: jobin-core names a route, header or payment provider (app and adapters own them):"; echo "$$bad"; exit 1; fi; \
 	echo "arch-check: jobin-core names no route, header or payment provider"
+	@python3 tests/arch/module_cycles.py app/src core/src adapters/src
+	@bad="$$(grep -rn 'crate::server\|crate::wiring\|crate::stores' app/src/http || true)"; \
+	if [ -n "$$bad" ]; then echo "arch-check: the HTTP layer imports the server or the wiring above it:"; echo "$$bad"; exit 1; fi; \
+	bad="$$(grep -n 'crate::http' app/src/http/context.rs app/src/http/paths.rs app/src/endpoints.rs || true)"; \
+	if [ -n "$$bad" ]; then echo "arch-check: a leaf of the HTTP layer imports the layer:"; echo "$$bad"; exit 1; fi; \
+	echo "arch-check: app/src/http imports nothing above it; its leaves (context, paths, endpoints) nothing of it"
 
 ## crypto-check: exactly one rustls crypto provider (aws-lc-rs); ring must not be in the graph
 crypto-check:

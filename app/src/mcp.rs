@@ -27,8 +27,8 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use std::sync::Arc;
 
+use crate::http::context::RequestSlot;
 use crate::http::error::{ApiError, current_request_id};
-use crate::http::middleware::RequestSlot;
 use crate::http::security::{Authenticated, identify};
 use crate::state::AppState;
 

@@ -70,6 +70,7 @@ fn document() -> &'static str {
 }
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
+    crate::http::doc_headers::install_served(document());
     let sunset: Arc<str> = state.http.sunset.as_str().into();
     // Swagger UI on the current operations (the deprecated copies stay in /openapi.json).
     let v1 = api_service().url_prefix(API_VERSION);

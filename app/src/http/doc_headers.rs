@@ -9,10 +9,18 @@
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
-/// The served document, parsed once.
+static SERVED: OnceLock<Value> = OnceLock::new();
+
+/// Hands this layer the document the server serves (the server does, once, as it builds its
+/// routes): the 405's `Allow`, `Cache-Control` on secrets and the body-field errors read it. Given
+/// from above, so that no layer here depends on the operations it documents.
+pub fn install_served(document: &str) {
+    let _ = SERVED.set(serde_json::from_str(document).unwrap_or(Value::Null));
+}
+
+/// The served document (`null` before the server installed it).
 pub fn served() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::from_str(&crate::server::openapi_json()).unwrap_or(Value::Null))
+    SERVED.get().unwrap_or(&Value::Null)
 }
 
 /// The methods `doc` documents at `path`, upper-case and sorted, for a 405's `Allow`. `{param}`
@@ -239,7 +247,7 @@ pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
                 ("X-Request-Id", header("This request's id, also in error bodies as `request_id`.", "string", true)),
                 ("X-Content-Type-Options", header("Always `nosniff`.", "string", true)),
             ];
-            let route = crate::http::versions::unversioned(path);
+            let route = crate::http::paths::unversioned(path);
             if route.starts_with("/auth/") || route.starts_with("/billing/") {
                 extra.push((
                     "Cache-Control",
@@ -255,7 +263,7 @@ pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
                     ),
                 ));
             }
-            if crate::http::versions::is_unversioned_api_path(path) {
+            if crate::http::paths::is_unversioned_api_path(path) {
                 extra.extend([
                     ("Deprecation", header("`true`: this unversioned path is deprecated.", "string", true)),
                     ("Sunset", header("When the unversioned path stops answering (an HTTP date).", "string", true)),

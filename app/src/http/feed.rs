@@ -2,7 +2,6 @@
 //! sync").
 
 use jobin_core::Code;
-use jobin_core::ports::StoredJob;
 use jobin_core::usecases::{FeedError, FeedRequest};
 use poem::web::Data;
 use poem_openapi::param::Query;
@@ -13,7 +12,8 @@ use std::sync::Arc;
 use crate::http::Tag;
 use crate::http::error::{ApiError, error_responses};
 use crate::http::gate;
-use crate::http::jobs::{JobItem, iso_seconds};
+use crate::http::jobs::FeedJob;
+use crate::http::jobs::errors::job_store_error;
 use crate::http::security::KeyAuth;
 use crate::state::AppState;
 
@@ -33,17 +33,6 @@ pub struct FeedBody {
     pub source: Option<String>,
     /// Words that must all appear in the title, company or skills.
     pub q: Option<String>,
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct FeedJob {
-    #[oai(flatten)]
-    pub job: JobItem,
-    /// When JobIn first saw it (ISO-8601 UTC).
-    pub first_seen_at: String,
-    /// The last change to its content (ISO-8601 UTC); store it and skip writes when unchanged.
-    pub updated_at: String,
 }
 
 #[derive(Debug, Object)]
@@ -106,29 +95,6 @@ pub(crate) fn feed_error(e: FeedError) -> ApiError {
         ),
         FeedError::Cursor(_) => ApiError::new(Code::InvalidCursor, "Invalid cursor"),
         FeedError::Store(e) => job_store_error(&e),
-    }
-}
-
-/// A job store failure (feed and analytics): an outage is 503 `dependency_unavailable` with
-/// `Retry-After`; anything else is our defect, a 500 `internal` logged as an error.
-pub(crate) fn job_store_error(e: &jobin_core::ports::JobStoreError) -> ApiError {
-    if !e.is_outage() {
-        tracing::error!(error = format!("{e:#}"), "job store operation failed");
-        return ApiError::new(Code::Internal, "The job store failed this request; it has been logged.");
-    }
-    tracing::warn!(error = %e, "job store unavailable");
-    let mut api = ApiError::new(Code::DependencyUnavailable, "The job store is unavailable; retry later.");
-    api.retry_after = Some(5);
-    api
-}
-
-impl From<StoredJob> for FeedJob {
-    fn from(s: StoredJob) -> Self {
-        FeedJob {
-            first_seen_at: iso_seconds(s.first_seen_at),
-            updated_at: iso_seconds(s.updated_at),
-            job: JobItem::from(s.job),
-        }
     }
 }
 

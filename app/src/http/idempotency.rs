@@ -30,9 +30,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::http::context::PassedGate;
+use crate::http::context::RequestSlot;
 use crate::http::error::ApiError;
-use crate::http::middleware::RequestSlot;
-use crate::http::security::PassedGate;
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
@@ -87,7 +87,7 @@ impl KeptGate {
 
 /// Whether a request may pass the layer, by method and path (MCP by its body, later).
 fn applies(method: &Method, path: &str) -> bool {
-    let path = crate::http::versions::unversioned(path);
+    let path = crate::http::paths::unversioned(path);
     matches!(*method, Method::POST | Method::PATCH | Method::DELETE)
         && path != "/billing/webhook"
         && !path.starts_with("/billing/local-")
@@ -144,7 +144,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     let account = principal.account.id;
     req.extensions_mut().insert(crate::http::security::Authenticated(principal.clone()));
     let slot = req.extensions().get::<RequestSlot>().cloned();
-    let operation = crate::http::versions::unversioned(req.uri().path()).to_owned();
+    let operation = crate::http::paths::unversioned(req.uri().path()).to_owned();
     let fingerprint = {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();

@@ -100,16 +100,16 @@ pub(crate) async fn search_answer(
 }
 
 /// One stored job by its id or a copy's (`get_job`, over REST and MCP).
-pub(crate) async fn job_answer(state: &AppState, id: &str) -> Result<crate::http::feed::FeedJob, ApiError> {
+pub(crate) async fn job_answer(state: &AppState, id: &str) -> Result<crate::http::jobs::FeedJob, ApiError> {
     let stored = state.jobs.get.execute(id).await.map_err(|e| match e {
         jobin_core::usecases::GetJobError::Expired { ref id, expired_at } => {
             let details = serde_json::json!({"id": id, "expiredAt": iso_seconds(expired_at)});
             ApiError::from_usecase(e).with_details(details)
         }
-        jobin_core::usecases::GetJobError::Store(ref store) => crate::http::feed::job_store_error(store),
+        jobin_core::usecases::GetJobError::Store(ref store) => crate::http::jobs::errors::job_store_error(store),
         e => ApiError::from_usecase(e),
     })?;
-    Ok(crate::http::feed::FeedJob::from(stored))
+    Ok(crate::http::jobs::FeedJob::from(stored))
 }
 
 pub struct JobsApi;

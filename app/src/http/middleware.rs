@@ -3,9 +3,8 @@
 
 use futures::FutureExt;
 use jobin_core::Code;
-use jobin_core::domain::AccountId;
 use jobin_core::ports::UsageRecord;
-use jobin_core::usecases::{PublicEndpoint, RateStatus, ThrottleError};
+use jobin_core::usecases::{PublicEndpoint, ThrottleError};
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::{
@@ -16,6 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::http::client_ip::client_ip;
+use crate::http::context::RequestSlot;
 use crate::http::error::{ApiError, Extra, REQUEST_ID, iso_millis};
 use crate::state::AppState;
 
@@ -124,7 +124,7 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
         }
     }
     let route = match seen.operation {
-        Some(op) if crate::http::versions::is_unversioned_api_path(&path) => unversioned_operation(op),
+        Some(op) if crate::http::paths::is_unversioned_api_path(&path) => unversioned_operation(op),
         Some(op) => op,
         None => page_route(&path),
     };
@@ -161,7 +161,7 @@ fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
 fn security_headers(path: &str, operation: Option<&'static str>, resp: &mut Response) {
     let h = resp.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    let route = crate::http::versions::unversioned(path);
+    let route = crate::http::paths::unversioned(path);
     if route.starts_with("/auth/")
         || route.starts_with("/billing/")
         || operation.is_some_and(crate::http::doc_headers::shows_secret)
@@ -246,7 +246,7 @@ fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
         // `/v1/searches/{id}/feed.atom` (a request's path, or the document's template).
         let mut parts = path.trim_end_matches('/').split('/');
         let feed = parts.next() == Some("")
-            && parts.next() == Some(&crate::server::API_VERSION[1..])
+            && parts.next() == Some(&crate::endpoints::API_VERSION[1..])
             && parts.next() == Some("searches")
             && parts.next().is_some_and(|id| !id.is_empty())
             && parts.next() == Some("feed.atom")
@@ -256,7 +256,7 @@ fn public_endpoint(method: &Method, path: &str) -> Option<PublicEndpoint> {
     if method != Method::POST {
         return None;
     }
-    match crate::http::versions::unversioned(path).trim_end_matches('/') {
+    match crate::http::paths::unversioned(path).trim_end_matches('/') {
         "/auth/register" => Some(PublicEndpoint::Register),
         "/auth/login" => Some(PublicEndpoint::Login),
         "/auth/refresh" => Some(PublicEndpoint::Refresh),
@@ -323,36 +323,6 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
     }
 }
 
-/// What the security extractor learns about an authenticated request, for the response headers
-/// and the usage log.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Seen {
-    pub rate: Option<RateStatus>,
-    pub account: Option<AccountId>,
-    pub key: Option<KeyPrefixShown>,
-    /// The operation that answered (its OpenAPI operation id), for the metrics' `route` label.
-    pub operation: Option<&'static str>,
-    /// The gate the request passed (a kept answer is replayed only through it again).
-    pub gate: Option<crate::http::security::PassedGate>,
-}
-
-/// A display prefix (`jl_live_ab12****`, 16 bytes), kept `Copy` for the slot.
-#[derive(Debug, Clone, Copy)]
-pub struct KeyPrefixShown(pub [u8; 16]);
-
-#[derive(Clone, Default)]
-pub struct RequestSlot(pub Arc<std::sync::Mutex<Seen>>);
-
-impl RequestSlot {
-    pub fn update(&self, f: impl FnOnce(&mut Seen)) {
-        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
-    }
-
-    pub(crate) fn get(&self) -> Seen {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
 /// Innermost: notes which operation answered (the framework marks its answers and errors with
 /// the operation id) in the request's slot, for the metrics of the outermost layer.
 pub async fn operation_of<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
@@ -409,8 +379,8 @@ fn page_route(path: &str) -> &'static str {
 
 /// `GET /auth/keys/jl_live_ab12****` → `/auth/keys/{prefix}`: routes, not raw paths, in the log.
 fn route_of(path: &str) -> String {
-    let version = &path[..path.len() - crate::http::versions::unversioned(path).len()];
-    match crate::http::versions::unversioned(path).strip_prefix("/auth/keys/") {
+    let version = &path[..path.len() - crate::http::paths::unversioned(path).len()];
+    match crate::http::paths::unversioned(path).strip_prefix("/auth/keys/") {
         Some(rest) if rest != "rotate" && !rest.is_empty() => format!("{version}/auth/keys/{{prefix}}"),
         _ => path.chars().take(100).collect(),
     }

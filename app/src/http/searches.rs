@@ -152,7 +152,7 @@ pub(crate) fn search_error(e: SavedSearchError) -> ApiError {
 }
 
 fn location(id: i64) -> String {
-    format!("{}/searches/{id}", crate::server::API_VERSION)
+    format!("{}/searches/{id}", crate::endpoints::API_VERSION)
 }
 
 /// Saving a search (`create_saved_search`, over REST and MCP).
@@ -382,5 +382,5 @@ impl SearchesApi {
 
 /// The feed's public address, without its token.
 fn feed_address(state: &AppState, id: i64) -> String {
-    format!("{}{}/searches/{id}/feed.atom", state.urls.public.trim_end_matches('/'), crate::server::API_VERSION)
+    format!("{}{}/searches/{id}/feed.atom", state.urls.public.trim_end_matches('/'), crate::endpoints::API_VERSION)
 }

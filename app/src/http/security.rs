@@ -13,9 +13,9 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::http::context::{KeyPrefixShown, PassedGate, RequestSlot};
 use crate::http::error::{ApiError, Extra, iso_millis};
 use crate::http::gate::{Gate, Ungated};
-use crate::http::middleware::{KeyPrefixShown, RequestSlot};
 use crate::state::AppState;
 
 pub const API_KEY_SCHEME: &str = "ApiKeyAuth";
@@ -85,14 +85,6 @@ pub(crate) fn presented(req: &Request) -> Result<Presented, ApiError> {
         Code::MissingCredentials,
         "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.",
     ))
-}
-
-/// The gate a request passed: what admitted it, and whether it took an API key only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PassedGate {
-    pub metered: Metered,
-    pub scopes: Scopes,
-    pub key_only: bool,
 }
 
 /// A principal an outer middleware has already resolved for this request (sessions allowed); the

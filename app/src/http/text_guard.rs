@@ -58,7 +58,7 @@ pub async fn reject_nul<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
     if let Some(field) = req.uri().query().and_then(nul_in_query) {
         return Ok(refuse(&field));
     }
-    let webhook = crate::http::versions::unversioned(req.uri().path()) == "/billing/webhook";
+    let webhook = crate::http::paths::unversioned(req.uri().path()) == "/billing/webhook";
     if is_json(&req) && !webhook {
         let bytes = req.take_body().into_bytes().await?;
         // Only a `\u0000` escape can put a NUL in a JSON string; parse only then.

@@ -176,7 +176,7 @@ impl TrackerApi {
         body: Json<NewApplication>,
     ) -> Result<CreatedResponse, TrackerErrorResponse> {
         let saved = create_answer(&state, auth.0.account.id, body.0).await?;
-        let location = format!("{}/applications/{}", crate::server::API_VERSION, saved.data.id);
+        let location = format!("{}/applications/{}", crate::endpoints::API_VERSION, saved.data.id);
         Ok(CreatedResponse::Created(Json(saved), location))
     }
 

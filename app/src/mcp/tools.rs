@@ -13,9 +13,9 @@ use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::Value;
 
 use super::schema;
+use crate::http::context::RequestSlot;
 use crate::http::error::ApiError;
 use crate::http::gate::{self, Gate};
-use crate::http::middleware::RequestSlot;
 use crate::http::searches::NewSavedSearch;
 use crate::http::tracker::NewApplication;
 use crate::http::{jobs, searches, security, tracker};

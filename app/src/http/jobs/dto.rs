@@ -161,7 +161,7 @@ pub struct SearchBody {
 pub enum JobResponse {
     /// The whole job, with when JobIn first saw it and its last change.
     #[oai(status = 200)]
-    Ok(Json<crate::http::feed::FeedJob>),
+    Ok(Json<crate::http::jobs::FeedJob>),
 }
 
 #[derive(ApiResponse)]
@@ -327,4 +327,27 @@ impl From<SearchJobsOutcome> for SearchBody {
 /// `X-Cache`: `HIT` when the answer came from the cache.
 pub fn cache_header(hit: bool) -> String {
     if hit { "HIT" } else { "MISS" }.to_owned()
+}
+
+// A stored job with when JobIn first saw it and its last change: what `GET /v1/jobs/{id}` and the
+// feed answer (a plain comment: the schema's description stays as documented).
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct FeedJob {
+    #[oai(flatten)]
+    pub job: JobItem,
+    /// When JobIn first saw it (ISO-8601 UTC).
+    pub first_seen_at: String,
+    /// The last change to its content (ISO-8601 UTC); store it and skip writes when unchanged.
+    pub updated_at: String,
+}
+
+impl From<jobin_core::ports::StoredJob> for FeedJob {
+    fn from(s: jobin_core::ports::StoredJob) -> Self {
+        FeedJob {
+            first_seen_at: iso_seconds(s.first_seen_at),
+            updated_at: iso_seconds(s.updated_at),
+            job: JobItem::from(s.job),
+        }
+    }
 }

@@ -83,7 +83,7 @@ pub fn analytics_error(e: AnalyticsError, upgrade: &str) -> ApiError {
     match e {
         AnalyticsError::Query(e) => query_error(e),
         AnalyticsError::Ai(e) => ai_error(e, upgrade),
-        AnalyticsError::Store(e) => crate::http::feed::job_store_error(&e),
+        AnalyticsError::Store(e) => crate::http::jobs::errors::job_store_error(&e),
     }
 }
 
@@ -107,3 +107,16 @@ error_responses!(ProvidersErrorResponse {
     429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
     503 => Unavailable: "The usage meter (Redis) or the database is unreachable.",
 });
+
+/// A job store failure (feed and analytics): an outage is 503 `dependency_unavailable` with
+/// `Retry-After`; anything else is our defect, a 500 `internal` logged as an error.
+pub(crate) fn job_store_error(e: &jobin_core::ports::JobStoreError) -> ApiError {
+    if !e.is_outage() {
+        tracing::error!(error = format!("{e:#}"), "job store operation failed");
+        return ApiError::new(jobin_core::Code::Internal, "The job store failed this request; it has been logged.");
+    }
+    tracing::warn!(error = %e, "job store unavailable");
+    let mut api = ApiError::new(jobin_core::Code::DependencyUnavailable, "The job store is unavailable; retry later.");
+    api.retry_after = Some(5);
+    api
+}

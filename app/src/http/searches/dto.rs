@@ -12,7 +12,7 @@ use poem_openapi::Object;
 use poem_openapi::types::{MaybeUndefined, ToJSON};
 
 use crate::http::error::iso_millis;
-use crate::http::feed::FeedJob;
+use crate::http::jobs::FeedJob;
 
 /// The type of a match event.
 pub const JOB_MATCHED: &str = "job.matched";
