@@ -49,3 +49,54 @@ impl Logout {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Account, AccountId, Email, KeyId, KeyPrefix, Plan, Scopes};
+    use crate::ports::key_store::MockKeyStore;
+    use crate::testing::FixedClock;
+
+    fn who(credential: Credential) -> Principal {
+        Principal {
+            account: Account {
+                id: AccountId(9),
+                email: Email::parse("a@example.com").unwrap(),
+                plan: Plan::Free,
+                created_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            },
+            credential,
+            scopes: Scopes::ALL,
+        }
+    }
+
+    fn logout(store: MockKeyStore) -> Logout {
+        Logout { store: Arc::new(store), clock: Arc::new(FixedClock::at(1_764_547_200)) }
+    }
+
+    #[tokio::test]
+    async fn logout_ends_the_callers_login_only_and_logout_all_every_login() {
+        let mut store = MockKeyStore::new();
+        store
+            .expect_revoke_sessions()
+            .withf(|account, logins, _| *account == AccountId(9) && matches!(logins, Logins::One(f) if f == "fam-1"))
+            .times(1)
+            .returning(|_, _, _| Ok(1));
+        store
+            .expect_revoke_sessions()
+            .withf(|account, logins, _| *account == AccountId(9) && matches!(logins, Logins::All))
+            .times(1)
+            .returning(|_, _, _| Ok(1));
+        let l = logout(store);
+        l.this_login(&who(Credential::Session { family: "fam-1".into() })).await.unwrap();
+        l.every_login(&who(Credential::Session { family: "fam-1".into() })).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_api_key_is_not_a_login_to_end() {
+        let key = Credential::ApiKey { id: KeyId(1), prefix: KeyPrefix::parse("jl_live_ab12").unwrap() };
+        let e = logout(MockKeyStore::new()).this_login(&who(key)).await.unwrap_err();
+        assert!(matches!(e, LogoutError::NotASession));
+        assert_eq!(e.code(), Code::ValidationFailed);
+    }
+}

@@ -78,3 +78,111 @@ impl Me {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Account, AccountId, Email, KeyId, KeyName, KeyPrefix, Scopes};
+    use crate::ports::BillingRecord;
+    use crate::ports::billing_store::MockBillingStore;
+    use crate::ports::key_store::MockKeyStore;
+    use crate::ports::monthly_ledger::MockMonthlyLedger;
+    use crate::ports::usage::MockUsageMeter;
+    use crate::testing::FixedClock;
+    use crate::usecases::Credential;
+
+    fn at(ts: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(ts, 0).unwrap()
+    }
+
+    fn account(plan: Plan) -> Account {
+        Account { id: AccountId(5), email: Email::parse("a@example.com").unwrap(), plan, created_at: at(0) }
+    }
+
+    fn who(plan: Plan) -> Principal {
+        Principal {
+            account: account(plan),
+            credential: Credential::ApiKey { id: KeyId(1), prefix: KeyPrefix::parse("jl_live_ab12").unwrap() },
+            scopes: Scopes::ALL,
+        }
+    }
+
+    fn key(id: i64, last_used: Option<i64>) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: KeyId(id),
+            account_id: AccountId(5),
+            name: KeyName::parse("Default Key").unwrap(),
+            prefix: KeyPrefix::parse(&format!("jl_live_ab1{id}")).unwrap(),
+            scopes: Scopes::ALL,
+            created_at: at(0),
+            last_used_at: last_used.map(at),
+            revoked_at: None,
+            minted_by_login: None,
+        }
+    }
+
+    /// `Me` over a store with two keys, a meter holding `used` (or nothing: then the ledger's
+    /// `durable` seeds it) and a billing record of `status`.
+    fn me(used: Option<u64>, durable: u64, status: Option<BillingStatus>, last_used: Arc<LastUsedTracker>) -> Me {
+        let mut store = MockKeyStore::new();
+        store.expect_list_active_keys().returning(|_| Ok(vec![key(1, Some(100)), key(2, None)]));
+        let mut meter = MockUsageMeter::new();
+        meter.expect_monthly_used().returning(move |_, _| Ok(used));
+        meter.expect_seed_monthly().returning(|_, _, n| Ok(n));
+        let mut ledger = MockMonthlyLedger::new();
+        ledger.expect_count().returning(move |_, _| Ok(durable));
+        let mut billing = MockBillingStore::new();
+        billing.expect_billing().returning(move |_| {
+            Ok(status.map(|status| BillingRecord {
+                account: account(Plan::Pro),
+                customer: Some("cus_1".into()),
+                subscription: Some("sub_1".into()),
+                status,
+                last_event_at: None,
+            }))
+        });
+        Me {
+            catalog: Arc::new(PlanCatalog::document()),
+            store: Arc::new(store),
+            monthly: Arc::new(MonthlyCounts { meter: Arc::new(meter), ledger: Arc::new(ledger) }),
+            last_used,
+            clock: Arc::new(FixedClock::at(1_764_547_200)),
+            billing: Arc::new(billing),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_view_has_the_plans_terms_the_months_count_and_the_latest_use_of_each_key() {
+        let last_used = Arc::new(LastUsedTracker::default());
+        last_used.record(KeyId(1), at(50)); // older than the stored use: the stored one stays
+        last_used.record(KeyId(2), at(200)); // not flushed yet: shown
+        let view = me(Some(12), 0, Some(BillingStatus::Active), last_used).execute(&who(Plan::Pro)).await.unwrap();
+        assert_eq!((view.plan, view.monthly_used, view.monthly_limit), (Plan::Pro, 12, 500_000));
+        assert_eq!(view.endpoints, PlanCatalog::document().endpoints(Plan::Pro));
+        let uses: Vec<_> = view.keys.iter().map(|k| k.last_used_at).collect();
+        assert_eq!(uses, [Some(at(100)), Some(at(200))]);
+        assert_eq!(view.billing_status, BillingStatus::Active);
+    }
+
+    #[tokio::test]
+    async fn a_meter_without_the_month_is_seeded_from_the_durable_count() {
+        let view = me(None, 37, None, Default::default()).execute(&who(Plan::Free)).await.unwrap();
+        assert_eq!(view.monthly_used, 37);
+    }
+
+    #[tokio::test]
+    async fn the_billing_status_says_what_stands_behind_the_plan() {
+        let status = |plan, stored| async move {
+            me(Some(0), 0, stored, Default::default()).execute(&who(plan)).await.unwrap().billing_status
+        };
+        assert_eq!(status(Plan::Free, None).await, BillingStatus::None, "never paid");
+        assert_eq!(
+            status(Plan::Free, Some(BillingStatus::Active)).await,
+            BillingStatus::None,
+            "checkout never completed"
+        );
+        assert_eq!(status(Plan::Free, Some(BillingStatus::Canceled)).await, BillingStatus::Canceled);
+        assert_eq!(status(Plan::Starter, None).await, BillingStatus::Active, "set by the operator");
+        assert_eq!(status(Plan::Pro, Some(BillingStatus::PastDue)).await, BillingStatus::PastDue);
+    }
+}

@@ -41,3 +41,54 @@ impl RevokeKey {
         if revoked { Ok(prefix) } else { Err(RevokeError::NotFound(prefix.display())) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Account, AccountId, Email, KeyId, Plan, Scopes};
+    use crate::ports::key_store::MockKeyStore;
+    use crate::testing::FixedClock;
+    use crate::usecases::Credential;
+
+    fn who() -> Principal {
+        Principal {
+            account: Account {
+                id: AccountId(3),
+                email: Email::parse("a@example.com").unwrap(),
+                plan: Plan::Free,
+                created_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            },
+            credential: Credential::ApiKey { id: KeyId(1), prefix: KeyPrefix::parse("jl_live_ab12").unwrap() },
+            scopes: Scopes::ALL,
+        }
+    }
+
+    fn revoke(store: MockKeyStore) -> RevokeKey {
+        RevokeKey { store: Arc::new(store), clock: Arc::new(FixedClock::at(1_764_547_200)) }
+    }
+
+    #[tokio::test]
+    async fn the_callers_key_is_revoked_by_its_shown_prefix_with_or_without_the_mask() {
+        for shown in ["jl_live_cd34****", " jl_live_cd34 "] {
+            let mut store = MockKeyStore::new();
+            store
+                .expect_revoke_key()
+                .withf(|account, prefix, _| *account == AccountId(3) && prefix.display() == "jl_live_cd34****")
+                .times(1)
+                .returning(|_, _, _| Ok(true));
+            assert_eq!(revoke(store).execute(&who(), shown).await.unwrap().display(), "jl_live_cd34****");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prefix_the_account_does_not_hold_is_not_found_and_a_malformed_one_is_invalid() {
+        let mut store = MockKeyStore::new();
+        store.expect_revoke_key().times(1).returning(|_, _, _| Ok(false));
+        let e = revoke(store).execute(&who(), "jl_live_ef56").await.unwrap_err();
+        assert_eq!(e.to_string(), "No active key with prefix jl_live_ef56**** on this account.");
+        assert_eq!(e.code(), Code::KeyNotFound);
+
+        let e = revoke(MockKeyStore::new()).execute(&who(), "sk_live_nope").await.unwrap_err();
+        assert!(matches!(&e, RevokeError::Invalid(f) if f.field == "prefix"), "{e:?}");
+    }
+}
