@@ -1,7 +1,7 @@
-//! Saved-search matching on the real stores (SQLite and PostgreSQL): postings that land are
-//! matched once per search and version, a run resumes from its cursor, a search never reports
-//! postings older than itself, and a run retried after recording but before moving the cursor
-//! produces nothing twice.
+//! The `MatchStore` contract, with the saved-search and job stores it reads, on SQLite and
+//! PostgreSQL: postings that land are matched once per search and version, a run resumes from its
+//! cursor, a search never reports postings older than itself, and a run retried after recording but
+//! before moving the cursor produces nothing twice.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
