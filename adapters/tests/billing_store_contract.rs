@@ -1,10 +1,12 @@
-//! One `BillingStore` contract, run against SQLite (in memory) and PostgreSQL.
+//! One `BillingStore` contract, run against SQLite (in memory) and PostgreSQL, each plain and behind
+//! the principal cache's decorator (`CachedBillingStore`), as the server runs it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // spec helpers: a failed step should panic
 
 use chrono::{DateTime, Utc};
 use jobin_adapters::contract_suite;
 use jobin_adapters::db::SqlBillingStore;
+use jobin_adapters::principal_cache::{CachedBillingStore, PrincipalCache};
 use jobin_adapters::testing::{account, contract};
 use jobin_core::domain::{AccountId, Plan};
 use jobin_core::ports::{BillingChange, BillingStatus, BillingStore};
@@ -25,8 +27,9 @@ fn paid(plan: Plan, at: i64) -> BillingChange {
     }
 }
 
-async fn accounts_start_active_without_stripe_ids(db: DatabaseConnection) {
-    let store = SqlBillingStore::new(db.clone());
+async fn accounts_start_active_without_stripe_ids(s: Stores) {
+    let db = s.db.clone();
+    let store = s.store.clone();
     let a = account(&db, "a@example.com").await;
     let r = store.billing(a).await.unwrap().unwrap();
     assert_eq!(
@@ -37,8 +40,9 @@ async fn accounts_start_active_without_stripe_ids(db: DatabaseConnection) {
     assert_eq!(store.find_by_provider_ids(Some("sub_1".into()), Some("cus_1".into())).await.unwrap(), None);
 }
 
-async fn an_event_applies_once_with_its_plan_change(db: DatabaseConnection) {
-    let store = SqlBillingStore::new(db.clone());
+async fn an_event_applies_once_with_its_plan_change(s: Stores) {
+    let db = s.db.clone();
+    let store = s.store.clone();
     let a = account(&db, "a@example.com").await;
     assert!(store.apply_event("evt_1", Some(a), &paid(Plan::Pro, 100), t(1)).await.unwrap());
     let r = store.billing(a).await.unwrap().unwrap();
@@ -64,8 +68,9 @@ async fn an_event_applies_once_with_its_plan_change(db: DatabaseConnection) {
     assert!(!store.apply_event("evt_3", None, &BillingChange::default(), t(4)).await.unwrap());
 }
 
-async fn concurrent_deliveries_of_one_event_apply_it_once(db: DatabaseConnection) {
-    let store = Arc::new(SqlBillingStore::new(db.clone()));
+async fn concurrent_deliveries_of_one_event_apply_it_once(s: Stores) {
+    let db = s.db.clone();
+    let store = s.store.clone();
     let a = account(&db, "a@example.com").await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
@@ -88,8 +93,9 @@ async fn concurrent_deliveries_of_one_event_apply_it_once(db: DatabaseConnection
 
 /// The store refuses a second account for one Stripe customer (the webhook checks first; this is
 /// the backstop for a race), and writes nothing of that event.
-async fn one_stripe_customer_belongs_to_one_account(db: DatabaseConnection) {
-    let store = SqlBillingStore::new(db.clone());
+async fn one_stripe_customer_belongs_to_one_account(s: Stores) {
+    let db = s.db.clone();
+    let store = s.store.clone();
     let a = account(&db, "a@example.com").await;
     let b = account(&db, "bb@example.com").await;
     assert!(store.apply_event("evt_a", Some(a), &paid(Plan::Pro, 100), t(1)).await.unwrap());
@@ -103,8 +109,21 @@ async fn one_stripe_customer_belongs_to_one_account(db: DatabaseConnection) {
     assert!(store.apply_event("evt_b", Some(b), &fine, t(3)).await.unwrap());
 }
 
-fn database(db: sea_orm::DatabaseConnection) -> sea_orm::DatabaseConnection {
-    db
+/// The store under test and the database its accounts are made in.
+#[derive(Clone)]
+struct Stores {
+    db: DatabaseConnection,
+    store: Arc<dyn BillingStore>,
+}
+
+fn plain(db: DatabaseConnection) -> Stores {
+    Stores { store: Arc::new(SqlBillingStore::new(db.clone())), db }
+}
+
+/// Behind the principal cache's decorator, as the server runs it.
+fn cached(db: DatabaseConnection) -> Stores {
+    let cache = Arc::new(PrincipalCache::new(std::time::Duration::from_secs(3)));
+    Stores { store: Arc::new(CachedBillingStore::new(Arc::new(SqlBillingStore::new(db.clone())), cache)), db }
 }
 
 contract_suite! {
@@ -112,7 +131,10 @@ contract_suite! {
     an_event_applies_once_with_its_plan_change,
     concurrent_deliveries_of_one_event_apply_it_once,
     one_stripe_customer_belongs_to_one_account];
-    sqlite => contract::sqlite(database),
+    sqlite => contract::sqlite(plain),
+    cached_sqlite => contract::sqlite(cached),
     #[ignore = "needs PostgreSQL"]
-    postgres => contract::postgres(database),
+    postgres => contract::postgres(plain),
+    #[ignore = "needs PostgreSQL"]
+    cached_postgres => contract::postgres(cached),
 }
