@@ -281,3 +281,104 @@ impl Ingest {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::job_store::MockJobStore;
+    use crate::ports::{ExpiredPage, FeedPage};
+    use crate::testing::FixedClock;
+
+    const NOW: i64 = 1_764_547_200;
+
+    fn feed(store: MockJobStore) -> Feed {
+        Feed { store: Arc::new(store), cursors: CursorCodec::new(b"test-key") }
+    }
+
+    fn expired(store: MockJobStore) -> Expired {
+        Expired { store: Arc::new(store), cursors: CursorCodec::new(b"test-key"), clock: Arc::new(FixedClock::at(NOW)) }
+    }
+
+    fn field(e: FeedError) -> &'static str {
+        match e {
+            FeedError::Invalid(f) => f.field,
+            other => panic!("not a field error: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_filters_reach_the_store_normalized() {
+        let mut store = MockJobStore::new();
+        store
+            .expect_feed()
+            .withf(|q| {
+                q.after == 0
+                    && q.limit == 250
+                    && q.country.as_deref() == Some("GB")
+                    && q.source == Some(SourceId::Reed)
+                    && q.words == ["rust", "developer"]
+                    && q.updated_since.map(|t| t.timestamp()) == Some(1_764_547_200)
+            })
+            .times(1)
+            .returning(|_| Ok(FeedPage { jobs: vec![], has_more: false }));
+        let req = FeedRequest {
+            batch_size: Some(250),
+            posted_after: Some(" 2025-12-01T00:00:00Z ".into()),
+            country: Some("GB".into()),
+            source: Some("Reed".into()),
+            q: Some("  Rust Developer ".into()),
+            ..Default::default()
+        };
+        let batch = feed(store).execute(req).await.unwrap();
+        assert!(batch.items.is_empty() && !batch.has_more && batch.next_cursor.is_none());
+    }
+
+    #[tokio::test]
+    async fn bad_fields_are_named_before_the_store_is_asked() {
+        let f = feed(MockJobStore::new());
+        let cases = [
+            (FeedRequest { batch_size: Some(0), ..Default::default() }, "batch_size"),
+            (FeedRequest { batch_size: Some(1001), ..Default::default() }, "batch_size"),
+            (FeedRequest { posted_after: Some("yesterday".into()), ..Default::default() }, "posted_after"),
+            (FeedRequest { country: Some("xx".into()), ..Default::default() }, "country"),
+            (FeedRequest { source: Some("monster".into()), ..Default::default() }, "source"),
+            (FeedRequest { q: Some("x".repeat(201)), ..Default::default() }, "q"),
+        ];
+        for (req, name) in cases {
+            assert_eq!(field(f.execute(req).await.unwrap_err()), name);
+        }
+        let e = f.execute(FeedRequest { cursor: Some("garbled".into()), ..Default::default() }).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidCursor);
+    }
+
+    #[tokio::test]
+    async fn expired_ids_default_to_a_day_refuse_over_a_week_and_keep_their_start_through_the_cursor() {
+        let day = ChronoDuration::days(1);
+        let now = DateTime::<Utc>::from_timestamp(NOW, 0).unwrap();
+        let mut store = MockJobStore::new();
+        store
+            .expect_expired()
+            .withf(move |q| q.after == 0 && q.since == now - day)
+            .times(1)
+            .returning(|_| Ok(ExpiredPage { ids: vec![("reed:1".into(), 41), ("reed:2".into(), 42)], has_more: true }));
+        // The next page: after the cursor's seq, from the same start although time has passed.
+        store
+            .expect_expired()
+            .withf(move |q| q.after == 42 && q.since == now - day)
+            .times(1)
+            .returning(|_| Ok(ExpiredPage { ids: vec![], has_more: false }));
+        let e = expired(store);
+        let first = e.execute(None, None, None).await.unwrap();
+        assert_eq!((first.items, first.has_more), (vec!["reed:1".to_owned(), "reed:2".to_owned()], true));
+        let cursor = first.next_cursor.unwrap();
+        let next = e.execute(None, None, Some(&cursor)).await.unwrap();
+        assert!(next.items.is_empty() && !next.has_more);
+        // The cursor is bound to the `expired_since` it was made with.
+        let other = e.execute(Some("2025-11-30T00:00:00Z"), None, Some(&cursor)).await.unwrap_err();
+        assert_eq!(other.code(), Code::InvalidCursor);
+
+        let too_old = e.execute(Some("2025-11-01T00:00:00Z"), None, None).await.unwrap_err();
+        assert!(matches!(too_old, FeedError::SinceTooOld));
+        assert_eq!(field(e.execute(None, Some(0), None).await.unwrap_err()), "batch_size");
+    }
+}
