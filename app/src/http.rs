@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod context;
 pub mod doc_headers;
 pub mod doc_rules;
+pub mod document;
 pub mod encoded;
 pub mod error;
 pub mod error_examples;

@@ -17,5 +17,5 @@ pub mod usage_writer;
 pub mod wiring;
 
 pub use config::Config;
-pub use server::{api_service, openapi_json};
+pub use http::document::{api_service, openapi_json};
 pub use state::AppState;

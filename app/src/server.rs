@@ -1,73 +1,20 @@
 //! The route tree and the server loop (graceful shutdown, background flushes).
 
 use poem::{EndpointExt, Route};
-use poem_openapi::OpenApiService;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::http::auth::AuthApi;
-use crate::http::billing::BillingApi;
-use crate::http::feed::FeedApi;
-use crate::http::jobo::JoboApi;
-use crate::http::jobs::JobsApi;
+use crate::http::document::{DOCS_TITLE, api_service, document, unversioned_service};
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
-use crate::http::searches::SearchesApi;
-use crate::http::system::SystemApi;
-use crate::http::tracker::TrackerApi;
 use crate::state::AppState;
 
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
-/// The operations of the JobIn document (also served at their unversioned, deprecated paths).
-type Documented = (AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi);
-
-/// Every operation, as served under `/v1` (the tracker and saved searches exist under `/v1` only).
-pub fn api_service() -> OpenApiService<(Documented, (TrackerApi, SearchesApi)), ()> {
-    described(OpenApiService::new(
-        ((AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), (TrackerApi, SearchesApi)),
-        "JobIn API",
-        env!("CARGO_PKG_VERSION"),
-    ))
-}
-
-/// The operations also served at their unversioned paths.
-fn unversioned_service() -> OpenApiService<Documented, ()> {
-    described(OpenApiService::new(
-        (AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi),
-        "JobIn API",
-        env!("CARGO_PKG_VERSION"),
-    ))
-}
-
-fn described<T: poem_openapi::OpenApi>(service: OpenApiService<T, ()>) -> OpenApiService<T, ()> {
-    service
-        .description(
-            "Self-hostable job-market data API. Aggregated job postings, salary statistics and market analytics. Every error response carries the \
-             envelope `{\"error\", \"code\", \"details\", \"request_id\"}`; branch on `code`. Every response carries \
-             `X-Request-Id`.",
-        )
-}
-
 /// The versioned surface: every operation is served under this prefix; the unversioned paths keep
 /// answering identically, deprecated (see `http::versions`).
 pub use crate::endpoints::API_VERSION;
-
-/// The OpenAPI document as served at `/openapi.json` (what `jobin openapi` prints): the `/v1`
-/// operations, and the unversioned paths marked deprecated.
-pub fn openapi_json() -> String {
-    document().to_owned()
-}
-
-/// The docs page's title (Swagger UI's own is "Swagger UI").
-const DOCS_TITLE: &str = "<title>JobIn API v1 — reference</title>";
-
-/// The document, built once per process.
-fn document() -> &'static str {
-    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| crate::http::versions::with_deprecated_paths(&api_service().url_prefix(API_VERSION).spec()))
-}
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
     crate::http::doc_headers::install_served(document());
@@ -77,7 +24,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
     let docs_html = v1
         .swagger_ui_html()
         .replacen("<title>Swagger UI</title>", DOCS_TITLE, 1)
-        .replace(&v1.spec(), &crate::http::versions::for_the_docs_page(document()));
+        .replace(&v1.spec(), &crate::http::document::for_the_docs_page(document()));
     let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     let spec = poem::endpoint::make_sync(|_| {
         poem::Response::builder().content_type("application/json; charset=utf-8").body(document())
