@@ -1,5 +1,5 @@
 //! The core's unit-test doubles, in one place: deterministic stand-ins for the clock, entropy, timer
-//! and cache (mockall's `Mock*` types cover the other ports).
+//! and cache (mockall's `Mock*` types cover the other ports), and the caller a use case is given.
 use crate::ports::{Cache, CacheError, Clock, Entropy, Timer};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -58,5 +58,33 @@ impl Cache for MapCache {
     async fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError> {
         self.0.lock().unwrap().insert(key.to_owned(), (value, ttl));
         Ok(())
+    }
+}
+
+/// A caller: account `id` (`a@example.com`, created at the epoch) on `plan`, with `credential`
+/// holding `scopes`.
+pub fn principal(
+    id: i64,
+    plan: crate::domain::Plan,
+    credential: crate::usecases::Credential,
+    scopes: crate::domain::Scopes,
+) -> crate::usecases::Principal {
+    crate::usecases::Principal {
+        account: crate::domain::Account {
+            id: crate::domain::AccountId(id),
+            email: crate::domain::Email::parse("a@example.com").unwrap(),
+            plan,
+            created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
+        },
+        credential,
+        scopes,
+    }
+}
+
+/// The credential of the API key `jl_live_ab12…` (key id 1).
+pub fn api_key() -> crate::usecases::Credential {
+    crate::usecases::Credential::ApiKey {
+        id: crate::domain::KeyId(1),
+        prefix: crate::domain::KeyPrefix::parse("jl_live_ab12").unwrap(),
     }
 }

@@ -224,23 +224,14 @@ impl Admit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ACCOUNT_PER_MINUTE, Account, AccountId, Email};
+    use crate::domain::{ACCOUNT_PER_MINUTE, AccountId};
     use crate::ports::monthly_ledger::MockMonthlyLedger;
     use crate::ports::usage::MockUsageMeter;
     use crate::testing::FixedClock;
     use crate::usecases::Credential;
 
     fn who(plan: Plan) -> Principal {
-        Principal {
-            account: Account {
-                id: AccountId(1),
-                email: Email::parse("a@example.com").unwrap(),
-                plan,
-                created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
-            },
-            credential: Credential::Session { family: "f".into() },
-            scopes: Scopes::ALL,
-        }
+        crate::testing::principal(1, plan, Credential::Session { family: "f".into() }, Scopes::ALL)
     }
 
     fn window(limit: u32, used: u32) -> WindowDecision {

@@ -167,21 +167,11 @@ impl CreateKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Account, AccountId, Email, KeyId, KeyPrefix, Plan};
+    use crate::domain::{KeyId, KeyPrefix, Plan};
     use crate::usecases::Credential;
-    use chrono::DateTime;
 
     fn who(credential: Credential, scopes: Scopes) -> Principal {
-        Principal {
-            account: Account {
-                id: AccountId(1),
-                email: Email::parse("a@example.com").unwrap(),
-                plan: Plan::Free,
-                created_at: DateTime::from_timestamp(0, 0).unwrap(),
-            },
-            credential,
-            scopes,
-        }
+        crate::testing::principal(1, Plan::Free, credential, scopes)
     }
 
     fn key(scopes: &[Scope]) -> Principal {

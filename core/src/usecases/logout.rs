@@ -53,21 +53,12 @@ impl Logout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Account, AccountId, Email, KeyId, KeyPrefix, Plan, Scopes};
+    use crate::domain::{AccountId, Plan, Scopes};
     use crate::ports::key_store::MockKeyStore;
     use crate::testing::FixedClock;
 
     fn who(credential: Credential) -> Principal {
-        Principal {
-            account: Account {
-                id: AccountId(9),
-                email: Email::parse("a@example.com").unwrap(),
-                plan: Plan::Free,
-                created_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
-            },
-            credential,
-            scopes: Scopes::ALL,
-        }
+        crate::testing::principal(9, Plan::Free, credential, Scopes::ALL)
     }
 
     fn logout(store: MockKeyStore) -> Logout {
@@ -94,8 +85,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_api_key_is_not_a_login_to_end() {
-        let key = Credential::ApiKey { id: KeyId(1), prefix: KeyPrefix::parse("jl_live_ab12").unwrap() };
-        let e = logout(MockKeyStore::new()).this_login(&who(key)).await.unwrap_err();
+        let e = logout(MockKeyStore::new()).this_login(&who(crate::testing::api_key())).await.unwrap_err();
         assert!(matches!(e, LogoutError::NotASession));
         assert_eq!(e.code(), Code::ValidationFailed);
     }

@@ -89,7 +89,6 @@ mod tests {
     use crate::ports::monthly_ledger::MockMonthlyLedger;
     use crate::ports::usage::MockUsageMeter;
     use crate::testing::FixedClock;
-    use crate::usecases::Credential;
 
     fn at(ts: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(ts, 0).unwrap()
@@ -100,11 +99,7 @@ mod tests {
     }
 
     fn who(plan: Plan) -> Principal {
-        Principal {
-            account: account(plan),
-            credential: Credential::ApiKey { id: KeyId(1), prefix: KeyPrefix::parse("jl_live_ab12").unwrap() },
-            scopes: Scopes::ALL,
-        }
+        crate::testing::principal(5, plan, crate::testing::api_key(), Scopes::ALL)
     }
 
     fn key(id: i64, last_used: Option<i64>) -> ApiKeyRecord {

@@ -45,22 +45,12 @@ impl RevokeKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Account, AccountId, Email, KeyId, Plan, Scopes};
+    use crate::domain::{AccountId, Plan, Scopes};
     use crate::ports::key_store::MockKeyStore;
     use crate::testing::FixedClock;
-    use crate::usecases::Credential;
 
     fn who() -> Principal {
-        Principal {
-            account: Account {
-                id: AccountId(3),
-                email: Email::parse("a@example.com").unwrap(),
-                plan: Plan::Free,
-                created_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
-            },
-            credential: Credential::ApiKey { id: KeyId(1), prefix: KeyPrefix::parse("jl_live_ab12").unwrap() },
-            scopes: Scopes::ALL,
-        }
+        crate::testing::principal(3, Plan::Free, crate::testing::api_key(), Scopes::ALL)
     }
 
     fn revoke(store: MockKeyStore) -> RevokeKey {

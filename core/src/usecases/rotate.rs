@@ -114,7 +114,7 @@ impl RotateKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Account, AccountId, ApiKeyRecord, Email, KeyId, Plan, Scope, SecretHasher};
+    use crate::domain::{AccountId, ApiKeyRecord, KeyId, Plan, Scope, SecretHasher};
     use crate::ports::LockToken;
     use crate::ports::key_store::MockKeyStore;
     use crate::ports::lock::MockLock;
@@ -123,16 +123,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     fn principal() -> Principal {
-        Principal {
-            account: Account {
-                id: AccountId(4),
-                email: Email::parse("a@example.com").unwrap(),
-                plan: Plan::Free,
-                created_at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
-            },
-            credential: Credential::Session { family: "f".into() },
-            scopes: Scopes::SESSION,
-        }
+        crate::testing::principal(4, Plan::Free, Credential::Session { family: "f".into() }, Scopes::SESSION)
     }
 
     fn record(acc: AccountId, new: crate::ports::NewKey, now: DateTime<Utc>) -> ApiKeyRecord {
