@@ -12,22 +12,12 @@ use serde_json::Value;
 /// Settings for every node here: the real boards' addresses on a closed loopback port, so a real
 /// server's search never leaves this machine (it finds nothing, which is all these tests need).
 fn quiet() -> Vec<(&'static str, String)> {
-    let closed = format!("http://127.0.0.1:{}", common::free_port());
     let mut vars: Vec<(&'static str, String)> = vec![
         ("JOBIN_TRUSTED_PROXIES", "127.0.0.1".into()),
         ("RUST_LOG", "error".into()),
         ("JOBIN_DEMO_LATENCY_MS", "0".into()),
     ];
-    for board in [
-        "JOBIN_ADZUNA_BASE_URL",
-        "JOBIN_REED_BASE_URL",
-        "JOBIN_REMOTIVE_BASE_URL",
-        "JOBIN_FINDWORK_BASE_URL",
-        "JOBIN_ARBEITNOW_BASE_URL",
-        "JOBIN_THEMUSE_BASE_URL",
-    ] {
-        vars.push((board, closed.clone()));
-    }
+    vars.extend(common::closed_boards());
     vars
 }
 

@@ -51,7 +51,6 @@ async fn request_lines_name_the_account_and_key_prefix_in_plain_text() {
 async fn unkeyed_boards_are_named_once_and_a_failed_cycle_counts_each_boards_cause() {
     let data = tempfile::tempdir().unwrap();
     let log = data.path().join("stderr.log");
-    let closed = format!("http://127.0.0.1:{}", common::free_port());
     let mut vars = vec![
         ("JOBIN_JWT_SECRET", "logs-jwt-secret-0123456789abcdef".to_owned()),
         ("JOBIN_KEY_PEPPER", "logs-key-pepper-0123456789abcdef".to_owned()),
@@ -59,16 +58,7 @@ async fn unkeyed_boards_are_named_once_and_a_failed_cycle_counts_each_boards_cau
         ("JOBIN_INGEST_QUERIES", "rust developer@gb".into()),
         ("RUST_LOG", "warn".into()),
     ];
-    for board in [
-        "JOBIN_ADZUNA_BASE_URL",
-        "JOBIN_REED_BASE_URL",
-        "JOBIN_REMOTIVE_BASE_URL",
-        "JOBIN_FINDWORK_BASE_URL",
-        "JOBIN_ARBEITNOW_BASE_URL",
-        "JOBIN_THEMUSE_BASE_URL",
-    ] {
-        vars.push((board, closed.clone()));
-    }
+    vars.extend(common::closed_boards());
     let node = start_with_stderr(&vars, std::fs::File::create(&log).unwrap().into()).await;
     let (status, reg) = call(
         reqwest::Client::new()

@@ -28,6 +28,23 @@ impl Drop for Node {
     }
 }
 
+/// Every real board's base URL on one closed loopback port: a real (non-demo) server's searches and
+/// ingestion never leave this machine (each board fails to connect).
+pub fn closed_boards() -> Vec<(&'static str, String)> {
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    [
+        "JOBIN_ADZUNA_BASE_URL",
+        "JOBIN_REED_BASE_URL",
+        "JOBIN_REMOTIVE_BASE_URL",
+        "JOBIN_FINDWORK_BASE_URL",
+        "JOBIN_ARBEITNOW_BASE_URL",
+        "JOBIN_THEMUSE_BASE_URL",
+    ]
+    .into_iter()
+    .map(|board| (board, closed.clone()))
+    .collect()
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
