@@ -63,7 +63,7 @@ fn bearer(req: &Request) -> Option<&str> {
 /// The scrape endpoint.
 pub async fn endpoint(req: &Request) -> Response {
     let Some(token) = req.data::<Arc<AppState>>().and_then(|s| s.http.metrics_token.clone()) else {
-        return ApiError::new(Code::NotFound, "No such endpoint; see /openapi.json.").into_response();
+        return ApiError::no_such_endpoint().into_response();
     };
     let sent = bearer(req).unwrap_or_default();
     if !bool::from(sent.as_bytes().ct_eq(token.expose_secret().as_bytes())) {

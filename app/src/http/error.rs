@@ -232,6 +232,29 @@ impl ApiError {
         self
     }
 
+    /// 500 `internal`: the sentence a client sees for our defect (the detail goes to the log).
+    pub fn internal() -> Self {
+        Self::new(Code::Internal, "An unexpected error occurred. Quote the request id when reporting it.")
+    }
+
+    /// 503 `dependency_unavailable`: a backing service (database, Redis) does not answer.
+    pub fn dependency_unavailable() -> Self {
+        Self::new(Code::DependencyUnavailable, "A backing service is temporarily unavailable. Retry shortly.")
+    }
+
+    /// 401 `missing_credentials`: no API key or token was sent.
+    pub fn missing_credentials() -> Self {
+        Self::new(
+            Code::MissingCredentials,
+            "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.",
+        )
+    }
+
+    /// 404 `not_found`: no operation at this path.
+    pub fn no_such_endpoint() -> Self {
+        Self::new(Code::NotFound, "No such endpoint; see /openapi.json.")
+    }
+
     /// From a use-case error: the message of client errors is shown; internal detail is logged
     /// under the request id and replaced by a generic sentence.
     pub fn from_usecase<E: ErrorCode + std::error::Error>(e: E) -> Self {
@@ -239,11 +262,11 @@ impl ApiError {
         match code {
             Code::Internal => {
                 tracing::error!(error = ?anyhow_chain(&e), "internal error");
-                Self::new(code, "An unexpected error occurred. Quote the request id when reporting it.")
+                Self::internal()
             }
             Code::DependencyUnavailable => {
                 tracing::warn!(error = ?anyhow_chain(&e), "dependency unavailable");
-                Self::new(code, "A backing service is temporarily unavailable. Retry shortly.")
+                Self::dependency_unavailable()
             }
             _ => Self::new(code, e.to_string()),
         }

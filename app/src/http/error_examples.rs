@@ -12,107 +12,124 @@ use serde_json::{Value, json};
 
 pub use crate::http::error::EXAMPLE_REQUEST_ID;
 
-/// The envelope the server answers with `code`: built from the error value the use case returns
-/// (through `ApiError::from_usecase`, as the handlers convert it) where one stands for the code,
-/// else the message the HTTP layer writes (a realistic field or value where it names one).
+/// The envelope the server answers with `code`: built from the error value a use case returns and
+/// converted as the handlers convert it, or by the constructor the HTTP layer answers with, where
+/// one exists; else the message the HTTP layer writes at that one place (a realistic field or
+/// value where it names one). One exhaustive match: a new code cannot go without its example.
 pub fn example(code: Code) -> Value {
+    let mut body = poem_openapi::types::ToJSON::to_json(&example_error(code).body()).unwrap_or_default();
+    body["request_id"] = json!(EXAMPLE_REQUEST_ID);
+    body
+}
+
+fn example_error(code: Code) -> ApiError {
+    use crate::http::jobs::errors::ai_error;
+    use crate::http::searches::search_error;
+    use crate::http::security::auth_error;
     use jobin_core::usecases as uc;
-    let real = |e: &dyn Fn() -> ApiError| Some(e());
-    let from_core: Option<ApiError> = match code {
-        Code::KeyRevoked => real(&|| ApiError::from_usecase(uc::AuthError::KeyRevoked)),
-        Code::SessionRevoked => real(&|| ApiError::from_usecase(uc::AuthError::SessionRevoked)),
-        Code::RefreshTokenReused => real(&|| ApiError::from_usecase(uc::refresh::RefreshError::Reused)),
-        Code::KeyNotFound => {
-            real(&|| ApiError::from_usecase(uc::revoke::RevokeError::NotFound("jl_live_ab12****".into())))
-        }
-        Code::RotationInProgress => real(&|| ApiError::from_usecase(uc::rotate::RotateError::InProgress)),
-        Code::KeyLimitReached => real(&|| ApiError::from_usecase(uc::keys::CreateKeyError::LimitReached)),
-        Code::JobNotFound => {
-            real(&|| ApiError::from_usecase(uc::get_job::GetJobError::NotFound("adzuna:4000000075".into())))
-        }
-        Code::JobExpired => real(&|| {
+    use jobin_core::usecases::saved_searches::SavedSearchError;
+    let written = |message: &str, details: Value| ApiError::new(code, message).with_details(details);
+    match code {
+        Code::KeyRevoked => ApiError::from_usecase(uc::AuthError::KeyRevoked),
+        Code::SessionRevoked => ApiError::from_usecase(uc::AuthError::SessionRevoked),
+        Code::TokenExpired => auth_error(uc::AuthError::SessionExpired),
+        Code::ApiKeyRequired => auth_error(uc::AuthError::ApiKeyRequired),
+        Code::InvalidCredentials => auth_error(uc::AuthError::InvalidKey),
+        Code::MissingCredentials => ApiError::missing_credentials(),
+        Code::RefreshTokenReused => ApiError::from_usecase(uc::refresh::RefreshError::Reused),
+        Code::KeyNotFound => ApiError::from_usecase(uc::revoke::RevokeError::NotFound("jl_live_ab12****".into())),
+        Code::RotationInProgress => ApiError::from_usecase(uc::rotate::RotateError::InProgress),
+        Code::KeyLimitReached => ApiError::from_usecase(uc::keys::CreateKeyError::LimitReached),
+        Code::JobNotFound => ApiError::from_usecase(uc::get_job::GetJobError::NotFound("adzuna:4000000075".into())),
+        Code::JobExpired => {
             let at =
                 chrono::DateTime::parse_from_rfc3339("2025-05-01T00:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
             ApiError::from_usecase(uc::get_job::GetJobError::Expired { id: "adzuna:4000000075".into(), expired_at: at })
                 .with_details(json!({"expiredAt": "2025-05-01T00:00:00.000Z"}))
-        }),
-        Code::ApplicationNotFound => real(&|| ApiError::from_usecase(uc::applications::ApplicationError::NotFound(42))),
-        Code::NoLinkedJob => real(&|| ApiError::from_usecase(uc::fit_score::FitScoreError::NoLinkedJob(42))),
-        Code::SavedSearchNotFound => {
-            real(&|| ApiError::from_usecase(uc::saved_searches::SavedSearchError::NotFound(42)))
         }
-        Code::DeliveryNotFound => {
-            real(&|| ApiError::from_usecase(uc::saved_searches::SavedSearchError::DeliveryNotFound(42, 7)))
+        Code::ApplicationNotFound => ApiError::from_usecase(uc::applications::ApplicationError::NotFound(42)),
+        Code::NoLinkedJob => ApiError::from_usecase(uc::fit_score::FitScoreError::NoLinkedJob(42)),
+        Code::SavedSearchNotFound => ApiError::from_usecase(SavedSearchError::NotFound(42)),
+        Code::DeliveryNotFound => ApiError::from_usecase(SavedSearchError::DeliveryNotFound(42, 7)),
+        Code::NoWebhook => ApiError::from_usecase(SavedSearchError::NoWebhook(42)),
+        Code::SavedSearchLimitReached => search_error(SavedSearchError::LimitReached { plan: Plan::Free, limit: 1 }),
+        Code::DestinationNotAllowed => {
+            search_error(SavedSearchError::DestinationNotAllowed(jobin_core::domain::outbound::Refusal::HttpsRequired))
         }
-        Code::NoWebhook => real(&|| ApiError::from_usecase(uc::saved_searches::SavedSearchError::NoWebhook(42))),
-        Code::NoBillingCustomer => real(&|| ApiError::from_usecase(uc::PortalError::NoCustomer)),
-        Code::TokenExpired => real(&|| crate::http::security::auth_error(uc::AuthError::SessionExpired)),
-        Code::ApiKeyRequired => real(&|| crate::http::security::auth_error(uc::AuthError::ApiKeyRequired)),
-        Code::InvalidCredentials => real(&|| crate::http::security::auth_error(uc::AuthError::InvalidKey)),
-        Code::SavedSearchLimitReached => real(&|| {
-            crate::http::searches::search_error(uc::saved_searches::SavedSearchError::LimitReached {
-                plan: Plan::Free,
-                limit: 1,
-            })
-        }),
-        Code::DestinationNotAllowed => real(&|| {
-            crate::http::searches::search_error(uc::saved_searches::SavedSearchError::DestinationNotAllowed(
-                jobin_core::domain::outbound::Refusal::HttpsRequired,
-            ))
-        }),
+        Code::NoBillingCustomer => ApiError::from_usecase(uc::PortalError::NoCustomer),
+        Code::InvalidCursor => {
+            crate::http::feed::feed_error(uc::feed::FeedError::Cursor(jobin_core::domain::InvalidCursor))
+        }
         Code::PlanUpgradeRequired | Code::QuotaExceeded | Code::RateLimited | Code::InsufficientScope => {
-            real(&|| admit_example(code))
+            admit_example(code)
         }
-        Code::UnknownAiProvider => real(&|| {
-            crate::http::jobs::errors::ai_error(
-                AiError::Select(jobin_core::domain::SelectError::UnknownProvider {
-                    given: "gpt".into(),
-                    valid: "qwen, anthropic, openai, gemini, mistral, deepseek".into(),
-                }),
-                UPGRADE,
-            )
-        }),
-        Code::UnknownAiModel => real(&|| {
-            crate::http::jobs::errors::ai_error(
-                AiError::Select(jobin_core::domain::SelectError::UnknownModel {
-                    provider: AiProvider::OpenAi,
-                    given: "gpt-9".into(),
-                    valid: "gpt-4o, gpt-4o-mini".into(),
-                }),
-                UPGRADE,
-            )
-        }),
-        Code::AiModelComingSoon => real(&|| {
-            crate::http::jobs::errors::ai_error(
-                AiError::ComingSoon { provider: AiProvider::OpenAi, alias: "o3".into() },
-                UPGRADE,
-            )
-        }),
-        Code::AiProviderUnconfigured => {
-            real(&|| crate::http::jobs::errors::ai_error(AiError::Unconfigured(AiProvider::OpenAi), UPGRADE))
-        }
-        Code::AiTimeout => {
-            real(&|| crate::http::jobs::errors::ai_error(AiError::Timeout(std::time::Duration::from_secs(30)), UPGRADE))
-        }
-        Code::AiUnavailable => {
-            real(&|| crate::http::jobs::errors::ai_error(AiError::Provider("no usable answer".into()), UPGRADE))
-        }
-        _ => None,
-    };
-    let e = from_core.unwrap_or_else(|| {
-        let (error, details) = written(code);
-        let e = ApiError::new(code, error).with_details(details);
-        match code {
-            Code::AlreadyOnPlan => e.with_extra(crate::http::error::Extra {
-                portal: Some("https://api.example.com/docs#/Billing/create_portal_session".into()),
-                ..Default::default()
+        Code::UnknownAiProvider => ai_error(
+            AiError::Select(jobin_core::domain::SelectError::UnknownProvider {
+                given: "gpt".into(),
+                valid: "qwen, anthropic, openai, gemini, mistral, deepseek".into(),
             }),
-            _ => e,
+            UPGRADE,
+        ),
+        Code::UnknownAiModel => ai_error(
+            AiError::Select(jobin_core::domain::SelectError::UnknownModel {
+                provider: AiProvider::OpenAi,
+                given: "gpt-9".into(),
+                valid: "gpt-4o, gpt-4o-mini".into(),
+            }),
+            UPGRADE,
+        ),
+        Code::AiModelComingSoon => {
+            ai_error(AiError::ComingSoon { provider: AiProvider::OpenAi, alias: "o3".into() }, UPGRADE)
         }
-    });
-    let mut body = poem_openapi::types::ToJSON::to_json(&e.body()).unwrap_or_default();
-    body["request_id"] = json!(EXAMPLE_REQUEST_ID);
-    body
+        Code::AiProviderUnconfigured => ai_error(AiError::Unconfigured(AiProvider::OpenAi), UPGRADE),
+        Code::AiTimeout => ai_error(AiError::Timeout(std::time::Duration::from_secs(30)), UPGRADE),
+        Code::AiUnavailable => ai_error(AiError::Provider("no usable answer".into()), UPGRADE),
+        Code::Internal => ApiError::internal(),
+        Code::DependencyUnavailable => ApiError::dependency_unavailable(),
+        Code::NotFound => ApiError::no_such_endpoint(),
+        // Written at the one place that answers them.
+        Code::ValidationFailed => ApiError::field(code, "q", "must not be empty"),
+        Code::InvalidJson => written(
+            "The request body is not valid JSON: expected value at line 1 column 1",
+            json!({"reason": "expected value at line 1 column 1"}),
+        ),
+        Code::UnsupportedMediaType => written(
+            "the `Content-Type` requested by the client is not supported: text/plain; send `Content-Type: application/json`",
+            json!({}),
+        ),
+        Code::PayloadTooLarge => {
+            written("The request body exceeds the limit of 1048576 bytes.", json!({"max_bytes": 1_048_576}))
+        }
+        Code::RequestTimeout => written(
+            "The request body did not arrive whole within 30 s of its head; send it again.",
+            json!({"body_read_timeout_secs": 30}),
+        ),
+        Code::MethodNotAllowed => written("This endpoint does not accept that method.", json!({})),
+        Code::EmailTaken => {
+            written("This email is already registered. Log in with POST /v1/auth/login instead.", json!({}))
+        }
+        Code::AlreadyOnPlan => written(
+            "Already on this plan or higher. To change or cancel it, open the customer portal: POST /v1/billing/portal \
+             answers its address (`portal` links to how).",
+            json!({}),
+        )
+        .with_extra(crate::http::error::Extra {
+            portal: Some("https://api.example.com/docs#/Billing/create_portal_session".into()),
+            ..Default::default()
+        }),
+        Code::IdempotencyInProgress => {
+            written("A request with this Idempotency-Key is still running; retry after it ends.", json!({}))
+        }
+        Code::IdempotencyKeyReused => written(
+            "This Idempotency-Key was used with a different request; use a new key for a new request.",
+            json!({}),
+        ),
+        Code::InvalidSignature => written("The Stripe-Signature header is missing.", json!({})),
+        Code::PaymentUnavailable => written("The payment provider is unavailable; retry later.", json!({})),
+        Code::BillingUnconfigured => {
+            written("This server takes no payments: billing is not configured. Ask its operator.", json!({}))
+        }
+    }
 }
 
 /// The example address of the plans page.
@@ -147,75 +164,6 @@ fn admit_example(code: Code) -> ApiError {
         prefix: KeyPrefix::parse("jl_live_ab12").unwrap_or_else(|_| unreachable!("a well-formed prefix")),
     };
     crate::http::security::quota_error(e, &key, UPGRADE, now)
-}
-
-/// The messages the HTTP layer writes itself (and the use cases' where an example value is easier
-/// to state than to build).
-fn written(code: Code) -> (String, Value) {
-    match code {
-        Code::ValidationFailed => (
-            "q: must not be empty".to_owned(),
-            json!({"field": "q", "reason": "must not be empty"}),
-        ),
-        Code::InvalidJson => (
-            "The request body is not valid JSON: expected value at line 1 column 1".to_owned(),
-            json!({"reason": "expected value at line 1 column 1"}),
-        ),
-        Code::UnsupportedMediaType => (
-            "the `Content-Type` requested by the client is not supported: text/plain; send `Content-Type: application/json`"
-                .to_owned(),
-            json!({}),
-        ),
-        Code::PayloadTooLarge => (
-            "The request body exceeds the limit of 1048576 bytes.".to_owned(),
-            json!({"max_bytes": 1_048_576}),
-        ),
-        Code::RequestTimeout => (
-            "The request body did not arrive whole within 30 s of its head; send it again.".to_owned(),
-            json!({"body_read_timeout_secs": 30}),
-        ),
-        Code::MissingCredentials => (
-            "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.".to_owned(),
-            json!({}),
-        ),
-        Code::NotFound => ("No such endpoint; see /openapi.json.".to_owned(), json!({})),
-        Code::MethodNotAllowed => ("This endpoint does not accept that method.".to_owned(), json!({})),
-        Code::EmailTaken => (
-            "This email is already registered. Log in with POST /v1/auth/login instead.".to_owned(),
-            json!({}),
-        ),
-        Code::AlreadyOnPlan => (
-            "Already on this plan or higher. To change or cancel it, open the customer portal: POST /v1/billing/portal \
-             answers its address (`portal` links to how)."
-                .to_owned(),
-            json!({}),
-        ),
-        Code::IdempotencyInProgress => (
-            "A request with this Idempotency-Key is still running; retry after it ends.".to_owned(),
-            json!({}),
-        ),
-        Code::IdempotencyKeyReused => (
-            "This Idempotency-Key was used with a different request; use a new key for a new request.".to_owned(),
-            json!({}),
-        ),
-        Code::Internal => (
-            "An unexpected error occurred. Quote the request id when reporting it.".to_owned(),
-            json!({}),
-        ),
-        Code::DependencyUnavailable => (
-            "A backing service is temporarily unavailable. Retry shortly.".to_owned(),
-            json!({}),
-        ),
-        Code::InvalidSignature => ("The Stripe-Signature header is missing.".to_owned(), json!({})),
-        Code::PaymentUnavailable => ("The payment provider is unavailable; retry later.".to_owned(), json!({})),
-        Code::BillingUnconfigured => (
-            "This server takes no payments: billing is not configured. Ask its operator.".to_owned(),
-            json!({}),
-        ),
-        Code::InvalidCursor => ("Invalid cursor".to_owned(), json!({})),
-        // Built from the use cases' own errors in `example`.
-        _ => (String::new(), json!({})),
-    }
 }
 
 /// The code an error response of `status` stands for: the first code its description names in

@@ -290,8 +290,7 @@ async fn replay(
 /// 503 `dependency_unavailable` with `Retry-After` when the cache or lock does not answer.
 fn unavailable(e: &dyn std::fmt::Display) -> poem::Error {
     tracing::warn!(error = %e, "idempotency store unavailable");
-    let mut api =
-        ApiError::new(Code::DependencyUnavailable, "A backing service is temporarily unavailable. Retry shortly.");
+    let mut api = ApiError::dependency_unavailable();
     api.retry_after = Some(5);
     api.into()
 }

@@ -81,10 +81,7 @@ pub(crate) fn presented(req: &Request) -> Result<Presented, ApiError> {
             })?;
         return Ok(Presented::Bearer(token.to_owned()));
     }
-    Err(ApiError::new(
-        Code::MissingCredentials,
-        "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.",
-    ))
+    Err(ApiError::missing_credentials())
 }
 
 /// A principal an outer middleware has already resolved for this request (sessions allowed); the

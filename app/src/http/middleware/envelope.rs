@@ -49,13 +49,10 @@ pub fn render_error(err: poem::Error) -> Response {
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
         ApiError::field(Code::ValidationFailed, e.name, &e.reason)
     } else if err.is::<AuthorizationError>() {
-        ApiError::new(
-            Code::MissingCredentials,
-            "Send an API key as `X-API-Key: jl_live_…` or `Authorization: Bearer jl_live_…`.",
-        )
+        ApiError::missing_credentials()
     } else {
         match err.status() {
-            StatusCode::NOT_FOUND => ApiError::new(Code::NotFound, "No such endpoint; see /openapi.json."),
+            StatusCode::NOT_FOUND => ApiError::no_such_endpoint(),
             StatusCode::METHOD_NOT_ALLOWED => {
                 ApiError::new(Code::MethodNotAllowed, "This endpoint does not accept that method.")
             }
@@ -68,7 +65,7 @@ pub fn render_error(err: poem::Error) -> Response {
             }
             s => {
                 tracing::error!(status = %s, error = %err, "unhandled error");
-                ApiError::new(Code::Internal, "An unexpected error occurred. Quote the request id when reporting it.")
+                ApiError::internal()
             }
         }
     };
