@@ -5,7 +5,7 @@
 use jobin_core::{Code, ErrorCode};
 use poem::http::StatusCode;
 use poem_openapi::Object;
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
+use poem_openapi::types::ToJSON;
 use serde_json::{Value, json};
 
 tokio::task_local! {
@@ -109,29 +109,34 @@ macro_rules! string_enum_type {
 }
 pub(crate) use string_enum_type;
 
-string_enum_type!(
-    ApiCode,
-    "ErrorCode",
-    "Stable machine-readable error code (snake_case, append-only).",
-    Code::ALL.iter().map(|c| c.as_str())
-);
+/// A named string enum over a domain value set: `domain_enum_type!(Wrapper(Inner), "SchemaName",
+/// description)` for `struct Wrapper(pub Inner)`, where `Inner: Copy` has `ALL` and `as_str()`.
+/// Written as its wire string, read back only as one of `ALL`.
+macro_rules! domain_enum_type {
+    ($t:ident($inner:ty), $name:literal, $description:expr) => {
+        $crate::http::error::string_enum_type!($t, $name, $description, <$inner>::ALL.iter().map(|v| v.as_str()));
 
-impl ToJSON for ApiCode {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.as_str().into()))
-    }
-}
+        impl poem_openapi::types::ToJSON for $t {
+            fn to_json(&self) -> Option<serde_json::Value> {
+                Some(serde_json::Value::String(self.0.as_str().into()))
+            }
+        }
 
-impl ParseFromJSON for ApiCode {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        let value = value.unwrap_or_default();
-        Code::ALL
-            .iter()
-            .find(|c| value.as_str() == Some(c.as_str()))
-            .map(|c| ApiCode(*c))
-            .ok_or_else(|| ParseError::expected_type(value))
-    }
+        impl poem_openapi::types::ParseFromJSON for $t {
+            fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+                let value = value.unwrap_or_default();
+                <$inner>::ALL
+                    .iter()
+                    .find(|v| value.as_str() == Some(v.as_str()))
+                    .map(|v| $t(*v))
+                    .ok_or_else(|| poem_openapi::types::ParseError::expected_type(value))
+            }
+        }
+    };
 }
+pub(crate) use domain_enum_type;
+
+domain_enum_type!(ApiCode(Code), "ErrorCode", "Stable machine-readable error code (snake_case, append-only).");
 
 /// An example request id, in the format the server mints (`Uuid::simple`: 32 lowercase hex).
 pub const EXAMPLE_REQUEST_ID: &str = "5f0c8e2a9b4d4c71a3e6d2b8f1907c4e";

@@ -6,38 +6,18 @@ use jobin_core::domain::{Plan, PlanCatalog, SourceId, in_plan};
 use jobin_core::ports::FailureCause;
 use jobin_core::usecases::{SourceReport, SourceStatus};
 use poem_openapi::Object;
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
-use serde_json::Value;
 
 /// Why a board failed, as a client may branch on it (a named schema of the document).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cause(pub FailureCause);
 
-crate::http::error::string_enum_type!(
-    Cause,
+crate::http::error::domain_enum_type!(
+    Cause(FailureCause),
     "FailureCause",
     "Why a board failed: `dns` (its host name did not resolve), `connect` (the connection failed), \
      `timeout`, `http_4xx` (it refused the request: credentials, rate limit), `http_5xx` (a server error \
-     on its side), `parse` (its answer could not be read).",
-    FailureCause::ALL.iter().map(|c| c.as_str())
+     on its side), `parse` (its answer could not be read)."
 );
-
-impl ToJSON for Cause {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.as_str().into()))
-    }
-}
-
-impl ParseFromJSON for Cause {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        let value = value.unwrap_or_default();
-        FailureCause::ALL
-            .iter()
-            .find(|c| value.as_str() == Some(c.as_str()))
-            .map(|c| Cause(*c))
-            .ok_or_else(|| ParseError::expected_type(value))
-    }
-}
 
 /// One reason an answer is empty or incomplete.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
