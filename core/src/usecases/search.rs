@@ -357,21 +357,24 @@ async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutc
             }
             Err(e) => {
                 let status = status_of(&e);
-                let mut cause = e.to_string();
-                let mut next = std::error::Error::source(&e);
-                while let Some(inner) = next {
-                    cause = format!("{cause}: {inner}");
-                    next = inner.source();
-                }
-                match e.cause() {
+                let cause = e.cause();
+                match cause {
                     // Not configured or out of budget: said once at start and in the answer.
                     None => tracing::debug!(source = %id, status = status.as_str(), "job board not asked"),
-                    Some(class) => tracing::warn!(
-                        source = %id, error = %cause, status = status.as_str(), cause = class.as_str(),
-                        "job board did not answer"
-                    ),
+                    Some(class) => {
+                        let mut chain = e.to_string();
+                        let mut next = std::error::Error::source(&e);
+                        while let Some(inner) = next {
+                            chain = format!("{chain}: {inner}");
+                            next = inner.source();
+                        }
+                        tracing::warn!(
+                            source = %id, error = %chain, status = status.as_str(), cause = class.as_str(),
+                            "job board did not answer"
+                        );
+                    }
                 }
-                reports.push(SourceReport { source: id, status, count: 0, latency_ms, cause: e.cause() });
+                reports.push(SourceReport { source: id, status, count: 0, latency_ms, cause });
             }
         }
     }
