@@ -5,16 +5,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::endpoints::API_VERSION;
 use crate::http::document::{DOCS_TITLE, api_service, document, unversioned_service};
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
 use crate::state::AppState;
 
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
-
-/// The versioned surface: every operation is served under this prefix; the unversioned paths keep
-/// answering identically, deprecated (see `http::versions`).
-pub use crate::endpoints::API_VERSION;
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
     crate::http::doc_headers::install_served(document());
