@@ -132,12 +132,15 @@ async fn each_error_class_maps_to_its_own_error() {
     assert!(matches!(r, Err(SourceError::Timeout)), "{r:?}");
 }
 
+/// A loopback address nothing listens on (a connection to it is refused).
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
 #[tokio::test]
 async fn an_unreachable_board_is_a_network_error_that_never_shows_the_key() {
-    // A port nothing listens on.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let url = closed_port();
     let ctx = BoardContext::new(&url, board_client(Duration::from_secs(2)).unwrap(), budget(HashMap::new()));
     let board = Adzuna::new(ctx, Some(("id".into(), SecretString::from("very-secret-key"))));
     let err = board.search(&query("rust", Country::Gb, 10)).await.unwrap_err();
@@ -181,9 +184,7 @@ async fn a_board_whose_name_does_not_resolve_fails_as_dns_and_a_refused_connecti
     let shown = format!("{:#}", anyhow::Error::new(err));
     assert!(!shown.contains("very-secret-key"), "{shown}");
 
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let url = closed_port();
     let ctx = BoardContext::new(&url, board_client(Duration::from_secs(2)).unwrap(), budget(HashMap::new()));
     let board = Adzuna::new(ctx, Some(("id".into(), SecretString::from("k"))));
     let err = board.search(&query("rust", Country::Gb, 10)).await.unwrap_err();
@@ -210,9 +211,7 @@ async fn a_spent_budget_stops_requests_before_they_are_made() {
 
 #[tokio::test]
 async fn a_request_that_never_reached_the_board_costs_none_of_its_budget() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let url = closed_port();
     // One request a minute: three failed connections later it is still there to spend.
     let budget = budget(HashMap::from([(SourceId::Adzuna, vec![BudgetWindow::per_minute(1)])]));
     let ctx = BoardContext::new(&url, board_client(Duration::from_secs(2)).unwrap(), budget);
