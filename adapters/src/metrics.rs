@@ -1,20 +1,14 @@
-//! Operators' metrics: every series JobIn records, by name, in one place. Recording goes through
-//! the `metrics` facade (a no-op until the server installs its Prometheus recorder); the ports'
-//! decorators below record what crosses them, so the domain core stays free of it.
+//! The ports' metrics: decorators that record what crosses a port, so the domain core stays free
+//! of it. Recording goes through the `metrics` facade (a no-op until the server installs its
+//! Prometheus recorder); the server's own series (requests, refusals, …) are the app's.
 //!
 //! | series | kind | labels |
 //! |---|---|---|
-//! | `jobin_http_requests_total` | counter | `route` (operation id), `method`, `status` |
-//! | `jobin_http_request_duration_seconds` | histogram | `route`, `method` |
 //! | `jobin_board_fetches_total` | counter | `board`, `outcome` |
 //! | `jobin_board_fetch_duration_seconds` | histogram | `board` |
-//! | `jobin_cache_requests_total` | counter | `cache` (search, salary, trends, insight, …; `search_body`: the node's encoded search answers), `result` (hit, miss, error) |
-//! | `jobin_usage_queue_depth` | gauge | — |
-//! | `jobin_usage_rows_written_total` | counter | — |
+//! | `jobin_cache_requests_total` | counter | `cache` (search, salary, trends, insight, enhance, idempotency, other), `result` (hit, miss, error) |
 //! | `jobin_llm_calls_total` | counter | `provider`, `outcome` |
 //! | `jobin_llm_call_duration_seconds` | histogram | `provider` |
-//! | `jobin_webhook_events_total` | counter | `type`, `outcome` |
-//! | `jobin_rate_limit_refusals_total` | counter | `class` (data, account, tracker, ai, monthly, per_ip) |
 
 use async_trait::async_trait;
 use jobin_core::domain::{AiProvider, Job, SourceId};
@@ -24,74 +18,18 @@ use jobin_core::ports::{
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub const HTTP_REQUESTS: &str = "jobin_http_requests_total";
-pub const HTTP_DURATION: &str = "jobin_http_request_duration_seconds";
 pub const BOARD_FETCHES: &str = "jobin_board_fetches_total";
 pub const BOARD_DURATION: &str = "jobin_board_fetch_duration_seconds";
 pub const CACHE_REQUESTS: &str = "jobin_cache_requests_total";
-pub const USAGE_QUEUE_DEPTH: &str = "jobin_usage_queue_depth";
-pub const USAGE_ROWS_WRITTEN: &str = "jobin_usage_rows_written_total";
 pub const LLM_CALLS: &str = "jobin_llm_calls_total";
 pub const LLM_DURATION: &str = "jobin_llm_call_duration_seconds";
-pub const WEBHOOK_EVENTS: &str = "jobin_webhook_events_total";
-pub const RATE_LIMIT_REFUSALS: &str = "jobin_rate_limit_refusals_total";
 
-/// Histograms (as `(name, buckets in seconds)`): the recorder renders these as Prometheus
-/// histograms rather than summaries.
+/// These decorators' histograms (as `(name, buckets in seconds)`): the recorder renders these as
+/// Prometheus histograms rather than summaries.
 pub const HISTOGRAMS: &[(&str, &[f64])] = &[
-    (HTTP_DURATION, &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
     (BOARD_DURATION, &[0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0]),
     (LLM_DURATION, &[0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0]),
 ];
-
-/// The `method` label: one of the standard methods, anything else `other` (a client chooses the
-/// method's text, so it never becomes a label as sent).
-pub fn method_label(method: &str) -> &'static str {
-    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
-}
-
-/// The `status` label: a valid HTTP status (100–599) as sent, anything else `other`.
-fn status_label(status: u16) -> std::borrow::Cow<'static, str> {
-    if (100..600).contains(&status) { status.to_string().into() } else { "other".into() }
-}
-
-/// Records one answered request. `route` is an operation id from the document or one of the
-/// server's own page names (never a raw path), so every label comes from a closed set.
-pub fn http_request(route: &'static str, method: &str, status: u16, elapsed: Duration) {
-    let method = method_label(method);
-    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_label(status))
-        .increment(1);
-    metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method).record(elapsed.as_secs_f64());
-}
-
-/// A read of the node's encoded search answers (`cache="search_body"`): `hit` or `miss`.
-pub fn search_body_read(hit: bool) {
-    metrics::counter!(CACHE_REQUESTS, "cache" => "search_body", "result" => if hit { "hit" } else { "miss" })
-        .increment(1);
-}
-
-pub fn rate_limit_refusal(class: &'static str) {
-    metrics::counter!(RATE_LIMIT_REFUSALS, "class" => class).increment(1);
-}
-
-pub fn webhook_event(kind: &str, outcome: &'static str) {
-    // Stripe's event types are a bounded set of names; anything else is counted as `other`.
-    let kind = if kind.len() <= 64 && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') {
-        kind.to_owned()
-    } else {
-        "other".to_owned()
-    };
-    metrics::counter!(WEBHOOK_EVENTS, "type" => kind, "outcome" => outcome).increment(1);
-}
-
-pub fn usage_queue_depth(depth: usize) {
-    metrics::gauge!(USAGE_QUEUE_DEPTH).set(depth as f64);
-}
-
-pub fn usage_rows_written(rows: usize) {
-    metrics::counter!(USAGE_ROWS_WRITTEN).increment(rows as u64);
-}
 
 fn source_outcome(r: &Result<Vec<Job>, SourceError>) -> &'static str {
     match r {

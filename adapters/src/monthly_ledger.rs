@@ -140,6 +140,10 @@ impl MonthlyLedger for BatchedLedger {
         let durable = self.log.monthly_count(account, now).await?;
         Ok(durable + self.waiting().counts.get(&(account, month_key(now))).copied().unwrap_or(0))
     }
+
+    async fn close(&self) {
+        BatchedLedger::close(self).await;
+    }
 }
 
 #[cfg(test)]

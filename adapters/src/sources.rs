@@ -7,6 +7,7 @@
 
 pub mod adzuna;
 pub mod arbeitnow;
+pub mod budget;
 pub mod file;
 pub mod findwork;
 pub mod reed;
@@ -18,10 +19,11 @@ use std::time::{Duration, Instant};
 
 use jobin_core::domain::normalize::matches_keywords;
 use jobin_core::domain::{Job, Location, SourceId, WorkplaceType};
-use jobin_core::ports::{RequestBudget, SourceError, SourceQuery};
+use jobin_core::ports::{SourceError, SourceQuery};
 
 pub use adzuna::Adzuna;
 pub use arbeitnow::Arbeitnow;
+pub use budget::{BudgetWindow, RequestBudget, default_budget};
 pub use file::{ImportFile, StoredImport};
 pub use findwork::Findwork;
 pub use reed::Reed;
@@ -34,11 +36,11 @@ pub struct BoardContext {
     /// The board's API root, without the documented path (e.g. `https://api.adzuna.com/v1/api`).
     pub base_url: String,
     pub client: reqwest::Client,
-    pub budget: Arc<dyn RequestBudget>,
+    pub budget: Arc<RequestBudget>,
 }
 
 impl BoardContext {
-    pub fn new(base_url: &str, client: reqwest::Client, budget: Arc<dyn RequestBudget>) -> Self {
+    pub fn new(base_url: &str, client: reqwest::Client, budget: Arc<RequestBudget>) -> Self {
         Self { base_url: base_url.trim_end_matches('/').to_owned(), client, budget }
     }
 

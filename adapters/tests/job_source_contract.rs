@@ -7,6 +7,7 @@
 use jobin_adapters::SystemClock;
 use jobin_adapters::contract_suite;
 use jobin_adapters::memory::{MemoryJobStore, MemoryMeter};
+use jobin_adapters::sources::RequestBudget;
 use jobin_adapters::sources::{
     Adzuna, Arbeitnow, BoardContext, Findwork, ImportFile, Reed, Remotive, StoredImport, TheMuse, board_client,
 };
@@ -14,7 +15,6 @@ use jobin_adapters::testing::Subject;
 use jobin_core::domain::normalize::{fold, query_words};
 use jobin_core::domain::{Country, SourceId};
 use jobin_core::ports::{JobSource, JobStore, SourceQuery};
-use jobin_core::services::SourceBudget;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -96,7 +96,7 @@ async fn serve(board: Board) -> MockServer {
 
 fn ctx(server: &MockServer) -> BoardContext {
     let budget =
-        Arc::new(SourceBudget::new(Arc::new(MemoryMeter::default()), Arc::new(SystemClock), Default::default()));
+        Arc::new(RequestBudget::new(Arc::new(MemoryMeter::default()), Arc::new(SystemClock), Default::default()));
     BoardContext::new(&server.uri(), board_client(Duration::from_secs(5)).unwrap(), budget)
 }
 

@@ -11,16 +11,16 @@ use std::time::Duration;
 use jobin_adapters::SystemClock;
 use jobin_adapters::memory::MemoryMeter;
 use jobin_adapters::sources::{Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse, board_client};
+use jobin_adapters::sources::{BudgetWindow, RequestBudget};
 use jobin_core::domain::{Country, SourceId};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
-use jobin_core::services::{BudgetWindow, SourceBudget};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-fn budget(overrides: HashMap<SourceId, Vec<BudgetWindow>>) -> Arc<dyn jobin_core::ports::RequestBudget> {
-    Arc::new(SourceBudget::new(Arc::new(MemoryMeter::default()), Arc::new(SystemClock), overrides))
+fn budget(overrides: HashMap<SourceId, Vec<BudgetWindow>>) -> Arc<RequestBudget> {
+    Arc::new(RequestBudget::new(Arc::new(MemoryMeter::default()), Arc::new(SystemClock), overrides))
 }
 
 fn ctx(server: &MockServer, timeout_ms: u64) -> BoardContext {

@@ -1,6 +1,7 @@
 //! The JobIn HTTP surface: configuration, wiring of adapters into use cases, and the poem /
 //! poem-openapi server. `main.rs` only parses the command line and calls in here.
 
+pub mod answers;
 pub mod cli;
 pub mod config;
 pub mod endpoints;

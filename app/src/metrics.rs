@@ -1,28 +1,96 @@
-//! `GET /metrics`: every series of `jobin_adapters::metrics` in the Prometheus text format, for a
-//! scraper holding `JOBIN_METRICS_TOKEN` (`Authorization: Bearer …`). Without a configured token
-//! the path answers 404 like any unknown path: metrics are opt-in and never public.
+//! The server's own metrics series (requests, refusals, the node's encoded search answers, the
+//! billing webhook, the usage log) and the process's Prometheus recorder. The ports' series
+//! (boards, LLM calls, caches) are recorded by the adapters' decorators
+//! (`jobin_adapters::metrics`); `GET /metrics` (`http::scrape`) renders both.
+//!
+//! | series | kind | labels |
+//! |---|---|---|
+//! | `jobin_http_requests_total` | counter | `route` (operation id), `method`, `status` |
+//! | `jobin_http_request_duration_seconds` | histogram | `route`, `method` |
+//! | `jobin_cache_requests_total` | counter | `cache="search_body"` (the node's encoded search answers), `result` (hit, miss) |
+//! | `jobin_usage_queue_depth` | gauge | — |
+//! | `jobin_usage_rows_written_total` | counter | — |
+//! | `jobin_webhook_events_total` | counter | `type`, `outcome` |
+//! | `jobin_rate_limit_refusals_total` | counter | `class` (data, account, tracker, ai, monthly, per_ip) |
+//!
+//! Recording goes through the `metrics` facade: a no-op until [`install`] (metrics are opt-in).
 
-use jobin_adapters::metrics::HISTOGRAMS;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use poem::http::StatusCode;
-use poem::{Request, Response};
-use secrecy::ExposeSecret;
-use std::sync::{Arc, OnceLock};
-use subtle::ConstantTimeEq;
+use std::sync::OnceLock;
+use std::time::Duration;
 
-use crate::http::error::ApiError;
-use crate::state::AppState;
-use jobin_core::Code;
+pub const HTTP_REQUESTS: &str = "jobin_http_requests_total";
+pub const HTTP_DURATION: &str = "jobin_http_request_duration_seconds";
+/// Shared with the adapters' cache decorator (`cache` label tells them apart).
+pub const CACHE_REQUESTS: &str = "jobin_cache_requests_total";
+pub const USAGE_QUEUE_DEPTH: &str = "jobin_usage_queue_depth";
+pub const USAGE_ROWS_WRITTEN: &str = "jobin_usage_rows_written_total";
+pub const WEBHOOK_EVENTS: &str = "jobin_webhook_events_total";
+pub const RATE_LIMIT_REFUSALS: &str = "jobin_rate_limit_refusals_total";
+
+/// The server's histograms (as `(name, buckets in seconds)`).
+pub const HISTOGRAMS: &[(&str, &[f64])] =
+    &[(HTTP_DURATION, &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])];
+
+/// The `method` label: one of the standard methods, anything else `other` (a client chooses the
+/// method's text, so it never becomes a label as sent).
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
+/// The `status` label: a valid HTTP status (100–599) as sent, anything else `other`.
+fn status_label(status: u16) -> std::borrow::Cow<'static, str> {
+    if (100..600).contains(&status) { status.to_string().into() } else { "other".into() }
+}
+
+/// Records one answered request. `route` is an operation id from the document or one of the
+/// server's own page names (never a raw path), so every label comes from a closed set.
+pub fn http_request(route: &'static str, method: &str, status: u16, elapsed: Duration) {
+    let method = method_label(method);
+    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_label(status))
+        .increment(1);
+    metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method).record(elapsed.as_secs_f64());
+}
+
+/// A read of the node's encoded search answers (`cache="search_body"`): `hit` or `miss`.
+pub fn search_body_read(hit: bool) {
+    metrics::counter!(CACHE_REQUESTS, "cache" => "search_body", "result" => if hit { "hit" } else { "miss" })
+        .increment(1);
+}
+
+pub fn rate_limit_refusal(class: &'static str) {
+    metrics::counter!(RATE_LIMIT_REFUSALS, "class" => class).increment(1);
+}
+
+pub fn webhook_event(kind: &str, outcome: &'static str) {
+    // Stripe's event types are a bounded set of names; anything else is counted as `other`.
+    let kind = if kind.len() <= 64 && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') {
+        kind.to_owned()
+    } else {
+        "other".to_owned()
+    };
+    metrics::counter!(WEBHOOK_EVENTS, "type" => kind, "outcome" => outcome).increment(1);
+}
+
+pub fn usage_queue_depth(depth: usize) {
+    metrics::gauge!(USAGE_QUEUE_DEPTH).set(depth as f64);
+}
+
+pub fn usage_rows_written(rows: usize) {
+    metrics::counter!(USAGE_ROWS_WRITTEN).increment(rows as u64);
+}
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// The process's recorder, installed once (every server of a process shares it). Called only when
-/// metrics are on (`JOBIN_METRICS_TOKEN`): until then nothing is recorded.
-pub fn install() -> Option<&'static PrometheusHandle> {
+/// The process's recorder, installed once (every server of a process shares it), with
+/// `histograms` (the server's and the adapters') rendered as Prometheus histograms. Called only
+/// when metrics are on (`JOBIN_METRICS_TOKEN`): until then nothing is recorded.
+pub fn install(histograms: &[&[(&str, &[f64])]]) -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let mut builder = PrometheusBuilder::new();
-            for (name, buckets) in HISTOGRAMS {
+            for (name, buckets) in histograms.iter().flat_map(|h| h.iter()) {
                 builder = builder.set_buckets_for_metric(Matcher::Full((*name).to_owned()), buckets).ok()?;
             }
             let recorder = builder.build_recorder();
@@ -43,38 +111,18 @@ fn handle() -> Option<&'static PrometheusHandle> {
     HANDLE.get().and_then(Option::as_ref)
 }
 
+/// Every series in the Prometheus text format (empty until metrics are turned on).
+pub fn render() -> String {
+    handle().map(PrometheusHandle::render).unwrap_or_default()
+}
+
 /// Keeps the recorder's histograms bounded between scrapes.
 pub async fn upkeep() {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
         if let Some(h) = handle() {
             h.run_upkeep();
         }
     }
-}
-
-fn bearer(req: &Request) -> Option<&str> {
-    let v = req.headers().get(poem::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
-}
-
-/// The scrape endpoint.
-pub async fn endpoint(req: &Request) -> Response {
-    let Some(token) = req.data::<Arc<AppState>>().and_then(|s| s.http.metrics_token.clone()) else {
-        return ApiError::no_such_endpoint().into_response();
-    };
-    let sent = bearer(req).unwrap_or_default();
-    if !bool::from(sent.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
-        let mut resp = ApiError::new(
-            Code::InvalidCredentials,
-            "Send the metrics token (JOBIN_METRICS_TOKEN) as `Authorization: Bearer …`.",
-        )
-        .into_response();
-        resp.headers_mut().insert("www-authenticate", poem::http::HeaderValue::from_static("Bearer"));
-        return resp;
-    }
-    let body = handle().map(PrometheusHandle::render).unwrap_or_default();
-    Response::builder().status(StatusCode::OK).content_type("text/plain; version=0.0.4; charset=utf-8").body(body)
 }

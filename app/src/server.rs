@@ -38,7 +38,9 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .at(crate::mcp::PATH, crate::mcp::endpoint(state.clone()))
         .at(
             "/metrics",
-            poem::get(poem::endpoint::make(|req: poem::Request| async move { crate::metrics::endpoint(&req).await })),
+            poem::get(poem::endpoint::make(
+                |req: poem::Request| async move { crate::http::scrape::endpoint(&req).await },
+            )),
         )
         .nest(API_VERSION, v1)
         .nest("/", unversioned_service())

@@ -7,8 +7,8 @@ use jobin_core::ports::{BillingStore, Clock, JobStore, KeyStore, Lock, PaymentSt
 use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
     Admit, Authenticate, BillingWebhook, ChangePassword, Checkout, CreateKey, Expired, Feed, GetJob, Ingest, Insight,
-    Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchJobs, SetPlan,
-    Throttle, TrackerAnalytics, Trends,
+    Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SetPlan, Throttle,
+    TrackerAnalytics, Trends,
 };
 use jobin_core::usecases::{Applications, DeliverWebhooks, MatchCycle, SavedSearches, ScoreApplication, SendDigests};
 use std::sync::Arc;
@@ -60,7 +60,8 @@ pub struct Access {
 
 /// `/jobs/*`: search, analytics, AI providers, the feed and the job store behind them.
 pub struct Jobs {
-    pub search: SearchJobs,
+    /// Searches, answered with the node's copies of its encoded answers in front.
+    pub search: crate::answers::SearchAnswers,
     pub salary: SalaryPercentiles,
     pub trends: Trends,
     pub insight: Insight,
@@ -70,11 +71,6 @@ pub struct Jobs {
     pub get: GetJob,
     /// Every job seen (the feed's and the analytics' store).
     pub store: Arc<dyn JobStore>,
-    /// Encoded search answers served again as copies for a short while.
-    pub copies: crate::http::jobs::copies::AnswerCopies,
-    /// The boards this server can search (keyed ones with their keys; every fake one in a demo):
-    /// what an empty answer's notices suggest.
-    pub reachable: Vec<jobin_core::domain::SourceId>,
 }
 
 /// `/v1/applications*`: the application tracker.
@@ -99,7 +95,7 @@ pub struct Usage {
     pub writer: UsageWriter,
     pub log: Arc<dyn UsageLog>,
     /// The quota's durable monthly counts (written within 50 ms of each admission).
-    pub ledger: Arc<jobin_adapters::monthly_ledger::BatchedLedger>,
+    pub ledger: Arc<dyn jobin_core::ports::MonthlyLedger>,
 }
 
 /// A one-off job run in the background (its error is logged).

@@ -51,7 +51,7 @@ async fn flush(log: &dyn UsageLog, buf: &mut Vec<UsageRecord>) -> bool {
         match log.append(&buf[..n]).await {
             Ok(()) => {
                 buf.drain(..n);
-                jobin_adapters::metrics::usage_rows_written(n);
+                crate::metrics::usage_rows_written(n);
             }
             Err(e) => {
                 tracing::warn!(error = %e, pending = buf.len(), "usage-log write failed; will retry");
@@ -75,7 +75,7 @@ async fn run(log: Arc<dyn UsageLog>, mut rx: mpsc::Receiver<UsageRecord>, shutdo
             received = rx.recv() => match received {
                 Some(r) => {
                     buf.push(r);
-                    jobin_adapters::metrics::usage_queue_depth(buf.len() + rx.len());
+                    crate::metrics::usage_queue_depth(buf.len() + rx.len());
                     if buf.len() >= BATCH {
                         flush(log.as_ref(), &mut buf).await;
                     }
@@ -84,7 +84,7 @@ async fn run(log: Arc<dyn UsageLog>, mut rx: mpsc::Receiver<UsageRecord>, shutdo
             },
             _ = tick.tick() => {
                 flush(log.as_ref(), &mut buf).await;
-                jobin_adapters::metrics::usage_queue_depth(buf.len() + rx.len());
+                crate::metrics::usage_queue_depth(buf.len() + rx.len());
             }
             _ = shutdown.notified() => break,
         }

@@ -2,45 +2,38 @@
 //! connections and what tests inject instead of real boards or models.
 
 use anyhow::Context;
-use jobin_adapters::crypto::{Argon2Hasher, JwtSigner, OsEntropy};
-use jobin_adapters::db::{
-    SqlApplicationStore, SqlBillingStore, SqlDeliveryStore, SqlJobStore, SqlKeyStore, SqlMatchStore,
-    SqlSavedSearchStore, SqlUsageLog,
-};
+use jobin_adapters::SystemClock;
+use jobin_adapters::crypto::{JwtSigner, OsEntropy};
+use jobin_adapters::db::{SqlApplicationStore, SqlBillingStore, SqlJobStore, SqlKeyStore, SqlUsageLog};
 use jobin_adapters::email::{LogOutbox, SmtpNotifier};
 use jobin_adapters::memory::{MemoryCache, MemoryKeptAnswers, MemoryLock, MemoryMeter};
-use jobin_adapters::metrics::{MeteredCache, MeteredLlm, MeteredSource};
-use jobin_adapters::payment::{LocalPayments, NoPayments, StripeEvents, StripeGateway};
+use jobin_adapters::metrics::MeteredCache;
 use jobin_adapters::principal_cache::{CachedBillingStore, CachedKeyStore, PRINCIPAL_TTL, PrincipalCache};
 use jobin_adapters::principal_news;
 use jobin_adapters::redis::{RedisCache, RedisKeptAnswers, RedisLock, RedisMeter};
-use jobin_adapters::sources::{self, Adzuna, Arbeitnow, BoardContext, Findwork, Reed, Remotive, TheMuse};
-use jobin_adapters::webhook_sender::{self, HttpWebhookSender};
-use jobin_adapters::{SystemClock, TokioTimer, fakes, llm};
-use jobin_core::domain::billing::NoticeLinks;
-use jobin_core::domain::{CursorCodec, Plan, PlanCatalog, Sealer, SecretHasher, SourceId};
+use jobin_adapters::webhook_sender::{self};
+use jobin_core::domain::{PlanCatalog, Sealer, SecretHasher};
 use jobin_core::ports::{
-    BillingStore, Cache, Clock, DeliveryStore, Entropy, EventEncoder, JobSource, JobStore, KeptAnswers, KeptLimits,
-    KeyStore, LlmProvider, Lock, MatchStore, Notifier, PasswordHasher, PaymentGateway, PaymentStandIn, Reachable,
-    SavedSearchStore, TokenSigner, UsageLog, UsageMeter, WebhookSender,
+    BillingStore, Cache, Clock, Entropy, JobSource, JobStore, KeptAnswers, KeptLimits, KeyStore, LlmProvider, Lock,
+    Notifier, Reachable, TokenSigner, UsageLog, UsageMeter,
 };
-use jobin_core::services::{AiGateway, Enhancer, LastUsedTracker, MonthlyCounts, SourceBudget};
+use jobin_core::services::{LastUsedTracker, MonthlyCounts};
+
 use jobin_core::usecases::*;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{AiSettings, BillingMode, BoardsConfig, Config, LlmSettings};
+use crate::config::Config;
 use crate::secrets::Secrets;
-use crate::state::{
-    Access, Accounts, AppState, Background, Billing, Health, HttpSettings, Idempotency, ImportTask, Jobs,
-    ScheduledIngest, Tracker, Urls, Usage,
-};
+use crate::state::{Access, AppState, Background, Health, HttpSettings, Idempotency, Tracker, Urls, Usage};
 use crate::stores::Connections;
 use crate::usage_writer::UsageWriter;
 
-/// How long one matching run may hold its lock before another node may take over.
-const MATCH_LOCK_TTL: Duration = Duration::from_secs(300);
+mod accounts;
+mod billing;
+mod jobs;
+mod searches;
 
 /// Entries the in-process cache holds before evicting.
 pub const MEMORY_CACHE_ENTRIES: usize = 10_000;
@@ -117,7 +110,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
     // Metrics are opt-in: without a scrape token no recorder is installed, so nothing is recorded
     // (the facade's calls are no-ops) and no series can grow.
     if config.metrics_token.is_some() {
-        crate::metrics::install();
+        crate::metrics::install(&[crate::metrics::HISTOGRAMS, jobin_adapters::metrics::HISTOGRAMS]);
     }
     let cache: Arc<dyn Cache> = Arc::new(MeteredCache(cache));
     let usage_log: Arc<dyn UsageLog> = Arc::new(SqlUsageLog::new(conn.db.clone()));
@@ -165,7 +158,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
     let last_used = Arc::new(LastUsedTracker::default());
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
     let lookup = overrides.webhook_lookup.take().unwrap_or_else(|| Arc::new(webhook_sender::SystemLookup));
-    let (jobs, ingest) = jobs(config, &c, &secrets, overrides)?;
+    let (jobs, ingest) = jobs::build(config, &c, &secrets, overrides)?;
     let applications: Arc<dyn jobin_core::ports::ApplicationStore> =
         Arc::new(SqlApplicationStore::new(conn.db.clone()));
     let tracker = Tracker {
@@ -178,61 +171,9 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
             budget: Duration::from_millis(config.ai.budget_ms),
         },
     };
-    let saved: Arc<dyn SavedSearchStore> = Arc::new(SqlSavedSearchStore::new(conn.db.clone()));
-    let matches: Arc<dyn MatchStore> = Arc::new(SqlMatchStore::new(conn.db.clone()));
-    let deliveries: Arc<dyn DeliveryStore> = Arc::new(SqlDeliveryStore::new(conn.db.clone()));
-    let outbound = config.outbound_policy();
-    if outbound.allow_private {
-        tracing::warn!(
-            "webhooks may point at loopback and private addresses and use http:// (JOBIN_WEBHOOK_ALLOW_PRIVATE, \
-             or demo mode): for development only"
-        );
-    }
-    let sender: Arc<dyn WebhookSender> =
-        Arc::new(HttpWebhookSender::with_lookup(config.webhook_timeout, outbound, lookup)?);
-    let encoder: Arc<dyn EventEncoder> = Arc::new(crate::http::searches::WireEvents);
-    let searches = SavedSearches {
-        store: saved.clone(),
-        matches: matches.clone(),
-        jobs: c.jobs.clone(),
-        catalog: c.catalog.clone(),
-        clock: c.clock.clone(),
-        webhooks: Webhooks {
-            deliveries: deliveries.clone(),
-            sender: sender.clone(),
-            encoder: encoder.clone(),
-            hasher: hasher.clone(),
-            entropy: c.entropy.clone(),
-            outbound,
-        },
-    };
-    let deliver = Arc::new(DeliverWebhooks {
-        deliveries,
-        jobs: c.jobs.clone(),
-        sender,
-        encoder,
-        hasher: hasher.clone(),
-        accounts: c.keys.clone(),
-        notifier: c.notifier.clone(),
-        clock: c.clock.clone(),
-        in_flight: Arc::default(),
-    });
-    let digests = Arc::new(SendDigests {
-        searches: saved.clone(),
-        matches: matches.clone(),
-        jobs: c.jobs.clone(),
-        accounts: c.keys.clone(),
-        notifier: c.notifier.clone(),
-        lock: c.lock.clone(),
-        clock: c.clock.clone(),
-    });
-    let matching = Arc::new(MatchCycle {
-        landed: MatchLanded { searches: saved, jobs: c.jobs.clone(), matches, clock: c.clock.clone() },
-        lock: c.lock.clone(),
-        lock_ttl: MATCH_LOCK_TTL,
-    });
+    let (searches, matching, deliver, digests) = searches::build(config, &c, &hasher, &conn, lookup)?;
     Ok(Arc::new(AppState {
-        accounts: accounts(&c, &hasher, signer.clone(), last_used.clone(), config)?,
+        accounts: accounts::build(&c, &hasher, signer.clone(), last_used.clone(), config)?,
         access: Access {
             authenticate: Authenticate {
                 store: c.keys.clone(),
@@ -248,11 +189,11 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         jobs,
         tracker,
         searches,
-        billing: billing(config, &c, &secrets, &urls)?,
+        billing: billing::build(config, &c, &secrets, &urls)?,
         usage: Usage { writer: UsageWriter::spawn(usage_log.clone()), log: usage_log, ledger: c.ledger.clone() },
         background: Background {
             ingest,
-            import: import_task(config, c.jobs.clone()),
+            import: jobs::import_task(config, c.jobs.clone()),
             matching,
             match_every: config.ingest.match_every,
             deliveries: deliver,
@@ -279,297 +220,6 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         catalog: c.catalog,
         clock: c.clock,
     }))
-}
-
-fn accounts(
-    c: &Common,
-    hasher: &SecretHasher,
-    signer: Arc<dyn TokenSigner>,
-    last_used: Arc<LastUsedTracker>,
-    config: &Config,
-) -> anyhow::Result<Accounts> {
-    // Concurrent argon2 hashes (19 MiB each).
-    let passwords: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(config.password_hash_concurrency)?);
-    let max_login_age = chrono::Duration::from_std(config.session_max_age)?;
-    let issuer = KeyIssuer { hasher: hasher.clone(), entropy: c.entropy.clone() };
-    let sessions = SessionIssuer {
-        store: c.keys.clone(),
-        signer,
-        hasher: hasher.clone(),
-        entropy: c.entropy.clone(),
-        clock: c.clock.clone(),
-        max_login_age,
-    };
-    let failures = FailureAllowance { meter: c.meter.clone() };
-    let store = c.keys.clone();
-    let clock = c.clock.clone();
-    Ok(Accounts {
-        register: Register {
-            store: store.clone(),
-            passwords: passwords.clone(),
-            issuer: issuer.clone(),
-            clock: clock.clone(),
-        },
-        login: Login {
-            store: store.clone(),
-            passwords: passwords.clone(),
-            sessions: sessions.clone(),
-            failures: failures.clone(),
-        },
-        change_password: ChangePassword { store: store.clone(), passwords, failures, clock: clock.clone() },
-        refresh: Refresh { store: store.clone(), sessions },
-        logout: Logout { store: store.clone(), clock: clock.clone() },
-        me: Me {
-            catalog: c.catalog.clone(),
-            store: store.clone(),
-            monthly: c.monthly.clone(),
-            last_used,
-            clock: clock.clone(),
-            billing: c.billing.clone(),
-        },
-        create_key: CreateKey { store: store.clone(), issuer: issuer.clone(), clock: clock.clone() },
-        rotate: RotateKeys { store: store.clone(), lock: c.lock.clone(), issuer, clock: clock.clone() },
-        revoke: RevokeKey { store: store.clone(), clock: clock.clone() },
-        set_plan: SetPlan { store: store.clone(), clock },
-        store,
-    })
-}
-
-/// Search, analytics, AI and the feed over the job store; the ingestion cycle when scheduled.
-fn jobs(
-    config: &Config,
-    c: &Common,
-    secrets: &Secrets,
-    overrides: Overrides,
-) -> anyhow::Result<(Jobs, Option<ScheduledIngest>)> {
-    let search_config = SearchConfig {
-        source_timeout: Duration::from_millis(config.search.source_timeout_ms),
-        per_source_limit: config.search.per_source_limit,
-        cache_ttl: Duration::from_secs(config.search.cache_secs),
-    };
-    let fake_boards = overrides.boards.is_some() || config.demo.is_some();
-    let mut boards = match (overrides.boards, &config.demo) {
-        (Some(boards), _) => boards,
-        (None, Some(demo)) => fakes::demo_boards(demo.seed, Duration::from_millis(demo.latency_ms), &demo.failing)
-            .into_iter()
-            .map(|b| b as Arc<dyn JobSource>)
-            .collect(),
-        (None, None) => real_boards(&config.boards, &search_config, c.meter.clone(), c.clock.clone())?,
-    };
-    // The boards a search here can reach: every stand-in, else the keyless ones and those with keys.
-    let reachable: Vec<SourceId> = if fake_boards {
-        boards.iter().map(|b| b.id()).collect()
-    } else {
-        SourceId::ALL.into_iter().filter(|s| config.boards.reachable(*s)).collect()
-    };
-    if !fake_boards {
-        // Said once here; searches then report these boards `unconfigured` without a log line each.
-        let missing: Vec<String> = SourceId::ALL
-            .into_iter()
-            .filter(|s| *s != SourceId::Import && !reachable.contains(s))
-            .map(|s| format!("{s} ({})", crate::config::BoardsConfig::settings(s)))
-            .collect();
-        if !missing.is_empty() {
-            tracing::warn!(
-                "job boards without credentials, reported `unconfigured` by every search until they are set: {}",
-                missing.join(", ")
-            );
-        }
-    }
-    if config.import.is_some() {
-        // Imported postings live in the job store (loaded in the background at start-up).
-        boards.push(Arc::new(sources::StoredImport::new(c.jobs.clone())));
-    }
-    let ai_budget = Duration::from_millis(config.ai.budget_ms);
-    let llms = match overrides.llms {
-        Some(llms) => llms,
-        None => real_llms(&config.ai, ai_budget)?,
-    };
-    let boards: Vec<Arc<dyn JobSource>> =
-        boards.into_iter().map(|b| Arc::new(MeteredSource(b)) as Arc<dyn JobSource>).collect();
-    let llms: Vec<Arc<dyn LlmProvider>> =
-        llms.into_iter().map(|l| Arc::new(MeteredLlm(l)) as Arc<dyn LlmProvider>).collect();
-    let search = Search::new(
-        SearchPorts {
-            sources: boards,
-            catalog: c.catalog.clone(),
-            cache: c.cache.clone(),
-            store: c.jobs.clone(),
-            clock: c.clock.clone(),
-            timer: Arc::new(TokioTimer),
-        },
-        search_config,
-    );
-    let ai = AiGateway::new(
-        Arc::new(config.models.clone()),
-        c.catalog.clone(),
-        llms,
-        config.ai.default_provider,
-        Arc::new(TokioTimer),
-    );
-    tracing::info!(default_provider = %ai.default_provider(), "AI providers ready");
-    let enhancer = Enhancer { ai: ai.clone(), cache: c.cache.clone(), budget: ai_budget };
-    let corpus =
-        Corpus { search: search.clone(), store: c.jobs.clone(), cache: c.cache.clone(), clock: c.clock.clone() };
-    // Feed cursors are signed with a key derived from the pepper: stable across restarts and nodes.
-    let cursors =
-        CursorCodec::new(&[secrets.key_pepper.expose_secret().as_bytes(), b"|jobin feed cursors v1"].concat());
-    let ingest = config.ingest.every.map(|every| {
-        let ingest = Ingest {
-            search: search.clone(),
-            store: c.jobs.clone(),
-            lock: c.lock.clone(),
-            clock: c.clock.clone(),
-            watch: config.ingest.watch.clone(),
-            expire_after: config.ingest.expire_after,
-            lock_ttl: every.max(Duration::from_secs(60)),
-        };
-        (Arc::new(ingest), every)
-    });
-    match &ingest {
-        Some((i, every)) => tracing::info!(
-            every_secs = every.as_secs(),
-            watch_queries = i.watch.len(),
-            expire_after_secs = i.expire_after.as_secs(),
-            "ingestion scheduled (one node per cycle)"
-        ),
-        None => tracing::info!("ingestion off: jobs are stored by searches only"),
-    }
-    let jobs = Jobs {
-        search: SearchJobs { search, ai: ai.clone(), enhancer },
-        salary: SalaryPercentiles { corpus: corpus.clone() },
-        trends: Trends { corpus: corpus.clone(), ai: ai.clone() },
-        insight: Insight { corpus, ai: ai.clone(), budget: ai_budget },
-        ai,
-        feed: Feed { store: c.jobs.clone(), cursors: cursors.clone() },
-        expired: Expired { store: c.jobs.clone(), cursors, clock: c.clock.clone() },
-        get: GetJob { store: c.jobs.clone() },
-        store: c.jobs.clone(),
-        copies: Default::default(),
-        reachable,
-    };
-    Ok((jobs, ingest))
-}
-
-/// Checkout, portal and webhook through Stripe when it has a key, else through the local stand-in;
-/// billing emails over SMTP when configured, else to the log outbox.
-fn billing(config: &Config, c: &Common, secrets: &Secrets, urls: &Urls) -> anyhow::Result<Billing> {
-    let prices = config.stripe.prices();
-    let events = Arc::new(StripeEvents::new(secrets.stripe_webhook_secret.clone()));
-    let mode = match (config.stripe.mode, &config.stripe.secret_key) {
-        (BillingMode::Auto, Some(_)) => BillingMode::Stripe,
-        (BillingMode::Auto, None) if config.demo.is_some() => BillingMode::Local,
-        (BillingMode::Auto, None) => BillingMode::Off,
-        (mode, _) => mode,
-    };
-    let (gateway, stand_in, price_plans): (Arc<dyn PaymentGateway>, Option<Arc<dyn PaymentStandIn>>, _) = match (
-        mode,
-        &config.stripe.secret_key,
-    ) {
-        (BillingMode::Stripe, Some(key)) => {
-            for plan in [Plan::Starter, Plan::Pro, Plan::Scale] {
-                if !prices.contains_key(&plan) {
-                    tracing::warn!(%plan, "no JOBIN_STRIPE_PRICE_{} set: checkout for this plan answers 503", plan.as_str().to_uppercase());
-                }
-            }
-            let stripe = StripeGateway::new(key, &config.stripe.base_url, prices.clone())?;
-            tracing::info!(api = %config.stripe.base_url, "billing through Stripe");
-            (Arc::new(stripe), None, prices.iter().map(|(plan, id)| (id.clone(), *plan)).collect())
-        }
-        (BillingMode::Local, _) => {
-            let local = Arc::new(LocalPayments::new(&config.public_url, &prices, events.clone()));
-            tracing::warn!(
-                "billing through the local checkout and portal pages (demo or JOBIN_BILLING=local): no money moves and \
-                 anyone can buy any plan for free; never on a server with real accounts"
-            );
-            // Price id → plan for the webhook: the configured prices, plus the stand-in's own.
-            let price_plans = local.price_plans();
-            (local.clone(), Some(local), price_plans)
-        }
-        _ => {
-            tracing::warn!(
-                "billing is off: no JOBIN_STRIPE_SECRET_KEY (and no JOBIN_BILLING=local or --demo); checkout and \
-                 portal answer 503 billing_unconfigured"
-            );
-            (Arc::new(NoPayments), None, std::collections::HashMap::new())
-        }
-    };
-    Ok(Billing {
-        webhook: BillingWebhook {
-            store: c.billing.clone(),
-            notifier: c.notifier.clone(),
-            clock: c.clock.clone(),
-            events,
-            prices: price_plans,
-            links: NoticeLinks {
-                manage: format!(
-                    "POST /v1/billing/portal with your API key answers the customer portal's address (how: {})",
-                    urls.portal
-                ),
-                pricing: urls.upgrade.clone(),
-                limits: "GET /v1/auth/me".into(),
-                checkout: "POST /v1/billing/checkout".into(),
-            },
-        },
-        checkout: Checkout { gateway: gateway.clone(), billing: c.billing.clone() },
-        portal: Portal { gateway, billing: c.billing.clone() },
-        stand_in,
-        store: c.billing.clone(),
-    })
-}
-
-/// Loading the operator's file into the job store (`JOBIN_IMPORT_FILE`), when set.
-fn import_task(config: &Config, store: Arc<dyn JobStore>) -> Option<ImportTask> {
-    let import = config.import.clone()?;
-    Some(Arc::new(move || {
-        let (store, import) = (store.clone(), import.clone());
-        Box::pin(
-            async move { sources::file::import_file(store.as_ref(), import.file, import.currency).await.map(|_| ()) },
-        )
-    }))
-}
-
-/// `local` plus the remote providers that have keys, sharing one HTTP client.
-fn real_llms(cfg: &AiSettings, budget: Duration) -> anyhow::Result<Vec<Arc<dyn LlmProvider>>> {
-    let client = llm::llm_client(budget).context("building the LLM providers' HTTP client")?;
-    let ep = |s: &LlmSettings| s.api_key.clone().map(|k| llm::LlmEndpoint::new(&s.base_url, k, client.clone()));
-    let mut out: Vec<Arc<dyn LlmProvider>> = vec![Arc::new(llm::LocalRules)];
-    if let Some(e) = ep(&cfg.qwen) {
-        out.push(Arc::new(llm::OpenAiCompat::new(e, llm::Flavour::Qwen)));
-    }
-    if let Some(e) = ep(&cfg.openai) {
-        out.push(Arc::new(llm::OpenAiCompat::new(e, llm::Flavour::OpenAi)));
-    }
-    if let Some(e) = ep(&cfg.deepseek) {
-        out.push(Arc::new(llm::OpenAiCompat::new(e, llm::Flavour::DeepSeek)));
-    }
-    if let Some(e) = ep(&cfg.anthropic) {
-        out.push(Arc::new(llm::Anthropic::new(e)));
-    }
-    if let Some(e) = ep(&cfg.gemini) {
-        out.push(Arc::new(llm::Gemini::new(e)));
-    }
-    Ok(out)
-}
-
-/// The six real board adapters, sharing one HTTP client and the request budget.
-fn real_boards(
-    cfg: &BoardsConfig,
-    search: &SearchConfig,
-    meter: Arc<dyn UsageMeter>,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<Vec<Arc<dyn JobSource>>> {
-    let client = sources::board_client(search.source_timeout).context("building the job boards' HTTP client")?;
-    let budget = Arc::new(SourceBudget::new(meter, clock, Default::default()));
-    let ctx = |base: &str| BoardContext::new(base, client.clone(), budget.clone());
-    Ok(vec![
-        Arc::new(Adzuna::new(ctx(&cfg.adzuna_base_url), cfg.adzuna_credentials.clone())),
-        Arc::new(Remotive::new(ctx(&cfg.remotive_base_url), sources::remotive::DEFAULT_TTL)),
-        Arc::new(Findwork::new(ctx(&cfg.findwork_base_url), cfg.findwork_api_key.clone())),
-        Arc::new(Reed::new(ctx(&cfg.reed_base_url), cfg.reed_api_key.clone())),
-        Arc::new(Arbeitnow::new(ctx(&cfg.arbeitnow_base_url), sources::arbeitnow::DEFAULT_TTL)),
-        Arc::new(TheMuse::new(ctx(&cfg.themuse_base_url), cfg.themuse_api_key.clone(), sources::themuse::DEFAULT_TTL)),
-    ])
 }
 
 /// The key store of `db`, for one-off commands (`jobin accounts set-plan`).

@@ -12,6 +12,7 @@ pub mod email;
 mod entities;
 pub mod facts;
 pub mod feed;
+pub mod grounded;
 pub mod html;
 pub mod job;
 pub mod normalize;

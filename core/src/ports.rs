@@ -4,7 +4,6 @@
 
 pub mod application_store;
 pub mod billing_store;
-pub mod budget;
 pub mod cache;
 pub mod clock;
 pub mod entropy;
@@ -32,7 +31,6 @@ pub use application_store::{
     ApplicationStoreError, NewEvent,
 };
 pub use billing_store::{BillingChange, BillingRecord, BillingStatus, BillingStore};
-pub use budget::RequestBudget;
 pub use cache::{Cache, CacheError};
 pub use clock::Clock;
 pub use entropy::Entropy;

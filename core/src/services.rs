@@ -2,7 +2,6 @@
 //! use case of its own. Like use cases they hold ports and do no I/O themselves.
 
 pub mod ai;
-pub mod budget;
 pub mod enhance;
 pub mod last_used;
 pub mod monthly;
@@ -10,7 +9,6 @@ pub mod monthly;
 pub use ai::{
     AI_BUDGET, AiChoice, AiError, AiGateway, ChoicePart, ProviderStatus, ProviderView, ProvidersView, Selection,
 };
-pub use budget::{BudgetWindow, SourceBudget, default_budget};
 pub use enhance::{Enhanced, Enhancer, Extraction};
 pub use last_used::LastUsedTracker;
 pub use monthly::MonthlyCounts;

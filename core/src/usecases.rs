@@ -53,7 +53,7 @@ pub use deliver_webhooks::{
 pub use feed::{Expired, Feed, FeedBatch, FeedError, FeedRequest, INGEST_LOCK, Ingest, IngestReport};
 pub use fit_score::{FitScore, FitScoreError, Profile, ScoreApplication};
 pub use get_job::{GetJob, GetJobError};
-pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend, skill_trend};
+pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
 pub use login::{FailureAllowance, Login, LoginError, SessionIssuer, SessionTokens};
 pub use logout::{Logout, LogoutError};
@@ -69,7 +69,8 @@ pub use saved_searches::{
     SearchPatch, TestDelivery, Webhooks,
 };
 pub use search::{
-    Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchRequest, SourceReport, SourceStatus, query_key,
+    Search, SearchConfig, SearchError, SearchNotice, SearchOutcome, SearchPorts, SearchQuery, SearchRequest,
+    SourceReport, SourceStatus,
 };
 pub use search_jobs::{EnhanceSummary, SearchJobs, SearchJobsError, SearchJobsOutcome, SearchJobsRequest};
 pub use send_digests::{DIGEST_EVERY, DIGEST_LOCK, SendDigests};

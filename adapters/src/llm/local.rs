@@ -2,13 +2,13 @@
 //! keys (labelled `local` / `local-rules` in answers). Extraction: dictionary skills (with aliases)
 //! found in the title, text and tags, plus the tags; seniority from the title; remote from the
 //! text. Insight: template sentences over the computed facts, so nothing is invented. Fit score:
-//! the rules score and its reasons (`fit_score::rules`).
+//! the rules score and its reasons (`domain::grounded::fit_rules`).
 
 use async_trait::async_trait;
+use jobin_core::domain::grounded::skill_trend;
 use jobin_core::domain::normalize::seniority_from_title;
 use jobin_core::domain::{AiProvider, PostingText, canonical_skill};
 use jobin_core::ports::{ExtractItem, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask};
-use jobin_core::usecases::skill_trend;
 use serde_json::{Value, json};
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -101,7 +101,7 @@ impl LlmProvider for LocalRules {
             LlmTask::Extract(items) => extract(items),
             LlmTask::Insight(facts) => insight(facts),
             LlmTask::Fit(facts) => {
-                let (score, reasons) = jobin_core::usecases::fit_score::rules(facts);
+                let (score, reasons) = jobin_core::domain::grounded::fit_rules(facts);
                 json!({ "score": score, "reasons": reasons })
             }
         };

@@ -4,7 +4,7 @@
 //! The webhook's signature covers the raw body bytes, so its body is read as bytes (`RawEvent`),
 //! never re-serialized, yet it is still an OpenAPI operation documented in the spec.
 
-use jobin_adapters::metrics;
+use crate::metrics;
 use jobin_core::usecases::{CheckoutError, PORTAL_MIN_PLAN, PortalError, WebhookOutcome};
 use jobin_core::{Code, ErrorCode};
 use poem::web::Data;

@@ -8,6 +8,7 @@ use jobin_core::domain::application::{
     ApplicationSort, ApplicationStatus, EventKind, NOTES_MAX_CHARS, SortOrder, TAG_MAX_CHARS, TAGS_MAX, TEXT_MAX_CHARS,
     URL_MAX_BYTES,
 };
+use jobin_core::domain::grounded::TRENDS;
 use jobin_core::domain::saved_search;
 use jobin_core::domain::{
     AiProvider, AiTier, Country, EmploymentType, PayPeriod, Plan, Seniority, SourceId, WorkplaceType,
@@ -16,7 +17,7 @@ use jobin_core::ports::{BillingStatus, DeliveryState};
 use jobin_core::services::ProviderStatus;
 use jobin_core::usecases::SourceStatus;
 use jobin_core::usecases::fit_score::{PROFILE_ENTRY_MAX_CHARS, PROFILE_LOCATIONS_MAX, PROFILE_SKILLS_MAX};
-use jobin_core::usecases::insight::{DATA_QUALITY, TRENDS};
+use jobin_core::usecases::insight::DATA_QUALITY;
 use jobin_core::usecases::saved_searches::{MATCHES_MAX, PER_PAGE_MAX as SEARCHES_PER_PAGE_MAX};
 use serde_json::{Map, Value, json};
 

@@ -71,16 +71,12 @@ impl Gate for Search {
     const SCOPES: Scopes = Scopes::of(&[Scope::JobsRead]);
 
     fn required(req: &Request) -> Scopes {
-        // The value the handler's boolean parameter accepts as true; anything else is either
-        // false or a 400 from the parameter itself.
-        let enhanced = req
-            .uri()
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .any(|(name, value)| name == "enhance" && value == "true");
-        Self::scopes(enhanced)
+        // The value the handler's `enhance` reads: the first one, decoded, by the parser
+        // poem-openapi reads the operation's parameters with (`Request::params`). `true` is the
+        // one spelling of true; anything else is false or a 400 from the parameter itself.
+        let pairs = req.params::<Vec<(String, String)>>().unwrap_or_default();
+        let first = pairs.into_iter().find_map(|(name, value)| (name == "enhance").then_some(value));
+        Self::scopes(first.as_deref() == Some("true"))
     }
 }
 
@@ -208,6 +204,10 @@ mod tests {
         assert_eq!(Search::required(&req("/v1/jobs/search?q=rust&enhance=true")), enhanced);
         assert_eq!(Search::required(&req("/jobs/search?enhance=true&q=x")), enhanced);
         assert_eq!(Search::required(&req("/jobs/search?notenhance=true")), plain);
+        assert_eq!(Search::required(&req("/jobs/search?enhance=%74rue")), enhanced, "decoded");
+        assert_eq!(Search::required(&req("/jobs/search?enh%61nce=true")), enhanced, "decoded");
+        assert_eq!(Search::required(&req("/jobs/search?enhance=true&enhance=false")), enhanced, "the first");
+        assert_eq!(Search::required(&req("/jobs/search?enhance=false&enhance=true")), plain, "the first");
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! market insight and the AI providers. Handlers only: the answers are in `dto` and `reports`, the
 //! error responses in `errors`, the work in the use cases.
 
-pub mod copies;
 mod dto;
 pub(crate) mod errors;
 pub(crate) mod notices;
@@ -14,7 +13,7 @@ pub use notices::Notice;
 pub use reports::*;
 
 use jobin_core::services::AiChoice;
-use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsRequest, SearchRequest, query_key};
+use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsOutcome, SearchJobsRequest, SearchRequest};
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
@@ -27,17 +26,6 @@ use crate::http::error::ApiError;
 use crate::http::gate;
 use crate::http::security::KeyAuth;
 use crate::state::AppState;
-
-/// The key of a search's encoded answer: the search cache's (plan and normalized query) and
-/// whether descriptions are included; none for an enhanced search or an invalid query (the use
-/// case answers those).
-fn copy_key(req: &SearchJobsRequest, with_description: bool) -> Option<String> {
-    if req.enhance.is_some() {
-        return None;
-    }
-    let (key, _) = query_key(&req.search).ok()?;
-    Some(format!("{key}:{}", u8::from(with_description)))
-}
 
 /// The AI provider and model a request chose.
 pub(crate) fn choice(provider: Option<String>, model: Option<String>) -> AiChoice {
@@ -79,24 +67,24 @@ pub(crate) fn analytics_body<R, B: From<R>>(
     result.map(B::from).map_err(|e| errors::analytics_error(e, &state.urls.upgrade))
 }
 
-/// A job search's answer (`search_jobs`, over REST and MCP): the body, whether the search cache
-/// answered it, and until when it is cached.
-pub(crate) async fn search_answer(
-    state: &AppState,
-    req: SearchJobsRequest,
-    with_description: bool,
-) -> Result<(SearchBody, bool, Option<chrono::DateTime<chrono::Utc>>), ApiError> {
-    let plan = req.plan;
-    let r = state.jobs.search.execute(req).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
-    let (hit, cached_until) = (r.outcome.cache_hit, r.outcome.cached_until);
-    let notices =
-        notices::for_search(&r.outcome.sources, r.outcome.jobs.len(), plan, &state.catalog, &state.jobs.reachable);
-    let mut body = SearchBody::from(r);
-    body.meta.notices = notices;
+/// A search's answer as sent (wired into `answers::SearchAnswers`): the body with its notices
+/// worded, descriptions only when asked.
+pub fn encode_search(outcome: SearchJobsOutcome, with_description: bool) -> bytes::Bytes {
+    let mut body = SearchBody::from(outcome);
     if !with_description {
         body.jobs.iter_mut().for_each(|j| j.description = None);
     }
-    Ok((body, hit, cached_until))
+    Encoded::encode(&body).bytes()
+}
+
+/// A job search's answer (`search_jobs`, over REST and MCP): the encoded body and whether the
+/// search cache answered it.
+pub(crate) async fn search_answer(
+    state: &AppState,
+    req: &SearchJobsRequest,
+    with_description: bool,
+) -> Result<crate::answers::EncodedAnswer, ApiError> {
+    state.jobs.search.answer(req, with_description).await.map_err(|e| errors::search_error(e, &state.urls.upgrade))
 }
 
 /// One stored job by its id or a copy's (`get_job`, over REST and MCP).
@@ -153,35 +141,18 @@ impl JobsApi {
         include: Query<Option<String>>,
     ) -> Result<SearchResponse, SearchErrorResponse> {
         let with_description = includes_description(include.0.as_deref())?;
-        let plan = auth.0.account.plan;
-        let req = SearchJobsRequest {
-            plan,
-            search: SearchRequest {
-                q: q.0,
-                location: location.0,
-                country: country.0,
-                remote: remote.0.unwrap_or(false),
-                plan: Some(plan),
-            },
-            enhance: enhance.0.unwrap_or(false).then(|| choice(ai_provider.0, ai_model.0)),
+        let search = SearchRequest {
+            q: q.0,
+            location: location.0,
+            country: country.0,
+            remote: remote.0.unwrap_or(false),
+            plan: Some(auth.0.account.plan),
         };
-        // An answer without enhancement that the node encoded lately is served as a copy.
-        let copy_key = copy_key(&req, with_description);
-        if let Some(key) = &copy_key {
-            let copy = state.jobs.copies.get(key);
-            jobin_adapters::metrics::search_body_read(copy.is_some());
-            if let Some(body) = copy {
-                return Ok(SearchResponse::Ok(Encoded::from_bytes(body), cache_header(true)));
-            }
-        }
-        let (body, hit, cached_until) = search_answer(&state, req, with_description).await?;
-        let body = Encoded::encode(&body);
-        // Only a cache HIT is copied: the copy is what the cache answers, word for word.
-        if let (true, Some(key), Some(until)) = (hit, copy_key, cached_until) {
-            let left = (until - state.clock.now()).to_std().unwrap_or_default();
-            state.jobs.copies.keep(key, body.bytes(), left);
-        }
-        Ok(SearchResponse::Ok(body, cache_header(hit)))
+        let enhance = enhance.0.unwrap_or(false).then(|| choice(ai_provider.0, ai_model.0));
+        let req =
+            SearchJobsRequest::parse(search, enhance).map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
+        let answer = search_answer(&state, &req, with_description).await?;
+        Ok(SearchResponse::Ok(Encoded::from_bytes(answer.body), cache_header(answer.cache_hit)))
     }
 
     /// One job by id

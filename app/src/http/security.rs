@@ -219,7 +219,7 @@ pub(crate) fn quota_error(
         .with_details(serde_json::json!({"required_plan": required.as_str()}))
         .with_extra(Extra { upgrade, ..Extra::default() }),
         AdmitError::MonthlyExceeded { limit, used, resets, .. } => {
-            jobin_adapters::metrics::rate_limit_refusal("monthly");
+            crate::metrics::rate_limit_refusal("monthly");
             let mut api = ApiError::new(Code::QuotaExceeded, message).with_extra(Extra {
                 limit: Some(limit),
                 used: Some(used),
@@ -231,7 +231,7 @@ pub(crate) fn quota_error(
             api
         }
         AdmitError::MinuteExceeded { status } => {
-            jobin_adapters::metrics::rate_limit_refusal(status.class.as_str());
+            crate::metrics::rate_limit_refusal(status.class.as_str());
             let class = serde_json::json!({"class": status.class.as_str()});
             let mut api = ApiError::new(Code::RateLimited, message).with_details(class).with_extra(Extra {
                 limit: Some(u64::from(status.minute.limit)),

@@ -226,20 +226,18 @@ async fn search_jobs(c: &Caller<'_>, args: Value) -> Result<Value, ApiError> {
     let input: SearchJobsInput = parse(args)?;
     let enhance = input.enhance.unwrap_or(false);
     c.admit(gate::Search::METERED, gate::Search::scopes(enhance)).await?;
-    let plan = c.principal.account.plan;
-    let req = SearchJobsRequest {
-        plan,
-        search: SearchRequest {
-            q: Some(input.q),
-            location: input.location,
-            country: input.country,
-            remote: input.remote.unwrap_or(false),
-            plan: Some(plan),
-        },
-        enhance: enhance.then(|| jobs::choice(input.ai_provider, input.ai_model)),
+    let search = SearchRequest {
+        q: Some(input.q),
+        location: input.location,
+        country: input.country,
+        remote: input.remote.unwrap_or(false),
+        plan: Some(c.principal.account.plan),
     };
-    let (body, _, _) = jobs::search_answer(c.state, req, input.include_description.unwrap_or(false)).await?;
-    Ok(json(&body))
+    let req = SearchJobsRequest::parse(search, enhance.then(|| jobs::choice(input.ai_provider, input.ai_model)))
+        .map_err(|e| jobs::errors::search_error(e, &c.state.urls.upgrade))?;
+    let answer = jobs::search_answer(c.state, &req, input.include_description.unwrap_or(false)).await?;
+    // The answer's own bytes, as REST sends them.
+    serde_json::from_slice(&answer.body).map_err(|_| ApiError::internal())
 }
 
 /// `get_job`'s arguments.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::domain::AiProvider;
+pub use crate::domain::grounded::{FitFacts, InsightFacts, SkillFact};
 
 /// One posting to extract skills, seniority and remote from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,64 +22,6 @@ pub struct ExtractItem {
     pub text: String,
     /// The board's tags.
     pub tags: Vec<String>,
-}
-
-/// A skill's share of postings in the newer and the older half of the sample (by posting date).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SkillFact {
-    pub skill: String,
-    /// Postings that mention it.
-    pub count: usize,
-    pub share_newer: f64,
-    pub share_older: f64,
-}
-
-/// Figures computed from our data, given to the model to write about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InsightFacts {
-    pub query: String,
-    pub location: Option<String>,
-    /// ISO alpha-2, upper case.
-    pub country: String,
-    pub sample_size: usize,
-    pub currency: String,
-    /// Annual p25, median, p75 in `currency`, when any posting states a salary.
-    pub salary: Option<(f64, f64, f64)>,
-    pub salary_sample_size: usize,
-    pub remote_ratio: f64,
-    /// Most frequent skills first.
-    pub top_skills: Vec<SkillFact>,
-    /// Seniority name → postings.
-    pub seniority: Vec<(String, usize)>,
-    pub data_quality: String,
-}
-
-/// How one posting fits a job seeker's profile, computed from the posting and the profile; the
-/// model explains (and may weigh) these, it never adds to them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FitFacts {
-    pub title: String,
-    pub company: String,
-    /// Skills the posting names (its stated skills and dictionary skills in its text).
-    pub posting_skills: Vec<String>,
-    /// Posting skills the profile has / lacks.
-    pub matched_skills: Vec<String>,
-    pub missing_skills: Vec<String>,
-    /// How many skills the profile lists.
-    pub profile_skill_count: usize,
-    pub posting_seniority: Option<String>,
-    pub profile_seniority: Option<String>,
-    /// Levels between the two (0 = same), when both are known.
-    pub seniority_gap: Option<u8>,
-    pub posting_location: Option<String>,
-    pub posting_remote: bool,
-    pub profile_locations: Vec<String>,
-    /// Whether the profile wants remote work (`None`: not said).
-    pub profile_remote: Option<bool>,
-    /// Whether the posting's place is one of the profile's locations (`None`: the profile names none).
-    pub location_match: Option<bool>,
-    /// The start of the posting's text, for the model's reading.
-    pub excerpt: String,
 }
 
 /// What the model is asked to do.

@@ -18,4 +18,8 @@ pub trait MonthlyLedger: Send + Sync {
 
     /// The account's count for the month containing `now`: durable plus not yet written here.
     async fn count(&self, account: AccountId, now: DateTime<Utc>) -> Result<u64, KeyStoreError>;
+
+    /// Writes everything still waiting and stops writing in the background (at shutdown; called
+    /// more than once, the later calls do nothing). A ledger that writes at once has nothing to do.
+    async fn close(&self);
 }

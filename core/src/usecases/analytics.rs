@@ -22,7 +22,7 @@ use crate::ports::{Cache, Clock, CorpusQuery, CorpusRow, JobStore, JobStoreError
 use crate::services::ai::AiError;
 use crate::usecases::FieldError;
 use crate::usecases::search::{
-    PARTIAL_TTL, Search, SearchError, SearchOutcome, SearchRequest, SourceStatus, query_key,
+    PARTIAL_TTL, Search, SearchError, SearchOutcome, SearchQuery, SearchRequest, SourceStatus,
 };
 use crate::{Code, ErrorCode};
 
@@ -92,6 +92,8 @@ pub struct Coverage {
 pub(crate) struct Subject {
     /// Normalized query + plan (+ since), for cache keys.
     pub key: String,
+    /// The query searched live before the corpus is read.
+    pub query: SearchQuery,
     pub q: String,
     pub location: Option<String>,
     pub country: Country,
@@ -156,11 +158,11 @@ pub fn distinct(rows: Vec<CorpusRow>) -> Vec<JobFacts> {
 
 impl Corpus {
     pub(crate) fn subject(&self, req: &AnalyticsRequest) -> Result<Subject, SearchError> {
-        let (key, country) = query_key(&req.search())?;
+        let query = SearchQuery::parse(req.search())?;
         let since = parse_since(req.since.as_deref())?;
-        let plan = req.plan.unwrap_or(Plan::Free);
-        let q = req.q.as_deref().unwrap_or_default().trim().to_owned();
-        let location = req.location.as_deref().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
+        let (plan, country) = (query.plan(), query.country());
+        let q = query.q().to_owned();
+        let location = query.location().map(str::to_owned);
         let mut sources = self.search.sources_for(plan, country);
         sources.push(SourceId::Import);
         let corpus = CorpusQuery {
@@ -170,14 +172,14 @@ impl Corpus {
             sources,
             posted_since: since,
         };
-        let key = format!("{key}:{}", since.map(|s| s.timestamp()).unwrap_or_default());
-        Ok(Subject { key, q, location, country, corpus })
+        let key = format!("{}:{}", query.key(), since.map(|s| s.timestamp()).unwrap_or_default());
+        Ok(Subject { key, query, q, location, country, corpus })
     }
 
     /// Refreshes the store for the query (a live search through the search cache), then reads
     /// the facts of every matching posting.
-    pub(crate) async fn sample(&self, req: &AnalyticsRequest, subject: &Subject) -> Result<Sample, AnalyticsError> {
-        let outcome = self.search.execute(req.search()).await?;
+    pub(crate) async fn sample(&self, subject: &Subject) -> Result<Sample, AnalyticsError> {
+        let outcome = self.search.execute(&subject.query).await;
         let facts = distinct(self.store.corpus(&subject.corpus).await?);
         let dates = facts.iter().filter_map(|f| f.posted_at);
         let coverage = Coverage {

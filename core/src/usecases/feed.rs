@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::domain::{Country, CursorCodec, InvalidCursor, Plan, SourceId, Stream};
 use crate::ports::{Clock, ExpiredQuery, FailureCause, FeedQuery, JobStore, JobStoreError, Lock, StoredJob};
-use crate::usecases::{FieldError, Search, SearchRequest};
+use crate::usecases::{FieldError, Search, SearchQuery, SearchRequest};
 use crate::{Code, ErrorCode};
 
 /// `batch_size` of the feed: default and bounds.
@@ -256,8 +256,9 @@ impl Ingest {
                 plan: Some(Plan::Scale),
                 ..Default::default()
             };
-            match self.search.refresh(req).await {
-                Ok(out) => {
+            match SearchQuery::parse(req) {
+                Ok(query) => {
+                    let out = self.search.refresh(&query).await;
                     report.queries += 1;
                     report.fetched += out.jobs.len();
                     for r in &out.sources {

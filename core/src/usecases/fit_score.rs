@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::domain::grounded::fit_rules;
 use crate::domain::normalize::{fold, query_words, words_match};
 use crate::domain::{AccountId, FieldError, Job, Plan, PostingText, Seniority, canonical_skill};
 use crate::ports::{ApplicationStore, ApplicationStoreError, FitFacts, JobStore, JobStoreError, LlmRequest, LlmTask};
@@ -157,75 +158,6 @@ pub fn facts(
     }
 }
 
-fn list(names: &[String]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// The rules score: skills up to 60 points (the share of the posting's skills the profile has),
-/// seniority up to 20 (same level 20, one apart 10, further 0), place up to 20 (remote work the
-/// profile accepts, or one of its locations: 20; wanted remote or other places only: 0). An
-/// unknown part scores half its points. Reasons state each part from the facts.
-pub fn rules(f: &FitFacts) -> (u8, Vec<String>) {
-    let mut reasons = Vec::new();
-    let skills = if f.posting_skills.is_empty() {
-        reasons.push("The posting names no skills we recognise, so skills count as unknown.".to_owned());
-        30.0
-    } else {
-        let share = f.matched_skills.len() as f64 / f.posting_skills.len() as f64;
-        if f.matched_skills.is_empty() {
-            reasons.push(format!("The posting names {}; the profile has none of them.", list(&f.posting_skills)));
-        } else {
-            reasons.push(format!(
-                "The profile has {} of the {} skills the posting names: {}.",
-                f.matched_skills.len(),
-                f.posting_skills.len(),
-                list(&f.matched_skills)
-            ));
-            if !f.missing_skills.is_empty() {
-                reasons.push(format!("Not in the profile: {}.", list(&f.missing_skills)));
-            }
-        }
-        60.0 * share
-    };
-    let seniority = match (f.seniority_gap, &f.posting_seniority, &f.profile_seniority) {
-        (Some(gap), Some(posting), Some(profile)) => {
-            let (points, how) = match gap {
-                0 => (20.0, "the same level".to_owned()),
-                1 => (10.0, "one level apart".to_owned()),
-                n => (0.0, format!("{n} levels apart")),
-            };
-            reasons.push(format!("The posting is {posting} and the profile {profile}: {how}."));
-            points
-        }
-        (_, Some(posting), None) => {
-            reasons.push(format!("The posting is {posting}; the profile states no seniority."));
-            10.0
-        }
-        _ => 10.0,
-    };
-    let where_ = f.posting_location.clone().unwrap_or_else(|| "an unstated place".to_owned());
-    let place = if f.posting_remote && f.profile_remote != Some(false) {
-        reasons.push("The posting offers remote work.".to_owned());
-        20.0
-    } else if f.location_match == Some(true) {
-        reasons.push(format!("The posting is in {where_}, one of the profile's locations."));
-        20.0
-    } else if f.location_match == Some(false) || f.profile_remote == Some(true) {
-        let wanted = if f.profile_remote == Some(true) { "remote work".to_owned() } else { list(&f.profile_locations) };
-        let remote = if f.posting_remote { "" } else { " and does not offer remote work" };
-        reasons.push(format!("The posting is in {where_}{remote}; the profile asks for {wanted}."));
-        0.0
-    } else {
-        10.0
-    };
-    let score = (skills + seniority + place).round().clamp(0.0, 100.0) as u8;
-    (score, reasons)
-}
-
 fn schema() -> Value {
     json!({
         "type": "object",
@@ -337,7 +269,7 @@ impl ScoreApplication {
         let (score, mut reasons) = parse_answer(&answer.text, &f, &skills)
             .map_err(|reason| self.ai.rejected_answer(&sel, "fit_score", reason))?;
         if reasons.is_empty() {
-            reasons = rules(&f).1;
+            reasons = fit_rules(&f).1;
         }
         Ok(FitScore {
             application_id: id,
@@ -392,24 +324,24 @@ mod tests {
     #[test]
     fn the_rules_score_weighs_skills_seniority_and_place() {
         // 2 of 4 skills (30) + one level apart (10) + in Leeds (20).
-        let (score, reasons) = rules(&profile_facts(&["Python", "SQL"], Some(Seniority::Mid), &["Leeds"], None));
+        let (score, reasons) = fit_rules(&profile_facts(&["Python", "SQL"], Some(Seniority::Mid), &["Leeds"], None));
         assert_eq!(score, 60);
         assert_eq!(reasons[0], "The profile has 2 of the 4 skills the posting names: Python and SQL.");
         assert_eq!(reasons[1], "Not in the profile: Spark and Airflow.");
         // Everything, same level, but only remote wanted and the posting is on site.
         let all = &["Python", "SQL", "Spark", "Airflow"];
-        let (score, reasons) = rules(&profile_facts(all, Some(Seniority::Senior), &[], Some(true)));
+        let (score, reasons) = fit_rules(&profile_facts(all, Some(Seniority::Senior), &[], Some(true)));
         assert_eq!(score, 80);
         assert!(reasons.last().unwrap().contains("does not offer remote work"), "{reasons:?}");
         // Nothing stated: half points where unknown.
-        assert_eq!(rules(&profile_facts(&[], None, &[], None)).0, 20);
+        assert_eq!(fit_rules(&profile_facts(&[], None, &[], None)).0, 20);
     }
 
     #[test]
     fn rules_reasons_are_grounded() {
         let f = profile_facts(&["Python", "Kubernetes"], None, &[], None);
         let profile = vec!["Python".to_owned(), "Kubernetes".to_owned()];
-        for r in rules(&f).1 {
+        for r in fit_rules(&f).1 {
             assert!(grounded_reason(&r, &f, &profile), "{r}");
         }
     }

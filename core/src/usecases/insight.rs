@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::grounded::TRENDS;
 use crate::domain::{JobFacts, Plan, SalarySample, SalaryStats};
 use crate::ports::{InsightFacts, LlmRequest, LlmTask, SkillFact};
 use crate::services::ai::{AI_BUDGET, AiChoice};
@@ -62,21 +63,6 @@ pub struct InsightReport {
     pub coverage: Coverage,
     #[serde(skip)]
     pub cache_hit: bool,
-}
-
-/// Every skill `trend`.
-pub const TRENDS: [&str; 3] = ["rising", "stable", "declining"];
-
-/// The trend of a skill from its shares in the newer and older halves of the sample.
-pub fn skill_trend(f: &SkillFact) -> &'static str {
-    let delta = f.share_newer - f.share_older;
-    if delta >= 0.05 {
-        "rising"
-    } else if delta <= -0.05 {
-        "declining"
-    } else {
-        "stable"
-    }
 }
 
 /// Every `dataQuality` band, lowest first.
@@ -301,7 +287,7 @@ impl Insight {
             hit.cache_hit = true;
             return Ok(hit);
         }
-        let sample = self.corpus.sample(&req, &subject).await?;
+        let sample = self.corpus.sample(&subject).await?;
         let f = facts(&subject.q, subject.location.as_deref(), subject.country, &sample.facts);
         let (summary, top_skills, key_findings) = if f.sample_size == 0 {
             let place = subject.location.clone().unwrap_or_else(|| f.country.clone());
@@ -343,6 +329,7 @@ impl Insight {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::grounded::skill_trend;
     use crate::domain::{Country, Job, PayPeriod, Salary, SourceId};
 
     fn facts_for(jobs: &[Job]) -> InsightFacts {

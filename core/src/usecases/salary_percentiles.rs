@@ -43,7 +43,7 @@ impl SalaryPercentiles {
             hit.cache_hit = true;
             return Ok(hit);
         }
-        let sample = self.corpus.sample(&req, &subject).await?;
+        let sample = self.corpus.sample(&subject).await?;
         let currency = subject.country.currency();
         let salaries = SalarySample::of(sample.facts.iter().map(|f| f.salary.as_ref()), currency);
         let report = SalaryReport {

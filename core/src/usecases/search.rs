@@ -11,27 +11,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::domain::normalize::fold;
+mod notices;
+mod query;
+
+pub use notices::{SearchNotice, reason as notices};
+pub use query::{MAX_QUERY_CHARS, SearchError, SearchQuery, SearchRequest};
+
 use crate::domain::{Country, Job, Plan, PlanCatalog, Skip, SourceId, merge, route};
 use crate::ports::{Cache, Clock, FailureCause, JobSource, JobStore, SourceError, SourceQuery, Timer};
-use crate::usecases::FieldError;
-use crate::{Code, ErrorCode};
 
-/// Longest accepted `q` and `location`, in characters.
-pub const MAX_QUERY_CHARS: usize = 200;
 /// How long a partial answer (some board not `ok`) stays cached.
 pub const PARTIAL_TTL: Duration = Duration::from_secs(60);
-
-/// What the client asked, before validation.
-#[derive(Debug, Clone, Default)]
-pub struct SearchRequest {
-    pub q: Option<String>,
-    pub location: Option<String>,
-    /// Defaults to `gb`.
-    pub country: Option<String>,
-    pub remote: bool,
-    pub plan: Option<Plan>,
-}
 
 /// How one board fared in this search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,20 +90,6 @@ pub struct SearchOutcome {
     pub cached_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SearchError {
-    #[error(transparent)]
-    Invalid(FieldError),
-}
-
-impl ErrorCode for SearchError {
-    fn code(&self) -> Code {
-        match self {
-            SearchError::Invalid(_) => Code::ValidationFailed,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct SearchConfig {
     /// Each board's time limit; the whole search takes at most about this long.
@@ -128,16 +104,6 @@ impl Default for SearchConfig {
     fn default() -> Self {
         Self { source_timeout: Duration::from_secs(8), per_source_limit: 50, cache_ttl: Duration::from_secs(15 * 60) }
     }
-}
-
-/// A validated query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Query {
-    q: String,
-    location: Option<String>,
-    country: Country,
-    remote: bool,
-    plan: Plan,
 }
 
 type Flight = Shared<BoxFuture<'static, Arc<SearchOutcome>>>;
@@ -186,17 +152,17 @@ impl Search {
         }
     }
 
-    pub async fn execute(&self, req: SearchRequest) -> Result<SearchOutcome, SearchError> {
-        let query = validate(req)?;
-        let key = cache_key(&query);
+    /// The answer to `query`: the cached one, or the boards' (joining a fan-out in flight).
+    pub async fn execute(&self, query: &SearchQuery) -> SearchOutcome {
+        let key = cache_key(query);
         if let Some(hit) = self.cached(&key).await {
-            return Ok(hit);
+            return hit;
         }
-        Ok(self.fly(query, key).await)
+        self.fly(query.clone(), key).await
     }
 
     /// Runs the fan-out for `key`, or joins the one in flight (single flight).
-    async fn fly(&self, query: Query, key: String) -> SearchOutcome {
+    async fn fly(&self, query: SearchQuery, key: String) -> SearchOutcome {
         let flight = {
             let mut flights = self.inner.flights.lock().unwrap_or_else(|p| p.into_inner());
             match flights.get(&key) {
@@ -213,10 +179,8 @@ impl Search {
 
     /// Asks the boards even when the answer is cached (ingestion keeps the job store fresh this
     /// way); the fresh answer replaces the cached one. Joins a search already in flight.
-    pub async fn refresh(&self, req: SearchRequest) -> Result<SearchOutcome, SearchError> {
-        let query = validate(req)?;
-        let key = cache_key(&query);
-        Ok(self.fly(query, key).await)
+    pub async fn refresh(&self, query: &SearchQuery) -> SearchOutcome {
+        self.fly(query.clone(), cache_key(query)).await
     }
 
     /// The boards `plan` asks for `country`, in priority order (the sources its figures cover).
@@ -244,49 +208,10 @@ impl Search {
     }
 }
 
-fn validate(req: SearchRequest) -> Result<Query, SearchError> {
-    let invalid = |field, reason: &str| SearchError::Invalid(FieldError::new(field, reason));
-    let q = req.q.as_deref().map(str::trim).unwrap_or_default();
-    if q.is_empty() {
-        return Err(invalid("q", "is required and must not be blank"));
-    }
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(invalid("q", "must be at most 200 characters"));
-    }
-    let location = req.location.as_deref().map(str::trim).filter(|l| !l.is_empty());
-    if location.is_some_and(|l| l.chars().count() > MAX_QUERY_CHARS) {
-        return Err(invalid("location", "must be at most 200 characters"));
-    }
-    let country = match req.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => Country::Gb,
-        Some(raw) => Country::parse(raw).map_err(|e| SearchError::Invalid(FieldError::new("country", e)))?,
-    };
-    Ok(Query {
-        q: q.to_owned(),
-        location: location.map(str::to_owned),
-        country,
-        remote: req.remote,
-        plan: req.plan.unwrap_or(Plan::Free),
-    })
-}
-
-/// The validated query's key (plan, country, remote, folded `q` and `location`) and its country,
-/// for the use cases built on search (salary, trends, insight) to key their own caches.
-pub fn query_key(req: &SearchRequest) -> Result<(String, Country), SearchError> {
-    let q = validate(req.clone())?;
-    Ok((cache_key(&q).trim_start_matches("search:v1:").to_owned(), q.country))
-}
-
-/// Normalized query + plan (and the data version, so a format change never reads old entries).
-fn cache_key(q: &Query) -> String {
-    format!(
-        "search:v1:{}:{}:{}:{}:{}",
-        q.plan,
-        q.country,
-        u8::from(q.remote),
-        fold(&q.q),
-        q.location.as_deref().map(fold).unwrap_or_default()
-    )
+/// The search cache's key: the query's, under the data version (a format change never reads old
+/// entries).
+fn cache_key(q: &SearchQuery) -> String {
+    format!("search:v1:{}", q.key())
 }
 
 fn status_of(e: &SourceError) -> SourceStatus {
@@ -303,17 +228,17 @@ fn status_of(e: &SourceError) -> SourceStatus {
     }
 }
 
-async fn fan_out(inner: Arc<Inner>, query: Query, key: String) -> Arc<SearchOutcome> {
-    let terms = inner.catalog.terms(query.plan);
-    let mut route = route(terms.data_sources, query.country, query.remote);
+async fn fan_out(inner: Arc<Inner>, query: SearchQuery, key: String) -> Arc<SearchOutcome> {
+    let terms = inner.catalog.terms(query.plan());
+    let mut route = route(terms.data_sources, query.country(), query.remote());
     // The operator's imported postings are asked on every plan, after the boards.
     if inner.sources.contains_key(&SourceId::Import) {
         route.ask.push(SourceId::Import);
     }
     let source_query = SourceQuery {
-        q: query.q.clone(),
-        location: query.location.clone(),
-        country: query.country,
+        q: query.q().to_owned(),
+        location: query.location().map(str::to_owned),
+        country: query.country(),
         limit: inner.config.per_source_limit,
     };
     let asks = route.ask.iter().map(|id| {
@@ -514,8 +439,12 @@ mod tests {
         World { search, cache, store }
     }
 
-    fn req(plan: Plan, country: &str) -> SearchRequest {
+    fn request(plan: Plan, country: &str) -> SearchRequest {
         SearchRequest { q: Some("rust".into()), country: Some(country.into()), plan: Some(plan), ..Default::default() }
+    }
+
+    fn req(plan: Plan, country: &str) -> SearchQuery {
+        SearchQuery::parse(request(plan, country)).unwrap()
     }
 
     fn statuses(o: &SearchOutcome) -> Vec<(&'static str, &'static str, usize)> {
@@ -525,7 +454,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn search_merges_boards_in_routing_order_and_reports_every_board() {
         let w = world(SourceId::ALL.into_iter().map(|s| board(s, 5, two_jobs)).collect(), 1_000);
-        let out = w.search.execute(req(Plan::Pro, "gb")).await.unwrap();
+        let out = w.search.execute(&req(Plan::Pro, "gb")).await;
         assert_eq!(
             statuses(&out),
             vec![
@@ -555,7 +484,7 @@ mod tests {
         ];
         let w = world(boards, 200);
         let started = tokio::time::Instant::now();
-        let out = w.search.execute(req(Plan::Pro, "gb")).await.unwrap();
+        let out = w.search.execute(&req(Plan::Pro, "gb")).await;
         // On paused time: exactly the 200 ms timeout passes, never the hanging board's 10 s.
         assert_eq!(started.elapsed(), Duration::from_millis(200), "bounded by the timeout, not the hanging board");
         assert_eq!(
@@ -577,7 +506,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn imported_postings_are_asked_on_every_plan_after_the_boards() {
         let w = world(vec![board(SourceId::Adzuna, 1, two_jobs), board(SourceId::Import, 1, two_jobs)], 1_000);
-        let out = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
+        let out = w.search.execute(&req(Plan::Free, "gb")).await;
         assert_eq!(out.sources[0].source, SourceId::Adzuna);
         assert_eq!((out.sources[1].source, out.sources[1].status), (SourceId::Import, SourceStatus::Ok));
         assert_eq!(out.jobs[0].id, "adzuna:1", "the board's copy wins over the import");
@@ -587,7 +516,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_board_that_is_not_wired_reports_unconfigured() {
         let w = world(vec![], 100);
-        let out = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
+        let out = w.search.execute(&req(Plan::Free, "gb")).await;
         assert_eq!(
             out.sources[0],
             SourceReport {
@@ -605,10 +534,9 @@ mod tests {
     async fn a_repeated_search_is_a_cache_hit_for_the_same_plan_only() {
         let adzuna = board(SourceId::Adzuna, 1, two_jobs);
         let w = world(vec![adzuna.clone()], 1_000);
-        let first = w.search.execute(req(Plan::Free, "gb")).await.unwrap();
-        let mut again = req(Plan::Free, "GB");
-        again.q = Some("  RUST ".into());
-        let second = w.search.execute(again).await.unwrap();
+        let first = w.search.execute(&req(Plan::Free, "gb")).await;
+        let again = SearchQuery::parse(SearchRequest { q: Some("  RUST ".into()), ..request(Plan::Free, "GB") });
+        let second = w.search.execute(&again.unwrap()).await;
         assert!(second.cache_hit);
         assert_eq!(second.jobs, first.jobs);
         assert_eq!(second.sources[0].status, SourceStatus::Cached);
@@ -618,7 +546,7 @@ mod tests {
         let until = Some(1_700_000_000 + 900);
         assert_eq!(first.cached_until.map(|t| t.timestamp()), until, "when the stored copy expires");
         assert_eq!(second.cached_until.map(|t| t.timestamp()), until, "read back with the hit");
-        let other_plan = w.search.execute(req(Plan::Starter, "gb")).await.unwrap();
+        let other_plan = w.search.execute(&req(Plan::Starter, "gb")).await;
         assert!(!other_plan.cache_hit);
         assert_eq!(adzuna.calls.load(Ordering::SeqCst), 2);
     }
@@ -627,35 +555,12 @@ mod tests {
     async fn identical_concurrent_misses_share_one_fan_out() {
         let adzuna = board(SourceId::Adzuna, 100, two_jobs);
         let w = world(vec![adzuna.clone()], 1_000);
-        let searches = (0..20).map(|_| w.search.execute(req(Plan::Free, "gb")));
+        let query = req(Plan::Free, "gb");
+        let searches = (0..20).map(|_| w.search.execute(&query));
         let outs = futures::future::join_all(searches).await;
-        assert!(outs.iter().all(|o| o.as_ref().unwrap().jobs.len() == 2));
+        assert!(outs.iter().all(|o| o.jobs.len() == 2));
         assert_eq!(adzuna.calls.load(Ordering::SeqCst), 1);
         assert!(w.search.inner.flights.lock().unwrap().is_empty(), "the flight is cleared");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn bad_parameters_are_validation_errors_naming_the_field() {
-        let w = world(vec![], 100);
-        let field = |r: SearchRequest| {
-            let w = &w;
-            async move {
-                match w.search.execute(r).await {
-                    Err(SearchError::Invalid(f)) => f,
-                    other => panic!("{other:?}"),
-                }
-            }
-        };
-        let blank = SearchRequest { q: Some("  ".into()), ..Default::default() };
-        assert_eq!(field(blank).await.field, "q");
-        assert_eq!(field(SearchRequest::default()).await.field, "q");
-        let f = field(req(Plan::Free, "xx")).await;
-        assert_eq!(
-            (f.field, f.reason.as_str()),
-            ("country", "unsupported country `xx`; supported: gb, us, au, ca, de, fr")
-        );
-        let long = SearchRequest { q: Some("a".repeat(201)), ..Default::default() };
-        assert_eq!(field(long).await.field, "q");
     }
 
     #[tokio::test(start_paused = true)]
@@ -683,6 +588,6 @@ mod tests {
             plan: Some(Plan::Free),
             ..Default::default()
         };
-        search.execute(r).await.unwrap();
+        search.execute(&SearchQuery::parse(r).unwrap()).await;
     }
 }

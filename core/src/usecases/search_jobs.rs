@@ -3,24 +3,37 @@
 //! the jobs are enhanced within the AI budget. Enhancement never fails the search: when the model
 //! does not answer in time the unenhanced jobs are returned with the reason.
 
-use crate::domain::{AiProvider, Plan};
+use std::sync::Arc;
+
+use crate::domain::{AiProvider, PlanCatalog, SourceId};
 use crate::services::{AiChoice, AiError, AiGateway, Enhancer};
-use crate::usecases::{Search, SearchError, SearchOutcome, SearchRequest};
+use crate::usecases::search::{SearchNotice, notices};
+use crate::usecases::{Search, SearchError, SearchOutcome, SearchQuery, SearchRequest};
 use crate::{Code, ErrorCode};
 
 pub struct SearchJobs {
     pub search: Search,
     pub ai: AiGateway,
     pub enhancer: Enhancer,
+    /// The plans' boards, for the notices.
+    pub catalog: Arc<PlanCatalog>,
+    /// The boards this server can search (the others are in a plan but want settings).
+    pub reachable: Vec<SourceId>,
 }
 
 /// A search, and the AI choice when enhancement is asked.
 #[derive(Debug, Clone)]
 pub struct SearchJobsRequest {
-    pub plan: Plan,
-    pub search: SearchRequest,
+    pub query: SearchQuery,
     /// `Some` asks for enhancement with this choice (blank parts mean the defaults).
     pub enhance: Option<AiChoice>,
+}
+
+impl SearchJobsRequest {
+    /// The client's search parsed once, and its enhancement choice.
+    pub fn parse(search: SearchRequest, enhance: Option<AiChoice>) -> Result<Self, SearchJobsError> {
+        Ok(Self { query: SearchQuery::parse(search).map_err(SearchJobsError::Query)?, enhance })
+    }
 }
 
 /// What the enhance step did.
@@ -40,6 +53,8 @@ pub struct EnhanceSummary {
 pub struct SearchJobsOutcome {
     pub outcome: SearchOutcome,
     pub enhance: EnhanceSummary,
+    /// Why the answer is empty or incomplete, and what fixes it.
+    pub notices: Vec<SearchNotice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,14 +76,16 @@ impl ErrorCode for SearchJobsError {
 }
 
 impl SearchJobs {
-    pub async fn execute(&self, req: SearchJobsRequest) -> Result<SearchJobsOutcome, SearchJobsError> {
+    pub async fn execute(&self, req: &SearchJobsRequest) -> Result<SearchJobsOutcome, SearchJobsError> {
+        let plan = req.query.plan();
         let selection = match &req.enhance {
-            Some(choice) => Some(self.ai.select(req.plan, choice, false).map_err(SearchJobsError::Ai)?),
+            Some(choice) => Some(self.ai.select(plan, choice, false).map_err(SearchJobsError::Ai)?),
             None => None,
         };
-        let mut outcome = self.search.execute(req.search).await.map_err(SearchJobsError::Query)?;
+        let mut outcome = self.search.execute(&req.query).await;
+        let notices = notices(&outcome.sources, outcome.jobs.len(), plan, &self.catalog, &self.reachable);
         let Some(sel) = selection else {
-            return Ok(SearchJobsOutcome { outcome, enhance: EnhanceSummary::default() });
+            return Ok(SearchJobsOutcome { outcome, enhance: EnhanceSummary::default(), notices });
         };
         let done = self.enhancer.run(std::mem::take(&mut outcome.jobs), &sel).await;
         tracing::info!(
@@ -85,14 +102,14 @@ impl SearchJobs {
             model: Some(sel.model.model_id.clone()),
             reason: done.reason.map(|r| format!("{}: {r}", r.code())),
         };
-        Ok(SearchJobsOutcome { outcome, enhance })
+        Ok(SearchJobsOutcome { outcome, enhance, notices })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Job, ModelCatalog, PlanCatalog, SourceId};
+    use crate::domain::{Job, ModelCatalog, Plan};
     use crate::ports::job_source::MockJobSource;
     use crate::ports::job_store::MockJobStore;
     use crate::ports::llm::MockLlmProvider;
@@ -130,40 +147,62 @@ mod tests {
         let providers: Vec<Arc<dyn LlmProvider>> = vec![Arc::new(local)];
         let ai = AiGateway::new(Arc::new(ModelCatalog::document()), catalog, providers, None, Arc::new(TokioTimer));
         let enhancer = Enhancer { ai: ai.clone(), cache, budget: Duration::from_secs(15) };
-        SearchJobs { search, ai, enhancer }
+        SearchJobs {
+            search,
+            ai,
+            enhancer,
+            catalog: Arc::new(PlanCatalog::document()),
+            reachable: vec![SourceId::Adzuna],
+        }
     }
 
     fn req(plan: Plan, enhance: Option<AiChoice>) -> SearchJobsRequest {
-        SearchJobsRequest {
-            plan,
-            search: SearchRequest { q: Some("rust".into()), plan: Some(plan), ..Default::default() },
-            enhance,
-        }
+        let search = SearchRequest { q: Some("rust".into()), plan: Some(plan), ..Default::default() };
+        SearchJobsRequest::parse(search, enhance).unwrap()
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_refused_ai_choice_never_spends_a_fan_out() {
         let s = search_jobs(0);
         let unknown = AiChoice { provider: Some("nope".into()), model: None };
-        let e = s.execute(req(Plan::Scale, Some(unknown))).await.unwrap_err();
+        let e = s.execute(&req(Plan::Scale, Some(unknown))).await.unwrap_err();
         assert_eq!(e.code(), Code::UnknownAiProvider);
-        let e = s.execute(req(Plan::Free, Some(AiChoice::default()))).await.unwrap_err();
+        let e = s.execute(&req(Plan::Free, Some(AiChoice::default()))).await.unwrap_err();
         assert!(matches!(e, SearchJobsError::Ai(_)), "Free has no AI tier: {e:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn without_enhancement_the_search_answers_with_an_empty_summary() {
         let s = search_jobs(1);
-        let r = s.execute(req(Plan::Free, None)).await.unwrap();
+        let r = s.execute(&req(Plan::Free, None)).await.unwrap();
         assert_eq!(r.outcome.jobs.len(), 1);
         assert_eq!(r.enhance, EnhanceSummary::default());
-        let e = s
-            .execute(SearchJobsRequest {
-                search: SearchRequest { q: None, ..Default::default() },
-                ..req(Plan::Free, None)
-            })
-            .await
-            .unwrap_err();
+        assert!(r.notices.is_empty(), "{:?}", r.notices);
+        let e = SearchJobsRequest::parse(SearchRequest { q: None, ..Default::default() }, None).unwrap_err();
         assert!(matches!(e, SearchJobsError::Query(_)), "{e:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_answer_says_why_it_is_empty() {
+        let mut board = MockJobSource::new();
+        board.expect_id().return_const(SourceId::Adzuna);
+        board.expect_search().returning(|_| Ok(vec![]));
+        let mut store = MockJobStore::new();
+        store.expect_upsert().returning(|_, _| Ok(UpsertReport::default()));
+        let mut s = search_jobs(0);
+        s.search = Search::new(
+            SearchPorts {
+                sources: vec![Arc::new(board) as Arc<dyn JobSource>],
+                catalog: Arc::new(PlanCatalog::document()),
+                cache: Arc::new(MapCache::default()),
+                store: Arc::new(store),
+                clock: Arc::new(FixedClock::at(1_700_000_000)),
+                timer: Arc::new(TokioTimer),
+            },
+            SearchConfig::default(),
+        );
+        let r = s.execute(&req(Plan::Free, None)).await.unwrap();
+        let codes: Vec<&str> = r.notices.iter().map(|n| n.code()).collect();
+        assert_eq!(codes, ["plan_limits_sources", "no_match"]);
     }
 }

@@ -100,7 +100,7 @@ impl Trends {
             hit.cache_hit = true;
             return Ok(hit);
         }
-        let sample = self.corpus.sample(&req, &subject).await?;
+        let sample = self.corpus.sample(&subject).await?;
         let facts = &sample.facts;
         let n = facts.len();
         let mut seniority = SeniorityCounts::default();

@@ -141,6 +141,14 @@ async fn a_read_only_dashboard_key_reads_but_cannot_touch_keys_or_billing() {
     let r = s.get_with_key("/v1/jobs/search?q=engineer&enhance=true", &dashboard).await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(r.body["details"], json!({"required": "ai:use", "missing": ["ai:use"]}));
+    // However the parameter is spelled: the gate reads the value the handler reads (decoded, the
+    // first of repeated ones), so no spelling enhances without ai:use.
+    for spelled in ["enhance=%74rue", "enh%61nce=true", "enhance=true&enhance=false"] {
+        let r = s.get_with_key(&format!("/v1/jobs/search?q=engineer&{spelled}"), &dashboard).await;
+        assert_eq!(r.status, 403, "{spelled}: {}", r.text);
+    }
+    let r = s.get_with_key("/v1/jobs/search?q=engineer&enhance=false&enhance=true", &dashboard).await;
+    assert_eq!((r.status, &r.body["meta"]["enhanced"]), (200, &json!(false)), "the first value counts: {}", r.text);
     let with_ai = mint(&s, &owner, &["jobs:read", "ai:use"]).await;
     let r = s.get_with_key("/v1/jobs/search?q=engineer&enhance=true", &with_ai).await;
     assert_eq!(r.status, 200, "{}", r.text);

@@ -317,7 +317,7 @@ impl From<SearchJobsOutcome> for SearchBody {
                         cause: s.cause.map(crate::http::jobs::notices::Cause),
                     })
                     .collect(),
-                notices: vec![],
+                notices: r.notices.iter().map(crate::http::jobs::notices::Notice::from).collect(),
             },
             jobs: outcome.jobs.into_iter().map(JobItem::from).collect(),
         }

@@ -1,10 +1,9 @@
-//! `meta.notices` of a search: why an answer is empty or incomplete, and what fixes it, for every
-//! board that did not serve (not configured on this server, failed, out of request budget), for a
-//! plan whose boards found nothing, and for a query nothing matched.
+//! `meta.notices` of a search, worded: the search reasons why an answer is empty or incomplete
+//! (`jobin_core::usecases::SearchNotice`); this says it, with what fixes it.
 
-use jobin_core::domain::{Plan, PlanCatalog, SourceId, in_plan};
+use jobin_core::domain::SourceId;
 use jobin_core::ports::FailureCause;
-use jobin_core::usecases::{SourceReport, SourceStatus};
+use jobin_core::usecases::SearchNotice;
 use poem_openapi::Object;
 
 /// Why a board failed, as a client may branch on it (a named schema of the document).
@@ -36,157 +35,89 @@ pub struct Notice {
 }
 
 /// Every notice code.
-pub const CODES: [&str; 6] = [
-    "source_unconfigured",
-    "source_failed",
-    "source_budget_exhausted",
-    "plan_limits_sources",
-    "no_board_reachable",
-    "no_match",
-];
-
-fn notice(code: &str, source: Option<SourceId>, message: String) -> Notice {
-    debug_assert!(CODES.contains(&code), "{code} is listed in CODES");
-    Notice { code: code.to_owned(), source: source.map(|s| s.as_str().to_owned()), message, cause: None }
-}
+pub const CODES: [&str; 6] = SearchNotice::CODES;
 
 fn names(sources: &[SourceId]) -> String {
     sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// The notices of a search answer for `plan` (`found`: how many jobs it holds; `reachable`: the
-/// boards this server can search).
-pub fn for_search(
-    sources: &[SourceReport],
-    found: usize,
-    plan: Plan,
-    catalog: &PlanCatalog,
-    reachable: &[SourceId],
-) -> Vec<Notice> {
-    let mut out = Vec::new();
-    for r in sources {
-        let s = r.source;
-        match r.status {
-            SourceStatus::Unconfigured => out.push(notice(
-                "source_unconfigured",
-                Some(s),
-                format!(
-                    "{s} is in your plan but not configured on this server: its operator sets {}.",
-                    crate::config::BoardsConfig::settings(s)
-                ),
-            )),
-            SourceStatus::Timeout | SourceStatus::Error => {
-                let cause = r.cause.unwrap_or(FailureCause::Timeout);
-                let fix = match cause {
+impl From<&SearchNotice> for Notice {
+    fn from(n: &SearchNotice) -> Self {
+        let mut cause = None;
+        let message = match n {
+            SearchNotice::SourceUnconfigured(s) => format!(
+                "{s} is in your plan but not configured on this server: its operator sets {}.",
+                crate::config::BoardsConfig::settings(*s)
+            ),
+            SearchNotice::SourceFailed { source, cause: c } => {
+                cause = Some(Cause(*c));
+                let fix = match c {
                     FailureCause::Dns | FailureCause::Connect => {
                         " This server could not reach it: its operator checks the network (and the board's base URL)."
                     }
                     FailureCause::Http4xx => " Its operator checks this server's settings for it (keys, limits).",
                     FailureCause::Timeout | FailureCause::Http5xx | FailureCause::Parse => " Retry later.",
                 };
-                let mut n = notice(
-                    "source_failed",
-                    Some(s),
-                    format!("{s} failed ({cause}: {}); its jobs are missing from this answer.{fix}", cause.describe()),
-                );
-                n.cause = Some(Cause(cause));
-                out.push(n);
+                format!("{source} failed ({c}: {}); its jobs are missing from this answer.{fix}", c.describe())
             }
-            SourceStatus::BudgetExhausted => out.push(notice(
-                "source_budget_exhausted",
-                Some(s),
-                format!(
-                    "{s}'s request budget on this server is spent for now (the board's own rate limit); its jobs \
-                     are missing from this answer."
-                ),
-            )),
-            SourceStatus::Ok | SourceStatus::Cached | SourceStatus::NotInPlan => {}
-        }
-    }
-    if found > 0 {
-        return out;
-    }
-    let served = sources.iter().any(|r| matches!(r.status, SourceStatus::Ok | SourceStatus::Cached));
-    let outside: Vec<SourceId> =
-        sources.iter().filter(|r| r.status == SourceStatus::NotInPlan).map(|r| r.source).collect();
-    if !outside.is_empty() {
-        let asked: Vec<SourceId> =
-            sources.iter().filter(|r| !matches!(r.status, SourceStatus::NotInPlan)).map(|r| r.source).collect();
-        let adds = |p: Plan| -> Vec<SourceId> {
-            let n = catalog.terms(p).data_sources;
-            outside.iter().copied().filter(|s| in_plan(*s, n)).collect()
-        };
-        let next = Plan::ALL.into_iter().find(|p| *p > plan && !adds(*p).is_empty());
-        let upgrade = next.map_or_else(String::new, |p| {
-            let adds = adds(p);
-            format!(" The {p} plan adds {} (see /v1/pricing).", names(&adds))
-        });
-        out.push(notice(
-            "plan_limits_sources",
-            None,
-            format!(
-                "Your {plan} plan searches {} board{} here ({}); {} {} not in it.{upgrade}",
-                asked.len(),
-                if asked.len() == 1 { "" } else { "s" },
-                if asked.is_empty() { "none".to_owned() } else { names(&asked) },
-                names(&outside),
-                if outside.len() == 1 { "is" } else { "are" },
+            SearchNotice::SourceBudgetExhausted(s) => format!(
+                "{s}'s request budget on this server is spent for now (the board's own rate limit); its jobs are \
+                 missing from this answer."
             ),
-        ));
-    }
-    let unconfigured: Vec<SourceId> =
-        sources.iter().filter(|r| r.status == SourceStatus::Unconfigured).map(|r| r.source).collect();
-    let asked_any = sources.iter().any(|r| r.status != SourceStatus::NotInPlan);
-    if !served
-        && asked_any
-        && sources.iter().all(|r| matches!(r.status, SourceStatus::Unconfigured | SourceStatus::NotInPlan))
-    {
-        // Nothing the plan holds can be searched here: say every way to a first answer.
-        let settings: Vec<&str> = unconfigured.iter().map(|s| crate::config::BoardsConfig::settings(*s)).collect();
-        let reaches = |p: Plan| -> Vec<SourceId> {
-            let n = catalog.terms(p).data_sources;
-            reachable.iter().copied().filter(|s| in_plan(*s, n)).collect()
-        };
-        let move_to =
-            Plan::ALL.into_iter().find(|p| *p > plan && !reaches(*p).is_empty()).map_or_else(String::new, |p| {
+            SearchNotice::PlanLimitsSources { plan, asked, outside, upgrade } => {
+                let upgrade = upgrade.as_ref().map_or_else(String::new, |(p, adds)| {
+                    format!(" The {p} plan adds {} (see /v1/pricing).", names(adds))
+                });
                 format!(
-                    " or moves this account to the {p} plan, whose boards it reaches ({}): `jobin accounts set-plan \
-                     <your email> {p}`, or you buy it (/v1/billing/checkout);",
-                    names(&reaches(p))
+                    "Your {plan} plan searches {} board{} here ({}); {} {} not in it.{upgrade}",
+                    asked.len(),
+                    if asked.len() == 1 { "" } else { "s" },
+                    if asked.is_empty() { "none".to_owned() } else { names(asked) },
+                    names(outside),
+                    if outside.len() == 1 { "is" } else { "are" },
                 )
-            });
-        out.push(notice(
-            "no_board_reachable",
-            None,
-            format!(
-                "No board of your {plan} plan can be searched on this server yet, so every search answers empty. \
-                 To get postings, its operator sets {}{move_to} to try JobIn offline, run `make demo` (fake \
-                 boards).",
-                settings.join(" and ")
-            ),
-        ));
-    }
-    if served {
-        out.push(notice(
-            "no_match",
-            None,
-            "No posting on the boards asked matched every word of the query; try fewer or other words, another \
-             location or country."
+            }
+            SearchNotice::NoBoardReachable { plan, unconfigured, move_to } => {
+                let settings: Vec<&str> =
+                    unconfigured.iter().map(|s| crate::config::BoardsConfig::settings(*s)).collect();
+                let move_to = move_to.as_ref().map_or_else(String::new, |(p, reaches)| {
+                    format!(
+                        " or moves this account to the {p} plan, whose boards it reaches ({}): `jobin accounts \
+                         set-plan <your email> {p}`, or you buy it (/v1/billing/checkout);",
+                        names(reaches)
+                    )
+                });
+                format!(
+                    "No board of your {plan} plan can be searched on this server yet, so every search answers \
+                     empty. To get postings, its operator sets {}{move_to} to try JobIn offline, run `make demo` \
+                     (fake boards).",
+                    settings.join(" and ")
+                )
+            }
+            SearchNotice::NoMatch => "No posting on the boards asked matched every word of the query; try fewer or \
+                                      other words, another location or country."
                 .to_owned(),
-        ));
+        };
+        Notice { code: n.code().to_owned(), source: n.source().map(|s| s.as_str().to_owned()), message, cause }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jobin_core::domain::{Plan, PlanCatalog};
+    use jobin_core::usecases::search::notices;
+    use jobin_core::usecases::{SourceReport, SourceStatus};
 
     /// The boards a server with no keys reaches.
     const KEYLESS: [SourceId; 3] = [SourceId::Remotive, SourceId::Arbeitnow, SourceId::TheMuse];
 
     fn report(source: SourceId, status: SourceStatus) -> SourceReport {
         SourceReport { source, status, count: 0, latency_ms: 0, cause: None }
+    }
+
+    fn for_search(sources: &[SourceReport], found: usize, plan: Plan) -> Vec<Notice> {
+        notices(sources, found, plan, &PlanCatalog::document(), &KEYLESS).iter().map(Notice::from).collect()
     }
 
     #[test]
@@ -198,10 +129,11 @@ mod tests {
             report(SourceId::Findwork, NotInPlan),
             report(SourceId::Reed, NotInPlan),
         ];
-        let n = for_search(&sources, 0, Plan::Free, &PlanCatalog::document(), &KEYLESS);
+        let n = for_search(&sources, 0, Plan::Free);
         let codes: Vec<&str> = n.iter().map(|n| n.code.as_str()).collect();
         assert_eq!(codes, ["source_unconfigured", "plan_limits_sources", "no_board_reachable"]);
         assert!(n[0].message.contains("JOBIN_ADZUNA_APP_ID"), "{}", n[0].message);
+        assert_eq!(n[0].source.as_deref(), Some("adzuna"));
         assert_eq!(
             n[1].message,
             "Your free plan searches 1 board here (adzuna); remotive, findwork, reed are not in it. The starter \
@@ -217,23 +149,6 @@ mod tests {
         ] {
             assert!(what.contains(needed), "{needed} in: {what}");
         }
-        // With Adzuna's keys set, the plan reaches its board: no such notice.
-        let sources = [report(SourceId::Adzuna, Ok), report(SourceId::Remotive, NotInPlan)];
-        let n = for_search(&sources, 0, Plan::Free, &PlanCatalog::document(), &KEYLESS);
-        assert!(n.iter().all(|n| n.code != "no_board_reachable"), "{n:?}");
-    }
-
-    #[test]
-    fn failures_are_named_even_when_other_boards_served_and_no_match_only_when_one_did() {
-        use SourceStatus::*;
-        let sources = [report(SourceId::Adzuna, Ok), report(SourceId::Remotive, Timeout)];
-        let n = for_search(&sources, 3, Plan::Scale, &PlanCatalog::document(), &KEYLESS);
-        assert_eq!(n.iter().map(|n| n.code.as_str()).collect::<Vec<_>>(), ["source_failed"]);
-        let n = for_search(&sources, 0, Plan::Scale, &PlanCatalog::document(), &KEYLESS);
-        assert_eq!(n.iter().map(|n| n.code.as_str()).collect::<Vec<_>>(), ["source_failed", "no_match"]);
-        assert!(
-            for_search(&[report(SourceId::Adzuna, Ok)], 5, Plan::Free, &PlanCatalog::document(), &KEYLESS).is_empty()
-        );
     }
 
     #[test]
@@ -248,11 +163,21 @@ mod tests {
         ];
         for (cause, fix) in cases {
             let r = SourceReport { cause: Some(cause), ..report(SourceId::Reed, SourceStatus::Error) };
-            let n = for_search(&[r], 1, Plan::Scale, &PlanCatalog::document(), &KEYLESS);
+            let n = for_search(&[r], 1, Plan::Scale);
             assert_eq!(n[0].cause, Some(Cause(cause)));
             let m = &n[0].message;
             assert!(m.starts_with(&format!("reed failed ({cause}: {}", cause.describe())), "{m}");
             assert!(m.contains(fix), "{cause}: {m}");
         }
+    }
+
+    #[test]
+    fn every_notice_is_worded_under_its_code() {
+        use SourceStatus::*;
+        let sources = [report(SourceId::Adzuna, Ok), report(SourceId::Reed, BudgetExhausted)];
+        let n = for_search(&sources, 0, Plan::Scale);
+        assert_eq!(n.iter().map(|n| n.code.as_str()).collect::<Vec<_>>(), ["source_budget_exhausted", "no_match"]);
+        assert!(n[0].message.starts_with("reed's request budget"), "{}", n[0].message);
+        assert!(n[1].message.starts_with("No posting on the boards asked"), "{}", n[1].message);
     }
 }

@@ -122,7 +122,7 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
         Some(op) => op,
         None => page_route(&path),
     };
-    jobin_adapters::metrics::http_request(route, method.as_str(), resp.status().as_u16(), started.elapsed());
+    crate::metrics::http_request(route, method.as_str(), resp.status().as_u16(), started.elapsed());
     let key = seen.key.map(|k| String::from_utf8_lossy(&k.0).into_owned());
     span.in_scope(|| {
         tracing::info!(

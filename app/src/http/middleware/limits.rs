@@ -75,7 +75,7 @@ pub async fn public_limits<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Res
             Ok(resp)
         }
         Err(ThrottleError::Limited(d)) => {
-            jobin_adapters::metrics::rate_limit_refusal("per_ip");
+            crate::metrics::rate_limit_refusal("per_ip");
             let retry = d.retry_after_secs(now);
             let mut e = ApiError::new(
                 Code::RateLimited,

@@ -1,14 +1,17 @@
 //! Our own request budget per board, so searches never get the operator's key banned. Each board
 //! has windows (for example Adzuna 25 per minute and 250 per day, from its terms); a request is
-//! made only when every window has room. The budget is counted in the usage meter, so several
-//! nodes sharing Redis share it.
+//! made only when every window has room. [`BoardContext::fetch`](super::BoardContext::fetch)
+//! spends it for each request that leaves — a board whose listing is kept locally (Remotive,
+//! Arbeitnow, The Muse) spends none for a search answered from it, which is why the board's HTTP
+//! call, not the search's fan-out, is where it is spent. It is counted in the usage meter, so
+//! several nodes sharing Redis share it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::domain::SourceId;
-use crate::ports::{Clock, RequestBudget, SourceError, UsageMeter};
+use jobin_core::domain::SourceId;
+use jobin_core::ports::{Clock, SourceError, UsageMeter};
 
 /// At most `limit` requests per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,13 +52,13 @@ pub fn default_budget(source: SourceId) -> Vec<BudgetWindow> {
     }
 }
 
-pub struct SourceBudget {
+pub struct RequestBudget {
     meter: Arc<dyn UsageMeter>,
     clock: Arc<dyn Clock>,
     windows: HashMap<SourceId, Vec<BudgetWindow>>,
 }
 
-impl SourceBudget {
+impl RequestBudget {
     /// Every board with its default budget, except those in `overrides`.
     pub fn new(
         meter: Arc<dyn UsageMeter>,
@@ -70,20 +73,16 @@ impl SourceBudget {
     pub fn windows(&self, source: SourceId) -> &[BudgetWindow] {
         self.windows.get(&source).map_or(&[], Vec::as_slice)
     }
-}
 
-#[async_trait::async_trait]
-impl RequestBudget for SourceBudget {
-    /// Spends one request of `source`'s budget. `BudgetExhausted` (with the time until the full
+    /// Spends one request of `source`'s budget: `BudgetExhausted` (with the time until the full
     /// window resets) when a window is full; a meter failure is a `Network` error, so the board is
-    /// not called blind.
-    async fn take(&self, source: SourceId) -> Result<(), SourceError> {
+    /// never called blind.
+    pub async fn take(&self, source: SourceId) -> Result<(), SourceError> {
         let now = self.clock.now();
         for w in self.windows(source) {
-            let bucket = format!("budget:{}:{}", source.as_str(), w.window_secs);
             let d = self
                 .meter
-                .hit_window(&bucket, w.limit, w.window_secs, now)
+                .hit_window(&bucket(source, w), w.limit, w.window_secs, now)
                 .await
                 .map_err(|e| SourceError::Network(anyhow::Error::new(e).context("request budget")))?;
             if !d.allowed {
@@ -94,62 +93,62 @@ impl RequestBudget for SourceBudget {
         Ok(())
     }
 
-    async fn give_back(&self, source: SourceId) {
+    /// Returns the request [`RequestBudget::take`] spent when it never reached the board (no
+    /// connection was made), so an outage on our side does not use up the board's budget.
+    pub async fn give_back(&self, source: SourceId) {
         let now = self.clock.now();
         for w in self.windows(source) {
-            let bucket = format!("budget:{}:{}", source.as_str(), w.window_secs);
-            if let Err(e) = self.meter.undo_hit(&bucket, w.window_secs, now).await {
+            if let Err(e) = self.meter.undo_hit(&bucket(source, w), w.window_secs, now).await {
                 tracing::warn!(%source, error = %e, "could not give back a board request that never left");
             }
         }
     }
 }
 
+/// The meter's bucket of one window of a board.
+fn bucket(source: SourceId, w: &BudgetWindow) -> String {
+    format!("budget:{}:{}", source.as_str(), w.window_secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::WindowDecision;
-    use crate::ports::usage::MockUsageMeter;
-    use crate::testing::FixedClock;
+    use crate::clock::SystemClock;
+    use crate::memory::MemoryMeter;
+
+    fn budget(overrides: HashMap<SourceId, Vec<BudgetWindow>>) -> (RequestBudget, Arc<MemoryMeter>) {
+        let meter = Arc::new(MemoryMeter::default());
+        (RequestBudget::new(meter.clone(), Arc::new(SystemClock), overrides), meter)
+    }
 
     #[tokio::test]
     async fn a_full_window_exhausts_the_budget_and_says_when_it_resets() {
-        let mut meter = MockUsageMeter::new();
-        meter.expect_hit_window().returning(|bucket, limit, window, now| {
-            assert_eq!(bucket, "budget:adzuna:60");
-            assert_eq!((limit, window), (25, 60));
-            Ok(WindowDecision { allowed: false, limit, used: limit, resets_at: now + chrono::Duration::seconds(42) })
-        });
-        let budget = SourceBudget::new(Arc::new(meter), Arc::new(FixedClock::at(1_000)), HashMap::new());
-        let err = budget.take(SourceId::Adzuna).await.unwrap_err();
+        let (b, _) = budget(HashMap::from([(SourceId::Adzuna, vec![BudgetWindow::per_minute(2)])]));
+        b.take(SourceId::Adzuna).await.unwrap();
+        b.take(SourceId::Adzuna).await.unwrap();
+        let err = b.take(SourceId::Adzuna).await.unwrap_err();
         assert!(
-            matches!(err, SourceError::BudgetExhausted { retry_after: Some(d) } if d == Duration::from_secs(42)),
+            matches!(err, SourceError::BudgetExhausted { retry_after: Some(d) } if d > Duration::ZERO && d <= Duration::from_secs(60)),
             "{err:?}"
         );
+        b.take(SourceId::Reed).await.expect("each board has its own budget");
     }
 
     #[tokio::test]
-    async fn a_request_that_never_left_is_given_back_in_every_window() {
-        let mut meter = MockUsageMeter::new();
-        meter
-            .expect_undo_hit()
-            .withf(|bucket, secs, _| {
-                (bucket, *secs) == ("budget:remotive:60", 60) || (bucket, *secs) == ("budget:remotive:86400", 86_400)
-            })
-            .times(2)
-            .returning(|_, _, _| Ok(()));
-        let budget = SourceBudget::new(Arc::new(meter), Arc::new(FixedClock::at(1_000)), HashMap::new());
-        budget.give_back(SourceId::Remotive).await;
+    async fn every_window_must_have_room_and_a_request_that_never_left_is_given_back() {
+        let windows = vec![BudgetWindow::per_minute(5), BudgetWindow::per_day(1)];
+        let (b, _) = budget(HashMap::from([(SourceId::Remotive, windows)]));
+        b.take(SourceId::Remotive).await.unwrap();
+        assert!(b.take(SourceId::Remotive).await.is_err(), "the day's window is full though the minute's is not");
+        b.give_back(SourceId::Remotive).await;
+        b.take(SourceId::Remotive).await.expect("given back in every window");
     }
 
-    #[tokio::test]
-    async fn every_window_must_have_room() {
-        let mut meter = MockUsageMeter::new();
-        meter
-            .expect_hit_window()
-            .times(2)
-            .returning(|_, limit, _, now| Ok(WindowDecision { allowed: true, limit, used: 1, resets_at: now }));
-        let budget = SourceBudget::new(Arc::new(meter), Arc::new(FixedClock::at(1_000)), HashMap::new());
-        budget.take(SourceId::Adzuna).await.unwrap();
+    #[test]
+    fn every_board_has_a_budget_from_its_terms_and_the_import_none() {
+        for s in SourceId::ALL {
+            assert_eq!(default_budget(s).is_empty(), s == SourceId::Import, "{s}");
+        }
+        assert_eq!(default_budget(SourceId::Adzuna), [BudgetWindow::per_minute(25), BudgetWindow::per_day(250)]);
     }
 }
