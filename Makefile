@@ -82,7 +82,7 @@ mcp-test:
 fuzz:
 	openapi/fuzz/run.sh
 
-## arch-check: jobin-core depends on no I/O crate and names no route, header or payment provider; no import circle in any crate; app/src/http imports nothing above it
+## arch-check: jobin-core depends on no I/O crate and names no route, header or payment provider; no import circle in any crate; app/src/http imports nothing above it; only wiring/stores/config name adapters
 arch-check:
 	@tree="$$($(CARGO) tree --locked -p jobin-core -e normal --prefix none --format '{p}' | cut -d' ' -f1 | sort -u)"; \
 	bad=""; for c in $(IO_CRATES); do echo "$$tree" | grep -qx "$$c" && bad="$$bad $$c"; done; \
@@ -98,6 +98,11 @@ arch-check:
 	bad="$$(grep -n 'crate::http' app/src/http/context.rs app/src/http/paths.rs app/src/endpoints.rs || true)"; \
 	if [ -n "$$bad" ]; then echo "arch-check: a leaf of the HTTP layer imports the layer:"; echo "$$bad"; exit 1; fi; \
 	echo "arch-check: app/src/http imports nothing above it; its leaves (context, paths, endpoints) nothing of it"
+	@bad="$$(grep -rln 'jobin_adapters' app/src --include='*.rs' | grep -vE '^app/src/(wiring\.rs|wiring/|stores\.rs|config/)' || true)"; \
+	if [ -n "$$bad" ]; then echo "arch-check: only the wiring, the stores and the config name concrete adapters (jobin_adapters); also:"; echo "$$bad"; exit 1; fi; \
+	bad="$$(grep -rn 'crate::http' app/src/state.rs app/src/answers.rs app/src/metrics.rs app/src/config || true)"; \
+	if [ -n "$$bad" ]; then echo "arch-check: the state and what it holds import nothing of the HTTP layer:"; echo "$$bad"; exit 1; fi; \
+	echo "arch-check: jobin_adapters only in wiring, stores and config; the state below the HTTP layer"
 
 ## crypto-check: exactly one rustls crypto provider (aws-lc-rs); ring must not be in the graph
 crypto-check:

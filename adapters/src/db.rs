@@ -6,6 +6,7 @@ pub mod delivery_store;
 pub mod entities;
 pub mod job_store;
 pub mod key_store;
+pub mod match_store;
 pub mod migrations;
 pub mod saved_search_store;
 pub mod usage_log;
@@ -15,7 +16,8 @@ pub use billing_store::SqlBillingStore;
 pub use delivery_store::SqlDeliveryStore;
 pub use job_store::SqlJobStore;
 pub use key_store::SqlKeyStore;
-pub use saved_search_store::{SqlMatchStore, SqlSavedSearchStore};
+pub use match_store::SqlMatchStore;
+pub use saved_search_store::SqlSavedSearchStore;
 pub use usage_log::SqlUsageLog;
 
 use anyhow::Context;

@@ -1,5 +1,6 @@
-//! The LLM providers' wire protocols against wiremock (the `LlmProvider` contract runs per adapter,
-//! see `mod contract`): auth and request shape, success, an envelope that is
+//! The remote LLM providers' wire protocols against wiremock (the `LlmProvider` contract, every
+//! provider with the local one, is `llm_provider_contract.rs`; the wire cases every remote protocol
+//! shares run per protocol in `mod contract`): auth and request shape, success, an envelope that is
 //! not JSON, answers that are not JSON or violate the schema (rejected by the enhance step), 429
 //! with retry-after (retried), Anthropic 529, quota exhausted (not retried), and a timeout.
 
@@ -191,8 +192,9 @@ async fn a_slow_provider_times_out(p: LlmProtocol) {
     assert!(matches!(e, LlmError::Timeout), "{p:?}: {e:?}");
 }
 
-/// The `LlmProvider` contract, run against each remote protocol's adapter (the local rules
-/// provider has its own tests: it makes no call that can fail).
+/// The wire cases every remote protocol shares, run against each one's adapter (the local rules
+/// provider makes no call that can fail; the port's contract, with it, is
+/// `llm_provider_contract.rs`).
 mod contract {
     use super::*;
     use jobin_adapters::contract_suite;

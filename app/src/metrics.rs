@@ -1,7 +1,7 @@
 //! The server's own metrics series (requests, refusals, the node's encoded search answers, the
 //! billing webhook, the usage log) and the process's Prometheus recorder. The ports' series
 //! (boards, LLM calls, caches) are recorded by the adapters' decorators
-//! (`jobin_adapters::metrics`); `GET /metrics` (`http::scrape`) renders both.
+//! (`adapters/src/metrics.rs`); `GET /metrics` (`http::scrape`) renders both.
 //!
 //! | series | kind | labels |
 //! |---|---|---|

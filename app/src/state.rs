@@ -154,7 +154,7 @@ pub struct Urls {
 /// HTTP-level settings the middleware reads.
 pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
-    pub forwarded_header: crate::http::client_ip::ForwardedHeader,
+    pub forwarded_header: crate::config::ForwardedHeader,
     pub max_body_bytes: usize,
     /// Connection bounds (the listener's).
     pub connections: crate::listener::ConnectionSettings,

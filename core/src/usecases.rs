@@ -69,10 +69,12 @@ pub use saved_searches::{
     SearchPatch, TestDelivery, Webhooks,
 };
 pub use search::{
-    Search, SearchConfig, SearchError, SearchNotice, SearchOutcome, SearchPorts, SearchQuery, SearchRequest,
-    SourceReport, SourceStatus,
+    Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchQuery, SearchRequest, SourceReport,
+    SourceStatus,
 };
-pub use search_jobs::{EnhanceSummary, SearchJobs, SearchJobsError, SearchJobsOutcome, SearchJobsRequest};
+pub use search_jobs::{
+    EnhanceSummary, SearchJobs, SearchJobsError, SearchJobsOutcome, SearchJobsRequest, SearchNotice,
+};
 pub use send_digests::{DIGEST_EVERY, DIGEST_LOCK, SendDigests};
 pub use set_plan::{SetPlan, SetPlanError};
 pub use throttle::{PublicEndpoint, Throttle, ThrottleError};

@@ -214,6 +214,12 @@ pub fn fresh_email() -> String {
 }
 
 impl TestServer {
+    /// Moves an account to `plan` as the operator does (`jobin accounts set-plan`: the same use
+    /// case, on the server's own key store so its cached principals hear of it at once).
+    pub async fn set_plan(&self, email: &str, plan: &str) {
+        self.state.accounts.set_plan.execute(email, plan).await.expect("set-plan");
+    }
+
     pub async fn start() -> Self {
         match Self::start_with(Setup::default()).await {
             Some(s) => s,

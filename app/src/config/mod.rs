@@ -40,6 +40,32 @@ pub enum LogFormat {
     Json,
 }
 
+/// Which request header carries the proxies' view of the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardedHeader {
+    #[default]
+    XForwardedFor,
+    /// RFC 7239: the `for=` parameter of each element.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -51,7 +77,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub trusted_proxies: Vec<IpNet>,
     /// The header trusted proxies write the client's address in (`JOBIN_FORWARDED_HEADER`).
-    pub forwarded_header: crate::http::client_ip::ForwardedHeader,
+    pub forwarded_header: ForwardedHeader,
     pub max_body_bytes: usize,
     /// Connection bounds: how many at once, header-read and idle timeouts.
     pub connections: crate::listener::ConnectionSettings,
@@ -203,7 +229,7 @@ impl Config {
             trusted_proxies: trusted_proxies(&v)?,
             forwarded_header: match v.var("JOBIN_FORWARDED_HEADER") {
                 None => Default::default(),
-                Some(h) => crate::http::client_ip::ForwardedHeader::parse(&h).ok_or_else(|| {
+                Some(h) => ForwardedHeader::parse(&h).ok_or_else(|| {
                     err("JOBIN_FORWARDED_HEADER", format!("`{h}` is not x-forwarded-for or forwarded"))
                 })?,
             },

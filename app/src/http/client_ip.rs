@@ -5,34 +5,12 @@
 //! (`JOBIN_FORWARDED_HEADER`): `X-Forwarded-For` (default) or RFC 7239 `Forwarded` — only the one
 //! the proxy writes, since a client can send the other one as it likes.
 
+pub use crate::config::ForwardedHeader;
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 
-/// Which request header carries the proxies' view of the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ForwardedHeader {
-    #[default]
-    XForwardedFor,
-    /// RFC 7239: the `for=` parameter of each element.
-    Forwarded,
-}
-
+/// How a [`ForwardedHeader`] (a setting) is read.
 impl ForwardedHeader {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "x-forwarded-for" => Some(Self::XForwardedFor),
-            "forwarded" => Some(Self::Forwarded),
-            _ => None,
-        }
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::XForwardedFor => "x-forwarded-for",
-            Self::Forwarded => "forwarded",
-        }
-    }
-
     /// The hops of all the header's lines, in order (first = farthest); `None` for a hop that is
     /// not an address (garbled, `unknown`, an obfuscated identifier).
     pub fn hops<'a>(self, lines: impl IntoIterator<Item = &'a str>) -> Vec<Option<IpAddr>> {

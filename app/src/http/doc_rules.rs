@@ -150,7 +150,7 @@ fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
         (
             "Notice",
             "code",
-            named("NoticeCode", "Why an answer is empty or incomplete.", &crate::http::jobs::notices::CODES, |c| c),
+            named("NoticeCode", "Why an answer is empty or incomplete.", &crate::http::jobs::CODES, |c| c),
         ),
         ("Notice", "source", boards()),
         ("SourceMeta", "name", boards()),

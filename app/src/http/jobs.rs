@@ -4,16 +4,14 @@
 
 mod dto;
 pub(crate) mod errors;
-pub(crate) mod notices;
 mod reports;
 
 pub use dto::*;
 pub use errors::{AnalyticsErrorResponse, GetJobErrorResponse, ProvidersErrorResponse, SearchErrorResponse};
-pub use notices::Notice;
 pub use reports::*;
 
 use jobin_core::services::AiChoice;
-use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsOutcome, SearchJobsRequest, SearchRequest};
+use jobin_core::usecases::{AnalyticsError, AnalyticsRequest, SearchJobsRequest, SearchQuery, SearchRequest};
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
@@ -65,16 +63,6 @@ pub(crate) fn analytics_body<R, B: From<R>>(
     result: Result<R, AnalyticsError>,
 ) -> Result<B, ApiError> {
     result.map(B::from).map_err(|e| errors::analytics_error(e, &state.urls.upgrade))
-}
-
-/// A search's answer as sent (wired into `answers::SearchAnswers`): the body with its notices
-/// worded, descriptions only when asked.
-pub fn encode_search(outcome: SearchJobsOutcome, with_description: bool) -> bytes::Bytes {
-    let mut body = SearchBody::from(outcome);
-    if !with_description {
-        body.jobs.iter_mut().for_each(|j| j.description = None);
-    }
-    Encoded::encode(&body).bytes()
 }
 
 /// A job search's answer (`search_jobs`, over REST and MCP): the encoded body and whether the
@@ -148,9 +136,9 @@ impl JobsApi {
             remote: remote.0.unwrap_or(false),
             plan: Some(auth.0.account.plan),
         };
-        let enhance = enhance.0.unwrap_or(false).then(|| choice(ai_provider.0, ai_model.0));
+        let query = SearchQuery::parse(search).map_err(errors::query_error)?;
         let req =
-            SearchJobsRequest::parse(search, enhance).map_err(|e| errors::search_error(e, &state.urls.upgrade))?;
+            SearchJobsRequest { query, enhance: enhance.0.unwrap_or(false).then(|| choice(ai_provider.0, ai_model.0)) };
         let answer = search_answer(&state, &req, with_description).await?;
         Ok(SearchResponse::Ok(Encoded::from_bytes(answer.body), cache_header(answer.cache_hit)))
     }

@@ -6,7 +6,9 @@
 use jobin_core::Code;
 use jobin_core::domain::Scopes;
 use jobin_core::services::AiChoice;
-use jobin_core::usecases::{AnalyticsRequest, ListRequest, Metered, Principal, SearchJobsRequest, SearchRequest};
+use jobin_core::usecases::{
+    AnalyticsRequest, ListRequest, Metered, Principal, SearchJobsRequest, SearchQuery, SearchRequest,
+};
 use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
 use rmcp::model::{Tool, ToolAnnotations};
@@ -233,8 +235,8 @@ async fn search_jobs(c: &Caller<'_>, args: Value) -> Result<Value, ApiError> {
         remote: input.remote.unwrap_or(false),
         plan: Some(c.principal.account.plan),
     };
-    let req = SearchJobsRequest::parse(search, enhance.then(|| jobs::choice(input.ai_provider, input.ai_model)))
-        .map_err(|e| jobs::errors::search_error(e, &c.state.urls.upgrade))?;
+    let query = SearchQuery::parse(search).map_err(jobs::errors::query_error)?;
+    let req = SearchJobsRequest { query, enhance: enhance.then(|| jobs::choice(input.ai_provider, input.ai_model)) };
     let answer = jobs::search_answer(c.state, &req, input.include_description.unwrap_or(false)).await?;
     // The answer's own bytes, as REST sends them.
     serde_json::from_slice(&answer.body).map_err(|_| ApiError::internal())

@@ -126,7 +126,7 @@ pub(super) fn build(
             SearchJobs { search, ai: ai.clone(), enhancer, catalog: c.catalog.clone(), reachable },
             AnswerCopies::default(),
             c.clock.clone(),
-            crate::http::jobs::encode_search,
+            crate::http::jobs::SearchBody::encode,
         ),
         salary: SalaryPercentiles { corpus: corpus.clone() },
         trends: Trends { corpus: corpus.clone(), ai: ai.clone() },

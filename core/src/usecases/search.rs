@@ -11,10 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-mod notices;
 mod query;
 
-pub use notices::{SearchNotice, reason as notices};
 pub use query::{MAX_QUERY_CHARS, SearchError, SearchQuery, SearchRequest};
 
 use crate::domain::{Country, Job, Plan, PlanCatalog, Skip, SourceId, merge, route};

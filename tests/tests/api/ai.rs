@@ -40,7 +40,7 @@ async fn server(qwen: Option<Arc<FakeQwen>>, budget: Duration) -> TestServer {
 
 async fn account(s: &TestServer, plan: &str) -> String {
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, plan).await.unwrap();
+    s.set_plan(&email, plan).await;
     key
 }
 

@@ -76,7 +76,7 @@ async fn every_ai_endpoint_works_against_each_remote_protocol() {
         .await
         .unwrap();
         let (email, key) = s.register().await;
-        s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+        s.set_plan(&email, "pro").await;
         let get = |path: &str| {
             s.http
                 .get(s.url(path))

@@ -127,7 +127,7 @@ async fn salary_over_an_imported_table_counts_every_matching_row(backend: Backen
     assert_eq!((report.loaded, report.skipped), (600, 1));
     assert_eq!(report.first_errors, vec!["line 602: no title"]);
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, "starter").await.unwrap();
+    s.set_plan(&email, "starter").await;
 
     let r = s.get_with_key("/jobs/salary?q=data+scientist&country=us", &key).await;
     assert_eq!(r.status, 200, "{}", r.body);

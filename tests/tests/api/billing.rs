@@ -250,10 +250,10 @@ async fn the_portal_is_for_paying_accounts_and_the_local_one_drives_every_lifecy
     assert!(r.header("x-ratelimit-remaining").is_some());
 
     // A plan set by the operator (no checkout): nothing to manage.
-    s.state.accounts.set_plan.execute(&email, "starter").await.unwrap();
+    s.set_plan(&email, "starter").await;
     let r = s.send(portal(None)).await;
     assert_eq!((r.status, r.body["code"].as_str()), (409, Some("no_billing_customer")), "{}", r.body);
-    s.state.accounts.set_plan.execute(&email, "free").await.unwrap();
+    s.set_plan(&email, "free").await;
 
     // Bought through (local) checkout: the portal opens; a bad return_url is a 400.
     buy_locally(&s, &key, "pro").await;

@@ -115,7 +115,7 @@ async fn every_string_input_refuses_a_nul_on_postgres() {
     walk(&s).await;
     // The report's case: a Pro key asking the feed for `python\0` — a 400, not a 503 outage.
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     let r =
         s.send(s.http.post(s.url("/v1/jobs/feed")).header("x-api-key", &key).json(&json!({"q": "python\u{0}"}))).await;
     assert_eq!((r.status, r.body["details"]["field"].as_str()), (400, Some("q")), "{}", r.text);
@@ -129,7 +129,7 @@ async fn every_string_input_refuses_a_nul_on_postgres() {
 /// through to PostgreSQL, a 500): the report's case, the feed's `q`, is a 400 naming it.
 async fn nul_is_refused_whatever_the_json_media_type_spelling(s: TestServer) {
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     let feed = |ct: &'static str, body: &'static str| {
         s.send(s.http.post(s.url("/v1/jobs/feed")).header("x-api-key", &key).header("content-type", ct).body(body))
     };

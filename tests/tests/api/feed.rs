@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 async fn pro(s: &TestServer) -> (String, String) {
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     (email, key)
 }
 

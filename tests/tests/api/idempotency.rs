@@ -165,7 +165,7 @@ async fn a_replay_passes_the_gate_its_request_passed() {
 async fn reads_and_protocol_calls_do_not_pass_the_layer() {
     let s = roomy().await;
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     let idem = uuid();
     let feed = || {
         s.http.post(s.url("/v1/jobs/feed")).header("x-api-key", &key).header("idempotency-key", &idem).json(&json!({}))

@@ -13,7 +13,7 @@ async fn server() -> TestServer {
 
 async fn pro(s: &TestServer) -> String {
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     key
 }
 

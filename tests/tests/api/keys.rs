@@ -39,7 +39,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
         .unwrap()
         .1
         .email;
-    s.state.accounts.set_plan.execute(email.as_str(), "pro").await.unwrap();
+    s.set_plan(email.as_str(), "pro").await;
     let r = s.get_with_key("/auth/me", &key).await;
     assert_eq!(r.body["plan"], "pro");
     assert_eq!(r.body["monthly_limit"], 500000);

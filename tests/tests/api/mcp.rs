@@ -60,7 +60,7 @@ async fn ok(s: &TestServer, key: &str, name: &str, args: Value) -> Value {
 
 async fn account(s: &TestServer, plan: &str) -> (String, String) {
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, plan).await.unwrap();
+    s.set_plan(&email, plan).await;
     (email, key)
 }
 

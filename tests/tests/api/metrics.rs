@@ -87,7 +87,7 @@ async fn every_series_moves_with_its_event() {
         assert_eq!(s.get_with_key("/v1/applications", &key).await.status, expected);
     }
     // AI: a market report through the `local` provider (a Pro plan's operation).
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     let r = s
         .send(
             s.http

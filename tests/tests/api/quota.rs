@@ -42,7 +42,7 @@ async fn authenticated_responses_carry_the_rate_headers_of_their_class_and_the_p
     assert_eq!(r.status, 200);
     assert_eq!((r.header("x-ratelimit-limit"), r.header("x-ratelimit-remaining")), (Some("10"), Some("9")));
     // A plan change applies to the next request.
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     let r = s.get_with_key("/jobs/providers", &key).await;
     assert_eq!((r.header("x-plan"), r.header("x-ratelimit-limit")), (Some("pro"), Some("300")));
     let r = s.get_with_key("/auth/me", &key).await;

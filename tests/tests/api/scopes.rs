@@ -12,7 +12,7 @@ use jobin_tests::ALL_SCOPES as ALL;
 /// A Scale account (no plan gate in the way) and its full key.
 async fn scale_account(s: &TestServer) -> (String, String) {
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, "scale").await.unwrap();
+    s.set_plan(&email, "scale").await;
     (email, key)
 }
 

@@ -28,7 +28,7 @@ async fn server_with(boards: Vec<Arc<dyn JobSource>>) -> TestServer {
 
 async fn account(s: &TestServer, plan: &str) -> String {
     let (email, key) = s.register().await;
-    s.state.accounts.set_plan.execute(&email, plan).await.unwrap();
+    s.set_plan(&email, plan).await;
     key
 }
 

@@ -133,7 +133,7 @@ async fn each_plan_holds_its_number_of_saved_searches() {
     assert_eq!((r.status, r.body["code"].as_str()), (409, Some("saved_search_limit_reached")), "{}", r.text);
     assert_eq!(r.body["details"], json!({"limit": 1, "plan": "free"}));
     assert!(r.body["error"].as_str().unwrap().contains("at most 1 saved search;"), "{}", r.text);
-    s.state.accounts.set_plan.execute(&email, "starter").await.unwrap();
+    s.set_plan(&email, "starter").await;
     for i in 1..10 {
         create(&s, &key, json!({"q": format!("rust {i}")})).await;
     }
@@ -144,7 +144,7 @@ async fn each_plan_holds_its_number_of_saved_searches() {
     let id = last.body["data"][0]["id"].as_i64().unwrap();
     assert_eq!(call(&s, "DELETE", &format!("{API}/{id}"), &key, None).await.status, 204);
     create(&s, &key, json!({"q": "go"})).await;
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     let r = call(&s, "POST", API, &key, Some(json!({"q": "java"}))).await;
     assert_eq!((r.status, r.body["details"]["limit"].as_u64()), (409, Some(0)), "{}", r.text);
     let r = s.send(s.http.get(s.url("/pricing"))).await;
@@ -628,7 +628,7 @@ async fn a_hanging_receiver_delays_only_its_own_accounts_deliveries() {
     };
     let s = TestServer::start_with(setup).await.unwrap();
     let (email_a, a) = s.register().await;
-    s.state.accounts.set_plan.execute(&email_a, "pro").await.unwrap();
+    s.set_plan(&email_a, "pro").await;
     let (_, b) = s.register().await;
     let mut a_searches = Vec::new();
     for i in 0..10 {

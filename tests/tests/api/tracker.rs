@@ -461,7 +461,7 @@ async fn fit_scores_are_grounded_in_the_posting() {
         }
     }
     // A model on a plan that may use it: its ungrounded reason is dropped.
-    s.state.accounts.set_plan.execute(&email, "pro").await.unwrap();
+    s.set_plan(&email, "pro").await;
     let r = s
         .send(
             s.http

@@ -97,7 +97,6 @@ pub fn query_error(e: SearchError) -> ApiError {
 pub fn search_error(e: SearchJobsError, upgrade: &str) -> ApiError {
     match e {
         SearchJobsError::Ai(e) => ai_error(e, upgrade),
-        SearchJobsError::Query(e) => query_error(e),
     }
 }
 
