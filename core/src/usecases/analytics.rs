@@ -140,13 +140,13 @@ pub fn distinct(rows: Vec<CorpusRow>) -> Vec<JobFacts> {
             listed_by.entry(c.as_str()).or_default().push(r.id.as_str());
         }
     }
-    let copies_of: HashMap<&str, &[String]> = rows.iter().map(|r| (r.id.as_str(), r.copies.as_slice())).collect();
     let dropped: std::collections::HashSet<String> = rows
         .iter()
         .filter(|r| {
             listed_by.get(r.id.as_str()).is_some_and(|holders| {
                 holders.iter().any(|h| {
-                    let mutual = copies_of.get(h).is_some_and(|cs| cs.contains(&r.id));
+                    // Whether this row lists its holder back (two merges of the same job).
+                    let mutual = r.copies.iter().any(|c| c == h);
                     !mutual || *h < r.id.as_str()
                 })
             })
@@ -248,6 +248,22 @@ mod tests {
         assert_eq!(kept, vec!["s1", "s3"]);
         // Two merges stored from searches that ranked the boards differently: one stays.
         let rows = vec![row("adzuna:1", &["reed:9"], 1), row("reed:9", &["adzuna:1"], 2)];
+        let kept: Vec<String> = distinct(rows).into_iter().map(|f| f.skills[0].clone()).collect();
+        assert_eq!(kept, vec!["s1"]);
+    }
+
+    #[test]
+    fn a_copy_counts_once_whichever_id_sorts_first() {
+        // The holder's id sorts after the copy's: the copy stored alone is still the same job.
+        let rows = vec![row("reed:1", &["adzuna:9"], 1), row("adzuna:9", &[], 2), row("themuse:4", &[], 3)];
+        let kept: Vec<String> = distinct(rows).into_iter().map(|f| f.skills[0].clone()).collect();
+        assert_eq!(kept, vec!["s1", "s3"]);
+        // Held by two merges (one listing the other back): one job in all.
+        let rows = vec![
+            row("reed:1", &["adzuna:9", "themuse:2"], 1),
+            row("themuse:2", &["reed:1", "adzuna:9"], 2),
+            row("adzuna:9", &[], 3),
+        ];
         let kept: Vec<String> = distinct(rows).into_iter().map(|f| f.skills[0].clone()).collect();
         assert_eq!(kept, vec!["s1"]);
     }

@@ -62,3 +62,93 @@ impl SalaryPercentiles {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AnnualSalary, JobFacts, Plan, PlanCatalog};
+    use crate::ports::job_store::MockJobStore;
+    use crate::ports::{CorpusRow, JobSource, UpsertReport};
+    use crate::testing::{FixedClock, MapCache, TokioTimer};
+    use crate::usecases::{Search, SearchConfig, SearchPorts};
+    use std::sync::Arc;
+
+    fn row(id: &str, copies: &[&str], salary: Option<(&str, f64)>) -> CorpusRow {
+        let salary = salary.map(|(currency, annual)| AnnualSalary { currency: currency.into(), annual });
+        let facts = JobFacts { salary, skills: vec![], remote: false, seniority: None, posted_at: None };
+        CorpusRow { id: id.into(), copies: copies.iter().map(|c| (*c).to_owned()).collect(), facts }
+    }
+
+    /// Salary percentiles over a store holding `rows` (read at most `reads` times) and no board.
+    fn salary(rows: Vec<CorpusRow>, reads: usize) -> SalaryPercentiles {
+        let mut store = MockJobStore::new();
+        store.expect_upsert().returning(|_, _| Ok(UpsertReport::default()));
+        store.expect_corpus().times(reads).returning(move |q| {
+            assert_eq!(q.words, ["data", "engineer"]);
+            assert_eq!(q.country.as_deref(), Some("GB"));
+            Ok(rows.clone())
+        });
+        let store = Arc::new(store);
+        let cache = Arc::new(MapCache::default());
+        let clock = Arc::new(FixedClock::at(1_800_000_000));
+        let search = Search::new(
+            SearchPorts {
+                sources: Vec::<Arc<dyn JobSource>>::new(),
+                catalog: Arc::new(PlanCatalog::document()),
+                cache: cache.clone(),
+                store: store.clone(),
+                clock: clock.clone(),
+                timer: Arc::new(TokioTimer),
+            },
+            SearchConfig::default(),
+        );
+        SalaryPercentiles { corpus: Corpus { search, store, cache, clock } }
+    }
+
+    fn req() -> AnalyticsRequest {
+        AnalyticsRequest { q: Some("Data Engineer".into()), plan: Some(Plan::Pro), ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn figures_count_each_posting_once_in_the_countrys_currency_and_say_what_was_left_out() {
+        let rows = vec![
+            row("reed:1", &["adzuna:9"], Some(("GBP", 50_000.0))),
+            // The same job stored again, as the copy merged into reed:1: counted once.
+            row("adzuna:9", &[], Some(("GBP", 50_000.0))),
+            row("reed:2", &[], Some(("GBP", 70_000.0))),
+            row("reed:3", &[], Some(("GBP", 60_000.0))),
+            row("themuse:4", &[], Some(("USD", 120_000.0))),
+            row("reed:5", &[], None),
+            row("reed:6", &[], Some(("GBP", 400.0))),
+        ];
+        let s = salary(rows, 1);
+        let r = s.execute(req()).await.unwrap();
+        assert_eq!((r.country.as_str(), r.currency.as_str(), r.query.as_str()), ("gb", "GBP", "Data Engineer"));
+        let stats = r.stats.as_ref().expect("figures");
+        assert_eq!(stats.sample_size, 3, "{r:?}");
+        assert_eq!((stats.min, stats.median, stats.max), (50_000.0, 60_000.0, 70_000.0));
+        assert_eq!(r.coverage.postings, 6, "each job once");
+        assert_eq!(r.without_salary, 1);
+        assert_eq!(r.other_currency.get("USD"), Some(&1));
+        assert_eq!(r.implausible, 1);
+        assert!(!r.cache_hit);
+        // Asked again: the cached report, the store not read again.
+        let again = s.execute(req()).await.unwrap();
+        assert!(again.cache_hit);
+        assert_eq!(again.stats, r.stats);
+    }
+
+    #[tokio::test]
+    async fn no_usable_salary_is_no_figures_never_zeros() {
+        let r = salary(vec![row("reed:1", &[], None)], 1).execute(req()).await.unwrap();
+        assert_eq!(r.stats, None);
+        assert_eq!(r.without_salary, 1);
+    }
+
+    #[tokio::test]
+    async fn a_bad_query_is_refused_before_the_store_is_read() {
+        let bad = AnalyticsRequest { q: Some("  ".into()), ..req() };
+        let e = salary(vec![], 0).execute(bad).await.unwrap_err();
+        assert!(matches!(e, AnalyticsError::Query(_)), "{e:?}");
+    }
+}
