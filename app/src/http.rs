@@ -18,6 +18,7 @@ pub mod jobo;
 pub mod jobs;
 pub mod middleware;
 pub mod paths;
+pub mod routes;
 pub mod scrape;
 pub mod searches;
 pub mod security;

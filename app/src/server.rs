@@ -8,13 +8,15 @@ use std::time::Duration;
 use crate::endpoints::API_VERSION;
 use crate::http::document::{DOCS_TITLE, api_service, document, unversioned_service};
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
+use crate::http::routes::RouteTable;
 use crate::state::AppState;
 
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
-    crate::http::doc_headers::install_served(document());
+    // What the layers around the handlers need of the operations, read once from the document.
+    let table = Arc::new(RouteTable::of(document()));
     let sunset: Arc<str> = state.http.sunset.as_str().into();
     // Swagger UI on the current operations (the deprecated copies stay in /openapi.json).
     let v1 = api_service().url_prefix(API_VERSION);
@@ -46,7 +48,10 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .nest("/", unversioned_service())
         // Innermost: they see the handlers' answers and errors before any layer renders them.
         .around(crate::http::middleware::operation_of)
-        .around(crate::http::body_fields::name_body_fields)
+        .around({
+            let table = table.clone();
+            move |next, req| crate::http::body_fields::name_body_fields(next, req, table.clone())
+        })
         .around(crate::http::idempotency::idempotency)
         .around(account_rate_headers)
         .around(public_limits)
@@ -56,7 +61,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Respon
         .around(crate::http::text_guard::reject_nul)
         .around(body_limit)
         .data(state)
-        .around(envelope)
+        .around(move |next, req| envelope(next, req, table.clone()))
         .around(move |next, req| crate::http::versions::deprecation_headers(next, req, sunset.clone()))
 }
 

@@ -10,8 +10,8 @@ use poem_openapi::error::ParseRequestPayloadError;
 use serde_json::Value;
 use std::sync::Arc;
 
-use crate::http::doc_headers::served as document;
 use crate::http::error::ApiError;
+use crate::http::routes::RouteTable;
 
 /// The schema named in a parse error's reason (`… (occurred while parsing "CheckoutBody")` or
 /// `failed to parse "CheckoutBody": …`).
@@ -33,9 +33,10 @@ fn fits(ty: &str, v: &Value) -> bool {
     }
 }
 
-/// The first field of `body` that breaks `schema` (of `doc`), with why.
-pub fn offending_field(doc: &Value, schema: &str, body: &Value) -> Option<(String, String)> {
-    let schema = doc.get("components")?.get("schemas")?.get(schema)?;
+/// The first field of `body` that breaks `schema` (of `schemas`, the document's
+/// `components.schemas`), with why.
+pub fn offending_field(schemas: &Value, schema: &str, body: &Value) -> Option<(String, String)> {
+    let schema = schemas.get(schema)?;
     let obj = body.as_object()?;
     let required = schema.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
     for name in required.iter().filter_map(Value::as_str) {
@@ -55,7 +56,11 @@ pub fn offending_field(doc: &Value, schema: &str, body: &Value) -> Option<(Strin
     None
 }
 
-pub async fn name_body_fields<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+pub async fn name_body_fields<E: Endpoint>(
+    next: Arc<E>,
+    mut req: Request,
+    routes: Arc<RouteTable>,
+) -> poem::Result<Response> {
     if !crate::http::text_guard::is_json(&req) {
         return next.call(req).await.map(IntoResponse::into_response);
     }
@@ -68,7 +73,7 @@ pub async fn name_body_fields<E: Endpoint>(next: Arc<E>, mut req: Request) -> po
                 .downcast_ref::<ParseRequestPayloadError>()
                 .and_then(|p| schema_name(&p.reason))
                 .zip(serde_json::from_slice::<Value>(&bytes).ok())
-                .and_then(|(schema, body)| offending_field(document(), schema, &body));
+                .and_then(|(schema, body)| offending_field(routes.schemas(), schema, &body));
             match named {
                 Some((field, reason)) => Ok(ApiError::field(Code::ValidationFailed, &field, reason).into_response()),
                 None => Err(e),
@@ -84,10 +89,10 @@ mod tests {
 
     #[test]
     fn names_the_missing_or_mistyped_field_of_the_named_schema() {
-        let doc = json!({"components": {"schemas": {"CheckoutBody": {
+        let doc = json!({"CheckoutBody": {
             "type": "object", "required": ["plan", "success_url", "cancel_url"],
             "properties": {"plan": {"type": "string"}, "success_url": {"type": "string"}, "cancel_url": {"type": "string"},
-                           "quantity": {"type": "integer"}}}}}});
+                           "quantity": {"type": "integer"}}}});
         let reason = "failed to parse \"CheckoutBody\": Expected input type \"string\", found null.";
         assert_eq!(schema_name(reason), Some("CheckoutBody"));
         let reason = "Expected input type \"string\", found null. (occurred while parsing \"CheckoutBody\")";

@@ -7,49 +7,6 @@
 //! header name in its usual spelling (the framework writes them upper-cased).
 
 use serde_json::{Map, Value, json};
-use std::sync::OnceLock;
-
-static SERVED: OnceLock<Value> = OnceLock::new();
-
-/// Hands this layer the document the server serves (the server does, once, as it builds its
-/// routes): the 405's `Allow`, `Cache-Control` on secrets and the body-field errors read it. Given
-/// from above, so that no layer here depends on the operations it documents.
-pub fn install_served(document: &str) {
-    let _ = SERVED.set(serde_json::from_str(document).unwrap_or(Value::Null));
-}
-
-/// The served document (`null` before the server installed it).
-pub fn served() -> &'static Value {
-    SERVED.get().unwrap_or(&Value::Null)
-}
-
-/// The methods `doc` documents at `path`, upper-case and sorted, for a 405's `Allow`. `{param}`
-/// segments match any one segment; like the router, the template with the most literal segments
-/// wins (`/applications/analytics` over `/applications/{id}`).
-pub fn allowed_methods(doc: &Value, path: &str) -> Vec<String> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let mut best: Option<(usize, &Value)> = None;
-    for (template, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        let t: Vec<&str> = template.split('/').collect();
-        let param = |a: &&str| a.starts_with('{') && a.ends_with('}');
-        let fits =
-            t.len() == segments.len() && t.iter().zip(&segments).all(|(a, b)| (param(a) && !b.is_empty()) || a == b);
-        let literal = t.iter().filter(|a| !param(a)).count();
-        if fits && best.is_none_or(|(n, _)| literal > n) {
-            best = Some((literal, item));
-        }
-    }
-    let mut out: Vec<String> = Vec::new();
-    if let Some((_, item)) = best {
-        for method in item.as_object().into_iter().flatten().map(|(m, _)| m.to_ascii_uppercase()) {
-            if !out.contains(&method) {
-                out.push(method);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// `RETRY-AFTER` → `Retry-After`.
 fn canonical(name: &str) -> String {
@@ -103,34 +60,6 @@ fn reveals_secret(op: &Map<String, Value>, schemas: &Value) -> bool {
                 .flatten()
                 .any(|(_, c)| c.get("schema").is_some_and(|schema| walk(schema, schemas, &mut Vec::new())))
     })
-}
-
-/// Whether answers of the operation `id` are `Cache-Control: no-store` because they can show a
-/// secret (the document says so; see [`reveals_secret`]).
-pub fn shows_secret(id: &str) -> bool {
-    static IDS: OnceLock<Vec<String>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        let doc = served();
-        let mut ids = Vec::new();
-        for item in doc.get("paths").and_then(Value::as_object).into_iter().flat_map(|p| p.values()) {
-            for op in item.as_object().into_iter().flat_map(|o| o.values()).filter_map(Value::as_object) {
-                let documented = op
-                    .get("responses")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flat_map(|r| r.values())
-                    .any(|r| r.pointer("/headers/Cache-Control").is_some());
-                if let Some(id) = op.get("operationId").and_then(Value::as_str)
-                    && documented
-                {
-                    ids.push(id.to_owned());
-                }
-            }
-        }
-        ids
-    })
-    .iter()
-    .any(|i| i == id)
 }
 
 fn header(description: &str, ty: &str, required: bool) -> Value {
@@ -293,15 +222,6 @@ pub fn document(doc: &mut Value, per_ip_limited: impl Fn(&str, &str) -> bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_allowed_methods_of_a_path_come_from_its_template() {
-        let doc = json!({"paths": {"/v1/applications/{id}": {"get": {}, "patch": {}, "delete": {}},
-                                   "/v1/applications/analytics": {"get": {}}}});
-        assert_eq!(allowed_methods(&doc, "/v1/applications/7"), ["DELETE", "GET", "PATCH"]);
-        assert_eq!(allowed_methods(&doc, "/v1/applications/analytics"), ["GET"]);
-        assert!(allowed_methods(&doc, "/v1/nothing").is_empty());
-    }
 
     #[test]
     fn described_references_are_plain_and_optional_fields_nullable() {

@@ -2,8 +2,8 @@
 //! (`api_service`), its `/v1` spec with the deprecated unversioned copies, the response headers,
 //! the value-set rules, the error examples and the idempotency and scope notes
 //! ([`with_deprecated_paths`]), and the docs page's view of it ([`for_the_docs_page`]). Nothing in
-//! the HTTP layer imports this module; the server installs what the layers read
-//! (`doc_headers::install_served`).
+//! the HTTP layer imports this module; the server reads it once into the route table the layers
+//! are handed (`routes::RouteTable`).
 
 use poem_openapi::OpenApiService;
 use serde_json::Value;

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use crate::http::context::RequestSlot;
 use crate::http::error::{ApiError, REQUEST_ID};
+use crate::http::routes::RouteTable;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -74,7 +75,7 @@ pub fn render_error(err: poem::Error) -> Response {
 
 /// Outermost layer: request id (echoed or generated) on every response, a tracing span per
 /// request, and the envelope for every error.
-pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request, routes: Arc<RouteTable>) -> poem::Result<Response> {
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -109,16 +110,16 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resu
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     let seen = slot.get();
-    security_headers(&path, seen.operation, &mut resp);
+    security_headers(&path, seen.operation.filter(|op| routes.shows_secret(op)).is_some(), &mut resp);
     // The document's methods of the path, unless the endpoint named its own (`/mcp`).
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED && !resp.headers().contains_key(poem::http::header::ALLOW) {
-        let allow = crate::http::doc_headers::allowed_methods(crate::http::doc_headers::served(), &path).join(", ");
+        let allow = routes.allow(&path);
         if let Ok(v) = HeaderValue::from_str(&allow) {
             resp.headers_mut().insert(poem::http::header::ALLOW, v);
         }
     }
     let route = match seen.operation {
-        Some(op) if crate::http::paths::is_unversioned_api_path(&path) => unversioned_operation(op),
+        Some(op) if crate::http::paths::is_unversioned_api_path(&path) => routes.unversioned(op),
         Some(op) => op,
         None => page_route(&path),
     };
@@ -152,14 +153,11 @@ fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// answers (keys, tokens, payment links) and on every operation whose answer can show a secret
 /// once (webhook secrets, feed tokens: the document tells which); a strict policy on the
 /// stand-in's HTML pages.
-fn security_headers(path: &str, operation: Option<&'static str>, resp: &mut Response) {
+fn security_headers(path: &str, shows_secret: bool, resp: &mut Response) {
     let h = resp.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     let route = crate::http::paths::unversioned(path);
-    if route.starts_with("/auth/")
-        || route.starts_with("/billing/")
-        || operation.is_some_and(crate::http::doc_headers::shows_secret)
-    {
+    if route.starts_with("/auth/") || route.starts_with("/billing/") || shows_secret {
         h.insert(poem::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if route.starts_with("/billing/local-") {
@@ -185,31 +183,6 @@ pub async fn operation_of<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Resu
         slot.update(|s| s.operation = Some(id));
     }
     result
-}
-
-/// The document's id of an operation served at its deprecated unversioned path (`search_jobs` →
-/// `search_jobs_unversioned`), so that the metrics name each documented operation apart.
-fn unversioned_operation(op: &'static str) -> &'static str {
-    static NAMES: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static str>> =
-        std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        let doc = crate::http::doc_headers::served();
-        let mut names = std::collections::HashMap::new();
-        for item in doc.get("paths").and_then(serde_json::Value::as_object).into_iter().flat_map(|p| p.values()) {
-            for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-                if let Some(id) = op.get("operationId").and_then(serde_json::Value::as_str)
-                    && let Some(base) = id.strip_suffix("_unversioned")
-                {
-                    // Leaked once per documented operation: a fixed, small set.
-                    let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
-                    let base: &'static str = Box::leak(base.to_owned().into_boxed_str());
-                    names.insert(base, id);
-                }
-            }
-        }
-        names
-    });
-    names.get(op).copied().unwrap_or(op)
 }
 
 /// The `route` label of a request no operation answered: the server's own pages by name, anything
@@ -243,7 +216,7 @@ mod tests {
                     "unreachable"
                 }),
             )
-            .around(envelope);
+            .around(|next, req| envelope(next, req, Arc::default()));
         let resp = app.call(Request::builder().uri("/boom".parse().unwrap()).finish()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(resp.headers().contains_key(REQUEST_ID_HEADER));
