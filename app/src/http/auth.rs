@@ -207,7 +207,7 @@ impl AuthApi {
             plan: me.plan.as_str().into(),
             monthly_used: me.monthly_used,
             monthly_limit: me.monthly_limit,
-            billing_status: me.billing_status.as_str().into(),
+            billing_status: dto::SubscriptionState(me.billing_status),
             endpoints: me.endpoints.into_iter().map(crate::http::gate::current_path).collect(),
             api_keys: me
                 .keys

@@ -1,8 +1,18 @@
 //! What the server enforces and sends, declared in the document where the handlers' types cannot
-//! say it: the value sets of string fields and parameters (taken from the domain's own lists, so a
-//! new value reaches the document with the code), `date-time` formats, ranges and lengths, and the
-//! parameters a handler requires although its type is optional. A rule that names a schema,
-//! property or parameter the document lacks fails the tests (a rename never drops a rule silently).
+//! say it. A value set the server only sends is a typed field (`domain_enum_type!` over the
+//! domain's enum: `SourceStatus`, `ProviderStatus`, `AiTier`, `BillingStatus`, `DeliveryStatus`,
+//! `FailureCause`, `ErrorCode`), which poem-openapi documents itself. What stays here, and why:
+//! - value sets, ranges, lengths and patterns of what a client *sends* (bodies and parameters):
+//!   the domain checks them and answers 400 `validation_failed` naming the field and the valid
+//!   values; a typed or validated field would be refused earlier by the framework, in its words;
+//! - value sets one schema shares between what is sent and what is answered (`Board`, `Country`,
+//!   `Plan`, `Seniority`, …): one named schema, declared once, for both;
+//! - `date-time` and `date` formats of the timestamps we write as RFC 3339 strings ourselves;
+//! - parameters a handler requires although its type is optional (so the handler answers the
+//!   missing one in the envelope).
+//! The value sets are taken from the domain's own lists, so a new value reaches the document with
+//! the code. A rule that names a schema, property or parameter the document lacks fails the tests
+//! (a rename never drops a rule silently).
 
 use jobin_core::domain::application::{
     ApplicationSort, ApplicationStatus, EventKind, NOTES_MAX_CHARS, SortOrder, TAG_MAX_CHARS, TAGS_MAX, TEXT_MAX_CHARS,
@@ -10,12 +20,7 @@ use jobin_core::domain::application::{
 };
 use jobin_core::domain::grounded::TRENDS;
 use jobin_core::domain::saved_search;
-use jobin_core::domain::{
-    AiProvider, AiTier, Country, EmploymentType, PayPeriod, Plan, Seniority, SourceId, WorkplaceType,
-};
-use jobin_core::ports::{BillingStatus, DeliveryState};
-use jobin_core::services::ProviderStatus;
-use jobin_core::usecases::SourceStatus;
+use jobin_core::domain::{AiProvider, Country, EmploymentType, PayPeriod, Plan, Seniority, SourceId, WorkplaceType};
 use jobin_core::usecases::fit_score::{PROFILE_ENTRY_MAX_CHARS, PROFILE_LOCATIONS_MAX, PROFILE_SKILLS_MAX};
 use jobin_core::usecases::insight::DATA_QUALITY;
 use jobin_core::usecases::saved_searches::{MATCHES_MAX, PER_PAGE_MAX as SEARCHES_PER_PAGE_MAX};
@@ -125,22 +130,11 @@ fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("JoboFeedRequest", "batch_size", json!({"minimum": 1, "maximum": 1000})),
         ("JoboFeedRequest", "posted_after", date_time()),
         ("MeBody", "plan", plans()),
-        (
-            "MeBody",
-            "billing_status",
-            named("BillingStatus", "The subscription's state.", &BillingStatus::ALL, BillingStatus::as_str),
-        ),
         ("PlanInfo", "plan", plans()),
         ("ProvidersBody", "plan", plans()),
         ("Registered", "plan", plans()),
         ("ProvidersBody", "defaultProvider", providers()),
         ("ProviderItem", "provider", providers()),
-        (
-            "ProviderItem",
-            "status",
-            named("ProviderStatus", "A provider's live status.", &ProviderStatus::ALL, ProviderStatus::as_str),
-        ),
-        ("ModelItem", "tier", named("AiTier", "A model tier.", &AiTier::ALL, AiTier::as_str)),
         (
             "InsightItem",
             "dataQuality",
@@ -154,11 +148,6 @@ fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("Notice", "source", boards()),
         ("SourceMeta", "name", boards()),
-        (
-            "SourceMeta",
-            "status",
-            named("SourceStatus", "How a board served a search.", &SourceStatus::ALL, SourceStatus::as_str),
-        ),
         ("SalaryBody", "country", countries()),
         ("JobSalary", "period", periods()),
         ("JoboCompensation", "period", periods()),
@@ -235,11 +224,6 @@ fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("WebhookOut", "failing_since", date_time()),
         ("WebhookOut", "disabled_at", date_time()),
-        (
-            "DeliveryOut",
-            "status",
-            named("DeliveryStatus", "Where a delivery stands.", &DeliveryState::ALL, DeliveryState::as_str),
-        ),
         ("DeliveryOut", "next_attempt_at", date_time()),
         ("DeliveryOut", "created_at", date_time()),
         ("AttemptOut", "at", date_time()),

@@ -8,6 +8,15 @@ use poem_openapi::Object;
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
 use serde_json::Value;
 
+/// The subscription's state (a named schema of the document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionState(pub jobin_core::ports::BillingStatus);
+crate::http::error::domain_enum_type!(
+    SubscriptionState(jobin_core::ports::BillingStatus),
+    "BillingStatus",
+    "The subscription's state."
+);
+
 /// A scope name. The document lists the scopes as an enum; a request naming another is answered
 /// 400 `validation_failed` by the use case, which names the field and the valid scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +142,7 @@ pub struct MeBody {
     pub monthly_limit: u64,
     /// `none` (Free, never subscribed), `active`, `past_due` (a payment failed; the plan is kept
     /// while Stripe retries) or `canceled` (the subscription ended; back on Free).
-    pub billing_status: String,
+    pub billing_status: SubscriptionState,
     /// The data endpoints this plan may call.
     pub endpoints: Vec<String>,
     /// Active keys, oldest first.
@@ -262,7 +271,7 @@ impl poem_openapi::types::Example for MeBody {
             plan: "pro".into(),
             monthly_used: 12480,
             monthly_limit: 500000,
-            billing_status: "active".into(),
+            billing_status: SubscriptionState(jobin_core::ports::BillingStatus::Active),
             endpoints: jobin_core::domain::PlanCatalog::document()
                 .endpoints(jobin_core::domain::Plan::Pro)
                 .into_iter()

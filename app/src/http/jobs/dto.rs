@@ -9,6 +9,29 @@ use jobin_core::usecases::{SearchJobsOutcome, SearchNotice};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
+/// How a board served a search (a named schema of the document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardStatus(pub jobin_core::usecases::SourceStatus);
+crate::http::error::domain_enum_type!(
+    BoardStatus(jobin_core::usecases::SourceStatus),
+    "SourceStatus",
+    "How a board served a search."
+);
+
+/// A provider's live status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Availability(pub jobin_core::services::ProviderStatus);
+crate::http::error::domain_enum_type!(
+    Availability(jobin_core::services::ProviderStatus),
+    "ProviderStatus",
+    "A provider's live status."
+);
+
+/// A model tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tier(pub jobin_core::domain::AiTier);
+crate::http::error::domain_enum_type!(Tier(jobin_core::domain::AiTier), "AiTier", "A model tier.");
+
 #[derive(Debug, Object)]
 pub struct JobLocation {
     /// Town or city; empty when the board does not say.
@@ -123,7 +146,7 @@ pub struct SourceMeta {
     /// Listings this board returned for the search (before deduplication).
     pub count: u64,
     /// `ok`, `cached`, `timeout`, `error`, `unconfigured`, `not_in_plan` or `budget_exhausted`.
-    pub status: String,
+    pub status: BoardStatus,
     /// How long the board took (0 when not asked or served from cache).
     pub latency_ms: u64,
     /// Why it failed (`timeout` and `error` only).
@@ -184,7 +207,7 @@ pub struct ModelItem {
     /// Use in `X-AI-Model` (the full `modelId` works too).
     pub alias: String,
     /// `lite` or `flagship`.
-    pub tier: String,
+    pub tier: Tier,
     /// The upstream model id this server sends.
     pub model_id: String,
 }
@@ -194,7 +217,7 @@ pub struct ProviderItem {
     pub provider: String,
     /// `available`, `degraded` (recent failures), `unconfigured` (no key on this server) or
     /// `coming_soon`.
-    pub status: String,
+    pub status: Availability,
     /// The models your plan may use (empty when none).
     pub models: Vec<ModelItem>,
 }
@@ -218,11 +241,11 @@ impl From<ProvidersView> for ProvidersBody {
                 .into_iter()
                 .map(|p| ProviderItem {
                     provider: p.provider.as_str().to_owned(),
-                    status: p.status.as_str().to_owned(),
+                    status: Availability(p.status),
                     models: p
                         .models
                         .into_iter()
-                        .map(|m| ModelItem { alias: m.alias, tier: m.tier.as_str().to_owned(), model_id: m.model_id })
+                        .map(|m| ModelItem { alias: m.alias, tier: Tier(m.tier), model_id: m.model_id })
                         .collect(),
                 })
                 .collect(),
@@ -314,7 +337,7 @@ impl From<SearchJobsOutcome> for SearchBody {
                     .map(|s| SourceMeta {
                         name: s.source.as_str().to_owned(),
                         count: s.count as u64,
-                        status: s.status.as_str().to_owned(),
+                        status: BoardStatus(s.status),
                         latency_ms: s.latency_ms,
                         cause: s.cause.map(Cause),
                     })

@@ -14,6 +14,15 @@ use poem_openapi::types::{MaybeUndefined, ToJSON};
 use crate::http::error::iso_millis;
 use crate::http::jobs::FeedJob;
 
+/// Where a delivery stands (a named schema of the document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryStatus(pub jobin_core::ports::DeliveryState);
+crate::http::error::domain_enum_type!(
+    DeliveryStatus(jobin_core::ports::DeliveryState),
+    "DeliveryStatus",
+    "Where a delivery stands."
+);
+
 /// The type of a match event.
 pub const JOB_MATCHED: &str = "job.matched";
 /// The type of the event `POST /v1/searches/{id}/test` sends.
@@ -343,7 +352,7 @@ pub struct DeliveryOut {
     pub job_id: String,
     /// `pending` (due at `next_attempt_at`), `delivered` (a 2xx), or `dead` (every attempt
     /// failed; `retry` sends it again).
-    pub status: String,
+    pub status: DeliveryStatus,
     #[oai(skip_serializing_if_is_none)]
     pub next_attempt_at: Option<String>,
     /// Every attempt, oldest first.
@@ -357,7 +366,7 @@ impl From<Delivery> for DeliveryOut {
             id: d.id,
             event_id: d.event.id,
             job_id: d.event.event.job_id,
-            status: d.state.as_str().to_owned(),
+            status: DeliveryStatus(d.state),
             next_attempt_at: d.next_attempt_at.map(iso_millis),
             attempts: d.attempts.into_iter().map(Into::into).collect(),
             created_at: iso_millis(d.created_at),
