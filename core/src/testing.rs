@@ -1,5 +1,9 @@
 //! The core's unit-test doubles, in one place: deterministic stand-ins for the clock, entropy, timer
-//! and cache (mockall's `Mock*` types cover the other ports), and the caller a use case is given.
+//! and cache, and the caller a use case is given. Every other port is doubled with mockall's
+//! `Mock*` (`#[automock]` on the trait), scripted per test. A test writes its own stand-in only for
+//! what a mock cannot script: an answer that takes virtual time (mockall's closures cannot await —
+//! the search's slow boards), or a port whose state the test drives through several calls (the
+//! billing webhook's store, across a subscription's events).
 use crate::ports::{Cache, CacheError, Clock, Entropy, Timer};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -22,6 +22,7 @@ pub enum TokenError {
 }
 
 /// Issues and verifies access tokens. Cheap and CPU-bound, hence synchronous.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenSigner: Send + Sync {
     /// Signs a token for `claims`.
     fn issue(&self, claims: &AccessClaims, now: DateTime<Utc>) -> String;

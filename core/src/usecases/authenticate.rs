@@ -146,25 +146,24 @@ mod tests {
     use crate::domain::{AccountId, ApiKeyRecord, Email, KeyName, Plan};
     use crate::ports::AccessClaims;
     use crate::ports::key_store::MockKeyStore;
+    use crate::ports::token::MockTokenSigner;
     use crate::testing::FixedClock;
     use chrono::{DateTime, Utc};
 
-    struct NoSessions;
-    impl TokenSigner for NoSessions {
-        fn issue(&self, _: &AccessClaims, _: DateTime<Utc>) -> String {
-            String::new()
-        }
-        fn verify(&self, token: &str, _: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-            match token {
-                "expired" => Err(TokenError::Expired),
-                "valid" => Ok(AccessClaims {
-                    account_id: AccountId(7),
-                    family: "fam".into(),
-                    expires_at: DateTime::<Utc>::from_timestamp(2_000_000_000, 0).unwrap(),
-                }),
-                _ => Err(TokenError::Invalid),
-            }
-        }
+    /// Issues none; verifies `valid` (account 7), refuses `expired` as expired and the rest.
+    fn no_sessions() -> MockTokenSigner {
+        let mut signer = MockTokenSigner::new();
+        signer.expect_issue().never();
+        signer.expect_verify().returning(|token, _| match token {
+            "expired" => Err(TokenError::Expired),
+            "valid" => Ok(AccessClaims {
+                account_id: AccountId(7),
+                family: "fam".into(),
+                expires_at: DateTime::<Utc>::from_timestamp(2_000_000_000, 0).unwrap(),
+            }),
+            _ => Err(TokenError::Invalid),
+        });
+        signer
     }
 
     fn account() -> Account {
@@ -180,7 +179,7 @@ mod tests {
         Authenticate {
             store: Arc::new(store),
             hasher: SecretHasher::new(b"pepper".to_vec()),
-            signer: Arc::new(NoSessions),
+            signer: Arc::new(no_sessions()),
             clock: Arc::new(FixedClock::at(1_700_000_000)),
             last_used: Arc::new(LastUsedTracker::default()),
         }

@@ -191,18 +191,17 @@ mod tests {
     use crate::domain::{Account, Plan};
     use crate::ports::key_store::MockKeyStore;
     use crate::ports::password::MockPasswordHasher;
+    use crate::ports::token::MockTokenSigner;
     use crate::ports::{StoredLogin, TokenError};
     use crate::testing::{CountingEntropy, FixedClock};
     use chrono::{DateTime, Utc};
 
-    struct EchoSigner;
-    impl TokenSigner for EchoSigner {
-        fn issue(&self, c: &AccessClaims, _: DateTime<Utc>) -> String {
-            format!("session-for-{}", c.account_id)
-        }
-        fn verify(&self, _: &str, _: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-            Err(TokenError::Invalid)
-        }
+    /// Tokens that name their account; none verifies.
+    fn echo_signer() -> MockTokenSigner {
+        let mut signer = MockTokenSigner::new();
+        signer.expect_issue().returning(|c, _| format!("session-for-{}", c.account_id));
+        signer.expect_verify().returning(|_, _| Err(TokenError::Invalid));
+        signer
     }
 
     fn login(store: MockKeyStore, passwords: MockPasswordHasher) -> Login {
@@ -218,7 +217,7 @@ mod tests {
             passwords: Arc::new(passwords),
             sessions: SessionIssuer {
                 store,
-                signer: Arc::new(EchoSigner),
+                signer: Arc::new(echo_signer()),
                 hasher: SecretHasher::new(b"p".to_vec()),
                 entropy: Arc::new(CountingEntropy::default()),
                 clock: Arc::new(FixedClock::at(1_000)),

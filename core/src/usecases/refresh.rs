@@ -77,19 +77,18 @@ impl Refresh {
 mod tests {
     use super::*;
     use crate::domain::{AccountId, SecretHasher};
+    use crate::ports::TokenError;
     use crate::ports::key_store::MockKeyStore;
-    use crate::ports::{AccessClaims, TokenError, TokenSigner};
+    use crate::ports::token::MockTokenSigner;
     use crate::testing::{CountingEntropy, FixedClock};
     use chrono::{DateTime, Duration, Utc};
 
-    struct ExpirySigner;
-    impl TokenSigner for ExpirySigner {
-        fn issue(&self, c: &AccessClaims, _: DateTime<Utc>) -> String {
-            c.expires_at.timestamp().to_string()
-        }
-        fn verify(&self, _: &str, _: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-            Err(TokenError::Invalid)
-        }
+    /// Tokens that are their expiry (so a test reads what was issued); none verifies.
+    fn expiry_signer() -> MockTokenSigner {
+        let mut signer = MockTokenSigner::new();
+        signer.expect_issue().returning(|c, _| c.expires_at.timestamp().to_string());
+        signer.expect_verify().returning(|_, _| Err(TokenError::Invalid));
+        signer
     }
 
     const NOW: i64 = 10 * 86_400;
@@ -115,7 +114,7 @@ mod tests {
             store: store.clone(),
             sessions: SessionIssuer {
                 store,
-                signer: Arc::new(ExpirySigner),
+                signer: Arc::new(expiry_signer()),
                 hasher: SecretHasher::new(b"p".to_vec()),
                 entropy: Arc::new(CountingEntropy::default()),
                 clock: Arc::new(FixedClock::at(NOW)),

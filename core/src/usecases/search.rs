@@ -335,52 +335,23 @@ mod tests {
     //! On paused time (`start_paused`): boards' delays and the per-board timeout advance a virtual
     //! clock, so timing outcomes are exact and the suite never waits.
     use super::*;
+    use crate::ports::UpsertReport;
     use crate::ports::job_source::MockJobSource;
-    use crate::ports::{
-        CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, JobStoreError, UpsertReport,
-    };
+    use crate::ports::job_store::MockJobStore;
     use crate::testing::{FixedClock, MapCache, TokioTimer};
     use async_trait::async_trait;
-    use chrono::{DateTime, Utc};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[derive(Default)]
-    struct CountingStore(AtomicUsize);
-    #[async_trait]
-    impl JobStore for CountingStore {
-        async fn upsert(&self, jobs: &[Job], _now: DateTime<Utc>) -> Result<UpsertReport, JobStoreError> {
-            self.0.fetch_add(jobs.len(), Ordering::SeqCst);
+    /// A job store (mockall) that counts the jobs upserted into it.
+    fn counting_store() -> (MockJobStore, Arc<AtomicUsize>) {
+        let upserted = Arc::new(AtomicUsize::new(0));
+        let count = upserted.clone();
+        let mut store = MockJobStore::new();
+        store.expect_upsert().returning(move |jobs, _| {
+            count.fetch_add(jobs.len(), Ordering::SeqCst);
             Ok(UpsertReport { inserted: jobs.len(), ..Default::default() })
-        }
-        async fn feed(&self, _q: &FeedQuery) -> Result<FeedPage, JobStoreError> {
-            Ok(FeedPage::default())
-        }
-        async fn expired(&self, _q: &ExpiredQuery) -> Result<ExpiredPage, JobStoreError> {
-            Ok(ExpiredPage::default())
-        }
-        async fn expire_unseen(&self, _b: DateTime<Utc>, _n: DateTime<Utc>) -> Result<u64, JobStoreError> {
-            Ok(0)
-        }
-        async fn expire_ids(&self, _ids: &[String], _n: DateTime<Utc>) -> Result<u64, JobStoreError> {
-            Ok(0)
-        }
-        async fn expire_source_unseen(
-            &self,
-            _s: SourceId,
-            _b: DateTime<Utc>,
-            _n: DateTime<Utc>,
-        ) -> Result<u64, JobStoreError> {
-            Ok(0)
-        }
-        async fn corpus(&self, _q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError> {
-            Ok(vec![])
-        }
-        async fn find(&self, _q: &CorpusQuery, _limit: usize) -> Result<Vec<Job>, JobStoreError> {
-            Ok(vec![])
-        }
-        async fn get(&self, _id: &str) -> Result<Option<crate::ports::FoundJob>, JobStoreError> {
-            Ok(None)
-        }
+        });
+        (store, upserted)
     }
 
     /// A board that answers `jobs` after `delay`, or fails.
@@ -417,24 +388,25 @@ mod tests {
     struct World {
         search: Search,
         cache: Arc<MapCache>,
-        store: Arc<CountingStore>,
+        /// Jobs upserted into the store.
+        upserted: Arc<AtomicUsize>,
     }
 
     fn world(sources: Vec<Arc<Board>>, timeout_ms: u64) -> World {
         let cache = Arc::new(MapCache::default());
-        let store = Arc::new(CountingStore::default());
+        let (store, upserted) = counting_store();
         let search = Search::new(
             SearchPorts {
                 sources: sources.into_iter().map(|b| b as Arc<dyn JobSource>).collect(),
                 catalog: Arc::new(PlanCatalog::document()),
                 cache: cache.clone(),
-                store: store.clone(),
+                store: Arc::new(store),
                 clock: Arc::new(FixedClock::at(1_700_000_000)),
                 timer: Arc::new(TokioTimer),
             },
             SearchConfig { source_timeout: Duration::from_millis(timeout_ms), ..SearchConfig::default() },
         );
-        World { search, cache, store }
+        World { search, cache, upserted }
     }
 
     fn request(plan: Plan, country: &str) -> SearchRequest {
@@ -468,7 +440,7 @@ mod tests {
         assert_eq!(out.jobs[0].id, "reed:1");
         assert_eq!(out.jobs[0].copies.len(), 4);
         assert!(out.jobs.iter().all(|j| j.fetched_at.timestamp() == 1_700_000_000));
-        assert_eq!(w.store.0.load(Ordering::SeqCst), 5, "every merged job reaches the job store");
+        assert_eq!(w.upserted.load(Ordering::SeqCst), 5, "every merged job reaches the job store");
         assert!(!out.cache_hit);
     }
 
@@ -574,7 +546,7 @@ mod tests {
                 sources: vec![Arc::new(m)],
                 catalog: Arc::new(PlanCatalog::document()),
                 cache: Arc::new(MapCache::default()),
-                store: Arc::new(CountingStore::default()),
+                store: Arc::new(counting_store().0),
                 clock: Arc::new(FixedClock::at(0)),
                 timer: Arc::new(TokioTimer),
             },
