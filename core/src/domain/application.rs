@@ -1,8 +1,9 @@
 //! The application tracker's vocabulary: an application's status (its pipeline), the events of
 //! its timeline, and the checks every written field passes. Storage and operations build on it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
+use super::normalize::parse_iso_datetime;
 use super::{FieldError, PayPeriod, Salary};
 
 /// Where an application stands. The order is the pipeline's (`saved` first).
@@ -287,6 +288,28 @@ pub fn salary(min: Option<f64>, max: Option<f64>, currency: &str, period: Option
             .ok_or_else(|| FieldError::new("salary", "period must be hour, day, week, month or year"))?,
     };
     Salary::from_bounds(min, max, &currency, period).ok_or_else(|| FieldError::new("salary", "give min, max or both"))
+}
+
+/// How far in the future a "past" date may be: a day of clock and time-zone skew.
+pub const CLOCK_SLACK: Duration = Duration::hours(24);
+
+/// An instant a client sends (`2026-11-30T09:00:00Z`, or a date meaning its first instant UTC).
+pub fn instant(field: &'static str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
+    parse_iso_datetime(raw).ok_or_else(|| FieldError::new(field, "must be an ISO 8601 date-time or date"))
+}
+
+/// A date that has happened: not later than now (give or take a day of clock and zone skew).
+pub fn past_instant(field: &'static str, raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
+    let at = instant(field, raw)?;
+    if at > now + CLOCK_SLACK {
+        return Err(FieldError::new(field, "must not be in the future"));
+    }
+    Ok(at)
+}
+
+/// A snapshot text from a posting: one line, within the field's length.
+pub fn snapshot_text(raw: &str) -> String {
+    raw.chars().map(|c| if c.is_control() { ' ' } else { c }).take(TEXT_MAX_CHARS).collect::<String>().trim().to_owned()
 }
 
 #[cfg(test)]

@@ -4,13 +4,14 @@
 //! its paging, sorts, filters and word search. Every operation names the account; another
 //! account's application is reported exactly like one that does not exist.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 use crate::domain::application::{
     self, ApplicationEvent, ApplicationSort, ApplicationStatus, EventKind, NOTES_MAX_CHARS, SortOrder, TEXT_MAX_CHARS,
+    instant, past_instant, snapshot_text,
 };
-use crate::domain::normalize::{parse_iso_datetime, query_words};
+use crate::domain::normalize::query_words;
 use crate::domain::{AccountId, FieldError, Job, Salary};
 use crate::ports::{
     Application, ApplicationFields, ApplicationPage, ApplicationQuery, ApplicationStore, ApplicationStoreError, Clock,
@@ -25,7 +26,6 @@ pub const PER_PAGE_MAX: u64 = 500;
 pub const SEARCH_MAX_CHARS: usize = 200;
 /// How far ahead of the server's clock a past date (`applied_at`) may be: clients' clocks and
 /// time zones differ.
-const CLOCK_SLACK: Duration = Duration::hours(24);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplicationError {
@@ -160,20 +160,6 @@ impl Checks {
     }
 }
 
-/// An instant a client sends (`2026-11-30T09:00:00Z`, or a date meaning its first instant UTC).
-fn instant(field: &'static str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
-    parse_iso_datetime(raw).ok_or_else(|| FieldError::new(field, "must be an ISO 8601 date-time or date"))
-}
-
-/// A date that has happened: not later than now (give or take a day of clock and zone skew).
-fn past_instant(field: &'static str, raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
-    let at = instant(field, raw)?;
-    if at > now + CLOCK_SLACK {
-        return Err(FieldError::new(field, "must not be in the future"));
-    }
-    Ok(at)
-}
-
 fn optional(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
     let text = application::optional_text(field, raw.unwrap_or_default(), max)?;
     Ok((!text.is_empty()).then_some(text))
@@ -181,11 +167,6 @@ fn optional(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option
 
 fn salary(s: &SalaryInput) -> Result<Salary, FieldError> {
     application::salary(s.min, s.max, &s.currency, s.period.as_deref())
-}
-
-/// A snapshot text from a posting: one line, within the field's length.
-fn snapshot_text(raw: &str) -> String {
-    raw.chars().map(|c| if c.is_control() { ' ' } else { c }).take(TEXT_MAX_CHARS).collect::<String>().trim().to_owned()
 }
 
 /// The status change entry for `from` → `to` at `at`.

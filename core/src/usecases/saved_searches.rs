@@ -1,5 +1,6 @@
 //! Saved searches (issue 20): one account's searches — create under the plan's cap, read, change,
-//! delete, list — and what each matched, newest first, with the posting as stored now. Every
+//! delete, list — and what each matched, newest first, with the posting as stored now. A search's
+//! webhook administration is in `webhooks`, its Atom feed in `feed`. Every
 //! operation names the account; another account's search is reported exactly like one that does
 //! not exist.
 
@@ -13,6 +14,12 @@ use crate::ports::{
     MatchEvent, MatchStore, SavedSearch, SavedSearchStore, SavedSearchStoreError, WebhookChange, WebhookSender,
 };
 use crate::{Code, ErrorCode};
+
+mod feed;
+mod webhooks;
+
+pub use webhooks::Webhooks;
+pub(crate) use webhooks::send_signed;
 
 /// Searches per page unless asked; the most a page may hold.
 pub const PER_PAGE_DEFAULT: u64 = 20;
@@ -183,55 +190,6 @@ pub struct SavedSearches {
     pub webhooks: Webhooks,
 }
 
-/// What the webhook operations use.
-pub struct Webhooks {
-    pub deliveries: Arc<dyn DeliveryStore>,
-    pub sender: Arc<dyn WebhookSender>,
-    pub encoder: Arc<dyn EventEncoder>,
-    /// Derives signing secrets from their nonces.
-    pub hasher: SecretHasher,
-    pub entropy: Arc<dyn Entropy>,
-    /// Where webhooks may point (checked again by the sender at send time).
-    pub outbound: OutboundPolicy,
-}
-
-impl Webhooks {
-    /// A webhook URL as stored: within the length limit and allowed by the outbound policy.
-    fn url(&self, raw: &str) -> Result<String, SavedSearchError> {
-        let url = webhook::url(raw)?;
-        match self.outbound.url(&url) {
-            Ok(_) => Ok(url),
-            Err(Refusal::Malformed) => Err(FieldError::new("webhook_url", "must be a URL").into()),
-            Err(refusal) => Err(SavedSearchError::DestinationNotAllowed(refusal)),
-        }
-    }
-}
-
-/// Sends `body` signed with `secret` and times it.
-pub(crate) async fn send_signed(
-    sender: &dyn WebhookSender,
-    clock: &dyn Clock,
-    url: &str,
-    secret: &str,
-    body: &[u8],
-) -> (bool, Attempt) {
-    let at = clock.now();
-    let signature = webhook::signature(secret, at, body);
-    let started = std::time::Instant::now();
-    let result = sender.post(url, body, &signature).await;
-    let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-    match result {
-        Ok(code) if (200..300).contains(&code) => {
-            (true, Attempt { at, status_code: Some(code), latency_ms, error: None })
-        }
-        Ok(code) => (
-            false,
-            Attempt { at, status_code: Some(code), latency_ms, error: Some(format!("the receiver answered {code}")) },
-        ),
-        Err(e) => (false, Attempt { at, status_code: None, latency_ms, error: Some(e.0) }),
-    }
-}
-
 /// The checked `limit` (default [`MATCHES_DEFAULT`]) of a page of events paged by `before` (an
 /// id of `what`).
 fn page_bounds(before: Option<i64>, limit: Option<u64>, what: &str) -> Result<u64, SavedSearchError> {
@@ -333,78 +291,6 @@ impl SavedSearches {
             saved = self.store.set_digest(account, id, through, now).await?.ok_or(SavedSearchError::NotFound(id))?;
         }
         Ok(Saved { search: saved, webhook_secret })
-    }
-
-    /// The search's webhook deliveries, newest first, with their attempts.
-    pub async fn deliveries(
-        &self,
-        account: AccountId,
-        id: i64,
-        before: Option<i64>,
-        limit: Option<u64>,
-    ) -> Result<DeliveryPage, SavedSearchError> {
-        let limit = page_bounds(before, limit, "a delivery id")?;
-        self.get(account, id).await?;
-        let items = self.webhooks.deliveries.list(account, id, before, limit).await?;
-        let next_before = next_before(&items, limit, |d| d.id);
-        Ok(DeliveryPage { items, next_before })
-    }
-
-    /// Queues the delivery again, due now, whatever its state (a delivered event is sent again).
-    pub async fn retry(&self, account: AccountId, id: i64, delivery: i64) -> Result<Delivery, SavedSearchError> {
-        self.get(account, id).await?;
-        self.webhooks
-            .deliveries
-            .retry(account, id, delivery, self.clock.now())
-            .await?
-            .ok_or(SavedSearchError::DeliveryNotFound(id, delivery))
-    }
-
-    /// Sends a `test` event to the search's webhook now (even a disabled one, to check a fix)
-    /// and answers how the receiver took it; nothing is queued.
-    pub async fn test(&self, account: AccountId, id: i64) -> Result<TestDelivery, SavedSearchError> {
-        let search = self.get(account, id).await?;
-        let hook = search.webhook.ok_or(SavedSearchError::NoWebhook(id))?;
-        let secret = webhook::secret(&self.webhooks.hasher, &hook.nonce);
-        let body = self.webhooks.encoder.test(id, self.clock.now());
-        let (delivered, attempt) =
-            send_signed(self.webhooks.sender.as_ref(), self.clock.as_ref(), &hook.url, &secret, &body).await;
-        Ok(TestDelivery { delivered, attempt })
-    }
-
-    /// Turns the search's Atom feed on with a new read token (any earlier token stops working);
-    /// the token is in this answer only.
-    pub async fn open_feed(&self, account: AccountId, id: i64) -> Result<(SavedSearch, String), SavedSearchError> {
-        let token = format!("{FEED_TOKEN_PREFIX}{}", random_token(self.webhooks.entropy.as_ref()));
-        let hash = self.webhooks.hasher.hash(&token);
-        let saved = self
-            .store
-            .set_feed_token(account, id, Some(hash), self.clock.now())
-            .await?
-            .ok_or(SavedSearchError::NotFound(id))?;
-        Ok((saved, token))
-    }
-
-    /// Turns the feed off: its token stops working.
-    pub async fn close_feed(&self, account: AccountId, id: i64) -> Result<SavedSearch, SavedSearchError> {
-        self.store.set_feed_token(account, id, None, self.clock.now()).await?.ok_or(SavedSearchError::NotFound(id))
-    }
-
-    /// The search and its newest matches, for whoever holds its feed token; a wrong token, a
-    /// revoked one and an unknown search are all `NotFound`.
-    pub async fn feed(&self, id: i64, token: &str) -> Result<(SavedSearch, Vec<MatchedJob>), SavedSearchError> {
-        use subtle::ConstantTimeEq;
-        let search = self.store.find(id).await?.ok_or(SavedSearchError::NotFound(id))?;
-        let given = self.webhooks.hasher.hash(token.trim());
-        let valid = search
-            .feed_token
-            .as_ref()
-            .is_some_and(|kept| bool::from(kept.as_str().as_bytes().ct_eq(given.as_str().as_bytes())));
-        if !valid {
-            return Err(SavedSearchError::NotFound(id));
-        }
-        let events = self.matches.recent(search.account, id, None, FEED_ENTRIES).await?;
-        Ok((search, self.with_jobs(events).await?))
     }
 
     /// Each event with its posting as stored now.
