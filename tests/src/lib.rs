@@ -220,6 +220,40 @@ impl TestServer {
         self.state.accounts.set_plan.execute(email, plan).await.expect("set-plan");
     }
 
+    // The background work, run now instead of on its schedule (what each cycle does is the
+    // server's; only the moment is the test's).
+
+    /// Stores postings in the job store as ingestion or a search stores them.
+    pub async fn store_jobs(&self, jobs: &[jobin_core::domain::Job]) {
+        self.state.jobs.store.upsert(jobs, chrono::Utc::now()).await.expect("job store");
+    }
+
+    /// Expires stored postings as ingestion does when a board drops them; answers how many were active.
+    pub async fn expire_jobs(&self, ids: &[String]) -> u64 {
+        self.state.jobs.store.expire_ids(ids, chrono::Utc::now()).await.expect("job store")
+    }
+
+    /// One ingestion cycle (the server must be set up with one: `watching_ingest`).
+    pub async fn run_ingest(&self) -> jobin_core::usecases::IngestReport {
+        let (ingest, _) = self.state.background.ingest.clone().expect("an ingestion schedule");
+        ingest.run_cycle().await.expect("ingestion cycle")
+    }
+
+    /// One saved-search matching cycle on this node.
+    pub async fn run_matching(&self) -> jobin_core::usecases::MatchRun {
+        self.state.background.matching.run_cycle().await.expect("matching").expect("this node holds the matching lock")
+    }
+
+    /// One run of the webhook deliveries that are due.
+    pub async fn run_deliveries(&self) -> jobin_core::usecases::DeliveryRun {
+        self.state.background.deliveries.run_once().await.expect("deliveries")
+    }
+
+    /// One run of the daily digests that are due; answers how many were sent.
+    pub async fn run_digests(&self) -> usize {
+        self.state.background.digests.run_once().await.expect("digests").expect("this node holds the digest lock")
+    }
+
     pub async fn start() -> Self {
         match Self::start_with(Setup::default()).await {
             Some(s) => s,

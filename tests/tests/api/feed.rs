@@ -131,7 +131,7 @@ async fn the_sync_pair_behaves(s: TestServer) {
 
     // Jobs expire (a board reports them gone): they leave the feed and show in /jobs/expired.
     let gone: Vec<String> = all[..3].to_vec();
-    assert_eq!(s.state.jobs.store.expire_ids(&gone, chrono::Utc::now()).await.unwrap(), 3);
+    assert_eq!(s.expire_jobs(&gone).await, 3);
     let active = drain(&s, &key, json!({"batch_size": 1000})).await;
     assert_eq!(active.len(), all.len() - 3);
     assert!(gone.iter().all(|id| !active.contains(id)));
@@ -222,8 +222,7 @@ async fn a_failing_board_is_reported_with_its_cause_by_the_cycle_and_by_a_search
         .collect();
     let setup = Setup { boards: Some(boards), ingest: jobin_tests::watching_ingest(), ..Setup::default() };
     let s = TestServer::start_with(setup).await.unwrap();
-    let (ingest, _) = s.state.background.ingest.clone().expect("scheduled");
-    let report = ingest.run_cycle().await.unwrap();
+    let report = s.run_ingest().await;
     assert_eq!(report.failures.get(&(SourceId::Adzuna, FailureCause::Http5xx)), Some(&report.queries), "{report:?}");
     assert_eq!(report.failures.len(), 1, "{report:?}");
     assert!(report.failures_summary().contains("adzuna http_5xx ×"), "{}", report.failures_summary());

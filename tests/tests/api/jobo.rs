@@ -59,8 +59,7 @@ async fn the_jobo_pair_speaks_jobos_shapes() {
     let s = server().await;
     let key = pro(&s).await;
     let (_, free) = s.register().await;
-    let (ingest, _) = s.state.background.ingest.clone().expect("scheduled");
-    assert!(ingest.run_cycle().await.unwrap().fetched > 0);
+    assert!(s.run_ingest().await.fetched > 0);
 
     let feed =
         |key: &str, body: Value| s.send(s.http.post(s.url("/api/jobs/feed")).header("X-Api-Key", key).json(&body));
@@ -146,7 +145,7 @@ async fn the_jobo_documents_sync_workflow_keeps_a_copy_equal_to_the_active_set()
     assert!(ingest.run_cycle().await.unwrap().ran);
     let gone: Vec<String> = active.iter().take(3).cloned().collect();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // past the last run's start
-    assert_eq!(s.state.jobs.store.expire_ids(&gone, chrono::Utc::now()).await.unwrap(), 3);
+    assert_eq!(s.expire_jobs(&gone).await, 3);
     let (copy, summary) = run_client(&s, &key, dir.path()).await;
     assert_eq!(summary["removed"], 3, "{summary}");
     assert_eq!(copy, active_ids(&s, &key).await, "after an incremental run");

@@ -105,9 +105,9 @@ async fn a_name_that_resolves_inside_is_refused_at_send_time() {
     s.call("PATCH", &format!("/v1/searches/{id}"), &key, Some(json!({"webhook_url": url}))).await;
     // A match queued for delivery: the attempt fails with the policy's reason only.
     let job = jobin_tests::posting("outbound-1", "Rust Engineer", "London", "GB");
-    s.state.jobs.store.upsert(&[job], chrono::Utc::now()).await.unwrap();
-    s.state.background.matching.run_cycle().await.unwrap();
-    let run = s.state.background.deliveries.run_once().await.unwrap();
+    s.store_jobs(&[job]).await;
+    s.run_matching().await;
+    let run = s.run_deliveries().await;
     assert_eq!((run.attempted, run.delivered), (1, 0));
     let r = s.call("GET", &format!("/v1/searches/{id}/deliveries"), &key, None).await;
     let attempt = &r.body["data"][0]["attempts"][0];

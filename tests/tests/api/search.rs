@@ -341,7 +341,7 @@ async fn one_job_by_id_whole_by_any_of_its_listing_ids_and_gone_once_expired() {
     let missing = s.get_with_key("/v1/jobs/reed:does-not-exist", &key).await;
     assert_eq!((missing.status, missing.body["code"].as_str()), (404, Some("job_not_found")), "{}", missing.text);
 
-    s.state.jobs.store.expire_ids(&[id.to_owned()], Utc::now()).await.unwrap();
+    s.expire_jobs(&[id.to_owned()]).await;
     let gone = s.get_with_key(&format!("/v1/jobs/{id}"), &key).await;
     assert_eq!((gone.status, gone.body["code"].as_str()), (410, Some("job_expired")), "{}", gone.text);
     assert_eq!(gone.body["details"]["id"], id);

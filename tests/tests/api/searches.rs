@@ -24,8 +24,8 @@ use jobin_tests::posting;
 
 /// Stores postings as ingestion would, then runs one matching cycle.
 async fn land(s: &TestServer, jobs: &[Job]) {
-    s.state.jobs.store.upsert(jobs, Utc::now()).await.unwrap();
-    s.state.background.matching.run_cycle().await.unwrap().expect("this node holds the matching lock");
+    s.store_jobs(jobs).await;
+    s.run_matching().await;
 }
 
 async fn matches(s: &TestServer, key: &str, id: i64, query: &str) -> Reply {
@@ -304,7 +304,7 @@ fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
 }
 
 async fn deliver(s: &TestServer) -> jobin_core::usecases::DeliveryRun {
-    s.state.background.deliveries.run_once().await.unwrap()
+    s.run_deliveries().await
 }
 
 #[tokio::test]
@@ -569,7 +569,7 @@ async fn a_daily_digest_emails_the_new_matches_once() {
     let search = create(&s, &key, json!({"q": "rust", "name": "Rust jobs", "digest": true})).await;
     assert_eq!(search["digest"], true);
     let id = search["id"].as_i64().unwrap();
-    let digests = || async { s.state.background.digests.run_once().await.unwrap().expect("this node holds the lock") };
+    let digests = || async { s.run_digests().await };
     assert_eq!(digests().await, 0, "nothing new: no email");
     land(&s, &[posting("1", "Rust Developer", "Leeds", "GB"), posting("2", "Senior Rust Engineer", "York", "GB")])
         .await;
@@ -638,7 +638,7 @@ async fn a_hanging_receiver_delays_only_its_own_accounts_deliveries() {
     let b_search = create(&s, &b, json!({"q": "rust", "webhook_url": format!("{}/b", quick.uri())})).await;
     let b_search = b_search["id"].as_i64().unwrap();
     let postings: Vec<Job> = (0..3).map(|i| posting(&format!("fair-{i}"), "Rust Engineer", "Leeds", "GB")).collect();
-    s.state.jobs.store.upsert(&postings, Utc::now()).await.unwrap();
+    s.store_jobs(&postings).await;
     let landed = Instant::now();
     // B's three, within 5 s of the match (matching runs every 200 ms).
     loop {
