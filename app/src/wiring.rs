@@ -171,7 +171,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
             budget: Duration::from_millis(config.ai.budget_ms),
         },
     };
-    let (searches, matching, deliver, digests) = searches::build(config, &c, &hasher, &conn, lookup)?;
+    let searches::Built { searches, matching, deliver, digests } = searches::build(config, &c, &hasher, &conn, lookup)?;
     Ok(Arc::new(AppState {
         accounts: accounts::build(&c, &hasher, signer.clone(), last_used.clone(), config)?,
         access: Access {

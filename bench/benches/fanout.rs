@@ -9,7 +9,7 @@ use jobin_adapters::memory::MemoryJobStore;
 use jobin_adapters::{SystemClock, TokioTimer};
 use jobin_core::domain::{Plan, PlanCatalog, SourceId};
 use jobin_core::ports::{Cache, CacheError, JobSource};
-use jobin_core::usecases::{Search, SearchConfig, SearchPorts, SearchRequest};
+use jobin_core::usecases::{Search, SearchConfig, SearchPorts, SearchQuery, SearchRequest};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,16 +57,18 @@ fn bench(c: &mut Criterion) {
             let s = search(Duration::from_millis(latency_ms), hanging);
             let label =
                 if hanging { format!("six_at_{latency_ms}ms_plus_hanging") } else { format!("six_at_{latency_ms}ms") };
+            let Ok(query) = SearchQuery::parse(SearchRequest {
+                q: Some("engineer".into()),
+                country: Some("gb".into()),
+                plan: Some(Plan::Scale),
+                ..Default::default()
+            }) else {
+                return;
+            };
             group.bench_function(BenchmarkId::from_parameter(label), |b| {
                 b.to_async(&rt).iter(|| {
-                    let req = SearchRequest {
-                        q: Some("engineer".into()),
-                        country: Some("gb".into()),
-                        plan: Some(Plan::Scale),
-                        ..Default::default()
-                    };
-                    let s = s.clone();
-                    async move { s.execute(req).await }
+                    let (s, query) = (s.clone(), query.clone());
+                    async move { s.execute(&query).await }
                 })
             });
         }

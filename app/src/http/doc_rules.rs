@@ -10,6 +10,7 @@
 //! - `date-time` and `date` formats of the timestamps we write as RFC 3339 strings ourselves;
 //! - parameters a handler requires although its type is optional (so the handler answers the
 //!   missing one in the envelope).
+//!
 //! The value sets are taken from the domain's own lists, so a new value reaches the document with
 //! the code. A rule that names a schema, property or parameter the document lacks fails the tests
 //! (a rename never drops a rule silently).

@@ -18,6 +18,14 @@ use super::Common;
 /// How long one matching run may hold its lock before another node may take over.
 const MATCH_LOCK_TTL: Duration = Duration::from_secs(300);
 
+/// Saved searches, and the background work they need.
+pub(super) struct Built {
+    pub searches: SavedSearches,
+    pub matching: Arc<MatchCycle>,
+    pub deliver: Arc<DeliverWebhooks>,
+    pub digests: Arc<SendDigests>,
+}
+
 /// Saved searches, and the background work they need: matching, deliveries, digests.
 pub(super) fn build(
     config: &Config,
@@ -25,7 +33,7 @@ pub(super) fn build(
     hasher: &SecretHasher,
     conn: &Connections,
     lookup: Arc<dyn webhook_sender::NameLookup>,
-) -> anyhow::Result<(SavedSearches, Arc<MatchCycle>, Arc<DeliverWebhooks>, Arc<SendDigests>)> {
+) -> anyhow::Result<Built> {
     let saved: Arc<dyn SavedSearchStore> = Arc::new(SqlSavedSearchStore::new(conn.db.clone()));
     let matches: Arc<dyn MatchStore> = Arc::new(SqlMatchStore::new(conn.db.clone()));
     let deliveries: Arc<dyn DeliveryStore> = Arc::new(SqlDeliveryStore::new(conn.db.clone()));
@@ -79,5 +87,5 @@ pub(super) fn build(
         lock: c.lock.clone(),
         lock_ttl: MATCH_LOCK_TTL,
     });
-    Ok((searches, matching, deliver, digests))
+    Ok(Built { searches, matching, deliver, digests })
 }
