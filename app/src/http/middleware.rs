@@ -1,8 +1,9 @@
 //! Middleware (as `around` functions), one job per module, outermost first: the envelope (request
-//! id, access log, security headers, the error envelope, the metrics' route), the body limits, the
-//! per-IP limits of the public operations, and the rate headers and usage log of authenticated
-//! requests.
+//! id, security headers, the error envelope, `Allow`) and the access log it writes as the answer
+//! leaves (the log line, the request metric under its route label), the body limits, the per-IP
+//! limits of the public operations, and the rate headers and usage log of authenticated requests.
 
+mod access_log;
 mod account;
 mod body;
 mod envelope;

@@ -1,6 +1,6 @@
-//! The outermost layer: the request id (echoed or generated) on every answer, a tracing span and
-//! an access-log line per request, the security headers, the error envelope for every error that
-//! escaped a handler, and the metrics' route label (the operation that answered).
+//! The outermost layer: the request id (echoed or generated) on every answer, a tracing span per
+//! request, the security headers, the error envelope for every error that escaped a handler, and
+//! the 405's `Allow`; then the access log (`access_log`) records what was served.
 
 use futures::FutureExt;
 use jobin_core::Code;
@@ -16,6 +16,8 @@ use std::time::Instant;
 use crate::http::context::RequestSlot;
 use crate::http::error::{ApiError, REQUEST_ID};
 use crate::http::routes::RouteTable;
+
+use super::access_log;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -83,7 +85,7 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request, routes: Arc<R
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(&path));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %access_log::loggable_path(&path));
     let started = Instant::now();
     // Filled by the authentication layers: the log line names the account and key prefix.
     let slot = RequestSlot::default();
@@ -118,35 +120,8 @@ pub async fn envelope<E: Endpoint>(next: Arc<E>, mut req: Request, routes: Arc<R
             resp.headers_mut().insert(poem::http::header::ALLOW, v);
         }
     }
-    let route = match seen.operation {
-        Some(op) if crate::http::paths::is_unversioned_api_path(&path) => routes.unversioned(op),
-        Some(op) => op,
-        None => page_route(&path),
-    };
-    crate::metrics::http_request(route, method.as_str(), resp.status().as_u16(), started.elapsed());
-    let key = seen.key.map(|k| String::from_utf8_lossy(&k.0).into_owned());
-    span.in_scope(|| {
-        tracing::info!(
-            status = resp.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            account = seen.account.map(|a| a.0),
-            key = key.as_deref(),
-            "served"
-        );
-    });
+    access_log::served(&span, &seen, &routes, &path, method.as_str(), resp.status().as_u16(), started);
     Ok(resp)
-}
-
-/// The stand-in's checkout and portal links carry their only credential in the path: the log gets
-/// the route (`/billing/local-portal/{id}/cancel`), never the id.
-fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    for route in ["/billing/local-checkout/", "/billing/local-portal/"] {
-        if let Some(rest) = path.strip_prefix(route) {
-            let after = rest.split_once('/').map(|(_, a)| format!("/{a}")).unwrap_or_default();
-            return format!("{route}{{id}}{after}").into();
-        }
-    }
-    path.into()
 }
 
 /// `X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` on account and billing
@@ -185,20 +160,6 @@ pub async fn operation_of<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Resu
     result
 }
 
-/// The `route` label of a request no operation answered: the server's own pages by name, anything
-/// else `unmatched` (a label never carries a raw path).
-fn page_route(path: &str) -> &'static str {
-    match path {
-        "/" => "root",
-        "/docs" => "docs",
-        "/openapi.json" => "openapi_json",
-        "/metrics" => "metrics",
-        "/mcp" => "mcp",
-        p if p.starts_with("/billing/local-") => "local_billing_pages",
-        _ => "unmatched",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,16 +184,5 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&resp.into_body().into_vec().await.unwrap()).unwrap();
         assert_eq!(body["code"], "internal");
         assert!(!body["error"].as_str().unwrap().contains("a defect"), "the panic's text stays in the log");
-    }
-
-    #[test]
-    fn payment_link_ids_never_reach_the_log() {
-        assert_eq!(loggable_path("/billing/local-checkout/cs_local_secret"), "/billing/local-checkout/{id}");
-        assert_eq!(
-            loggable_path("/billing/local-checkout/cs_local_secret/complete"),
-            "/billing/local-checkout/{id}/complete"
-        );
-        assert_eq!(loggable_path("/billing/local-portal/bps_secret/cancel"), "/billing/local-portal/{id}/cancel");
-        assert_eq!(loggable_path("/v1/jobs/search"), "/v1/jobs/search");
     }
 }
