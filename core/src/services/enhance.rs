@@ -360,7 +360,11 @@ mod tests {
         let out = e.run(jobs(5), &sel).await;
         assert!(!out.enhanced);
         assert_eq!(out.reason.unwrap().code(), crate::Code::AiTimeout);
-        assert_eq!(started.elapsed(), AI_BUDGET);
+        // Bounded by the budget: the provider's minute is never waited out. (The budget left is
+        // measured on the real clock while this test's timer runs on paused time, so a loaded
+        // machine may end it a few milliseconds early, never late.)
+        let waited = started.elapsed();
+        assert!(waited <= AI_BUDGET && waited > AI_BUDGET - Duration::from_secs(1), "{waited:?}");
     }
 
     #[test]
