@@ -26,6 +26,7 @@ pub mod scope;
 pub mod secret;
 pub mod skills;
 pub mod stats;
+pub mod title;
 pub mod webhook;
 
 pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError, LoginId};

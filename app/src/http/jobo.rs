@@ -78,7 +78,9 @@ pub struct JoboJob {
     /// Stable id (`source:native`): the primary key for upserts.
     pub id: String,
     pub title: String,
-    /// Null: JobIn does not canonicalize titles.
+    /// The title normalized: place and work-mode tails removed (` - London`, `(Hybrid)`), case,
+    /// accents and punctuation folded, gender markers dropped, `Sr.`/`Snr`/`Jnr`/`Mgr` written out
+    /// (`senior rust engineer`); the form JobIn's dedup compares. Null when the title is empty.
     pub normalized_title: Option<String>,
     pub company: JoboCompany,
     /// Plain text; line breaks kept.
@@ -143,6 +145,7 @@ fn place(l: Location) -> JoboLocation {
 impl From<StoredJob> for JoboJob {
     fn from(s: StoredJob) -> Self {
         let j = s.job;
+        let normalized = jobin_core::domain::dedup::normalize_title(&j);
         let summary = text(j.summary());
         let d = j.details;
         // A posting that names no place list still has its one location, if it has one.
@@ -151,7 +154,7 @@ impl From<StoredJob> for JoboJob {
             locations.push(place(j.location));
         }
         JoboJob {
-            normalized_title: None,
+            normalized_title: (!normalized.is_empty()).then_some(normalized),
             company: JoboCompany {
                 name: j.company,
                 logo_url: d.company.logo_url,

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::normalize::fold;
+use super::title::normalize_title_at;
 use super::{Job, JobCopy, SourceId};
 
 /// Legal-form words dropped from the end of a company name.
@@ -70,28 +71,10 @@ const CITY_ALIASES: &[(&str, &str)] = &[
     ("melbourne vic", "melbourne"),
 ];
 
-/// Gender markers in (mostly German) titles: `(m/w/d)`, `(f/m/x)`, `(all genders)`.
-fn strip_gender_marker(folded: &str) -> String {
-    let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    loop {
-        let n = words.len();
-        if n >= 2 && words[n - 2] == "all" && matches!(words[n - 1], "genders" | "gender") {
-            words.truncate(n - 2);
-            continue;
-        }
-        let is_marker = |w: &str| matches!(w, "m" | "w" | "f" | "d" | "x" | "h" | "i");
-        let tail = words.iter().rev().take_while(|w| is_marker(w)).count();
-        if tail >= 2 {
-            words.truncate(n - tail);
-            continue;
-        }
-        break;
-    }
-    words.join(" ")
-}
-
-pub fn normalize_title(title: &str) -> String {
-    strip_gender_marker(&fold(title))
+/// The title as the merge rule compares it: normalized for the posting's own place
+/// ([`normalize_title_at`]).
+pub fn normalize_title(job: &Job) -> String {
+    normalize_title_at(&job.title, &[&job.location.city, &job.location.region, &job.location.country])
 }
 
 pub fn normalize_company(company: &str) -> String {
@@ -161,7 +144,7 @@ impl Fingerprint {
     /// Normalized title, company and place; `None` for each one that is unknown.
     fn parts(job: &Job) -> [Option<String>; 3] {
         let known = |s: String| (!s.is_empty()).then_some(s);
-        [known(normalize_title(&job.title)), known(normalize_company(&job.company)), place(job)]
+        [known(normalize_title(job)), known(normalize_company(&job.company)), place(job)]
     }
 
     /// `title|company|place`; an unknown part is written `?`.
@@ -377,6 +360,11 @@ mod tests {
         assert_eq!(normalize_company("Müller GmbH & Co. KG"), "muller");
         assert_eq!(normalize_company("Limited"), "limited", "a name made only of a suffix stays");
         assert_eq!(normalize_city("Greater London"), "london");
+        // The title's abbreviations and the tails a board appends are the same title.
+        let d = job(SourceId::Adzuna, "4", "Sr. Python Developer - München (Hybrid)", "Tech GmbH", "München");
+        assert_eq!(Fingerprint::of(&d), Fingerprint::of(&a));
+        let e = job(SourceId::Reed, "5", "Senior Python Developer - Payments", "Tech", "München");
+        assert_ne!(Fingerprint::of(&e), Fingerprint::of(&a), "a tail that names the work is the title");
     }
 
     #[test]

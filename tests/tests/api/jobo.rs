@@ -101,6 +101,11 @@ async fn the_jobo_pair_speaks_jobos_shapes() {
         fields.sort_unstable();
         assert_eq!(fields, dto, "{j}");
         assert!(j["company"]["name"].is_string() && j["locations"].is_array(), "{j}");
+        // The title as dedup compares it: folded, tails and markers gone, never the raw title.
+        let normalized = j["normalized_title"].as_str().expect("a normalized title");
+        let raw = j["title"].as_str().unwrap();
+        assert!(!normalized.is_empty() && normalized == normalized.to_lowercase(), "{raw} → {normalized}");
+        assert_eq!(jobin_core::domain::title::normalize_title(normalized), normalized, "idempotent: {raw}");
         assert!(j["qualifications"]["must_have"].is_array() && j["qualifications"]["preferred"].is_array());
         assert!(j["created_at"].as_str().unwrap().ends_with('Z') && j["updated_at"].as_str().unwrap().ends_with('Z'));
         if let Some(c) = j["compensation"].as_object() {
