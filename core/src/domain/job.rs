@@ -243,6 +243,13 @@ pub struct Salary {
 }
 
 impl Salary {
+    /// The range per year, never converting the currency: hour × 2,080, day × 260, week × 52,
+    /// month × 12 (`stats::annual_factor`).
+    pub fn annual(&self) -> (f64, f64) {
+        let f = super::stats::annual_factor(self.period);
+        (self.min * f, self.max * f)
+    }
+
     /// A range from optional bounds: one bound stands for both; the two are ordered; a
     /// non-positive or non-finite amount means "no salary".
     pub fn from_bounds(min: Option<f64>, max: Option<f64>, currency: &str, period: PayPeriod) -> Option<Self> {
@@ -533,6 +540,16 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_salary_per_year_scales_by_its_period_and_keeps_its_currency() {
+        let per = |period, min, max| Salary::from_bounds(Some(min), Some(max), "GBP", period).unwrap().annual();
+        assert_eq!(per(PayPeriod::Hour, 20.0, 25.5), (41_600.0, 53_040.0));
+        assert_eq!(per(PayPeriod::Day, 400.0, 500.0), (104_000.0, 130_000.0));
+        assert_eq!(per(PayPeriod::Week, 1_000.0, 1_000.0), (52_000.0, 52_000.0));
+        assert_eq!(per(PayPeriod::Month, 4_000.0, 5_000.0), (48_000.0, 60_000.0));
+        assert_eq!(per(PayPeriod::Year, 50_000.0, 60_000.0), (50_000.0, 60_000.0));
+    }
 
     #[test]
     fn countries_parse_case_insensitively_and_reject_others_naming_the_valid_ones() {

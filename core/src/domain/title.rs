@@ -7,129 +7,25 @@
 use super::normalize::fold;
 
 /// Words that say where or how the work is done, never what it is.
+#[rustfmt::skip]
 const WORK_MODES: &[&str] = &[
-    "remote",
-    "hybrid",
-    "onsite",
-    "on",
-    "site",
-    "office",
-    "in",
-    "based",
-    "home",
-    "from",
-    "work",
-    "wfh",
-    "fully",
-    "partially",
-    "partly",
-    "teilweise",
-    "homeoffice",
-    "telecommute",
-    "first",
-    "friendly",
-    "possible",
-    "anywhere",
-    "worldwide",
-    "global",
-    "only",
-    "or",
-    "and",
-    "days",
-    "week",
-    "per",
-    "100",
-    "1",
-    "2",
-    "3",
-    "4",
+    "remote", "hybrid", "onsite", "on", "site", "office", "in", "based", "home", "from", "work", "wfh",
+    "fully", "partially", "partly", "teilweise", "homeoffice", "telecommute", "first", "friendly", "possible",
+    "anywhere", "worldwide", "global", "only", "or", "and", "days", "week", "per", "100", "1", "2", "3", "4",
 ];
 
-/// Places a tail names without the posting saying them: countries and regions boards append.
+/// Places a tail names without the posting saying them: countries, regions and large cities boards
+/// append (never a code that is also a word of a title: `IT`, `IN`, `BE`, `AT`, `ES`, `NA`).
+#[rustfmt::skip]
 const PLACES: &[&str] = &[
-    "uk",
-    "gb",
-    "united",
-    "kingdom",
-    "great",
-    "britain",
-    "england",
-    "scotland",
-    "wales",
-    "ireland",
-    "us",
-    "usa",
-    "america",
-    "states",
-    "eu",
-    "europe",
-    "emea",
-    "apac",
-    "latam",
-    "americas",
-    "na",
-    "germany",
-    "deutschland",
-    "de",
-    "austria",
-    "osterreich",
-    "at",
-    "switzerland",
-    "schweiz",
-    "ch",
-    "netherlands",
-    "nl",
-    "poland",
-    "pl",
-    "czechia",
-    "czech",
-    "republic",
-    "cz",
-    "france",
-    "fr",
-    "spain",
-    "es",
-    "italy",
-    "it",
-    "canada",
-    "ca",
-    "australia",
-    "au",
-    "new",
-    "zealand",
-    "nz",
-    "india",
-    "in",
-    "brazil",
-    "br",
-    "mexico",
-    "mx",
-    "singapore",
-    "sg",
-    "south",
-    "africa",
-    "za",
-    "belgium",
-    "be",
-    "london",
-    "berlin",
-    "munich",
-    "munchen",
-    "hamburg",
-    "vienna",
-    "wien",
-    "zurich",
-    "amsterdam",
-    "paris",
-    "new",
-    "york",
-    "nyc",
-    "san",
-    "francisco",
-    "sf",
-    "toronto",
-    "sydney",
-    "melbourne",
+    "uk", "gb", "united", "kingdom", "great", "britain", "england", "scotland", "wales", "ireland", "us",
+    "usa", "america", "states", "eu", "europe", "emea", "apac", "latam", "americas", "germany",
+    "deutschland", "de", "austria", "osterreich", "switzerland", "schweiz", "ch", "netherlands", "nl",
+    "poland", "pl", "czechia", "czech", "republic", "cz", "france", "fr", "spain", "italy",
+    "canada", "ca", "australia", "au", "new", "zealand", "nz", "india", "brazil", "br", "mexico", "mx",
+    "singapore", "sg", "south", "africa", "za", "belgium", "london", "berlin", "munich", "munchen",
+    "hamburg", "vienna", "wien", "zurich", "amsterdam", "paris", "new", "york", "nyc", "san", "francisco",
+    "sf", "toronto", "sydney", "melbourne",
 ];
 
 /// Abbreviations written out (folded forms).
@@ -166,11 +62,8 @@ pub fn normalize_title_at(title: &str, place: &[&str]) -> String {
                     .all(|w| WORK_MODES.contains(&w) || PLACES.contains(&w) || own.iter().any(|o| o == w)))
     };
     let mut rest = title.trim();
-    loop {
-        let Some(head) = without_tail(rest, &is_tail) else { break };
-        if fold(head).is_empty() {
-            break;
-        }
+    // Tail after tail, but never the whole title.
+    while let Some(head) = without_tail(rest, &is_tail).filter(|h| !fold(h).is_empty()) {
         rest = head.trim_end();
     }
     let folded = strip_gender_marker(&fold(rest));
@@ -251,6 +144,7 @@ mod tests {
             ("Remote", "remote"),
             ("London", "london"),
             ("Head of Data - Platform | Leeds", "head of data platform leeds"),
+            ("Support Engineer - IT", "support engineer it"),
         ] {
             assert_eq!(normalize_title(raw), want, "{raw}");
         }

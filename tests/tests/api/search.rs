@@ -105,7 +105,18 @@ async fn jobs_have_the_documented_shape_and_merged_copies() {
         if let Some(sal) = j["salary"].as_object() {
             assert!(sal["min"].as_f64().unwrap() <= sal["max"].as_f64().unwrap());
             assert!(["GBP", "USD"].contains(&sal["currency"].as_str().unwrap()), "{j}");
-            assert!(["hour", "day", "year"].contains(&sal["period"].as_str().unwrap()));
+            let period = sal["period"].as_str().unwrap();
+            assert!(["hour", "day", "year"].contains(&period));
+            // The range per year, comparable across periods, in the same currency.
+            let per_year = match period {
+                "hour" => 2_080.0,
+                "day" => 260.0,
+                _ => 1.0,
+            };
+            for (own, annual) in [("min", "annualMin"), ("max", "annualMax")] {
+                let want = sal[own].as_f64().unwrap() * per_year;
+                assert!((sal[annual].as_f64().unwrap() - want).abs() < 0.01 * per_year, "{annual} in {j}");
+            }
         }
         assert_eq!(j["copies"][0]["id"], j["id"], "the job's own listing comes first");
     }

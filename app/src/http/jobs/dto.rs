@@ -51,6 +51,13 @@ pub struct JobSalary {
     /// `hour`, `day`, `week`, `month` or `year`. Where a board gives no period (Reed), amounts
     /// under 150 are hourly, under 2,000 daily, anything else yearly.
     pub period: String,
+    /// `min` per year, in `currency` (never converted): hour × 2,080, day × 260, week × 52,
+    /// month × 12. Compare salaries of different periods on these.
+    #[oai(rename = "annualMin")]
+    pub annual_min: f64,
+    /// `max` per year, the same way.
+    #[oai(rename = "annualMax")]
+    pub annual_max: f64,
 }
 
 /// What a board says about the hiring company.
@@ -287,11 +294,16 @@ impl From<Job> for JobItem {
             attribution: j.source.attribution().to_owned(),
             source: j.source.as_str().to_owned(),
             location: place(j.location),
-            salary: j.salary.map(|s| JobSalary {
-                min: round_cents(s.min),
-                max: round_cents(s.max),
-                currency: s.currency,
-                period: s.period.as_str().to_owned(),
+            salary: j.salary.map(|s| {
+                let (annual_min, annual_max) = s.annual();
+                JobSalary {
+                    min: round_cents(s.min),
+                    max: round_cents(s.max),
+                    currency: s.currency,
+                    period: s.period.as_str().to_owned(),
+                    annual_min: round_cents(annual_min),
+                    annual_max: round_cents(annual_max),
+                }
             }),
             seniority: j.seniority.map(|s| s.as_str().to_owned()),
             posted_at: j.posted_at.map(iso_seconds),
