@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::normalize::{parse_iso_datetime, query_words};
-use crate::domain::{Country, JobFacts, Plan, SourceId};
+use crate::domain::{JobFacts, Plan, SourceId};
 use crate::ports::{Cache, Clock, CorpusQuery, CorpusRow, JobStore, JobStoreError};
 use crate::services::ai::AiError;
 use crate::usecases::FieldError;
@@ -92,11 +92,9 @@ pub struct Coverage {
 pub(crate) struct Subject {
     /// Normalized query + plan (+ since), for cache keys.
     pub key: String,
-    /// The query searched live before the corpus is read.
+    /// The query searched live before the corpus is read (its `q`, `location` and `country` are
+    /// the report's).
     pub query: SearchQuery,
-    pub q: String,
-    pub location: Option<String>,
-    pub country: Country,
     pub corpus: CorpusQuery,
 }
 
@@ -160,20 +158,18 @@ impl Corpus {
     pub(crate) fn subject(&self, req: &AnalyticsRequest) -> Result<Subject, SearchError> {
         let query = SearchQuery::parse(req.search())?;
         let since = parse_since(req.since.as_deref())?;
-        let (plan, country) = (query.plan(), query.country());
-        let q = query.q().to_owned();
-        let location = query.location().map(str::to_owned);
-        let mut sources = self.search.sources_for(plan, country);
+        let country = query.country();
+        let mut sources = self.search.sources_for(query.plan(), country);
         sources.push(SourceId::Import);
         let corpus = CorpusQuery {
-            words: query_words(&q),
-            place_words: location.as_deref().map(query_words).unwrap_or_default(),
+            words: query_words(query.q()),
+            place_words: query.location().map(query_words).unwrap_or_default(),
             country: Some(country.iso().to_owned()),
             sources,
             posted_since: since,
         };
         let key = format!("{}:{}", query.key(), since.map(|s| s.timestamp()).unwrap_or_default());
-        Ok(Subject { key, query, q, location, country, corpus })
+        Ok(Subject { key, query, corpus })
     }
 
     /// Refreshes the store for the query (a live search through the search cache), then reads

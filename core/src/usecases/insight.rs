@@ -288,11 +288,14 @@ impl Insight {
             return Ok(hit);
         }
         let sample = self.corpus.sample(&subject).await?;
-        let f = facts(&subject.q, subject.location.as_deref(), subject.country, &sample.facts);
+        let f = facts(subject.query.q(), subject.query.location(), subject.query.country(), &sample.facts);
         let (summary, top_skills, key_findings) = if f.sample_size == 0 {
-            let place = subject.location.clone().unwrap_or_else(|| f.country.clone());
+            let place = subject.query.location().map_or_else(|| f.country.clone(), str::to_owned);
             (
-                format!("No postings matched \u{201c}{}\u{201d} in {place}; there is nothing to analyse.", subject.q),
+                format!(
+                    "No postings matched \u{201c}{}\u{201d} in {place}; there is nothing to analyse.",
+                    subject.query.q()
+                ),
                 vec![],
                 vec![],
             )
@@ -301,9 +304,9 @@ impl Insight {
             parse_insight(&answer.text, &f).map_err(|reason| self.ai.rejected_answer(&sel, "insight", reason))?
         };
         let report = InsightReport {
-            query: subject.q,
-            location: subject.location,
-            country: subject.country.code().to_owned(),
+            query: subject.query.q().to_owned(),
+            location: subject.query.location().map(str::to_owned),
+            country: subject.query.country().code().to_owned(),
             summary,
             top_skills,
             salary_range: f.salary.map(|(p25, median, p75)| SalaryRange {

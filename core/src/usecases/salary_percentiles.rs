@@ -44,12 +44,12 @@ impl SalaryPercentiles {
             return Ok(hit);
         }
         let sample = self.corpus.sample(&subject).await?;
-        let currency = subject.country.currency();
+        let currency = subject.query.country().currency();
         let salaries = SalarySample::of(sample.facts.iter().map(|f| f.salary.as_ref()), currency);
         let report = SalaryReport {
-            query: subject.q,
-            location: subject.location,
-            country: subject.country.code().to_owned(),
+            query: subject.query.q().to_owned(),
+            location: subject.query.location().map(str::to_owned),
+            country: subject.query.country().code().to_owned(),
             currency: currency.to_owned(),
             stats: SalaryStats::of(&salaries.values),
             coverage: sample.coverage,

@@ -108,9 +108,9 @@ impl Trends {
             seniority.add(f.seniority);
         }
         let report = TrendsReport {
-            query: subject.q,
-            location: subject.location,
-            country: subject.country.code().to_owned(),
+            query: subject.query.q().to_owned(),
+            location: subject.query.location().map(str::to_owned),
+            country: subject.query.country().code().to_owned(),
             sample_size: n,
             ai_provider: sel.provider().as_str().to_owned(),
             ai_model: sel.model.model_id.clone(),
