@@ -123,7 +123,7 @@ pub(super) fn build(
     }
     let jobs = Jobs {
         search: SearchAnswers::new(
-            SearchJobs { search, ai: ai.clone(), enhancer, catalog: c.catalog.clone(), reachable },
+            SearchJobs { search, ai: ai.clone(), enhancer, reachable },
             AnswerCopies::default(),
             c.clock.clone(),
             crate::http::jobs::SearchBody::encode,

@@ -181,6 +181,11 @@ impl Search {
         self.fly(query.clone(), cache_key(query)).await
     }
 
+    /// The plans' terms searches follow.
+    pub fn catalog(&self) -> &PlanCatalog {
+        &self.inner.catalog
+    }
+
     /// The boards `plan` asks for `country`, in priority order (the sources its figures cover).
     pub fn sources_for(&self, plan: Plan, country: Country) -> Vec<SourceId> {
         route(self.inner.catalog.terms(plan).data_sources, country, false).ask

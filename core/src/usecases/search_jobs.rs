@@ -8,8 +8,6 @@
 //! request budget), a plan whose boards found nothing, a plan none of whose boards this server
 //! reaches, a query nothing matched.
 
-use std::sync::Arc;
-
 use crate::domain::{AiProvider, Plan, PlanCatalog, SourceId, in_plan};
 use crate::ports::FailureCause;
 use crate::services::{AiChoice, AiError, AiGateway, Enhancer};
@@ -20,8 +18,6 @@ pub struct SearchJobs {
     pub search: Search,
     pub ai: AiGateway,
     pub enhancer: Enhancer,
-    /// The plans' boards, for the notices.
-    pub catalog: Arc<PlanCatalog>,
     /// The boards this server can search (the others are in a plan but want settings).
     pub reachable: Vec<SourceId>,
 }
@@ -78,7 +74,7 @@ impl SearchJobs {
             None => None,
         };
         let mut outcome = self.search.execute(&req.query).await;
-        let notices = reason(&outcome.sources, outcome.jobs.len(), plan, &self.catalog, &self.reachable);
+        let notices = reason(&outcome.sources, outcome.jobs.len(), plan, self.search.catalog(), &self.reachable);
         let Some(sel) = selection else {
             return Ok(SearchJobsOutcome { outcome, enhance: EnhanceSummary::default(), notices });
         };
@@ -252,13 +248,7 @@ mod tests {
         let providers: Vec<Arc<dyn LlmProvider>> = vec![Arc::new(local)];
         let ai = AiGateway::new(Arc::new(ModelCatalog::document()), catalog, providers, None, Arc::new(TokioTimer));
         let enhancer = Enhancer { ai: ai.clone(), cache, budget: Duration::from_secs(15) };
-        SearchJobs {
-            search,
-            ai,
-            enhancer,
-            catalog: Arc::new(PlanCatalog::document()),
-            reachable: vec![SourceId::Adzuna],
-        }
+        SearchJobs { search, ai, enhancer, reachable: vec![SourceId::Adzuna] }
     }
 
     fn req(plan: Plan, enhance: Option<AiChoice>) -> SearchJobsRequest {
