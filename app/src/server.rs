@@ -6,17 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::endpoints::API_VERSION;
-use crate::http::document::{DOCS_TITLE, api_service, document, unversioned_service};
+use crate::http::document::{DOCS_TITLE, api_service, document, route_table, unversioned_service};
 use crate::http::middleware::{account_rate_headers, body_limit, envelope, public_limits};
-use crate::http::routes::RouteTable;
 use crate::state::AppState;
 
 /// How often last-used times are written to the database.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint<Output = poem::Response> {
-    // What the layers around the handlers need of the operations, read once from the document.
-    let table = Arc::new(RouteTable::of(document()));
+    // What the layers around the handlers need of the operations (handed to them, not read by them).
+    let table = route_table();
     let sunset: Arc<str> = state.http.sunset.as_str().into();
     // Swagger UI on the current operations (the deprecated copies stay in /openapi.json).
     let v1 = api_service().url_prefix(API_VERSION);

@@ -64,6 +64,13 @@ pub fn document() -> &'static str {
     DOC.get_or_init(|| with_deprecated_paths(&api_service().url_prefix(API_VERSION).spec()))
 }
 
+/// What the layers around the handlers need of the operations, read once per process from the
+/// document (it is the same for every server of a process; the table keeps `'static` labels).
+pub fn route_table() -> std::sync::Arc<crate::http::routes::RouteTable> {
+    static TABLE: std::sync::OnceLock<std::sync::Arc<crate::http::routes::RouteTable>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::sync::Arc::new(crate::http::routes::RouteTable::of(document()))).clone()
+}
+
 /// The `/v1` document with a deprecated copy of each operation at its unversioned path (operation
 /// ids suffixed `_unversioned`, so generated clients keep unique method names).
 pub fn with_deprecated_paths(v1_spec: &str) -> String {

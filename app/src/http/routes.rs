@@ -47,7 +47,8 @@ impl RouteTable {
                     table.no_store.insert(id.to_owned());
                 }
                 if let Some(base) = id.strip_suffix("_unversioned") {
-                    // Leaked once per documented operation, when the server starts: a fixed, small set.
+                    // Leaked once per documented operation (the table is built once per process:
+                    // `document::route_table`): a fixed, small set.
                     let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
                     table.unversioned.insert(base.to_owned(), id);
                 }
