@@ -145,7 +145,7 @@ fn place(l: Location) -> JoboLocation {
 impl From<StoredJob> for JoboJob {
     fn from(s: StoredJob) -> Self {
         let j = s.job;
-        let normalized = jobin_core::domain::dedup::normalize_title(&j);
+        let normalized = jobin_core::domain::title::normalized_title(&j);
         let summary = text(j.summary());
         let d = j.details;
         // A posting that names no place list still has its one location, if it has one.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::normalize::fold;
-use super::title::normalize_title_at;
+use super::title::normalized_title;
 use super::{Job, JobCopy, SourceId};
 
 /// Legal-form words dropped from the end of a company name.
@@ -70,12 +70,6 @@ const CITY_ALIASES: &[(&str, &str)] = &[
     ("sydney nsw", "sydney"),
     ("melbourne vic", "melbourne"),
 ];
-
-/// The title as the merge rule compares it: normalized for the posting's own place
-/// ([`normalize_title_at`]).
-pub fn normalize_title(job: &Job) -> String {
-    normalize_title_at(&job.title, &[&job.location.city, &job.location.region, &job.location.country])
-}
 
 pub fn normalize_company(company: &str) -> String {
     let folded = fold(company);
@@ -144,7 +138,7 @@ impl Fingerprint {
     /// Normalized title, company and place; `None` for each one that is unknown.
     fn parts(job: &Job) -> [Option<String>; 3] {
         let known = |s: String| (!s.is_empty()).then_some(s);
-        [known(normalize_title(job)), known(normalize_company(&job.company)), place(job)]
+        [known(normalized_title(job)), known(normalize_company(&job.company)), place(job)]
     }
 
     /// `title|company|place`; an unknown part is written `?`.

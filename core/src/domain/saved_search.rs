@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use super::application::optional_text;
 use super::normalize::{query_words, words_match};
-use super::stats::annual_factor;
 use super::{Country, EmploymentType, FieldError, Job, SourceId, WorkplaceType};
 
 /// Longest name, in characters.
@@ -221,8 +220,7 @@ impl Matcher {
 /// Whether the posting's stated range, annualized, reaches the floor in the floor's currency.
 fn reaches(job: &Job, floor: &SalaryFloor) -> bool {
     job.salary.as_ref().is_some_and(|s| {
-        s.currency.eq_ignore_ascii_case(&floor.currency)
-            && s.max.max(s.min) * annual_factor(s.period) >= floor.annual as f64
+        s.currency.eq_ignore_ascii_case(&floor.currency) && s.annual().1.max(s.annual().0) >= floor.annual as f64
     })
 }
 

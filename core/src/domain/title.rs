@@ -4,6 +4,7 @@
 //! abbreviations written out (`Sr.`, `Snr` → senior; `Jr`, `Jnr` → junior; `Mgr` → manager; …).
 //! Normalizing a normalized title changes nothing.
 
+use super::Job;
 use super::normalize::fold;
 
 /// Words that say where or how the work is done, never what it is.
@@ -41,6 +42,12 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("assoc", "associate"),
     ("coord", "coordinator"),
 ];
+
+/// A posting's title normalized for its own place (its city, region and country): the form dedup
+/// compares and `normalized_title` serves.
+pub fn normalized_title(job: &Job) -> String {
+    normalize_title_at(&job.title, &[&job.location.city, &job.location.region, &job.location.country])
+}
 
 /// `title` normalized. A tail naming only a work mode or a well-known place is removed.
 pub fn normalize_title(title: &str) -> String {
