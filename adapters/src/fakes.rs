@@ -89,24 +89,33 @@ impl JobSource for FakeBoard {
     }
 }
 
-/// A small deterministic generator (xorshift64*), so a seed always gives the same postings.
-struct Rng(u64);
+/// A small deterministic generator (xorshift64*), so a seed always gives the same postings (the
+/// demo's, and the generated corpora of tests and evaluations). Not for anything secret.
+pub struct SeededRng(u64);
 
-impl Rng {
-    fn next(&mut self) -> u64 {
+/// The demo's own name for it.
+type Rng = SeededRng;
+
+impl SeededRng {
+    /// A generator for `seed` (any value; zero is moved off the generator's one fixed point).
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+    /// In `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
     }
 }
 
@@ -116,6 +125,9 @@ struct CountryData {
     /// Typical annual salary of a mid-level engineer, in local currency.
     base_salary: f64,
 }
+
+/// The countries the demo's postings are in: the JobIn document's original six.
+const DEMO_COUNTRIES: [Country; 6] = [Country::Gb, Country::Us, Country::Au, Country::Ca, Country::De, Country::Fr];
 
 fn country_data(c: Country) -> CountryData {
     match c {
@@ -166,6 +178,8 @@ fn country_data(c: Country) -> CountryData {
             cities: &[("Paris", "Île-de-France"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Toulouse", "Occitanie")],
             base_salary: 55_000.0,
         },
+        // Not among the demo's countries (`DEMO_COUNTRIES`).
+        _ => CountryData { companies: &["Acme"], cities: &[("", "")], base_salary: 50_000.0 },
     }
 }
 
@@ -313,16 +327,17 @@ fn listing(source: SourceId, p: &Posting, rng: &mut Rng) -> Job {
         },
         location,
         id,
+        provenance: None,
     }
 }
 
 /// Seeded postings for every board: about `per_country` postings per country, each listed on
 /// one board that covers the country and, one time in three, on a second one too.
 pub fn generate(seed: u64, per_country: usize, now: DateTime<Utc>) -> HashMap<SourceId, Vec<Job>> {
-    let mut rng = Rng(seed.max(1));
+    let mut rng = Rng::new(seed);
     let mut out: HashMap<SourceId, Vec<Job>> = SourceId::ALL.into_iter().map(|s| (s, Vec::new())).collect();
     let mut n = 0;
-    for country in Country::ALL {
+    for country in DEMO_COUNTRIES {
         let data = country_data(country);
         let boards = boards_for(country);
         for _ in 0..per_country {

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `jobin_board_fetches_total` | counter | `board`, `outcome` |
 //! | `jobin_board_fetch_duration_seconds` | histogram | `board` |
+//! | `jobin_board_last_fetch_timestamp_seconds` | gauge | `board`, `outcome`: when a fetch last ended so (Unix seconds) |
 //! | `jobin_cache_requests_total` | counter | `cache` (search, salary, trends, insight, enhance, idempotency, other), `result` (hit, miss, error) |
 //! | `jobin_llm_calls_total` | counter | `provider`, `outcome` |
 //! | `jobin_llm_call_duration_seconds` | histogram | `provider` |
@@ -13,13 +14,14 @@
 use async_trait::async_trait;
 use jobin_core::domain::{AiProvider, Job, SourceId};
 use jobin_core::ports::{
-    Cache, CacheError, JobSource, LlmAnswer, LlmError, LlmProvider, LlmRequest, SourceError, SourceQuery,
+    Cache, CacheError, JobSource, ListingPage, LlmAnswer, LlmError, LlmProvider, LlmRequest, SourceError, SourceQuery,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const BOARD_FETCHES: &str = "jobin_board_fetches_total";
 pub const BOARD_DURATION: &str = "jobin_board_fetch_duration_seconds";
+pub const BOARD_LAST_FETCH: &str = "jobin_board_last_fetch_timestamp_seconds";
 pub const CACHE_REQUESTS: &str = "jobin_cache_requests_total";
 pub const LLM_CALLS: &str = "jobin_llm_calls_total";
 pub const LLM_DURATION: &str = "jobin_llm_call_duration_seconds";
@@ -31,7 +33,7 @@ pub const HISTOGRAMS: &[(&str, &[f64])] = &[
     (LLM_DURATION, &[0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0]),
 ];
 
-fn source_outcome(r: &Result<Vec<Job>, SourceError>) -> &'static str {
+fn source_outcome<T>(r: &Result<T, SourceError>) -> &'static str {
     match r {
         Ok(_) => "ok",
         Err(SourceError::Unconfigured) => "unconfigured",
@@ -58,6 +60,10 @@ impl<F: FnMut(&'static str, Duration)> Outcome<F> {
     fn new(record: F) -> Self {
         Self { record, started: Instant::now(), done: false }
     }
+    /// Nothing to record (nothing was asked).
+    fn skip(mut self) {
+        self.done = true;
+    }
     fn finish(mut self, outcome: &'static str) {
         self.done = true;
         (self.record)(outcome, self.started.elapsed());
@@ -82,14 +88,33 @@ impl JobSource for MeteredSource {
     }
 
     async fn search(&self, query: &SourceQuery) -> Result<Vec<Job>, SourceError> {
-        let board = self.0.id().as_str();
-        let outcome = Outcome::new(move |outcome, elapsed| {
-            metrics::counter!(BOARD_FETCHES, "board" => board, "outcome" => outcome).increment(1);
-            metrics::histogram!(BOARD_DURATION, "board" => board).record(elapsed.as_secs_f64());
-        });
+        let outcome = self.fetch_outcome();
         let r = self.0.search(query).await;
         outcome.finish(source_outcome(&r));
         r
+    }
+
+    /// A listing page is a fetch like a search (a board that has no listing is not asked).
+    async fn listing_page(&self, page: u32) -> Result<Option<ListingPage>, SourceError> {
+        let outcome = self.fetch_outcome();
+        let r = self.0.listing_page(page).await;
+        match &r {
+            Ok(None) => outcome.skip(),
+            _ => outcome.finish(source_outcome(&r)),
+        }
+        r
+    }
+}
+
+impl MeteredSource {
+    fn fetch_outcome(&self) -> Outcome<impl FnMut(&'static str, Duration) + use<>> {
+        let board = self.0.id().as_str();
+        Outcome::new(move |outcome, elapsed| {
+            metrics::counter!(BOARD_FETCHES, "board" => board, "outcome" => outcome).increment(1);
+            metrics::histogram!(BOARD_DURATION, "board" => board).record(elapsed.as_secs_f64());
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            metrics::gauge!(BOARD_LAST_FETCH, "board" => board, "outcome" => outcome).set(now.as_secs_f64());
+        })
     }
 }
 

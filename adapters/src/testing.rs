@@ -24,6 +24,25 @@ fn required() -> bool {
         || std::env::var_os("JOBIN_REQUIRE_POSTGRES").is_some()
 }
 
+/// A loopback port free right now and never handed out before in this test process: tests run
+/// in parallel, and the kernel may give the port one test was handed (and released for its server
+/// to bind) to the next test that asks, so two servers would race for it.
+#[allow(clippy::expect_used)] // test support: no free port should fail the test
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
 /// A fresh, migrated PostgreSQL database, dropped by `cleanup`.
 pub struct ScratchPostgres {
     pub url: String,

@@ -10,7 +10,7 @@ use jobin_adapters::testing::contract;
 use jobin_core::domain::normalize::query_words;
 use jobin_core::domain::{Job, Location, SourceId};
 use jobin_core::domain::{JobCopy, PayPeriod, Salary};
-use jobin_core::ports::{CorpusQuery, ExpiredQuery, FeedQuery, JobStore, UpsertReport};
+use jobin_core::ports::{CorpusQuery, ExpiredQuery, ExpiredReason, FeedQuery, JobStore, UpsertReport};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -41,6 +41,7 @@ fn job(n: u32, title: &str) -> Job {
         description: "text".into(),
         copies: vec![],
         details: Default::default(),
+        provenance: None,
     }
 }
 
@@ -149,6 +150,14 @@ async fn expiry_and_reactivation_move_through_both_streams(store: Arc<dyn JobSto
     assert_eq!(expired.ids.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), [job(3, "").id]);
     // A board reports one gone.
     assert_eq!(store.expire_ids(&[job(1, "").id, "reed:nope".into()], t(300)).await.unwrap(), 1);
+    // Each expiry says why; a reactivated posting has no reason left.
+    let reason = |id: String| {
+        let store = store.clone();
+        async move { store.get(&id).await.unwrap().map(|f| (f.expired_at.is_some(), f.expired_reason)) }
+    };
+    assert_eq!(reason(job(1, "").id).await, Some((true, Some(ExpiredReason::Gone))));
+    assert_eq!(reason(job(3, "").id).await, Some((true, Some(ExpiredReason::Age))));
+    assert_eq!(reason(job(2, "").id).await, Some((false, None)), "seen again: active, no reason");
 }
 
 async fn a_job_past_its_valid_through_expires_even_if_seen(store: Arc<dyn JobStore>) {
@@ -256,6 +265,10 @@ async fn a_full_listing_expires_what_it_no_longer_lists(store: Arc<dyn JobStore>
     assert_eq!(store.expire_unseen(t(100), t(101)).await.unwrap(), 1, "the board's job; imports stay");
     let active: Vec<String> = store.feed(&all(10)).await.unwrap().jobs.into_iter().map(|j| j.job.id).collect();
     assert_eq!(active, [imported(1).id]);
+    let left = store.get(&imported(2).id).await.unwrap().unwrap();
+    assert_eq!(left.expired_reason, Some(ExpiredReason::LeftListing));
+    let aged = store.get(&job(3, "").id).await.unwrap().unwrap();
+    assert_eq!(aged.expired_reason, Some(ExpiredReason::Age));
 }
 
 async fn a_late_writer_never_moves_last_seen_backwards(store: Arc<dyn JobStore>) {

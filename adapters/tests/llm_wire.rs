@@ -293,6 +293,7 @@ fn job() -> Job {
         description: "Rust and Kubernetes".into(),
         copies: vec![],
         details: Default::default(),
+        provenance: None,
     }
 }
 

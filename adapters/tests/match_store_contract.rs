@@ -39,6 +39,7 @@ fn posting(n: u32, title: &str, city: &str) -> Job {
         description: "text".into(),
         copies: vec![],
         details: Default::default(),
+        provenance: None,
     }
 }
 

@@ -293,6 +293,34 @@ async fn findwork_sends_its_token_follows_next_and_drops_other_countries() {
     assert_eq!(jobs[0].skills, vec!["rust", "go"]);
 }
 
+#[test]
+fn findwork_places_wrapped_in_a_work_arrangement_are_the_place_they_name() {
+    let cases = [
+        ("Onsite (Antwerp, Belgium)", "Antwerp", "", "BE"),
+        ("1 day/week in the office (London, UK)", "London", "", "GB"),
+        ("In person - San Francisco, CA", "San Francisco", "CA", "US"),
+        ("Columbus, OH", "Columbus", "OH", "US"),
+        ("London (Hybrid)", "London", "", "GB"),
+        ("Zurich, Switzerland", "Zurich", "", "CH"),
+    ];
+    let results: Vec<Value> =
+        cases.iter().enumerate().map(|(i, (place, ..))| findwork_job(&format!("p{i}"), Some(place), false)).collect();
+    let body = serde_json::to_vec(&json!({"count": results.len(), "next": null, "results": results})).unwrap();
+    let (jobs, _) = jobin_adapters::sources::findwork::parse_page(&body).unwrap();
+    for (job, (place, city, region, country)) in jobs.iter().zip(cases) {
+        let l = &job.location;
+        assert_eq!((l.city.as_str(), l.region.as_str(), l.country.as_str()), (city, region, country), "{place}");
+        assert!(!job.remote, "{place}");
+    }
+    let (remote, _) = jobin_adapters::sources::findwork::parse_page(
+        &serde_json::to_vec(&json!({"results": [findwork_job("r", Some("Remote (US)"), false)]})).unwrap(),
+    )
+    .unwrap();
+    let l = &remote[0].location;
+    assert!(remote[0].remote);
+    assert_eq!((l.city.as_str(), l.region.as_str(), l.country.as_str()), ("", "Remote (US)", "US"));
+}
+
 #[tokio::test]
 async fn findwork_past_the_last_page_ends_paging_instead_of_failing() {
     let server = MockServer::start().await;

@@ -70,6 +70,7 @@ fn job(n: u8, variant: u8, at: DateTime<Utc>) -> Job {
         description: String::new(),
         copies: vec![],
         details: Default::default(),
+        provenance: None,
     }
 }
 

@@ -38,6 +38,29 @@ pub enum Command {
     },
     /// Print the OpenAPI document (JSON) to stdout.
     Openapi,
+    /// Ask the server on this machine (at JOBIN_BIND) for /health: exit 0 when it answers 200 (a
+    /// container's HEALTHCHECK; no curl needed).
+    Health,
+    /// Back up the embedded store (SQLite) into a new directory while the server keeps serving: a
+    /// consistent copy of the database, the secret files (without the key pepper no API key
+    /// authenticates) and a manifest. PostgreSQL: pg_dump (README, Backups).
+    Backup {
+        /// The directory to write (must not exist, or be empty).
+        path: std::path::PathBuf,
+        /// The demo's store (./data-demo, unless JOBIN_DATA_DIR says otherwise).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Restore a backup directory into this server's store (JOBIN_DATA_DIR, else ./data). Refused
+    /// while a server serves it; the database and secrets it replaces are moved to
+    /// `replaced-<time>/` beside them, never deleted.
+    Restore {
+        /// A directory `jobin backup` wrote.
+        path: std::path::PathBuf,
+        /// The demo's store (./data-demo, unless JOBIN_DATA_DIR says otherwise).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Operator tools for accounts (on this server's database: JOBIN_DATABASE_URL, else
     /// JOBIN_DATA_DIR/jobin.db, else ./data/jobin.db).
     Accounts {
@@ -72,7 +95,7 @@ mod tests {
         for internal in ["poem", "wiring", "surface"] {
             assert!(!help.contains(internal), "`{internal}` in: {help}");
         }
-        for command in ["serve", "migrate", "openapi", "accounts"] {
+        for command in ["serve", "migrate", "openapi", "accounts", "backup", "restore", "health"] {
             assert!(help.contains(command), "{command} in: {help}");
         }
     }

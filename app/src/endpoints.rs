@@ -27,6 +27,7 @@ pub const fn path(e: Endpoint) -> &'static str {
         Endpoint::JobsExpired => "/jobs/expired",
         Endpoint::JobsGet => "/jobs/{id}",
         Endpoint::SearchMatches => "/searches/{id}/matches",
+        Endpoint::JobsCorpus => "/jobs",
     }
 }
 

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod body_fields;
 pub mod client_ip;
 pub mod context;
+pub mod corpus;
 pub mod doc_headers;
 pub mod doc_rules;
 pub mod document;

@@ -97,6 +97,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     config.bind
                 ))
             })?;
+            // Held while serving: no `jobin restore` replaces the store underneath.
+            let _serving = jobin_app::stores::backup::hold_while_serving(&config)?;
             let connections = stores::Connections::open(&config).await?;
             let state = wiring::build(&config, connections, wiring::Overrides::default())?;
             tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "JobIn listening");
@@ -122,5 +124,78 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             println!("{}", jobin_app::openapi_json());
             Ok(())
         }
+        Command::Health => {
+            let answer = local_health(config.bind)?;
+            println!("{answer}");
+            Ok(())
+        }
+        Command::Backup { path, demo } => {
+            if demo {
+                config.enter_demo();
+            }
+            let r = jobin_app::stores::backup::backup(&config, &path).await?;
+            println!("backed up to {} ({} bytes): {}", r.path.display(), r.bytes, counts(&r.counts));
+            println!("secrets copied: {}", r.secrets.join(", "));
+            if !r.secrets_from_environment.is_empty() {
+                println!(
+                    "not in the backup (set in the environment): {}; keep them with it",
+                    names(&r.secrets_from_environment)
+                );
+            }
+            Ok(())
+        }
+        Command::Restore { path, demo } => {
+            if demo {
+                config.enter_demo();
+            }
+            let r = jobin_app::stores::backup::restore(&config, &path).await?;
+            println!("restored {} from {}: {}", r.database.display(), path.display(), counts(&r.counts));
+            if let Some(aside) = &r.kept_aside {
+                println!("what it replaced is kept in {}", aside.display());
+            }
+            if !r.secrets_from_environment.is_empty() {
+                println!(
+                    "the backup holds no {}: start the server with the same values as when it was backed up",
+                    names(&r.secrets_from_environment)
+                );
+            }
+            Ok(())
+        }
     }
+}
+
+/// `GET /health` of the server listening at `bind` (an unspecified address is asked on loopback):
+/// its status line, or why it is not healthy.
+fn local_health(bind: std::net::SocketAddr) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::{Read, Write};
+    let mut addr = bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let limit = std::time::Duration::from_secs(5);
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, limit).with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(limit))?;
+    stream.set_write_timeout(Some(limit))?;
+    stream.write_all(format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())?;
+    let mut head = [0u8; 256];
+    let n = stream.read(&mut head).with_context(|| format!("reading {addr}'s answer"))?;
+    let line = String::from_utf8_lossy(&head[..n]).lines().next().unwrap_or_default().to_owned();
+    anyhow::ensure!(line.split(' ').nth(1) == Some("200"), "{addr}/health answered `{line}`");
+    Ok(format!("{addr}/health: {line}"))
+}
+
+/// `12 accounts, 30 api keys, …`.
+fn counts(counts: &[(String, i64)]) -> String {
+    counts.iter().map(|(name, n)| format!("{n} {name}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The environment variables of secrets (`JOBIN_KEY_PEPPER`, …).
+fn names(secrets: &[String]) -> String {
+    secrets.iter().map(|s| format!("JOBIN_{}", s.to_uppercase())).collect::<Vec<_>>().join(", ")
 }

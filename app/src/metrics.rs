@@ -12,6 +12,7 @@
 //! | `jobin_usage_rows_written_total` | counter | — |
 //! | `jobin_webhook_events_total` | counter | `type`, `outcome` |
 //! | `jobin_rate_limit_refusals_total` | counter | `class` (data, account, tracker, ai, monthly, per_ip) |
+//! | `jobin_board_postings` | gauge | `board` (and `import`): active postings with a listing from it, counted every 5 minutes |
 //!
 //! Recording goes through the `metrics` facade: a no-op until [`install`] (metrics are opt-in).
 
@@ -27,6 +28,29 @@ pub const USAGE_QUEUE_DEPTH: &str = "jobin_usage_queue_depth";
 pub const USAGE_ROWS_WRITTEN: &str = "jobin_usage_rows_written_total";
 pub const WEBHOOK_EVENTS: &str = "jobin_webhook_events_total";
 pub const RATE_LIMIT_REFUSALS: &str = "jobin_rate_limit_refusals_total";
+pub const BOARD_POSTINGS: &str = "jobin_board_postings";
+/// How often `jobin_board_postings` is counted again: one grouped count over every active posting
+/// (on the embedded store it holds the one connection while it runs, so not often).
+pub const BOARD_POSTINGS_EVERY: Duration = Duration::from_secs(300);
+
+/// Sets `jobin_board_postings{board}` from the store: the active postings with a listing from each
+/// board (and `import`), a merged posting counting under every board listing it. A failed count
+/// leaves the last values and is logged.
+pub async fn board_postings(store: &dyn jobin_core::ports::JobStore) {
+    use jobin_core::domain::SourceId;
+    use jobin_core::domain::corpus::{CorpusFilter, Facet};
+    let boards: Vec<SourceId> = SourceId::ALL.into_iter().chain([SourceId::Import]).collect();
+    let filter = CorpusFilter { within: boards.iter().fold(0, |m, s| m | s.bit()), ..CorpusFilter::default() };
+    match store.corpus_facets(&filter, &[Facet::Source]).await {
+        Ok(tally) => {
+            for board in boards {
+                let held = tally.source.get(&board).copied().unwrap_or(0);
+                metrics::gauge!(BOARD_POSTINGS, "board" => board.as_str()).set(held as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "counting the postings per board for the metrics failed"),
+    }
+}
 
 /// The server's histograms (as `(name, buckets in seconds)`).
 pub const HISTOGRAMS: &[(&str, &[f64])] =
@@ -104,6 +128,11 @@ pub fn install(histograms: &[&[(&str, &[f64])]]) -> Option<&'static PrometheusHa
             }
         })
         .as_ref()
+}
+
+/// Whether metrics were turned on in this process.
+pub fn enabled() -> bool {
+    handle().is_some()
 }
 
 /// The recorder, if metrics were turned on (never installs one).

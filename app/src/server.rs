@@ -101,6 +101,17 @@ pub async fn serve(
         "connection limits"
     );
     let upkeep = tokio::spawn(crate::metrics::upkeep());
+    // Postings held per board, for operators (only when metrics are on).
+    let holdings = crate::metrics::enabled().then(|| {
+        let store = state.jobs.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::metrics::BOARD_POSTINGS_EVERY);
+            loop {
+                tick.tick().await;
+                crate::metrics::board_postings(store.as_ref()).await;
+            }
+        })
+    });
     let flusher = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -202,7 +213,7 @@ pub async fn serve(
     let result = crate::listener::serve(listener, routes(state.clone()), connections, uncapped, shutdown).await;
     flusher.abort();
     upkeep.abort();
-    for task in [ingester, importer, matcher, deliverer, digester].into_iter().flatten() {
+    for task in [holdings, ingester, importer, matcher, deliverer, digester].into_iter().flatten() {
         task.abort();
     }
     state.usage.writer.close().await;

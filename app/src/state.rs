@@ -7,8 +7,8 @@ use jobin_core::ports::{BillingStore, Clock, JobStore, KeyStore, Lock, PaymentSt
 use jobin_core::services::{AiGateway, LastUsedTracker};
 use jobin_core::usecases::{
     Admit, Authenticate, BillingWebhook, ChangePassword, Checkout, CreateKey, Expired, Feed, GetJob, Ingest, Insight,
-    Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SetPlan, Throttle,
-    TrackerAnalytics, Trends,
+    Login, Logout, Me, Portal, Refresh, Register, RevokeKey, RotateKeys, SalaryPercentiles, SearchCorpus, SetPlan,
+    Throttle, TrackerAnalytics, Trends,
 };
 use jobin_core::usecases::{Applications, DeliverWebhooks, MatchCycle, SavedSearches, ScoreApplication, SendDigests};
 use std::sync::Arc;
@@ -69,6 +69,8 @@ pub struct Jobs {
     pub feed: Feed,
     pub expired: Expired,
     pub get: GetJob,
+    /// `GET /v1/jobs`: the stored corpus, filtered, sorted, paged and counted.
+    pub corpus: SearchCorpus,
     /// Every job seen (the feed's and the analytics' store).
     pub store: Arc<dyn JobStore>,
 }

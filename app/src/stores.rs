@@ -8,6 +8,8 @@ use secrecy::ExposeSecret;
 
 use crate::config::Config;
 
+pub mod backup;
+
 /// The connections a server is built on.
 pub struct Connections {
     pub db: DatabaseConnection,
@@ -117,7 +119,7 @@ fn place(url: &str) -> String {
 }
 
 /// The file an `sqlite:` URL names (`None` for an in-memory database or another backend).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && !path.starts_with(":memory:") && !url.contains("mode=memory")).then(|| path.into())

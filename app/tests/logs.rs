@@ -20,7 +20,7 @@ async fn request_lines_name_the_account_and_key_prefix_in_plain_text() {
         ("JOBIN_DEMO", "1".into()),
         ("RUST_LOG", "info".into()),
     ];
-    let node = start_with_stderr(&vars, std::fs::File::create(&log).unwrap().into()).await;
+    let node = start_with_stderr(&vars, &std::fs::File::create(&log).unwrap()).await;
     let (status, reg) = call(
         reqwest::Client::new()
             .post(format!("{}/v1/auth/register", node.base))
@@ -59,7 +59,7 @@ async fn unkeyed_boards_are_named_once_and_a_failed_cycle_counts_each_boards_cau
         ("RUST_LOG", "warn".into()),
     ];
     vars.extend(common::closed_boards());
-    let node = start_with_stderr(&vars, std::fs::File::create(&log).unwrap().into()).await;
+    let node = start_with_stderr(&vars, &std::fs::File::create(&log).unwrap()).await;
     let (status, reg) = call(
         reqwest::Client::new()
             .post(format!("{}/v1/auth/register", node.base))

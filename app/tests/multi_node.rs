@@ -439,7 +439,7 @@ async fn mcp_calls_go_to_either_node_and_count_one_quota() {
     let (status, r) = rpc(&a.base, "initialize", init).await;
     assert_eq!(status, 200, "{r}");
     let (status, r) = rpc(&b.base, "tools/list", json!({})).await;
-    assert_eq!((status, r["result"]["tools"].as_array().map(Vec::len)), (200, Some(8)), "{r}");
+    assert_eq!((status, r["result"]["tools"].as_array().map(Vec::len)), (200, Some(9)), "{r}");
 
     let search = |q: &str| json!({"name": "search_jobs", "arguments": {"q": q}});
     for (base, q) in [(&a.base, "python"), (&b.base, "data")] {

@@ -109,3 +109,27 @@ async fn a_damaged_database_refuses_the_start_with_sqlites_words() {
     let node = start(&skip).await;
     drop(node);
 }
+
+/// `jobin health` (the container's HEALTHCHECK) exits 0 while the node at `JOBIN_BIND` answers
+/// /health 200 (an unspecified address is asked on loopback), and non-zero once nothing listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_command_says_whether_the_local_node_serves() {
+    let data = tempfile::tempdir().unwrap();
+    let node: Node = start(&vars(data.path())).await;
+    let port = node.base.rsplit(':').next().unwrap().to_owned();
+    let health = |bind: String| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_jobin"))
+            .arg("health")
+            .env("JOBIN_BIND", bind)
+            .env("JOBIN_DATA_DIR", data.path())
+            .output()
+            .unwrap()
+    };
+    let ok = health(format!("0.0.0.0:{port}"));
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("200 OK"));
+    drop(node);
+    let down = health(format!("127.0.0.1:{port}"));
+    assert!(!down.status.success());
+    assert!(String::from_utf8_lossy(&down.stderr).contains("connecting to 127.0.0.1"), "{down:?}");
+}

@@ -57,6 +57,7 @@ fn job(n: usize) -> Job {
         description: "Pipelines in SQL and Spark on Kubernetes.".into(),
         copies: vec![],
         details: Default::default(),
+        provenance: None,
     }
 }
 

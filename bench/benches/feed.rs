@@ -45,6 +45,7 @@ fn template() -> Job {
         description: "We are looking for a data engineer to build pipelines in Python and SQL. ".repeat(8),
         copies: vec![],
         details: Default::default(),
+        provenance: None,
     }
 }
 

@@ -7,6 +7,8 @@ pub mod ai;
 pub mod api_key;
 pub mod application;
 pub mod billing;
+pub mod corpus;
+pub mod country;
 pub mod dedup;
 pub mod email;
 mod entities;
@@ -20,6 +22,7 @@ pub mod outbound;
 pub mod password;
 pub mod plan;
 pub mod plan_catalog;
+pub mod provenance;
 pub mod routing;
 pub mod saved_search;
 pub mod scope;
@@ -33,13 +36,14 @@ pub use account::{Account, AccountId, ApiKeyRecord, KeyId, KeyName, KeyNameError
 pub use ai::{AiProvider, ModelCatalog, ModelCatalogError, ModelEntry, ModelOverride, ModelStatus, SelectError};
 pub use api_key::{ApiKeySecret, KeyFormatError, KeyPrefix};
 pub use billing::{BillingEvent, EventKind, SubscriptionStatus};
+pub use country::{Country, UnsupportedCountry};
 pub use dedup::{Fingerprint, merge};
 pub use email::{Email, EmailError};
 pub use facts::{AnnualSalary, JobFacts};
 pub use feed::{CursorCodec, InvalidCursor, Stream, content_hash};
 pub use job::{
-    CompanyDetails, Country, EmploymentType, Job, JobCopy, JobDetails, Location, PayPeriod, Salary, Seniority,
-    SourceId, UnsupportedCountry, WorkplaceType,
+    CompanyDetails, EmploymentType, Job, JobCopy, JobDetails, Location, PayPeriod, Salary, Seniority, SourceId,
+    WorkplaceType,
 };
 pub use password::{Password, PasswordError};
 pub use plan::{Endpoint, Plan, UnknownPlan};
@@ -47,6 +51,7 @@ pub use plan_catalog::{
     ACCOUNT_PER_MINUTE, AI_PER_HOUR, AiTier, CatalogError, CatalogOverrides, PlanCatalog, PlanOverride, PlanTerms,
     PublicLimits, PublicOverride, TRACKER_PER_MINUTE,
 };
+pub use provenance::Provenance;
 pub use routing::{Route, Skip, in_plan, route};
 pub use scope::{Scope, Scopes, UnknownScope};
 pub use secret::{SEAL_OVERHEAD, Sealer, SecretHash, SecretHasher, random_token};

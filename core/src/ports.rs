@@ -34,10 +34,10 @@ pub use billing_store::{BillingChange, BillingRecord, BillingStatus, BillingStor
 pub use cache::{Cache, CacheError};
 pub use clock::Clock;
 pub use entropy::Entropy;
-pub use job_source::{FailureCause, JobSource, SourceError, SourceQuery};
+pub use job_source::{FailureCause, JobSource, ListingPage, SourceError, SourceQuery};
 pub use job_store::{
-    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStore, JobStoreError,
-    StoredJob, UpsertReport,
+    CorpusPage, CorpusPageQuery, CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, ExpiredReason, FeedPage, FeedQuery,
+    FoundJob, JobStore, JobStoreError, StoredJob, UpsertReport,
 };
 pub use kept_answers::{Keeping, KeptAnswers, KeptLimits};
 pub use key_store::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome, StoredLogin};

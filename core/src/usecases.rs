@@ -26,6 +26,7 @@ pub mod rotate;
 pub mod salary_percentiles;
 pub mod saved_searches;
 pub mod search;
+pub mod search_corpus;
 pub mod search_jobs;
 pub mod send_digests;
 pub mod set_plan;
@@ -71,6 +72,9 @@ pub use saved_searches::{
 pub use search::{
     Search, SearchConfig, SearchError, SearchOutcome, SearchPorts, SearchQuery, SearchRequest, SourceReport,
     SourceStatus,
+};
+pub use search_corpus::{
+    CORPUS_LIMIT, CorpusAnswer, CorpusError, CorpusQuery, CorpusRequest, Counts, Facets, SearchCorpus, TOTAL_BOUND,
 };
 pub use search_jobs::{
     EnhanceSummary, SearchJobs, SearchJobsError, SearchJobsOutcome, SearchJobsRequest, SearchNotice,

@@ -7,7 +7,8 @@ so that a schema-valid request is one the server must accept:
   - relations between fields or with the clock: an application's `applied_at` not in the
     future, `applied_after` before `applied_before`, a salary's `min` <= `max` with one given,
     a new application with its title and company or a job to copy them from, a saved search's
-    salary floor with its currency (and a currency only with a floor);
+    salary floor with its currency (and a currency only with a floor), the corpus search's salary
+    bounds and salary sort with a currency and a company named by letters or digits;
 Each fix is made just before the call (`before_call`), so it holds in every phase.
   - Stripe's signature over the exact bytes of a webhook event (JOBIN_FUZZ_WEBHOOK_SECRET);
   - saved searches' webhooks point at the fuzzed server itself (a 404 sink), so no event is sent
@@ -115,8 +116,18 @@ def fix_floor(body):
 def fix_query(op, query):
     if not isinstance(query, dict):
         return
-    if op in ("jobs_expired", "jobo_jobs_expired"):
+    if op in ("jobs_expired", "jobo_jobs_expired", "search_corpus"):
         query.pop("cursor", None)
+    if op == "search_corpus":
+        # Salaries are compared in one currency: bounds and sort=salary come with it, min <= max.
+        lo, hi = query.get("salary_min"), query.get("salary_max")
+        if (lo is not None or hi is not None or query.get("sort") == "salary") and not query.get("salary_currency"):
+            query["salary_currency"] = "USD"
+        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+            query["salary_max"] = lo
+        company = query.get("company")
+        if isinstance(company, str) and not any(c.isalnum() for c in company):
+            query["company"] = "Acme"  # a company is named by its letters or digits
     after, before = parse_when(query.get("applied_after")), parse_when(query.get("applied_before"))
     if after is not None and before is not None and after >= before:
         query.pop("applied_before")

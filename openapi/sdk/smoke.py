@@ -21,14 +21,18 @@ import httpx
 from jobin_api_client import AuthenticatedClient, Client
 from jobin_api_client.api.account import create_api_key, get_account, register_account
 from jobin_api_client.api.feed import jobs_feed
-from jobin_api_client.api.jobs import get_job, salary_stats, search_jobs, skill_trends
+from jobin_api_client.api.jobs import get_job, salary_stats, search_corpus, search_jobs, skill_trends
 from jobin_api_client.api.searches import create_feed_token, create_saved_search, list_saved_search_matches
 from jobin_api_client.api.tracker import create_application, score_application
 from jobin_api_client.models import (
     ApplicationEnvelope,
+    CorpusBody,
+    CorpusSort,
+    Country,
     Credentials,
     ErrorBody,
     ErrorCode,
+    Facet,
     FeedBody,
     FeedJob,
     FeedPageBody,
@@ -105,6 +109,24 @@ check(job.id == found.jobs[0].id, "one job: the same id")
 
 salary = ok(salary_stats.sync_detailed(client=api, q="developer"), SalaryBody, "salary")
 check(salary.coverage.postings > 0, "salary: computed over stored postings")
+
+# The stored corpus: every page parses, no posting twice, facets count over everything.
+seen, cursor, pages = set(), UNSET, 0
+while True:
+    page = ok(search_corpus.sync_detailed(client=api, q="developer", country=[Country.GB, Country.DE], limit=4,
+                                          facets=[Facet.SOURCE, Facet.SALARY], cursor=cursor), CorpusBody, "corpus")
+    pages += 1
+    ids = [j.id for j in page.jobs]
+    check(not (seen & set(ids)), "corpus: no posting on two pages")
+    seen.update(ids)
+    check(page.facets is not UNSET and len(page.facets.source) > 0, "corpus: the source facet")
+    if not page.meta.next_cursor:
+        break
+    cursor = page.meta.next_cursor
+    check(pages < 1000, "corpus: the walk ends")
+check(len(seen) > 0 and page.meta.total_exact, f"corpus: {len(seen)} postings over {pages} pages")
+error(search_corpus.sync_detailed(client=api, sort=CorpusSort.SALARY), 400, ErrorCode.VALIDATION_FAILED,
+      "corpus: sort=salary without a currency")
 
 # Feed paging: every page parses, no job twice, the cursor ends the walk.
 seen, cursor, pages = set(), UNSET, 0

@@ -84,6 +84,30 @@ for (;;) {
 }
 check(pages > 1 && seen.size >= found.jobs.length, `feed: ${seen.size} jobs over ${pages} pages`);
 
+// The stored corpus: every page parses, no posting twice, facets count over everything.
+const corpusSeen = new Set<string>();
+let corpusCursor: string | undefined;
+let corpusPages = 0;
+for (;;) {
+  const page = data(
+    await api.GET("/v1/jobs", {
+      params: { query: { q: "developer", country: ["gb", "de"], limit: 4, facets: ["source"], cursor: corpusCursor } },
+    }),
+    "corpus",
+  );
+  corpusPages++;
+  for (const j of page.jobs) {
+    check(!corpusSeen.has(j.id), "corpus: no posting on two pages");
+    corpusSeen.add(j.id);
+  }
+  check((page.facets?.source ?? []).length > 0, "corpus: the source facet");
+  if (!page.meta.nextCursor) break;
+  corpusCursor = page.meta.nextCursor;
+  check(corpusPages < 1000, "corpus: the walk ends");
+}
+check(corpusSeen.size > 0, `corpus: ${corpusSeen.size} postings over ${corpusPages} pages`);
+failure(await api.GET("/v1/jobs", { params: { query: { sort: "salary" } } }), 400, "validation_failed", "corpus: sort=salary without a currency");
+
 const app = data(await api.POST("/v1/applications", { body: { job_id: found.jobs[0].id } }), "application");
 const score = data(
   await api.POST("/v1/applications/{id}/score", { params: { path: { id: app.data.id } }, body: { skills: ["python"] } }),

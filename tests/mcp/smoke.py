@@ -74,6 +74,16 @@ async def every_tool(s):
     job = await call(s, "get_job", {"id": job_id})
     check(job == rest("GET", f"/v1/jobs/{job_id}", KEY), "get_job: the REST answer")
 
+    args = {"q": "developer", "country": ["gb", "de"], "facets": ["source", "seniority"], "limit": 3}
+    corpus = await call(s, "search_corpus", args)
+    same = rest("GET", "/v1/jobs?q=developer&country=gb&country=de&facets=source,seniority&limit=3", KEY)
+    check(corpus == same, f"search_corpus: the REST answer ({corpus.get('meta')} vs {same.get('meta')})")
+    check(len(corpus["jobs"]) > 0 and corpus["meta"]["total"] >= len(corpus["jobs"]), "search_corpus: postings")
+    if corpus["meta"]["nextCursor"]:
+        more = await call(s, "search_corpus", {**args, "cursor": corpus["meta"]["nextCursor"]})
+        ids = {j["id"] for j in corpus["jobs"]}
+        check(not ids & {j["id"] for j in more["jobs"]}, "search_corpus: the next page repeats nothing")
+
     salary = await call(s, "salary_stats", {"q": "python developer", "country": "gb"})
     same = rest("GET", "/v1/jobs/salary?q=python+developer&country=gb", KEY)
     check(without(salary, "cached") == without(same, "cached"), f"salary_stats: {salary} vs {same}")

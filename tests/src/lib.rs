@@ -3,6 +3,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed set-up should panic
 
+pub mod dedup_eval;
+
 use jobin_adapters::testing::ScratchPostgres;
 use jobin_app::AppState;
 use jobin_app::config::{Config, IngestSettings};
@@ -107,9 +109,7 @@ pub const ALL_SCOPES: [&str; 9] = [
 ];
 
 /// A loopback port free right now (for [`Setup::port`]).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
+pub use jobin_adapters::testing::free_port;
 
 /// The document's catalog with its per-class limits (data, account, tracker, AI) raised, for tests that
 /// are not about limits (a Free account allows 10 data requests a minute). Rate-limit tests use `PlanCatalog::document()`.
@@ -205,6 +205,21 @@ static CLIENTS: AtomicU32 = AtomicU32::new(1);
 pub fn fresh_ip() -> String {
     let n = CLIENTS.fetch_add(1, Ordering::SeqCst);
     format!("198.18.{}.{}", (n >> 8) & 0xff, n & 0xff)
+}
+
+/// Waits, if need be, until at least `secs` seconds are left in the current clock minute. The
+/// limits count in windows aligned to the minute: a burst that must meet its limit in one window
+/// (n allowed, then 429) calls this first, or a slow machine may carry it across a boundary where
+/// the count starts over.
+pub async fn within_one_minute(secs: u64) {
+    let secs = secs.min(55);
+    let into =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() % 60_000;
+    let left = 60_000 - into as u64;
+    if left < secs * 1000 {
+        // Into the next minute, with a little margin for the server's own clock reading.
+        tokio::time::sleep(std::time::Duration::from_millis(left + 200)).await;
+    }
 }
 
 /// A unique email.
@@ -495,5 +510,6 @@ pub fn posting(native: &str, title: &str, city: &str, country: &str) -> jobin_co
         description: format!("{title} in {city}."),
         copies: vec![],
         details: Default::default(),
+        provenance: None,
     }
 }

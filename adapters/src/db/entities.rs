@@ -181,6 +181,8 @@ pub mod job {
         pub last_seen_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub expired_at: Option<DateTimeUtc>,
+        /// `left_listing`, `gone` or `age` (`ExpiredReason`); null while active.
+        pub expired_reason: Option<String>,
         pub place_text: String,
         pub source_mask: i64,
         pub copy_ids: String,

@@ -21,6 +21,8 @@ mod m20261206_000018_feed_tokens;
 mod m20261206_000019_digests;
 mod m20261207_000020_store_probe;
 mod m20261207_000021_server_mode;
+mod m20261207_000022_job_index;
+mod m20261207_000023_expired_reason;
 
 use sea_orm_migration::prelude::*;
 
@@ -51,6 +53,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_digests::Migration),
             Box::new(m20261207_000020_store_probe::Migration),
             Box::new(m20261207_000021_server_mode::Migration),
+            Box::new(m20261207_000022_job_index::Migration),
+            Box::new(m20261207_000023_expired_reason::Migration),
         ]
     }
 }

@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use jobin_core::domain::corpus::{CorpusFilter, Facet, FacetTally, Indexed, Position, held_ids};
 use jobin_core::domain::normalize::words_match;
 use jobin_core::domain::{Job, SourceId, content_hash};
 use jobin_core::ports::{
-    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStore, JobStoreError,
-    StoredJob, UpsertReport,
+    CorpusPage, CorpusPageQuery, CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, ExpiredReason, FeedPage, FeedQuery,
+    FoundJob, JobStore, JobStoreError, StoredJob, UpsertReport,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -16,6 +17,9 @@ struct Row {
     stored: StoredJob,
     hash: String,
     expired_at: Option<DateTime<Utc>>,
+    expired_reason: Option<ExpiredReason>,
+    /// What the corpus search reads, computed when the content is stored (as the SQL store does).
+    indexed: Indexed,
 }
 
 #[derive(Default)]
@@ -43,6 +47,25 @@ pub struct MemoryJobStore {
 }
 
 impl MemoryJobStore {
+    /// Expires the active jobs among `ids` at `now`, for `reason`: how many.
+    fn expire_for(&self, ids: &[String], now: DateTime<Utc>, reason: ExpiredReason) -> u64 {
+        let mut st = self.state();
+        let mut n = 0;
+        for id in ids {
+            let Some(old) = st.rows.get(id).filter(|r| r.expired_at.is_none()).map(|r| r.stored.seq) else {
+                continue;
+            };
+            let seq = st.bump(id, Some(old));
+            if let Some(r) = st.rows.get_mut(id) {
+                r.expired_at = Some(now);
+                r.expired_reason = Some(reason);
+                r.stored.seq = seq;
+            }
+            n += 1;
+        }
+        n
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -83,7 +106,9 @@ impl JobStore for MemoryJobStore {
                     let seq = st.bump(&job.id, None);
                     let stored =
                         StoredJob { job: job.clone(), seq, first_seen_at: now, last_seen_at: now, updated_at: now };
-                    st.rows.insert(job.id.clone(), Row { stored, hash, expired_at: None });
+                    let indexed = Indexed::of(job);
+                    st.rows
+                        .insert(job.id.clone(), Row { stored, hash, expired_at: None, expired_reason: None, indexed });
                     report.inserted += 1;
                 }
                 Some((true, false, _)) => {
@@ -96,11 +121,13 @@ impl JobStore for MemoryJobStore {
                     let seq = st.bump(&job.id, Some(old));
                     if let Some(r) = st.rows.get_mut(&job.id) {
                         r.stored.job = job.clone();
+                        r.indexed = Indexed::of(job);
                         r.stored.seq = seq;
                         r.stored.last_seen_at = now;
                         r.stored.updated_at = now;
                         r.hash = hash;
                         r.expired_at = None;
+                        r.expired_reason = None;
                     }
                     if expired {
                         report.reactivated += 1;
@@ -167,24 +194,11 @@ impl JobStore for MemoryJobStore {
                 .map(|(id, _)| id.clone())
                 .collect()
         };
-        self.expire_ids(&ids, now).await
+        Ok(self.expire_for(&ids, now, ExpiredReason::Age))
     }
 
     async fn expire_ids(&self, ids: &[String], now: DateTime<Utc>) -> Result<u64, JobStoreError> {
-        let mut st = self.state();
-        let mut n = 0;
-        for id in ids {
-            let Some(old) = st.rows.get(id).filter(|r| r.expired_at.is_none()).map(|r| r.stored.seq) else {
-                continue;
-            };
-            let seq = st.bump(id, Some(old));
-            if let Some(r) = st.rows.get_mut(id) {
-                r.expired_at = Some(now);
-                r.stored.seq = seq;
-            }
-            n += 1;
-        }
-        Ok(n)
+        Ok(self.expire_for(ids, now, ExpiredReason::Gone))
     }
 
     async fn expire_source_unseen(
@@ -203,7 +217,7 @@ impl JobStore for MemoryJobStore {
                 .map(|(id, _)| id.clone())
                 .collect()
         };
-        self.expire_ids(&ids, now).await
+        Ok(self.expire_for(&ids, now, ExpiredReason::LeftListing))
     }
 
     async fn corpus(&self, q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError> {
@@ -230,7 +244,8 @@ impl JobStore for MemoryJobStore {
 
     async fn get(&self, id: &str) -> Result<Option<FoundJob>, JobStoreError> {
         let st = self.state();
-        let found = |r: &Row| FoundJob { stored: r.stored.clone(), expired_at: r.expired_at };
+        let found =
+            |r: &Row| FoundJob { stored: r.stored.clone(), expired_at: r.expired_at, expired_reason: r.expired_reason };
         if let Some(r) = st.rows.get(id) {
             return Ok(Some(found(r)));
         }
@@ -241,5 +256,47 @@ impl JobStore for MemoryJobStore {
             .filter(|r| r.stored.job.merged_ids().any(|c| c == id))
             .max_by_key(|r| (r.expired_at.is_none(), r.stored.seq));
         Ok(holder.map(found))
+    }
+
+    async fn corpus_page(&self, q: &CorpusPageQuery) -> Result<CorpusPage, JobStoreError> {
+        let mut hits: Vec<(StoredJob, Position)> = self
+            .covered(&q.filter)
+            .into_iter()
+            .map(|(stored, p)| {
+                let at = Position::of(&p, q.sort, &q.filter.words);
+                (stored, at)
+            })
+            .filter(|(_, at)| q.after.as_ref().is_none_or(|after| at.after(after, q.order)))
+            .collect();
+        hits.sort_by(|a, b| match q.order {
+            jobin_core::domain::corpus::SortOrder::Asc => a.1.cmp(&b.1),
+            jobin_core::domain::corpus::SortOrder::Desc => b.1.cmp(&a.1),
+        });
+        let has_more = hits.len() > q.limit;
+        hits.truncate(q.limit);
+        Ok(CorpusPage { jobs: hits, has_more })
+    }
+
+    async fn corpus_count(&self, filter: &CorpusFilter, bound: u64) -> Result<u64, JobStoreError> {
+        Ok((self.covered(filter).len() as u64).min(bound))
+    }
+
+    async fn corpus_facets(&self, filter: &CorpusFilter, facets: &[Facet]) -> Result<FacetTally, JobStoreError> {
+        let covered = self.covered(filter);
+        Ok(FacetTally::count(facets, covered.iter().map(|(_, p)| p)))
+    }
+}
+
+impl MemoryJobStore {
+    /// The active jobs `filter` covers, with their indexed fields (none another holds as a copy).
+    fn covered(&self, filter: &CorpusFilter) -> Vec<(StoredJob, Indexed)> {
+        let st = self.state();
+        let active: Vec<&Row> = st.rows.values().filter(|r| r.expired_at.is_none()).collect();
+        let held = held_ids(active.iter().map(|r| (r.stored.job.id.as_str(), r.stored.job.merged_ids().collect())));
+        active
+            .into_iter()
+            .filter(|r| !held.contains(&r.stored.job.id) && filter.matches(&r.indexed))
+            .map(|r| (r.stored.clone(), r.indexed.clone()))
+            .collect()
     }
 }

@@ -154,6 +154,7 @@ impl Wire {
             copies: vec![],
             details,
             title,
+            provenance: None,
         })
     }
 }

@@ -14,7 +14,7 @@ use jobin_core::domain::normalize::{
     clean_skills, clean_text, country_in_text, from_unix_seconds, seniority_from_title,
 };
 use jobin_core::domain::{Country, EmploymentType, Job, JobDetails, Location, SourceId, html};
-use jobin_core::ports::{JobSource, SourceError, SourceQuery};
+use jobin_core::ports::{JobSource, ListingPage, SourceError, SourceQuery};
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 /// Pages fetched per refresh (250 jobs each in 2026).
@@ -32,9 +32,8 @@ impl Arbeitnow {
 
     async fn fetch_pages(&self) -> Result<Vec<Job>, SourceError> {
         let mut jobs = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let req = self.ctx.client.get(self.ctx.url("/job-board-api")).query(&[("page", page)]);
-            let (batch, has_next) = parse_page(&self.ctx.fetch(SourceId::Arbeitnow, req).await?)?;
+        for page in 0..MAX_PAGES {
+            let ListingPage { jobs: batch, has_next } = self.fetch_page(page).await?;
             let empty = batch.is_empty();
             jobs.extend(batch);
             if empty || !has_next {
@@ -42,6 +41,13 @@ impl Arbeitnow {
             }
         }
         Ok(jobs)
+    }
+
+    /// One page (0-based here; the board counts from 1).
+    async fn fetch_page(&self, page: u32) -> Result<ListingPage, SourceError> {
+        let req = self.ctx.client.get(self.ctx.url("/job-board-api")).query(&[("page", page + 1)]);
+        let (jobs, has_next) = parse_page(&self.ctx.fetch(SourceId::Arbeitnow, req).await?)?;
+        Ok(ListingPage { jobs, has_next })
     }
 }
 
@@ -129,6 +135,7 @@ impl Wire {
             copies: vec![],
             details,
             title,
+            provenance: None,
         })
     }
 }
@@ -149,5 +156,9 @@ impl JobSource for Arbeitnow {
     async fn search(&self, query: &SourceQuery) -> Result<Vec<Job>, SourceError> {
         let all = self.feed.get(|| self.fetch_pages()).await?;
         Ok(filter_locally(&all, query, |j| j.location.country == query.country.iso()))
+    }
+
+    async fn listing_page(&self, page: u32) -> Result<Option<ListingPage>, SourceError> {
+        self.fetch_page(page).await.map(Some)
     }
 }

@@ -238,6 +238,7 @@ fn to_job(m: &Map<String, Value>, row: usize, default_currency: Option<&str>) ->
         copies: vec![],
         details,
         title,
+        provenance: None,
     })
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{BoardContext, parse_json, places, says_remote, workplace};
 use jobin_core::domain::normalize::{
-    clean_skills, clean_text, country_in_text, parse_iso_datetime, seniority_from_title,
+    clean_skills, clean_text, country_in_text, fold, parse_iso_datetime, seniority_from_title, us_state,
 };
 use jobin_core::domain::{CompanyDetails, Country, EmploymentType, Job, JobDetails, Location, SourceId, html};
 use jobin_core::ports::{JobSource, SourceError, SourceQuery};
@@ -52,6 +52,31 @@ struct Wire {
     company_num_employees: Option<String>,
 }
 
+/// The place a free-text location names where it wraps it in a work arrangement, as Findwork's
+/// posters write them: `Onsite (Antwerp, Belgium)`, `1 day/week in the office (London, UK)`,
+/// `In person - San Francisco, CA`, `London (Hybrid)`. Anything else is the text itself.
+fn place_in(text: &str) -> &str {
+    let arrangement = |s: &str| {
+        let f = fold(s);
+        ["onsite", "on site", "in person", "office", "hybrid", "remote"].iter().any(|w| f.contains(w))
+    };
+    if let Some(open) = text.find('(')
+        && text.ends_with(')')
+    {
+        let (lead, inner) = (text[..open].trim(), text[open + 1..text.len() - 1].trim());
+        if arrangement(lead) && !inner.is_empty() && !arrangement(inner) {
+            return inner;
+        }
+        if arrangement(inner) && !lead.is_empty() && !arrangement(lead) {
+            return lead;
+        }
+    }
+    match text.split_once(" - ") {
+        Some((lead, rest)) if arrangement(lead) && !rest.trim().is_empty() && !arrangement(rest) => rest.trim(),
+        _ => text,
+    }
+}
+
 impl Wire {
     fn into_job(self) -> Option<Job> {
         let native = match self.id? {
@@ -66,17 +91,22 @@ impl Wire {
         // Some postings carry a URL where the location should be.
         let place = clean_text(self.location.as_deref().unwrap_or_default());
         let place = if place.starts_with("http") { String::new() } else { place };
-        let country = country_in_text(&place);
+        let named = place_in(&place);
+        let country = country_in_text(named);
         let remote = self.remote || says_remote(&[&place]);
-        let city = if remote || country.is_some_and(|c| c.names().iter().any(|n| n.eq_ignore_ascii_case(&place))) {
+        let city = if remote || country.is_some_and(|c| c.names().iter().any(|n| n.eq_ignore_ascii_case(named))) {
             String::new()
         } else {
-            place.split(',').next().unwrap_or_default().trim().to_owned()
+            named.split(',').next().unwrap_or_default().trim().to_owned()
         };
+        // "Columbus, OH": the state is the region.
+        let state = (country == Some(Country::Us) && !remote)
+            .then(|| named.rsplit_once(',').and_then(|(_, st)| us_state(&fold(st))))
+            .flatten();
         let location = Location {
             city,
             country: country.map(|c| c.iso().to_owned()).unwrap_or_default(),
-            region: if remote { place.clone() } else { String::new() },
+            region: if remote { place.clone() } else { state.map(str::to_ascii_uppercase).unwrap_or_default() },
         };
         let details = JobDetails {
             employment_type: self.employment_type.as_deref().and_then(EmploymentType::from_board),
@@ -106,6 +136,7 @@ impl Wire {
             copies: vec![],
             details,
             title,
+            provenance: None,
         })
     }
 }

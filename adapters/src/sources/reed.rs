@@ -125,6 +125,7 @@ impl Wire {
             details,
             copies: vec![],
             title,
+            provenance: None,
         })
     }
 }

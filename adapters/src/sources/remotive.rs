@@ -14,7 +14,7 @@ use jobin_core::domain::normalize::{
     seniority_from_title,
 };
 use jobin_core::domain::{CompanyDetails, EmploymentType, Job, JobDetails, Location, SourceId, WorkplaceType, html};
-use jobin_core::ports::{JobSource, SourceError, SourceQuery};
+use jobin_core::ports::{JobSource, ListingPage, SourceError, SourceQuery};
 
 /// How long a fetched listing is reused by default (four fetches a day at most).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 3600);
@@ -94,6 +94,7 @@ impl Wire {
             copies: vec![],
             details,
             title,
+            provenance: None,
         })
     }
 }
@@ -111,13 +112,27 @@ impl JobSource for Remotive {
     }
 
     async fn search(&self, query: &SourceQuery) -> Result<Vec<Job>, SourceError> {
-        let all = self
-            .feed
+        let all = self.listing().await?;
+        Ok(filter_locally(&all, query, |j| location_admits(&j.location.region, query.country)))
+    }
+
+    /// The whole listing is one page, and the same kept copy searches read (so a crawl spends
+    /// none of the board's few fetches a day beyond them).
+    async fn listing_page(&self, page: u32) -> Result<Option<ListingPage>, SourceError> {
+        if page > 0 {
+            return Ok(Some(ListingPage::default()));
+        }
+        Ok(Some(ListingPage { jobs: self.listing().await?.as_ref().clone(), has_next: false }))
+    }
+}
+
+impl Remotive {
+    async fn listing(&self) -> Result<std::sync::Arc<Vec<Job>>, SourceError> {
+        self.feed
             .get(|| async {
                 let req = self.ctx.client.get(self.ctx.url("/remote-jobs"));
                 parse_listing(&self.ctx.fetch(SourceId::Remotive, req).await?)
             })
-            .await?;
-        Ok(filter_locally(&all, query, |j| location_admits(&j.location.region, query.country)))
+            .await
     }
 }

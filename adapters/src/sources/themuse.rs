@@ -14,11 +14,13 @@ use jobin_core::domain::normalize::{
     clean_skills, clean_text, country_in_text, parse_iso_datetime, seniority_from_title,
 };
 use jobin_core::domain::{EmploymentType, Job, JobDetails, Location, Seniority, SourceId, html};
-use jobin_core::ports::{JobSource, SourceError, SourceQuery};
+use jobin_core::ports::{JobSource, ListingPage, SourceError, SourceQuery};
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 /// Pages fetched per refresh (20 jobs each).
 pub const MAX_PAGES: u32 = 10;
+/// The last page the board serves (0-based; past it every page is empty).
+pub const LAST_PAGE: u32 = 99;
 
 pub struct TheMuse {
     ctx: BoardContext,
@@ -34,26 +36,33 @@ impl TheMuse {
     async fn fetch_pages(&self) -> Result<Vec<Job>, SourceError> {
         let mut jobs = Vec::new();
         for page in 0..MAX_PAGES {
-            let mut params: Vec<(&str, String)> = vec![("page", page.to_string()), ("descending", "true".into())];
-            if let Some(key) = &self.api_key {
-                params.push(("api_key", key.expose_secret().to_owned()));
-            }
-            let req = self.ctx.client.get(self.ctx.url("/jobs")).query(&params);
-            let body = match self.ctx.fetch(SourceId::TheMuse, req).await {
-                // The Muse answers 403 when its hourly limit is reached.
-                Err(SourceError::Unauthorized { status: 403 }) => {
-                    return Err(SourceError::RateLimited { retry_after: None });
-                }
-                other => other?,
-            };
-            let (batch, page_count) = parse_page(&body)?;
+            let ListingPage { jobs: batch, has_next } = self.fetch_page(page).await?;
             let empty = batch.is_empty();
             jobs.extend(batch);
-            if empty || u64::from(page) + 1 >= page_count {
+            if empty || !has_next {
                 break;
             }
         }
         Ok(jobs)
+    }
+
+    /// One page, newest first (0-based).
+    async fn fetch_page(&self, page: u32) -> Result<ListingPage, SourceError> {
+        let mut params: Vec<(&str, String)> = vec![("page", page.to_string()), ("descending", "true".into())];
+        if let Some(key) = &self.api_key {
+            params.push(("api_key", key.expose_secret().to_owned()));
+        }
+        let req = self.ctx.client.get(self.ctx.url("/jobs")).query(&params);
+        let body = match self.ctx.fetch(SourceId::TheMuse, req).await {
+            // The Muse answers 403 when its hourly limit is reached.
+            Err(SourceError::Unauthorized { status: 403 }) => {
+                return Err(SourceError::RateLimited { retry_after: None });
+            }
+            other => other?,
+        };
+        let (jobs, page_count) = parse_page(&body)?;
+        let has_next = u64::from(page) + 1 < page_count.min(u64::from(LAST_PAGE) + 1);
+        Ok(ListingPage { jobs, has_next })
     }
 }
 
@@ -154,6 +163,7 @@ impl Wire {
             copies: vec![],
             details,
             title,
+            provenance: None,
         })
     }
 }
@@ -184,5 +194,9 @@ impl JobSource for TheMuse {
         let all = self.feed.get(|| self.fetch_pages()).await?;
         let iso = query.country.iso();
         Ok(filter_locally(&all, query, |j| j.location.country == iso || (j.remote && j.location.country.is_empty())))
+    }
+
+    async fn listing_page(&self, page: u32) -> Result<Option<ListingPage>, SourceError> {
+        self.fetch_page(page).await.map(Some)
     }
 }

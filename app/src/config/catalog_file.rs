@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(c.terms(Plan::Scale), PlanCatalog::document().terms(Plan::Scale));
         assert_eq!(
             c.endpoints(Plan::Free).into_iter().map(crate::endpoints::path).collect::<Vec<_>>(),
-            vec!["/jobs/search", "/jobs/salary", "/jobs/providers", "/jobs/{id}"]
+            vec!["/jobs/search", "/jobs/salary", "/jobs/providers", "/jobs/{id}", "/jobs"]
         );
         assert_eq!(parse("").unwrap(), PlanCatalog::document());
     }

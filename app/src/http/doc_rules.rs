@@ -15,13 +15,16 @@
 //! the code. A rule that names a schema, property or parameter the document lacks fails the tests
 //! (a rename never drops a rule silently).
 
+use crate::http::jobs::Includes;
 use jobin_core::domain::application::{
     ApplicationSort, ApplicationStatus, EventKind, NOTES_MAX_CHARS, SortOrder, TAG_MAX_CHARS, TAGS_MAX, TEXT_MAX_CHARS,
     URL_MAX_BYTES,
 };
+use jobin_core::domain::corpus::{CorpusSort, Facet};
 use jobin_core::domain::grounded::TRENDS;
 use jobin_core::domain::saved_search;
 use jobin_core::domain::{AiProvider, Country, EmploymentType, PayPeriod, Plan, Seniority, SourceId, WorkplaceType};
+use jobin_core::usecases::CORPUS_LIMIT;
 use jobin_core::usecases::fit_score::{PROFILE_ENTRY_MAX_CHARS, PROFILE_LOCATIONS_MAX, PROFILE_SKILLS_MAX};
 use jobin_core::usecases::insight::DATA_QUALITY;
 use jobin_core::usecases::saved_searches::{MATCHES_MAX, PER_PAGE_MAX as SEARCHES_PER_PAGE_MAX};
@@ -43,6 +46,11 @@ fn countries() -> Value {
 }
 fn boards() -> Value {
     named("Board", "A job board.", &SourceId::ALL, SourceId::as_str)
+}
+/// What the corpus search's `source` takes: a board, or the operator's import.
+fn corpus_sources() -> Value {
+    let all: Vec<SourceId> = SourceId::ALL.into_iter().chain([SourceId::Import]).collect();
+    named("CorpusSource", "A job board, or `import` (the operator's own file).", &all, SourceId::as_str)
 }
 fn plans() -> Value {
     named("Plan", "A plan.", &Plan::ALL, Plan::as_str)
@@ -274,14 +282,38 @@ fn property_rules() -> Vec<(&'static str, &'static str, Value)> {
 fn parameter_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
     const ANALYTICS: &[&str] = &["search_jobs", "salary_stats", "skill_trends", "market_insight"];
     const MODEL_REPORTS: &[&str] = &["skill_trends", "market_insight"];
+    const CORPUS: &[&str] = &["search_corpus"];
     vec![
         (ANALYTICS, "q", json!({"required": true})),
         (ANALYTICS, "q", words(200)),
         (ANALYTICS, "location", json!({"maxLength": 200})),
-        (&[], "country", countries()),
+        (ANALYTICS, "country", countries()),
+        // The corpus search: list parameters are repeated or comma-separated; none means any.
+        (CORPUS, "q", json!({"maxLength": 200})),
+        (CORPUS, "location", json!({"maxLength": 200})),
+        (CORPUS, "company", json!({"maxLength": 200})),
+        (CORPUS, "country", json!({"required": false})),
+        (CORPUS, "country[]", countries()),
+        (CORPUS, "employment_type", json!({"required": false})),
+        (CORPUS, "employment_type[]", employment_types()),
+        (CORPUS, "seniority", json!({"required": false})),
+        (CORPUS, "seniority[]", seniorities()),
+        (CORPUS, "source", json!({"required": false})),
+        (CORPUS, "source[]", corpus_sources()),
+        (CORPUS, "facets", json!({"required": false})),
+        (CORPUS, "facets[]", named("Facet", "A count per value.", &Facet::ALL, Facet::as_str)),
+        (CORPUS, "sort", named("CorpusSort", "A corpus search's order.", &CorpusSort::ALL, CorpusSort::as_str)),
+        (CORPUS, "order", named("SortOrder", "Sort direction.", &SortOrder::ALL, SortOrder::as_str)),
+        (CORPUS, "limit", json!({"minimum": CORPUS_LIMIT.1, "maximum": CORPUS_LIMIT.2})),
+        (CORPUS, "posted_since", date_or_time()),
+        (CORPUS, "posted_before", date_or_time()),
+        (CORPUS, "salary_min", json!({"minimum": 0})),
+        (CORPUS, "salary_max", json!({"minimum": 0})),
+        (CORPUS, "salary_currency", json!({"pattern": "^[A-Za-z]{3}$"})),
+        (CORPUS, "include", named("CorpusInclude", "Parts to include.", Includes::CORPUS, |i| i)),
         (MODEL_REPORTS, "X-AI-Provider", json!({"required": true})),
         (MODEL_REPORTS, "X-AI-Model", json!({"required": true})),
-        (&["search_jobs"], "include", named("Include", "Parts to include.", &["description"], |i| i)),
+        (&["search_jobs"], "include", named("Include", "Parts to include.", Includes::SEARCH, |i| i)),
         (&["jobs_expired", "jobo_jobs_expired"], "expired_since", date_time()),
         (&["jobs_expired", "jobo_jobs_expired"], "batch_size", json!({"minimum": 1, "maximum": 10000})),
         // Any page the type holds (past the end is an empty page): said, so that no generator

@@ -11,10 +11,11 @@ use serde_json::Value;
 use crate::endpoints::API_VERSION;
 use crate::http::auth::AuthApi;
 use crate::http::billing::BillingApi;
+use crate::http::corpus::CorpusApi;
 use crate::http::feed::FeedApi;
 use crate::http::jobo::JoboApi;
 use crate::http::jobs::JobsApi;
-use crate::http::paths::{JOBO_PREFIX, V1_ONLY_PREFIXES, unversioned};
+use crate::http::paths::{JOBO_PREFIX, is_v1_only, unversioned};
 use crate::http::searches::SearchesApi;
 use crate::http::system::SystemApi;
 use crate::http::tracker::TrackerApi;
@@ -22,10 +23,11 @@ use crate::http::tracker::TrackerApi;
 /// The operations of the JobIn document (also served at their unversioned, deprecated paths).
 type Documented = (AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi);
 
-/// Every operation, as served under `/v1` (the tracker and saved searches exist under `/v1` only).
-pub fn api_service() -> OpenApiService<(Documented, (TrackerApi, SearchesApi)), ()> {
+/// Every operation, as served under `/v1` (the tracker, saved searches and the corpus search exist
+/// under `/v1` only).
+pub fn api_service() -> OpenApiService<(Documented, (TrackerApi, SearchesApi, CorpusApi)), ()> {
     described(OpenApiService::new(
-        ((AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), (TrackerApi, SearchesApi)),
+        ((AuthApi, JobsApi, FeedApi, JoboApi, BillingApi, SystemApi), (TrackerApi, SearchesApi, CorpusApi)),
         "JobIn API",
         env!("CARGO_PKG_VERSION"),
     ))
@@ -89,7 +91,7 @@ pub fn with_deprecated_paths(v1_spec: &str) -> String {
     }
     for (path, item) in paths {
         let old = unversioned(&path).to_owned();
-        if old == path || old.starts_with(JOBO_PREFIX) || V1_ONLY_PREFIXES.iter().any(|p| old.starts_with(p)) {
+        if old == path || old.starts_with(JOBO_PREFIX) || is_v1_only(&old) {
             continue;
         }
         let mut item = item;

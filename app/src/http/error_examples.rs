@@ -44,8 +44,11 @@ fn example_error(code: Code) -> ApiError {
         Code::JobExpired => {
             let at =
                 chrono::DateTime::parse_from_rfc3339("2025-05-01T00:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
-            ApiError::from_usecase(uc::get_job::GetJobError::Expired { id: "adzuna:4000000075".into(), expired_at: at })
-                .with_details(json!({"expiredAt": "2025-05-01T00:00:00.000Z"}))
+            let reason = Some(jobin_core::ports::ExpiredReason::Age);
+            let id = "adzuna:4000000075".into();
+            ApiError::from_usecase(uc::get_job::GetJobError::Expired { id, expired_at: at, reason }).with_details(
+                json!({"id": "adzuna:4000000075", "expiredAt": "2025-05-01T00:00:00Z", "expiredReason": "age"}),
+            )
         }
         Code::ApplicationNotFound => ApiError::from_usecase(uc::applications::ApplicationError::NotFound(42)),
         Code::NoLinkedJob => ApiError::from_usecase(uc::fit_score::FitScoreError::NoLinkedJob(42)),

@@ -26,7 +26,7 @@ pub struct FeedBody {
     pub posted_after: Option<String>,
     /// Jobs per page, 1–1000 (default 100).
     pub batch_size: Option<i64>,
-    /// gb, us, au, ca, de or fr.
+    /// Country code: any of the 20 countries a board serves (the value set lists them).
     pub country: Option<String>,
     pub remote: Option<bool>,
     /// adzuna, remotive, findwork, reed, arbeitnow or themuse.

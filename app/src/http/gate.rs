@@ -48,6 +48,8 @@ gates! {
     Expired => Metered::Data(Endpoint::JobsExpired), [JobsRead];
     /// One job by id.
     JobGet => Metered::Data(Endpoint::JobsGet), [JobsRead];
+    /// The stored corpus searched.
+    Corpus => Metered::Data(Endpoint::JobsCorpus), [JobsRead];
     /// Reading the application tracker.
     TrackerRead => Metered::Tracker, [ApplicationsRead];
     /// Changing the application tracker.
@@ -111,6 +113,7 @@ pub const OPERATION_SCOPES: &[(&str, OperationScopes)] = &[
     ("jobs_feed", always(Feed::SCOPES)),
     ("jobs_expired", always(Expired::SCOPES)),
     ("get_job", always(JobGet::SCOPES)),
+    ("search_corpus", always(Corpus::SCOPES)),
     ("jobo_jobs_feed", always(Feed::SCOPES)),
     ("jobo_jobs_expired", always(Expired::SCOPES)),
     ("create_application", always(TrackerWrite::SCOPES)),

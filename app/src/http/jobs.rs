@@ -78,14 +78,18 @@ pub(crate) async fn search_answer(
 /// One stored job by its id or a copy's (`get_job`, over REST and MCP).
 pub(crate) async fn job_answer(state: &AppState, id: &str) -> Result<crate::http::jobs::FeedJob, ApiError> {
     let stored = state.jobs.get.execute(id).await.map_err(|e| match e {
-        jobin_core::usecases::GetJobError::Expired { ref id, expired_at } => {
-            let details = serde_json::json!({"id": id, "expiredAt": iso_seconds(expired_at)});
+        jobin_core::usecases::GetJobError::Expired { ref id, expired_at, reason } => {
+            let reason = reason.map(|r| r.as_str());
+            let details = serde_json::json!({"id": id, "expiredAt": iso_seconds(expired_at), "expiredReason": reason});
             ApiError::from_usecase(e).with_details(details)
         }
         jobin_core::usecases::GetJobError::Store(ref store) => crate::http::jobs::errors::job_store_error(store),
         e => ApiError::from_usecase(e),
     })?;
-    Ok(crate::http::jobs::FeedJob::from(stored))
+    let provenance = crate::http::jobs::JobProvenance::of(&stored.job);
+    let mut answer = crate::http::jobs::FeedJob::from(stored);
+    answer.job.provenance = Some(provenance);
+    Ok(answer)
 }
 
 pub struct JobsApi;
@@ -96,7 +100,7 @@ impl JobsApi {
     ///
     /// Asks the plan's boards that cover the country in parallel (Free: Adzuna; Starter: +
     /// Remotive, Findwork; Pro: + Reed, Arbeitnow; Scale: + The Muse), with smart routing
-    /// deciding precedence (gb → Reed, us → The Muse, de → Arbeitnow, `remote=true` → Remotive and
+    /// deciding precedence (gb → Reed, us → The Muse, de at ch nl pl cz → Arbeitnow, `remote=true` → Remotive and
     /// Findwork first). Duplicates across boards are merged by title + company + city; each merged
     /// job lists its `copies`. A board that fails or times out is reported in `meta.sources` and
     /// never fails the search. Answers are cached 15 minutes per query and plan (`X-Cache`).
@@ -110,7 +114,7 @@ impl JobsApi {
         q: Query<Option<String>>,
         /// City or region, e.g. `London`.
         location: Query<Option<String>>,
-        /// Country code: gb (default), us, au, ca, de, fr.
+        /// Country code, gb by default: any of the 20 countries a board serves (the value set lists them).
         country: Query<Option<String>>,
         /// Prioritize remote-friendly boards (Remotive, Findwork).
         remote: Query<Option<bool>>,
@@ -128,7 +132,7 @@ impl JobsApi {
         /// to keep answers light).
         include: Query<Option<String>>,
     ) -> Result<SearchResponse, SearchErrorResponse> {
-        let with_description = includes_description(include.0.as_deref())?;
+        let with_description = Includes::parse(include.0.as_deref(), Includes::SEARCH)?.description;
         let search = SearchRequest {
             q: q.0,
             location: location.0,
@@ -150,7 +154,10 @@ impl JobsApi {
     /// `id` is then the job the listing was merged into). Ids contain `:`, which may be sent as
     /// is or percent-encoded (`reed%3A55012345`); other reserved characters in an id (`/`, `?`,
     /// `#`, `%`) must be percent-encoded. An expired job answers 410 `job_expired` with
-    /// `details.expiredAt`. Every plan; counts against the monthly quota like a search.
+    /// `details.expiredAt` and `details.expiredReason` (`left_listing`: a board's full listing no
+    /// longer has it; `gone`: its board reported it gone; `age`: not seen for the expiry age or past
+    /// its closing date; null when it expired before reasons were recorded). Every plan; counts
+    /// against the monthly quota like a search.
     #[oai(path = "/jobs/:id", method = "get", operation_id = "get_job")]
     async fn get_job(
         &self,
@@ -181,7 +188,7 @@ impl JobsApi {
         q: Query<Option<String>>,
         /// City or region.
         location: Query<Option<String>>,
-        /// Country code: gb (default), us, au, ca, de, fr.
+        /// Country code, gb by default: any of the 20 countries a board serves (the value set lists them).
         country: Query<Option<String>>,
         /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
         since: Query<Option<String>>,
@@ -208,7 +215,7 @@ impl JobsApi {
         /// Role or industry keywords (required).
         q: Query<Option<String>>,
         location: Query<Option<String>>,
-        /// Country code: gb (default), us, au, ca, de, fr.
+        /// Country code, gb by default: any of the 20 countries a board serves (the value set lists them).
         country: Query<Option<String>>,
         /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
         since: Query<Option<String>>,
@@ -242,7 +249,7 @@ impl JobsApi {
         /// Role or industry keywords (required).
         q: Query<Option<String>>,
         location: Query<Option<String>>,
-        /// Country code: gb (default), us, au, ca, de, fr.
+        /// Country code, gb by default: any of the 20 countries a board serves (the value set lists them).
         country: Query<Option<String>>,
         /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
         since: Query<Option<String>>,
@@ -274,20 +281,41 @@ impl JobsApi {
     }
 }
 
-/// `include`: a comma-separated list of extras; `description` is the one there is.
-fn includes_description(include: Option<&str>) -> Result<bool, ApiError> {
-    let Some(raw) = include else { return Ok(false) };
-    let mut with = false;
-    for item in raw.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        if item.eq_ignore_ascii_case("description") {
-            with = true;
-        } else {
-            return Err(ApiError::field(
-                jobin_core::Code::ValidationFailed,
-                "include",
-                format!("unknown value `{item}`; the one value is `description`"),
-            ));
+/// What `include` asks for beside the default fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Includes {
+    /// Each job's whole `description`.
+    pub description: bool,
+    /// Each job's `provenance`.
+    pub provenance: bool,
+}
+
+impl Includes {
+    /// The extras an operation offers, as its `include` names them.
+    pub(crate) const SEARCH: &'static [&'static str] = &["description"];
+    pub(crate) const CORPUS: &'static [&'static str] = &["description", "provenance"];
+
+    /// `include`: a comma-separated list of the extras in `offered` (case and spaces aside).
+    pub(crate) fn parse(include: Option<&str>, offered: &[&str]) -> Result<Self, ApiError> {
+        let mut with = Includes::default();
+        for item in include.unwrap_or_default().split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match offered.iter().find(|o| o.eq_ignore_ascii_case(item)).copied() {
+                Some("description") => with.description = true,
+                Some("provenance") => with.provenance = true,
+                _ => {
+                    let values: Vec<String> = offered.iter().map(|o| format!("`{o}`")).collect();
+                    let valid = match values.as_slice() {
+                        [one] => format!("the one value is {one}"),
+                        all => format!("the values are {}", all.join(", ")),
+                    };
+                    return Err(ApiError::field(
+                        jobin_core::Code::ValidationFailed,
+                        "include",
+                        format!("unknown value `{item}`; {valid}"),
+                    ));
+                }
+            }
         }
+        Ok(with)
     }
-    Ok(with)
 }

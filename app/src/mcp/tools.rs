@@ -79,6 +79,19 @@ Counts against the monthly quota like the REST search. `include_description` add
         schema: schema::of::<GetJobInput>,
     },
     Spec {
+        name: "search_corpus",
+        route: "mcp_search_corpus",
+        title: "Search stored postings",
+        description: "Search every stored posting your plan reads (GET /v1/jobs), without asking the boards: filter \
+by words, countries, place, remote, employment type, seniority, board, company, dates, annualized salary (in one \
+currency, never converted), visa sponsorship; sort by relevance, date or salary; page with `cursor` (the previous \
+answer's meta.nextCursor); `facets` adds counts per value over everything matching. Lists take several values. \
+Counts against the monthly quota like a search.",
+        read_only: true,
+        open_world: false,
+        schema: schema::of::<CorpusInput>,
+    },
+    Spec {
         name: "salary_stats",
         route: "mcp_salary_stats",
         title: "Salary percentiles",
@@ -179,6 +192,7 @@ pub async fn call(c: &Caller<'_>, name: &str, args: Value) -> Option<Result<Valu
     Some(match name {
         "search_jobs" => search_jobs(c, args).await,
         "get_job" => get_job(c, args).await,
+        "search_corpus" => search_corpus(c, args).await,
         "salary_stats" => salary_stats(c, args).await,
         "skill_trends" => skill_trends(c, args).await,
         "market_insight" => market_insight(c, args).await,
@@ -210,7 +224,7 @@ struct SearchJobsInput {
     q: String,
     /// City or region, e.g. `London`.
     location: Option<String>,
-    /// Country code: gb (default), us, au, ca, de, fr.
+    /// Country code, gb by default: any of the 20 countries a board serves (the value set lists them).
     country: Option<String>,
     /// Put remote-friendly boards first (default false).
     remote: Option<bool>,
@@ -256,6 +270,87 @@ async fn get_job(c: &Caller<'_>, args: Value) -> Result<Value, ApiError> {
     Ok(json(&jobs::job_answer(c.state, &input.id).await?))
 }
 
+/// `search_corpus`'s arguments: `GET /v1/jobs`'s parameters (lists as arrays).
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+struct CorpusInput {
+    /// Words that must each start a word of the title, company or skills.
+    q: Option<String>,
+    /// Country codes (any of the 20 countries a board serves): a posting in any of them.
+    country: Option<Vec<String>>,
+    /// City or region words.
+    location: Option<String>,
+    remote: Option<bool>,
+    /// `full_time`, `part_time`, `contract`, `internship`, `temporary`: any of them.
+    employment_type: Option<Vec<String>>,
+    /// `intern`, `junior`, `mid`, `senior`, `lead`, `executive`: any of them.
+    seniority: Option<Vec<String>>,
+    /// Boards (or `import`): a listing from any of them.
+    source: Option<Vec<String>>,
+    /// A company name (compared folded, without legal suffixes).
+    company: Option<String>,
+    /// Posted on or after this ISO 8601 date or date-time.
+    posted_since: Option<String>,
+    /// Posted before this ISO 8601 date or date-time.
+    posted_before: Option<String>,
+    /// Annual amount in `salary_currency` the range must reach.
+    salary_min: Option<f64>,
+    /// Annual amount in `salary_currency` the range must start at or below.
+    salary_max: Option<f64>,
+    /// ISO 4217 currency of the salary conditions and of `sort=salary`.
+    salary_currency: Option<String>,
+    has_salary: Option<bool>,
+    visa_sponsorship: Option<bool>,
+    /// `relevance` (default with q), `posted_at` (default without) or `salary`.
+    sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    order: Option<String>,
+    /// 1–100 (default 20).
+    limit: Option<i64>,
+    /// The previous answer's `meta.nextCursor`, with the same other arguments.
+    cursor: Option<String>,
+    /// `source`, `country`, `employment_type`, `seniority`, `company`, `salary`.
+    facets: Option<Vec<String>>,
+    /// Include each posting's whole description (default false: a summary only).
+    include_description: Option<bool>,
+    /// Include each posting's `provenance`: which board listing supplied each field (default false).
+    include_provenance: Option<bool>,
+}
+
+async fn search_corpus(c: &Caller<'_>, args: Value) -> Result<Value, ApiError> {
+    let i: CorpusInput = parse(args)?;
+    c.admit_as::<gate::Corpus>().await?;
+    let req = jobin_core::usecases::CorpusRequest {
+        q: i.q,
+        country: i.country.unwrap_or_default(),
+        location: i.location,
+        remote: i.remote,
+        employment_type: i.employment_type.unwrap_or_default(),
+        seniority: i.seniority.unwrap_or_default(),
+        source: i.source.unwrap_or_default(),
+        company: i.company,
+        posted_since: i.posted_since,
+        posted_before: i.posted_before,
+        salary_min: i.salary_min,
+        salary_max: i.salary_max,
+        salary_currency: i.salary_currency,
+        has_salary: i.has_salary,
+        visa_sponsorship: i.visa_sponsorship,
+        sort: i.sort,
+        order: i.order,
+        limit: i.limit,
+        cursor: i.cursor,
+        facets: i.facets.unwrap_or_default(),
+        plan: Some(c.principal.account.plan),
+    };
+    let includes = jobs::Includes {
+        description: i.include_description.unwrap_or(false),
+        provenance: i.include_provenance.unwrap_or(false),
+    };
+    let body = crate::http::corpus::corpus_answer(c.state, &req, includes).await?;
+    Ok(json(&body))
+}
+
 /// `salary_stats`'s arguments: `GET /v1/jobs/salary`'s parameters.
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
@@ -264,7 +359,7 @@ struct AnalyticsInput {
     q: String,
     /// City or region.
     location: Option<String>,
-    /// Country code: gb (default), us, au, ca, de, fr.
+    /// Country code, gb by default: any of the 20 countries a board serves (the value set lists them).
     country: Option<String>,
     /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
     since: Option<String>,
@@ -297,7 +392,7 @@ struct AiAnalyticsInput {
     q: String,
     /// City or region.
     location: Option<String>,
-    /// Country code: gb (default), us, au, ca, de, fr.
+    /// Country code, gb by default: any of the 20 countries a board serves (the value set lists them).
     country: Option<String>,
     /// Only postings posted on or after this ISO 8601 date (`2026-01-31`) or date-time.
     since: Option<String>,

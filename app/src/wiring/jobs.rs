@@ -133,8 +133,9 @@ pub(super) fn build(
         insight: Insight { corpus, ai: ai.clone(), budget: ai_budget },
         ai,
         feed: Feed { store: c.jobs.clone(), cursors: cursors.clone() },
-        expired: Expired { store: c.jobs.clone(), cursors, clock: c.clock.clone() },
+        expired: Expired { store: c.jobs.clone(), cursors: cursors.clone(), clock: c.clock.clone() },
         get: GetJob { store: c.jobs.clone() },
+        corpus: SearchCorpus { store: c.jobs.clone(), catalog: c.catalog.clone(), cursors: cursors.clone() },
         store: c.jobs.clone(),
     };
     Ok((jobs, ingest))

@@ -45,9 +45,7 @@ pub fn closed_boards() -> Vec<(&'static str, String)> {
     .collect()
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use testing::free_port;
 
 pub fn env(db: &str, prefix: &str, data: &std::path::Path) -> Vec<(&'static str, String)> {
     vec![
@@ -67,22 +65,22 @@ pub fn env(db: &str, prefix: &str, data: &std::path::Path) -> Vec<(&'static str,
 }
 
 pub async fn start(vars: &[(&'static str, String)]) -> Node {
-    start_with_stderr(vars, Stdio::inherit()).await
+    spawn(vars, &[], None, None).await
 }
 
 /// A node whose standard error goes to `stderr` (a file, to read its log).
-pub async fn start_with_stderr(vars: &[(&'static str, String)], stderr: Stdio) -> Node {
-    spawn(vars, &[], stderr, None).await
+pub async fn start_with_stderr(vars: &[(&'static str, String)], stderr: &std::fs::File) -> Node {
+    spawn(vars, &[], Some(stderr), None).await
 }
 
 /// A node started with `serve` and `args` (e.g. `--init`).
 pub async fn start_with_args(vars: &[(&'static str, String)], args: &[&str]) -> Node {
-    spawn(vars, args, Stdio::inherit(), None).await
+    spawn(vars, args, None, None).await
 }
 
 /// A node started with `serve` and `args` in the working directory `dir` (its default data dirs).
 pub async fn start_in(dir: &std::path::Path, vars: &[(&'static str, String)], args: &[&str]) -> Node {
-    spawn(vars, args, Stdio::inherit(), Some(dir)).await
+    spawn(vars, args, None, Some(dir)).await
 }
 
 /// `jobin serve` (with `args`, in `dir` when given) that must exit on its own: its status and
@@ -119,33 +117,51 @@ pub fn refused_start(
     }
 }
 
-async fn spawn(vars: &[(&'static str, String)], args: &[&str], stderr: Stdio, dir: Option<&std::path::Path>) -> Node {
-    let port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jobin"));
-    if let Some(dir) = dir {
-        command.current_dir(dir);
-    }
-    let child = command
-        .arg("serve")
-        .args(args)
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("JOBIN_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
-    let node = Node { base: format!("http://127.0.0.1:{port}"), child };
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = http.get(format!("{}/health", node.base)).send().await
-            && r.status() == 200
-        {
-            return node;
+/// `jobin serve` with `args` (in `dir` when given), its standard error in `stderr` (inherited when
+/// `None`), once it answers `/health`.
+async fn spawn(
+    vars: &[(&'static str, String)],
+    args: &[&str],
+    stderr: Option<&std::fs::File>,
+    dir: Option<&std::path::Path>,
+) -> Node {
+    // A port free when chosen can still be taken before the child binds it (another process's
+    // outgoing connection): a child that exits before it is healthy is started again on another.
+    for _ in 0..3 {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jobin"));
+        if let Some(dir) = dir {
+            command.current_dir(dir);
         }
-        assert!(Instant::now() < deadline, "node on {port} did not become healthy");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let child = command
+            .arg("serve")
+            .args(args)
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("JOBIN_BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(stderr.map_or_else(Stdio::inherit, |f| f.try_clone().unwrap().into()))
+            .spawn()
+            .unwrap();
+        let mut node = Node { base: format!("http://127.0.0.1:{port}"), child };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = node.child.try_wait().unwrap() {
+                eprintln!("node on {port} exited before it was healthy ({status}); starting it on another port");
+                break;
+            }
+            if let Ok(r) = http.get(format!("{}/health", node.base)).send().await
+                && r.status() == 200
+                // The answer came from this child, not from something else on the port.
+                && node.child.try_wait().unwrap().is_none()
+            {
+                return node;
+            }
+            assert!(Instant::now() < deadline, "node on {port} did not become healthy");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
+    panic!("the node exited before it was healthy on three ports in a row");
 }
 
 /// Two nodes on a scratch PostgreSQL database and a fresh Redis prefix, with `extra` variables

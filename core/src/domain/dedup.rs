@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::normalize::fold;
+use super::normalize::{fold, normalize_city};
 use super::title::normalized_title;
 use super::{Job, JobCopy, SourceId};
 
@@ -39,50 +39,77 @@ const LEGAL_SUFFIXES: &[&str] = &[
     "group",
     "ug",
     "mbh",
+    "pvt",
+    "private",
+    "holdings",
+    "ou",
+    "oue",
+    "spa",
+    "sae",
+    "bvba",
+    "kk",
+    "lp",
+    "pc",
+    "pllc",
+    "spzoo",
 ];
 
-/// City aliases, folded form → canonical folded form.
-const CITY_ALIASES: &[(&str, &str)] = &[
-    ("greater london", "london"),
-    ("city of london", "london"),
-    ("central london", "london"),
-    ("london uk", "london"),
-    ("nyc", "new york"),
-    ("new york city", "new york"),
-    ("new york ny", "new york"),
-    ("manhattan", "new york"),
-    ("sf", "san francisco"),
-    ("san francisco ca", "san francisco"),
-    ("san francisco bay area", "san francisco"),
-    ("munchen", "munich"),
-    ("muenchen", "munich"),
-    ("koln", "cologne"),
-    ("koeln", "cologne"),
-    ("frankfurt am main", "frankfurt"),
-    ("nurnberg", "nuremberg"),
-    ("nuernberg", "nuremberg"),
-    ("wien", "vienna"),
-    ("zurich", "zurich"),
-    ("zuerich", "zurich"),
-    ("den haag", "the hague"),
-    ("montreal qc", "montreal"),
-    ("toronto on", "toronto"),
-    ("sydney nsw", "sydney"),
-    ("melbourne vic", "melbourne"),
-];
-
-pub fn normalize_company(company: &str) -> String {
-    let folded = fold(company);
-    let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    while words.len() > 1 && words.last().is_some_and(|w| LEGAL_SUFFIXES.contains(w)) {
-        words.pop();
-    }
-    words.join(" ")
+/// Words of a company name that say nothing of which company it is when they are a tail: a
+/// country (`Acme UK`, `Acme (Deutschland)`), or an ISO code of one.
+fn is_country_tail(words: &[&str]) -> bool {
+    let text = words.join(" ");
+    super::Country::ALL.into_iter().any(|c| {
+        // Codes that are also words of a name (`Acme IT`, `… IN`) are not tails.
+        (c.code() == text && !matches!(text.as_str(), "it" | "in")) || c.names().iter().any(|n| fold(n) == text)
+    }) || matches!(text.as_str(), "uk" | "usa" | "emea" | "europe" | "international" | "global" | "worldwide")
 }
 
-pub fn normalize_city(city: &str) -> String {
-    let folded = fold(city);
-    CITY_ALIASES.iter().find(|(alias, _)| *alias == folded).map_or(folded, |(_, canonical)| (*canonical).to_owned())
+/// Words after which a tail is part of the name (`Bank of America`, `Institut für Deutschland`).
+const BINDING: &[&str] = &["of", "for", "de", "du", "des", "la", "le", "von", "fur", "der", "di", "del", "in", "at"];
+
+/// A company name as dedup compares it: dotted initials joined (`S.A.` → `sa`, `U.S.` → `us`);
+/// folded; `&`/`and`/`und` and a leading `The` dropped; then, from the end, legal forms
+/// (`Ltd`, `GmbH`, `S.A.`, `B.V.`, `Pty Ltd`, …), `Group` and a country tail (`Acme UK Ltd`),
+/// as long as a word is left and the tail does not follow `of`, `de`, … (`Bank of America`).
+pub fn normalize_company(company: &str) -> String {
+    // Dotted initials are one word (`S.A.S.`, `N.V.`, `U.S.A.`, `I.T.`); so is Poland's `sp. z o.o.`.
+    let lower = company.to_lowercase();
+    let spelled = ["sp. z o.o.", "sp. z.o.o.", "sp.z o.o.", "sp z o o", "sp. z o. o."]
+        .iter()
+        .fold(lower, |text, form| text.replace(form, " spzoo "));
+    let joined: Vec<String> = spelled
+        .split_whitespace()
+        .map(|token| {
+            let bare = token.trim_matches(|c: char| matches!(c, ',' | ';' | '(' | ')'));
+            let letters: Vec<&str> = bare.split('.').filter(|p| !p.is_empty()).collect();
+            if letters.len() > 1 && letters.iter().all(|p| p.chars().count() == 1) {
+                letters.concat()
+            } else {
+                token.to_owned()
+            }
+        })
+        .collect();
+    let folded = fold(&joined.join(" "));
+    let mut words: Vec<String> = folded.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+    words.retain(|w| !matches!(w.as_str(), "and" | "und"));
+    if words.len() > 1 && words[0] == "the" {
+        words.remove(0);
+    }
+    let mut words: Vec<&str> = words.iter().map(String::as_str).collect();
+    loop {
+        let n = words.len();
+        let bound = |tail: usize| n > tail && BINDING.contains(&words[n - tail - 1]);
+        if n > 1 && LEGAL_SUFFIXES.contains(&words[n - 1]) {
+            words.pop();
+        } else if let Some(tail) =
+            (1..=2.min(n.saturating_sub(1))).rev().find(|t| is_country_tail(&words[n - t..]) && !bound(*t))
+        {
+            words.truncate(n - tail);
+        } else {
+            break;
+        }
+    }
+    words.join(" ")
 }
 
 /// Words a board puts in the city field for a remote posting.
@@ -121,13 +148,45 @@ fn place(job: &Job) -> Option<String> {
 }
 
 /// The region a posting states, folded: the `region` field, else the city field's text after
-/// its first comma. Empty when neither says.
+/// its first comma; the posting's own country (`London, UK`, `Tysons, United States`) and its own
+/// city (`Leeds, Leeds`) are not a region, and a US state is its abbreviation (`New York, New
+/// York` is `ny`). Empty when nothing is left.
 fn region(job: &Job) -> String {
     let from_field = fold(&job.location.region);
-    if !from_field.is_empty() {
-        return from_field;
+    let stated = if from_field.is_empty() {
+        job.location.city.split_once(',').map(|(_, rest)| fold(rest)).unwrap_or_default()
+    } else {
+        from_field
+    };
+    let country = super::Country::from_iso(&job.location.country);
+    let mut words: Vec<&str> = stated.split(' ').filter(|w| !w.is_empty()).collect();
+    // Country names and codes anywhere in it (`United States, CA`), longest first.
+    if let Some(c) = country {
+        let mut names: Vec<String> = c.names().iter().map(|n| fold(n)).collect();
+        names.extend([c.code().to_owned(), if c == super::Country::Gb { "uk".into() } else { String::new() }]);
+        names.extend(
+            ["england", "scotland", "wales", "northern ireland", "great britain"]
+                .iter()
+                .filter(|_| c == super::Country::Gb)
+                .map(|n| (*n).to_owned()),
+        );
+        names.sort_by_key(|n| std::cmp::Reverse(n.split(' ').count()));
+        for name in names.iter().filter(|n| !n.is_empty()) {
+            let name: Vec<&str> = name.split(' ').collect();
+            while let Some(at) = words.windows(name.len()).position(|w| w == name.as_slice()) {
+                words.drain(at..at + name.len());
+            }
+        }
     }
-    job.location.city.split_once(',').map(|(_, rest)| fold(rest)).unwrap_or_default()
+    let rest = words.join(" ");
+    let city = normalize_city(job.location.city.split(',').next().unwrap_or_default());
+    if rest == city || normalize_city(&rest) == city {
+        return String::new();
+    }
+    match country {
+        Some(super::Country::Us) => super::normalize::us_state(&rest).map_or(rest, str::to_owned),
+        _ => rest,
+    }
 }
 
 /// What makes two postings the same job: normalized title, normalized company and place.
@@ -216,6 +275,7 @@ pub fn merge(jobs: Vec<Job>, rank: impl Fn(SourceId) -> usize) -> Vec<Job> {
                 let copies = union_copies([&keep, &other], &rank);
                 fill_from(&mut keep, other);
                 keep.copies = copies;
+                settle_provenance(&mut keep);
                 by_id.insert(keep.id.clone(), keep);
             }
             None => {
@@ -242,6 +302,7 @@ pub fn merge(jobs: Vec<Job>, rank: impl Fn(SourceId) -> usize) -> Vec<Job> {
                 fill_from(&mut primary, other);
             }
             primary.copies = copies;
+            settle_provenance(&mut primary);
             Some(primary)
         })
         .collect();
@@ -249,6 +310,16 @@ pub fn merge(jobs: Vec<Job>, rank: impl Fn(SourceId) -> usize) -> Vec<Job> {
         rank(a.source).cmp(&rank(b.source)).then_with(|| b.posted_at.cmp(&a.posted_at)).then_with(|| a.id.cmp(&b.id))
     });
     merged
+}
+
+/// A merged job records its provenance (even when nothing was filled: then every field is its
+/// own listing's); a job nothing was merged into records none.
+fn settle_provenance(job: &mut Job) {
+    if job.copies.len() > 1 {
+        job.provenance.get_or_insert_default();
+    } else {
+        job.provenance = None;
+    }
 }
 
 /// A job's board listings: its `copies`, or its own listing when nothing was merged into it.
@@ -274,42 +345,84 @@ fn union_copies<'a>(jobs: impl IntoIterator<Item = &'a Job>, rank: &impl Fn(Sour
     copies
 }
 
+/// Fills what `primary` lacks from `other` (its fields are the listing `other` records for them,
+/// or `other`'s own), recording each field so filled in `primary.provenance`.
 fn fill_from(primary: &mut Job, other: Job) {
+    use super::provenance::Field;
     let empty = |s: &String| s.trim().is_empty();
-    if empty(&primary.company) {
-        primary.company = other.company;
+    let mut filled: Vec<Field> = Vec::new();
+    if empty(&primary.company) && !empty(&other.company) {
+        primary.company = other.company.clone();
+        filled.push(Field::Company);
     }
-    if empty(&primary.location.country) {
-        primary.location.country = other.location.country;
+    if empty(&primary.location.country) && !empty(&other.location.country) {
+        primary.location.country = other.location.country.clone();
+        filled.push(Field::Country);
     }
-    if empty(&primary.location.region) {
-        primary.location.region = other.location.region;
+    if empty(&primary.location.region) && !empty(&other.location.region) {
+        primary.location.region = other.location.region.clone();
+        filled.push(Field::Region);
     }
-    if primary.salary.is_none() {
-        primary.salary = other.salary;
+    if primary.salary.is_none() && other.salary.is_some() {
+        primary.salary = other.salary.clone();
+        filled.push(Field::Salary);
     }
-    if primary.seniority.is_none() {
+    if primary.seniority.is_none() && other.seniority.is_some() {
         primary.seniority = other.seniority;
+        filled.push(Field::Seniority);
     }
-    if primary.posted_at.is_none() {
+    if primary.posted_at.is_none() && other.posted_at.is_some() {
         primary.posted_at = other.posted_at;
+        filled.push(Field::PostedAt);
     }
     // A whole description is better than a board's snippet of it.
     let other_better = !empty(&other.description)
         && (empty(&primary.description)
             || (primary.details.description_truncated && !other.details.description_truncated));
     if other_better {
-        primary.description = other.description;
+        primary.description = other.description.clone();
         primary.details.description_truncated = other.details.description_truncated;
+        filled.push(Field::Description);
+    }
+    if !primary.remote && other.remote {
+        primary.remote = true;
+        filled.push(Field::Remote);
+    }
+    {
+        let (d, o) = (&mut primary.details, &other.details);
+        let mut fill = |field: Field, mine: bool, theirs: bool| {
+            if !mine && theirs {
+                filled.push(field);
+            }
+            !mine && theirs
+        };
+        if fill(Field::ApplyUrl, d.apply_url.is_some(), o.apply_url.is_some()) {
+            d.apply_url = o.apply_url.clone();
+        }
+        if fill(Field::EmploymentType, d.employment_type.is_some(), o.employment_type.is_some()) {
+            d.employment_type = o.employment_type;
+        }
+        if fill(Field::WorkplaceType, d.workplace_type.is_some(), o.workplace_type.is_some()) {
+            d.workplace_type = o.workplace_type;
+        }
+        if fill(Field::VisaSponsorship, d.visa_sponsorship.is_some(), o.visa_sponsorship.is_some()) {
+            d.visa_sponsorship = o.visa_sponsorship;
+        }
+        if fill(Field::CompanyLogoUrl, d.company.logo_url.is_some(), o.company.logo_url.is_some()) {
+            d.company.logo_url = o.company.logo_url.clone();
+        }
+        if fill(Field::CompanyUrl, d.company.url.is_some(), o.company.url.is_some()) {
+            d.company.url = o.company.url.clone();
+        }
+        if fill(Field::CompanySize, d.company.size.is_some(), o.company.size.is_some()) {
+            d.company.size = o.company.size.clone();
+        }
+    }
+    for field in filled {
+        let from = other.supplier_id(field).to_owned();
+        primary.filled(field, &from);
     }
     let (d, o) = (&mut primary.details, other.details);
-    d.apply_url = d.apply_url.take().or(o.apply_url);
-    d.employment_type = d.employment_type.or(o.employment_type);
-    d.workplace_type = d.workplace_type.or(o.workplace_type);
-    d.visa_sponsorship = d.visa_sponsorship.or(o.visa_sponsorship);
-    d.company.logo_url = d.company.logo_url.take().or(o.company.logo_url);
-    d.company.url = d.company.url.take().or(o.company.url);
-    d.company.size = d.company.size.take().or(o.company.size);
     for place in o.locations {
         if !d.locations.contains(&place) {
             d.locations.push(place);
@@ -320,7 +433,6 @@ fn fill_from(primary: &mut Job, other: Job) {
             d.categories.push(category);
         }
     }
-    primary.remote |= other.remote;
     for skill in other.skills {
         if !primary.skills.iter().any(|s| s.eq_ignore_ascii_case(&skill)) {
             primary.skills.push(skill);
@@ -331,7 +443,8 @@ fn fill_from(primary: &mut Job, other: Job) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{PayPeriod, Salary};
+    use crate::domain::provenance::Field;
+    use crate::domain::{EmploymentType, PayPeriod, Salary, Seniority};
     use chrono::{DateTime, Utc};
     use proptest::prelude::*;
 
@@ -507,17 +620,35 @@ mod tests {
         ]);
         let countries = prop::sample::select(vec!["", "GB", "IN"]);
         let sources = prop::sample::select(SourceId::ALL.to_vec());
-        (sources, 0u32..20, titles, companies, (cities, countries), any::<bool>(), prop::option::of(1u32..5)).prop_map(
-            |(s, n, t, c, (city, country), remote, sal)| {
+        // What boards state or leave out beside the merge key, each copy its own way.
+        let extras = (
+            prop::option::of((0u8..3, any::<bool>())),
+            prop::option::of(prop::sample::select(vec![EmploymentType::FullTime, EmploymentType::Contract])),
+            prop::sample::select(vec!["", "England", "Telangana"]),
+            prop::option::of(prop::sample::select(vec![Seniority::Junior, Seniority::Senior])),
+            prop::option::of(0u8..3),
+            prop::option::of(any::<bool>()),
+        );
+        (sources, 0u32..20, titles, companies, (cities, countries), any::<bool>(), prop::option::of(1u32..5), extras)
+            .prop_map(|(s, n, t, c, (city, country), remote, sal, extras)| {
                 let mut j = job(s, &n.to_string(), t, c, city);
                 j.remote = remote;
                 j.location.country = country.into();
                 j.salary =
                     sal.and_then(|k| Salary::from_bounds(Some(f64::from(k) * 10_000.0), None, "GBP", PayPeriod::Year));
                 j.posted_at = DateTime::<Utc>::from_timestamp(i64::from(n) * 1000, 0);
+                let (description, employment, region, seniority, apply, visa) = extras;
+                if let Some((k, truncated)) = description {
+                    j.description = format!("Description {k} of {s}");
+                    j.details.description_truncated = truncated;
+                }
+                j.details.employment_type = employment;
+                j.location.region = region.into();
+                j.seniority = seniority;
+                j.details.apply_url = apply.map(|k| format!("https://apply.example/{k}"));
+                j.details.visa_sponsorship = visa;
                 j
-            },
-        )
+            })
     }
 
     /// Same-id postings are the same listing; the generator may produce two with the same id but
@@ -527,12 +658,59 @@ mod tests {
         jobs.into_iter().filter(|j| seen.insert(j.id.clone())).collect()
     }
 
+    #[test]
+    fn company_forms_boards_write_are_one_company_and_stems_are_not() {
+        for (a, b) in [
+            ("Acme UK Ltd", "ACME"),
+            ("Acme (UK)", "Acme Limited"),
+            ("Acme Deutschland GmbH", "Acme AG"),
+            ("Acme USA, Inc.", "Acme Group"),
+            ("Marsh & Partners", "Marsh and Partners"),
+            ("The Hut Group", "Hut Group plc"),
+            ("Volt Resources S.A.", "Volt Resources SA"),
+            ("Adyen N.V.", "ADYEN"),
+            ("Allegro sp. z o.o.", "Allegro"),
+            ("Atlassian Pty Ltd", "Atlassian"),
+            ("Grant Thornton UK LLP", "Grant Thornton"),
+        ] {
+            assert_eq!(normalize_company(a), normalize_company(b), "{a} / {b}");
+        }
+        for (a, b) in [("Acme Foods", "Acme Bank"), ("Bank of America", "Bank"), ("Capital One", "Capital")] {
+            assert_ne!(normalize_company(a), normalize_company(b), "{a} / {b}");
+        }
+        assert_eq!(normalize_company("Bank of America"), "bank of america", "a country after `of` is the name");
+        assert_eq!(normalize_company("UK"), "uk", "a name made only of a tail stays");
+    }
+
+    #[test]
+    fn a_region_written_differently_is_the_same_region() {
+        let at = |city: &str, region: &str, country: &str| {
+            located(job(SourceId::Reed, "1", "Data Engineer", "Acme", city), country, region, false)
+        };
+        assert_eq!(region(&at("New York, New York", "", "US")), "", "the city's own name: joins the one stated");
+        assert_eq!(region(&at("Albany, New York", "", "US")), "ny");
+        assert_eq!(region(&at("New York", "NY", "US")), "ny");
+        assert_eq!(region(&at("Santa Clara, United States, CA", "", "US")), "ca");
+        assert_eq!(region(&at("Tysons, United States", "", "US")), "");
+        assert_eq!(region(&at("London, UK", "", "GB")), "");
+        assert_eq!(region(&at("Leeds", "England", "GB")), "");
+        assert_eq!(region(&at("Central London", "London", "GB")), "", "the city's own name is no region");
+        assert_eq!(region(&at("Portland", "OR", "US")), "or");
+        assert_eq!(region(&at("Portland", "Maine", "US")), "me", "and Portland, OR stays another place");
+    }
+
     proptest! {
         #[test]
         fn merge_is_idempotent(jobs in prop::collection::vec(arb_job(), 0..40)) {
             let once = merge(unique_ids(jobs), rank);
             let twice = merge(once.clone(), rank);
             prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn normalizing_a_company_twice_changes_nothing(name in "[A-Za-z&.,() ]{0,40}") {
+            let once = normalize_company(&name);
+            prop_assert_eq!(normalize_company(&once), once);
         }
 
         #[test]
@@ -547,6 +725,28 @@ mod tests {
                 shuffled.swap(i, (x % (i as u64 + 1)) as usize);
             }
             prop_assert_eq!(merge(jobs, rank), merge(shuffled, rank));
+        }
+
+        #[test]
+        fn each_fields_provenance_names_a_listing_of_the_job_that_states_that_value(
+            jobs in prop::collection::vec(arb_job(), 0..40),
+        ) {
+            let jobs = unique_ids(jobs);
+            let by_id: std::collections::HashMap<&str, &Job> = jobs.iter().map(|j| (j.id.as_str(), j)).collect();
+            for m in merge(jobs.clone(), rank) {
+                prop_assert_eq!(m.provenance.is_some(), m.copies.len() > 1, "recorded on merged jobs only");
+                for field in Field::ALL {
+                    let Some(value) = field.value(&m) else {
+                        prop_assert_eq!(m.supplier(field), None);
+                        continue;
+                    };
+                    let from = m.supplier(field);
+                    prop_assert!(from.is_some(), "{:?} of {} has a known listing", field, m.id);
+                    let from = from.unwrap_or_default();
+                    prop_assert!(m.copies.iter().any(|c| c.id == from) || from == m.id, "{} is a listing of {}", from, m.id);
+                    prop_assert_eq!(field.value(by_id[from]), Some(value), "{:?} of {} is what {} states", field, m.id, from);
+                }
+            }
         }
 
         #[test]

@@ -27,6 +27,8 @@ pub fn content_hash(job: &Job) -> String {
 pub enum Stream {
     Feed,
     Expired,
+    /// Pages of a corpus search.
+    Corpus,
 }
 
 impl Stream {
@@ -34,6 +36,7 @@ impl Stream {
         match self {
             Stream::Feed => "feed",
             Stream::Expired => "expired",
+            Stream::Corpus => "corpus",
         }
     }
 }
@@ -83,6 +86,38 @@ impl CursorCodec {
     /// fixed for a whole pass (the expired stream's default `expired_since`), returned by `decode`.
     pub fn encode(&self, stream: Stream, seq: i64, anchor: i64, filters: &str) -> String {
         format!("{seq:x}.{anchor:x}.{}", hex::encode(self.mac(stream, seq, anchor, filters)))
+    }
+
+    /// A cursor carrying `payload` (a position in some order: letters, digits, `.` and `-`
+    /// only), as `payload~mac`.
+    pub fn encode_text(&self, stream: Stream, payload: &str, filters: &str) -> String {
+        format!("{payload}~{}", hex::encode(self.text_mac(stream, payload, filters)))
+    }
+
+    /// The payload of a cursor from [`CursorCodec::encode_text`]; `InvalidCursor` for anything
+    /// this server did not issue for this stream and these filters.
+    pub fn decode_text(&self, stream: Stream, raw: &str, filters: &str) -> Result<String, InvalidCursor> {
+        let (payload, mac_hex) = raw.trim().rsplit_once('~').ok_or(InvalidCursor)?;
+        if payload.len() > 1_024 || mac_hex.len() != MAC_BYTES * 2 {
+            return Err(InvalidCursor);
+        }
+        let given = hex::decode(mac_hex).map_err(|_| InvalidCursor)?;
+        let expected = self.text_mac(stream, payload, filters);
+        if subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into() {
+            Ok(payload.to_owned())
+        } else {
+            Err(InvalidCursor)
+        }
+    }
+
+    fn text_mac(&self, stream: Stream, payload: &str, filters: &str) -> Vec<u8> {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else { return vec![0; MAC_BYTES] };
+        mac.update(stream.tag().as_bytes());
+        mac.update(b"\0text\0");
+        mac.update(payload.as_bytes());
+        mac.update(b"\0");
+        mac.update(filters.as_bytes());
+        mac.finalize().into_bytes()[..MAC_BYTES].to_vec()
     }
 
     /// The `(seq, anchor)` a cursor carries; `InvalidCursor` for anything this server did not
@@ -157,6 +192,20 @@ mod tests {
             ["", ".", "abc", "zz.00", "-1.00000000000000000000000000000000", "2a.xyz", "02a.00", &c[..c.len() - 1]]
         {
             assert_eq!(codec.decode(Stream::Feed, garbage, "country=gb"), Err(InvalidCursor), "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn text_cursors_round_trip_and_are_bound_to_key_stream_and_filters() {
+        let codec = CursorCodec::new(b"server key");
+        let c = codec.encode_text(Stream::Corpus, "12.-3.6164", "sort=posted_at");
+        assert_eq!(codec.decode_text(Stream::Corpus, &c, "sort=posted_at"), Ok("12.-3.6164".to_owned()));
+        assert_eq!(codec.decode_text(Stream::Corpus, &c, "sort=salary"), Err(InvalidCursor));
+        assert_eq!(codec.decode_text(Stream::Feed, &c, "sort=posted_at"), Err(InvalidCursor));
+        let forged = c.replacen("12.", "13.", 1);
+        assert_eq!(codec.decode_text(Stream::Corpus, &forged, "sort=posted_at"), Err(InvalidCursor));
+        for garbage in ["", "~", "abc", "1.2.3~zz", &c[..c.len() - 1]] {
+            assert_eq!(codec.decode_text(Stream::Corpus, garbage, "sort=posted_at"), Err(InvalidCursor), "{garbage:?}");
         }
     }
 

@@ -1,9 +1,10 @@
-//! A job posting in the documented shape, the boards it comes from, and the countries a search
-//! may ask for.
+//! A job posting in the documented shape and the boards it comes from.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+use super::Country;
 
 /// A job board. The declaration order is the JobIn document's plan order (Free: the first source;
 /// Starter: the first three; Pro: five; Scale: all six). `Import` is the operator's own dump
@@ -65,15 +66,17 @@ impl SourceId {
         }
     }
 
-    /// Whether this board can serve jobs in `country` (the document's coverage table: Adzuna and
-    /// Remotive global; Findwork UK + US; Reed UK; Arbeitnow EU; The Muse US and global).
+    /// Whether this board can serve jobs in `country` (the document's coverage table): Adzuna its
+    /// 19 countries (every country here but Czechia); Remotive and The Muse worldwide (their
+    /// postings are matched to the country by their stated places); Findwork UK + US; Reed UK;
+    /// Arbeitnow Europe (continental: Germany first).
     pub fn covers(self, country: Country) -> bool {
-        use Country::*;
         match self {
-            SourceId::Adzuna | SourceId::Remotive | SourceId::TheMuse | SourceId::Import => true,
-            SourceId::Findwork => matches!(country, Gb | Us),
-            SourceId::Reed => country == Gb,
-            SourceId::Arbeitnow => matches!(country, De | Fr),
+            SourceId::Remotive | SourceId::TheMuse | SourceId::Import => true,
+            SourceId::Adzuna => country != Country::Cz,
+            SourceId::Findwork => matches!(country, Country::Gb | Country::Us),
+            SourceId::Reed => country == Country::Gb,
+            SourceId::Arbeitnow => country.is_continental_europe(),
         }
     }
 }
@@ -81,102 +84,6 @@ impl SourceId {
 impl fmt::Display for SourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// A country a search may target: the codes the JobIn document lists for search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Country {
-    Gb,
-    Us,
-    Au,
-    Ca,
-    De,
-    Fr,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported country `{0}`; supported: gb, us, au, ca, de, fr")]
-pub struct UnsupportedCountry(pub String);
-
-impl Country {
-    pub const ALL: [Country; 6] = [Country::Gb, Country::Us, Country::Au, Country::Ca, Country::De, Country::Fr];
-
-    /// Accepts the lower- or upper-case code; `uk` is taken as `gb`.
-    pub fn parse(raw: &str) -> Result<Self, UnsupportedCountry> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "gb" | "uk" => Ok(Country::Gb),
-            "us" => Ok(Country::Us),
-            "au" => Ok(Country::Au),
-            "ca" => Ok(Country::Ca),
-            "de" => Ok(Country::De),
-            "fr" => Ok(Country::Fr),
-            _ => Err(UnsupportedCountry(raw.to_owned())),
-        }
-    }
-
-    /// Lower-case code, as in requests.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Country::Gb => "gb",
-            Country::Us => "us",
-            Country::Au => "au",
-            Country::Ca => "ca",
-            Country::De => "de",
-            Country::Fr => "fr",
-        }
-    }
-
-    /// Upper-case ISO 3166-1 alpha-2, as in `location.country`.
-    pub const fn iso(self) -> &'static str {
-        match self {
-            Country::Gb => "GB",
-            Country::Us => "US",
-            Country::Au => "AU",
-            Country::Ca => "CA",
-            Country::De => "DE",
-            Country::Fr => "FR",
-        }
-    }
-
-    /// The local currency, used where a board gives amounts without one.
-    pub const fn currency(self) -> &'static str {
-        match self {
-            Country::Gb => "GBP",
-            Country::Us => "USD",
-            Country::Au => "AUD",
-            Country::Ca => "CAD",
-            Country::De | Country::Fr => "EUR",
-        }
-    }
-
-    /// Names by which postings refer to the country (lower case), for boards that give free text.
-    pub const fn names(self) -> &'static [&'static str] {
-        match self {
-            Country::Gb => &["united kingdom", "uk", "england", "scotland", "wales", "great britain", "gb", "britain"],
-            Country::Us => &["united states", "usa", "us", "u.s.", "america"],
-            Country::Au => &["australia"],
-            Country::Ca => &["canada"],
-            Country::De => &["germany", "deutschland"],
-            Country::Fr => &["france"],
-        }
-    }
-
-    /// Whether a broad region named in free text ("Europe", "EMEA", "Americas") includes it.
-    pub fn in_region(self, region: &str) -> bool {
-        use Country::*;
-        match region {
-            "europe" | "eu" | "emea" | "european union" => matches!(self, Gb | De | Fr),
-            "americas" | "north america" => matches!(self, Us | Ca),
-            "apac" | "asia pacific" | "oceania" => self == Au,
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for Country {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 
@@ -440,6 +347,11 @@ pub struct Job {
     /// The rest of what the posting states (jobs stored before these existed read as unknown).
     #[serde(default)]
     pub details: JobDetails,
+    /// A merged job's fields filled from another of its `copies`, with that listing's id (see
+    /// [`Job::supplier`]); every other field is this listing's own. `None` for a job nothing was
+    /// merged into, and for one merged before provenance was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<super::provenance::Provenance>,
 }
 
 /// What a posting states beyond the fields every board has. Unknown is `None` or empty, never a
@@ -476,9 +388,14 @@ impl Job {
         super::normalize::fold(&format!("{} {} {}", self.title, self.company, self.skills.join(" ")))
     }
 
-    /// The folded text a `location` is matched in: city, region and country code.
+    /// The folded text a `location` is matched in: the city, region and country code of every
+    /// place it names (`location`, then `details.locations`).
     pub fn place_text(&self) -> String {
-        super::normalize::fold(&format!("{} {} {}", self.location.city, self.location.region, self.location.country))
+        let mut text = String::new();
+        for l in std::iter::once(&self.location).chain(&self.details.locations) {
+            text.push_str(&format!(" {} {} {}", l.city, l.region, l.country));
+        }
+        super::normalize::fold(&text)
     }
 
     /// The description's start on one line: at most [`SUMMARY_CHARS`] characters, cut at a word
@@ -533,6 +450,7 @@ impl Job {
             description: String::new(),
             copies: vec![],
             details: JobDetails::default(),
+            provenance: None,
         }
     }
 }
@@ -552,18 +470,6 @@ mod tests {
     }
 
     #[test]
-    fn countries_parse_case_insensitively_and_reject_others_naming_the_valid_ones() {
-        assert_eq!(Country::parse("GB"), Ok(Country::Gb));
-        assert_eq!(Country::parse("uk"), Ok(Country::Gb));
-        assert_eq!(Country::parse(" de "), Ok(Country::De));
-        let err = Country::parse("xx").unwrap_err();
-        assert_eq!(err.to_string(), "unsupported country `xx`; supported: gb, us, au, ca, de, fr");
-        for c in Country::ALL {
-            assert_eq!(Country::parse(c.code()), Ok(c));
-        }
-    }
-
-    #[test]
     fn coverage_follows_the_documents_table() {
         let covering = |c: Country| SourceId::ALL.into_iter().filter(|s| s.covers(c)).collect::<Vec<_>>();
         use SourceId::*;
@@ -571,6 +477,12 @@ mod tests {
         assert_eq!(covering(Country::Us), vec![Adzuna, Remotive, Findwork, TheMuse]);
         assert_eq!(covering(Country::De), vec![Adzuna, Remotive, Arbeitnow, TheMuse]);
         assert_eq!(covering(Country::Au), vec![Adzuna, Remotive, TheMuse]);
+        assert_eq!(covering(Country::Cz), vec![Remotive, Arbeitnow, TheMuse], "Adzuna has no Czech site");
+        assert_eq!(covering(Country::Ch), vec![Adzuna, Remotive, Arbeitnow, TheMuse]);
+        assert_eq!(covering(Country::Sg), vec![Adzuna, Remotive, TheMuse]);
+        for c in Country::ALL {
+            assert!(covering(c).len() >= 2, "{c}: every country has a board besides the worldwide ones' filter");
+        }
     }
 
     #[test]

@@ -321,15 +321,107 @@ pub fn matches_keywords(q: &str, haystacks: &[&str]) -> bool {
     words.is_empty() || words_match(&words, &haystacks.iter().map(|h| fold(h)).collect::<Vec<_>>().join(" "))
 }
 
-/// US state abbreviations, for locations written "City, ST".
-const US_STATES: &[&str] = &[
-    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la", "me",
-    "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa",
-    "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc",
+/// US states (and DC): abbreviation and folded name, for locations written "City, ST" or
+/// "City, State".
+const US_STATES: &[(&str, &str)] = &[
+    ("al", "alabama"),
+    ("ak", "alaska"),
+    ("az", "arizona"),
+    ("ar", "arkansas"),
+    ("ca", "california"),
+    ("co", "colorado"),
+    ("ct", "connecticut"),
+    ("de", "delaware"),
+    ("fl", "florida"),
+    ("ga", "georgia"),
+    ("hi", "hawaii"),
+    ("id", "idaho"),
+    ("il", "illinois"),
+    ("in", "indiana"),
+    ("ia", "iowa"),
+    ("ks", "kansas"),
+    ("ky", "kentucky"),
+    ("la", "louisiana"),
+    ("me", "maine"),
+    ("md", "maryland"),
+    ("ma", "massachusetts"),
+    ("mi", "michigan"),
+    ("mn", "minnesota"),
+    ("ms", "mississippi"),
+    ("mo", "missouri"),
+    ("mt", "montana"),
+    ("ne", "nebraska"),
+    ("nv", "nevada"),
+    ("nh", "new hampshire"),
+    ("nj", "new jersey"),
+    ("nm", "new mexico"),
+    ("ny", "new york"),
+    ("nc", "north carolina"),
+    ("nd", "north dakota"),
+    ("oh", "ohio"),
+    ("ok", "oklahoma"),
+    ("or", "oregon"),
+    ("pa", "pennsylvania"),
+    ("ri", "rhode island"),
+    ("sc", "south carolina"),
+    ("sd", "south dakota"),
+    ("tn", "tennessee"),
+    ("tx", "texas"),
+    ("ut", "utah"),
+    ("vt", "vermont"),
+    ("va", "virginia"),
+    ("wa", "washington"),
+    ("wv", "west virginia"),
+    ("wi", "wisconsin"),
+    ("wy", "wyoming"),
+    ("dc", "district of columbia"),
 ];
 
+/// City aliases, folded form → canonical folded form.
+const CITY_ALIASES: &[(&str, &str)] = &[
+    ("greater london", "london"),
+    ("city of london", "london"),
+    ("central london", "london"),
+    ("london uk", "london"),
+    ("nyc", "new york"),
+    ("new york city", "new york"),
+    ("new york ny", "new york"),
+    ("manhattan", "new york"),
+    ("sf", "san francisco"),
+    ("san francisco ca", "san francisco"),
+    ("san francisco bay area", "san francisco"),
+    ("munchen", "munich"),
+    ("muenchen", "munich"),
+    ("koln", "cologne"),
+    ("koeln", "cologne"),
+    ("frankfurt am main", "frankfurt"),
+    ("nurnberg", "nuremberg"),
+    ("nuernberg", "nuremberg"),
+    ("wien", "vienna"),
+    ("zurich", "zurich"),
+    ("zuerich", "zurich"),
+    ("den haag", "the hague"),
+    ("montreal qc", "montreal"),
+    ("toronto on", "toronto"),
+    ("sydney nsw", "sydney"),
+    ("melbourne vic", "melbourne"),
+];
+
+/// A city's name as places are compared: folded, a known alias written as its city (`NYC`,
+/// `Greater London`, `München`).
+pub fn normalize_city(city: &str) -> String {
+    let folded = fold(city);
+    CITY_ALIASES.iter().find(|(alias, _)| *alias == folded).map_or(folded, |(_, canonical)| (*canonical).to_owned())
+}
+
+/// The abbreviation of the US state `folded` names (by abbreviation or name).
+pub fn us_state(folded: &str) -> Option<&'static str> {
+    US_STATES.iter().find(|(code, name)| *code == folded || *name == folded).map(|(code, _)| *code)
+}
+
 /// The supported country a free-text location names, if exactly one: by name ("Berlin,
-/// Germany", "London, UK") or as a US "City, ST" pair.
+/// Germany", "London, UK"), as a US "City, ST" pair, or failing both by one of its larger cities
+/// ("Zürich", "Praha 5").
 pub fn country_in_text(text: &str) -> Option<Country> {
     let folded = fold(text);
     let padded = format!(" {folded} ");
@@ -340,9 +432,16 @@ pub fn country_in_text(text: &str) -> Option<Country> {
     if found.is_empty() {
         let mut parts = text.rsplit(',');
         let last = parts.next().map(|p| p.trim().to_ascii_lowercase());
-        if parts.next().is_some() && last.as_deref().is_some_and(|st| US_STATES.contains(&st)) {
+        if parts.next().is_some() && last.as_deref().is_some_and(|st| US_STATES.iter().any(|(code, _)| *code == st)) {
             found.push(Country::Us);
         }
+    }
+    if found.is_empty() {
+        // Only a city named ("Zürich", "Wien, Hybrid"): the country whose larger city it is.
+        found = Country::ALL
+            .into_iter()
+            .filter(|c| c.cities().iter().any(|n| padded.contains(&format!(" {} ", fold(n)))))
+            .collect();
     }
     match found.as_slice() {
         [one] => Some(*one),
@@ -468,6 +567,11 @@ mod tests {
         assert_eq!(country_in_text("Paramount, CA"), Some(Country::Us));
         assert_eq!(country_in_text("REMOTE (Germany, Spain, Canada)"), None, "several countries: none");
         assert_eq!(country_in_text("Flexible / Remote"), None);
+        assert_eq!(country_in_text("Zürich"), Some(Country::Ch), "a larger city alone names its country");
+        assert_eq!(country_in_text("Praha 5, Hybrid"), Some(Country::Cz));
+        assert_eq!(country_in_text("Wien"), Some(Country::At));
+        assert_eq!(country_in_text("Birmingham, AL"), Some(Country::Us), "a US state before a city's name");
+        assert_eq!(country_in_text("Warszawa, Polska"), Some(Country::Pl));
         assert_eq!(country_in_text(""), None);
     }
 

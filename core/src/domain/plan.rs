@@ -60,10 +60,12 @@ pub enum Endpoint {
     JobsGet,
     /// The jobs a saved search matched (issue 20).
     SearchMatches,
+    /// The stored corpus searched: filters, sort, pages and facets.
+    JobsCorpus,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::JobsSearch,
         Endpoint::JobsSalary,
         Endpoint::JobsTrends,
@@ -73,12 +75,17 @@ impl Endpoint {
         Endpoint::JobsExpired,
         Endpoint::JobsGet,
         Endpoint::SearchMatches,
+        Endpoint::JobsCorpus,
     ];
 
     /// Minimum plan from the Quick Reference.
     pub const fn min_plan(self) -> Plan {
         match self {
-            Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet | Endpoint::SearchMatches => Plan::Free,
+            Endpoint::JobsSearch
+            | Endpoint::JobsProviders
+            | Endpoint::JobsGet
+            | Endpoint::SearchMatches
+            | Endpoint::JobsCorpus => Plan::Free,
             Endpoint::JobsSalary => Plan::Starter,
             Endpoint::JobsTrends | Endpoint::JobsInsight | Endpoint::JobsFeed | Endpoint::JobsExpired => Plan::Pro,
         }

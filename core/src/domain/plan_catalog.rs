@@ -287,7 +287,13 @@ mod tests {
         assert_eq!(c.terms(Plan::Pro).ai_tiers, vec![AiTier::Lite, AiTier::Flagship]);
         assert_eq!(
             c.endpoints(Plan::Free),
-            vec![Endpoint::JobsSearch, Endpoint::JobsProviders, Endpoint::JobsGet, Endpoint::SearchMatches]
+            vec![
+                Endpoint::JobsSearch,
+                Endpoint::JobsProviders,
+                Endpoint::JobsGet,
+                Endpoint::SearchMatches,
+                Endpoint::JobsCorpus
+            ]
         );
         assert_eq!(
             c.endpoints(Plan::Starter),
@@ -296,7 +302,8 @@ mod tests {
                 Endpoint::JobsSalary,
                 Endpoint::JobsProviders,
                 Endpoint::JobsGet,
-                Endpoint::SearchMatches
+                Endpoint::SearchMatches,
+                Endpoint::JobsCorpus
             ]
         );
         assert_eq!(c.min_plan(Endpoint::JobsTrends), Plan::Pro);
@@ -318,7 +325,8 @@ mod tests {
                 Endpoint::JobsSalary,
                 Endpoint::JobsProviders,
                 Endpoint::JobsGet,
-                Endpoint::SearchMatches
+                Endpoint::SearchMatches,
+                Endpoint::JobsCorpus
             ]
         );
     }

@@ -1,6 +1,7 @@
 //! Which boards a search asks, and in what priority: the plan's sources in the document's order,
 //! minus those that cannot serve the country, reordered by the document's smart routing
-//! (remote=true → Remotive and Findwork first; gb → Reed; us → The Muse; EU → Arbeitnow).
+//! (remote=true → Remotive and Findwork first; gb → Reed; us → The Muse; de at ch nl pl cz →
+//! Arbeitnow).
 
 use super::{Country, SourceId};
 
@@ -52,10 +53,12 @@ pub fn route(data_sources: u8, country: Country, remote: bool) -> Route {
     }
     let boost = |s: SourceId| -> u8 {
         let remote_first = remote && matches!(s, SourceId::Remotive | SourceId::Findwork);
-        let country_first = matches!(
-            (country, s),
-            (Country::Gb, SourceId::Reed) | (Country::Us, SourceId::TheMuse) | (Country::De, SourceId::Arbeitnow)
-        );
+        let country_first = match s {
+            SourceId::Reed => country == Country::Gb,
+            SourceId::TheMuse => country == Country::Us,
+            SourceId::Arbeitnow => Country::ARBEITNOW_FIRST.contains(&country),
+            _ => false,
+        };
         match (remote_first, country_first) {
             (true, _) => 0,
             (false, true) => 1,
@@ -96,6 +99,13 @@ mod tests {
         assert_eq!(route(6, Country::Us, false).ask, vec![TheMuse, Adzuna, Remotive, Findwork]);
         assert_eq!(route(6, Country::De, false).ask, vec![Arbeitnow, Adzuna, Remotive, TheMuse]);
         assert_eq!(route(6, Country::Fr, false).ask, vec![Adzuna, Remotive, Arbeitnow, TheMuse]);
+        for c in [Country::At, Country::Ch, Country::Nl, Country::Pl] {
+            assert_eq!(route(6, c, false).ask, vec![Arbeitnow, Adzuna, Remotive, TheMuse], "{c}");
+        }
+        assert_eq!(route(6, Country::Cz, false).ask, vec![Arbeitnow, Remotive, TheMuse], "no Adzuna site in Czechia");
+        let cz = route(6, Country::Cz, false);
+        assert!(cz.skipped.contains(&(Adzuna, Skip::NotCovered)));
+        assert_eq!(route(6, Country::In, false).ask, vec![Adzuna, Remotive, TheMuse]);
     }
 
     #[test]

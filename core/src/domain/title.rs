@@ -5,7 +5,7 @@
 //! Normalizing a normalized title changes nothing.
 
 use super::Job;
-use super::normalize::fold;
+use super::normalize::{fold, normalize_city};
 
 /// Words that say where or how the work is done, never what it is.
 #[rustfmt::skip]
@@ -13,6 +13,7 @@ const WORK_MODES: &[&str] = &[
     "remote", "hybrid", "onsite", "on", "site", "office", "in", "based", "home", "from", "work", "wfh",
     "fully", "partially", "partly", "teilweise", "homeoffice", "telecommute", "first", "friendly", "possible",
     "anywhere", "worldwide", "global", "only", "or", "and", "days", "week", "per", "100", "1", "2", "3", "4",
+    "working", "flexible", "location", "locations", "optional", "mobile", "nationwide",
 ];
 
 /// Places a tail names without the posting saying them: countries, regions and large cities boards
@@ -55,20 +56,55 @@ pub fn normalize_title(title: &str) -> String {
 }
 
 /// `title` normalized for a posting at `place` (its city, region and country as the board states
-/// them): a tail naming only a work mode, a well-known place or the posting's own place is removed.
+/// them, in that order): a tail naming only a work mode, a well-known place or the posting's own place is removed.
 pub fn normalize_title_at(title: &str, place: &[&str]) -> String {
-    let own: Vec<String> =
-        place.iter().flat_map(|p| fold(p).split(' ').map(str::to_owned).collect::<Vec<_>>()).collect();
+    // The place's words as stated, and its city's as places are compared (`NYC` is New York).
+    let canonical_city = place.first().map(|c| normalize_city(c.split(',').next().unwrap_or_default()));
+    let own: Vec<String> = place
+        .iter()
+        .map(|p| fold(p))
+        .chain(canonical_city)
+        .flat_map(|p| p.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    let is_own = |w: &str| own.iter().any(|o| o == w);
+    let title_names_own = fold(title).split(' ').any(is_own);
+    let states_region = place.get(1).is_some_and(|region| !region.trim().is_empty());
+    let city = place.first().map(|c| fold(c)).filter(|c| !c.is_empty());
+    // `Linz, Oberösterreich` after a title listed at Linz with no region stated: the posting's own
+    // city, then the region (or country) the board left out of its location — one to three words
+    // each, no figures.
+    let own_city_then_more = |segment: &str| {
+        let Some(city) = &city else { return false };
+        let mut parts = segment.split(',').map(fold);
+        parts.next().is_some_and(|first| &first == city) && {
+            let rest: Vec<String> = parts.collect();
+            !rest.is_empty()
+                && rest.iter().all(|p| {
+                    let n = p.split(' ').filter(|w| !w.is_empty()).count();
+                    (1..=3).contains(&n) && !p.chars().any(|ch| ch.is_ascii_digit())
+                })
+        }
+    };
     let is_tail = |segment: &str| {
         let folded = fold(segment);
         let gender_marker = strip_gender_marker(&folded).is_empty();
+        // A US state's abbreviation that is not the posting's own is a place only in a title
+        // naming the posting's own place, and only when the posting states no region of its own
+        // (`- McLean, VA` listed at McLean): elsewhere it may be a word (`OR`, `IN`) or another
+        // place (`Data Engineer - MA` listed in Mesa, AZ).
+        let names_own = title_names_own && !states_region;
         !folded.is_empty()
             && (gender_marker
-                || folded
-                    .split(' ')
-                    .all(|w| WORK_MODES.contains(&w) || PLACES.contains(&w) || own.iter().any(|o| o == w)))
+                || (!states_region && own_city_then_more(segment))
+                || folded.split(' ').all(|w| {
+                    WORK_MODES.contains(&w)
+                        || PLACES.contains(&w)
+                        || is_own(w)
+                        || (names_own && super::normalize::us_state(w) == Some(w))
+                }))
     };
-    let mut rest = title.trim();
+    // Trailing full stops and commas are punctuation, not part of a tail (`… (Hybrid).`).
+    let mut rest = title.trim().trim_end_matches(['.', ',', ';', ':', '!']).trim_end();
     // Tail after tail, but never the whole title.
     while let Some(head) = without_tail(rest, &is_tail).filter(|h| !fold(h).is_empty()) {
         rest = head.trim_end();
@@ -77,9 +113,29 @@ pub fn normalize_title_at(title: &str, place: &[&str]) -> String {
     folded
         .split(' ')
         .filter(|w| !w.is_empty())
-        .map(|w| ABBREVIATIONS.iter().find(|(short, _)| *short == w).map_or(w, |(_, long)| long))
+        .map(|w| {
+            ABBREVIATIONS.iter().find(|(short, _)| *short == w).map(|(_, long)| *long).or_else(|| level(w)).unwrap_or(w)
+        })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A level written as a roman numeral, as its figure (`Engineer II` is `Engineer 2`, `Analyst I,
+/// Pricing` is `Analyst 1, Pricing`). Both copies of a title are rewritten alike, so a roman
+/// numeral that was a word (`I/O`) makes no two different titles equal.
+fn level(word: &str) -> Option<&'static str> {
+    const ROMAN: &[(&str, &str)] = &[
+        ("ii", "2"),
+        ("iii", "3"),
+        ("iv", "4"),
+        ("vi", "6"),
+        ("vii", "7"),
+        ("viii", "8"),
+        ("ix", "9"),
+        ("i", "1"),
+        ("v", "5"),
+    ];
+    ROMAN.iter().find(|(r, _)| *r == word).map(|(_, figure)| *figure)
 }
 
 /// `title` without its last tail when `is_tail` says the tail names only a place or work mode: a
@@ -94,8 +150,14 @@ fn without_tail<'a>(title: &'a str, is_tail: &impl Fn(&str) -> bool) -> Option<&
             return is_tail(inner).then(|| &t[..start]);
         }
     }
-    let cut = [" - ", " – ", " — ", " | ", ", "].iter().filter_map(|sep| t.rfind(sep).map(|i| (i, sep.len()))).max()?;
-    is_tail(&t[cut.0 + cut.1..]).then(|| &t[..cut.0])
+    // Right to left over every separator: the text after a cut is a tail only as a whole
+    // (`- Linz, Oberösterreich` is one tail though `Oberösterreich` alone is not).
+    let mut cuts: Vec<(usize, usize)> = [" - ", " – ", " — ", " | ", ", "]
+        .iter()
+        .flat_map(|sep| t.match_indices(sep).map(|(i, s)| (i, s.len())))
+        .collect();
+    cuts.sort_unstable_by(|a, b| b.cmp(a));
+    cuts.into_iter().find(|&(i, len)| is_tail(&t[i + len..])).map(|(i, _)| &t[..i])
 }
 
 /// Gender markers in (mostly German) titles: `(m/w/d)`, `(f/m/x)`, `(all genders)`, folded.
@@ -158,6 +220,27 @@ mod tests {
         // The posting's own place is a tail, any place.
         assert_eq!(normalize_title_at("Head of Data - Platform | Leeds", &["Leeds"]), "head of data platform");
         assert_eq!(normalize_title_at("Nurse (Bristol, Avon)", &["Bristol", "Avon"]), "nurse");
+        // The own city and a region the posting does not state, in brackets or after a separator.
+        // A city the posting writes as an alias (`NYC`) is its place in the title's spelling.
+        assert_eq!(normalize_title_at("Financial Analyst | New York, NY", &["NYC", "", "US"]), "financial analyst");
+        for raw in
+            ["Data Engineer (Linz, Oberösterreich)", "Data Engineer - Linz, Upper Austria", "Data Engineer | Linz, OÖ"]
+        {
+            assert_eq!(normalize_title_at(raw, &["Linz", "", "AT"]), "data engineer", "{raw}");
+        }
+        // Not where the posting states another region, nor words with figures, nor another city.
+        assert_eq!(normalize_title_at("Nurse (Bristol, Avon)", &["Bristol", "Somerset"]), "nurse bristol avon");
+        assert_eq!(normalize_title_at("Engineer (Linz, Team 4)", &["Linz", "", "AT"]), "engineer linz team 4");
+        assert_eq!(normalize_title_at("Engineer (Graz, Steiermark)", &["Linz", "", "AT"]), "engineer graz steiermark");
+        // A US state beside the posting's own city, whether or not the posting states it.
+        assert_eq!(normalize_title_at("Data Scientist - McLean, VA", &["McLean", "", "US"]), "data scientist");
+        assert_eq!(normalize_title_at("Data Scientist - McLean, VA", &["McLean", "VA", "US"]), "data scientist");
+        // Another state, where the posting states its own, is not its place; nor a bare code.
+        assert_eq!(normalize_title_at("Data Engineer - MA, Mesa", &["Mesa", "AZ", "US"]), "data engineer ma");
+        assert_eq!(normalize_title_at("Support Engineer, ME", &["Portland", "", "US"]), "support engineer me");
+        // Levels are figures.
+        assert_eq!(normalize_title("Data Engineer II - Remote"), normalize_title("Data Engineer 2"));
+        assert_ne!(normalize_title("Data Engineer II"), normalize_title("Data Engineer III"));
     }
 
     proptest! {

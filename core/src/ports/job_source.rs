@@ -121,6 +121,14 @@ impl SourceError {
     }
 }
 
+/// One page of a board's whole listing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListingPage {
+    pub jobs: Vec<Job>,
+    /// Whether the board has a page after this one.
+    pub has_next: bool,
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait JobSource: Send + Sync {
@@ -132,4 +140,12 @@ pub trait JobSource: Send + Sync {
     /// `BudgetExhausted` without any request when the budget is spent, and the matching
     /// variant for every other failure (never panics on a malformed answer).
     async fn search(&self, query: &SourceQuery) -> Result<Vec<Job>, SourceError>;
+
+    /// Page `page` (0 is the first, newest postings first where the board orders them) of the
+    /// board's whole listing, for a board that publishes one (every posting it holds, whatever it
+    /// is about); `Ok(None)` for a board that only answers searches. One request per call, within
+    /// the board's budget; errors as for `search`.
+    async fn listing_page(&self, _page: u32) -> Result<Option<ListingPage>, SourceError> {
+        Ok(None)
+    }
 }

@@ -10,6 +10,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::corpus::{CorpusFilter, CorpusSort, Facet, FacetTally, Position, SortOrder};
 use crate::domain::normalize::words_match;
 use crate::domain::{Job, JobFacts, SourceId};
 
@@ -48,6 +49,36 @@ pub struct FoundJob {
     pub stored: StoredJob,
     /// When it expired; `None` while active.
     pub expired_at: Option<DateTime<Utc>>,
+    /// Why it expired; `None` while active, or when it expired before reasons were recorded.
+    pub expired_reason: Option<ExpiredReason>,
+}
+
+/// Why a posting expired: the store records it with the expiry, from the way it was expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExpiredReason {
+    /// A full listing that used to hold it no longer does (`JobStore::expire_source_unseen`).
+    LeftListing,
+    /// Its board reported it gone (`JobStore::expire_ids`).
+    Gone,
+    /// Not seen by any fetch for the expiry age, or past the closing date its board gave
+    /// (`JobStore::expire_unseen`).
+    Age,
+}
+
+impl ExpiredReason {
+    pub const ALL: [ExpiredReason; 3] = [ExpiredReason::LeftListing, ExpiredReason::Gone, ExpiredReason::Age];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExpiredReason::LeftListing => "left_listing",
+            ExpiredReason::Gone => "gone",
+            ExpiredReason::Age => "age",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
 }
 
 /// What an upsert did.
@@ -149,6 +180,24 @@ pub struct ExpiredPage {
     pub has_more: bool,
 }
 
+/// One page of a corpus search: active postings `filter` covers, in `sort` and `order`, strictly
+/// after `after` (keyset), at most `limit`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorpusPageQuery {
+    pub filter: CorpusFilter,
+    pub sort: CorpusSort,
+    pub order: SortOrder,
+    pub after: Option<Position>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CorpusPage {
+    /// Each posting with its position in the order (the next page's `after` is the last one's).
+    pub jobs: Vec<(StoredJob, Position)>,
+    pub has_more: bool,
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait JobStore: Send + Sync {
@@ -189,4 +238,14 @@ pub trait JobStore: Send + Sync {
     /// The job with this id, active or expired; failing that, the job that lists `id` among
     /// its merged copies (an active one first). `Ok(None)` when neither exists.
     async fn get(&self, id: &str) -> Result<Option<FoundJob>, JobStoreError>;
+
+    /// One page of a corpus search (`Indexed` fields, `CorpusFilter::matches`, `Position::of`),
+    /// costing the same at any depth.
+    async fn corpus_page(&self, q: &CorpusPageQuery) -> Result<CorpusPage, JobStoreError>;
+
+    /// How many active postings `filter` covers, counting no further than `bound`.
+    async fn corpus_count(&self, filter: &CorpusFilter, bound: u64) -> Result<u64, JobStoreError>;
+
+    /// The counts of `facets` over the active postings `filter` covers (`FacetTally::count`).
+    async fn corpus_facets(&self, filter: &CorpusFilter, facets: &[Facet]) -> Result<FacetTally, JobStoreError>;
 }

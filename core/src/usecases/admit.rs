@@ -335,7 +335,11 @@ mod tests {
                 let result = admit(meter).execute(&who(plan), Metered::Data(endpoint), Scopes::NONE).await;
                 let allowed = match (endpoint, plan) {
                     (
-                        Endpoint::JobsSearch | Endpoint::JobsProviders | Endpoint::JobsGet | Endpoint::SearchMatches,
+                        Endpoint::JobsSearch
+                        | Endpoint::JobsProviders
+                        | Endpoint::JobsGet
+                        | Endpoint::SearchMatches
+                        | Endpoint::JobsCorpus,
                         _,
                     ) => true,
                     (Endpoint::JobsSalary, p) => p >= Plan::Starter,

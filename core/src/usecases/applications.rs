@@ -413,7 +413,7 @@ mod tests {
     use crate::domain::{Job, PayPeriod, SourceId};
     use crate::ports::application_store::MockApplicationStore;
     use crate::ports::job_store::MockJobStore;
-    use crate::ports::{FoundJob, StoredJob};
+    use crate::ports::{ExpiredReason, FoundJob, StoredJob};
     use crate::testing::FixedClock;
 
     const NOW: i64 = 1_764_547_200; // 2025-12-01T00:00:00Z
@@ -445,6 +445,7 @@ mod tests {
             stored: StoredJob { job, seq: 1, first_seen_at: at(0), last_seen_at: at(0), updated_at: at(0) },
             // An expired posting can still be saved: the application outlives it.
             expired_at: Some(at(NOW - 10)),
+            expired_reason: Some(ExpiredReason::Gone),
         }
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-use crate::ports::{JobStore, JobStoreError, StoredJob};
+use crate::ports::{ExpiredReason, JobStore, JobStoreError, StoredJob};
 use crate::{Code, ErrorCode};
 
 /// Longest id looked up (ours are `source:native`, far shorter); longer ones cannot exist.
@@ -15,7 +15,7 @@ pub enum GetJobError {
     #[error("No job has the id `{0}`.")]
     NotFound(String),
     #[error("The job `{id}` expired at {at}; it is no longer open.", at = .expired_at.format("%Y-%m-%dT%H:%M:%SZ"))]
-    Expired { id: String, expired_at: DateTime<Utc> },
+    Expired { id: String, expired_at: DateTime<Utc>, reason: Option<ExpiredReason> },
     #[error(transparent)]
     Store(JobStoreError),
 }
@@ -47,7 +47,9 @@ impl GetJob {
         match found {
             None => Err(GetJobError::NotFound(id.to_owned())),
             Some(f) => match f.expired_at {
-                Some(expired_at) => Err(GetJobError::Expired { id: f.stored.job.id, expired_at }),
+                Some(expired_at) => {
+                    Err(GetJobError::Expired { id: f.stored.job.id, expired_at, reason: f.expired_reason })
+                }
                 None => Ok(f.stored),
             },
         }
@@ -72,6 +74,7 @@ mod tests {
                 updated_at: at(0),
             },
             expired_at: expired.map(at),
+            expired_reason: expired.map(|_| ExpiredReason::LeftListing),
         }
     }
 
@@ -85,7 +88,10 @@ mod tests {
         assert_eq!(get.execute(" reed:9 ").await.unwrap().job.id, "reed:9");
         let gone = get.execute("reed:8").await.unwrap_err();
         assert_eq!(gone.code(), Code::JobExpired);
-        assert!(matches!(gone, GetJobError::Expired { expired_at, .. } if expired_at.timestamp() == 86_400));
+        assert!(matches!(
+            gone,
+            GetJobError::Expired { expired_at, reason: Some(ExpiredReason::LeftListing), .. } if expired_at.timestamp() == 86_400
+        ));
         assert_eq!(get.execute("reed:7").await.unwrap_err().code(), Code::JobNotFound);
     }
 

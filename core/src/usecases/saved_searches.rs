@@ -519,6 +519,7 @@ mod tests {
                     updated_at: "2026-12-05T00:00:00Z".parse().unwrap(),
                 },
                 expired_at: None,
+                expired_reason: None,
             }))
         });
         let s = searches(store, matches, jobs);

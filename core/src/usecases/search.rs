@@ -33,11 +33,13 @@ pub enum SourceStatus {
     Unconfigured,
     NotInPlan,
     BudgetExhausted,
+    /// The board has no postings for the search's country: not asked, whatever the plan.
+    NotInCountry,
 }
 
 impl SourceStatus {
     /// Every status.
-    pub const ALL: [SourceStatus; 7] = [
+    pub const ALL: [SourceStatus; 8] = [
         SourceStatus::Ok,
         SourceStatus::Cached,
         SourceStatus::Timeout,
@@ -45,6 +47,7 @@ impl SourceStatus {
         SourceStatus::Unconfigured,
         SourceStatus::NotInPlan,
         SourceStatus::BudgetExhausted,
+        SourceStatus::NotInCountry,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl SourceStatus {
             SourceStatus::Unconfigured => "unconfigured",
             SourceStatus::NotInPlan => "not_in_plan",
             SourceStatus::BudgetExhausted => "budget_exhausted",
+            SourceStatus::NotInCountry => "not_in_country",
         }
     }
 }
@@ -309,9 +313,7 @@ async fn fan_out(inner: Arc<Inner>, query: SearchQuery, key: String) -> Arc<Sear
     for (id, skip) in &route.skipped {
         let status = match skip {
             Skip::NotInPlan => SourceStatus::NotInPlan,
-            // A board that has no jobs for the country is not in play for this search; say so
-            // with the same status a client already handles for "not asked".
-            Skip::NotCovered => continue,
+            Skip::NotCovered => SourceStatus::NotInCountry,
         };
         reports.push(SourceReport { source: *id, status, count: 0, latency_ms: 0, cause: None });
     }
@@ -437,6 +439,7 @@ mod tests {
                 ("adzuna", "ok", 2),
                 ("remotive", "ok", 2),
                 ("findwork", "ok", 2),
+                ("arbeitnow", "not_in_country", 0),
                 ("themuse", "not_in_plan", 0)
             ]
         );
@@ -469,6 +472,7 @@ mod tests {
                 ("adzuna", "timeout", 0),
                 ("remotive", "error", 0),
                 ("findwork", "unconfigured", 0),
+                ("arbeitnow", "not_in_country", 0),
                 ("themuse", "not_in_plan", 0)
             ]
         );

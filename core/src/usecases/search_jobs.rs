@@ -170,7 +170,7 @@ pub fn reason(
             SourceStatus::Timeout | SourceStatus::Error => out
                 .push(SearchNotice::SourceFailed { source: r.source, cause: r.cause.unwrap_or(FailureCause::Timeout) }),
             SourceStatus::BudgetExhausted => out.push(SearchNotice::SourceBudgetExhausted(r.source)),
-            SourceStatus::Ok | SourceStatus::Cached | SourceStatus::NotInPlan => {}
+            SourceStatus::Ok | SourceStatus::Cached | SourceStatus::NotInPlan | SourceStatus::NotInCountry => {}
         }
     }
     if found > 0 {
@@ -181,7 +181,7 @@ pub fn reason(
     };
     let served = !with(|s| matches!(s, SourceStatus::Ok | SourceStatus::Cached)).is_empty();
     let outside = with(|s| s == SourceStatus::NotInPlan);
-    let asked = with(|s| s != SourceStatus::NotInPlan);
+    let asked = with(|s| !matches!(s, SourceStatus::NotInPlan | SourceStatus::NotInCountry));
     // The first plan above `plan` for which `pick` names some boards, with those boards.
     let next_plan = |pick: &dyn Fn(Plan) -> Vec<SourceId>| {
         Plan::ALL.into_iter().filter(|p| *p > plan).map(|p| (p, pick(p))).find(|(_, boards)| !boards.is_empty())
@@ -194,8 +194,9 @@ pub fn reason(
         let upgrade = next_plan(&|p| in_terms(p, &outside));
         out.push(SearchNotice::PlanLimitsSources { plan, asked: asked.clone(), outside, upgrade });
     }
-    let all_unconfigured =
-        sources.iter().all(|r| matches!(r.status, SourceStatus::Unconfigured | SourceStatus::NotInPlan));
+    let all_unconfigured = sources
+        .iter()
+        .all(|r| matches!(r.status, SourceStatus::Unconfigured | SourceStatus::NotInPlan | SourceStatus::NotInCountry));
     if !served && !asked.is_empty() && all_unconfigured {
         let unconfigured = with(|s| s == SourceStatus::Unconfigured);
         let move_to = next_plan(&|p| in_terms(p, reachable));

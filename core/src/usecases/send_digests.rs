@@ -199,7 +199,7 @@ mod tests {
             let native = id.trim_start_matches("reed:");
             let job = Job::sample(SourceId::Reed, native, "Rust Developer", "Acme", "London");
             let stored = StoredJob { job, seq: 1, first_seen_at: at(0), last_seen_at: at(0), updated_at: at(0) };
-            Ok(Some(FoundJob { stored, expired_at: None }))
+            Ok(Some(FoundJob { stored, expired_at: None, expired_reason: None }))
         });
         jobs
     }

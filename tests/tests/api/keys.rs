@@ -18,7 +18,7 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
         r.body,
         json!({
             "plan": "free", "monthly_used": 0, "monthly_limit": 1000, "billing_status": "none",
-            "endpoints": ["/v1/jobs/search", "/v1/jobs/providers", "/v1/jobs/{id}", "/v1/searches/{id}/matches"],
+            "endpoints": ["/v1/jobs/search", "/v1/jobs/providers", "/v1/jobs/{id}", "/v1/searches/{id}/matches", "/v1/jobs"],
             "api_keys": [{"name": "Default Key", "key_prefix": format!("{}****", &key[..12]), "last_used_at": used,
                           "scopes": ALL_SCOPES, "minted_by_login": null}],
             "login_id": null
@@ -54,7 +54,8 @@ async fn me_shows_plan_usage_endpoints_and_keys_but_never_a_secret() {
             "/v1/jobs/feed",
             "/v1/jobs/expired",
             "/v1/jobs/{id}",
-            "/v1/searches/{id}/matches"
+            "/v1/searches/{id}/matches",
+            "/v1/jobs"
         ])
     );
     s.stop().await;
@@ -302,7 +303,8 @@ async fn me_follows_an_operators_catalog() {
             "/v1/jobs/salary",
             "/v1/jobs/providers",
             "/v1/jobs/{id}",
-            "/v1/searches/{id}/matches"
+            "/v1/searches/{id}/matches",
+            "/v1/jobs"
         ])
     );
     s.stop().await;

@@ -6,6 +6,7 @@ mod ai;
 mod ai_remote;
 mod analytics;
 mod billing;
+mod corpus;
 mod durability;
 mod faults;
 mod feed;

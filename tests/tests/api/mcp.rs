@@ -8,9 +8,10 @@ use jobin_core::domain::{CatalogOverrides, Plan, PlanCatalog, PlanOverride};
 use jobin_tests::{Reply, Setup, TestServer};
 use serde_json::{Value, json};
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 9] = [
     "search_jobs",
     "get_job",
+    "search_corpus",
     "salary_stats",
     "skill_trends",
     "market_insight",
@@ -180,6 +181,21 @@ async fn each_tool_answers_what_its_rest_operation_answers_and_counts_the_same()
     let (failed, missing) = call_tool(&s, &key, "get_job", json!({"id": "reed:no-such-job"})).await;
     assert!(failed);
     assert_eq!((missing["code"].as_str(), missing["status"].as_u64()), (Some("job_not_found"), Some(404)));
+
+    // search_corpus: the stored corpus (filled by the searches above), as `GET /v1/jobs` answers.
+    let before = monthly_used(&s, &key).await;
+    let args = json!({"q": "python developer", "facets": ["source"], "include_provenance": true});
+    let tool = ok(&s, &key, "search_corpus", args).await;
+    let rest = s.get_with_key("/v1/jobs?q=python+developer&facets=source&include=provenance", &key).await;
+    assert_eq!(rest.status, 200, "{}", rest.text);
+    assert!(!tool["jobs"].as_array().unwrap().is_empty(), "{tool}");
+    assert_eq!(tool, rest.body);
+    assert!(tool["jobs"][0]["provenance"]["title"]["id"].is_string(), "{}", tool["jobs"][0]);
+    assert!(tool["jobs"][0].get("description").is_none(), "summary only by default");
+    let plain = ok(&s, &key, "search_corpus", json!({"q": "python developer", "include_description": true})).await;
+    assert!(plain["jobs"][0].get("provenance").is_none(), "{}", plain["jobs"][0]);
+    assert!(plain["jobs"][0]["description"].is_string(), "{}", plain["jobs"][0]);
+    assert_eq!(monthly_used(&s, &key).await, before + 3, "a tool call counts like a REST call");
 
     // salary_stats, skill_trends, market_insight
     let salary = ok(&s, &key, "salary_stats", json!({"q": "python developer", "country": "gb"})).await;

@@ -83,6 +83,7 @@ async fn every_series_moves_with_its_event() {
     assert_eq!(s.get_with_key("/jobs/search?q=", &key).await.status, 400);
     assert_eq!(s.send(s.http.get(s.url("/no/such/path-9f2c"))).await.status, 404);
     // Tracker: the third request of the minute is refused (limit 2).
+    jobin_tests::within_one_minute(10).await;
     for expected in [200, 200, 429] {
         assert_eq!(s.get_with_key("/v1/applications", &key).await.status, expected);
     }
@@ -174,7 +175,62 @@ async fn every_series_moves_with_its_event() {
     );
     assert!(value(&after, "jobin_usage_queue_depth", &[]).is_some());
     assert!(!after.contains(&key) && !after.contains(TOKEN), "no secret in the metrics");
+
+    // Boards: when a fetch last ended, by outcome (Unix seconds).
+    let last_ok = value(&after, "jobin_board_last_fetch_timestamp_seconds", &[("board", "adzuna"), ("outcome", "ok")]);
+    let now = chrono::Utc::now().timestamp() as f64;
+    assert!(last_ok.is_some_and(|t| t <= now + 1.0 && t > now - 120.0), "{last_ok:?}");
+    // Postings held per board: a merged posting counts under each board listing it.
+    let held = |t: &str, board: &str| value(t, "jobin_board_postings", &[("board", board)]).unwrap_or(-1.0);
+    jobin_app::metrics::board_postings(s.state.jobs.store.as_ref()).await;
+    let counted = scrape(&s).await;
+    let mut merged = jobin_tests::posting("77001", "Metrics Engineer", "Leeds", "GB");
+    let adzuna = {
+        let mut a = jobin_tests::posting("77001", "Metrics Engineer", "Leeds", "GB");
+        a.id = jobin_core::domain::Job::make_id(jobin_core::domain::SourceId::Adzuna, "77001");
+        a.source = jobin_core::domain::SourceId::Adzuna;
+        a
+    };
+    merged.copies = vec![merged.own_copy(), adzuna.own_copy()];
+    s.store_jobs(&[merged, jobin_tests::posting("77002", "Metrics Analyst", "York", "GB")]).await;
+    jobin_app::metrics::board_postings(s.state.jobs.store.as_ref()).await;
+    let recounted = scrape(&s).await;
+    assert!(held(&counted, "reed") >= 0.0 && held(&counted, "import") >= 0.0, "every board has its series");
+    assert_eq!(held(&recounted, "reed") - held(&counted, "reed"), 2.0, "{recounted}");
+    assert_eq!(held(&recounted, "adzuna") - held(&counted, "adzuna"), 1.0, "{recounted}");
+    let after = recounted;
+
+    // The operator's dashboard and alerting rules (deploy/) name only series this server exports.
+    let named = deploy_metric_names();
+    assert!(named.len() >= 10, "{named:?}");
+    for name in &named {
+        let exported = after.lines().any(|l| l.strip_prefix(name.as_str()).is_some_and(|r| r.starts_with(['{', ' '])));
+        assert!(exported, "deploy/ names {name}, which /metrics does not export:\n{after}");
+    }
     s.stop().await;
+}
+
+/// Every `jobin_*` series the Grafana dashboard and the Prometheus rules in `deploy/` query.
+fn deploy_metric_names() -> std::collections::BTreeSet<String> {
+    let files = [
+        include_str!("../../../deploy/grafana/jobin-dashboard.json"),
+        include_str!("../../../deploy/prometheus/alerts.yml"),
+    ];
+    let mut names = std::collections::BTreeSet::new();
+    for text in files {
+        let mut rest = text;
+        while let Some(at) = rest.find("jobin_") {
+            let tail = &rest[at..];
+            let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
+            let name = &tail[..end];
+            // Every such word is a series but the scrape token's file name.
+            if name != "jobin_metrics_token" {
+                names.insert(name.to_owned());
+            }
+            rest = &tail[end..];
+        }
+    }
+    names
 }
 
 /// The method and path of a request are the client's text: neither becomes a label as sent. 2,000

@@ -5,13 +5,10 @@ use jobin_core::domain::PlanCatalog;
 use jobin_tests::{Setup, TestServer};
 use serde_json::json;
 
-/// Starts a server with the document's limits, at least 5 s before a minute boundary so a burst
+/// Starts a server with the document's limits, at least 10 s before a minute boundary so a burst
 /// stays in one window.
 async fn document_limits_server() -> TestServer {
-    let into_minute = chrono::Utc::now().timestamp() % 60;
-    if into_minute > 50 {
-        tokio::time::sleep(std::time::Duration::from_secs((61 - into_minute) as u64)).await;
-    }
+    jobin_tests::within_one_minute(10).await;
     TestServer::start_with(Setup { catalog: PlanCatalog::document(), ..Setup::default() }).await.unwrap()
 }
 
@@ -121,7 +118,7 @@ async fn pricing_lists_the_catalog() {
         json!({"plan": "pro", "monthly_requests": 500000, "per_minute": 300, "account_per_minute": 60,
                "tracker_per_minute": 100, "ai_per_hour": 20, "data_sources": 5,
                "ai_tiers": ["lite", "flagship"], "price_usd_per_month": 149, "saved_searches": 100,
-               "endpoints": ["/v1/jobs/search", "/v1/jobs/salary", "/v1/jobs/trends", "/v1/jobs/insight", "/v1/jobs/providers", "/v1/jobs/feed", "/v1/jobs/expired", "/v1/jobs/{id}", "/v1/searches/{id}/matches"]})
+               "endpoints": ["/v1/jobs/search", "/v1/jobs/salary", "/v1/jobs/trends", "/v1/jobs/insight", "/v1/jobs/providers", "/v1/jobs/feed", "/v1/jobs/expired", "/v1/jobs/{id}", "/v1/searches/{id}/matches", "/v1/jobs"]})
     );
     assert_eq!(r.body["plans"].as_array().unwrap().len(), 4);
     s.stop().await;

@@ -140,6 +140,7 @@ async fn oversized_bodies_get_413_with_or_without_content_length() {
 #[tokio::test]
 async fn register_flood_from_one_ip_gets_429_after_five() {
     let s = TestServer::start().await;
+    jobin_tests::within_one_minute(20).await;
     let ip = fresh_ip();
     for i in 0..5 {
         let req = s
@@ -178,6 +179,7 @@ async fn register_flood_from_one_ip_gets_429_after_five() {
 async fn forwarded_for_is_ignored_without_a_trusted_proxy() {
     let s = TestServer::start_with(Setup { trusted_proxies: vec![], ..Setup::default() }).await.unwrap();
     // Every request claims a different client, but the socket address is what counts.
+    jobin_tests::within_one_minute(30).await;
     for i in 0..10 {
         let r = s.post_json("/auth/login", &creds("nobody@example.com", "whatever1")).await;
         assert_eq!(r.status, 401, "request {i}");

@@ -59,6 +59,7 @@ async fn each_plan_searches_its_boards_in_routing_order() {
             ("remotive", "not_in_plan"),
             ("findwork", "not_in_plan"),
             ("reed", "not_in_plan"),
+            ("arbeitnow", "not_in_country"),
             ("themuse", "not_in_plan")
         ])
     );
@@ -68,16 +69,56 @@ async fn each_plan_searches_its_boards_in_routing_order() {
     let r = s.get_with_key("/jobs/search?q=engineer&country=gb", &scale).await;
     assert_eq!(
         sources(&r.body),
-        pairs(&[("reed", "ok"), ("adzuna", "ok"), ("remotive", "ok"), ("findwork", "ok"), ("themuse", "ok")]),
+        pairs(&[
+            ("reed", "ok"),
+            ("adzuna", "ok"),
+            ("remotive", "ok"),
+            ("findwork", "ok"),
+            ("themuse", "ok"),
+            ("arbeitnow", "not_in_country")
+        ]),
         "gb: Reed first; Arbeitnow does not cover gb"
     );
-    let r = s.get_with_key("/jobs/search?q=engineer&country=de", &scale).await;
+    for country in ["de", "at", "ch", "nl", "pl"] {
+        let r = s.get_with_key(&format!("/jobs/search?q=engineer&country={country}"), &scale).await;
+        assert_eq!(
+            sources(&r.body),
+            pairs(&[
+                ("arbeitnow", "ok"),
+                ("adzuna", "ok"),
+                ("remotive", "ok"),
+                ("themuse", "ok"),
+                ("findwork", "not_in_country"),
+                ("reed", "not_in_country")
+            ]),
+            "{country}: Arbeitnow first"
+        );
+    }
+    let r = s.get_with_key("/jobs/search?q=engineer&country=cz", &scale).await;
     assert_eq!(
         sources(&r.body),
-        pairs(&[("arbeitnow", "ok"), ("adzuna", "ok"), ("remotive", "ok"), ("themuse", "ok")])
+        pairs(&[
+            ("arbeitnow", "ok"),
+            ("remotive", "ok"),
+            ("themuse", "ok"),
+            ("adzuna", "not_in_country"),
+            ("findwork", "not_in_country"),
+            ("reed", "not_in_country")
+        ]),
+        "Adzuna has no Czech site"
     );
     let r = s.get_with_key("/jobs/search?q=engineer&country=us&remote=true", &scale).await;
-    assert_eq!(sources(&r.body), pairs(&[("remotive", "ok"), ("findwork", "ok"), ("themuse", "ok"), ("adzuna", "ok")]));
+    assert_eq!(
+        sources(&r.body),
+        pairs(&[
+            ("remotive", "ok"),
+            ("findwork", "ok"),
+            ("themuse", "ok"),
+            ("adzuna", "ok"),
+            ("reed", "not_in_country"),
+            ("arbeitnow", "not_in_country")
+        ])
+    );
     let first = &r.body["jobs"][0];
     assert_eq!(first["source"], "remotive", "the first board's jobs lead");
 }
@@ -152,6 +193,7 @@ async fn search_returns_partial_results_when_one_source_times_out_or_returns_500
             ("adzuna", "timeout"),
             ("remotive", "error"),
             ("findwork", "ok"),
+            ("arbeitnow", "not_in_country"),
             ("themuse", "not_in_plan")
         ])
     );
@@ -212,9 +254,9 @@ async fn bad_parameters_are_400s_naming_the_parameter() {
     assert_eq!(
         r.masked(),
         json!({
-            "error": "country: unsupported country `xx`; supported: gb, us, au, ca, de, fr",
+            "error": "country: unsupported country `xx`; supported: gb, us, au, ca, de, fr, at, be, br, ch, cz, es, in, it, mx, nl, nz, pl, sg, za",
             "code": "validation_failed",
-            "details": {"field": "country", "reason": "unsupported country `xx`; supported: gb, us, au, ca, de, fr"},
+            "details": {"field": "country", "reason": "unsupported country `xx`; supported: gb, us, au, ca, de, fr, at, be, br, ch, cz, es, in, it, mx, nl, nz, pl, sg, za"},
             "request_id": "<id>"
         })
     );
@@ -319,6 +361,84 @@ async fn search_is_light_unless_asked_and_the_feed_carries_whole_jobs() {
     s.stop().await;
 }
 
+/// One job listed on Reed (the primary in gb) and on Adzuna, each stating what the other does not.
+fn one_job_on_two_boards() -> Vec<Arc<dyn JobSource>> {
+    use jobin_core::domain::{EmploymentType, PayPeriod, Salary};
+    let mut reed = jobin_tests::posting("5501", "Senior Data Engineer - London", "London", "GB");
+    reed.company = "Acme Analytics Ltd".into();
+    reed.details.company.logo_url = Some("https://reed.example.test/logo.png".into());
+    let mut adzuna = jobin_tests::posting("9901", "Sr. Data Engineer", "Central London", "GB");
+    adzuna.id = jobin_core::domain::Job::make_id(SourceId::Adzuna, "9901");
+    adzuna.source = SourceId::Adzuna;
+    adzuna.url = "https://www.adzuna.co.uk/jobs/details/9901".into();
+    adzuna.company = "ACME ANALYTICS".into();
+    adzuna.location.region = "London".into();
+    adzuna.salary = Salary::from_bounds(Some(70_000.0), Some(80_000.0), "GBP", PayPeriod::Year);
+    adzuna.details.employment_type = Some(EmploymentType::Contract);
+    adzuna.details.apply_url = Some("https://acme.example.test/apply/9901".into());
+    adzuna.details.company.logo_url = Some("https://adzuna.example.test/logo.png".into());
+    adzuna.posted_at = None;
+    SourceId::ALL
+        .into_iter()
+        .map(|id| {
+            let jobs = match id {
+                SourceId::Reed => vec![reed.clone()],
+                SourceId::Adzuna => vec![adzuna.clone()],
+                _ => vec![],
+            };
+            Arc::new(FakeBoard::new(id, jobs)) as Arc<dyn JobSource>
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_merged_job_names_the_listing_each_field_came_from() {
+    let s = server_with(one_job_on_two_boards()).await;
+    let key = account(&s, "scale").await;
+    let r = s.get_with_key("/v1/jobs/search?q=data%20engineer&country=gb", &key).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let jobs = r.body["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "one job, two listings: {}", r.text);
+    assert_eq!(jobs[0]["id"], "reed:5501");
+    assert!(jobs[0].get("provenance").is_none(), "the live search does not carry it");
+
+    let origin =
+        |source: &str, native: &str| json!({"source": source, "id": format!("{source}:{native}"), "nativeId": native});
+    let (reed, adzuna) = (origin("reed", "5501"), origin("adzuna", "9901"));
+    let expected = json!({
+        // The kept listing's own fields…
+        "title": reed, "company": reed, "locationCity": reed, "locationCountry": reed, "url": reed,
+        "remote": reed, "description": reed, "postedAt": reed, "companyLogoUrl": reed,
+        // …and what merging filled from the other.
+        "locationRegion": adzuna, "salary": adzuna, "employmentType": adzuna, "applyUrl": adzuna,
+    });
+    let one = s.get_with_key("/v1/jobs/reed:5501", &key).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!(one.body["provenance"], expected, "{}", one.text);
+    assert_eq!(one.body["salary"]["min"], 70_000.0);
+    assert_eq!(one.body["employmentType"], "contract");
+    assert_eq!(one.body["companyDetails"]["logoUrl"], "https://reed.example.test/logo.png");
+    // The same by the merged listing's id.
+    let via_copy = s.get_with_key("/v1/jobs/adzuna:9901", &key).await;
+    assert_eq!(via_copy.body["provenance"], expected, "{}", via_copy.text);
+
+    // The corpus search: only when asked.
+    let plain = s.get_with_key("/v1/jobs?q=data%20engineer", &key).await;
+    assert_eq!(plain.status, 200, "{}", plain.text);
+    assert!(plain.body["jobs"][0].get("provenance").is_none(), "{}", plain.text);
+    let with = s.get_with_key("/v1/jobs?q=data%20engineer&include=provenance,description", &key).await;
+    assert_eq!(with.status, 200, "{}", with.text);
+    assert_eq!(with.body["jobs"][0]["provenance"], expected, "{}", with.text);
+    assert!(with.body["jobs"][0]["description"].is_string());
+    let bad = s.get_with_key("/v1/jobs?include=origins", &key).await;
+    assert_eq!((bad.status, bad.body["details"]["field"].as_str()), (400, Some("include")), "{}", bad.text);
+    assert!(bad.text.contains("`provenance`"), "the reason lists the values: {}", bad.text);
+    // The live search offers only the description.
+    let bad = s.get_with_key("/v1/jobs/search?q=data&include=provenance", &key).await;
+    assert_eq!((bad.status, bad.body["details"]["field"].as_str()), (400, Some("include")), "{}", bad.text);
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn one_job_by_id_whole_by_any_of_its_listing_ids_and_gone_once_expired() {
     let (_, dyns) = boards(|_, b| b);
@@ -338,6 +458,7 @@ async fn one_job_by_id_whole_by_any_of_its_listing_ids_and_gone_once_expired() {
         assert_eq!(one.status, 200, "{path}: {}", one.text);
         assert_eq!(one.body["id"], id);
         assert!(one.body["description"].is_string() && one.body["firstSeenAt"].is_string(), "{}", one.text);
+        assert!(one.body["lastSeenAt"].as_str().is_some_and(|t| t >= one.body["firstSeenAt"].as_str().unwrap()));
         assert_eq!(one.body["copies"], merged["copies"]);
         assert_eq!(one.body["summary"], merged["summary"]);
     }
@@ -356,6 +477,7 @@ async fn one_job_by_id_whole_by_any_of_its_listing_ids_and_gone_once_expired() {
     let gone = s.get_with_key(&format!("/v1/jobs/{id}"), &key).await;
     assert_eq!((gone.status, gone.body["code"].as_str()), (410, Some("job_expired")), "{}", gone.text);
     assert_eq!(gone.body["details"]["id"], id);
+    assert_eq!(gone.body["details"]["expiredReason"], "gone", "a board reported it gone: {}", gone.text);
     assert!(gone.body["details"]["expiredAt"].as_str().unwrap().ends_with('Z'));
     s.stop().await;
 }

@@ -12,6 +12,7 @@ fn creds() -> serde_json::Value {
 /// Sends ten logins from the client the proxy saw (`real`), each with a different client-chosen
 /// earlier hop, then an eleventh: the per-IP limit (10 a minute) must answer it 429.
 async fn spoofed_first_lines_are_still_limited(s: &TestServer, header: &str, line: impl Fn(&str) -> String) {
+    jobin_tests::within_one_minute(30).await;
     let real = fresh_ip();
     for i in 0..11 {
         let spoof = fresh_ip();
@@ -43,6 +44,7 @@ async fn rfc_7239_forwarded_when_configured() {
     spoofed_first_lines_are_still_limited(&s, "forwarded", |ip| format!("for={ip};proto=https")).await;
     // With `forwarded` configured, X-Forwarded-For is the client's to write and is ignored: the
     // proxy's own address (the socket peer) is what is limited here.
+    jobin_tests::within_one_minute(30).await;
     for i in 0..10 {
         let r = s.send(s.http.post(s.url("/v1/auth/login")).header("x-forwarded-for", fresh_ip()).json(&creds())).await;
         assert_ne!(r.status, 429, "login {i}");

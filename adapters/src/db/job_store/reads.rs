@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use jobin_core::domain::{AnnualSalary, Job, JobFacts, Seniority};
 use jobin_core::ports::{
-    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, FeedPage, FeedQuery, FoundJob, JobStoreError, StoredJob,
+    CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, ExpiredReason, FeedPage, FeedQuery, FoundJob, JobStoreError,
+    StoredJob,
 };
 use sea_orm::sea_query::{Expr, NullOrdering, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
@@ -14,7 +15,7 @@ use crate::db::entities::job;
 
 use super::{SqlJobStore, err, micros};
 
-fn stored(row: job::Model) -> Result<StoredJob, JobStoreError> {
+pub(super) fn stored(row: job::Model) -> Result<StoredJob, JobStoreError> {
     let job: Job = serde_json::from_str(&row.body)
         .map_err(|e| JobStoreError::Failed(anyhow::Error::new(e).context(format!("stored job {}", row.id))))?;
     Ok(StoredJob {
@@ -26,30 +27,14 @@ fn stored(row: job::Model) -> Result<StoredJob, JobStoreError> {
     })
 }
 
-/// The text-index condition for word-prefix matching (`CorpusQuery::matches`): every word of
-/// `words` starts a word of `search_text`, every word of `place` a word of `place_text`.
-/// SQLite: the FTS5 table `jobs_fts` (rowid = `seq`); PostgreSQL: the stored `search_tsv` /
-/// `place_tsv` (`to_tsvector('simple', …)`) under their GIN indexes. `None` when there are no words.
-fn text_match(backend: DbBackend, words: &[String], place: &[String]) -> Option<SimpleExpr> {
-    if words.is_empty() && place.is_empty() {
-        return None;
-    }
-    if backend == DbBackend::Postgres {
-        let tsquery = |ws: &[String]| {
-            ws.iter()
-                .map(|w| format!("'{}':*", w.replace('\\', "").replace('\'', "''")))
-                .collect::<Vec<_>>()
-                .join(" & ")
-        };
-        let mut cond = Condition::all();
-        if !words.is_empty() {
-            cond = cond.add(Expr::cust_with_values("search_tsv @@ to_tsquery('simple', $1)", [tsquery(words)]));
-        }
-        if !place.is_empty() {
-            cond = cond.add(Expr::cust_with_values("place_tsv @@ to_tsquery('simple', $1)", [tsquery(place)]));
-        }
-        return Some(cond.into());
-    }
+/// PostgreSQL's `tsquery` for word-prefix matching of every word (`'rust':* & 'dev':*`).
+pub(super) fn tsquery(words: &[String]) -> String {
+    words.iter().map(|w| format!("'{}':*", w.replace('\\', "").replace('\'', "''"))).collect::<Vec<_>>().join(" & ")
+}
+
+/// SQLite's FTS5 query over `jobs_fts` for word-prefix matching: every word of `words` starts a
+/// word of `search_text`, every word of `place` a word of `place_text`. `None` without words.
+pub(super) fn fts_query(words: &[String], place: &[String]) -> Option<String> {
     let phrase =
         |ws: &[String]| ws.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
     let mut parts = Vec::new();
@@ -59,7 +44,29 @@ fn text_match(backend: DbBackend, words: &[String], place: &[String]) -> Option<
     if !place.is_empty() {
         parts.push(format!("place_text : ({})", phrase(place)));
     }
-    Some(Expr::cust_with_values("seq IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?)", [parts.join(" AND ")]))
+    (!parts.is_empty()).then(|| parts.join(" AND "))
+}
+
+/// The text-index condition for word-prefix matching (`CorpusQuery::matches`): every word of
+/// `words` starts a word of `search_text`, every word of `place` a word of `place_text`.
+/// SQLite: the FTS5 table `jobs_fts` (rowid = `seq`); PostgreSQL: the stored `search_tsv` /
+/// `place_tsv` (`to_tsvector('simple', …)`) under their GIN indexes. `None` when there are no words.
+fn text_match(backend: DbBackend, words: &[String], place: &[String]) -> Option<SimpleExpr> {
+    if words.is_empty() && place.is_empty() {
+        return None;
+    }
+    if backend == DbBackend::Postgres {
+        let mut cond = Condition::all();
+        if !words.is_empty() {
+            cond = cond.add(Expr::cust_with_values("search_tsv @@ to_tsquery('simple', $1)", [tsquery(words)]));
+        }
+        if !place.is_empty() {
+            cond = cond.add(Expr::cust_with_values("place_tsv @@ to_tsquery('simple', $1)", [tsquery(place)]));
+        }
+        return Some(cond.into());
+    }
+    let query = fts_query(words, place)?;
+    Some(Expr::cust_with_values("seq IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?)", [query]))
 }
 
 impl SqlJobStore {
@@ -183,7 +190,8 @@ impl SqlJobStore {
         };
         row.map(|r| {
             let expired_at = r.expired_at;
-            stored(r).map(|stored| FoundJob { stored, expired_at })
+            let expired_reason = r.expired_reason.as_deref().and_then(ExpiredReason::parse);
+            stored(r).map(|stored| FoundJob { stored, expired_at, expired_reason })
         })
         .transpose()
     }

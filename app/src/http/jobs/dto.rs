@@ -82,6 +82,110 @@ pub struct JobCopy {
     pub url: String,
 }
 
+/// The board listing one field of a job came from.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct FieldOrigin {
+    /// The listing's board (`import` for the operator's own file).
+    pub source: String,
+    /// The listing's id (`source:native_id`): this job's `id` or one of its `copies`.
+    pub id: String,
+    /// The board's own id of the listing.
+    pub native_id: String,
+}
+
+/// Which board listing supplied each field of the job. Merging keeps the listing of the
+/// highest-priority board and fills what it lacks from the other `copies` (company, place,
+/// salary, seniority, dates, description, terms, company details); this names, per field, the
+/// listing its value is from, keyed by the field's name (`location.city` is `locationCity`,
+/// `companyDetails.logoUrl` is `companyLogoUrl`; `company` covers `companyDetails.name`,
+/// `seniority` covers `experienceLevel`, `description` covers `summary` and
+/// `descriptionTruncated`, `url` covers `listingUrl`). A field without a value has no entry, and
+/// `applyUrl` has one only where a board gives a link apart from its listing. `remote` names the
+/// listing that says the job is remote (the job's own when none does). `skills`, `categories` and
+/// `locations` are the union of every copy's. A job merged before JobIn recorded this names only
+/// the fields that are always its own listing's (title, city, url, validThrough) until its next
+/// refresh. In `GET /v1/jobs/{id}` always; in `GET /v1/jobs` with `include=provenance`.
+#[derive(Debug, Default, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct JobProvenance {
+    #[oai(skip_serializing_if_is_none)]
+    pub title: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub company: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub location_city: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub location_country: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub location_region: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub salary: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub seniority: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub remote: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub url: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub apply_url: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub description: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub employment_type: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub workplace_type: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub visa_sponsorship: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub company_logo_url: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub company_url: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub company_size: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub posted_at: Option<FieldOrigin>,
+    #[oai(skip_serializing_if_is_none)]
+    pub valid_through: Option<FieldOrigin>,
+}
+
+impl JobProvenance {
+    pub fn of(job: &Job) -> Self {
+        use jobin_core::domain::provenance::Field;
+        let origin = |field: Field| {
+            let id = job.supplier(field)?;
+            let source = job
+                .copies
+                .iter()
+                .find(|c| c.id == id)
+                .map_or_else(|| id.split(':').next().unwrap_or_default().to_owned(), |c| c.source.as_str().to_owned());
+            let native_id = id.split_once(':').map_or(id, |(_, native)| native).to_owned();
+            Some(FieldOrigin { source, id: id.to_owned(), native_id })
+        };
+        JobProvenance {
+            title: origin(Field::Title),
+            company: origin(Field::Company),
+            location_city: origin(Field::City),
+            location_country: origin(Field::Country),
+            location_region: origin(Field::Region),
+            salary: origin(Field::Salary),
+            seniority: origin(Field::Seniority),
+            remote: origin(Field::Remote),
+            url: origin(Field::Url),
+            apply_url: origin(Field::ApplyUrl),
+            description: origin(Field::Description),
+            employment_type: origin(Field::EmploymentType),
+            workplace_type: origin(Field::WorkplaceType),
+            visa_sponsorship: origin(Field::VisaSponsorship),
+            company_logo_url: origin(Field::CompanyLogoUrl),
+            company_url: origin(Field::CompanyUrl),
+            company_size: origin(Field::CompanySize),
+            posted_at: origin(Field::PostedAt),
+            valid_through: origin(Field::ValidThrough),
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct JobItem {
@@ -90,6 +194,10 @@ pub struct JobItem {
     /// The board whose listing this is (the highest-priority copy).
     pub source: String,
     pub title: String,
+    /// The title folded for comparing: case, accents, punctuation and spacing folded, gender
+    /// markers and place or work-mode tails (` - London`, `(Hybrid)`) removed, abbreviations
+    /// written out (`Sr.` → `senior`, `Mgr` → `manager`). What dedup and relevance compare.
+    pub normalized_title: String,
     pub company: String,
     pub location: JobLocation,
     /// Null when no board states a salary.
@@ -144,6 +252,10 @@ pub struct JobItem {
     pub attribution: String,
     /// Every board listing merged into this job (this one first), so no listing is lost.
     pub copies: Vec<JobCopy>,
+    /// Which listing supplied each field. In `GET /v1/jobs/{id}` always; in the corpus search
+    /// only with `include=provenance`.
+    #[oai(skip_serializing_if_is_none)]
+    pub provenance: Option<JobProvenance>,
 }
 
 #[derive(Debug, Object)]
@@ -152,7 +264,8 @@ pub struct SourceMeta {
     pub name: String,
     /// Listings this board returned for the search (before deduplication).
     pub count: u64,
-    /// `ok`, `cached`, `timeout`, `error`, `unconfigured`, `not_in_plan` or `budget_exhausted`.
+    /// `ok`, `cached`, `timeout`, `error`, `unconfigured`, `not_in_plan`, `budget_exhausted` or
+    /// `not_in_country`.
     pub status: BoardStatus,
     /// How long the board took (0 when not asked or served from cache).
     pub latency_ms: u64,
@@ -272,9 +385,11 @@ impl From<Job> for JobItem {
         let place =
             |l: jobin_core::domain::Location| JobLocation { city: l.city, country: l.country, region: l.region };
         let summary = j.summary();
+        let normalized_title = jobin_core::domain::title::normalized_title(&j);
         let d = j.details;
         JobItem {
             summary,
+            normalized_title,
             listing_url: j.url.clone(),
             apply_url: d.apply_url.unwrap_or_else(|| j.url.clone()),
             description: Some(j.description),
@@ -320,6 +435,7 @@ impl From<Job> for JobItem {
             skills: j.skills,
             remote: j.remote,
             url: j.url,
+            provenance: None,
         }
     }
 }
@@ -389,6 +505,10 @@ pub struct FeedJob {
     pub first_seen_at: String,
     /// The last change to its content (ISO-8601 UTC); store it and skip writes when unchanged.
     pub updated_at: String,
+    /// When a fetch from its boards (a search, ingestion or the import) last saw it (ISO-8601 UTC).
+    /// A posting not seen for the server's expiry age expires (`age`). Not a change: the feed does
+    /// not send a posting again when only this moves.
+    pub last_seen_at: String,
 }
 
 impl From<jobin_core::ports::StoredJob> for FeedJob {
@@ -396,6 +516,7 @@ impl From<jobin_core::ports::StoredJob> for FeedJob {
         FeedJob {
             first_seen_at: iso_seconds(s.first_seen_at),
             updated_at: iso_seconds(s.updated_at),
+            last_seen_at: iso_seconds(s.last_seen_at),
             job: JobItem::from(s.job),
         }
     }

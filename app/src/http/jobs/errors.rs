@@ -12,7 +12,7 @@ error_responses!(GetJobErrorResponse {
     401 => Unauthorized: "Missing, invalid or revoked API key (session tokens are not accepted here).",
     403 => Forbidden: "The key lacks `jobs:read` (`insufficient_scope`, `details.required` names it).",
     404 => NotFound: "No stored job has this id, nor lists it among its merged copies (`job_not_found`).",
-    410 => Gone: "The job has expired (`job_expired`, `details.expiredAt`, `details.id`): it is no longer open; sync clients drop it.",
+    410 => Gone: "The job has expired (`job_expired`, `details.expiredAt`, `details.expiredReason`, `details.id`): it is no longer open; sync clients drop it.",
     429 => TooManyRequests: "Monthly quota spent (`quota_exceeded`) or the plan's per-minute limit for data requests reached (`rate_limited`, `details.class` = `data`, with `Retry-After`).",
     503 => Unavailable: "The database or the usage meter is unreachable (`dependency_unavailable`, with `Retry-After`).",
 });

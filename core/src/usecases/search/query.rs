@@ -132,7 +132,10 @@ mod tests {
         let Err(SearchError::Invalid(f)) = SearchQuery::parse(unknown) else { panic!("accepted") };
         assert_eq!(
             (f.field, f.reason.as_str()),
-            ("country", "unsupported country `xx`; supported: gb, us, au, ca, de, fr")
+            (
+                "country",
+                "unsupported country `xx`; supported: gb, us, au, ca, de, fr, at, be, br, ch, cz, es, in, it, mx, nl, nz, pl, sg, za"
+            )
         );
         assert_eq!(field(SearchRequest::default()), "q");
         let q = SearchQuery::parse(SearchRequest { location: Some("  ".into()), ..req(" rust ") }).unwrap();
