@@ -13,6 +13,8 @@
 //! | `jobin_webhook_events_total` | counter | `type`, `outcome` |
 //! | `jobin_rate_limit_refusals_total` | counter | `class` (data, account, tracker, ai, monthly, per_ip) |
 //! | `jobin_board_postings` | gauge | `board` (and `import`): active postings with a listing from it, counted every 5 minutes |
+//! | `jobin_crawl_postings_total` | counter | `board`, `outcome` (fetched, new, updated, expired) |
+//! | `jobin_board_last_crawl_timestamp_seconds` | gauge | `board`, `outcome` (complete, partial, failed): when a crawl cycle last ended so |
 //!
 //! Recording goes through the `metrics` facade: a no-op until [`install`] (metrics are opt-in).
 
@@ -29,6 +31,28 @@ pub const USAGE_ROWS_WRITTEN: &str = "jobin_usage_rows_written_total";
 pub const WEBHOOK_EVENTS: &str = "jobin_webhook_events_total";
 pub const RATE_LIMIT_REFUSALS: &str = "jobin_rate_limit_refusals_total";
 pub const BOARD_POSTINGS: &str = "jobin_board_postings";
+pub const CRAWL_POSTINGS: &str = "jobin_crawl_postings_total";
+pub const BOARD_LAST_CRAWL: &str = "jobin_board_last_crawl_timestamp_seconds";
+
+/// Records one board's crawl cycle: its postings by outcome, and when a cycle last ended
+/// `complete` (the listing's end reached), `partial` (the cycle's page bound) or `failed`.
+pub fn crawl_cycle(r: &jobin_core::usecases::BoardCrawl) {
+    let Some(board) = r.board.map(|b| b.as_str()) else { return };
+    for (outcome, n) in
+        [("fetched", r.fetched as u64), ("new", r.new as u64), ("updated", r.updated as u64), ("expired", r.expired)]
+    {
+        metrics::counter!(CRAWL_POSTINGS, "board" => board, "outcome" => outcome).increment(n);
+    }
+    let outcome = if r.failed.is_some() {
+        "failed"
+    } else if r.complete {
+        "complete"
+    } else {
+        "partial"
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    metrics::gauge!(BOARD_LAST_CRAWL, "board" => board, "outcome" => outcome).set(now.as_secs_f64());
+}
 /// How often `jobin_board_postings` is counted again: one grouped count over every active posting
 /// (on the embedded store it holds the one connection while it runs, so not often).
 pub const BOARD_POSTINGS_EVERY: Duration = Duration::from_secs(300);

@@ -159,6 +159,28 @@ pub async fn serve(
             }
         })
     });
+    let crawler = state.background.crawl.clone().map(|(crawl, every)| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                for r in crawl.run_cycle().await {
+                    let Some(board) = r.board else { continue };
+                    if r.elsewhere {
+                        tracing::debug!(%board, "crawl left to another node");
+                        continue;
+                    }
+                    crate::metrics::crawl_cycle(&r);
+                    if r.failed.is_some() {
+                        tracing::warn!(%board, summary = %r.summary(), "crawl cycle stopped on a failure; it resumes at that page next cycle");
+                    } else {
+                        tracing::info!(%board, summary = %r.summary(), "crawl cycle done");
+                    }
+                }
+            }
+        })
+    });
     let matcher = state.background.match_every.map(|every| {
         let cycle = state.background.matching.clone();
         tokio::spawn(async move {
@@ -213,7 +235,7 @@ pub async fn serve(
     let result = crate::listener::serve(listener, routes(state.clone()), connections, uncapped, shutdown).await;
     flusher.abort();
     upkeep.abort();
-    for task in [holdings, ingester, importer, matcher, deliverer, digester].into_iter().flatten() {
+    for task in [holdings, ingester, crawler, importer, matcher, deliverer, digester].into_iter().flatten() {
         task.abort();
     }
     state.usage.writer.close().await;

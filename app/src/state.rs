@@ -107,10 +107,15 @@ pub type ImportTask =
 /// The ingestion cycle and its period.
 pub type ScheduledIngest = (Arc<Ingest>, Duration);
 
+/// The crawl of the boards' whole listings and its period.
+pub type ScheduledCrawl = (Arc<jobin_core::usecases::Crawl>, Duration);
+
 /// Work the server runs beside requests.
 pub struct Background {
     /// The ingestion cycle, when scheduled.
     pub ingest: Option<ScheduledIngest>,
+    /// The crawl, when scheduled.
+    pub crawl: Option<ScheduledCrawl>,
     /// Loading `JOBIN_IMPORT_FILE` into the job store, run once at start-up.
     pub import: Option<ImportTask>,
     /// Matching landed postings against saved searches, and how often (`None`: never).

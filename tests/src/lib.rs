@@ -484,6 +484,8 @@ pub fn watching_ingest() -> jobin_app::config::IngestSettings {
         every: Some(std::time::Duration::from_secs(3600)),
         watch: vec![("engineer".into(), "gb".into()), ("developer".into(), "us".into())],
         expire_after: std::time::Duration::from_secs(3600),
+        crawl_every: None,
+        crawl_pages: 100,
         match_every: None,
         deliver_every: None,
         digest_every: None,

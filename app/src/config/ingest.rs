@@ -1,4 +1,4 @@
-//! Scheduled ingestion, expiry and saved-search matching (`JOBIN_INGEST_*`, `JOBIN_EXPIRE_AFTER`,
+//! Scheduled ingestion, the crawl, expiry and saved-search matching (`JOBIN_INGEST_*`, `JOBIN_CRAWL_*`, `JOBIN_EXPIRE_AFTER`,
 //! `JOBIN_MATCH_INTERVAL`) and the operator's import file (`JOBIN_IMPORT_FILE`,
 //! `JOBIN_IMPORT_CURRENCY`).
 
@@ -16,6 +16,10 @@ pub struct IngestSettings {
     pub watch: Vec<(String, String)>,
     /// A job not seen for this long expires.
     pub expire_after: Duration,
+    /// How often a node crawls the whole listings of the boards that publish one; `None`: never.
+    pub crawl_every: Option<Duration>,
+    /// Listing pages per board and crawl cycle (a longer pass goes on at the next cycle).
+    pub crawl_pages: u32,
     /// How often a node looks for landed postings to match against saved searches (one node at
     /// a time matches); `None`: never (saved searches match nothing).
     pub match_every: Option<Duration>,
@@ -31,6 +35,8 @@ impl Default for IngestSettings {
             every: None,
             watch: Vec::new(),
             expire_after: Duration::from_secs(7 * 86_400),
+            crawl_every: None,
+            crawl_pages: 100,
             match_every: Some(Duration::from_secs(5)),
             deliver_every: Some(Duration::from_secs(1)),
             digest_every: Some(Duration::from_secs(3_600)),
@@ -54,6 +60,8 @@ impl IngestSettings {
             expire_after: v
                 .duration("JOBIN_EXPIRE_AFTER", "7d")?
                 .ok_or_else(|| err("JOBIN_EXPIRE_AFTER", "cannot be off: jobs must expire eventually"))?,
+            crawl_every: v.duration("JOBIN_CRAWL_INTERVAL", "1h")?,
+            crawl_pages: v.number("JOBIN_CRAWL_MAX_PAGES", 100, 1, 1_000)? as u32,
             match_every: v.duration("JOBIN_MATCH_INTERVAL", "5s")?,
             deliver_every: v.duration("JOBIN_WEBHOOK_INTERVAL", "1s")?,
             digest_every: v.duration("JOBIN_DIGEST_INTERVAL", "1h")?,

@@ -90,6 +90,8 @@ fn each_invalid_value_names_its_variable() {
         ("JOBIN_INGEST_INTERVAL", "soon", "not a duration"),
         ("JOBIN_INGEST_QUERIES", "rust@xx", "unsupported country"),
         ("JOBIN_EXPIRE_AFTER", "off", "cannot be off"),
+        ("JOBIN_CRAWL_INTERVAL", "hourly", "not a duration"),
+        ("JOBIN_CRAWL_MAX_PAGES", "0", "between 1 and 1000"),
         ("JOBIN_MATCH_INTERVAL", "often", "not a duration"),
         ("JOBIN_UNVERSIONED_SUNSET", "next year", "not a date"),
     ] {
@@ -118,6 +120,10 @@ fn ingestion_settings_have_defaults_and_parse() {
     assert_eq!(c.ingest.expire_after, std::time::Duration::from_secs(7 * 86_400));
     assert!(c.ingest.watch.is_empty());
     assert_eq!(c.ingest.match_every, Some(std::time::Duration::from_secs(5)));
+    // The crawl is on by default, hourly, 100 pages a board and cycle; one setting turns it off.
+    assert_eq!((c.ingest.crawl_every, c.ingest.crawl_pages), (Some(std::time::Duration::from_secs(3_600)), 100));
+    assert_eq!(cfg(&[("JOBIN_CRAWL_INTERVAL", "off")]).unwrap().ingest.crawl_every, None);
+    assert_eq!(cfg(&[("JOBIN_CRAWL_MAX_PAGES", "7")]).unwrap().ingest.crawl_pages, 7);
     let c = cfg(&[
         ("JOBIN_INGEST_INTERVAL", "off"),
         ("JOBIN_MATCH_INTERVAL", "1m"),

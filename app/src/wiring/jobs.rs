@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::config::{AiSettings, BoardsConfig, Config, LlmSettings};
 use crate::secrets::Secrets;
-use crate::state::{ImportTask, Jobs, ScheduledIngest};
+use crate::state::{ImportTask, Jobs, ScheduledCrawl, ScheduledIngest};
 
 use super::{Common, Overrides};
 
@@ -27,7 +27,7 @@ pub(super) fn build(
     c: &Common,
     secrets: &Secrets,
     overrides: Overrides,
-) -> anyhow::Result<(Jobs, Option<ScheduledIngest>)> {
+) -> anyhow::Result<(Jobs, Option<ScheduledIngest>, Option<ScheduledCrawl>)> {
     let search_config = SearchConfig {
         source_timeout: Duration::from_millis(config.search.source_timeout_ms),
         per_source_limit: config.search.per_source_limit,
@@ -75,6 +75,26 @@ pub(super) fn build(
         boards.into_iter().map(|b| Arc::new(MeteredSource(b)) as Arc<dyn JobSource>).collect();
     let llms: Vec<Arc<dyn LlmProvider>> =
         llms.into_iter().map(|l| Arc::new(MeteredLlm(l)) as Arc<dyn LlmProvider>).collect();
+    let crawl = config.ingest.crawl_every.map(|every| {
+        let settings = CrawlSettings {
+            max_pages: config.ingest.crawl_pages,
+            lock_ttl: every.max(Duration::from_secs(60)),
+            ..CrawlSettings::default()
+        };
+        let crawl =
+            Crawl::new(boards.clone(), c.jobs.clone(), c.lock.clone(), c.clock.clone(), Arc::new(TokioTimer), settings);
+        (Arc::new(crawl), every)
+    });
+    match &crawl {
+        Some((_, every)) => tracing::info!(
+            every_secs = every.as_secs(),
+            max_pages = config.ingest.crawl_pages,
+            "crawl of the boards' whole listings scheduled (Arbeitnow, The Muse, Remotive; one node per board)"
+        ),
+        None => {
+            tracing::info!("crawl off (JOBIN_CRAWL_INTERVAL=off): the corpus fills from searches and ingestion only")
+        }
+    }
     let search = Search::new(
         SearchPorts {
             sources: boards,
@@ -138,7 +158,7 @@ pub(super) fn build(
         corpus: SearchCorpus { store: c.jobs.clone(), catalog: c.catalog.clone(), cursors: cursors.clone() },
         store: c.jobs.clone(),
     };
-    Ok((jobs, ingest))
+    Ok((jobs, ingest, crawl))
 }
 
 /// Loading the operator's file into the job store (`JOBIN_IMPORT_FILE`), when set.
