@@ -24,7 +24,7 @@ use jobin_adapters::sources::{Arbeitnow, BoardContext, RequestBudget, TheMuse, b
 use jobin_core::domain::corpus::CorpusFilter;
 use jobin_core::domain::{Job, JobCopy, Location, SourceId};
 use jobin_core::ports::{Clock, ExpiredReason, FailureCause, JobSource, JobStore, Timer};
-use jobin_core::usecases::{BoardCrawl, Crawl, CrawlSettings};
+use jobin_core::usecases::{BoardCrawl, Crawl, CrawlPorts, CrawlSettings};
 
 /// A clock the test moves.
 struct Hands(Mutex<DateTime<Utc>>);
@@ -76,7 +76,8 @@ fn rig(store: Arc<dyn JobStore>, boards: Vec<Arc<dyn JobSource>>) -> Rig {
     let clock = Arc::new(Hands(Mutex::new(DateTime::from_timestamp(1_780_000_000, 0).unwrap())));
     let waits = Arc::new(Waits::default());
     let lock = Arc::new(MemoryLock::new(Arc::new(OsEntropy)));
-    let crawl = Crawl::new(boards, store.clone(), lock, clock.clone(), waits.clone(), settings());
+    let ports = CrawlPorts { boards, store: store.clone(), lock, clock: clock.clone(), timer: waits.clone() };
+    let crawl = Crawl::new(ports, settings());
     Rig { crawl, store, clock, waits }
 }
 
@@ -103,6 +104,19 @@ fn postings(prefix: &str, n: usize) -> Vec<Value> {
     (0..n)
         .map(|i| posting(&format!("{prefix}-{i}"), "Backend Engineer", &format!("{prefix} Co {i}"), "Berlin"))
         .collect()
+}
+
+/// Page `n` answers each of `answers` in turn: `(answer, Some(times))` that many times, the last
+/// (`None`) from then on.
+async fn answer_in_turn(server: &MockServer, n: u32, answers: Vec<(ResponseTemplate, Option<u64>)>) {
+    for (priority, (answer, times)) in answers.into_iter().enumerate() {
+        let mock = Mock::given(method("GET")).and(query_param("page", n.to_string())).respond_with(answer);
+        let mock = match times {
+            Some(times) => mock.up_to_n_times(times),
+            None => mock,
+        };
+        mock.with_priority(priority as u8 + 1).mount(server).await;
+    }
 }
 
 async fn serve_page(server: &MockServer, n: u32, body: ResponseTemplate) {
@@ -168,26 +182,12 @@ async fn a_429_and_a_500_mid_listing_are_waited_out() {
         let server = MockServer::start().await;
         serve_page(&server, 1, page(postings("a", 5), Some(2))).await;
         // Page 2: a 429 with Retry-After, then a 500, then the page.
-        Mock::given(method("GET"))
-            .and(query_param("page", "2"))
-            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
-            .up_to_n_times(1)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(query_param("page", "2"))
-            .respond_with(ResponseTemplate::new(500))
-            .up_to_n_times(1)
-            .with_priority(2)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(query_param("page", "2"))
-            .respond_with(page(postings("b", 5), None))
-            .with_priority(3)
-            .mount(&server)
-            .await;
+        let answers = vec![
+            (ResponseTemplate::new(429).insert_header("Retry-After", "7"), Some(1)),
+            (ResponseTemplate::new(500), Some(1)),
+            (page(postings("b", 5), None), None),
+        ];
+        answer_in_turn(&server, 2, answers).await;
         let r = rig(store, vec![arbeitnow(&server)]);
         let report = only(r.crawl.run_cycle().await);
         assert_eq!((report.pages, report.new, report.retried, report.complete), (2, 10, 2, true), "{name}: {report:?}");
@@ -208,18 +208,7 @@ async fn a_pass_that_fails_past_its_retries_resumes_at_that_page() {
             .expect(1)
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(query_param("page", "2"))
-            .respond_with(ResponseTemplate::new(503))
-            .up_to_n_times(4)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(query_param("page", "2"))
-            .respond_with(page(postings("b", 5), None))
-            .with_priority(2)
-            .mount(&server)
+        answer_in_turn(&server, 2, vec![(ResponseTemplate::new(503), Some(4)), (page(postings("b", 5), None), None)])
             .await;
         let r = rig(store, vec![arbeitnow(&server)]);
         // Seen before the pass began and never again: it must not expire on a pass that failed.
@@ -252,19 +241,9 @@ async fn postings_that_left_a_full_listing_expire_with_that_reason() {
     for (name, store) in stores().await {
         let server = MockServer::start().await;
         let all = postings("a", 3);
-        Mock::given(method("GET"))
-            .and(query_param("page", "1"))
-            .respond_with(page(all.clone(), None))
-            .up_to_n_times(1)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(query_param("page", "1"))
-            .respond_with(page(vec![all[0].clone(), all[2].clone()], None))
-            .with_priority(2)
-            .mount(&server)
-            .await;
+        let answers =
+            vec![(page(all.clone(), None), Some(1)), (page(vec![all[0].clone(), all[2].clone()], None), None)];
+        answer_in_turn(&server, 1, answers).await;
         let r = rig(store, vec![arbeitnow(&server)]);
         assert_eq!(only(r.crawl.run_cycle().await).new, 3, "{name}");
         r.clock.advance(60);
@@ -342,21 +321,8 @@ async fn the_muse_is_crawled_page_by_page_and_its_403_limit_is_waited_out() {
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(query_param("page", "1"))
-        .respond_with(ResponseTemplate::new(403))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(query_param("page", "1"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({ "page": 1, "page_count": 2, "results": [muse(3)] })),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let second = ResponseTemplate::new(200).set_body_json(json!({ "page": 1, "page_count": 2, "results": [muse(3)] }));
+    answer_in_turn(&server, 1, vec![(ResponseTemplate::new(403), Some(1)), (second, None)]).await;
     let board: Arc<dyn JobSource> = Arc::new(TheMuse::new(ctx(&server), None, Duration::from_secs(3600)));
     let r = rig(Arc::new(MemoryJobStore::default()), vec![board]);
     let report = only(r.crawl.run_cycle().await);

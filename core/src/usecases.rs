@@ -48,7 +48,7 @@ pub use authenticate::{AuthError, Authenticate, Credential, Presented, Principal
 pub use billing_webhook::{BillingWebhook, WebhookError, WebhookOutcome, client_reference};
 pub use change_password::{ChangePassword, ChangePasswordError};
 pub use checkout::{Checkout, CheckoutError, PORTAL_MIN_PLAN, Portal, PortalError};
-pub use crawl::{BoardCrawl, Crawl, CrawlSettings};
+pub use crawl::{BoardCrawl, Crawl, CrawlPorts, CrawlSettings};
 pub use deliver_webhooks::{
     DELIVERY_BATCH, DELIVERY_LEASE, DeliverWebhooks, DeliveryRun, InFlight, PER_ACCOUNT_IN_FLIGHT,
     PER_DESTINATION_IN_FLIGHT,

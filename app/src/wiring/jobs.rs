@@ -81,8 +81,14 @@ pub(super) fn build(
             lock_ttl: every.max(Duration::from_secs(60)),
             ..CrawlSettings::default()
         };
-        let crawl =
-            Crawl::new(boards.clone(), c.jobs.clone(), c.lock.clone(), c.clock.clone(), Arc::new(TokioTimer), settings);
+        let ports = CrawlPorts {
+            boards: boards.clone(),
+            store: c.jobs.clone(),
+            lock: c.lock.clone(),
+            clock: c.clock.clone(),
+            timer: Arc::new(TokioTimer),
+        };
+        let crawl = Crawl::new(ports, settings);
         (Arc::new(crawl), every)
     });
     match &crawl {

@@ -103,12 +103,18 @@ struct Progress {
     started: DateTime<Utc>,
 }
 
+/// What the crawl reads, writes and waits with.
+pub struct CrawlPorts {
+    /// Every board; those without a listing are skipped.
+    pub boards: Vec<Arc<dyn JobSource>>,
+    pub store: Arc<dyn JobStore>,
+    pub lock: Arc<dyn Lock>,
+    pub clock: Arc<dyn Clock>,
+    pub timer: Arc<dyn Timer>,
+}
+
 pub struct Crawl {
-    boards: Vec<Arc<dyn JobSource>>,
-    store: Arc<dyn JobStore>,
-    lock: Arc<dyn Lock>,
-    clock: Arc<dyn Clock>,
-    timer: Arc<dyn Timer>,
+    ports: CrawlPorts,
     settings: CrawlSettings,
     progress: Mutex<BTreeMap<SourceId, Progress>>,
 }
@@ -117,20 +123,13 @@ pub struct Crawl {
 const CANDIDATES_PER_COMPANY: usize = 200;
 
 impl Crawl {
-    pub fn new(
-        boards: Vec<Arc<dyn JobSource>>,
-        store: Arc<dyn JobStore>,
-        lock: Arc<dyn Lock>,
-        clock: Arc<dyn Clock>,
-        timer: Arc<dyn Timer>,
-        settings: CrawlSettings,
-    ) -> Self {
-        Self { boards, store, lock, clock, timer, settings, progress: Mutex::new(BTreeMap::new()) }
+    pub fn new(ports: CrawlPorts, settings: CrawlSettings) -> Self {
+        Self { ports, settings, progress: Mutex::new(BTreeMap::new()) }
     }
 
     /// One cycle over every board, side by side; a board without a listing is not reported.
     pub async fn run_cycle(&self) -> Vec<BoardCrawl> {
-        let runs = self.boards.iter().map(|b| self.crawl_board(b.as_ref()));
+        let runs = self.ports.boards.iter().map(|b| self.crawl_board(b.as_ref()));
         futures::future::join_all(runs).await.into_iter().flatten().collect()
     }
 
@@ -141,7 +140,7 @@ impl Crawl {
     async fn crawl_board(&self, board: &dyn JobSource) -> Option<BoardCrawl> {
         let id = board.id();
         let lock_name = format!("crawl:{id}");
-        let token = match self.lock.try_acquire(&lock_name, self.settings.lock_ttl).await {
+        let token = match self.ports.lock.try_acquire(&lock_name, self.settings.lock_ttl).await {
             Ok(Some(t)) => t,
             Ok(None) => return Some(BoardCrawl { board: Some(id), elsewhere: true, ..Default::default() }),
             Err(e) => {
@@ -150,7 +149,7 @@ impl Crawl {
             }
         };
         let report = self.pass(board).await;
-        if let Err(e) = self.lock.release(&lock_name, &token).await {
+        if let Err(e) = self.ports.lock.release(&lock_name, &token).await {
             tracing::warn!(board = %id, error = %e, "crawl lock not released; it expires by itself");
         }
         report
@@ -159,11 +158,12 @@ impl Crawl {
     /// Reads pages from where the board's pass stands, up to the cycle's bound.
     async fn pass(&self, board: &dyn JobSource) -> Option<BoardCrawl> {
         let id = board.id();
-        let mut at = self.progress().get(&id).copied().unwrap_or(Progress { next_page: 0, started: self.clock.now() });
+        let mut at =
+            self.progress().get(&id).copied().unwrap_or(Progress { next_page: 0, started: self.ports.clock.now() });
         let mut report = BoardCrawl { board: Some(id), ..Default::default() };
         while report.pages < self.settings.max_pages {
             if report.pages > 0 {
-                self.timer.sleep(self.settings.pause).await;
+                self.ports.timer.sleep(self.settings.pause).await;
             }
             let page = match self.fetch(board, at.next_page, &mut report).await {
                 Ok(Some(page)) => page,
@@ -193,7 +193,7 @@ impl Crawl {
         }
         if report.complete {
             self.progress().remove(&id);
-            match self.store.expire_source_unseen(id, at.started, self.clock.now()).await {
+            match self.ports.store.expire_source_unseen(id, at.started, self.ports.clock.now()).await {
                 Ok(n) => report.expired = n,
                 Err(e) => tracing::warn!(board = %id, error = %e, "crawl could not expire what left the listing"),
             }
@@ -220,7 +220,7 @@ impl Crawl {
             attempt += 1;
             report.retried += 1;
             tracing::info!(board = %board.id(), page, wait_ms = wait.as_millis() as u64, error = %err, "crawl retries a page");
-            self.timer.sleep(wait).await;
+            self.ports.timer.sleep(wait).await;
         }
     }
 
@@ -259,7 +259,7 @@ impl Crawl {
                 after: None,
                 limit: CANDIDATES_PER_COMPANY,
             };
-            for (stored, _) in self.store.corpus_page(&q).await?.jobs {
+            for (stored, _) in self.ports.store.corpus_page(&q).await?.jobs {
                 // An incoming posting's stored version gives way to the page's, but for its copies.
                 if incoming.contains(&stored.job.id) {
                     held.insert(stored.job.id.clone(), stored.job.copies);
@@ -280,7 +280,7 @@ impl Crawl {
             .into_iter()
             .filter(|j| incoming.contains(&j.id) || j.merged_ids().any(|c| incoming.contains(c)))
             .collect();
-        let upserted = self.store.upsert(&touched, self.clock.now()).await?;
+        let upserted = self.ports.store.upsert(&touched, self.ports.clock.now()).await?;
         report.new += upserted.inserted;
         report.updated += upserted.changed + upserted.reactivated;
         report.unchanged += upserted.unchanged;
