@@ -8,73 +8,19 @@
 //! A refused destination fails the attempt with [`NOT_ALLOWED`] before any connection is made.
 
 use async_trait::async_trait;
-use jobin_core::domain::outbound::{OutboundPolicy, Refusal};
+use jobin_core::domain::outbound::OutboundPolicy;
 use jobin_core::ports::{SendFailure, WebhookSender};
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use crate::outbound::{NOT_ALLOWED, NameLookup, SystemLookup};
+use crate::outbound::{policed_client, refused};
 
 /// The header that carries the signature (`t=…,v1=…`).
 pub const SIGNATURE_HEADER: &str = "JobIn-Signature";
 /// How long a receiver has to answer, connection included: the time budget of one attempt
 /// (`JOBIN_WEBHOOK_TIMEOUT_MS` sets it; this is its default).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// The error of an attempt the outbound policy refused. It says nothing of what, if anything,
-/// listens at the destination.
-pub const NOT_ALLOWED: &str = "destination_not_allowed";
-
-/// Looks a name up: the system's resolver in service, a stub in tests (so that a test of a name
-/// resolving to an internal address never sends a packet).
-#[async_trait]
-pub trait NameLookup: Send + Sync {
-    async fn lookup(&self, name: &str) -> std::io::Result<Vec<IpAddr>>;
-}
-
-/// The system's resolver (getaddrinfo through Tokio).
-pub struct SystemLookup;
-
-#[async_trait]
-impl NameLookup for SystemLookup {
-    async fn lookup(&self, name: &str) -> std::io::Result<Vec<IpAddr>> {
-        Ok(tokio::net::lookup_host((name, 0)).await?.map(|a| a.ip()).collect())
-    }
-}
-
-/// A name the policy refused at resolution (found again in the client's error chain).
-#[derive(Debug)]
-struct NotAllowed(Refusal);
-
-impl std::fmt::Display for NotAllowed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{NOT_ALLOWED}: {}", self.0.rule())
-    }
-}
-
-impl std::error::Error for NotAllowed {}
-
-/// The client's resolver: every address checked, only checked addresses handed on.
-struct CheckedResolver {
-    lookup: Arc<dyn NameLookup>,
-    policy: OutboundPolicy,
-}
-
-impl reqwest::dns::Resolve for CheckedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let (lookup, policy, name) = (self.lookup.clone(), self.policy, name.as_str().to_owned());
-        Box::pin(async move {
-            let addresses = lookup.lookup(&name).await?;
-            if addresses.is_empty() {
-                return Err(format!("{name} resolves to no address").into());
-            }
-            for ip in &addresses {
-                policy.address(*ip).map_err(|r| Box::new(NotAllowed(r)) as Box<dyn std::error::Error + Send + Sync>)?;
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(addresses.into_iter().map(|ip| SocketAddr::new(ip, 0)));
-            Ok(addrs)
-        })
-    }
-}
-
 pub struct HttpWebhookSender {
     client: reqwest::Client,
     policy: OutboundPolicy,
@@ -88,28 +34,11 @@ impl HttpWebhookSender {
 
     /// With `lookup` in place of the system's resolver (tests).
     pub fn with_lookup(timeout: Duration, policy: OutboundPolicy, lookup: Arc<dyn NameLookup>) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(CheckedResolver { lookup, policy }))
+        let client = policed_client(timeout, policy, lookup)
             .user_agent(concat!("JobIn-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self { client, policy, timeout })
     }
-}
-
-/// Whether the policy refused the request somewhere in the client's error chain.
-fn refused(e: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if err.downcast_ref::<NotAllowed>().is_some() || err.to_string().starts_with(NOT_ALLOWED) {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 #[async_trait]
@@ -145,8 +74,10 @@ impl WebhookSender for HttpWebhookSender {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::CheckedResolver;
     use reqwest::dns::Resolve;
     use std::collections::HashMap;
+    use std::net::{IpAddr, SocketAddr};
     use std::str::FromStr;
     use std::sync::Mutex;
 

@@ -326,8 +326,30 @@ async fn a_job_is_found_by_its_id_or_a_merged_listings_id(store: Arc<dyn JobStor
     assert_eq!(gone.expired_at, Some(t(5)));
 }
 
+/// The liveness pass's batch: active listings of the boards asked, last seen before the bound, the
+/// longest unseen first, at most `limit`; expired ones and other boards never.
+async fn stale_lists_the_longest_unseen_listings_of_the_boards_asked(store: Arc<dyn JobStore>) {
+    // job(n)'s board is SourceId::ALL[n % 6]: 0 adzuna, 3 reed, 6 adzuna, 9 reed, 1 remotive.
+    for (n, seen) in [(0, 30), (3, 10), (6, 20), (9, 50), (1, 5), (12, 15)] {
+        store.upsert(&[job(n, &format!("Job {n}"))], t(seen)).await.unwrap();
+    }
+    store.expire_ids(&[job(12, "").id], t(60)).await.unwrap();
+    let ids = |v: Vec<jobin_core::ports::StoredJob>| v.into_iter().map(|s| s.job.id).collect::<Vec<_>>();
+    let boards = [SourceId::Adzuna, SourceId::Reed];
+    let all = store.stale(&boards, t(40), 10).await.unwrap();
+    assert_eq!(
+        ids(all),
+        [job(3, "").id, job(6, "").id, job(0, "").id],
+        "oldest seen first; not expired, not after the bound, not remotive"
+    );
+    assert_eq!(ids(store.stale(&boards, t(40), 2).await.unwrap()), [job(3, "").id, job(6, "").id]);
+    assert!(store.stale(&[], t(40), 10).await.unwrap().is_empty());
+    assert_eq!(store.stale(&boards, t(40), 10).await.unwrap()[0].last_seen_at, t(10));
+}
+
 contract_suite! {
     cases: [a_value_the_store_cannot_hold_is_not_an_outage,
+    stale_lists_the_longest_unseen_listings_of_the_boards_asked,
     a_job_is_found_by_its_id_or_a_merged_listings_id,
     upserts_tell_new_from_changed_from_unchanged,
     pages_return_every_active_job_exactly_once,

@@ -14,6 +14,7 @@
 //! | `jobin_rate_limit_refusals_total` | counter | `class` (data, account, tracker, ai, monthly, per_ip) |
 //! | `jobin_board_postings` | gauge | `board` (and `import`): active postings with a listing from it, counted every 5 minutes |
 //! | `jobin_crawl_postings_total` | counter | `board`, `outcome` (fetched, new, updated, expired) |
+//! | `jobin_liveness_checks_total` | counter | `outcome` (alive, gone, unknown): postings' pages checked |
 //! | `jobin_board_last_crawl_timestamp_seconds` | gauge | `board`, `outcome` (complete, partial, failed): when a crawl cycle last ended so |
 //!
 //! Recording goes through the `metrics` facade: a no-op until [`install`] (metrics are opt-in).
@@ -32,6 +33,14 @@ pub const WEBHOOK_EVENTS: &str = "jobin_webhook_events_total";
 pub const RATE_LIMIT_REFUSALS: &str = "jobin_rate_limit_refusals_total";
 pub const BOARD_POSTINGS: &str = "jobin_board_postings";
 pub const CRAWL_POSTINGS: &str = "jobin_crawl_postings_total";
+pub const LIVENESS_CHECKS: &str = "jobin_liveness_checks_total";
+
+/// Records one liveness pass by outcome.
+pub fn liveness_pass(r: &jobin_core::usecases::LivenessReport) {
+    for (outcome, n) in [("alive", r.alive as u64), ("gone", r.gone), ("unknown", r.unknown as u64)] {
+        metrics::counter!(LIVENESS_CHECKS, "outcome" => outcome).increment(n);
+    }
+}
 pub const BOARD_LAST_CRAWL: &str = "jobin_board_last_crawl_timestamp_seconds";
 
 /// Records one board's crawl cycle: its postings by outcome, and when a cycle last ended

@@ -181,6 +181,29 @@ pub async fn serve(
             }
         })
     });
+    let checker = state.background.liveness.clone().map(|(pass, every)| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match pass.run_cycle().await {
+                    Ok(r) if r.ran => {
+                        crate::metrics::liveness_pass(&r);
+                        tracing::info!(
+                            checked = r.checked,
+                            alive = r.alive,
+                            gone = r.gone,
+                            unknown = r.unknown,
+                            "liveness pass done"
+                        );
+                    }
+                    Ok(_) => tracing::debug!("liveness pass left to another node"),
+                    Err(e) => tracing::warn!(error = %e, "liveness pass failed; next one on schedule"),
+                }
+            }
+        })
+    });
     let matcher = state.background.match_every.map(|every| {
         let cycle = state.background.matching.clone();
         tokio::spawn(async move {
@@ -235,7 +258,7 @@ pub async fn serve(
     let result = crate::listener::serve(listener, routes(state.clone()), connections, uncapped, shutdown).await;
     flusher.abort();
     upkeep.abort();
-    for task in [holdings, ingester, crawler, importer, matcher, deliverer, digester].into_iter().flatten() {
+    for task in [holdings, ingester, crawler, checker, importer, matcher, deliverer, digester].into_iter().flatten() {
         task.abort();
     }
     state.usage.writer.close().await;

@@ -110,12 +110,17 @@ pub type ScheduledIngest = (Arc<Ingest>, Duration);
 /// The crawl of the boards' whole listings and its period.
 pub type ScheduledCrawl = (Arc<jobin_core::usecases::Crawl>, Duration);
 
+/// The liveness pass and its period.
+pub type ScheduledLiveness = (Arc<jobin_core::usecases::CheckLiveness>, Duration);
+
 /// Work the server runs beside requests.
 pub struct Background {
     /// The ingestion cycle, when scheduled.
     pub ingest: Option<ScheduledIngest>,
     /// The crawl, when scheduled.
     pub crawl: Option<ScheduledCrawl>,
+    /// The liveness pass, when scheduled (real boards only).
+    pub liveness: Option<ScheduledLiveness>,
     /// Loading `JOBIN_IMPORT_FILE` into the job store, run once at start-up.
     pub import: Option<ImportTask>,
     /// Matching landed postings against saved searches, and how often (`None`: never).

@@ -158,7 +158,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
     let last_used = Arc::new(LastUsedTracker::default());
     let signer: Arc<dyn TokenSigner> = Arc::new(JwtSigner::new(secrets.jwt_secret.expose_secret().as_bytes()));
     let lookup = overrides.webhook_lookup.take().unwrap_or_else(|| Arc::new(webhook_sender::SystemLookup));
-    let (jobs, ingest, crawl) = jobs::build(config, &c, &secrets, overrides)?;
+    let (jobs, jobs::JobTasks { ingest, crawl, liveness }) = jobs::build(config, &c, &secrets, overrides)?;
     let applications: Arc<dyn jobin_core::ports::ApplicationStore> =
         Arc::new(SqlApplicationStore::new(conn.db.clone()));
     let tracker = Tracker {
@@ -194,6 +194,7 @@ pub fn build(config: &Config, conn: Connections, mut overrides: Overrides) -> an
         background: Background {
             ingest,
             crawl,
+            liveness,
             import: jobs::import_task(config, c.jobs.clone()),
             matching,
             match_every: config.ingest.match_every,

@@ -11,6 +11,7 @@ pub mod job_source;
 pub mod job_store;
 pub mod kept_answers;
 pub mod key_store;
+pub mod liveness;
 pub mod llm;
 pub mod lock;
 pub mod match_store;
@@ -41,6 +42,7 @@ pub use job_store::{
 };
 pub use kept_answers::{Keeping, KeptAnswers, KeptLimits};
 pub use key_store::{KeyStore, KeyStoreError, Logins, NewKey, NewRefreshToken, RefreshOutcome, StoredLogin};
+pub use liveness::{Liveness, LivenessProbe};
 #[cfg(any(test, feature = "mocks"))]
 pub use llm::MockLlmProvider;
 pub use llm::{ExtractItem, FitFacts, InsightFacts, LlmAnswer, LlmError, LlmProvider, LlmRequest, LlmTask, SkillFact};

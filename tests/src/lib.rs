@@ -486,6 +486,8 @@ pub fn watching_ingest() -> jobin_app::config::IngestSettings {
         expire_after: std::time::Duration::from_secs(3600),
         crawl_every: None,
         crawl_pages: 100,
+        liveness_every: None,
+        liveness_after: std::time::Duration::from_secs(86_400),
         match_every: None,
         deliver_every: None,
         digest_every: None,

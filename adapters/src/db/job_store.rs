@@ -10,7 +10,7 @@ use jobin_core::domain::corpus::{CorpusFilter, Facet, FacetTally};
 use jobin_core::domain::{Fingerprint, Job, JobFacts, SourceId, content_hash};
 use jobin_core::ports::{
     CorpusPage, CorpusPageQuery, CorpusQuery, CorpusRow, ExpiredPage, ExpiredQuery, ExpiredReason, FeedPage, FeedQuery,
-    FoundJob, JobStore, JobStoreError, UpsertReport,
+    FoundJob, JobStore, JobStoreError, StoredJob, UpsertReport,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -411,6 +411,15 @@ impl JobStore for SqlJobStore {
             .await
             .map_err(err("finding a source's unseen jobs"))?;
         self.expire_for(&ids, now, ExpiredReason::LeftListing).await
+    }
+
+    async fn stale(
+        &self,
+        sources: &[SourceId],
+        seen_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<StoredJob>, JobStoreError> {
+        self.read_stale(sources, seen_before, limit).await
     }
 
     async fn corpus(&self, q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError> {

@@ -201,6 +201,25 @@ impl JobStore for MemoryJobStore {
         Ok(self.expire_for(ids, now, ExpiredReason::Gone))
     }
 
+    async fn stale(
+        &self,
+        sources: &[SourceId],
+        seen_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<StoredJob>, JobStoreError> {
+        let st = self.state();
+        let mut stale: Vec<&StoredJob> = st
+            .rows
+            .values()
+            .filter(|r| {
+                r.expired_at.is_none() && sources.contains(&r.stored.job.source) && r.stored.last_seen_at < seen_before
+            })
+            .map(|r| &r.stored)
+            .collect();
+        stale.sort_by(|a, b| a.last_seen_at.cmp(&b.last_seen_at).then_with(|| a.job.id.cmp(&b.job.id)));
+        Ok(stale.into_iter().take(limit).cloned().collect())
+    }
+
     async fn expire_source_unseen(
         &self,
         source: SourceId,

@@ -20,6 +20,11 @@ pub struct IngestSettings {
     pub crawl_every: Option<Duration>,
     /// Listing pages per board and crawl cycle (a longer pass goes on at the next cycle).
     pub crawl_pages: u32,
+    /// How often a node checks the pages of stale postings of boards without a whole listing;
+    /// `None`: never.
+    pub liveness_every: Option<Duration>,
+    /// A posting of such a board not seen for this long is checked.
+    pub liveness_after: Duration,
     /// How often a node looks for landed postings to match against saved searches (one node at
     /// a time matches); `None`: never (saved searches match nothing).
     pub match_every: Option<Duration>,
@@ -37,6 +42,8 @@ impl Default for IngestSettings {
             expire_after: Duration::from_secs(7 * 86_400),
             crawl_every: None,
             crawl_pages: 100,
+            liveness_every: None,
+            liveness_after: Duration::from_secs(86_400),
             match_every: Some(Duration::from_secs(5)),
             deliver_every: Some(Duration::from_secs(1)),
             digest_every: Some(Duration::from_secs(3_600)),
@@ -62,6 +69,10 @@ impl IngestSettings {
                 .ok_or_else(|| err("JOBIN_EXPIRE_AFTER", "cannot be off: jobs must expire eventually"))?,
             crawl_every: v.duration("JOBIN_CRAWL_INTERVAL", "1h")?,
             crawl_pages: v.number("JOBIN_CRAWL_MAX_PAGES", 100, 1, 1_000)? as u32,
+            liveness_every: v.duration("JOBIN_LIVENESS_INTERVAL", "1h")?,
+            liveness_after: v.duration("JOBIN_LIVENESS_AFTER", "24h")?.ok_or_else(|| {
+                err("JOBIN_LIVENESS_AFTER", "cannot be off (set JOBIN_LIVENESS_INTERVAL=off to stop the checks)")
+            })?,
             match_every: v.duration("JOBIN_MATCH_INTERVAL", "5s")?,
             deliver_every: v.duration("JOBIN_WEBHOOK_INTERVAL", "1s")?,
             digest_every: v.duration("JOBIN_DIGEST_INTERVAL", "1h")?,

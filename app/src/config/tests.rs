@@ -92,6 +92,7 @@ fn each_invalid_value_names_its_variable() {
         ("JOBIN_EXPIRE_AFTER", "off", "cannot be off"),
         ("JOBIN_CRAWL_INTERVAL", "hourly", "not a duration"),
         ("JOBIN_CRAWL_MAX_PAGES", "0", "between 1 and 1000"),
+        ("JOBIN_LIVENESS_AFTER", "off", "cannot be off"),
         ("JOBIN_MATCH_INTERVAL", "often", "not a duration"),
         ("JOBIN_UNVERSIONED_SUNSET", "next year", "not a date"),
     ] {
@@ -124,6 +125,12 @@ fn ingestion_settings_have_defaults_and_parse() {
     assert_eq!((c.ingest.crawl_every, c.ingest.crawl_pages), (Some(std::time::Duration::from_secs(3_600)), 100));
     assert_eq!(cfg(&[("JOBIN_CRAWL_INTERVAL", "off")]).unwrap().ingest.crawl_every, None);
     assert_eq!(cfg(&[("JOBIN_CRAWL_MAX_PAGES", "7")]).unwrap().ingest.crawl_pages, 7);
+    // The liveness pass: hourly, for postings unseen a day.
+    assert_eq!(
+        (c.ingest.liveness_every, c.ingest.liveness_after),
+        (Some(std::time::Duration::from_secs(3_600)), std::time::Duration::from_secs(86_400))
+    );
+    assert_eq!(cfg(&[("JOBIN_LIVENESS_INTERVAL", "off")]).unwrap().ingest.liveness_every, None);
     let c = cfg(&[
         ("JOBIN_INGEST_INTERVAL", "off"),
         ("JOBIN_MATCH_INTERVAL", "1m"),

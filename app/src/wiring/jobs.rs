@@ -17,17 +17,24 @@ use std::time::Duration;
 
 use crate::config::{AiSettings, BoardsConfig, Config, LlmSettings};
 use crate::secrets::Secrets;
-use crate::state::{ImportTask, Jobs, ScheduledCrawl, ScheduledIngest};
+use crate::state::{ImportTask, Jobs, ScheduledCrawl, ScheduledIngest, ScheduledLiveness};
 
 use super::{Common, Overrides};
 
-/// Search, analytics, AI and the feed over the job store; the ingestion cycle when scheduled.
+/// The job store's background work, each when scheduled.
+pub(super) struct JobTasks {
+    pub ingest: Option<ScheduledIngest>,
+    pub crawl: Option<ScheduledCrawl>,
+    pub liveness: Option<ScheduledLiveness>,
+}
+
+/// Search, analytics, AI and the feed over the job store; its background work when scheduled.
 pub(super) fn build(
     config: &Config,
     c: &Common,
     secrets: &Secrets,
     overrides: Overrides,
-) -> anyhow::Result<(Jobs, Option<ScheduledIngest>, Option<ScheduledCrawl>)> {
+) -> anyhow::Result<(Jobs, JobTasks)> {
     let search_config = SearchConfig {
         source_timeout: Duration::from_millis(config.search.source_timeout_ms),
         per_source_limit: config.search.per_source_limit,
@@ -101,6 +108,30 @@ pub(super) fn build(
             tracing::info!("crawl off (JOBIN_CRAWL_INTERVAL=off): the corpus fills from searches and ingestion only")
         }
     }
+    // The pages of real postings only: stand-in boards' links lead nowhere real.
+    let liveness = match config.ingest.liveness_every {
+        Some(every) if !fake_boards => {
+            let probe = jobin_adapters::liveness::HttpLiveness::new(
+                jobin_adapters::liveness::CHECK_TIMEOUT,
+                jobin_core::domain::outbound::OutboundPolicy::STRICT,
+            )
+            .context("building the liveness checks' HTTP client")?;
+            let pass = CheckLiveness {
+                store: c.jobs.clone(),
+                probe: Arc::new(probe),
+                lock: c.lock.clone(),
+                clock: c.clock.clone(),
+                timer: Arc::new(TokioTimer),
+                settings: LivenessSettings {
+                    stale_after: config.ingest.liveness_after,
+                    lock_ttl: every.max(Duration::from_secs(60)),
+                    ..LivenessSettings::default()
+                },
+            };
+            Some((Arc::new(pass), every))
+        }
+        _ => None,
+    };
     let search = Search::new(
         SearchPorts {
             sources: boards,
@@ -164,7 +195,7 @@ pub(super) fn build(
         corpus: SearchCorpus { store: c.jobs.clone(), catalog: c.catalog.clone(), cursors: cursors.clone() },
         store: c.jobs.clone(),
     };
-    Ok((jobs, ingest, crawl))
+    Ok((jobs, JobTasks { ingest, crawl, liveness }))
 }
 
 /// Loading the operator's file into the job store (`JOBIN_IMPORT_FILE`), when set.

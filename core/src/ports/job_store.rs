@@ -228,6 +228,15 @@ pub trait JobStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<u64, JobStoreError>;
 
+    /// Up to `limit` active jobs of `sources` (their own listing, not a copy) last seen before
+    /// `seen_before`, the longest unseen first, then by id (the liveness pass's next batch).
+    async fn stale(
+        &self,
+        sources: &[SourceId],
+        seen_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<StoredJob>, JobStoreError>;
+
     /// The facts of every active job `q` matches, in no particular order (analytics; matched
     /// with the database's text index, never by loading every row).
     async fn corpus(&self, q: &CorpusQuery) -> Result<Vec<CorpusRow>, JobStoreError>;

@@ -152,6 +152,28 @@ impl SqlJobStore {
             .collect())
     }
 
+    pub(super) async fn read_stale(
+        &self,
+        sources: &[jobin_core::domain::SourceId],
+        seen_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<StoredJob>, JobStoreError> {
+        if sources.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = job::Entity::find()
+            .filter(job::Column::ExpiredAt.is_null())
+            .filter(job::Column::Source.is_in(sources.iter().map(|s| s.as_str())))
+            .filter(job::Column::LastSeenAt.lt(micros(seen_before)))
+            .order_by_asc(job::Column::LastSeenAt)
+            .order_by_asc(job::Column::Id)
+            .limit(limit as u64)
+            .all(&self.db)
+            .await
+            .map_err(err("finding stale jobs"))?;
+        rows.into_iter().map(stored).collect()
+    }
+
     pub(super) async fn read_find(&self, q: &CorpusQuery, limit: usize) -> Result<Vec<Job>, JobStoreError> {
         let rows = self
             .matching(q)
