@@ -22,7 +22,7 @@ use jobin_adapters::db::SqlJobStore;
 use jobin_adapters::memory::{MemoryJobStore, MemoryLock, MemoryMeter};
 use jobin_adapters::sources::{Arbeitnow, BoardContext, RequestBudget, TheMuse, board_client};
 use jobin_core::domain::corpus::CorpusFilter;
-use jobin_core::domain::{Job, JobCopy, Location, SourceId};
+use jobin_core::domain::{Job, JobCopy, SourceId};
 use jobin_core::ports::{Clock, ExpiredReason, FailureCause, JobSource, JobStore, Timer};
 use jobin_core::usecases::{BoardCrawl, Crawl, CrawlPorts, CrawlSettings};
 
@@ -258,25 +258,12 @@ async fn postings_that_left_a_full_listing_expire_with_that_reason() {
 }
 
 fn job(source: SourceId, native: &str, title: &str, company: &str, city: &str) -> Job {
-    Job {
-        id: Job::make_id(source, native),
-        source,
-        title: title.into(),
-        company: company.into(),
-        location: Location { city: city.into(), region: String::new(), country: "DE".into() },
-        url: format!("https://example.com/{native}"),
-        fetched_at: DateTime::from_timestamp(1_779_990_000, 0).unwrap(),
-        posted_at: DateTime::from_timestamp(1_779_990_000, 0),
-        description: "Work.".into(),
-        salary: None,
-        skills: vec![],
-        seniority: None,
-        remote: false,
-        valid_through: None,
-        copies: vec![],
-        details: Default::default(),
-        provenance: None,
-    }
+    let mut job = Job::sample(source, native, title, company, city);
+    job.location.country = "DE".into();
+    job.fetched_at = DateTime::from_timestamp(1_779_990_000, 0).unwrap();
+    job.posted_at = Some(job.fetched_at);
+    job.description = "Work.".into();
+    job
 }
 
 #[tokio::test]

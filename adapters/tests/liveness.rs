@@ -20,7 +20,7 @@ use jobin_adapters::memory::{MemoryJobStore, MemoryLock};
 use jobin_adapters::outbound::NameLookup;
 use jobin_adapters::{TokioTimer, crypto::OsEntropy};
 use jobin_core::domain::outbound::OutboundPolicy;
-use jobin_core::domain::{Job, Location, SourceId};
+use jobin_core::domain::{Job, SourceId};
 use jobin_core::ports::{Clock, ExpiredReason, JobStore, Liveness, LivenessProbe};
 use jobin_core::usecases::{CheckLiveness, LivenessReport, LivenessSettings};
 
@@ -132,25 +132,10 @@ impl Clock for At {
 }
 
 fn posting(source: SourceId, native: &str, url: String) -> Job {
-    Job {
-        id: Job::make_id(source, native),
-        source,
-        title: "Care Assistant".into(),
-        company: format!("Care {native} Ltd"),
-        location: Location { city: "Leeds".into(), region: String::new(), country: "GB".into() },
-        salary: None,
-        skills: vec![],
-        seniority: None,
-        remote: false,
-        url,
-        posted_at: None,
-        valid_through: None,
-        fetched_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
-        description: "Care.".into(),
-        copies: vec![],
-        details: Default::default(),
-        provenance: None,
-    }
+    let mut job = Job::sample(source, native, "Care Assistant", &format!("Care {native} Ltd"), "Leeds");
+    job.location.country = "GB".into();
+    job.url = url;
+    job
 }
 
 #[tokio::test]

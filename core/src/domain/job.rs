@@ -429,10 +429,10 @@ impl Job {
     }
 }
 
-#[cfg(test)]
 impl Job {
-    /// A minimal job for tests: no salary, skills or dates, fetched at the epoch.
-    pub(crate) fn sample(source: SourceId, native: &str, title: &str, company: &str, city: &str) -> Job {
+    /// A job stating only these (tests and fixtures): no country, salary, skills or dates, a
+    /// `https://<source>.example/<native>` link, fetched at the epoch.
+    pub fn sample(source: SourceId, native: &str, title: &str, company: &str, city: &str) -> Job {
         Job {
             id: Job::make_id(source, native),
             source,

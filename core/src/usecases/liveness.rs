@@ -104,7 +104,7 @@ impl CheckLiveness {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Job, Location};
+    use crate::domain::Job;
     use crate::ports::job_store::MockJobStore;
     use crate::ports::liveness::MockLivenessProbe;
     use crate::ports::lock::MockLock;
@@ -117,23 +117,8 @@ mod tests {
         let source = UNLISTED_BOARDS[n as usize % 3];
         StoredJob {
             job: Job {
-                id: Job::make_id(source, &n.to_string()),
-                source,
-                title: "Nurse".into(),
-                company: "Care Ltd".into(),
-                location: Location { city: "Leeds".into(), region: String::new(), country: "GB".into() },
-                salary: None,
-                skills: vec![],
-                seniority: None,
-                remote: false,
                 url: format!("https://jobs.example.com/{n}"),
-                posted_at: None,
-                valid_through: None,
-                fetched_at: at,
-                description: String::new(),
-                copies: vec![],
-                details: Default::default(),
-                provenance: None,
+                ..Job::sample(source, &n.to_string(), "Nurse", "Care Ltd", "Leeds")
             },
             seq: i64::from(n),
             first_seen_at: at,
