@@ -198,7 +198,43 @@ async fn every_series_moves_with_its_event() {
     assert!(held(&counted, "reed") >= 0.0 && held(&counted, "import") >= 0.0, "every board has its series");
     assert_eq!(held(&recounted, "reed") - held(&counted, "reed"), 2.0, "{recounted}");
     assert_eq!(held(&recounted, "adzuna") - held(&counted, "adzuna"), 1.0, "{recounted}");
-    let after = recounted;
+
+    // The crawl and the liveness pass, as the server records each board's cycle and each pass.
+    use jobin_core::usecases::{BoardCrawl, LivenessReport};
+    let crawled = |t: &str, outcome: &str| {
+        value(t, "jobin_crawl_postings_total", &[("board", "arbeitnow"), ("outcome", outcome)]).unwrap_or(0.0)
+    };
+    let checks =
+        |t: &str, outcome: &str| value(t, "jobin_liveness_checks_total", &[("outcome", outcome)]).unwrap_or(0.0);
+    let cycle = BoardCrawl {
+        board: Some(jobin_core::domain::SourceId::Arbeitnow),
+        pages: 2,
+        fetched: 500,
+        new: 480,
+        updated: 5,
+        expired: 3,
+        complete: true,
+        ..Default::default()
+    };
+    jobin_app::metrics::crawl_cycle(&cycle);
+    let failed = BoardCrawl {
+        board: Some(jobin_core::domain::SourceId::TheMuse),
+        failed: Some(jobin_core::ports::FailureCause::Http5xx),
+        ..Default::default()
+    };
+    jobin_app::metrics::crawl_cycle(&failed);
+    jobin_app::metrics::liveness_pass(&LivenessReport { ran: true, checked: 4, alive: 2, gone: 1, unknown: 1 });
+    let after = scrape(&s).await;
+    for (outcome, n) in [("fetched", 500.0), ("new", 480.0), ("updated", 5.0), ("expired", 3.0)] {
+        assert_eq!(crawled(&after, outcome) - crawled(&recounted, outcome), n, "{outcome}");
+    }
+    let last = |board: &str, outcome: &str| {
+        value(&after, "jobin_board_last_crawl_timestamp_seconds", &[("board", board), ("outcome", outcome)])
+    };
+    assert!(last("arbeitnow", "complete").is_some_and(|t| t > now - 120.0), "{after}");
+    assert!(last("themuse", "failed").is_some() && last("themuse", "complete").is_none());
+    assert_eq!(checks(&after, "gone") - checks(&recounted, "gone"), 1.0);
+    assert_eq!(checks(&after, "alive") - checks(&recounted, "alive"), 2.0);
 
     // The operator's dashboard and alerting rules (deploy/) name only series this server exports.
     let named = deploy_metric_names();
