@@ -59,6 +59,21 @@ impl BoardContext {
     /// 2xx answer; every other outcome is the matching [`SourceError`].
     pub(crate) async fn fetch(&self, source: SourceId, req: reqwest::RequestBuilder) -> Result<Vec<u8>, SourceError> {
         self.budget.take(source).await?;
+        self.send(source, req).await
+    }
+
+    /// As [`BoardContext::fetch`], for background work (the crawl): only while the board's budget
+    /// is less than [`BACKGROUND_SHARE`] spent in each window, so the rest stays for searches.
+    pub(crate) async fn fetch_background(
+        &self,
+        source: SourceId,
+        req: reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, SourceError> {
+        self.budget.take_share(source, BACKGROUND_SHARE).await?;
+        self.send(source, req).await
+    }
+
+    async fn send(&self, source: SourceId, req: reqwest::RequestBuilder) -> Result<Vec<u8>, SourceError> {
         let resp = match req.send().await {
             Ok(resp) => resp,
             Err(e) => {
@@ -120,6 +135,10 @@ pub fn default_budget(source: SourceId) -> Vec<BudgetWindow> {
     }
 }
 
+/// The share of each board's request budget background work (the crawl) may spend; the rest is
+/// kept for searches.
+pub const BACKGROUND_SHARE: f64 = 0.5;
+
 pub struct RequestBudget {
     meter: Arc<dyn UsageMeter>,
     clock: Arc<dyn Clock>,
@@ -146,11 +165,21 @@ impl RequestBudget {
     /// window resets) when a window is full; a meter failure is a `Network` error, so the board is
     /// never called blind.
     pub async fn take(&self, source: SourceId) -> Result<(), SourceError> {
+        self.take_share(source, 1.0).await
+    }
+
+    /// As [`RequestBudget::take`], but refused once `share` (0–1) of any window is spent: the
+    /// same counters, a lower ceiling (at least one request a window that allows any).
+    pub async fn take_share(&self, source: SourceId, share: f64) -> Result<(), SourceError> {
         let now = self.clock.now();
         for w in self.windows(source) {
+            let ceiling = match w.limit {
+                0 => 0,
+                limit => ((f64::from(limit) * share.clamp(0.0, 1.0)).floor() as u32).max(1),
+            };
             let d = self
                 .meter
-                .hit_window(&bucket(source, w), w.limit, w.window_secs, now)
+                .hit_window(&bucket(source, w), ceiling, w.window_secs, now)
                 .await
                 .map_err(|e| SourceError::Network(anyhow::Error::new(e).context("request budget")))?;
             if !d.allowed {

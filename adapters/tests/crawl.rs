@@ -20,7 +20,7 @@ use jobin_adapters::SystemClock;
 use jobin_adapters::crypto::OsEntropy;
 use jobin_adapters::db::SqlJobStore;
 use jobin_adapters::memory::{MemoryJobStore, MemoryLock, MemoryMeter};
-use jobin_adapters::sources::{Arbeitnow, BoardContext, RequestBudget, TheMuse, board_client};
+use jobin_adapters::sources::{Arbeitnow, BoardContext, BudgetWindow, RequestBudget, TheMuse, board_client};
 use jobin_core::domain::corpus::CorpusFilter;
 use jobin_core::domain::{Job, JobCopy, SourceId};
 use jobin_core::ports::{Clock, ExpiredReason, FailureCause, JobSource, JobStore, Timer};
@@ -323,4 +323,24 @@ async fn a_board_that_only_searches_is_not_crawled_nor_reported() {
     let r = rig(Arc::new(MemoryJobStore::default()), vec![reed]);
     assert!(r.crawl.run_cycle().await.is_empty());
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_crawl_spends_at_most_half_a_boards_budget_and_leaves_the_rest_to_searches() {
+    let server = MockServer::start().await;
+    for n in 1..=5 {
+        serve_page(&server, n, page(postings(&format!("p{n}"), 3), (n < 5).then_some(n + 1))).await;
+    }
+    // Arbeitnow allows 4 requests a minute here: the crawl may spend 2.
+    let windows = HashMap::from([(SourceId::Arbeitnow, vec![BudgetWindow::per_minute(4)])]);
+    let budget = Arc::new(RequestBudget::new(Arc::new(MemoryMeter::default()), Arc::new(SystemClock), windows));
+    let ctx = BoardContext::new(&server.uri(), board_client(Duration::from_secs(5)).unwrap(), budget.clone());
+    let r = rig(Arc::new(MemoryJobStore::default()), vec![Arc::new(Arbeitnow::new(ctx, Duration::from_secs(3600)))]);
+    let report = only(r.crawl.run_cycle().await);
+    assert_eq!((report.pages, report.complete, report.failed), (2, false, None), "{report:?}");
+    // Searches still have their half of the minute, and then no more.
+    budget.take(SourceId::Arbeitnow).await.unwrap();
+    budget.take(SourceId::Arbeitnow).await.unwrap();
+    assert!(budget.take(SourceId::Arbeitnow).await.is_err());
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }

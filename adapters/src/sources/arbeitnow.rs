@@ -33,7 +33,7 @@ impl Arbeitnow {
     async fn fetch_pages(&self) -> Result<Vec<Job>, SourceError> {
         let mut jobs = Vec::new();
         for page in 0..MAX_PAGES {
-            let ListingPage { jobs: batch, has_next } = self.fetch_page(page).await?;
+            let ListingPage { jobs: batch, has_next } = self.fetch_page(page, false).await?;
             let empty = batch.is_empty();
             jobs.extend(batch);
             if empty || !has_next {
@@ -43,10 +43,16 @@ impl Arbeitnow {
         Ok(jobs)
     }
 
-    /// One page (0-based here; the board counts from 1).
-    async fn fetch_page(&self, page: u32) -> Result<ListingPage, SourceError> {
+    /// One page (0-based here; the board counts from 1); `background`: the crawl's, within its
+    /// share of the budget.
+    async fn fetch_page(&self, page: u32, background: bool) -> Result<ListingPage, SourceError> {
         let req = self.ctx.client.get(self.ctx.url("/job-board-api")).query(&[("page", page + 1)]);
-        let (jobs, has_next) = parse_page(&self.ctx.fetch(SourceId::Arbeitnow, req).await?)?;
+        let body = if background {
+            self.ctx.fetch_background(SourceId::Arbeitnow, req).await?
+        } else {
+            self.ctx.fetch(SourceId::Arbeitnow, req).await?
+        };
+        let (jobs, has_next) = parse_page(&body)?;
         Ok(ListingPage { jobs, has_next })
     }
 }
@@ -159,6 +165,6 @@ impl JobSource for Arbeitnow {
     }
 
     async fn listing_page(&self, page: u32) -> Result<Option<ListingPage>, SourceError> {
-        self.fetch_page(page).await.map(Some)
+        self.fetch_page(page, true).await.map(Some)
     }
 }

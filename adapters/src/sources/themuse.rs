@@ -36,7 +36,7 @@ impl TheMuse {
     async fn fetch_pages(&self) -> Result<Vec<Job>, SourceError> {
         let mut jobs = Vec::new();
         for page in 0..MAX_PAGES {
-            let ListingPage { jobs: batch, has_next } = self.fetch_page(page).await?;
+            let ListingPage { jobs: batch, has_next } = self.fetch_page(page, false).await?;
             let empty = batch.is_empty();
             jobs.extend(batch);
             if empty || !has_next {
@@ -46,14 +46,19 @@ impl TheMuse {
         Ok(jobs)
     }
 
-    /// One page, newest first (0-based).
-    async fn fetch_page(&self, page: u32) -> Result<ListingPage, SourceError> {
+    /// One page, newest first (0-based); `background`: the crawl's, within its share of the budget.
+    async fn fetch_page(&self, page: u32, background: bool) -> Result<ListingPage, SourceError> {
         let mut params: Vec<(&str, String)> = vec![("page", page.to_string()), ("descending", "true".into())];
         if let Some(key) = &self.api_key {
             params.push(("api_key", key.expose_secret().to_owned()));
         }
         let req = self.ctx.client.get(self.ctx.url("/jobs")).query(&params);
-        let body = match self.ctx.fetch(SourceId::TheMuse, req).await {
+        let fetched = if background {
+            self.ctx.fetch_background(SourceId::TheMuse, req).await
+        } else {
+            self.ctx.fetch(SourceId::TheMuse, req).await
+        };
+        let body = match fetched {
             // The Muse answers 403 when its hourly limit is reached.
             Err(SourceError::Unauthorized { status: 403 }) => {
                 return Err(SourceError::RateLimited { retry_after: None });
@@ -197,6 +202,6 @@ impl JobSource for TheMuse {
     }
 
     async fn listing_page(&self, page: u32) -> Result<Option<ListingPage>, SourceError> {
-        self.fetch_page(page).await.map(Some)
+        self.fetch_page(page, true).await.map(Some)
     }
 }
