@@ -104,12 +104,9 @@ pub async fn serve(
     // Postings held per board, for operators (only when metrics are on).
     let holdings = crate::metrics::enabled().then(|| {
         let store = state.jobs.store.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(crate::metrics::BOARD_POSTINGS_EVERY);
-            loop {
-                tick.tick().await;
-                crate::metrics::board_postings(store.as_ref()).await;
-            }
+        every(crate::metrics::BOARD_POSTINGS_EVERY, move || {
+            let store = store.clone();
+            async move { crate::metrics::board_postings(store.as_ref()).await }
         })
     });
     let flusher = {
@@ -132,12 +129,10 @@ pub async fn serve(
             }
         })
     });
-    let ingester = state.background.ingest.clone().map(|(ingest, every)| {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+    let ingester = state.background.ingest.clone().map(|(ingest, period)| {
+        every(period, move || {
+            let ingest = ingest.clone();
+            async move {
                 match ingest.run_cycle().await {
                     Ok(r) if r.all_failed() => tracing::warn!(
                         queries = r.queries,
@@ -159,12 +154,10 @@ pub async fn serve(
             }
         })
     });
-    let crawler = state.background.crawl.clone().map(|(crawl, every)| {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+    let crawler = state.background.crawl.clone().map(|(crawl, period)| {
+        every(period, move || {
+            let crawl = crawl.clone();
+            async move {
                 for r in crawl.run_cycle().await {
                     let Some(board) = r.board else { continue };
                     if r.elsewhere {
@@ -181,12 +174,10 @@ pub async fn serve(
             }
         })
     });
-    let checker = state.background.liveness.clone().map(|(pass, every)| {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+    let checker = state.background.liveness.clone().map(|(pass, period)| {
+        every(period, move || {
+            let pass = pass.clone();
+            async move {
                 match pass.run_cycle().await {
                     Ok(r) if r.ran => {
                         crate::metrics::liveness_pass(&r);
@@ -204,13 +195,11 @@ pub async fn serve(
             }
         })
     });
-    let matcher = state.background.match_every.map(|every| {
+    let matcher = state.background.match_every.map(|period| {
         let cycle = state.background.matching.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+        every(period, move || {
+            let cycle = cycle.clone();
+            async move {
                 if let Err(e) = cycle.run_cycle().await {
                     tracing::warn!(error = %e, "saved-search matching failed; the next run resumes from its cursor");
                 }
@@ -241,13 +230,11 @@ pub async fn serve(
             }
         })
     });
-    let digester = state.background.digest_every.map(|every| {
+    let digester = state.background.digest_every.map(|period| {
         let digests = state.background.digests.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+        every(period, move || {
+            let digests = digests.clone();
+            async move {
                 if let Err(e) = digests.run_once().await {
                     tracing::warn!(error = %e, "saved-search digests failed to run; next run on schedule");
                 }
@@ -291,4 +278,21 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown signal received; draining");
+}
+
+/// Runs `task` every `period` (the first at once, a late one delayed rather than bunched) until
+/// the returned handle is aborted.
+fn every<F, Fut>(period: std::time::Duration, mut task: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            task().await;
+        }
+    })
 }
