@@ -224,8 +224,8 @@ async fn a_pass_that_fails_past_its_retries_resumes_at_that_page() {
         let second = only(r.crawl.run_cycle().await);
         // Page 1 is not read again (`expect(1)`): the pass goes on at page 2 and ends there.
         assert_eq!((second.pages, second.new, second.complete), (1, 5, true), "{name}: {second:?}");
-        assert_eq!(second.expired, 1, "{name}: the posting the finished pass never saw left the listing");
-        assert_eq!(active(&r.store).await, 10, "{name}");
+        assert_eq!(second.expired, 0, "{name}: a node's first complete pass has no pass before it to agree with");
+        assert_eq!(active(&r.store).await, 11, "{name}");
         server.verify().await;
     }
 }
@@ -247,8 +247,14 @@ async fn postings_that_left_a_full_listing_expire_with_that_reason() {
         let r = rig(store, vec![arbeitnow(&server)]);
         assert_eq!(only(r.crawl.run_cycle().await).new, 3, "{name}");
         r.clock.advance(60);
+        // Missed by one pass: perhaps the listing shifted under it. Not expired yet.
         let second = only(r.crawl.run_cycle().await);
-        assert_eq!((second.expired, second.complete), (1, true), "{name}: {second:?}");
+        assert_eq!((second.expired, second.complete), (0, true), "{name}: {second:?}");
+        assert_eq!(r.store.get("arbeitnow:a-1").await.unwrap().unwrap().expired_at, None, "{name}");
+        r.clock.advance(60);
+        // Missed by two complete passes in a row: it left the listing.
+        let third = only(r.crawl.run_cycle().await);
+        assert_eq!((third.expired, third.complete), (1, true), "{name}: {third:?}");
         let gone = r.store.get("arbeitnow:a-1").await.unwrap().unwrap();
         assert!(gone.expired_at.is_some(), "{name}");
         assert_eq!(gone.expired_reason, Some(ExpiredReason::LeftListing), "{name}");

@@ -12,9 +12,12 @@
 //! - **Entity resolution.** Each page is merged with the active postings already stored under the
 //!   same normalized companies (`dedup::merge`, the rule a search applies to its fan-out), so a
 //!   job another board already brought in gains a copy instead of counting twice.
-//! - **Expiry.** When a pass reaches the listing's end, the board's postings not seen since the
-//!   pass began have left the listing: they expire with the reason `left_listing`. A pass that
-//!   did not reach the end expires nothing.
+//! - **Expiry.** A listing shifts while it is read (a posting removed from an early page moves
+//!   the next one onto a page already read), so one pass may miss a posting that is still there.
+//!   When a pass reaches the listing's end, the board's postings seen in neither this pass nor the
+//!   complete pass before it have left the listing: they expire with the reason `left_listing`.
+//!   A pass that did not reach the end expires nothing, nor does the first complete pass of a
+//!   node (there is no pass before it to agree with).
 //! - **One node.** A board's pass is crawled under a lock (`crawl:<board>`), so several nodes
 //!   never crawl one board at once.
 
@@ -96,11 +99,12 @@ impl BoardCrawl {
     }
 }
 
-/// Where a board's unfinished pass goes on.
+/// Where a board's unfinished pass goes on, and when its last complete pass began.
 #[derive(Debug, Clone, Copy)]
 struct Progress {
     next_page: u32,
     started: DateTime<Utc>,
+    last_complete_started: Option<DateTime<Utc>>,
 }
 
 /// What the crawl reads, writes and waits with.
@@ -158,8 +162,16 @@ impl Crawl {
     /// Reads pages from where the board's pass stands, up to the cycle's bound.
     async fn pass(&self, board: &dyn JobSource) -> Option<BoardCrawl> {
         let id = board.id();
-        let mut at =
-            self.progress().get(&id).copied().unwrap_or(Progress { next_page: 0, started: self.ports.clock.now() });
+        let now = self.ports.clock.now();
+        let mut at = self.progress().get(&id).copied().unwrap_or(Progress {
+            next_page: 0,
+            started: now,
+            last_complete_started: None,
+        });
+        if at.next_page == 0 {
+            // A new pass.
+            at.started = now;
+        }
         let mut report = BoardCrawl { board: Some(id), ..Default::default() };
         while report.pages < self.settings.max_pages {
             if report.pages > 0 {
@@ -192,11 +204,15 @@ impl Crawl {
             at.next_page += 1;
         }
         if report.complete {
-            self.progress().remove(&id);
-            match self.ports.store.expire_source_unseen(id, at.started, self.ports.clock.now()).await {
-                Ok(n) => report.expired = n,
-                Err(e) => tracing::warn!(board = %id, error = %e, "crawl could not expire what left the listing"),
+            // Unseen since the previous complete pass began: missed by both passes.
+            if let Some(previous) = at.last_complete_started {
+                match self.ports.store.expire_source_unseen(id, previous, self.ports.clock.now()).await {
+                    Ok(n) => report.expired = n,
+                    Err(e) => tracing::warn!(board = %id, error = %e, "crawl could not expire what left the listing"),
+                }
             }
+            // The next pass begins at the first page next cycle.
+            self.progress().insert(id, Progress { next_page: 0, last_complete_started: Some(at.started), ..at });
         } else {
             self.progress().insert(id, at);
         }
