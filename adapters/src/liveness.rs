@@ -4,8 +4,8 @@
 //!
 //! - 404 or 410: gone.
 //! - A redirect that stays on the site but drops what names the posting (its id or slug, the last
-//!   path segment with a figure in it, else the last segment): the board sends a closed posting's
-//!   visitors to a search or listing page — gone. Other redirects are followed (at most
+//!   path segment with a figure in it, else the last segment) from the whole target URL: the board
+//!   sends a closed posting's visitors to a search or listing page — gone. Other redirects are followed (at most
 //!   [`MAX_REDIRECTS`]), so an aggregator's link on to the employer's page is judged there.
 //! - 200 whose text says the job is closed ("no longer available", "position has been filled", …):
 //!   gone; any other 200: alive.
@@ -90,7 +90,10 @@ impl HttpLiveness {
                     else {
                         return Liveness::Unknown;
                     };
-                    if same_site(&original, &next) && !token.as_ref().is_none_or(|t| next.path().contains(t.as_str())) {
+                    // The posting's id anywhere in the target (a login page's `?next=/jobs/123`
+                    // keeps it) means the page may still be there: followed.
+                    if same_site(&original, &next) && !token.as_ref().is_none_or(|t| next.as_str().contains(t.as_str()))
+                    {
                         return Liveness::Gone;
                     }
                     at = next;

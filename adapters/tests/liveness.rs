@@ -22,7 +22,7 @@ use jobin_adapters::{TokioTimer, crypto::OsEntropy};
 use jobin_core::domain::outbound::OutboundPolicy;
 use jobin_core::domain::{Job, SourceId};
 use jobin_core::ports::{Clock, ExpiredReason, JobStore, Liveness, LivenessProbe};
-use jobin_core::usecases::{CheckLiveness, LivenessReport, LivenessSettings};
+use jobin_core::usecases::{CheckLiveness, LivenessPorts, LivenessReport, LivenessSettings};
 
 /// Every name resolves to the one address given; each lookup is recorded.
 struct Names(IpAddr, Mutex<Vec<String>>);
@@ -72,6 +72,14 @@ async fn each_answer_a_postings_page_gives_is_judged() {
     page(&server, "/jobs/slow/5107", ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).await;
     page(&server, "/jobs/busy/5108", ResponseTemplate::new(503)).await;
     page(&server, "/jobs/limited/5109", ResponseTemplate::new(429)).await;
+    // A login wall that keeps the posting in its return address: followed, not taken for gone.
+    page(
+        &server,
+        "/jobs/walled/5110",
+        ResponseTemplate::new(302).insert_header("Location", "/login?next=/jobs/walled/5110"),
+    )
+    .await;
+    page(&server, "/login", ResponseTemplate::new(200).set_body_string("Sign in")).await;
     let p = probe();
     for (at, want) in [
         ("/jobs/rust-engineer/5101", Liveness::Alive),
@@ -83,6 +91,7 @@ async fn each_answer_a_postings_page_gives_is_judged() {
         ("/jobs/slow/5107", Liveness::Unknown),
         ("/jobs/busy/5108", Liveness::Unknown),
         ("/jobs/limited/5109", Liveness::Unknown),
+        ("/jobs/walled/5110", Liveness::Alive),
         ("not a url", Liveness::Unknown),
     ] {
         let url = if at.starts_with('/') { format!("{base}{at}") } else { at.to_owned() };
@@ -157,14 +166,16 @@ async fn the_pass_expires_gone_postings_with_that_reason_and_leaves_the_rest() {
         posting(SourceId::Arbeitnow, "4", u(4)),
     ];
     store.upsert(&jobs, then).await.unwrap();
-    let pass = CheckLiveness {
-        store: store.clone(),
-        probe: Arc::new(probe()),
-        lock: Arc::new(MemoryLock::new(Arc::new(OsEntropy))),
-        clock: Arc::new(At(now)),
-        timer: Arc::new(TokioTimer),
-        settings: LivenessSettings { pause: Duration::from_millis(1), ..LivenessSettings::default() },
-    };
+    let pass = CheckLiveness::new(
+        LivenessPorts {
+            store: store.clone(),
+            probe: Arc::new(probe()),
+            lock: Arc::new(MemoryLock::new(Arc::new(OsEntropy))),
+            clock: Arc::new(At(now)),
+            timer: Arc::new(TokioTimer),
+        },
+        LivenessSettings { pause: Duration::from_millis(1), ..LivenessSettings::default() },
+    );
     let r = pass.run_cycle().await.unwrap();
     assert_eq!(r, LivenessReport { ran: true, checked: 3, alive: 1, gone: 1, unknown: 1 });
     let found = |id: &'static str| {
@@ -177,6 +188,7 @@ async fn the_pass_expires_gone_postings_with_that_reason_and_leaves_the_rest() {
     let unknown = found("findwork:3").await;
     assert_eq!((unknown.expired_at, unknown.stored.last_seen_at), (None, then), "no answer: left as it was");
     assert_eq!(found("arbeitnow:4").await.expired_at, None);
-    // The next pass asks only what is still stale (the unknown one).
-    assert_eq!(pass.run_cycle().await.unwrap().checked, 1);
+    // The next pass asks none of them: the unknown one is not asked again for a day (so postings
+    // that never answer cannot hold the head of the queue), the others are no longer stale.
+    assert_eq!(pass.run_cycle().await.unwrap().checked, 0);
 }

@@ -59,7 +59,7 @@ pub use fit_score::{FitScore, FitScoreError, Profile, ScoreApplication};
 pub use get_job::{GetJob, GetJobError};
 pub use insight::{Insight, InsightReport, SalaryRange, SkillTrend};
 pub use keys::{CreateKey, IssuedKey, KeyIssuer};
-pub use liveness::{CheckLiveness, LivenessReport, LivenessSettings};
+pub use liveness::{CheckLiveness, LivenessPorts, LivenessReport, LivenessSettings};
 pub use login::{FailureAllowance, Login, LoginError, SessionIssuer, SessionTokens};
 pub use logout::{Logout, LogoutError};
 pub use match_landed::{MATCH_LOCK, MATCH_PAGE, MatchCycle, MatchError, MatchLanded, MatchRun};

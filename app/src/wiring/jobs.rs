@@ -116,18 +116,20 @@ pub(super) fn build(
                 jobin_core::domain::outbound::OutboundPolicy::STRICT,
             )
             .context("building the liveness checks' HTTP client")?;
-            let pass = CheckLiveness {
-                store: c.jobs.clone(),
-                probe: Arc::new(probe),
-                lock: c.lock.clone(),
-                clock: c.clock.clone(),
-                timer: Arc::new(TokioTimer),
-                settings: LivenessSettings {
+            let pass = CheckLiveness::new(
+                LivenessPorts {
+                    store: c.jobs.clone(),
+                    probe: Arc::new(probe),
+                    lock: c.lock.clone(),
+                    clock: c.clock.clone(),
+                    timer: Arc::new(TokioTimer),
+                },
+                LivenessSettings {
                     stale_after: config.ingest.liveness_after,
                     lock_ttl: every.max(Duration::from_secs(60)),
                     ..LivenessSettings::default()
                 },
-            };
+            );
             Some((Arc::new(pass), every))
         }
         _ => None,

@@ -5,9 +5,13 @@
 //! answer to go by leaves it as it is (it expires by age, `JOBIN_EXPIRE_AFTER`, as before).
 //!
 //! Bounded and polite: at most `batch` postings a cycle, the longest unseen first, one request at a
-//! time with a pause between them, one node at a time (the `liveness` lock).
+//! time with a pause between them, one node at a time (the `liveness` lock). A posting whose check
+//! gave no answer is not asked again by this node for `stale_after`, so postings that never answer
+//! cannot hold the head of the queue.
 
-use std::sync::Arc;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::domain::SourceId;
@@ -52,18 +56,36 @@ pub struct LivenessReport {
     pub unknown: usize,
 }
 
-pub struct CheckLiveness {
+/// How many unanswered postings a node remembers, at most (the oldest are forgotten first).
+const UNANSWERED_CAP: usize = 10_000;
+
+/// What the liveness pass reads, writes and asks with.
+pub struct LivenessPorts {
     pub store: Arc<dyn JobStore>,
     pub probe: Arc<dyn LivenessProbe>,
     pub lock: Arc<dyn Lock>,
     pub clock: Arc<dyn Clock>,
     pub timer: Arc<dyn Timer>,
-    pub settings: LivenessSettings,
+}
+
+pub struct CheckLiveness {
+    ports: LivenessPorts,
+    settings: LivenessSettings,
+    /// Postings whose check gave no answer, and when.
+    unanswered: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 impl CheckLiveness {
+    pub fn new(ports: LivenessPorts, settings: LivenessSettings) -> Self {
+        Self { ports, settings, unanswered: Mutex::new(HashMap::new()) }
+    }
+
+    fn unanswered(&self) -> std::sync::MutexGuard<'_, HashMap<String, DateTime<Utc>>> {
+        self.unanswered.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub async fn run_cycle(&self) -> Result<LivenessReport, JobStoreError> {
-        let token = match self.lock.try_acquire(LIVENESS_LOCK, self.settings.lock_ttl).await {
+        let token = match self.ports.lock.try_acquire(LIVENESS_LOCK, self.settings.lock_ttl).await {
             Ok(Some(t)) => t,
             Ok(None) => return Ok(LivenessReport::default()),
             Err(e) => {
@@ -72,7 +94,7 @@ impl CheckLiveness {
             }
         };
         let report = self.pass().await;
-        if let Err(e) = self.lock.release(LIVENESS_LOCK, &token).await {
+        if let Err(e) = self.ports.lock.release(LIVENESS_LOCK, &token).await {
             tracing::warn!(error = %e, "liveness lock not released; it expires by itself");
         }
         report
@@ -81,20 +103,39 @@ impl CheckLiveness {
     async fn pass(&self) -> Result<LivenessReport, JobStoreError> {
         let mut report = LivenessReport { ran: true, ..Default::default() };
         let stale_after = chrono::Duration::from_std(self.settings.stale_after).unwrap_or(chrono::Duration::days(1));
-        let due = self.store.stale(&UNLISTED_BOARDS, self.clock.now() - stale_after, self.settings.batch).await?;
-        for (i, stored) in due.into_iter().enumerate() {
+        let now = self.ports.clock.now();
+        // Unanswered within `stale_after`: skipped (asked for on top of the batch).
+        let skip: std::collections::HashSet<String> = {
+            let mut unanswered = self.unanswered();
+            unanswered.retain(|_, at| *at > now - stale_after);
+            unanswered.keys().cloned().collect()
+        };
+        let due = self.ports.store.stale(&UNLISTED_BOARDS, now - stale_after, self.settings.batch + skip.len()).await?;
+        let due = due.into_iter().filter(|s| !skip.contains(&s.job.id)).take(self.settings.batch);
+        for (i, stored) in due.enumerate() {
             if i > 0 {
-                self.timer.sleep(self.settings.pause).await;
+                self.ports.timer.sleep(self.settings.pause).await;
             }
             report.checked += 1;
-            match self.probe.check(&stored.job.url).await {
-                Liveness::Gone => report.gone += self.store.expire_ids(&[stored.job.id], self.clock.now()).await?,
+            match self.ports.probe.check(&stored.job.url).await {
+                Liveness::Gone => {
+                    report.gone += self.ports.store.expire_ids(&[stored.job.id], self.ports.clock.now()).await?
+                }
                 Liveness::Alive => {
                     // Seen now: the same content, so only `last_seen_at` moves.
-                    self.store.upsert(&[stored.job], self.clock.now()).await?;
+                    self.ports.store.upsert(&[stored.job], self.ports.clock.now()).await?;
                     report.alive += 1;
                 }
-                Liveness::Unknown => report.unknown += 1,
+                Liveness::Unknown => {
+                    let mut unanswered = self.unanswered();
+                    if unanswered.len() >= UNANSWERED_CAP
+                        && let Some(oldest) = unanswered.iter().min_by_key(|(_, at)| **at).map(|(id, _)| id.clone())
+                    {
+                        unanswered.remove(&oldest);
+                    }
+                    unanswered.insert(stored.job.id, self.ports.clock.now());
+                    report.unknown += 1;
+                }
             }
         }
         Ok(report)
@@ -157,30 +198,60 @@ mod tests {
             Some("2") => Liveness::Gone,
             _ => Liveness::Unknown,
         });
-        let pass = CheckLiveness {
-            store: Arc::new(store),
-            probe: Arc::new(probe),
-            lock: Arc::new(lock()),
-            clock,
-            timer: Arc::new(TokioTimer),
-            settings: LivenessSettings::default(),
-        };
+        let pass = CheckLiveness::new(
+            LivenessPorts {
+                store: Arc::new(store),
+                probe: Arc::new(probe),
+                lock: Arc::new(lock()),
+                clock,
+                timer: Arc::new(TokioTimer),
+            },
+            LivenessSettings::default(),
+        );
         let r = pass.run_cycle().await.unwrap();
         assert_eq!(r, LivenessReport { ran: true, checked: 3, alive: 1, gone: 1, unknown: 1 });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_posting_that_gave_no_answer_is_not_asked_again_within_the_day() {
+        let clock = Arc::new(FixedClock::at(1_800_100_000));
+        let mut store = MockJobStore::new();
+        // The first pass asks for the batch; the second for one more, to make up for the skipped.
+        let mut limits = vec![61usize, 60];
+        store.expect_stale().times(2).returning(move |_, _, limit| {
+            assert_eq!(Some(limit), limits.pop());
+            Ok(vec![stored(3)])
+        });
+        let mut probe = MockLivenessProbe::new();
+        probe.expect_check().times(1).returning(|_| Liveness::Unknown);
+        let pass = CheckLiveness::new(
+            LivenessPorts {
+                store: Arc::new(store),
+                probe: Arc::new(probe),
+                lock: Arc::new(lock()),
+                clock,
+                timer: Arc::new(TokioTimer),
+            },
+            LivenessSettings::default(),
+        );
+        assert_eq!(pass.run_cycle().await.unwrap().unknown, 1);
+        assert_eq!(pass.run_cycle().await.unwrap().checked, 0);
     }
 
     #[tokio::test]
     async fn another_node_holding_the_pass_means_nothing_is_asked() {
         let mut lock = MockLock::new();
         lock.expect_try_acquire().returning(|_, _| Ok(None));
-        let pass = CheckLiveness {
-            store: Arc::new(MockJobStore::new()),
-            probe: Arc::new(MockLivenessProbe::new()),
-            lock: Arc::new(lock),
-            clock: Arc::new(FixedClock::at(1_800_100_000)),
-            timer: Arc::new(TokioTimer),
-            settings: LivenessSettings::default(),
-        };
+        let pass = CheckLiveness::new(
+            LivenessPorts {
+                store: Arc::new(MockJobStore::new()),
+                probe: Arc::new(MockLivenessProbe::new()),
+                lock: Arc::new(lock),
+                clock: Arc::new(FixedClock::at(1_800_100_000)),
+                timer: Arc::new(TokioTimer),
+            },
+            LivenessSettings::default(),
+        );
         assert_eq!(pass.run_cycle().await.unwrap(), LivenessReport::default());
     }
 }
