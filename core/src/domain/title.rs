@@ -70,9 +70,12 @@ pub fn normalize_title_at(title: &str, place: &[&str]) -> String {
     let title_names_own = fold(title).split(' ').any(is_own);
     let states_region = place.get(1).is_some_and(|region| !region.trim().is_empty());
     let city = place.first().map(|c| fold(c)).filter(|c| !c.is_empty());
-    // `Linz, Oberösterreich` after a title listed at Linz with no region stated: the posting's own
-    // city, then the region (or country) the board left out of its location — one to three words
-    // each, no figures.
+    let compact = |text: &str| text.split(' ').collect::<String>();
+    let region = place.get(1).map(|r| compact(&fold(r))).filter(|r| !r.is_empty());
+    // `Linz, Oberösterreich` after a title listed at Linz: the posting's own city, then one to three
+    // words without figures — any, when the posting states no region (the board left it out of
+    // its location); else its own region however written (`Washington, D.C.` listed in DC) or
+    // well-known places.
     let own_city_then_more = |segment: &str| {
         let Some(city) = &city else { return false };
         let mut parts = segment.split(',').map(fold);
@@ -80,10 +83,18 @@ pub fn normalize_title_at(title: &str, place: &[&str]) -> String {
             let rest: Vec<String> = parts.collect();
             !rest.is_empty()
                 && rest.iter().all(|p| {
-                    let n = p.split(' ').filter(|w| !w.is_empty()).count();
-                    (1..=3).contains(&n) && !p.chars().any(|ch| ch.is_ascii_digit())
+                    let words: Vec<&str> = p.split(' ').filter(|w| !w.is_empty()).collect();
+                    (1..=3).contains(&words.len())
+                        && !p.chars().any(|ch| ch.is_ascii_digit())
+                        && region.as_ref().is_none_or(|r| &compact(p) == r || words.iter().all(|w| PLACES.contains(w)))
                 })
         }
+    };
+    // Each comma-separated part the posting's own city, region or country however spaced and
+    // dotted (`D.C.` is `DC`).
+    let own_compact: Vec<String> = place.iter().map(|p| compact(&fold(p))).filter(|p| !p.is_empty()).collect();
+    let names_own_place = |segment: &str| {
+        segment.split(',').map(|p| compact(&fold(p))).all(|p| !p.is_empty() && own_compact.contains(&p))
     };
     let is_tail = |segment: &str| {
         let folded = fold(segment);
@@ -95,7 +106,8 @@ pub fn normalize_title_at(title: &str, place: &[&str]) -> String {
         let names_own = title_names_own && !states_region;
         !folded.is_empty()
             && (gender_marker
-                || (!states_region && own_city_then_more(segment))
+                || own_city_then_more(segment)
+                || names_own_place(segment)
                 || folded.split(' ').all(|w| {
                     WORK_MODES.contains(&w)
                         || PLACES.contains(&w)
@@ -228,6 +240,10 @@ mod tests {
         {
             assert_eq!(normalize_title_at(raw, &["Linz", "", "AT"]), "data engineer", "{raw}");
         }
+        // The posting's own region however the title writes it.
+        assert_eq!(normalize_title_at("IT Analyst - Washington, D.C.", &["Washington", "DC", "US"]), "it analyst");
+        assert_eq!(normalize_title_at("IT Analyst - Washington, D.C.", &["Washington", "", "US"]), "it analyst");
+        assert_eq!(normalize_title_at("IT Analyst - Washington - D.C..", &["Washington", "DC", "US"]), "it analyst");
         // Not where the posting states another region, nor words with figures, nor another city.
         assert_eq!(normalize_title_at("Nurse (Bristol, Avon)", &["Bristol", "Somerset"]), "nurse bristol avon");
         assert_eq!(normalize_title_at("Engineer (Linz, Team 4)", &["Linz", "", "AT"]), "engineer linz team 4");
