@@ -660,7 +660,13 @@ async fn a_hanging_receiver_delays_only_its_own_accounts_deliveries() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let first = loop {
         let ds = deliveries(a_searches[0]).await;
-        if ds.len() == 3 && ds.iter().all(|d| d["attempts"].as_array().is_some_and(|a| !a.is_empty())) {
+        // The list reads deliveries, then their attempts (two statements, not one snapshot): an
+        // attempt recorded between them shows before its delivery's new `next_attempt_at`, so wait
+        // for both.
+        let recorded = |d: &serde_json::Value| {
+            d["attempts"].as_array().is_some_and(|a| !a.is_empty()) && d["next_attempt_at"] != d["created_at"]
+        };
+        if ds.len() == 3 && ds.iter().all(recorded) {
             break ds;
         }
         assert!(Instant::now() < deadline, "A's first deliveries were never attempted: {ds:?}");
