@@ -168,6 +168,19 @@ mod tests {
         }
     }
 
+    /// The pass over these doubles, with the default settings.
+    fn pass(
+        store: Arc<dyn JobStore>,
+        probe: Arc<dyn LivenessProbe>,
+        lock: Arc<dyn Lock>,
+        clock: Arc<dyn Clock>,
+    ) -> CheckLiveness {
+        CheckLiveness::new(
+            LivenessPorts { store, probe, lock, clock, timer: Arc::new(TokioTimer) },
+            LivenessSettings::default(),
+        )
+    }
+
     fn lock() -> MockLock {
         let mut lock = MockLock::new();
         lock.expect_try_acquire().returning(|_, _| Ok(Some(LockToken("t".into()))));
@@ -198,16 +211,7 @@ mod tests {
             Some("2") => Liveness::Gone,
             _ => Liveness::Unknown,
         });
-        let pass = CheckLiveness::new(
-            LivenessPorts {
-                store: Arc::new(store),
-                probe: Arc::new(probe),
-                lock: Arc::new(lock()),
-                clock,
-                timer: Arc::new(TokioTimer),
-            },
-            LivenessSettings::default(),
-        );
+        let pass = pass(Arc::new(store), Arc::new(probe), Arc::new(lock()), clock);
         let r = pass.run_cycle().await.unwrap();
         assert_eq!(r, LivenessReport { ran: true, checked: 3, alive: 1, gone: 1, unknown: 1 });
     }
@@ -224,16 +228,7 @@ mod tests {
         });
         let mut probe = MockLivenessProbe::new();
         probe.expect_check().times(1).returning(|_| Liveness::Unknown);
-        let pass = CheckLiveness::new(
-            LivenessPorts {
-                store: Arc::new(store),
-                probe: Arc::new(probe),
-                lock: Arc::new(lock()),
-                clock,
-                timer: Arc::new(TokioTimer),
-            },
-            LivenessSettings::default(),
-        );
+        let pass = pass(Arc::new(store), Arc::new(probe), Arc::new(lock()), clock);
         assert_eq!(pass.run_cycle().await.unwrap().unknown, 1);
         assert_eq!(pass.run_cycle().await.unwrap().checked, 0);
     }
@@ -242,15 +237,11 @@ mod tests {
     async fn another_node_holding_the_pass_means_nothing_is_asked() {
         let mut lock = MockLock::new();
         lock.expect_try_acquire().returning(|_, _| Ok(None));
-        let pass = CheckLiveness::new(
-            LivenessPorts {
-                store: Arc::new(MockJobStore::new()),
-                probe: Arc::new(MockLivenessProbe::new()),
-                lock: Arc::new(lock),
-                clock: Arc::new(FixedClock::at(1_800_100_000)),
-                timer: Arc::new(TokioTimer),
-            },
-            LivenessSettings::default(),
+        let pass = pass(
+            Arc::new(MockJobStore::new()),
+            Arc::new(MockLivenessProbe::new()),
+            Arc::new(lock),
+            Arc::new(FixedClock::at(1_800_100_000)),
         );
         assert_eq!(pass.run_cycle().await.unwrap(), LivenessReport::default());
     }
